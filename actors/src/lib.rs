@@ -1,0 +1,24 @@
+//! rolecall's actor kinds.
+//!
+//! Every concern of a distributed application is an actor kind here, registered
+//! by name with [`register_all`]:
+//!
+//! * [`stage`]: general-purpose stages — a Topic publisher, codec stages that
+//!   turn messages into frames and back, latency statistics;
+//! * [`zmq`], [`zk`], [`dht`], [`paxos`], [`metrics`]: the homes of the ZeroMQ
+//!   endpoints, ZooKeeper recipes, Kademlia DHT node, Paxos roles and metrics
+//!   reporter (each filled by its own issue; see their module docs).
+
+pub mod dht;
+pub mod metrics;
+pub mod paxos;
+pub mod stage;
+pub mod zk;
+pub mod zmq;
+
+use rolecall_runtime::kind::{RegisterError, Registry};
+
+/// Registers every kind of this crate.
+pub fn register_all(registry: &mut Registry) -> Result<(), RegisterError> {
+    stage::register(registry)
+}

@@ -1,0 +1,138 @@
+//! `topic.encode` / `topic.decode`: codecs as actor stages of a wire.
+
+use std::sync::Arc;
+
+use actix::prelude::*;
+use rolecall_codecs::{serde_codec, Codec, Registry as Codecs, Topic};
+use rolecall_runtime::kind::{CreateError, Io, Ports, Role};
+use rolecall_runtime::wire::Output;
+use serde::{Deserialize, Serialize};
+
+/// Encoded bytes of one message.
+#[derive(Debug, Clone, PartialEq, Eq, Message, Serialize, Deserialize)]
+#[rtype(result = "()")]
+pub struct Frame(pub Vec<u8>);
+
+/// Parameters of both codec stages.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Params {
+    /// `flatbuffers`, `json` or `binary`.
+    #[serde(default = "default_format")]
+    pub format: String,
+}
+
+fn default_format() -> String {
+    "flatbuffers".into()
+}
+
+fn topic_codec(format: &str) -> Result<Arc<dyn Codec<Topic>>, CreateError> {
+    Codecs::with_builtin()
+        .get::<Topic>(format)
+        .or_else(|| serde_codec::<Topic>(format))
+        .ok_or_else(|| format!("no `{format}` codec for Topic: use flatbuffers, json or binary").into())
+}
+
+/// Encodes Topic messages into frames.
+pub struct Encode {
+    codec: Arc<dyn Codec<Topic>>,
+    out: Output<Frame>,
+    failed: u64,
+}
+
+impl std::fmt::Debug for Encode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Encode").field("format", &self.codec.name()).finish()
+    }
+}
+
+impl Actor for Encode {
+    type Context = Context<Self>;
+}
+
+impl Handler<Topic> for Encode {
+    type Result = ();
+
+    fn handle(&mut self, msg: Topic, ctx: &mut Context<Self>) {
+        let mut bytes = Vec::with_capacity(64 + msg.data.len() * 4);
+        match self.codec.encode(&msg, &mut bytes) {
+            Ok(()) => {
+                self.out.send(Frame(bytes), ctx);
+            }
+            Err(e) => {
+                self.failed += 1;
+                tracing::warn!(seq = msg.seq_no, error = %e, failed = self.failed, "message not encodable; skipped");
+            }
+        }
+    }
+}
+
+impl Role for Encode {
+    type Params = Params;
+    const ABOUT: &'static str = "encodes Topic messages into frames with a codec";
+
+    fn ports(ports: &mut Ports<Self>) {
+        ports.input::<Topic>("in").output::<Frame>("out");
+    }
+
+    fn build(params: &Params, io: &mut Io) -> Result<Self, CreateError> {
+        Ok(Encode {
+            codec: topic_codec(&params.format)?,
+            out: io.output("out")?,
+            failed: 0,
+        })
+    }
+}
+
+/// Decodes frames into Topic messages; undecodable frames are counted and logged.
+pub struct Decode {
+    codec: Arc<dyn Codec<Topic>>,
+    out: Output<Topic>,
+    bad: u64,
+}
+
+impl std::fmt::Debug for Decode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Decode")
+            .field("format", &self.codec.name())
+            .field("bad", &self.bad)
+            .finish()
+    }
+}
+
+impl Actor for Decode {
+    type Context = Context<Self>;
+}
+
+impl Handler<Frame> for Decode {
+    type Result = ();
+
+    fn handle(&mut self, frame: Frame, ctx: &mut Context<Self>) {
+        match self.codec.decode(&frame.0) {
+            Ok(topic) => {
+                self.out.send(topic, ctx);
+            }
+            Err(e) => {
+                self.bad += 1;
+                tracing::warn!(len = frame.0.len(), error = %e, bad = self.bad, "undecodable frame skipped");
+            }
+        }
+    }
+}
+
+impl Role for Decode {
+    type Params = Params;
+    const ABOUT: &'static str = "decodes frames into Topic messages; bad frames are counted and skipped";
+
+    fn ports(ports: &mut Ports<Self>) {
+        ports.input::<Frame>("in").output::<Topic>("out");
+    }
+
+    fn build(params: &Params, io: &mut Io) -> Result<Self, CreateError> {
+        Ok(Decode {
+            codec: topic_codec(&params.format)?,
+            out: io.output("out")?,
+            bad: 0,
+        })
+    }
+}

@@ -1,0 +1,161 @@
+//! `topic.latency`: one-way latency statistics per topic, from the `ts` stamp.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use actix::prelude::*;
+use rolecall_codecs::Topic;
+use rolecall_runtime::kind::{CreateError, Io, Ports, Role};
+use rolecall_runtime::wire::Output;
+use serde::{Deserialize, Serialize};
+
+use super::unix_now;
+
+/// Parameters of `topic.latency`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Params {
+    /// Print the table at end of input (default true).
+    #[serde(default = "yes")]
+    pub print: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Latency figures of one topic, in microseconds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TopicLatency {
+    /// Topic name.
+    pub topic: String,
+    /// Messages seen.
+    pub count: u64,
+    /// Sequence numbers missing between the first and last seen.
+    pub gaps: u64,
+    /// Median.
+    pub p50_us: f64,
+    /// 90th percentile.
+    pub p90_us: f64,
+    /// 99th percentile.
+    pub p99_us: f64,
+    /// Largest.
+    pub max_us: f64,
+}
+
+/// The summary sent on `summary` when the input ends.
+#[derive(Debug, Clone, PartialEq, Message, Serialize, Deserialize)]
+#[rtype(result = "()")]
+pub struct LatencySummary {
+    /// One entry per topic, by name.
+    pub topics: Vec<TopicLatency>,
+}
+
+impl LatencySummary {
+    /// A printable table.
+    pub fn table(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "{:<16} {:>8} {:>6} {:>10} {:>10} {:>10} {:>10}",
+            "topic", "count", "gaps", "p50 us", "p90 us", "p99 us", "max us"
+        );
+        for t in &self.topics {
+            let _ = writeln!(
+                s,
+                "{:<16} {:>8} {:>6} {:>10.1} {:>10.1} {:>10.1} {:>10.1}",
+                t.topic, t.count, t.gaps, t.p50_us, t.p90_us, t.p99_us, t.max_us
+            );
+        }
+        s
+    }
+}
+
+#[derive(Debug, Default)]
+struct Series {
+    latencies_us: Vec<f64>,
+    first: Option<u32>,
+    last: u32,
+}
+
+/// Collects latencies; at end of input prints and sends a [`LatencySummary`].
+#[derive(Debug)]
+pub struct LatencyStats {
+    print: bool,
+    series: BTreeMap<String, Series>,
+    out: Output<LatencySummary>,
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+impl LatencyStats {
+    fn summary(&mut self) -> LatencySummary {
+        let topics = self
+            .series
+            .iter_mut()
+            .map(|(name, s)| {
+                s.latencies_us.sort_by(f64::total_cmp);
+                let l = &s.latencies_us;
+                let span = s.first.map(|f| u64::from(s.last.wrapping_sub(f)) + 1).unwrap_or(0);
+                TopicLatency {
+                    topic: name.clone(),
+                    count: l.len() as u64,
+                    gaps: span.saturating_sub(l.len() as u64),
+                    p50_us: percentile(l, 50.0),
+                    p90_us: percentile(l, 90.0),
+                    p99_us: percentile(l, 99.0),
+                    max_us: l.last().copied().unwrap_or(0.0),
+                }
+            })
+            .collect();
+        LatencySummary { topics }
+    }
+}
+
+impl Actor for LatencyStats {
+    type Context = Context<Self>;
+}
+
+impl Handler<Topic> for LatencyStats {
+    type Result = ();
+
+    fn handle(&mut self, msg: Topic, _ctx: &mut Context<Self>) {
+        let latency_us = ((unix_now() - msg.ts) * 1e6).max(0.0);
+        let s = self.series.entry(msg.name).or_default();
+        s.first.get_or_insert(msg.seq_no);
+        s.last = s.last.max(msg.seq_no);
+        s.latencies_us.push(latency_us);
+    }
+}
+
+impl Role for LatencyStats {
+    type Params = Params;
+    const ABOUT: &'static str = "one-way latency per topic from `ts`; prints a table and sends a summary at end of input";
+
+    fn ports(ports: &mut Ports<Self>) {
+        ports.input::<Topic>("in").output::<LatencySummary>("summary");
+    }
+
+    fn build(params: &Params, io: &mut Io) -> Result<Self, CreateError> {
+        Ok(LatencyStats {
+            print: params.print,
+            series: BTreeMap::new(),
+            out: io.output("summary")?,
+        })
+    }
+
+    fn end_of_input(&mut self, ctx: &mut Context<Self>) {
+        let summary = self.summary();
+        if self.print {
+            println!("{}", summary.table());
+        }
+        self.out.send(summary, ctx);
+        ctx.stop();
+    }
+}

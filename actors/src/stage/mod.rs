@@ -1,0 +1,36 @@
+//! General-purpose stages: a Topic publisher, codec stages and latency statistics.
+//!
+//! | kind | ports | what it does |
+//! |---|---|---|
+//! | `topic.source` | out: `Topic` | publishes `count` Topic messages every `interval_ms`, stamping `ts`, then stops |
+//! | `topic.encode` | in: `Topic`, out: `Frame` | encodes with a codec (`flatbuffers`, `json`, `binary`) |
+//! | `topic.decode` | in: `Frame`, out: `Topic` | decodes; bad frames are counted and logged, never fatal |
+//! | `topic.latency` | in: `Topic`, out: `LatencySummary` | one-way latency per topic from `ts`; prints a table at end of input |
+
+mod codec;
+mod latency;
+mod source;
+
+pub use codec::{Decode, Encode, Frame};
+pub use latency::{LatencyStats, LatencySummary, TopicLatency};
+pub use source::TopicSource;
+
+use rolecall_runtime::kind::{RegisterError, Registry};
+
+/// Registers the stage kinds.
+pub fn register(registry: &mut Registry) -> Result<(), RegisterError> {
+    registry
+        .register::<TopicSource>("topic.source")?
+        .register::<Encode>("topic.encode")?
+        .register::<Decode>("topic.decode")?
+        .register::<LatencyStats>("topic.latency")?;
+    Ok(())
+}
+
+/// Seconds since the Unix epoch, as the course's `ts` field carries them.
+pub fn unix_now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}

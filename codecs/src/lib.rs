@@ -1,0 +1,26 @@
+//! Codecs turn rolecall's typed messages into bytes and back, for wires that cross
+//! a process or host boundary.
+//!
+//! Three formats ship here: [`flatbuffers`] (the course's schemas, wire-compatible
+//! with other languages' generated code), [`json`] (serde JSON, readable) and
+//! [`binary`] (postcard, a compact serde format). Every codec implements
+//! [`Codec<T>`]; decoding untrusted bytes returns a [`DecodeError`], never panics.
+//! The [`Registry`] finds a codec by message type and format name, which is how a
+//! topology's `codec = "..."` on a wire is resolved.
+
+pub mod bench;
+mod binary;
+mod codec;
+mod error;
+pub mod fb;
+mod json;
+mod registry;
+mod topic;
+
+pub use binary::Binary;
+pub use codec::Codec;
+pub use error::{DecodeError, EncodeError};
+pub use fb::TopicFlatBuffers;
+pub use json::Json;
+pub use registry::{serde_codec, Registry, SERDE_FORMATS};
+pub use topic::Topic;

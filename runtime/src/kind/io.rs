@@ -1,0 +1,78 @@
+//! [`Io`]: what a role receives when it is created: its output ports and its node.
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::node::NodeHandle;
+use crate::wire::Output;
+
+/// Output ports and node services handed to [`Role::build`](super::Role::build).
+#[derive(Debug)]
+pub struct Io {
+    actor: String,
+    outputs: HashMap<&'static str, Arc<dyn Any + Send + Sync>>,
+    node: NodeHandle,
+}
+
+/// Asking for an output port that is not declared, or with the wrong type.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PortError {
+    /// The kind declares no output port of this name.
+    #[error("actor `{actor}` has no output port `{port}`: declare it in `Role::ports`")]
+    NoSuchPort {
+        /// Actor name.
+        actor: String,
+        /// Port asked for.
+        port: String,
+    },
+    /// The port carries another message type.
+    #[error("output port `{actor}.{port}` does not carry `{asked}`")]
+    WrongType {
+        /// Actor name.
+        actor: String,
+        /// Port asked for.
+        port: String,
+        /// Type asked for.
+        asked: &'static str,
+    },
+}
+
+impl Io {
+    pub(crate) fn new(
+        actor: String,
+        outputs: HashMap<&'static str, Arc<dyn Any + Send + Sync>>,
+        node: NodeHandle,
+    ) -> Self {
+        Io {
+            actor,
+            outputs,
+            node,
+        }
+    }
+
+    /// The actor's name in the topology.
+    pub fn actor_name(&self) -> &str {
+        &self.actor
+    }
+
+    /// The node this actor runs on: request shutdown, subscribe to events.
+    pub fn node(&self) -> &NodeHandle {
+        &self.node
+    }
+
+    /// The sending handle of output port `port`.
+    pub fn output<T: Send + 'static>(&self, port: &str) -> Result<Output<T>, PortError> {
+        let any = self.outputs.get(port).ok_or_else(|| PortError::NoSuchPort {
+            actor: self.actor.clone(),
+            port: port.to_owned(),
+        })?;
+        any.downcast_ref::<Output<T>>()
+            .cloned()
+            .ok_or_else(|| PortError::WrongType {
+                actor: self.actor.clone(),
+                port: port.to_owned(),
+                asked: std::any::type_name::<T>(),
+            })
+    }
+}

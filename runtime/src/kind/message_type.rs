@@ -1,0 +1,174 @@
+//! Run-time descriptions of message types, so that wires built from a topology
+//! file stay statically typed inside the process.
+//!
+//! A port declares its message type `T` once, with Rust types; from then on the
+//! runtime handles wires of that type through the object-safe [`MessageOps`]
+//! (made by generic code that knows `T`) and [`AnyWire`] (a [`Queue<T>`] behind
+//! `dyn`). Type equality on a wire is checked by `TypeId` at load time.
+
+use std::any::{Any, TypeId};
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use rolecall_codecs::{serde_codec, Codec, Registry as CodecRegistry, SERDE_FORMATS};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::remote::{self, RemoteEndpoint, RemoteError, RemoteLink};
+use crate::wire::{Queue, WireConfig, WireStats};
+
+/// What every message on a wire is: an actix message that can be moved between
+/// threads and copied for fan-out.
+pub trait Payload: actix::Message + Clone + Send + 'static {}
+
+impl<T: actix::Message + Clone + Send + 'static> Payload for T {}
+
+/// A wire's queue with its message type erased.
+pub(crate) trait AnyWire: Send + Sync + std::fmt::Debug {
+    fn as_any(&self) -> &dyn Any;
+    fn stats(&self) -> WireStats;
+    fn add_sender(&self);
+    fn remove_sender(&self);
+    fn close_consumer(&self);
+    fn len(&self) -> usize;
+}
+
+impl<T: Send + 'static> AnyWire for Queue<T> {
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+    fn stats(&self) -> WireStats {
+        Queue::stats(self)
+    }
+    fn add_sender(&self) {
+        Queue::add_sender(self)
+    }
+    fn remove_sender(&self) {
+        Queue::remove_sender(self)
+    }
+    fn close_consumer(&self) {
+        Queue::close_consumer(self)
+    }
+    fn len(&self) -> usize {
+        Queue::len(self)
+    }
+}
+
+/// Type-specific operations on wires of one message type.
+pub(crate) trait MessageOps: Send + Sync {
+    fn message_type_id(&self) -> TypeId;
+    fn type_name(&self) -> &'static str;
+    fn new_wire(&self, config: WireConfig) -> Arc<dyn AnyWire>;
+    /// Formats a wire of this type can use across nodes.
+    fn formats(&self, codecs: &CodecRegistry) -> Vec<&'static str>;
+    /// Starts a thread that drains `wire` into a ZeroMQ PUSH socket.
+    fn spawn_sender(
+        &self,
+        wire: &Arc<dyn AnyWire>,
+        format: &str,
+        codecs: &CodecRegistry,
+        endpoint: RemoteEndpoint,
+    ) -> Result<RemoteLink, RemoteError>;
+    /// Starts a thread that fills `wire` from a ZeroMQ PULL socket.
+    fn spawn_receiver(
+        &self,
+        wire: &Arc<dyn AnyWire>,
+        format: &str,
+        codecs: &CodecRegistry,
+        endpoint: RemoteEndpoint,
+    ) -> Result<RemoteLink, RemoteError>;
+}
+
+fn queue_of<T: Send + 'static>(wire: &Arc<dyn AnyWire>) -> Result<Queue<T>, RemoteError> {
+    wire.as_any()
+        .downcast_ref::<Queue<T>>()
+        .cloned()
+        .ok_or(RemoteError::TypeMismatch {
+            expected: std::any::type_name::<T>(),
+        })
+}
+
+/// Finds a codec for `T`: the serde formats when `T` is serde, then the registry.
+type CodecLookup<T> = fn(&str, &CodecRegistry) -> Option<Arc<dyn Codec<T>>>;
+
+struct Ops<T> {
+    lookup: CodecLookup<T>,
+    serde: bool,
+    _t: PhantomData<fn() -> T>,
+}
+
+impl<T: Payload> MessageOps for Ops<T> {
+    fn message_type_id(&self) -> TypeId {
+        TypeId::of::<T>()
+    }
+    fn type_name(&self) -> &'static str {
+        std::any::type_name::<T>()
+    }
+    fn new_wire(&self, config: WireConfig) -> Arc<dyn AnyWire> {
+        Arc::new(Queue::<T>::new(config.capacity(), config.policy()))
+    }
+    fn formats(&self, codecs: &CodecRegistry) -> Vec<&'static str> {
+        let mut formats = codecs.formats_for(TypeId::of::<T>());
+        if self.serde {
+            formats.extend_from_slice(SERDE_FORMATS);
+        }
+        formats.sort_unstable();
+        formats.dedup();
+        formats
+    }
+    fn spawn_sender(
+        &self,
+        wire: &Arc<dyn AnyWire>,
+        format: &str,
+        codecs: &CodecRegistry,
+        endpoint: RemoteEndpoint,
+    ) -> Result<RemoteLink, RemoteError> {
+        let codec = (self.lookup)(format, codecs).ok_or_else(|| RemoteError::NoCodec {
+            format: format.to_owned(),
+            message: self.type_name(),
+        })?;
+        remote::spawn_sender(queue_of::<T>(wire)?, codec, endpoint)
+    }
+    fn spawn_receiver(
+        &self,
+        wire: &Arc<dyn AnyWire>,
+        format: &str,
+        codecs: &CodecRegistry,
+        endpoint: RemoteEndpoint,
+    ) -> Result<RemoteLink, RemoteError> {
+        let codec = (self.lookup)(format, codecs).ok_or_else(|| RemoteError::NoCodec {
+            format: format.to_owned(),
+            message: self.type_name(),
+        })?;
+        remote::spawn_receiver(queue_of::<T>(wire)?, codec, endpoint)
+    }
+}
+
+fn registry_lookup<T: 'static>(format: &str, codecs: &CodecRegistry) -> Option<Arc<dyn Codec<T>>> {
+    codecs.get::<T>(format)
+}
+
+fn serde_lookup<T: Serialize + DeserializeOwned + 'static>(
+    format: &str,
+    codecs: &CodecRegistry,
+) -> Option<Arc<dyn Codec<T>>> {
+    codecs.get::<T>(format).or_else(|| serde_codec::<T>(format))
+}
+
+/// Operations for a type that crosses nodes with registered codecs only.
+pub(crate) fn local_ops<T: Payload>() -> Arc<dyn MessageOps> {
+    Arc::new(Ops::<T> {
+        lookup: registry_lookup::<T>,
+        serde: false,
+        _t: PhantomData,
+    })
+}
+
+/// Operations for a serde type: JSON and binary codecs come for free.
+pub(crate) fn serde_ops<T: Payload + Serialize + DeserializeOwned>() -> Arc<dyn MessageOps> {
+    Arc::new(Ops::<T> {
+        lookup: serde_lookup::<T>,
+        serde: true,
+        _t: PhantomData,
+    })
+}

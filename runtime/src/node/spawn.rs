@@ -1,0 +1,248 @@
+//! Starting one incarnation of an actor, and noticing how it ends.
+//!
+//! The runtime builds the actix context itself: it attaches one inlet per
+//! incoming wire and a control item, calls [`Role::build`], and spawns the
+//! context future wrapped so that a panic anywhere in the actor (a handler,
+//! `started`, a spawned actor future) is caught. However an incarnation ends,
+//! the supervisor is told exactly once with an [`Exit`].
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll};
+
+use actix::{ActorContext, ActorFuture, AsyncContext};
+use futures::future::{AbortHandle, Abortable};
+use futures::task::AtomicWaker;
+
+use super::handle::{NodeHandle, Ref};
+use crate::kind::message_type::AnyWire;
+use crate::kind::{Io, Ports, Role};
+use crate::supervision::Exit;
+use crate::wire::inlet::InletGroup;
+
+/// Output handles by port name, shared by every incarnation of an actor.
+pub(crate) type Outputs = HashMap<&'static str, Arc<dyn Any + Send + Sync>>;
+
+/// Asks a running incarnation to stop gracefully.
+#[derive(Debug, Default)]
+pub(crate) struct StopSignal {
+    flag: AtomicBool,
+    waker: AtomicWaker,
+}
+
+impl StopSignal {
+    pub(crate) fn raise(&self) {
+        self.flag.store(true, Ordering::Release);
+        self.waker.wake();
+    }
+    pub(crate) fn raised(&self) -> bool {
+        self.flag.load(Ordering::Acquire)
+    }
+}
+
+/// What one spawn needs.
+pub(crate) struct SpawnArgs {
+    pub(crate) actor: String,
+    pub(crate) inputs: Vec<(&'static str, Arc<dyn AnyWire>)>,
+    pub(crate) outputs: Outputs,
+    pub(crate) node: NodeHandle,
+    pub(crate) stop: Arc<StopSignal>,
+    /// Called once the actor has started and its `started` waits are done.
+    pub(crate) on_ready: Box<dyn FnOnce()>,
+    /// Called exactly once when the incarnation ends.
+    pub(crate) on_exit: Box<dyn FnOnce(Exit)>,
+}
+
+/// Builds incarnations of one configured actor.
+pub(crate) trait ActorFactory {
+    /// Builds the `Output` handles from each output port's wires.
+    fn outputs(&self, wires: &HashMap<&str, Vec<Arc<dyn AnyWire>>>) -> Outputs;
+    /// Input port names.
+    fn input_ports(&self) -> Vec<&'static str>;
+    /// Starts an incarnation; returns a handle that aborts it.
+    fn spawn(&self, args: SpawnArgs) -> AbortHandle;
+    /// The typed address (`Ref<A>`), erased.
+    fn reference(&self) -> Arc<dyn Any + Send + Sync>;
+    /// The actor stopped for good: its `Ref` stops waiting for incarnations.
+    fn retire(&self);
+}
+
+pub(crate) struct TypedFactory<A: Role> {
+    params: Arc<A::Params>,
+    ports: Arc<Ports<A>>,
+    reference: Ref<A>,
+}
+
+impl<A: Role> TypedFactory<A> {
+    pub(crate) fn new(params: Arc<A::Params>, ports: Arc<Ports<A>>) -> Self {
+        TypedFactory {
+            params,
+            ports,
+            reference: Ref::new(),
+        }
+    }
+}
+
+impl<A: Role> ActorFactory for TypedFactory<A> {
+    fn outputs(&self, wires: &HashMap<&str, Vec<Arc<dyn AnyWire>>>) -> Outputs {
+        self.ports
+            .decls
+            .iter()
+            .filter_map(|d| {
+                let make = d.make_output?;
+                let w = wires.get(d.name).map(Vec::as_slice).unwrap_or(&[]);
+                Some((d.name, make(d.name, w)))
+            })
+            .collect()
+    }
+
+    fn input_ports(&self) -> Vec<&'static str> {
+        self.ports.decls.iter().filter(|d| d.attach.is_some()).map(|d| d.name).collect()
+    }
+
+    fn spawn(&self, args: SpawnArgs) -> AbortHandle {
+        let (abort, registration) = AbortHandle::new_pair();
+        let mut ctx = actix::Context::<A>::new();
+        let group = InletGroup::new();
+        for (port, wire) in &args.inputs {
+            if let Some(attach) = self.ports.decls.iter().find(|d| d.name == *port).and_then(|d| d.attach) {
+                attach(&mut ctx, wire, &group);
+            }
+        }
+        ctx.spawn(Control {
+            stop: args.stop,
+            on_ready: Some(args.on_ready),
+        });
+        let mut io = Io::new(args.actor.clone(), args.outputs, args.node);
+        let params = Arc::clone(&self.params);
+        let created = catch_unwind(AssertUnwindSafe(|| <A as Role>::build(&params, &mut io)));
+        let act = match created {
+            Ok(Ok(act)) => act,
+            Ok(Err(e)) => {
+                (args.on_exit)(Exit::Failed(format!("build failed: {e}")));
+                return abort;
+            }
+            Err(panic) => {
+                (args.on_exit)(Exit::Failed(format!("build panicked: {}", panic_message(&*panic))));
+                return abort;
+            }
+        };
+        self.reference.set(Some(ctx.address()));
+        let reference = self.reference.clone();
+        let fut = ctx.into_future(act);
+        let guarded = Guarded {
+            fut: Some(Box::pin(fut)),
+        };
+        let on_exit = args.on_exit;
+        actix_rt::spawn(async move {
+            let outcome = Abortable::new(guarded, registration).await;
+            reference.set(None);
+            let exit = match outcome {
+                Err(_aborted) => Exit::Normal,
+                Ok(Err(panic)) => Exit::Failed(format!("panicked: {panic}")),
+                Ok(Ok(())) => match group.take_failure() {
+                    Some(error) => Exit::Failed(error),
+                    None => Exit::Normal,
+                },
+            };
+            on_exit(exit);
+        });
+        abort
+    }
+
+    fn reference(&self) -> Arc<dyn Any + Send + Sync> {
+        Arc::new(self.reference.clone())
+    }
+
+    fn retire(&self) {
+        self.reference.retire();
+    }
+}
+
+/// The text of a panic payload.
+pub(crate) fn panic_message(panic: &(dyn Any + Send)) -> String {
+    if let Some(s) = panic.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "non-string panic payload".to_owned()
+    }
+}
+
+/// Polls the actor's context future, turning a panic into `Err(message)`.
+/// After a panic the context is dropped inside `catch_unwind` as well, since
+/// dropping it runs the actor's `stopping`/`stopped` hooks.
+struct Guarded<F> {
+    fut: Option<Pin<Box<F>>>,
+}
+
+impl<F: Future<Output = ()>> Future for Guarded<F> {
+    type Output = Result<(), String>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        let Some(fut) = self.fut.as_mut() else {
+            return Poll::Ready(Ok(()));
+        };
+        match catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(cx))) {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(())) => {
+                self.fut = None;
+                Poll::Ready(Ok(()))
+            }
+            Err(panic) => {
+                let message = panic_message(&*panic);
+                let fut = self.fut.take();
+                if let Err(second) = catch_unwind(AssertUnwindSafe(move || drop(fut))) {
+                    tracing::error!(panic = %panic_message(&*second), "actor panicked again while stopping");
+                }
+                Poll::Ready(Err(message))
+            }
+        }
+    }
+}
+
+impl<F> Drop for Guarded<F> {
+    fn drop(&mut self) {
+        // Aborted: the actor's stop hooks run here; keep a panic in them contained.
+        let fut = self.fut.take();
+        if let Err(panic) = catch_unwind(AssertUnwindSafe(move || drop(fut))) {
+            tracing::error!(panic = %panic_message(&*panic), "actor panicked while being stopped");
+        }
+    }
+}
+
+/// Runs inside the actor's context: reports readiness on its first poll (after
+/// `started` and its waits) and stops the actor when the signal is raised.
+struct Control {
+    stop: Arc<StopSignal>,
+    on_ready: Option<Box<dyn FnOnce()>>,
+}
+
+impl<A> ActorFuture<A> for Control
+where
+    A: actix::Actor,
+    A::Context: AsyncContext<A> + ActorContext,
+{
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, _act: &mut A, ctx: &mut A::Context, task: &mut TaskContext<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        if let Some(ready) = this.on_ready.take() {
+            ready();
+        }
+        this.stop.waker.register(task.waker());
+        if this.stop.raised() {
+            ctx.stop();
+            return Poll::Ready(());
+        }
+        Poll::Pending
+    }
+}
+

@@ -1,0 +1,35 @@
+//! Cross-node wires over ZeroMQ: one PUSH/PULL pair per wire destination.
+//!
+//! A wire whose producer and consumer run on different nodes keeps a local
+//! [`Queue`] at each end. On the producer's node a sender thread owns a PUSH
+//! socket (connecting), drains the queue in batches, encodes each message with
+//! the wire's codec and sends it. On the consumer's node a receiver thread owns
+//! a PULL socket (binding), decodes and pushes into the consumer's queue,
+//! blocking while it is full. Backpressure therefore runs end to end: a slow
+//! consumer fills its queue, the receiver stops reading, ZeroMQ's high-water
+//! marks and TCP fill up, the sender blocks, and the producer's queue applies
+//! its policy. Each socket is touched by its one thread only.
+//!
+//! Frames carry a one-byte header: [`DATA`] followed by the encoded message, or
+//! [`END`] when the producer stopped for good (end of stream crosses nodes).
+//! Undecodable frames are counted and logged, never fatal.
+
+mod link;
+
+pub use link::{RemoteEndpoint, RemoteError, RemoteLink, RemoteStats};
+pub(crate) use link::{spawn_receiver, spawn_sender};
+
+/// Header byte of a frame carrying one encoded message.
+pub const DATA: u8 = 0;
+/// Header byte of the frame that ends the stream.
+pub const END: u8 = 1;
+
+/// The linked libzmq's version.
+pub fn zmq_version() -> (i32, i32, i32) {
+    zmq::version()
+}
+
+/// Whether the linked libzmq has a capability (`pgm`, `curve`, `ipc`, `norm`, ...).
+pub fn zmq_has(capability: &str) -> bool {
+    zmq::has(capability).unwrap_or(false)
+}

@@ -1,0 +1,919 @@
+//! Loading a topology: parse, apply overrides, read every table with its
+//! position, validate against the kind registry, and build the model.
+
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use serde::Deserialize;
+use toml::de::{DeArray, DeTable, DeValue, ValueDeserializer};
+use toml::Spanned;
+
+use super::model::{ActorSpec, Destination, GroupSpec, NodeSpec, PortRef, RemoteRoute, Topology, WireSpec};
+use super::overrides::{Assignment, Overrides};
+use super::read::{entry, suggest, Reader, Span};
+use super::source::{Diagnostic, LoadError, SourceMap};
+use crate::kind::{Direction, KindInfo, Registry};
+use crate::supervision::{ActorPolicy, Backoff, GroupPolicy, Intensity, Restart, Strategy};
+use crate::wire::{Policy, WireConfig};
+
+const TOP_KEYS: &[&str] = &["topology", "nodes", "groups", "actors", "wires"];
+const TOPOLOGY_KEYS: &[&str] = &["name", "drain_timeout"];
+const NODE_KEYS: &[&str] = &["address", "listen", "base_port"];
+const GROUP_KEYS: &[&str] = &["node", "strategy", "parent", "max_restarts", "within", "backoff"];
+const ACTOR_KEYS: &[&str] = &[
+    "kind", "node", "group", "after", "restart", "max_restarts", "within", "backoff", "params",
+];
+const WIRE_KEYS: &[&str] = &["from", "to", "capacity", "policy", "codec", "endpoint"];
+const BACKOFF_KEYS: &[&str] = &["min", "max", "factor", "jitter"];
+const DEFAULT_NODE: &str = "main";
+const DEFAULT_CODEC: &str = "binary";
+
+/// Loads and validates the topology file at `path`.
+pub fn load_file(path: &Path, registry: &Registry, overrides: &Overrides) -> Result<Topology, LoadError> {
+    let origin = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| LoadError {
+        diagnostics: vec![Diagnostic {
+            origin: origin.clone(),
+            line: 0,
+            column: 0,
+            message: format!("cannot read the topology file: {e}"),
+            help: None,
+            snippet: None,
+        }],
+    })?;
+    load_str(&text, &origin, registry, overrides)
+}
+
+/// Loads and validates a topology from `text`; `origin` names it in messages.
+pub fn load_str(text: &str, origin: &str, registry: &Registry, overrides: &Overrides) -> Result<Topology, LoadError> {
+    let mut src = SourceMap::new(text, origin);
+    let ranges: Vec<(Assignment, Span)> = overrides
+        .assignments
+        .iter()
+        .map(|a| (a.clone(), src.add_override(&a.value, &a.origin)))
+        .collect();
+    let stem = Path::new(origin)
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("topology")
+        .to_owned();
+    let mut loader = Loader {
+        r: Reader::new(&src),
+        registry,
+        overrides: Vec::new(),
+    };
+    let topology = loader.load(&ranges, stem);
+    match (topology, loader.r.diagnostics.is_empty()) {
+        (Some(t), true) => Ok(t),
+        _ => {
+            let mut diagnostics = loader.r.diagnostics;
+            diagnostics.sort_by(|a, b| (a.line == 0, a.line, a.column).cmp(&(b.line == 0, b.line, b.column)));
+            diagnostics.dedup();
+            Err(LoadError { diagnostics })
+        }
+    }
+}
+
+struct Loader<'s> {
+    r: Reader<'s>,
+    registry: &'s Registry,
+    /// Overrides that named a node for an actor: (actor, node, origin span).
+    overrides: Vec<(String, String, Span)>,
+}
+
+struct NodeIn {
+    spec: NodeSpec,
+    span: Option<Span>,
+}
+
+struct GroupIn {
+    spec: GroupSpec,
+    span: Span,
+    node_span: Option<Span>,
+    parent_span: Option<Span>,
+}
+
+struct ActorIn {
+    spec: ActorSpec,
+    span: Span,
+    kind_span: Span,
+    node_span: Option<Span>,
+    group_span: Option<Span>,
+    after_spans: Vec<Span>,
+    /// Values of a `bind` parameter, for address collisions.
+    binds: Vec<(String, Span)>,
+}
+
+struct PortIn {
+    port: PortRef,
+    span: Span,
+}
+
+/// Re-spans an override value parsed on its own into the combined text.
+fn shift<'i>(v: Spanned<DeValue<'i>>, by: usize) -> Spanned<DeValue<'i>> {
+    let span = v.span();
+    let span = span.start + by..span.end + by;
+    let inner = match v.into_inner() {
+        DeValue::Array(items) => {
+            let mut out = DeArray::new();
+            for item in items.iter() {
+                out.push(shift(item.clone(), by));
+            }
+            DeValue::Array(out)
+        }
+        DeValue::Table(table) => {
+            let mut out = DeTable::new();
+            for (k, val) in table {
+                let ks = k.span();
+                out.insert(Spanned::new(ks.start + by..ks.end + by, k.into_inner()), shift(val, by));
+            }
+            DeValue::Table(out)
+        }
+        other => other,
+    };
+    Spanned::new(span, inner)
+}
+
+
+fn valid_name(name: &str) -> bool {
+    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+/// Finds (creating when missing) the table at `path` under `table`.
+fn table_at<'t, 'i>(table: &'t mut DeTable<'i>, path: &[&str], span: &Span) -> Option<&'t mut DeTable<'i>> {
+    let Some((first, rest)) = path.split_first() else {
+        return Some(table);
+    };
+    let exists = table.iter().any(|(k, _)| k.get_ref().as_ref() == *first);
+    if !exists {
+        table.insert(
+            Spanned::new(span.clone(), Cow::Owned((*first).to_owned())),
+            Spanned::new(span.clone(), DeValue::Table(DeTable::new())),
+        );
+    }
+    let (_, v) = table.iter_mut().find(|(k, _)| k.get_ref().as_ref() == *first)?;
+    match v.get_mut() {
+        DeValue::Table(t) => table_at(t, rest, span),
+        _ => None,
+    }
+}
+
+fn set_value<'i>(table: &mut DeTable<'i>, key: &str, span: &Span, value: Spanned<DeValue<'i>>) {
+    if let Some((_, v)) = table.iter_mut().find(|(k, _)| k.get_ref().as_ref() == key) {
+        *v = value;
+    } else {
+        table.insert(Spanned::new(span.clone(), Cow::Owned(key.to_owned())), value);
+    }
+}
+
+impl<'s> Loader<'s> {
+    fn load(&mut self, overrides: &[(Assignment, Span)], stem: String) -> Option<Topology> {
+        let src: &'s SourceMap = self.r.src;
+        let mut root = match DeTable::parse(src.file()) {
+            Ok(t) => t.into_inner(),
+            Err(e) => {
+                self.r.error(e.span(), format!("invalid TOML: {}", e.message().trim()), None);
+                return None;
+            }
+        };
+        for (a, span) in overrides {
+            self.apply_override(&mut root, a, span.clone());
+        }
+        self.r.unknown_keys(&root, TOP_KEYS, "the topology");
+
+        let mut name = stem;
+        let mut drain_timeout = std::time::Duration::from_secs(5);
+        if let Some((_, v)) = entry(&root, "topology") {
+            if let Some(t) = self.r.table(v, "topology", "the topology") {
+                self.r.unknown_keys(t, TOPOLOGY_KEYS, "[topology]");
+                if let Some((n, _)) = self.r.string(t, "name", "[topology]") {
+                    name = n;
+                }
+                if let Some(d) = self.r.duration(t, "drain_timeout", "[topology]") {
+                    drain_timeout = d;
+                }
+            }
+        }
+
+        let nodes = self.nodes(&root);
+        let groups = self.groups(&root, &nodes);
+        let actors = self.actors(&root, &nodes);
+        self.check_override_nodes(&actors);
+        self.check_groups(&groups, &actors);
+        self.check_after(&actors);
+        let wires = self.wires(&root, &actors, &nodes);
+        self.check_binds(&actors, &wires, &nodes);
+
+        Some(Topology {
+            name,
+            origin: String::new(),
+            nodes: nodes.into_iter().map(|n| n.spec).collect(),
+            groups: groups.into_iter().map(|g| g.spec).collect(),
+            actors: actors.into_iter().map(|a| a.spec).collect(),
+            wires: wires.into_iter().map(|(w, _)| w).collect(),
+            drain_timeout,
+        })
+        .map(|mut t| {
+            t.origin = src.diagnostic(None, String::new(), None).origin;
+            t
+        })
+    }
+
+    fn apply_override(&mut self, root: &mut DeTable<'s>, a: &Assignment, span: Span) {
+        let src: &'s SourceMap = self.r.src;
+        let Some(text) = src.text.get(span.clone()) else { return };
+        let value = match DeValue::parse(text) {
+            Ok(v) => shift(v, span.start),
+            Err(_) => Spanned::new(span.clone(), DeValue::String(Cow::Borrowed(text))),
+        };
+        let path: Vec<&str> = a.path.iter().map(String::as_str).collect();
+        match path.as_slice() {
+            [node, field] => {
+                if !NODE_KEYS.contains(field) {
+                    let help = suggest(field, NODE_KEYS.iter().copied()).map(|s| format!("did you mean `{node}.{s}`?"));
+                    self.r.error(
+                        Some(span),
+                        format!("`{field}` is not a node field (address, listen, base_port); an actor parameter is NODE.ACTOR.PARAM"),
+                        help,
+                    );
+                    return;
+                }
+                match table_at(root, &["nodes", node], &span) {
+                    Some(t) => set_value(t, field, &span, value),
+                    None => self.r.error(Some(span), format!("`nodes.{node}` is not a table"), None),
+                }
+            }
+            [node, actor, param @ ..] => {
+                let exists = entry(root, "actors")
+                    .and_then(|(_, v)| match v.get_ref() {
+                        DeValue::Table(t) => Some(entry(t, actor).is_some()),
+                        _ => None,
+                    })
+                    .unwrap_or(false);
+                if !exists {
+                    self.r.error(Some(span), format!("there is no actor `{actor}` to override"), None);
+                    return;
+                }
+                self.overrides.push(((*actor).to_owned(), (*node).to_owned(), span.clone()));
+                let Some((last, parents)) = param.split_last() else { return };
+                let mut path = vec!["actors", *actor, "params"];
+                path.extend_from_slice(parents);
+                match table_at(root, &path, &span) {
+                    Some(t) => set_value(t, last, &span, value),
+                    None => self.r.error(Some(span), format!("`{}` is not a table", path.join(".")), None),
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn check_override_nodes(&mut self, actors: &[ActorIn]) {
+        for (actor, node, span) in std::mem::take(&mut self.overrides) {
+            if let Some(a) = actors.iter().find(|a| a.spec.name == actor) {
+                if a.spec.node != node {
+                    self.r.error(
+                        Some(span),
+                        format!("actor `{actor}` runs on node `{}`, not `{node}`", a.spec.node),
+                        Some(format!("write {}.{actor}.PARAM=VALUE", a.spec.node)),
+                    );
+                }
+            }
+        }
+    }
+
+    fn nodes(&mut self, root: &DeTable<'_>) -> Vec<NodeIn> {
+        let default = |name: &str| NodeSpec {
+            name: name.to_owned(),
+            address: "127.0.0.1".into(),
+            listen: "0.0.0.0".into(),
+            base_port: 7400,
+        };
+        let Some((_, v)) = entry(root, "nodes") else {
+            return vec![NodeIn {
+                spec: default(DEFAULT_NODE),
+                span: None,
+            }];
+        };
+        let Some(table) = self.r.table(v, "nodes", "the topology") else {
+            return vec![NodeIn {
+                spec: default(DEFAULT_NODE),
+                span: None,
+            }];
+        };
+        let mut nodes = Vec::new();
+        for (k, v) in table.iter() {
+            let name = k.get_ref().to_string();
+            let what = format!("node `{name}`");
+            if !valid_name(&name) {
+                self.r.error(Some(k.span()), format!("invalid node name `{name}`"), Some("use letters, digits, `_` and `-`".into()));
+            }
+            let mut spec = default(&name);
+            if let Some(t) = self.r.table(v, &name, "[nodes]") {
+                self.r.unknown_keys(t, NODE_KEYS, &what);
+                if let Some((a, _)) = self.r.string(t, "address", &what) {
+                    spec.address = a;
+                }
+                if let Some((l, _)) = self.r.string(t, "listen", &what) {
+                    spec.listen = l;
+                }
+                if let Some((p, _)) = self.r.integer(t, "base_port", &what, 1..=65535) {
+                    spec.base_port = p as u16;
+                }
+            }
+            nodes.push(NodeIn {
+                spec,
+                span: Some(k.span()),
+            });
+        }
+        if nodes.is_empty() {
+            self.r.error(Some(v.span()), "`nodes` is empty".into(), Some("declare at least one [nodes.NAME], or leave `nodes` out for one node `main`".into()));
+            nodes.push(NodeIn {
+                spec: default(DEFAULT_NODE),
+                span: None,
+            });
+        }
+        nodes
+    }
+
+    /// The node an actor or group belongs to.
+    fn node_of(&mut self, t: &DeTable<'_>, nodes: &[NodeIn], what: &str, at: &Span) -> (String, Option<Span>) {
+        match self.r.string(t, "node", what) {
+            Some((n, span)) => {
+                if !nodes.iter().any(|x| x.spec.name == n) {
+                    let help = suggest(&n, nodes.iter().map(|x| x.spec.name.as_str()))
+                        .map(|s| format!("did you mean `{s}`?"))
+                        .unwrap_or_else(|| format!("nodes: {}", names(nodes.iter().map(|x| x.spec.name.as_str()))));
+                    self.r.error(Some(span.clone()), format!("{what} is placed on unknown node `{n}`"), Some(help));
+                }
+                (n, Some(span))
+            }
+            None => {
+                if nodes.len() > 1 {
+                    self.r.error(
+                        Some(at.clone()),
+                        format!("{what} has no `node` and the topology has {} nodes", nodes.len()),
+                        Some(format!("add node = \"...\" (one of {})", names(nodes.iter().map(|x| x.spec.name.as_str())))),
+                    );
+                }
+                (nodes.first().map(|x| x.spec.name.clone()).unwrap_or_default(), None)
+            }
+        }
+    }
+
+    fn intensity_backoff(&mut self, t: &DeTable<'_>, what: &str) -> (Intensity, Backoff) {
+        let mut intensity = Intensity::default();
+        let mut backoff = Backoff::default();
+        if let Some((n, _)) = self.r.integer(t, "max_restarts", what, 0..=1_000_000) {
+            intensity.max_restarts = n as u32;
+        }
+        if let Some(d) = self.r.duration(t, "within", what) {
+            intensity.within = d;
+        }
+        if let Some((_, v)) = entry(t, "backoff") {
+            let bwhat = format!("the backoff of {what}");
+            if let Some(b) = self.r.table(v, "backoff", what) {
+                self.r.unknown_keys(b, BACKOFF_KEYS, &bwhat);
+                if let Some(d) = self.r.duration(b, "min", &bwhat) {
+                    backoff.min = d;
+                }
+                if let Some(d) = self.r.duration(b, "max", &bwhat) {
+                    backoff.max = d;
+                }
+                if let Some(f) = self.r.number(b, "factor", &bwhat, 1.0..=100.0) {
+                    backoff.factor = f;
+                }
+                if let Some(j) = self.r.number(b, "jitter", &bwhat, 0.0..=1.0) {
+                    backoff.jitter = j;
+                }
+                if backoff.min > backoff.max {
+                    self.r.error(Some(v.span()), format!("in {bwhat}, `min` is larger than `max`"), None);
+                }
+            }
+        }
+        (intensity, backoff)
+    }
+
+    fn groups(&mut self, root: &DeTable<'_>, nodes: &[NodeIn]) -> Vec<GroupIn> {
+        let Some((_, v)) = entry(root, "groups") else { return Vec::new() };
+        let Some(table) = self.r.table(v, "groups", "the topology") else { return Vec::new() };
+        let mut groups = Vec::new();
+        for (k, v) in table.iter() {
+            let name = k.get_ref().to_string();
+            let what = format!("group `{name}`");
+            if !valid_name(&name) {
+                self.r.error(Some(k.span()), format!("invalid group name `{name}`"), Some("use letters, digits, `_` and `-`".into()));
+            }
+            let Some(t) = self.r.table(v, &name, "[groups]") else { continue };
+            self.r.unknown_keys(t, GROUP_KEYS, &what);
+            let (node, node_span) = self.node_of(t, nodes, &what, &k.span());
+            let mut policy = GroupPolicy::default();
+            if let Some((s, span)) = self.r.string(t, "strategy", &what) {
+                match Strategy::from_name(&s) {
+                    Some(st) => policy.strategy = st,
+                    None => self.r.error(Some(span), format!("unknown strategy `{s}` in {what}"), Some("use one-for-one or one-for-all".into())),
+                }
+            }
+            (policy.intensity, policy.backoff) = self.intensity_backoff(t, &what);
+            let parent = self.r.string(t, "parent", &what);
+            groups.push(GroupIn {
+                spec: GroupSpec {
+                    name,
+                    node,
+                    parent: parent.as_ref().map(|p| p.0.clone()),
+                    policy,
+                },
+                span: k.span(),
+                node_span,
+                parent_span: parent.map(|p| p.1),
+            });
+        }
+        groups
+    }
+
+    fn actors(&mut self, root: &DeTable<'_>, nodes: &[NodeIn]) -> Vec<ActorIn> {
+        let Some((_, v)) = entry(root, "actors") else { return Vec::new() };
+        let Some(table) = self.r.table(v, "actors", "the topology") else { return Vec::new() };
+        let mut actors = Vec::new();
+        for (k, v) in table.iter() {
+            let name = k.get_ref().to_string();
+            let what = format!("actor `{name}`");
+            if !valid_name(&name) {
+                self.r.error(Some(k.span()), format!("invalid actor name `{name}`"), Some("use letters, digits, `_` and `-` (a dot separates actor and port in wires)".into()));
+            }
+            let Some(t) = self.r.table(v, &name, "[actors]") else { continue };
+            self.r.unknown_keys(t, ACTOR_KEYS, &what);
+            let (kind, kind_span) = match self.r.string(t, "kind", &what) {
+                Some(k) => k,
+                None => {
+                    if entry(t, "kind").is_none() {
+                        self.r.error(Some(k.span()), format!("{what} has no `kind`"), Some("add kind = \"...\"; `rolecall kinds` lists them".into()));
+                    }
+                    continue;
+                }
+            };
+            let (node, node_span) = self.node_of(t, nodes, &what, &k.span());
+            let mut policy = ActorPolicy::default();
+            if let Some((s, span)) = self.r.string(t, "restart", &what) {
+                match Restart::from_name(&s) {
+                    Some(r) => policy.restart = r,
+                    None => self.r.error(Some(span), format!("unknown restart policy `{s}` in {what}"), Some("use never, on-failure or always".into())),
+                }
+            }
+            (policy.intensity, policy.backoff) = self.intensity_backoff(t, &what);
+            let group = self.r.string(t, "group", &what);
+            let after = self.r.strings(t, "after", &what).unwrap_or_default();
+
+            let params_value = match entry(t, "params") {
+                Some((_, p)) => {
+                    if !matches!(p.get_ref(), DeValue::Table(_)) {
+                        self.r.error(Some(p.span()), format!("`params` of {what} must be a table"), None);
+                        continue;
+                    }
+                    p.clone()
+                }
+                None => Spanned::new(k.span(), DeValue::Table(DeTable::new())),
+            };
+            let binds = match params_value.get_ref() {
+                DeValue::Table(p) => self.r.strings(p, "bind", &what).unwrap_or_default(),
+                _ => Vec::new(),
+            };
+            let params = match self.registry.dyn_kind(&kind) {
+                None => {
+                    let known = self.registry.names();
+                    let help = match suggest(&kind, known.iter().copied()) {
+                        Some(s) => format!("did you mean `{s}`? `rolecall kinds` lists every kind"),
+                        None => format!("registered kinds: {}; register your own with Registry::register", names(known.iter().copied())),
+                    };
+                    self.r.error(Some(kind_span.clone()), format!("unknown kind `{kind}` for {what}"), Some(help));
+                    None
+                }
+                Some(k) => {
+                    let info = k.info().clone();
+                    match k.check_params(params_value.clone()) {
+                        Ok(()) => match toml::Value::deserialize(ValueDeserializer::from(params_value.clone())) {
+                            Ok(v) => Some(v),
+                            Err(e) => {
+                                self.r.error(Some(params_value.span()), format!("parameters of {what}: {}", e.message()), None);
+                                None
+                            }
+                        },
+                        Err(e) => {
+                            let span = e.span().unwrap_or_else(|| params_value.span());
+                            let help = params_help(&info);
+                            self.r.error(Some(span), format!("{what} (kind `{kind}`): {}", e.message().trim()), Some(help));
+                            None
+                        }
+                    }
+                }
+            };
+            actors.push(ActorIn {
+                spec: ActorSpec {
+                    name,
+                    node,
+                    kind,
+                    params: params.unwrap_or(toml::Value::Table(toml::Table::new())),
+                    policy,
+                    group: group.as_ref().map(|g| g.0.clone()),
+                    after: after.iter().map(|a| a.0.clone()).collect(),
+                },
+                span: k.span(),
+                kind_span,
+                node_span,
+                group_span: group.map(|g| g.1),
+                after_spans: after.into_iter().map(|a| a.1).collect(),
+                binds,
+            });
+        }
+        actors
+    }
+
+    fn check_groups(&mut self, groups: &[GroupIn], actors: &[ActorIn]) {
+        for g in groups {
+            if let Some(a) = actors.iter().find(|a| a.spec.name == g.spec.name) {
+                self.r.error(
+                    Some(g.span.clone()),
+                    format!("group `{}` has the same name as an actor", g.spec.name),
+                    Some(format!("rename one of them (the actor is at line {})", self.r.src.diagnostic(Some(a.span.clone()), String::new(), None).line)),
+                );
+            }
+            if let Some(parent) = &g.spec.parent {
+                match groups.iter().find(|p| &p.spec.name == parent) {
+                    None => self.r.error(g.parent_span.clone(), format!("group `{}` has unknown parent group `{parent}`", g.spec.name), suggest_in(parent, groups.iter().map(|g| g.spec.name.as_str()))),
+                    Some(p) if p.spec.node != g.spec.node => self.r.error(
+                        g.parent_span.clone(),
+                        format!("group `{}` is on node `{}` but its parent `{parent}` is on node `{}`", g.spec.name, g.spec.node, p.spec.node),
+                        None,
+                    ),
+                    Some(_) => {}
+                }
+            }
+            // Parent cycles.
+            let mut seen = vec![g.spec.name.as_str()];
+            let mut cur = g.spec.parent.as_deref();
+            while let Some(p) = cur {
+                if seen.contains(&p) {
+                    if p == g.spec.name {
+                        seen.push(p);
+                        self.r.error(g.parent_span.clone(), format!("group parents form a cycle: {}", seen.join(" -> ")), None);
+                    }
+                    break;
+                }
+                seen.push(p);
+                cur = groups.iter().find(|x| x.spec.name == p).and_then(|x| x.spec.parent.as_deref());
+            }
+            let _ = &g.node_span;
+        }
+        for a in actors {
+            let Some(group) = &a.spec.group else { continue };
+            match groups.iter().find(|g| &g.spec.name == group) {
+                None => self.r.error(a.group_span.clone(), format!("actor `{}` is in unknown group `{group}`", a.spec.name), suggest_in(group, groups.iter().map(|g| g.spec.name.as_str()))),
+                Some(g) if g.spec.node != a.spec.node => self.r.error(
+                    a.group_span.clone(),
+                    format!("actor `{}` is on node `{}` but its group `{group}` is on node `{}`", a.spec.name, a.spec.node, g.spec.node),
+                    Some("a group supervises actors of one node".into()),
+                ),
+                Some(_) => {}
+            }
+        }
+    }
+
+    fn check_after(&mut self, actors: &[ActorIn]) {
+        for a in actors {
+            for (dep, span) in a.spec.after.iter().zip(&a.after_spans) {
+                if dep == &a.spec.name {
+                    self.r.error(Some(span.clone()), format!("actor `{dep}` cannot start after itself"), None);
+                } else if !actors.iter().any(|x| &x.spec.name == dep) {
+                    self.r.error(Some(span.clone()), format!("actor `{}` starts after unknown actor `{dep}`", a.spec.name), suggest_in(dep, actors.iter().map(|x| x.spec.name.as_str())));
+                }
+            }
+        }
+        // Cycles through `after`.
+        let index: HashMap<&str, usize> = actors.iter().enumerate().map(|(i, a)| (a.spec.name.as_str(), i)).collect();
+        let mut state = vec![0u8; actors.len()]; // 0 new, 1 on stack, 2 done
+        fn visit(i: usize, actors: &[ActorIn], index: &HashMap<&str, usize>, state: &mut [u8], stack: &mut Vec<usize>) -> Option<Vec<usize>> {
+            state[i] = 1;
+            stack.push(i);
+            for dep in &actors[i].spec.after {
+                let Some(&j) = index.get(dep.as_str()) else { continue };
+                if j == i {
+                    continue;
+                }
+                if state[j] == 1 {
+                    let from = stack.iter().position(|&x| x == j).unwrap_or(0);
+                    let mut cycle = stack[from..].to_vec();
+                    cycle.push(j);
+                    return Some(cycle);
+                }
+                if state[j] == 0 {
+                    if let Some(c) = visit(j, actors, index, state, stack) {
+                        return Some(c);
+                    }
+                }
+            }
+            stack.pop();
+            state[i] = 2;
+            None
+        }
+        for i in 0..actors.len() {
+            if state[i] == 0 {
+                if let Some(cycle) = visit(i, actors, &index, &mut state, &mut Vec::new()) {
+                    let first = cycle[0];
+                    let text: Vec<&str> = cycle.iter().map(|&x| actors[x].spec.name.as_str()).collect();
+                    let span = actors[first].after_spans.first().cloned().unwrap_or_else(|| actors[first].span.clone());
+                    self.r.error(Some(span), format!("`after` forms a cycle: {}", text.join(" after ")), Some("remove one of these `after` entries".into()));
+                }
+            }
+        }
+    }
+
+    fn port(&mut self, text: &str, span: &Span, actors: &[ActorIn], direction: Direction) -> Option<(PortIn, usize, KindInfo)> {
+        let Some((actor, port)) = text.split_once('.') else {
+            self.r.error(Some(span.clone()), format!("`{text}` is not a port: write ACTOR.PORT"), None);
+            return None;
+        };
+        let Some(i) = actors.iter().position(|a| a.spec.name == actor) else {
+            self.r.error(Some(span.clone()), format!("wire refers to unknown actor `{actor}`"), suggest_in(actor, actors.iter().map(|a| a.spec.name.as_str())));
+            return None;
+        };
+        let info = self.registry.kind(&actors[i].spec.kind)?.clone();
+        let same_dir: Vec<String> = info
+            .ports
+            .iter()
+            .filter(|p| p.direction == direction)
+            .map(|p| format!("`{}` ({})", p.name, p.message))
+            .collect();
+        let listing = if same_dir.is_empty() {
+            format!("kind `{}` has no {direction} ports", info.name)
+        } else {
+            format!("{direction} ports of `{}`: {}", info.name, same_dir.join(", "))
+        };
+        match info.port(port) {
+            None => {
+                let help = match suggest(port, info.ports.iter().filter(|p| p.direction == direction).map(|p| p.name)) {
+                    Some(s) => format!("did you mean `{actor}.{s}`? {listing}"),
+                    None => listing,
+                };
+                self.r.error(Some(span.clone()), format!("actor `{actor}` (kind `{}`) has no port `{port}`", info.name), Some(help));
+                None
+            }
+            Some(p) if p.direction != direction => {
+                let role = if direction == Direction::Output { "`from` must name an output port" } else { "`to` must name input ports" };
+                self.r.error(Some(span.clone()), format!("`{text}` is an {} port; {role}", p.direction), Some(listing));
+                None
+            }
+            Some(_) => Some((
+                PortIn {
+                    port: PortRef {
+                        actor: actor.to_owned(),
+                        port: port.to_owned(),
+                    },
+                    span: span.clone(),
+                },
+                i,
+                info,
+            )),
+        }
+    }
+
+    fn wires(&mut self, root: &DeTable<'_>, actors: &[ActorIn], nodes: &[NodeIn]) -> Vec<(WireSpec, Vec<Span>)> {
+        let Some((_, v)) = entry(root, "wires") else { return Vec::new() };
+        let items: Vec<Spanned<DeValue<'_>>> = match v.get_ref() {
+            DeValue::Array(a) => a.iter().cloned().collect(),
+            _ => {
+                self.r.error(Some(v.span()), "`wires` must be an array of tables: write [[wires]]".into(), None);
+                return Vec::new();
+            }
+        };
+        let mut wires = Vec::new();
+        let mut seen: HashSet<(PortRef, PortRef)> = HashSet::new();
+        let mut next_port: HashMap<String, u32> = HashMap::new();
+        let mut endpoints: Vec<(String, String, Span)> = Vec::new(); // (node, bind, span)
+        for (n, item) in items.iter().enumerate() {
+            let what = format!("wire #{}", n + 1);
+            let Some(t) = self.r.table(item, "wires", "the topology") else { continue };
+            self.r.unknown_keys(t, WIRE_KEYS, &what);
+            let from = match self.r.string(t, "from", &what) {
+                Some((text, span)) => self.port(&text, &span, actors, Direction::Output),
+                None => {
+                    if entry(t, "from").is_none() {
+                        self.r.error(Some(item.span()), format!("{what} has no `from`"), Some("add from = \"ACTOR.PORT\" (an output port)".into()));
+                    }
+                    None
+                }
+            };
+            let to_texts = self.r.strings(t, "to", &what).unwrap_or_default();
+            if to_texts.is_empty() && entry(t, "to").is_none() {
+                self.r.error(Some(item.span()), format!("{what} has no `to`"), Some("add to = \"ACTOR.PORT\" or an array of input ports".into()));
+            }
+            let capacity = self
+                .r
+                .integer(t, "capacity", &what, 1..=16_777_216)
+                .map(|c| c.0 as usize)
+                .unwrap_or(WireConfig::DEFAULT_CAPACITY);
+            let policy = match self.r.string(t, "policy", &what) {
+                Some((p, span)) => match p.parse::<Policy>() {
+                    Ok(p) => p,
+                    Err(e) => {
+                        self.r.error(Some(span), e.to_string(), None);
+                        Policy::Block
+                    }
+                },
+                None => Policy::Block,
+            };
+            let codec = self.r.string(t, "codec", &what);
+            let endpoint = self.r.string(t, "endpoint", &what);
+            let Some((from, from_actor, from_kind)) = from else {
+                // Still check the destinations' names.
+                for (text, span) in &to_texts {
+                    self.port(text, span, actors, Direction::Input);
+                }
+                continue;
+            };
+            let from_info = from_kind.port(&from.port.port).cloned();
+            let mut to = Vec::new();
+            let mut spans = Vec::new();
+            let mut remote_count = 0;
+            for (text, span) in &to_texts {
+                let Some((dest, dest_actor, dest_kind)) = self.port(text, span, actors, Direction::Input) else { continue };
+                let dest_info = dest_kind.port(&dest.port.port).cloned();
+                if let (Some(f), Some(d)) = (&from_info, &dest_info) {
+                    if f.type_id() != d.type_id() {
+                        self.r.error(
+                            Some(dest.span.clone()),
+                            format!("wire `{} -> {}` connects mismatched message types: `{}` sends `{}` but `{}` takes `{}`", from.port, dest.port, from.port, f.message, dest.port, d.message),
+                            Some("wire an output to an input of the same message type, or put a converting actor between them".into()),
+                        );
+                        continue;
+                    }
+                }
+                if !seen.insert((from.port.clone(), dest.port.clone())) {
+                    self.r.error(Some(dest.span.clone()), format!("`{} -> {}` is wired twice", from.port, dest.port), Some("remove the duplicate".into()));
+                    continue;
+                }
+                let from_node = &actors[from_actor].spec.node;
+                let to_node = &actors[dest_actor].spec.node;
+                let remote = if from_node != to_node {
+                    remote_count += 1;
+                    if let Some(f) = &from_info {
+                        let format = codec.as_ref().map(|c| c.0.as_str()).unwrap_or(DEFAULT_CODEC);
+                        let formats = self.registry.formats(f);
+                        if !formats.contains(&format) {
+                            let at = codec.as_ref().map(|c| c.1.clone()).unwrap_or_else(|| dest.span.clone());
+                            self.r.error(
+                                Some(at),
+                                format!("wire `{} -> {}` crosses from node `{from_node}` to `{to_node}` but message type `{}` has no `{format}` codec", from.port, dest.port, f.message),
+                                Some(if formats.is_empty() {
+                                    "give the type serde Serialize/Deserialize or register a codec for it".into()
+                                } else {
+                                    format!("available codecs: {}", formats.join(", "))
+                                }),
+                            );
+                        }
+                    }
+                    Some(self.route(to_node, nodes, &endpoint, &mut next_port, &dest.span))
+                } else {
+                    None
+                };
+                if let Some(Some(r)) = &remote {
+                    endpoints.push((to_node.clone(), r.bind.clone(), endpoint.as_ref().map(|e| e.1.clone()).unwrap_or_else(|| dest.span.clone())));
+                }
+                spans.push(dest.span.clone());
+                to.push(Destination {
+                    port: dest.port,
+                    remote: remote.flatten(),
+                });
+            }
+            if let Some((_, span)) = &endpoint {
+                if remote_count != 1 {
+                    self.r.error(Some(span.clone()), format!("`endpoint` in {what} needs exactly one destination on another node (it has {remote_count})"), None);
+                }
+            }
+            wires.push((
+                WireSpec {
+                    from: from.port,
+                    to,
+                    config: WireConfig::new(capacity, policy),
+                    codec: codec.map(|c| c.0).unwrap_or_else(|| DEFAULT_CODEC.to_owned()),
+                },
+                spans,
+            ));
+        }
+        // Two hops binding the same endpoint on one node.
+        for (i, (node, bind, span)) in endpoints.iter().enumerate() {
+            if let Some((_, _, first)) = endpoints[..i].iter().find(|(n, b, _)| n == node && binds_collide(b, bind)) {
+                let line = self.r.src.diagnostic(Some(first.clone()), String::new(), None).line;
+                self.r.error(Some(span.clone()), format!("two wires bind `{bind}` on node `{node}`"), Some(format!("the other one is at line {line}; give each wire its own endpoint or port")));
+            }
+        }
+        wires
+    }
+
+    fn route(
+        &mut self,
+        node: &str,
+        nodes: &[NodeIn],
+        endpoint: &Option<(String, Span)>,
+        next_port: &mut HashMap<String, u32>,
+        at: &Span,
+    ) -> Option<RemoteRoute> {
+        let n = nodes.iter().find(|x| x.spec.name == node)?;
+        if let Some((e, span)) = endpoint {
+            if let Some(rest) = e.strip_prefix("tcp://") {
+                let Some((_, port)) = rest.rsplit_once(':') else {
+                    self.r.error(Some(span.clone()), format!("endpoint `{e}` has no port"), Some("write tcp://HOST:PORT".into()));
+                    return None;
+                };
+                return Some(RemoteRoute {
+                    bind: format!("tcp://{}:{port}", n.spec.listen),
+                    connect: e.clone(),
+                });
+            }
+            if e.starts_with("ipc://") {
+                return Some(RemoteRoute { bind: e.clone(), connect: e.clone() });
+            }
+            self.r.error(Some(span.clone()), format!("endpoint `{e}` must be tcp://HOST:PORT or ipc://PATH"), None);
+            return None;
+        }
+        let k = next_port.entry(node.to_owned()).or_insert(0);
+        let port = u32::from(n.spec.base_port) + *k;
+        *k += 1;
+        if port > 65535 {
+            self.r.error(n.span.clone().or(Some(at.clone())), format!("node `{node}` needs more ports than base_port {} leaves (up to 65535)", n.spec.base_port), Some("lower base_port".into()));
+            return None;
+        }
+        Some(RemoteRoute {
+            bind: format!("tcp://{}:{port}", n.spec.listen),
+            connect: format!("tcp://{}:{port}", n.spec.address),
+        })
+    }
+
+    fn check_binds(&mut self, actors: &[ActorIn], wires: &[(WireSpec, Vec<Span>)], _nodes: &[NodeIn]) {
+        let mut taken: Vec<(String, String, Span, String)> = Vec::new(); // node, bind, span, owner
+        for w in wires {
+            for d in &w.0.to {
+                if let Some(r) = &d.remote {
+                    let node = actors.iter().find(|a| a.spec.name == d.port.actor).map(|a| a.spec.node.clone()).unwrap_or_default();
+                    taken.push((node, r.bind.clone(), 0..0, format!("wire {} -> {}", w.0.from, d.port)));
+                }
+            }
+        }
+        for a in actors {
+            for (bind, span) in &a.binds {
+                let clash = taken
+                    .iter()
+                    .find(|(n, b, _, _)| *n == a.spec.node && binds_collide(b, bind))
+                    .map(|(_, _, _, owner)| owner.clone());
+                if let Some(owner) = clash {
+                    self.r.error(
+                        Some(span.clone()),
+                        format!("actor `{}` binds `{bind}`, which {owner} on node `{}` already binds", a.spec.name, a.spec.node),
+                        Some("two sockets cannot bind one address on one host: change one of them".into()),
+                    );
+                } else {
+                    taken.push((a.spec.node.clone(), bind.clone(), span.clone(), format!("actor `{}`", a.spec.name)));
+                }
+            }
+            let _ = (&a.kind_span, &a.node_span);
+        }
+    }
+}
+
+/// Whether two bind endpoints take the same address (`*` and `0.0.0.0` take every host).
+fn binds_collide(a: &str, b: &str) -> bool {
+    fn split(e: &str) -> Option<(&str, &str, &str)> {
+        let (scheme, rest) = e.split_once("://")?;
+        match rest.rsplit_once(':') {
+            Some((host, port)) if scheme == "tcp" => Some((scheme, host, port)),
+            _ => Some((scheme, rest, "")),
+        }
+    }
+    match (split(a), split(b)) {
+        (Some((sa, ha, pa)), Some((sb, hb, pb))) if sa == "tcp" && sb == "tcp" => {
+            let wild = |h: &str| h == "*" || h == "0.0.0.0";
+            pa == pb && (ha == hb || wild(ha) || wild(hb))
+        }
+        _ => a == b,
+    }
+}
+
+fn names<'a>(it: impl IntoIterator<Item = &'a str>) -> String {
+    let v: Vec<String> = it.into_iter().map(|s| format!("`{s}`")).collect();
+    if v.is_empty() {
+        "none".into()
+    } else {
+        v.join(", ")
+    }
+}
+
+fn suggest_in<'a>(word: &str, known: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    suggest(word, known).map(|s| format!("did you mean `{s}`?"))
+}
+
+fn params_help(info: &KindInfo) -> String {
+    if info.params.is_empty() {
+        format!("see `rolecall kinds` for the parameters of `{}`", info.name)
+    } else {
+        format!("`{}` takes parameters: {} (see `rolecall kinds`)", info.name, info.params.join(", "))
+    }
+}

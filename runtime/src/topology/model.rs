@@ -1,0 +1,138 @@
+//! The validated topology: what the loader produces and the node runtime builds.
+//!
+//! Everything here has passed validation against a kind [`Registry`]: kinds
+//! exist, ports exist with matching message types, parameters deserialize,
+//! names are unique, references resolve, endpoints do not collide.
+//!
+//! [`Registry`]: crate::kind::Registry
+
+use crate::supervision::{ActorPolicy, GroupPolicy};
+use crate::wire::WireConfig;
+
+/// A whole topology: nodes, actors, groups and wires.
+#[derive(Debug, Clone)]
+pub struct Topology {
+    /// `[topology] name`, or the file stem.
+    pub name: String,
+    /// Where it was loaded from (for messages).
+    pub origin: String,
+    /// Nodes in file order.
+    pub nodes: Vec<NodeSpec>,
+    /// Supervision groups in file order.
+    pub groups: Vec<GroupSpec>,
+    /// Actors in file order.
+    pub actors: Vec<ActorSpec>,
+    /// Wires in file order.
+    pub wires: Vec<WireSpec>,
+    /// Seconds to let wires drain on graceful shutdown.
+    pub drain_timeout: std::time::Duration,
+}
+
+/// One node: an OS process when run with `rolecall node`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeSpec {
+    /// Node name.
+    pub name: String,
+    /// Host name or address other nodes use to reach this one.
+    pub address: String,
+    /// Interface this node binds its incoming wires on.
+    pub listen: String,
+    /// First TCP port for incoming cross-node wires.
+    pub base_port: u16,
+}
+
+/// One supervision group on a node.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupSpec {
+    /// Group name (unique in the topology).
+    pub name: String,
+    /// Node the group belongs to.
+    pub node: String,
+    /// Enclosing group, if any (on the same node).
+    pub parent: Option<String>,
+    /// Strategy, intensity, backoff.
+    pub policy: GroupPolicy,
+}
+
+/// One actor.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActorSpec {
+    /// Actor name (unique in the topology).
+    pub name: String,
+    /// Node it runs on.
+    pub node: String,
+    /// Registered kind name.
+    pub kind: String,
+    /// Parameters, already checked against the kind's parameter type.
+    pub params: toml::Value,
+    /// Restart policy, intensity, backoff.
+    pub policy: ActorPolicy,
+    /// Supervision group, if any.
+    pub group: Option<String>,
+    /// Actors that must be started before this one.
+    pub after: Vec<String>,
+}
+
+/// An `actor.port` reference.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PortRef {
+    /// Actor name.
+    pub actor: String,
+    /// Port name.
+    pub port: String,
+}
+
+impl std::fmt::Display for PortRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.actor, self.port)
+    }
+}
+
+/// One wire: an output port feeding one or more input ports.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WireSpec {
+    /// The output port.
+    pub from: PortRef,
+    /// The input ports, each with its own queue.
+    pub to: Vec<Destination>,
+    /// Capacity and overflow policy of each destination's queue.
+    pub config: WireConfig,
+    /// Codec format for destinations on another node.
+    pub codec: String,
+}
+
+/// One input port a wire feeds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Destination {
+    /// The input port.
+    pub port: PortRef,
+    /// For a destination on another node than the producer: the ZeroMQ
+    /// endpoint the consumer binds (PULL) and the producer connects to (PUSH).
+    pub remote: Option<RemoteRoute>,
+}
+
+/// The endpoints of a cross-node hop.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteRoute {
+    /// What the consumer's node binds, e.g. `tcp://0.0.0.0:7401`.
+    pub bind: String,
+    /// What the producer's node connects to, e.g. `tcp://10.0.0.2:7401`.
+    pub connect: String,
+}
+
+impl Topology {
+    /// The node named `name`.
+    pub fn node(&self, name: &str) -> Option<&NodeSpec> {
+        self.nodes.iter().find(|n| n.name == name)
+    }
+
+    /// The actor named `name`.
+    pub fn actor(&self, name: &str) -> Option<&ActorSpec> {
+        self.actors.iter().find(|a| a.name == name)
+    }
+
+    /// The actors of node `node`, in file order.
+    pub fn actors_on<'a>(&'a self, node: &'a str) -> impl Iterator<Item = &'a ActorSpec> + 'a {
+        self.actors.iter().filter(move |a| a.node == node)
+    }
+}

@@ -1,0 +1,17 @@
+//! Wires: bounded, policy-driven channels from an output port to an input port.
+//!
+//! actix mailboxes grow without bound under `do_send`; a wire never does. Each
+//! wire is a [`Queue`] of fixed capacity with an explicit overflow [`Policy`]
+//! (block, drop-newest, drop-oldest) whose drops are counted in [`WireStats`].
+//! Producers hold an [`Output`]; the consumer's context runs an inlet that calls
+//! the actor's `Handler` for each message. Wires are owned by the runtime, not by
+//! actor incarnations, so they outlive supervised restarts.
+
+pub(crate) mod inlet;
+mod output;
+mod policy;
+mod queue;
+
+pub use output::{Output, Sent};
+pub use policy::{Policy, UnknownPolicy, WireConfig, WireStats};
+pub use queue::{Popped, PushError, Pushed, Queue};

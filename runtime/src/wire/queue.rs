@@ -1,0 +1,362 @@
+//! The bounded queue behind every wire.
+//!
+//! One [`Queue`] carries the messages of one wire into one input port. It is
+//! shared by three sides that may live on different threads:
+//!
+//! * producers ([`Output`](super::Output) handles in actors, or a ZeroMQ receive
+//!   thread) push under the wire's [`Policy`];
+//! * the consumer (an [`Inlet`](super::inlet) in the receiving actor's context, or
+//!   a ZeroMQ send thread) pops batches;
+//! * the runtime keeps a handle across actor restarts, so messages waiting in a
+//!   wire survive the crash of the actor that consumes them.
+//!
+//! Capacity counts queued messages plus messages popped by the consumer but not
+//! yet handled ("in flight"), so memory stays bounded even while a batch is being
+//! worked on, and a crashed consumer's unhandled batch can be put back in front.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+use parking_lot::{Condvar, Mutex};
+
+use super::policy::{Policy, WireStats};
+
+/// Why a push did not enqueue the message; the message is handed back.
+#[derive(Debug, PartialEq, Eq)]
+pub enum PushError<T> {
+    /// The wire is full and its policy is [`Policy::Block`]: try again later.
+    Full(T),
+    /// The consumer is gone for good; the message was counted as dropped.
+    Closed(T),
+}
+
+/// What a successful push did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pushed {
+    /// The message was enqueued.
+    Queued,
+    /// The wire was full: the incoming message was dropped (policy drop-newest).
+    DroppedNewest,
+    /// The wire was full: the oldest queued message was dropped to make room.
+    DroppedOldest,
+}
+
+/// What [`Queue::pop_batch`] found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Popped {
+    /// This many messages were moved into the caller's buffer.
+    Items(usize),
+    /// Nothing queued now; the caller's waker is registered.
+    Empty,
+    /// Nothing queued and every producer is gone: end of input.
+    Ended,
+}
+
+struct Inner<T> {
+    items: VecDeque<T>,
+    /// Popped by the consumer, not yet handled; counts against capacity.
+    in_flight: usize,
+    consumer: Option<Waker>,
+    producers: Vec<Waker>,
+    /// Live producer registrations; the wire ends when this drops to zero.
+    senders: usize,
+    /// The consumer is gone for good.
+    consumer_closed: bool,
+}
+
+impl<T> Inner<T> {
+    fn occupied(&self) -> usize {
+        self.items.len() + self.in_flight
+    }
+
+    fn take_producers(&mut self) -> Vec<Waker> {
+        std::mem::take(&mut self.producers)
+    }
+}
+
+struct Shared<T> {
+    inner: Mutex<Inner<T>>,
+    capacity: usize,
+    policy: Policy,
+    /// Wakes threads blocked in [`Queue::pop_blocking`].
+    not_empty: Condvar,
+    /// Wakes threads blocked in [`Queue::push_blocking`].
+    not_full: Condvar,
+    accepted: AtomicU64,
+    delivered: AtomicU64,
+    dropped: AtomicU64,
+}
+
+/// A bounded, policy-driven queue; cloning gives another handle to the same queue.
+pub struct Queue<T> {
+    shared: Arc<Shared<T>>,
+}
+
+impl<T> Clone for Queue<T> {
+    fn clone(&self) -> Self {
+        Queue {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for Queue<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Queue")
+            .field("capacity", &self.shared.capacity)
+            .field("policy", &self.shared.policy)
+            .field("stats", &self.stats())
+            .finish()
+    }
+}
+
+impl<T> Queue<T> {
+    /// Creates a queue holding at most `capacity` messages (at least 1).
+    pub fn new(capacity: usize, policy: Policy) -> Self {
+        Queue {
+            shared: Arc::new(Shared {
+                inner: Mutex::new(Inner {
+                    items: VecDeque::with_capacity(capacity.min(1024)),
+                    in_flight: 0,
+                    consumer: None,
+                    producers: Vec::new(),
+                    senders: 0,
+                    consumer_closed: false,
+                }),
+                capacity: capacity.max(1),
+                policy,
+                not_empty: Condvar::new(),
+                not_full: Condvar::new(),
+                accepted: AtomicU64::new(0),
+                delivered: AtomicU64::new(0),
+                dropped: AtomicU64::new(0),
+            }),
+        }
+    }
+
+    /// The most messages this queue holds (queued plus in flight).
+    pub fn capacity(&self) -> usize {
+        self.shared.capacity
+    }
+
+    /// The policy applied when the queue is full.
+    pub fn policy(&self) -> Policy {
+        self.shared.policy
+    }
+
+    /// Counters since creation.
+    pub fn stats(&self) -> WireStats {
+        let inner = self.shared.inner.lock();
+        WireStats {
+            accepted: self.shared.accepted.load(Ordering::Relaxed),
+            delivered: self.shared.delivered.load(Ordering::Relaxed),
+            dropped: self.shared.dropped.load(Ordering::Relaxed),
+            queued: inner.items.len() as u64,
+            in_flight: inner.in_flight as u64,
+        }
+    }
+
+    /// Number of messages queued or in flight.
+    pub fn len(&self) -> usize {
+        self.shared.inner.lock().occupied()
+    }
+
+    /// True when nothing is queued or in flight.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Registers one producer. The queue reports end of input once every
+    /// registered producer has called [`Queue::remove_sender`].
+    pub fn add_sender(&self) {
+        self.shared.inner.lock().senders += 1;
+    }
+
+    /// Unregisters one producer; the last one ends the input.
+    pub fn remove_sender(&self) {
+        let waker = {
+            let mut inner = self.shared.inner.lock();
+            inner.senders = inner.senders.saturating_sub(1);
+            if inner.senders == 0 {
+                inner.consumer.take()
+            } else {
+                None
+            }
+        };
+        self.shared.not_empty.notify_all();
+        if let Some(w) = waker {
+            w.wake();
+        }
+    }
+
+    /// True once every producer is gone (queued messages may still remain).
+    pub fn senders_gone(&self) -> bool {
+        self.shared.inner.lock().senders == 0
+    }
+
+    /// Marks the consumer gone for good: later pushes fail with
+    /// [`PushError::Closed`] and are counted as dropped, together with what was queued.
+    pub fn close_consumer(&self) {
+        let producers = {
+            let mut inner = self.shared.inner.lock();
+            inner.consumer_closed = true;
+            let lost = inner.items.len() as u64;
+            inner.items.clear();
+            self.shared.dropped.fetch_add(lost, Ordering::Relaxed);
+            inner.take_producers()
+        };
+        self.shared.not_full.notify_all();
+        producers.into_iter().for_each(Waker::wake);
+    }
+
+    /// Pushes without waiting, applying the policy when full.
+    pub fn try_push(&self, msg: T) -> Result<Pushed, PushError<T>> {
+        let (result, consumer) = {
+            let mut inner = self.shared.inner.lock();
+            if inner.consumer_closed {
+                drop(inner);
+                self.shared.dropped.fetch_add(1, Ordering::Relaxed);
+                return Err(PushError::Closed(msg));
+            }
+            let result = if inner.occupied() < self.shared.capacity {
+                inner.items.push_back(msg);
+                Pushed::Queued
+            } else {
+                match self.shared.policy {
+                    Policy::Block => return Err(PushError::Full(msg)),
+                    Policy::DropNewest => {
+                        drop(inner);
+                        self.shared.dropped.fetch_add(1, Ordering::Relaxed);
+                        return Ok(Pushed::DroppedNewest);
+                    }
+                    Policy::DropOldest => {
+                        if inner.items.pop_front().is_some() {
+                            self.shared.dropped.fetch_add(1, Ordering::Relaxed);
+                            inner.items.push_back(msg);
+                            Pushed::DroppedOldest
+                        } else {
+                            // Everything is in flight: nothing queued to evict.
+                            drop(inner);
+                            self.shared.dropped.fetch_add(1, Ordering::Relaxed);
+                            return Ok(Pushed::DroppedNewest);
+                        }
+                    }
+                }
+            };
+            (result, inner.consumer.take())
+        };
+        self.shared.accepted.fetch_add(1, Ordering::Relaxed);
+        self.shared.not_empty.notify_one();
+        if let Some(w) = consumer {
+            w.wake();
+        }
+        Ok(result)
+    }
+
+    /// Pushes from async code. The message is taken out of `slot`; on a full
+    /// [`Policy::Block`] queue it stays in `slot`, the waker is registered and
+    /// `Pending` is returned.
+    pub fn poll_push(&self, slot: &mut Option<T>, cx: &mut Context<'_>) -> Poll<Result<Pushed, PushError<T>>> {
+        let Some(msg) = slot.take() else {
+            return Poll::Ready(Ok(Pushed::Queued));
+        };
+        match self.try_push(msg) {
+            Err(PushError::Full(msg)) => {
+                let mut inner = self.shared.inner.lock();
+                if inner.occupied() < self.shared.capacity || inner.consumer_closed {
+                    // Room was made between the two locks: try again at once.
+                    drop(inner);
+                    cx.waker().wake_by_ref();
+                } else if !inner.producers.iter().any(|w| w.will_wake(cx.waker())) {
+                    inner.producers.push(cx.waker().clone());
+                }
+                *slot = Some(msg);
+                Poll::Pending
+            }
+            other => Poll::Ready(other),
+        }
+    }
+
+    /// Pushes from a plain thread, waiting while a [`Policy::Block`] queue is
+    /// full, at most until `deadline` (then the message is handed back as `Full`).
+    pub fn push_blocking(&self, msg: T, deadline: Option<Instant>) -> Result<Pushed, PushError<T>> {
+        let mut msg = msg;
+        loop {
+            match self.try_push(msg) {
+                Err(PushError::Full(m)) => {
+                    msg = m;
+                    let mut inner = self.shared.inner.lock();
+                    while inner.occupied() >= self.shared.capacity && !inner.consumer_closed {
+                        match deadline {
+                            Some(d) => {
+                                if self.shared.not_full.wait_until(&mut inner, d).timed_out() {
+                                    return Err(PushError::Full(msg));
+                                }
+                            }
+                            None => self.shared.not_full.wait(&mut inner),
+                        }
+                    }
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Moves up to `max` queued messages into `buf`, marking them in flight
+    /// until [`Queue::settle`]. Registers `waker` when nothing is queued.
+    pub fn pop_batch(&self, buf: &mut VecDeque<T>, max: usize, waker: Option<&Waker>) -> Popped {
+        let mut inner = self.shared.inner.lock();
+        let n = inner.items.len().min(max);
+        if n == 0 {
+            if inner.senders == 0 {
+                return Popped::Ended;
+            }
+            if let Some(w) = waker {
+                match &inner.consumer {
+                    Some(old) if old.will_wake(w) => {}
+                    _ => inner.consumer = Some(w.clone()),
+                }
+            }
+            return Popped::Empty;
+        }
+        buf.extend(inner.items.drain(..n));
+        inner.in_flight += n;
+        Popped::Items(n)
+    }
+
+    /// Waits up to `timeout` for messages, then behaves like [`Queue::pop_batch`].
+    pub fn pop_blocking(&self, buf: &mut VecDeque<T>, max: usize, timeout: Duration) -> Popped {
+        let deadline = Instant::now() + timeout;
+        let mut inner = self.shared.inner.lock();
+        while inner.items.is_empty() && inner.senders > 0 {
+            if self.shared.not_empty.wait_until(&mut inner, deadline).timed_out() {
+                break;
+            }
+        }
+        drop(inner);
+        self.pop_batch(buf, max, None)
+    }
+
+    /// Reports that `handled` in-flight messages were handled, freeing their room,
+    /// and puts `unhandled` ones back in front of the queue (in order).
+    pub fn settle(&self, handled: usize, unhandled: &mut VecDeque<T>) {
+        if handled == 0 && unhandled.is_empty() {
+            return;
+        }
+        let producers = {
+            let mut inner = self.shared.inner.lock();
+            let returned = unhandled.len();
+            inner.in_flight = inner.in_flight.saturating_sub(handled + returned);
+            while let Some(m) = unhandled.pop_back() {
+                inner.items.push_front(m);
+            }
+            inner.take_producers()
+        };
+        self.shared.delivered.fetch_add(handled as u64, Ordering::Relaxed);
+        self.shared.not_full.notify_all();
+        producers.into_iter().for_each(Waker::wake);
+    }
+}

@@ -1,0 +1,39 @@
+//! Benchmarks behind `rolecall bench <suite> [--json]`.
+//!
+//! Each suite measures rolecall against a baseline doing the same work in the
+//! same run, and reports ratios (machines here are noisy; absolute times are
+//! not comparable between runs). With `--json` the last line printed is one
+//! JSON object with a `ratio` field.
+
+mod actor;
+
+/// Runs suite `name`; returns the process exit status.
+pub fn run_suite(name: &str, json: bool, messages: Option<u64>) -> i32 {
+    let report = match name {
+        "actor" => actor::run(messages.unwrap_or(2_000_000)),
+        other => {
+            eprintln!("error: unknown bench suite `{other}`: available: actor");
+            return 2;
+        }
+    };
+    match report {
+        Ok(report) => {
+            if json {
+                println!("{}", serde_json::to_string(&report).unwrap_or_else(|_| "{}".into()));
+            } else {
+                println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+            }
+            0
+        }
+        Err(e) => {
+            eprintln!("error: bench {name}: {e}");
+            1
+        }
+    }
+}
+
+/// Median of a non-empty slice (sorts it).
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied().unwrap_or(0.0)
+}

@@ -1,0 +1,35 @@
+//! `rolecall check`: validate a topology and print its wiring graph.
+
+use rolecall::runtime::topology::graph;
+
+use super::{load, TopologyArgs};
+
+/// Output format of the graph.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub(crate) enum Format {
+    /// Indented text.
+    Text,
+    /// Graphviz dot.
+    Dot,
+}
+
+pub(crate) fn check(args: &TopologyArgs, format: Format) -> i32 {
+    let registry = rolecall::default_registry();
+    let topology = match load(args, &registry) {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
+    match format {
+        Format::Text => {
+            print!("{}", graph::text(&topology));
+            eprintln!(
+                "ok: {} nodes, {} actors, {} wires",
+                topology.nodes.len(),
+                topology.actors.len(),
+                topology.wires.len()
+            );
+        }
+        Format::Dot => print!("{}", graph::dot(&topology)),
+    }
+    0
+}

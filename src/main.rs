@@ -1,0 +1,7 @@
+//! The `rolecall` command: run, check and inspect topologies; benchmarks.
+
+mod cli;
+
+fn main() {
+    std::process::exit(cli::main());
+}

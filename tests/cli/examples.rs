@@ -1,0 +1,45 @@
+//! Every example runs and shows what its README says.
+
+use crate::support::*;
+
+#[test]
+fn quickstart_runs_to_completion_and_prints_the_latency_table() {
+    let out = run(rolecall().args(["run", "examples/quickstart/topology.toml"]));
+    let text = stdout(&out);
+    assert!(out.status.success(), "status {:?}\n{}\n{}", out.status, text, stderr(&out));
+    assert!(text.contains("p50 us"), "{text}");
+    let row = |topic: &str| {
+        text.lines()
+            .find(|l| l.starts_with(topic))
+            .unwrap_or_else(|| panic!("no row for {topic}: {text}"))
+            .split_whitespace()
+            .nth(1)
+            .and_then(|c| c.parse::<u64>().ok())
+    };
+    assert_eq!(row("weather"), Some(300));
+    assert_eq!(row("traffic"), Some(200));
+}
+
+#[test]
+fn quickstart_takes_overrides_from_the_command_line_and_the_environment() {
+    let out = run(rolecall()
+        .args(["run", "examples/quickstart/topology.toml", "--set", "main.weather.count=7"])
+        .env("ROLECALL_SET_1", "main.traffic.count=5")
+        .env("ROLECALL_SET_2", "main.encode.format=json"));
+    let text = stdout(&out);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(text.lines().any(|l| l.starts_with("weather") && l.split_whitespace().nth(1) == Some("7")), "{text}");
+    assert!(text.lines().any(|l| l.starts_with("traffic") && l.split_whitespace().nth(1) == Some("5")), "{text}");
+}
+
+#[test]
+fn custom_role_example_registers_a_kind_and_reads_it_through_its_address() {
+    let out = run(std::process::Command::new(env!("CARGO"))
+        .current_dir(root())
+        .args(["run", "--quiet", "--example", "custom_role"]));
+    let text = stdout(&out);
+    assert!(out.status.success(), "{}\n{}", text, stderr(&out));
+    let alarms = text.lines().filter(|l| l.starts_with("ALARM")).count();
+    assert!(alarms > 0, "{text}");
+    assert!(text.contains(&format!("alarms raised: {alarms}")), "{text}");
+}

@@ -1,0 +1,7 @@
+//! End-to-end tests of the `rolecall` binary: examples, `check`, `kinds`,
+//! signals, and two `rolecall node` processes wired together.
+
+mod check;
+mod examples;
+mod nodes;
+mod support;
