@@ -1,11 +1,13 @@
 //! [`Output`]: the handle an actor sends through on one of its output ports.
 
+use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use actix::{Actor, AsyncContext};
+use parking_lot::Mutex;
 
 use super::queue::{PushError, Pushed, Queue};
 
@@ -14,9 +16,17 @@ use super::queue::{PushError, Pushed, Queue};
 /// Cloning is cheap. An `Output` survives actor restarts: the runtime hands the
 /// same wires to every incarnation. A message sent to several wires is cloned
 /// for all but the last.
+///
+/// Order is kept per wire. When a `block` wire is full, [`Output::send`] parks
+/// the message in the port's backlog and makes the actor wait; messages sent
+/// meanwhile (by the same handler call, or a catching-up timer) queue behind
+/// it in the backlog, in order, so the backlog never holds more than one
+/// handler call sent.
 pub struct Output<T> {
     port: Arc<str>,
     wires: Arc<[Queue<T>]>,
+    /// Copies waiting for room on a full `block` wire: (wire index, message).
+    backlog: Arc<Mutex<VecDeque<(usize, T)>>>,
 }
 
 impl<T> Clone for Output<T> {
@@ -24,6 +34,7 @@ impl<T> Clone for Output<T> {
         Output {
             port: Arc::clone(&self.port),
             wires: Arc::clone(&self.wires),
+            backlog: Arc::clone(&self.backlog),
         }
     }
 }
@@ -55,6 +66,7 @@ impl<T: Clone + Send + 'static> Output<T> {
         Output {
             port: port.into(),
             wires: wires.into(),
+            backlog: Arc::new(Mutex::new(VecDeque::new())),
         }
     }
 
@@ -85,88 +97,116 @@ impl<T: Clone + Send + 'static> Output<T> {
     where
         A: Actor<Context = actix::Context<A>>,
     {
-        let (sent, blocked) = self.push_all(msg);
-        if !blocked.is_empty() {
-            ctx.wait(actix::fut::wrap_future::<_, A>(PushAll { blocked }));
+        let mut backlog = self.backlog.lock();
+        if !backlog.is_empty() {
+            // A drain is already under way: queue behind it to keep the order.
+            let mut sent = Sent::default();
+            self.for_each_wire(msg, |i, _, m| {
+                backlog.push_back((i, m));
+                sent.waited += 1;
+            });
+            return sent;
+        }
+        let sent = self.push_all(msg, &mut backlog);
+        let blocked = !backlog.is_empty();
+        drop(backlog);
+        if blocked {
+            ctx.wait(actix::fut::wrap_future::<_, A>(Drain {
+                output: self.clone(),
+            }));
         }
         sent
     }
 
-    /// Sends from async code outside an actor, waiting on `block` wires.
+    /// Sends from async code outside an actor, waiting on full `block` wires.
     pub async fn send_async(&self, msg: T) -> Sent {
-        let (mut sent, blocked) = self.push_all(msg);
-        sent.waited = blocked.len();
-        PushAll { blocked }.await;
+        let sent = {
+            let mut backlog = self.backlog.lock();
+            if backlog.is_empty() {
+                self.push_all(msg, &mut backlog)
+            } else {
+                let mut sent = Sent::default();
+                self.for_each_wire(msg, |i, _, m| {
+                    backlog.push_back((i, m));
+                    sent.waited += 1;
+                });
+                sent
+            }
+        };
+        Drain { output: self.clone() }.await;
         sent
     }
 
     /// Sends from a plain thread, blocking it on full `block` wires.
     pub fn send_blocking(&self, msg: T) -> Sent {
         let mut sent = Sent::default();
-        self.for_each_wire(msg, |wire, m| match wire.push_blocking(m, None) {
+        self.for_each_wire(msg, |_, wire, m| match wire.push_blocking(m, None) {
             Ok(Pushed::Queued) => sent.queued += 1,
             Ok(_) | Err(_) => sent.dropped += 1,
         });
         sent
     }
 
-    /// Sends without ever waiting: a full `block` wire hands the message back.
-    /// With several wires, those with room still get their copy.
+    /// Sends without ever waiting. If a `block` wire is full the message comes
+    /// back as `Full`; wires that had room still got their copy.
     pub fn try_send(&self, msg: T) -> Result<Sent, PushError<T>> {
-        let (sent, mut blocked) = self.push_all(msg);
-        match blocked.pop() {
+        let mut full = VecDeque::new();
+        let sent = self.push_all(msg, &mut full);
+        match full.pop_front() {
             None => Ok(sent),
-            Some((_, Some(m))) => Err(PushError::Full(m)),
-            Some((_, None)) => Ok(sent),
+            Some((_, m)) => Err(PushError::Full(m)),
         }
     }
 
-    fn for_each_wire(&self, msg: T, mut f: impl FnMut(&Queue<T>, T)) {
+    fn for_each_wire(&self, msg: T, mut f: impl FnMut(usize, &Queue<T>, T)) {
         if let Some((last, rest)) = self.wires.split_last() {
-            for wire in rest {
-                f(wire, msg.clone());
+            for (i, wire) in rest.iter().enumerate() {
+                f(i, wire, msg.clone());
             }
-            f(last, msg);
+            f(rest.len(), last, msg);
         }
     }
 
-    /// Pushes to every wire without waiting; returns the wires that are full
-    /// under `block`, each with its copy of the message.
-    fn push_all(&self, msg: T) -> (Sent, Vec<(Queue<T>, Option<T>)>) {
+    /// Pushes to every wire without waiting; copies for full `block` wires go
+    /// to `blocked`.
+    fn push_all(&self, msg: T, blocked: &mut VecDeque<(usize, T)>) -> Sent {
         let mut sent = Sent::default();
-        let mut blocked = Vec::new();
-        self.for_each_wire(msg, |wire, m| match wire.try_push(m) {
+        self.for_each_wire(msg, |i, wire, m| match wire.try_push(m) {
             Ok(Pushed::Queued) => sent.queued += 1,
             Ok(_) | Err(PushError::Closed(_)) => sent.dropped += 1,
             Err(PushError::Full(m)) => {
                 sent.waited += 1;
-                blocked.push((wire.clone(), Some(m)));
+                blocked.push_back((i, m));
             }
         });
-        (sent, blocked)
+        sent
     }
 }
 
-/// Completes once every blocked wire has taken its copy.
-struct PushAll<T> {
-    blocked: Vec<(Queue<T>, Option<T>)>,
+/// Moves the backlog into its wires, in order; completes when it is empty.
+struct Drain<T> {
+    output: Output<T>,
 }
 
-impl<T> Unpin for PushAll<T> {}
-
-impl<T> Future for PushAll<T> {
+impl<T> Future for Drain<T> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let this = self.get_mut();
-        this.blocked.retain_mut(|(wire, slot)| {
-            matches!(wire.poll_push(slot, cx), Poll::Pending)
-        });
-        if this.blocked.is_empty() {
-            Poll::Ready(())
-        } else {
-            Poll::Pending
+        let output = &self.output;
+        let mut backlog = output.backlog.lock();
+        while let Some((i, msg)) = backlog.pop_front() {
+            let Some(wire) = output.wires.get(i) else { continue };
+            let mut slot = Some(msg);
+            match wire.poll_push(&mut slot, cx) {
+                Poll::Ready(_) => {}
+                Poll::Pending => {
+                    if let Some(m) = slot {
+                        backlog.push_front((i, m));
+                    }
+                    return Poll::Pending;
+                }
+            }
         }
+        Poll::Ready(())
     }
 }
-

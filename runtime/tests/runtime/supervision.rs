@@ -119,7 +119,7 @@ async fn exceeding_the_restart_limit_fails_the_node() {
         other => panic!("expected failure, got {other:?}"),
     }
     assert_eq!(exit_code_of_failed(), 1);
-    let crashes = lines(tag, "event").into_iter().filter(|e| e.contains("crashed: build failed")).count();
+    let crashes = lines(tag, "event").into_iter().filter(|e| e.starts_with("event stage: crashed: build failed")).count();
     assert_eq!(crashes, 3, "first start plus two restarts");
     assert!(lines(tag, "event").iter().any(|e| e.contains("escalated to node")));
 }
