@@ -5,7 +5,7 @@ use actix::prelude::*;
 use rolecall::codecs::Topic;
 use rolecall::runtime::kind::{CreateError, Io, Ports, Role};
 use rolecall::runtime::topology::{load_file, Overrides};
-use rolecall::runtime::{Node, NodeExit};
+use rolecall::runtime::{Node, NodeExit, Output, WireConfig};
 use serde::Deserialize;
 
 /// Parameters from the topology's `params` table.
@@ -14,10 +14,16 @@ struct Params {
     threshold: f64,
 }
 
+/// Sent on `done` when the input has ended.
+#[derive(Debug, Clone, Message, serde::Serialize, serde::Deserialize)]
+#[rtype(result = "()")]
+struct Done;
+
 /// Raises an alarm when a Topic's mean value exceeds the threshold.
 struct Threshold {
     threshold: f64,
     alarms: u64,
+    done: Output<Done>,
 }
 
 impl Actor for Threshold {
@@ -36,7 +42,7 @@ impl Handler<Topic> for Threshold {
 }
 
 /// Asks for the number of alarms so far.
-#[derive(Message)]
+#[derive(Debug, Message)]
 #[rtype(result = "u64")]
 struct AlarmCount;
 
@@ -51,13 +57,14 @@ impl Role for Threshold {
     type Params = Params;
     const ABOUT: &'static str = "raises an alarm when a Topic's mean value exceeds `threshold`";
     fn ports(ports: &mut Ports<Self>) {
-        ports.input::<Topic>("in");
+        ports.input::<Topic>("in").output::<Done>("done");
     }
-    fn build(p: &Params, _io: &mut Io) -> Result<Self, CreateError> {
-        Ok(Threshold { threshold: p.threshold, alarms: 0 })
+    fn build(p: &Params, io: &mut Io) -> Result<Self, CreateError> {
+        Ok(Threshold { threshold: p.threshold, alarms: 0, done: io.output("done")? })
     }
-    fn end_of_input(&mut self, _ctx: &mut Context<Self>) {
-        // Stay up after the stream ends, so the program can still ask us.
+    fn end_of_input(&mut self, ctx: &mut Context<Self>) {
+        // Say so, and stay up so that the program can still ask us.
+        self.done.send(Done, ctx);
     }
 }
 
@@ -67,10 +74,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     registry.register::<Threshold>("student.threshold")?;
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/custom_role/topology.toml");
     let topology = load_file(path.as_ref(), &registry, &Overrides::from_env()?)?;
-    let running = Node::all(topology, registry).start().await?;
+    let mut node = Node::all(topology, registry);
+    let mut done = node.tap::<Done>("alarm.done", WireConfig::default())?;
+    let running = node.start().await?;
     let alarm = running.actor::<Threshold>("alarm")?;
-    // Wait until the sensor is done, then read the count through the typed address.
-    actix_rt::time::sleep(std::time::Duration::from_millis(300)).await;
+    // When the sensor's stream has ended, read the count through the typed address.
+    done.recv().await;
     let alarms = alarm.send(AlarmCount).await?;
     println!("alarms raised: {alarms}");
     running.shutdown();

@@ -25,3 +25,4 @@ pub mod wire;
 pub use kind::{Io, Ports, Registry, Role};
 pub use node::{Node, NodeExit, NodeHandle, Ref, Running};
 pub use wire::{Output, Policy, WireConfig};
+pub use node::{Injector, Tap};

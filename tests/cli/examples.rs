@@ -25,7 +25,8 @@ fn quickstart_takes_overrides_from_the_command_line_and_the_environment() {
     let out = run(rolecall()
         .args(["run", "examples/quickstart/topology.toml", "--set", "main.weather.count=7"])
         .env("ROLECALL_SET_1", "main.traffic.count=5")
-        .env("ROLECALL_SET_2", "main.encode.format=json"));
+        .env("ROLECALL_SET_2", "main.encode.format=json")
+        .env("ROLECALL_SET_3", "main.decode.format=json"));
     let text = stdout(&out);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(text.lines().any(|l| l.starts_with("weather") && l.split_whitespace().nth(1) == Some("7")), "{text}");
