@@ -15,20 +15,20 @@ use serde::{Deserialize, Serialize};
 /// The number every test role passes around.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Message, Serialize, Deserialize)]
 #[rtype(result = "()")]
-pub struct Num(pub u64);
+pub(crate) struct Num(pub u64);
 
 /// A command whose handler may fail by returning an error.
 #[derive(Debug, Clone, PartialEq, Eq, Message, Serialize, Deserialize)]
 #[rtype(result = "Result<(), String>")]
-pub struct Cmd(pub String);
+pub(crate) struct Cmd(pub String);
 
 /// Asks an actor which incarnation (1-based) it is.
 #[derive(Debug, Message)]
 #[rtype(result = "u64")]
-pub struct WhoAreYou;
+pub(crate) struct WhoAreYou;
 
 /// Lines appended by test roles, per tag (each test uses its own tag).
-pub fn journal(tag: &str) -> Vec<String> {
+pub(crate) fn journal(tag: &str) -> Vec<String> {
     book().lock().map(|m| m.get(tag).cloned().unwrap_or_default()).unwrap_or_default()
 }
 
@@ -57,15 +57,15 @@ fn next_incarnation(key: &str) -> u64 {
 
 /// Parameters of `test.source`.
 #[derive(Debug, Deserialize)]
-pub struct SourceParams {
-    pub tag: String,
-    pub count: u64,
+pub(crate) struct SourceParams {
+    pub(crate) tag: String,
+    pub(crate) count: u64,
     #[serde(default)]
-    pub interval_ms: u64,
+    pub(crate) interval_ms: u64,
 }
 
 /// Sends 0..count on `out` (every `interval_ms`, or in bursts), then stops.
-pub struct Source {
+pub(crate) struct Source {
     tag: String,
     count: u64,
     interval_ms: u64,
@@ -131,21 +131,21 @@ impl Role for Source {
 
 /// Parameters of `test.stage`.
 #[derive(Debug, Deserialize)]
-pub struct StageParams {
-    pub tag: String,
+pub(crate) struct StageParams {
+    pub(crate) tag: String,
     /// Panic when this number arrives.
     #[serde(default)]
-    pub panic_on: Option<u64>,
+    pub(crate) panic_on: Option<u64>,
     /// Fail in `build` for the first N incarnations.
     #[serde(default)]
-    pub fail_create: u64,
+    pub(crate) fail_create: u64,
     /// Sleep this long per message (a slow consumer).
     #[serde(default)]
-    pub work_us: u64,
+    pub(crate) work_us: u64,
 }
 
 /// Forwards `in` to `out`; can be made to crash or be slow.
-pub struct Stage {
+pub(crate) struct Stage {
     tag: String,
     panic_on: Option<u64>,
     work_us: u64,
@@ -214,15 +214,15 @@ impl Role for Stage {
 }
 
 /// Records the numbers it gets.
-pub struct Sink {
+pub(crate) struct Sink {
     tag: String,
     name: String,
 }
 
 /// Parameters of `test.sink`.
 #[derive(Debug, Deserialize)]
-pub struct SinkParams {
-    pub tag: String,
+pub(crate) struct SinkParams {
+    pub(crate) tag: String,
 }
 
 impl Actor for Sink {
@@ -257,8 +257,8 @@ impl Role for Sink {
 }
 
 /// Collects supervision events.
-pub struct EventLog {
-    pub tag: String,
+pub(crate) struct EventLog {
+    pub(crate) tag: String,
 }
 
 impl Actor for EventLog {
@@ -273,7 +273,7 @@ impl Handler<Event> for EventLog {
 }
 
 /// A registry with the test kinds.
-pub fn registry() -> Registry {
+pub(crate) fn registry() -> Registry {
     let mut r = Registry::new();
     r.register::<Source>("test.source")
         .and_then(|r| r.register::<Stage>("test.stage"))
@@ -283,7 +283,7 @@ pub fn registry() -> Registry {
 }
 
 /// Loads a topology written in a test.
-pub fn topology(text: &str) -> Topology {
+pub(crate) fn topology(text: &str) -> Topology {
     match load_str(text, "test.toml", &registry(), &Overrides::new()) {
         Ok(t) => t,
         Err(e) => panic!("test topology does not load:\n{e}"),
@@ -291,12 +291,12 @@ pub fn topology(text: &str) -> Topology {
 }
 
 /// Lines of `journal(tag)` starting with `prefix`.
-pub fn lines(tag: &str, prefix: &str) -> Vec<String> {
+pub(crate) fn lines(tag: &str, prefix: &str) -> Vec<String> {
     journal(tag).into_iter().filter(|l| l.starts_with(prefix)).collect()
 }
 
 /// Polls `f` every 5 ms until true or `timeout`.
-pub async fn eventually(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
+pub(crate) async fn eventually(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
     let deadline = std::time::Instant::now() + timeout;
     while std::time::Instant::now() < deadline {
         if f() {

@@ -1,0 +1,47 @@
+# rolecall: the two commands of the README, and their parts.
+#
+#   make run    install what is missing, build, run the quickstart topology
+#   make test   install what is missing, start the test servers, run every
+#               test and lint gate, stop the servers (also on failure)
+
+SHELL := /bin/bash
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+CARGO ?= cargo
+
+.PHONY: run test deps build lint fmt bench clean
+
+run: deps
+	$(CARGO) build --release --bin rolecall
+	./target/release/rolecall run examples/quickstart/topology.toml
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	$(CARGO) build --workspace --all-targets
+
+# Servers are stopped by the trap whatever the tests do; the first failing
+# step decides the exit status.
+test: deps
+	@set -euo pipefail; \
+	scripts/servers.sh start; \
+	trap 'scripts/servers.sh stop' EXIT; \
+	$(CARGO) build --workspace --all-targets; \
+	$(CARGO) test --workspace --all-targets --no-fail-fast; \
+	$(CARGO) test --workspace --doc; \
+	$(MAKE) --no-print-directory lint
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps --quiet
+	scripts/regen-flatbuffers.sh --check
+
+fmt:
+	$(CARGO) fmt --all
+
+bench: deps
+	$(CARGO) run --release --bin rolecall -- bench actor --json
+
+clean:
+	$(CARGO) clean
