@@ -1,0 +1,62 @@
+//! The loader never panics, whatever it is given.
+
+use proptest::prelude::*;
+use rolecall_runtime::topology::{load_str, Overrides};
+
+use crate::model::TWO_NODES;
+use crate::roles::registry;
+
+fn load(text: &str) {
+    let _ = load_str(text, "fuzz.toml", &registry(), &Overrides::new());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn arbitrary_text(text in "\\PC{0,400}") {
+        load(&text);
+    }
+
+    #[test]
+    fn toml_like_text(text in "(\\[{1,2}[a-z.]{0,12}\\]{1,2}\n|[a-z_]{1,8} = (\"[a-z.:/*0-9]{0,12}\"|[0-9]{1,6}|\\[\"[a-z.]{0,6}\"\\]|\\{ [a-z]{1,4} = [0-9]{1,3} \\})\n){0,24}") {
+        load(&text);
+    }
+
+    #[test]
+    fn byte_flips_of_a_valid_topology(pos in 0usize..2000, byte in any::<u8>()) {
+        let mut bytes = TWO_NODES.as_bytes().to_vec();
+        let i = pos % bytes.len();
+        bytes[i] = byte;
+        load(&String::from_utf8_lossy(&bytes));
+    }
+
+    #[test]
+    fn overrides_of_anything(path in "[a-z.]{0,20}", value in "\\PC{0,20}") {
+        let mut o = Overrides::new();
+        if o.set(&format!("{path}={value}")).is_ok() {
+            let _ = load_str(TWO_NODES, "fuzz.toml", &registry(), &o);
+        }
+    }
+}
+
+#[test]
+fn every_line_deleted_and_duplicated_in_turn() {
+    let lines: Vec<&str> = TWO_NODES.lines().collect();
+    for i in 0..lines.len() {
+        let deleted: Vec<&str> = lines.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, l)| *l).collect();
+        load(&deleted.join("\n"));
+        let mut duplicated = lines.clone();
+        duplicated.insert(i, lines[i]);
+        load(&duplicated.join("\n"));
+    }
+    for example in ["quickstart", "two_nodes"] {
+        let path = format!("{}/../examples/{example}/topology.toml", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(&path).expect("example exists");
+        let lines: Vec<&str> = text.lines().collect();
+        for i in 0..lines.len() {
+            let deleted: Vec<&str> = lines.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, l)| *l).collect();
+            load(&deleted.join("\n"));
+        }
+    }
+}
