@@ -30,6 +30,8 @@ mkdir -p "$out"
 for schema in "$root"/codecs/schemas/*.fbs; do
   "$flatc" --rust -o "$out" "$schema"
 done
+# Committed in rustfmt's style, so that `cargo fmt` leaves it alone.
+PATH="$HOME/.cargo/bin:$PATH" rustfmt --edition 2021 "$out"/*.rs
 
 if [ "$check" = 1 ]; then
   if ! diff -ru "$root/codecs/src/fb/generated" "$out" --exclude=mod.rs; then

@@ -87,7 +87,9 @@ pub fn topic_codec(iterations: u64) -> TopicBench {
         }));
         raw_decode_ns = raw_decode_ns.min(best(1, || {
             time_ns(iterations, || {
-                let t = schema::root_as_topic(black_box(&bytes)).ok().map(|v| read_topic(&v));
+                let t = schema::root_as_topic(black_box(&bytes))
+                    .ok()
+                    .map(|v| read_topic(&v));
                 black_box(t);
             })
         }));

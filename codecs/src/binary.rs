@@ -15,7 +15,9 @@ impl<T: Serialize + DeserializeOwned> Codec<T> for Binary {
         "binary"
     }
     fn encode(&self, value: &T, out: &mut Vec<u8>) -> Result<(), EncodeError> {
-        postcard::to_io(value, out).map(|_| ()).map_err(EncodeError::Binary)
+        postcard::to_io(value, out)
+            .map(|_| ())
+            .map_err(EncodeError::Binary)
     }
     fn decode(&self, bytes: &[u8]) -> Result<T, DecodeError> {
         let (value, rest) = postcard::take_from_bytes(bytes).map_err(DecodeError::Binary)?;

@@ -1,9 +1,9 @@
 //! Codecs turn rolecall's typed messages into bytes and back, for wires that cross
 //! a process or host boundary.
 //!
-//! Three formats ship here: [`flatbuffers`] (the course's schemas, wire-compatible
-//! with other languages' generated code), [`json`] (serde JSON, readable) and
-//! [`binary`] (postcard, a compact serde format). Every codec implements
+//! Three formats ship here: [`fb`] (FlatBuffers: the course's schemas,
+//! wire-compatible with other languages' generated code), [`Json`] (serde
+//! JSON, readable) and [`Binary`] (postcard, a compact serde format). Every codec implements
 //! [`Codec<T>`]; decoding untrusted bytes returns a [`DecodeError`], never panics.
 //! The [`Registry`] finds a codec by message type and format name, which is how a
 //! topology's `codec = "..."` on a wire is resolved.

@@ -17,7 +17,9 @@ use crate::topic::Topic;
 pub const SERDE_FORMATS: &[&str] = &["binary", "json"];
 
 /// The serde-based codec named `format` (`json` or `binary`) for `T`.
-pub fn serde_codec<T: Serialize + DeserializeOwned + 'static>(format: &str) -> Option<Arc<dyn Codec<T>>> {
+pub fn serde_codec<T: Serialize + DeserializeOwned + 'static>(
+    format: &str,
+) -> Option<Arc<dyn Codec<T>>> {
     match format {
         "json" => Some(Arc::new(Json)),
         "binary" => Some(Arc::new(Binary)),
@@ -35,7 +37,9 @@ pub struct Registry {
 
 impl std::fmt::Debug for Registry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.codecs.keys().map(|(_, n)| n)).finish()
+        f.debug_list()
+            .entries(self.codecs.keys().map(|(_, n)| n))
+            .finish()
     }
 }
 

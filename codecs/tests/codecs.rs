@@ -7,7 +7,9 @@ use std::sync::Arc;
 use flatbuffers::FlatBufferBuilder;
 use proptest::prelude::*;
 use rolecall_codecs::fb::schema;
-use rolecall_codecs::{serde_codec, Binary, Codec, DecodeError, Json, Registry, Topic, TopicFlatBuffers};
+use rolecall_codecs::{
+    serde_codec, Binary, Codec, DecodeError, Json, Registry, Topic, TopicFlatBuffers,
+};
 
 fn codecs() -> Vec<Arc<dyn Codec<Topic>>> {
     vec![Arc::new(Json), Arc::new(Binary), Arc::new(TopicFlatBuffers)]
@@ -20,11 +22,21 @@ fn same(a: &Topic, b: &Topic) -> bool {
 fn topic_strategy() -> impl Strategy<Value = Topic> {
     (
         any::<u32>(),
-        prop_oneof![any::<f64>(), Just(f64::NAN), Just(f64::INFINITY), Just(-0.0)],
+        prop_oneof![
+            any::<f64>(),
+            Just(f64::NAN),
+            Just(f64::INFINITY),
+            Just(-0.0)
+        ],
         "\\PC{0,40}",
         prop::collection::vec(any::<u32>(), 0..200),
     )
-        .prop_map(|(seq_no, ts, name, data)| Topic { seq_no, ts, name, data })
+        .prop_map(|(seq_no, ts, name, data)| Topic {
+            seq_no,
+            ts,
+            name,
+            data,
+        })
 }
 
 proptest! {
@@ -76,36 +88,82 @@ fn flatbuffers_bytes_from_the_raw_generated_api_decode_and_ours_read_raw() {
     let data = fbb.create_vector(&[1u32, 2, 3]);
     let root = schema::Topic::create(
         &mut fbb,
-        &schema::TopicArgs { seq_no: 9, ts: 12.5, name: Some(name), data: Some(data) },
+        &schema::TopicArgs {
+            seq_no: 9,
+            ts: 12.5,
+            name: Some(name),
+            data: Some(data),
+        },
     );
     schema::finish_topic_buffer(&mut fbb, root);
-    let ours = TopicFlatBuffers.decode(fbb.finished_data()).expect("decodes");
-    assert_eq!(ours, Topic { seq_no: 9, ts: 12.5, name: "MyTopic".into(), data: vec![1, 2, 3] });
+    let ours = TopicFlatBuffers
+        .decode(fbb.finished_data())
+        .expect("decodes");
+    assert_eq!(
+        ours,
+        Topic {
+            seq_no: 9,
+            ts: 12.5,
+            name: "MyTopic".into(),
+            data: vec![1, 2, 3]
+        }
+    );
 
     let mut bytes = Vec::new();
     TopicFlatBuffers.encode(&ours, &mut bytes).expect("encodes");
     let view = schema::root_as_topic(&bytes).expect("raw reader accepts our bytes");
-    assert_eq!((view.seq_no(), view.ts(), view.name()), (9, 12.5, Some("MyTopic")));
-    assert_eq!(view.data().map(|d| d.iter().collect::<Vec<_>>()), Some(vec![1, 2, 3]));
+    assert_eq!(
+        (view.seq_no(), view.ts(), view.name()),
+        (9, 12.5, Some("MyTopic"))
+    );
+    assert_eq!(
+        view.data().map(|d| d.iter().collect::<Vec<_>>()),
+        Some(vec![1, 2, 3])
+    );
 }
 
 #[test]
 fn absent_fields_read_as_defaults() {
     let mut fbb = FlatBufferBuilder::new();
-    let root = schema::Topic::create(&mut fbb, &schema::TopicArgs { seq_no: 1, ..Default::default() });
+    let root = schema::Topic::create(
+        &mut fbb,
+        &schema::TopicArgs {
+            seq_no: 1,
+            ..Default::default()
+        },
+    );
     schema::finish_topic_buffer(&mut fbb, root);
-    let t = TopicFlatBuffers.decode(fbb.finished_data()).expect("decodes");
-    assert_eq!(t, Topic { seq_no: 1, ..Topic::default() });
+    let t = TopicFlatBuffers
+        .decode(fbb.finished_data())
+        .expect("decodes");
+    assert_eq!(
+        t,
+        Topic {
+            seq_no: 1,
+            ..Topic::default()
+        }
+    );
 }
 
 #[test]
 fn garbage_gives_typed_errors() {
-    assert!(matches!(TopicFlatBuffers.decode(&[1, 2, 3]), Err(DecodeError::FlatBuffers(_))));
-    assert!(matches!(<Json as Codec<Topic>>::decode(&Json, b"{"), Err(DecodeError::Json(_))));
+    assert!(matches!(
+        TopicFlatBuffers.decode(&[1, 2, 3]),
+        Err(DecodeError::FlatBuffers(_))
+    ));
+    assert!(matches!(
+        <Json as Codec<Topic>>::decode(&Json, b"{"),
+        Err(DecodeError::Json(_))
+    ));
     let mut bytes = Vec::new();
-    Binary.encode(&Topic::default(), &mut bytes).expect("encodes");
+    Binary
+        .encode(&Topic::default(), &mut bytes)
+        .expect("encodes");
     bytes.push(0);
-    assert!(matches!(<Binary as Codec<Topic>>::decode(&Binary, &bytes), Err(DecodeError::TrailingBytes { extra: 1 })));
+    assert!(matches!(
+        <Binary as Codec<Topic>>::decode(&Binary, &bytes),
+        Err(DecodeError::TrailingBytes { extra: 1 })
+    ));
 }
 
 #[test]

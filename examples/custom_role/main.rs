@@ -36,7 +36,10 @@ impl Handler<Topic> for Threshold {
         let mean = t.data.iter().map(|&v| f64::from(v)).sum::<f64>() / t.data.len().max(1) as f64;
         if mean > self.threshold {
             self.alarms += 1;
-            println!("ALARM {} #{}: mean {mean:.1} > {}", t.name, t.seq_no, self.threshold);
+            println!(
+                "ALARM {} #{}: mean {mean:.1} > {}",
+                t.name, t.seq_no, self.threshold
+            );
         }
     }
 }
@@ -60,7 +63,11 @@ impl Role for Threshold {
         ports.input::<Topic>("in").output::<Done>("done");
     }
     fn build(p: &Params, io: &mut Io) -> Result<Self, CreateError> {
-        Ok(Threshold { threshold: p.threshold, alarms: 0, done: io.output("done")? })
+        Ok(Threshold {
+            threshold: p.threshold,
+            alarms: 0,
+            done: io.output("done")?,
+        })
     }
     fn end_of_input(&mut self, ctx: &mut Context<Self>) {
         // Say so, and stay up so that the program can still ask us.
@@ -72,7 +79,10 @@ impl Role for Threshold {
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut registry = rolecall::default_registry();
     registry.register::<Threshold>("student.threshold")?;
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/custom_role/topology.toml");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/custom_role/topology.toml"
+    );
     let topology = load_file(path.as_ref(), &registry, &Overrides::from_env()?)?;
     let mut node = Node::all(topology, registry);
     let mut done = node.tap::<Done>("alarm.done", WireConfig::default())?;

@@ -23,6 +23,6 @@ pub mod topology;
 pub mod wire;
 
 pub use kind::{Io, Ports, Registry, Role};
+pub use node::{Injector, Tap};
 pub use node::{Node, NodeExit, NodeHandle, Ref, Running};
 pub use wire::{Output, Policy, WireConfig};
-pub use node::{Injector, Tap};

@@ -222,9 +222,14 @@ async fn wired(total: u64) -> Result<f64, String> {
         policy = "block"
         "#
     );
-    let topology = load_str(&text, "bench-actor", &registry, &Overrides::new()).map_err(|e| e.to_string())?;
+    let topology =
+        load_str(&text, "bench-actor", &registry, &Overrides::new()).map_err(|e| e.to_string())?;
     let start = Instant::now();
-    let running = Node::all(topology, registry).with_seed(1).start().await.map_err(|e| e.to_string())?;
+    let running = Node::all(topology, registry)
+        .with_seed(1)
+        .start()
+        .await
+        .map_err(|e| e.to_string())?;
     match running.wait().await {
         NodeExit::Completed => Ok(total as f64 / start.elapsed().as_secs_f64()),
         NodeExit::Failed(r) => Err(r),

@@ -19,9 +19,15 @@ pub fn run_suite(name: &str, json: bool, messages: Option<u64>) -> i32 {
     match report {
         Ok(report) => {
             if json {
-                println!("{}", serde_json::to_string(&report).unwrap_or_else(|_| "{}".into()));
+                println!(
+                    "{}",
+                    serde_json::to_string(&report).unwrap_or_else(|_| "{}".into())
+                );
             } else {
-                println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&report).unwrap_or_default()
+                );
             }
             0
         }

@@ -17,7 +17,11 @@ pub(crate) fn kinds() -> i32 {
         if kind.params.is_empty() {
             println!("  params: {}", kind.params_type);
         } else {
-            println!("  params: {} ({})", kind.params.join(", "), kind.params_type);
+            println!(
+                "  params: {} ({})",
+                kind.params.join(", "),
+                kind.params_type
+            );
         }
         for port in &kind.ports {
             let formats = registry.formats(port);

@@ -80,10 +80,18 @@ pub(crate) fn main() -> i32 {
     init_logging(&cli.log);
     match cli.command {
         Command::Run { topology, seed } => run::run(&topology, None, seed),
-        Command::Node { topology, node, seed } => run::run(&topology, Some(&node), seed),
+        Command::Node {
+            topology,
+            node,
+            seed,
+        } => run::run(&topology, Some(&node), seed),
         Command::Check { topology, format } => check::check(&topology, format),
         Command::Kinds => kinds::kinds(),
-        Command::Bench { suite, json, messages } => rolecall::bench::run_suite(&suite, json, messages),
+        Command::Bench {
+            suite,
+            json,
+            messages,
+        } => rolecall::bench::run_suite(&suite, json, messages),
     }
 }
 

@@ -25,7 +25,11 @@ pub(crate) fn run(args: &TopologyArgs, node: Option<&str>, seed: Option<u64>) ->
         Some(s) => node.with_seed(s),
         None => node,
     };
-    tracing::info!(seed = node.seed(), "starting (replay with --seed {})", node.seed());
+    tracing::info!(
+        seed = node.seed(),
+        "starting (replay with --seed {})",
+        node.seed()
+    );
     let system = actix::System::new();
     let exit = system.block_on(async move {
         let running = match node.start().await {

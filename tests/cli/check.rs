@@ -10,7 +10,12 @@ fn check_prints_the_wiring_graph_as_text_and_dot() {
     for needle in ["weather", "encode", "decode", "stats", "topic.source"] {
         assert!(text.contains(needle), "{needle} missing:\n{text}");
     }
-    let dot = run(rolecall().args(["check", "examples/quickstart/topology.toml", "--format", "dot"]));
+    let dot = run(rolecall().args([
+        "check",
+        "examples/quickstart/topology.toml",
+        "--format",
+        "dot",
+    ]));
     assert!(dot.status.success());
     let dot = stdout(&dot);
     assert!(dot.trim_start().starts_with("digraph"), "{dot}");
@@ -33,8 +38,18 @@ fn kinds_lists_kinds_with_ports_and_the_libzmq_capabilities() {
     assert!(out.status.success());
     let text = stdout(&out);
     assert!(text.starts_with("libzmq 4."), "{text}");
-    assert!(text.contains("pgm: yes") && text.contains("curve: yes"), "system libzmq with pgm and CURVE: {text}");
-    for needle in ["topic.source", "topic.encode", "topic.decode", "topic.latency", "count", "interval_ms"] {
+    assert!(
+        text.contains("pgm: yes") && text.contains("curve: yes"),
+        "system libzmq with pgm and CURVE: {text}"
+    );
+    for needle in [
+        "topic.source",
+        "topic.encode",
+        "topic.decode",
+        "topic.latency",
+        "count",
+        "interval_ms",
+    ] {
         assert!(text.contains(needle), "{needle} missing:\n{text}");
     }
 }

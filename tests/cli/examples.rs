@@ -6,7 +6,13 @@ use crate::support::*;
 fn quickstart_runs_to_completion_and_prints_the_latency_table() {
     let out = run(rolecall().args(["run", "examples/quickstart/topology.toml"]));
     let text = stdout(&out);
-    assert!(out.status.success(), "status {:?}\n{}\n{}", out.status, text, stderr(&out));
+    assert!(
+        out.status.success(),
+        "status {:?}\n{}\n{}",
+        out.status,
+        text,
+        stderr(&out)
+    );
     assert!(text.contains("p50 us"), "{text}");
     let row = |topic: &str| {
         text.lines()
@@ -23,14 +29,27 @@ fn quickstart_runs_to_completion_and_prints_the_latency_table() {
 #[test]
 fn quickstart_takes_overrides_from_the_command_line_and_the_environment() {
     let out = run(rolecall()
-        .args(["run", "examples/quickstart/topology.toml", "--set", "main.weather.count=7"])
+        .args([
+            "run",
+            "examples/quickstart/topology.toml",
+            "--set",
+            "main.weather.count=7",
+        ])
         .env("ROLECALL_SET_1", "main.traffic.count=5")
         .env("ROLECALL_SET_2", "main.encode.format=json")
         .env("ROLECALL_SET_3", "main.decode.format=json"));
     let text = stdout(&out);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(text.lines().any(|l| l.starts_with("weather") && l.split_whitespace().nth(1) == Some("7")), "{text}");
-    assert!(text.lines().any(|l| l.starts_with("traffic") && l.split_whitespace().nth(1) == Some("5")), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("weather") && l.split_whitespace().nth(1) == Some("7")),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("traffic") && l.split_whitespace().nth(1) == Some("5")),
+        "{text}"
+    );
 }
 
 #[test]

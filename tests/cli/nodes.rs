@@ -51,9 +51,18 @@ fn two_node_processes_wired_over_zeromq_deliver_everything_and_end_by_themselves
     let a = wait_with_timeout(&mut analysis, Duration::from_secs(30));
     let (s_out, s_err) = read_all(&mut sensors);
     let (a_out, a_err) = read_all(&mut analysis);
-    assert!(s.is_some_and(|s| s.success()), "sensors: {s:?}\n{s_out}\n{s_err}");
-    assert!(a.is_some_and(|s| s.success()), "analysis: {a:?}\n{a_out}\n{a_err}");
-    let row = a_out.lines().find(|l| l.starts_with("weather")).unwrap_or_else(|| panic!("{a_out}\n{a_err}"));
+    assert!(
+        s.is_some_and(|s| s.success()),
+        "sensors: {s:?}\n{s_out}\n{s_err}"
+    );
+    assert!(
+        a.is_some_and(|s| s.success()),
+        "analysis: {a:?}\n{a_out}\n{a_err}"
+    );
+    let row = a_out
+        .lines()
+        .find(|l| l.starts_with("weather"))
+        .unwrap_or_else(|| panic!("{a_out}\n{a_err}"));
     let cols: Vec<&str> = row.split_whitespace().collect();
     assert_eq!(cols.get(1), Some(&"200"), "all 200 messages crossed: {row}");
     assert_eq!(cols.get(2), Some(&"0"), "no gaps: {row}");
@@ -64,14 +73,27 @@ fn sigterm_shuts_a_node_down_gracefully_with_exit_status_0() {
     let mut child = spawn(&["run", "tests/cli/fixtures/forever.toml"]);
     std::thread::sleep(Duration::from_millis(800));
     let pid = child.id().to_string();
-    let killed = Command::new("kill").args(["-TERM", &pid]).status().expect("kill runs");
+    let killed = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill runs");
     assert!(killed.success());
     let status = wait_with_timeout(&mut child, Duration::from_secs(10));
     let (out, err) = read_all(&mut child);
-    assert!(status.is_some_and(|s| s.success()), "{status:?}\n{out}\n{err}");
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "{status:?}\n{out}\n{err}"
+    );
     // The statistics actor saw its input end and printed the table: the drain happened.
-    let row = out.lines().find(|l| l.starts_with("forever")).unwrap_or_else(|| panic!("{out}\n{err}"));
-    let count: u64 = row.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let row = out
+        .lines()
+        .find(|l| l.starts_with("forever"))
+        .unwrap_or_else(|| panic!("{out}\n{err}"));
+    let count: u64 = row
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
     assert!(count > 50, "{row}");
     assert!(row.split_whitespace().nth(2) == Some("0"), "no gaps: {row}");
 }
@@ -85,5 +107,9 @@ fn a_node_whose_actor_keeps_failing_exits_with_status_1() {
         "main.encode.format=nonsense",
     ]));
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert!(stderr(&out).contains("no `nonsense` codec for Topic"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no `nonsense` codec for Topic"),
+        "{}",
+        stderr(&out)
+    );
 }

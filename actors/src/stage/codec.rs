@@ -30,7 +30,9 @@ fn topic_codec(format: &str) -> Result<Arc<dyn Codec<Topic>>, CreateError> {
     Codecs::with_builtin()
         .get::<Topic>(format)
         .or_else(|| serde_codec::<Topic>(format))
-        .ok_or_else(|| format!("no `{format}` codec for Topic: use flatbuffers, json or binary").into())
+        .ok_or_else(|| {
+            format!("no `{format}` codec for Topic: use flatbuffers, json or binary").into()
+        })
 }
 
 /// Encodes Topic messages into frames.
@@ -42,7 +44,9 @@ pub struct Encode {
 
 impl std::fmt::Debug for Encode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Encode").field("format", &self.codec.name()).finish()
+        f.debug_struct("Encode")
+            .field("format", &self.codec.name())
+            .finish()
     }
 }
 
@@ -122,7 +126,8 @@ impl Handler<Frame> for Decode {
 
 impl Role for Decode {
     type Params = Params;
-    const ABOUT: &'static str = "decodes frames into Topic messages; bad frames are counted and skipped";
+    const ABOUT: &'static str =
+        "decodes frames into Topic messages; bad frames are counted and skipped";
 
     fn ports(ports: &mut Ports<Self>) {
         ports.input::<Frame>("in").output::<Topic>("out");

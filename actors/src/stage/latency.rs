@@ -102,7 +102,10 @@ impl LatencyStats {
             .map(|(name, s)| {
                 s.latencies_us.sort_by(f64::total_cmp);
                 let l = &s.latencies_us;
-                let span = s.first.map(|f| u64::from(s.last.wrapping_sub(f)) + 1).unwrap_or(0);
+                let span = s
+                    .first
+                    .map(|f| u64::from(s.last.wrapping_sub(f)) + 1)
+                    .unwrap_or(0);
                 TopicLatency {
                     topic: name.clone(),
                     count: l.len() as u64,
@@ -136,10 +139,13 @@ impl Handler<Topic> for LatencyStats {
 
 impl Role for LatencyStats {
     type Params = Params;
-    const ABOUT: &'static str = "one-way latency per topic from `ts`; prints a table and sends a summary at end of input";
+    const ABOUT: &'static str =
+        "one-way latency per topic from `ts`; prints a table and sends a summary at end of input";
 
     fn ports(ports: &mut Ports<Self>) {
-        ports.input::<Topic>("in").output::<LatencySummary>("summary");
+        ports
+            .input::<Topic>("in")
+            .output::<LatencySummary>("summary");
     }
 
     fn build(params: &Params, io: &mut Io) -> Result<Self, CreateError> {

@@ -57,7 +57,9 @@ impl TopicSource {
         }
         let seq = self.next;
         self.next = self.next.wrapping_add(1);
-        let data = (0..self.params.values as u32).map(|i| seq.wrapping_mul(31).wrapping_add(i)).collect();
+        let data = (0..self.params.values as u32)
+            .map(|i| seq.wrapping_mul(31).wrapping_add(i))
+            .collect();
         let msg = Topic {
             seq_no: seq,
             ts: unix_now(),
@@ -102,7 +104,8 @@ impl Handler<Tick> for TopicSource {
 
 impl Role for TopicSource {
     type Params = Params;
-    const ABOUT: &'static str = "publishes `count` Topic messages every `interval_ms`, stamping `ts`, then stops";
+    const ABOUT: &'static str =
+        "publishes `count` Topic messages every `interval_ms`, stamping `ts`, then stops";
 
     fn ports(ports: &mut Ports<Self>) {
         ports.output::<Topic>("out");

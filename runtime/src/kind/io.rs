@@ -63,10 +63,13 @@ impl Io {
 
     /// The sending handle of output port `port`.
     pub fn output<T: Send + 'static>(&self, port: &str) -> Result<Output<T>, PortError> {
-        let any = self.outputs.get(port).ok_or_else(|| PortError::NoSuchPort {
-            actor: self.actor.clone(),
-            port: port.to_owned(),
-        })?;
+        let any = self
+            .outputs
+            .get(port)
+            .ok_or_else(|| PortError::NoSuchPort {
+                actor: self.actor.clone(),
+                port: port.to_owned(),
+            })?;
         any.downcast_ref::<Output<T>>()
             .cloned()
             .ok_or_else(|| PortError::WrongType {

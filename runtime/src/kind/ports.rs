@@ -54,7 +54,11 @@ pub struct Ports<A: Role> {
 impl<A: Role> std::fmt::Debug for Ports<A> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_list()
-            .entries(self.decls.iter().map(|d| (d.name, d.direction, d.message.type_name())))
+            .entries(
+                self.decls
+                    .iter()
+                    .map(|d| (d.name, d.direction, d.message.type_name())),
+            )
             .finish()
     }
 }
@@ -80,7 +84,10 @@ where
     }
 }
 
-fn make_output<T: Payload>(port: &'static str, wires: &[Arc<dyn AnyWire>]) -> Arc<dyn Any + Send + Sync> {
+fn make_output<T: Payload>(
+    port: &'static str,
+    wires: &[Arc<dyn AnyWire>],
+) -> Arc<dyn Any + Send + Sync> {
     let queues = wires
         .iter()
         .filter_map(|w| w.as_any().downcast_ref::<Queue<T>>().cloned())
@@ -136,7 +143,10 @@ impl<A: Role> Ports<A> {
     }
 
     /// An output port of a serde message type.
-    pub fn output<T: Payload + Serialize + DeserializeOwned>(&mut self, name: &'static str) -> &mut Self {
+    pub fn output<T: Payload + Serialize + DeserializeOwned>(
+        &mut self,
+        name: &'static str,
+    ) -> &mut Self {
         self.push(PortDecl {
             name,
             direction: Direction::Output,

@@ -85,8 +85,14 @@ impl<A: Role> DynKind for KindImpl<A> {
         serde::Deserialize::deserialize(de).map(|_: A::Params| ())
     }
     fn factory(&self, params: &toml::Value) -> Result<Box<dyn ActorFactory>, String> {
-        let params: A::Params = params.clone().try_into().map_err(|e: toml::de::Error| e.to_string())?;
-        Ok(Box::new(TypedFactory::<A>::new(Arc::new(params), Arc::clone(&self.ports))))
+        let params: A::Params = params
+            .clone()
+            .try_into()
+            .map_err(|e: toml::de::Error| e.to_string())?;
+        Ok(Box::new(TypedFactory::<A>::new(
+            Arc::new(params),
+            Arc::clone(&self.ports),
+        )))
     }
     fn actor_type(&self) -> TypeId {
         TypeId::of::<A>()
@@ -207,7 +213,10 @@ impl Registry {
     }
 
     /// Registers a codec for message type `T` (for example a FlatBuffers schema).
-    pub fn register_codec<T: 'static>(&mut self, codec: Arc<dyn rolecall_codecs::Codec<T>>) -> &mut Self {
+    pub fn register_codec<T: 'static>(
+        &mut self,
+        codec: Arc<dyn rolecall_codecs::Codec<T>>,
+    ) -> &mut Self {
         self.codecs.register(codec);
         self
     }
@@ -244,4 +253,3 @@ fn struct_fields<T: de::DeserializeOwned>() -> Vec<&'static str> {
     let _ = T::deserialize(Recorder(&mut fields));
     fields
 }
-

@@ -17,6 +17,11 @@ use crate::supervision::{Event, MemberId, Tree};
 use crate::topology::{start_order, PortRef, Topology};
 use crate::wire::{Queue, WireConfig};
 
+/// Incoming wires of each actor: (input port, wire).
+type Incoming = HashMap<String, Vec<(String, Arc<dyn AnyWire>)>>;
+/// Outgoing wires of each actor, by output port.
+type Outgoing = HashMap<String, HashMap<String, Vec<Arc<dyn AnyWire>>>>;
+
 /// ZeroMQ high-water mark of cross-node hops, in messages.
 const HOP_HWM: i32 = 1000;
 
@@ -101,7 +106,12 @@ impl Node {
             return Err(BuildError::UnknownNode {
                 topology: topology.name.clone(),
                 node: node.to_owned(),
-                known: topology.nodes.iter().map(|n| n.name.as_str()).collect::<Vec<_>>().join(", "),
+                known: topology
+                    .nodes
+                    .iter()
+                    .map(|n| n.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
             });
         }
         Ok(Self::hosting(topology, registry, vec![node.to_owned()]))
@@ -144,7 +154,11 @@ impl Node {
         self
     }
 
-    fn port_ops(&self, port: &str, direction: Direction) -> Result<(PortRef, Arc<dyn MessageOps>, &'static str), BuildError> {
+    fn port_ops(
+        &self,
+        port: &str,
+        direction: Direction,
+    ) -> Result<(PortRef, Arc<dyn MessageOps>, &'static str), BuildError> {
         let err = |problem: String| BuildError::Port {
             port: port.to_owned(),
             problem,
@@ -157,7 +171,10 @@ impl Node {
             .actor(actor)
             .ok_or_else(|| err(format!("no actor `{actor}`")))?;
         if !self.hosted.contains(&spec.node) {
-            return Err(err(format!("actor `{actor}` runs on node `{}`, not here", spec.node)));
+            return Err(err(format!(
+                "actor `{actor}` runs on node `{}`, not here",
+                spec.node
+            )));
         }
         let kind = self
             .registry
@@ -166,7 +183,12 @@ impl Node {
         let info = kind
             .port(name)
             .filter(|p| p.direction == direction)
-            .ok_or_else(|| err(format!("kind `{}` has no {direction} port `{name}`", spec.kind)))?;
+            .ok_or_else(|| {
+                err(format!(
+                    "kind `{}` has no {direction} port `{name}`",
+                    spec.kind
+                ))
+            })?;
         Ok((
             PortRef {
                 actor: actor.to_owned(),
@@ -193,7 +215,11 @@ impl Node {
     }
 
     /// Adds a wire from this program into input port `actor.port`.
-    pub fn inject<T: Payload>(&mut self, port: &str, config: WireConfig) -> Result<Injector<T>, BuildError> {
+    pub fn inject<T: Payload>(
+        &mut self,
+        port: &str,
+        config: WireConfig,
+    ) -> Result<Injector<T>, BuildError> {
         let (port_ref, ops, name) = self.port_ops(port, Direction::Input)?;
         Self::check_type::<T>(port, &ops)?;
         let queue = Queue::<T>::new(config.capacity(), config.policy());
@@ -205,7 +231,11 @@ impl Node {
     }
 
     /// Adds a wire from output port `actor.port` to this program.
-    pub fn tap<T: Payload>(&mut self, port: &str, config: WireConfig) -> Result<Tap<T>, BuildError> {
+    pub fn tap<T: Payload>(
+        &mut self,
+        port: &str,
+        config: WireConfig,
+    ) -> Result<Tap<T>, BuildError> {
         let (port_ref, ops, _) = self.port_ops(port, Direction::Output)?;
         Self::check_type::<T>(port, &ops)?;
         let queue = Queue::<T>::new(config.capacity(), config.policy());
@@ -221,11 +251,15 @@ impl Node {
     pub async fn start(self) -> Result<Running, BuildError> {
         let topology = Arc::clone(&self.topology);
         let hosted: HashSet<&str> = self.hosted.iter().map(String::as_str).collect();
-        let local = |actor: &str| topology.actor(actor).is_some_and(|a| hosted.contains(a.node.as_str()));
+        let local = |actor: &str| {
+            topology
+                .actor(actor)
+                .is_some_and(|a| hosted.contains(a.node.as_str()))
+        };
 
         // Wires by (actor, port) at each end.
-        let mut incoming: HashMap<String, Vec<(String, Arc<dyn AnyWire>)>> = HashMap::new();
-        let mut outgoing: HashMap<String, HashMap<String, Vec<Arc<dyn AnyWire>>>> = HashMap::new();
+        let mut incoming: Incoming = HashMap::new();
+        let mut outgoing: Outgoing = HashMap::new();
         let mut links: Vec<RemoteLink> = Vec::new();
         let mut stats: Vec<(String, Arc<dyn AnyWire>)> = Vec::new();
 
@@ -270,9 +304,19 @@ impl Node {
                     label: label.clone(),
                 };
                 let link = if from_local {
-                    ops.spawn_sender(&queue, &wire.codec, self.registry.codecs(), endpoint(&route.connect))
+                    ops.spawn_sender(
+                        &queue,
+                        &wire.codec,
+                        self.registry.codecs(),
+                        endpoint(&route.connect),
+                    )
                 } else {
-                    ops.spawn_receiver(&queue, &wire.codec, self.registry.codecs(), endpoint(&route.bind))
+                    ops.spawn_receiver(
+                        &queue,
+                        &wire.codec,
+                        self.registry.codecs(),
+                        endpoint(&route.bind),
+                    )
                 };
                 links.push(link.map_err(|source| BuildError::Remote {
                     wire: label.clone(),
@@ -298,7 +342,11 @@ impl Node {
         // Supervision tree: groups (parents first), then actors.
         let mut tree = Tree::new(self.seed);
         let mut groups: HashMap<&str, MemberId> = HashMap::new();
-        let hosted_groups: Vec<_> = topology.groups.iter().filter(|g| hosted.contains(g.node.as_str())).collect();
+        let hosted_groups: Vec<_> = topology
+            .groups
+            .iter()
+            .filter(|g| hosted.contains(g.node.as_str()))
+            .collect();
         while groups.len() < hosted_groups.len() {
             let before = groups.len();
             for g in &hosted_groups {
@@ -322,20 +370,28 @@ impl Node {
         let mut children = Vec::new();
         let mut index: HashMap<&str, usize> = HashMap::new();
         let mut refs: HashMap<String, (TypeId, Arc<dyn Any + Send + Sync>)> = HashMap::new();
-        for spec in topology.actors.iter().filter(|a| hosted.contains(a.node.as_str())) {
+        for spec in topology
+            .actors
+            .iter()
+            .filter(|a| hosted.contains(a.node.as_str()))
+        {
             let kind = self
                 .registry
                 .dyn_kind(&spec.kind)
                 .ok_or_else(|| BuildError::UnknownKind(spec.kind.clone()))?;
-            let factory = kind.factory(&spec.params).map_err(|error| BuildError::Params {
-                actor: spec.name.clone(),
-                error,
-            })?;
+            let factory = kind
+                .factory(&spec.params)
+                .map_err(|error| BuildError::Params {
+                    actor: spec.name.clone(),
+                    error,
+                })?;
             let parent = spec.group.as_deref().and_then(|g| groups.get(g).copied());
             let member = tree.add_actor(&spec.name, parent, spec.policy);
             let out_wires = outgoing.remove(&spec.name).unwrap_or_default();
-            let by_port: HashMap<&str, Vec<Arc<dyn AnyWire>>> =
-                out_wires.iter().map(|(p, w)| (p.as_str(), w.clone())).collect();
+            let by_port: HashMap<&str, Vec<Arc<dyn AnyWire>>> = out_wires
+                .iter()
+                .map(|(p, w)| (p.as_str(), w.clone()))
+                .collect();
             let outputs = factory.outputs(&by_port);
             let input_ports = factory.input_ports();
             let inputs = incoming
@@ -349,7 +405,14 @@ impl Node {
             let all_out: Vec<Arc<dyn AnyWire>> = out_wires.into_values().flatten().collect();
             refs.insert(spec.name.clone(), (kind.actor_type(), factory.reference()));
             index.insert(&spec.name, children.len());
-            children.push(Child::new(spec.name.clone(), member, factory, inputs, outputs, all_out));
+            children.push(Child::new(
+                spec.name.clone(),
+                member,
+                factory,
+                inputs,
+                outputs,
+                all_out,
+            ));
         }
 
         let mut order = Vec::new();
@@ -392,10 +455,13 @@ impl Node {
     }
 
     fn ops_of(&self, port: &PortRef) -> Result<Arc<dyn MessageOps>, BuildError> {
-        let spec = self.topology.actor(&port.actor).ok_or_else(|| BuildError::Port {
-            port: port.to_string(),
-            problem: "no such actor".into(),
-        })?;
+        let spec = self
+            .topology
+            .actor(&port.actor)
+            .ok_or_else(|| BuildError::Port {
+                port: port.to_string(),
+                problem: "no such actor".into(),
+            })?;
         let kind = self
             .registry
             .kind(&spec.kind)

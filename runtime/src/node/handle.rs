@@ -133,7 +133,6 @@ impl<A: Actor> Ref<A> {
     }
 }
 
-
 /// Services of the node an actor runs on.
 #[derive(Clone)]
 pub struct NodeHandle {
@@ -143,7 +142,9 @@ pub struct NodeHandle {
 
 impl std::fmt::Debug for NodeHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NodeHandle").field("name", &self.name).finish()
+        f.debug_struct("NodeHandle")
+            .field("name", &self.name)
+            .finish()
     }
 }
 

@@ -95,7 +95,10 @@ impl Running {
 
     /// Counters of every wire with an end in this process, labelled `from -> to`.
     pub fn wire_stats(&self) -> Vec<(String, WireStats)> {
-        self.wires.iter().map(|(l, w)| (l.clone(), w.stats())).collect()
+        self.wires
+            .iter()
+            .map(|(l, w)| (l.clone(), w.stats()))
+            .collect()
     }
 
     /// Shuts down on SIGINT or SIGTERM (a second signal is not waited for:
@@ -121,7 +124,10 @@ async fn wait_for_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
-        match (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) {
+        match (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        ) {
             (Ok(mut int), Ok(mut term)) => {
                 tokio::select! {
                     _ = int.recv() => {}

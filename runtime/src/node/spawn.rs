@@ -103,7 +103,12 @@ impl<A: Role> ActorFactory for TypedFactory<A> {
     }
 
     fn input_ports(&self) -> Vec<&'static str> {
-        self.ports.decls.iter().filter(|d| d.attach.is_some()).map(|d| d.name).collect()
+        self.ports
+            .decls
+            .iter()
+            .filter(|d| d.attach.is_some())
+            .map(|d| d.name)
+            .collect()
     }
 
     fn spawn(&self, args: SpawnArgs) -> AbortHandle {
@@ -111,7 +116,13 @@ impl<A: Role> ActorFactory for TypedFactory<A> {
         let mut ctx = actix::Context::<A>::new();
         let group = InletGroup::new();
         for (port, wire) in &args.inputs {
-            if let Some(attach) = self.ports.decls.iter().find(|d| d.name == *port).and_then(|d| d.attach) {
+            if let Some(attach) = self
+                .ports
+                .decls
+                .iter()
+                .find(|d| d.name == *port)
+                .and_then(|d| d.attach)
+            {
                 attach(&mut ctx, wire, &group);
             }
         }
@@ -129,7 +140,10 @@ impl<A: Role> ActorFactory for TypedFactory<A> {
                 return abort;
             }
             Err(panic) => {
-                (args.on_exit)(Exit::Failed(format!("build panicked: {}", panic_message(&*panic))));
+                (args.on_exit)(Exit::Failed(format!(
+                    "build panicked: {}",
+                    panic_message(&*panic)
+                )));
                 return abort;
             }
         };
@@ -232,7 +246,12 @@ where
 {
     type Output = ();
 
-    fn poll(self: Pin<&mut Self>, _act: &mut A, ctx: &mut A::Context, task: &mut TaskContext<'_>) -> Poll<()> {
+    fn poll(
+        self: Pin<&mut Self>,
+        _act: &mut A,
+        ctx: &mut A::Context,
+        task: &mut TaskContext<'_>,
+    ) -> Poll<()> {
         let this = self.get_mut();
         if let Some(ready) = this.on_ready.take() {
             ready();
@@ -245,4 +264,3 @@ where
         Poll::Pending
     }
 }
-

@@ -96,7 +96,10 @@ enum Phase {
     Starting(usize),
     Running,
     /// Stopping actors in reverse start order.
-    ShuttingDown { pos: usize, deadline: Instant },
+    ShuttingDown {
+        pos: usize,
+        deadline: Instant,
+    },
     Done,
 }
 
@@ -157,7 +160,10 @@ impl Supervisor {
             subscribers: parts
                 .subscribers
                 .into_iter()
-                .map(|recipient| Subscriber { recipient, missed: 0 })
+                .map(|recipient| Subscriber {
+                    recipient,
+                    missed: 0,
+                })
                 .collect(),
             handle: None,
             started_tx: Some(parts.started_tx),
@@ -173,20 +179,24 @@ impl Supervisor {
             kind,
         };
         match &event.kind {
-            EventKind::Started { .. } | EventKind::Stopped { reason: StopReason::Normal | StopReason::Shutdown } => {
+            EventKind::Started { .. }
+            | EventKind::Stopped {
+                reason: StopReason::Normal | StopReason::Shutdown,
+            } => {
                 tracing::debug!(node = %self.node, "{event}")
             }
             EventKind::NodeFailed { .. } => tracing::error!(node = %self.node, "{event}"),
             _ => tracing::warn!(node = %self.node, "{event}"),
         }
-        self.subscribers.retain_mut(|s| match s.recipient.try_send(event.clone()) {
-            Ok(()) => true,
-            Err(SendError::Full(_)) => {
-                s.missed += 1;
-                true
-            }
-            Err(SendError::Closed(_)) => false,
-        });
+        self.subscribers
+            .retain_mut(|s| match s.recipient.try_send(event.clone()) {
+                Ok(()) => true,
+                Err(SendError::Full(_)) => {
+                    s.missed += 1;
+                    true
+                }
+                Err(SendError::Closed(_)) => false,
+            });
     }
 
     fn apply(&mut self, decision: Decision, ctx: &mut Context<Self>) {
@@ -232,7 +242,9 @@ impl Supervisor {
     }
 
     fn spawn_child(&mut self, idx: usize, ctx: &mut Context<Self>) {
-        let Some(node) = self.handle.clone() else { return };
+        let Some(node) = self.handle.clone() else {
+            return;
+        };
         let me = ctx.address();
         let child = &mut self.children[idx];
         child.start_due = false;
@@ -248,7 +260,12 @@ impl Supervisor {
             outputs: child.outputs.clone(),
             node,
             stop: Arc::clone(&stop),
-            on_ready: Box::new(move || ready_to.do_send(Ready { child: idx, incarnation })),
+            on_ready: Box::new(move || {
+                ready_to.do_send(Ready {
+                    child: idx,
+                    incarnation,
+                })
+            }),
             on_exit: Box::new(move |exit| {
                 exit_to.do_send(Exited {
                     child: idx,
@@ -325,7 +342,9 @@ impl Supervisor {
     /// Stops actors in reverse start order (producers before their consumers),
     /// letting each one's input wires drain first, until the drain deadline.
     fn shutdown_step(&mut self, ctx: &mut Context<Self>) {
-        let Phase::ShuttingDown { pos, deadline } = self.phase else { return };
+        let Phase::ShuttingDown { pos, deadline } = self.phase else {
+            return;
+        };
         let mut pos = pos;
         while let Some(&idx) = self.order.iter().rev().nth(pos) {
             let child = &mut self.children[idx];
@@ -335,7 +354,12 @@ impl Supervisor {
                 child.release();
                 if newly {
                     let name = child.name.clone();
-                    self.publish(&name, EventKind::Stopped { reason: StopReason::Shutdown });
+                    self.publish(
+                        &name,
+                        EventKind::Stopped {
+                            reason: StopReason::Shutdown,
+                        },
+                    );
                 }
                 pos += 1;
                 continue;
@@ -358,7 +382,9 @@ impl Supervisor {
 
     fn finish(&mut self, ctx: &mut Context<Self>) {
         let deadline = match self.phase {
-            Phase::ShuttingDown { deadline, .. } => deadline.max(Instant::now() + Duration::from_millis(200)),
+            Phase::ShuttingDown { deadline, .. } => {
+                deadline.max(Instant::now() + Duration::from_millis(200))
+            }
             _ => Instant::now(),
         };
         self.phase = Phase::Done;
@@ -411,7 +437,9 @@ impl Handler<Exited> for Supervisor {
     type Result = ();
 
     fn handle(&mut self, msg: Exited, ctx: &mut Context<Self>) {
-        let Some(child) = self.children.get_mut(msg.child) else { return };
+        let Some(child) = self.children.get_mut(msg.child) else {
+            return;
+        };
         if child.incarnation != msg.incarnation {
             return;
         }
@@ -423,7 +451,12 @@ impl Handler<Exited> for Supervisor {
             self.tree.retire_for_shutdown(child.member);
             child.release();
             let name = child.name.clone();
-            self.publish(&name, EventKind::Stopped { reason: StopReason::Shutdown });
+            self.publish(
+                &name,
+                EventKind::Stopped {
+                    reason: StopReason::Shutdown,
+                },
+            );
             self.shutdown_step(ctx);
             return;
         }

@@ -150,15 +150,25 @@ fn socket(
         address: ep.address.clone(),
         source,
     };
-    let s = ep.context.socket(kind).map_err(|e| err("creating a socket for", e))?;
-    s.set_sndhwm(ep.hwm).map_err(|e| err("setting the high-water mark of", e))?;
-    s.set_rcvhwm(ep.hwm).map_err(|e| err("setting the high-water mark of", e))?;
-    s.set_linger(1000).map_err(|e| err("setting linger on", e))?;
-    s.set_sndtimeo(TICK.as_millis() as i32).map_err(|e| err("setting the send timeout of", e))?;
-    s.set_rcvtimeo(TICK.as_millis() as i32).map_err(|e| err("setting the receive timeout of", e))?;
+    let s = ep
+        .context
+        .socket(kind)
+        .map_err(|e| err("creating a socket for", e))?;
+    s.set_sndhwm(ep.hwm)
+        .map_err(|e| err("setting the high-water mark of", e))?;
+    s.set_rcvhwm(ep.hwm)
+        .map_err(|e| err("setting the high-water mark of", e))?;
+    s.set_linger(1000)
+        .map_err(|e| err("setting linger on", e))?;
+    s.set_sndtimeo(TICK.as_millis() as i32)
+        .map_err(|e| err("setting the send timeout of", e))?;
+    s.set_rcvtimeo(TICK.as_millis() as i32)
+        .map_err(|e| err("setting the receive timeout of", e))?;
     match action {
         "binding" => s.bind(&ep.address).map_err(|e| err("binding", e))?,
-        _ => s.connect(&ep.address).map_err(|e| err("connecting to", e))?,
+        _ => s
+            .connect(&ep.address)
+            .map_err(|e| err("connecting to", e))?,
     }
     Ok(s)
 }
@@ -315,7 +325,11 @@ fn run_receiver<T: 'static>(
             },
             _ => {
                 stats.bad_frames.fetch_add(1, Ordering::Relaxed);
-                tracing::warn!(hop = label, len = bytes.len(), "frame without a valid header dropped");
+                tracing::warn!(
+                    hop = label,
+                    len = bytes.len(),
+                    "frame without a valid header dropped"
+                );
             }
         }
     }

@@ -1,7 +1,7 @@
 //! Cross-node wires over ZeroMQ: one PUSH/PULL pair per wire destination.
 //!
 //! A wire whose producer and consumer run on different nodes keeps a local
-//! [`Queue`] at each end. On the producer's node a sender thread owns a PUSH
+//! [`Queue`](crate::wire::Queue) at each end. On the producer's node a sender thread owns a PUSH
 //! socket (connecting), drains the queue in batches, encodes each message with
 //! the wire's codec and sends it. On the consumer's node a receiver thread owns
 //! a PULL socket (binding), decodes and pushes into the consumer's queue,
@@ -16,8 +16,8 @@
 
 mod link;
 
-pub use link::{RemoteEndpoint, RemoteError, RemoteLink, RemoteStats};
 pub(crate) use link::{spawn_receiver, spawn_sender};
+pub use link::{RemoteEndpoint, RemoteError, RemoteLink, RemoteStats};
 
 /// Header byte of a frame carrying one encoded message.
 pub const DATA: u8 = 0;

@@ -70,7 +70,9 @@ impl std::fmt::Display for Event {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let s = &self.subject;
         match &self.kind {
-            EventKind::Started { incarnation } => write!(f, "{s}: started (incarnation {incarnation})"),
+            EventKind::Started { incarnation } => {
+                write!(f, "{s}: started (incarnation {incarnation})")
+            }
             EventKind::Crashed { reason } => write!(f, "{s}: crashed: {reason}"),
             EventKind::Restarting { after, attempt } => {
                 write!(f, "{s}: restarting in {after:?} (attempt {attempt})")

@@ -119,12 +119,22 @@ impl Tree {
     }
 
     /// Adds a group under `parent` (`None`: directly under the node).
-    pub fn add_group(&mut self, name: &str, parent: Option<MemberId>, policy: GroupPolicy) -> MemberId {
+    pub fn add_group(
+        &mut self,
+        name: &str,
+        parent: Option<MemberId>,
+        policy: GroupPolicy,
+    ) -> MemberId {
         self.add(name, parent, Role::Group(policy))
     }
 
     /// Adds an actor under `parent` (`None`: directly under the node).
-    pub fn add_actor(&mut self, name: &str, parent: Option<MemberId>, policy: ActorPolicy) -> MemberId {
+    pub fn add_actor(
+        &mut self,
+        name: &str,
+        parent: Option<MemberId>,
+        policy: ActorPolicy,
+    ) -> MemberId {
         self.add(name, parent, Role::Actor(policy))
     }
 
@@ -198,7 +208,12 @@ impl Tree {
         }
         let name = member.name.clone();
         if let Exit::Failed(reason) = &exit {
-            d.events.push((name.clone(), EventKind::Crashed { reason: reason.clone() }));
+            d.events.push((
+                name.clone(),
+                EventKind::Crashed {
+                    reason: reason.clone(),
+                },
+            ));
         }
         let restart = match (policy.restart, &exit) {
             (Restart::Never, _) | (Restart::OnFailure, Exit::Normal) => false,
@@ -255,7 +270,9 @@ impl Tree {
         let after = self.members[id.0].backoff().delay(attempt, &mut self.rng);
         // A one-for-all parent restarts the whole group instead.
         let scope = match self.members[id.0].parent {
-            Some(p) if matches!(&self.members[p.0].role, Role::Group(g) if g.strategy == Strategy::OneForAll) => p,
+            Some(p) if matches!(&self.members[p.0].role, Role::Group(g) if g.strategy == Strategy::OneForAll) => {
+                p
+            }
             _ => id,
         };
         let leaves = self.leaves(scope);
@@ -270,7 +287,8 @@ impl Tree {
                 State::Stopping | State::AwaitingStart => {}
             }
             let name = self.members[leaf.0].name.clone();
-            d.events.push((name, EventKind::Restarting { after, attempt }));
+            d.events
+                .push((name, EventKind::Restarting { after, attempt }));
             d.directives.push(Directive::Start { actor: leaf, after });
         }
     }
@@ -280,14 +298,31 @@ impl Tree {
         let from_name = self.members[from.0].name.clone();
         match parent {
             None => {
-                d.events.push((from_name, EventKind::Escalated { to: "node".into(), reason: reason.clone() }));
-                d.events.push(("node".to_owned(), EventKind::NodeFailed { reason: reason.clone() }));
+                d.events.push((
+                    from_name,
+                    EventKind::Escalated {
+                        to: "node".into(),
+                        reason: reason.clone(),
+                    },
+                ));
+                d.events.push((
+                    "node".to_owned(),
+                    EventKind::NodeFailed {
+                        reason: reason.clone(),
+                    },
+                ));
                 self.failed = true;
                 d.directives.push(Directive::FailNode(reason));
             }
             Some(group) => {
                 let to = self.members[group.0].name.clone();
-                d.events.push((from_name, EventKind::Escalated { to: to.clone(), reason: reason.clone() }));
+                d.events.push((
+                    from_name,
+                    EventKind::Escalated {
+                        to: to.clone(),
+                        reason: reason.clone(),
+                    },
+                ));
                 // The group as a whole fails: all its actors restart with it.
                 for leaf in self.leaves(group) {
                     let m = &mut self.members[leaf.0];
@@ -309,7 +344,9 @@ impl Tree {
                 .members
                 .iter()
                 .enumerate()
-                .filter(|(i, m)| matches!(m.role, Role::Actor(_)) && self.is_below(MemberId(*i), id))
+                .filter(|(i, m)| {
+                    matches!(m.role, Role::Actor(_)) && self.is_below(MemberId(*i), id)
+                })
                 .map(|(i, _)| MemberId(i))
                 .collect(),
         }
@@ -325,4 +362,3 @@ impl Tree {
         false
     }
 }
-

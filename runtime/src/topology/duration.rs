@@ -5,7 +5,9 @@ use std::time::Duration;
 /// Parses a duration; the error says what is accepted.
 pub(crate) fn parse(text: &str) -> Result<Duration, String> {
     let t = text.trim();
-    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
     let (number, unit) = t.split_at(split);
     let value: f64 = number
         .parse()
@@ -15,10 +17,18 @@ pub(crate) fn parse(text: &str) -> Result<Duration, String> {
         "s" => value,
         "m" | "min" => value * 60.0,
         "h" => value * 3600.0,
-        "" => return Err(format!("`{text}` has no unit: write e.g. \"{text}ms\" or \"{text}s\"")),
-        other => return Err(format!("unknown unit `{other}` in `{text}`: use ms, s, m or h")),
+        "" => {
+            return Err(format!(
+                "`{text}` has no unit: write e.g. \"{text}ms\" or \"{text}s\""
+            ))
+        }
+        other => {
+            return Err(format!(
+                "unknown unit `{other}` in `{text}`: use ms, s, m or h"
+            ))
+        }
     };
-    if !secs.is_finite() || secs < 0.0 || secs > 1e9 {
+    if !secs.is_finite() || !(0.0..=1e9).contains(&secs) {
         return Err(format!("`{text}` is out of range"));
     }
     Ok(Duration::from_secs_f64(secs))

@@ -22,8 +22,18 @@ pub fn text(t: &Topology) -> String {
             n.name, n.address, n.listen, n.base_port
         );
         for a in t.actors_on(&n.name) {
-            let group = a.group.as_deref().map(|g| format!(" group={g}")).unwrap_or_default();
-            let _ = writeln!(s, "  {:<16} {:<20} restart={}{group}", a.name, a.kind, a.policy.restart.name());
+            let group = a
+                .group
+                .as_deref()
+                .map(|g| format!(" group={g}"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                s,
+                "  {:<16} {:<20} restart={}{group}",
+                a.name,
+                a.kind,
+                a.policy.restart.name()
+            );
         }
     }
     let _ = writeln!(s, "wires");
@@ -55,18 +65,36 @@ fn quote(s: &str) -> String {
 pub fn dot(t: &Topology) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "digraph {} {{", quote(&t.name));
-    let _ = writeln!(s, "  rankdir=LR;\n  node [shape=box, fontname=\"monospace\"];");
+    let _ = writeln!(
+        s,
+        "  rankdir=LR;\n  node [shape=box, fontname=\"monospace\"];"
+    );
     for (i, n) in t.nodes.iter().enumerate() {
         let _ = writeln!(s, "  subgraph cluster_{i} {{");
-        let _ = writeln!(s, "    label={};", quote(&format!("node {} ({})", n.name, n.address)));
+        let _ = writeln!(
+            s,
+            "    label={};",
+            quote(&format!("node {} ({})", n.name, n.address))
+        );
         for a in t.actors_on(&n.name) {
-            let _ = writeln!(s, "    {} [label={}];", quote(&a.name), quote(&format!("{}\\n{}", a.name, a.kind)));
+            let _ = writeln!(
+                s,
+                "    {} [label={}];",
+                quote(&a.name),
+                quote(&format!("{}\\n{}", a.name, a.kind))
+            );
         }
         let _ = writeln!(s, "  }}");
     }
     for w in &t.wires {
         for d in &w.to {
-            let mut label = format!("{} → {}\\n{} {}", w.from.port, d.port.port, w.config.capacity(), w.config.policy());
+            let mut label = format!(
+                "{} → {}\\n{} {}",
+                w.from.port,
+                d.port.port,
+                w.config.capacity(),
+                w.config.policy()
+            );
             let style = match &d.remote {
                 Some(r) => {
                     let _ = write!(label, "\\n{} {}", w.codec, r.connect);

@@ -9,7 +9,9 @@ use serde::Deserialize;
 use toml::de::{DeArray, DeTable, DeValue, ValueDeserializer};
 use toml::Spanned;
 
-use super::model::{ActorSpec, Destination, GroupSpec, NodeSpec, PortRef, RemoteRoute, Topology, WireSpec};
+use super::model::{
+    ActorSpec, Destination, GroupSpec, NodeSpec, PortRef, RemoteRoute, Topology, WireSpec,
+};
 use super::overrides::{Assignment, Overrides};
 use super::read::{entry, suggest, Reader, Span};
 use super::source::{Diagnostic, LoadError, SourceMap};
@@ -20,9 +22,24 @@ use crate::wire::{Policy, WireConfig};
 const TOP_KEYS: &[&str] = &["topology", "nodes", "groups", "actors", "wires"];
 const TOPOLOGY_KEYS: &[&str] = &["name", "drain_timeout"];
 const NODE_KEYS: &[&str] = &["address", "listen", "base_port"];
-const GROUP_KEYS: &[&str] = &["node", "strategy", "parent", "max_restarts", "within", "backoff"];
+const GROUP_KEYS: &[&str] = &[
+    "node",
+    "strategy",
+    "parent",
+    "max_restarts",
+    "within",
+    "backoff",
+];
 const ACTOR_KEYS: &[&str] = &[
-    "kind", "node", "group", "after", "restart", "max_restarts", "within", "backoff", "params",
+    "kind",
+    "node",
+    "group",
+    "after",
+    "restart",
+    "max_restarts",
+    "within",
+    "backoff",
+    "params",
 ];
 const WIRE_KEYS: &[&str] = &["from", "to", "capacity", "policy", "codec", "endpoint"];
 const BACKOFF_KEYS: &[&str] = &["min", "max", "factor", "jitter"];
@@ -30,7 +47,11 @@ const DEFAULT_NODE: &str = "main";
 const DEFAULT_CODEC: &str = "binary";
 
 /// Loads and validates the topology file at `path`.
-pub fn load_file(path: &Path, registry: &Registry, overrides: &Overrides) -> Result<Topology, LoadError> {
+pub fn load_file(
+    path: &Path,
+    registry: &Registry,
+    overrides: &Overrides,
+) -> Result<Topology, LoadError> {
     let origin = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| LoadError {
         diagnostics: vec![Diagnostic {
@@ -46,7 +67,12 @@ pub fn load_file(path: &Path, registry: &Registry, overrides: &Overrides) -> Res
 }
 
 /// Loads and validates a topology from `text`; `origin` names it in messages.
-pub fn load_str(text: &str, origin: &str, registry: &Registry, overrides: &Overrides) -> Result<Topology, LoadError> {
+pub fn load_str(
+    text: &str,
+    origin: &str,
+    registry: &Registry,
+    overrides: &Overrides,
+) -> Result<Topology, LoadError> {
     let mut src = SourceMap::new(text, origin);
     let ranges: Vec<(Assignment, Span)> = overrides
         .assignments
@@ -68,7 +94,9 @@ pub fn load_str(text: &str, origin: &str, registry: &Registry, overrides: &Overr
         (Some(t), true) => Ok(t),
         _ => {
             let mut diagnostics = loader.r.diagnostics;
-            diagnostics.sort_by(|a, b| (a.line == 0, a.line, a.column).cmp(&(b.line == 0, b.line, b.column)));
+            diagnostics.sort_by(|a, b| {
+                (a.line == 0, a.line, a.column).cmp(&(b.line == 0, b.line, b.column))
+            });
             diagnostics.dedup();
             Err(LoadError { diagnostics })
         }
@@ -126,7 +154,10 @@ fn shift<'i>(v: Spanned<DeValue<'i>>, by: usize) -> Spanned<DeValue<'i>> {
             let mut out = DeTable::new();
             for (k, val) in table {
                 let ks = k.span();
-                out.insert(Spanned::new(ks.start + by..ks.end + by, k.into_inner()), shift(val, by));
+                out.insert(
+                    Spanned::new(ks.start + by..ks.end + by, k.into_inner()),
+                    shift(val, by),
+                );
             }
             DeValue::Table(out)
         }
@@ -135,13 +166,19 @@ fn shift<'i>(v: Spanned<DeValue<'i>>, by: usize) -> Spanned<DeValue<'i>> {
     Spanned::new(span, inner)
 }
 
-
 fn valid_name(name: &str) -> bool {
-    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
 /// Finds (creating when missing) the table at `path` under `table`.
-fn table_at<'t, 'i>(table: &'t mut DeTable<'i>, path: &[&str], span: &Span) -> Option<&'t mut DeTable<'i>> {
+fn table_at<'t, 'i>(
+    table: &'t mut DeTable<'i>,
+    path: &[&str],
+    span: &Span,
+) -> Option<&'t mut DeTable<'i>> {
     let Some((first, rest)) = path.split_first() else {
         return Some(table);
     };
@@ -152,7 +189,9 @@ fn table_at<'t, 'i>(table: &'t mut DeTable<'i>, path: &[&str], span: &Span) -> O
             Spanned::new(span.clone(), DeValue::Table(DeTable::new())),
         );
     }
-    let (_, v) = table.iter_mut().find(|(k, _)| k.get_ref().as_ref() == *first)?;
+    let (_, v) = table
+        .iter_mut()
+        .find(|(k, _)| k.get_ref().as_ref() == *first)?;
     match v.get_mut() {
         DeValue::Table(t) => table_at(t, rest, span),
         _ => None,
@@ -163,7 +202,10 @@ fn set_value<'i>(table: &mut DeTable<'i>, key: &str, span: &Span, value: Spanned
     if let Some((_, v)) = table.iter_mut().find(|(k, _)| k.get_ref().as_ref() == key) {
         *v = value;
     } else {
-        table.insert(Spanned::new(span.clone(), Cow::Owned(key.to_owned())), value);
+        table.insert(
+            Spanned::new(span.clone(), Cow::Owned(key.to_owned())),
+            value,
+        );
     }
 }
 
@@ -173,7 +215,11 @@ impl<'s> Loader<'s> {
         let mut root = match DeTable::parse(src.file()) {
             Ok(t) => t.into_inner(),
             Err(e) => {
-                self.r.error(e.span(), format!("invalid TOML: {}", e.message().trim()), None);
+                self.r.error(
+                    e.span(),
+                    format!("invalid TOML: {}", e.message().trim()),
+                    None,
+                );
                 return None;
             }
         };
@@ -222,7 +268,9 @@ impl<'s> Loader<'s> {
 
     fn apply_override(&mut self, root: &mut DeTable<'s>, a: &Assignment, span: Span) {
         let src: &'s SourceMap = self.r.src;
-        let Some(text) = src.text.get(span.clone()) else { return };
+        let Some(text) = src.text.get(span.clone()) else {
+            return;
+        };
         let value = match DeValue::parse(text) {
             Ok(v) => shift(v, span.start),
             Err(_) => Spanned::new(span.clone(), DeValue::String(Cow::Borrowed(text))),
@@ -231,7 +279,8 @@ impl<'s> Loader<'s> {
         match path.as_slice() {
             [node, field] => {
                 if !NODE_KEYS.contains(field) {
-                    let help = suggest(field, NODE_KEYS.iter().copied()).map(|s| format!("did you mean `{node}.{s}`?"));
+                    let help = suggest(field, NODE_KEYS.iter().copied())
+                        .map(|s| format!("did you mean `{node}.{s}`?"));
                     self.r.error(
                         Some(span),
                         format!("`{field}` is not a node field (address, listen, base_port); an actor parameter is NODE.ACTOR.PARAM"),
@@ -241,7 +290,10 @@ impl<'s> Loader<'s> {
                 }
                 match table_at(root, &["nodes", node], &span) {
                     Some(t) => set_value(t, field, &span, value),
-                    None => self.r.error(Some(span), format!("`nodes.{node}` is not a table"), None),
+                    None => {
+                        self.r
+                            .error(Some(span), format!("`nodes.{node}` is not a table"), None)
+                    }
                 }
             }
             [node, actor, param @ ..] => {
@@ -252,16 +304,27 @@ impl<'s> Loader<'s> {
                     })
                     .unwrap_or(false);
                 if !exists {
-                    self.r.error(Some(span), format!("there is no actor `{actor}` to override"), None);
+                    self.r.error(
+                        Some(span),
+                        format!("there is no actor `{actor}` to override"),
+                        None,
+                    );
                     return;
                 }
-                self.overrides.push(((*actor).to_owned(), (*node).to_owned(), span.clone()));
-                let Some((last, parents)) = param.split_last() else { return };
+                self.overrides
+                    .push(((*actor).to_owned(), (*node).to_owned(), span.clone()));
+                let Some((last, parents)) = param.split_last() else {
+                    return;
+                };
                 let mut path = vec!["actors", *actor, "params"];
                 path.extend_from_slice(parents);
                 match table_at(root, &path, &span) {
                     Some(t) => set_value(t, last, &span, value),
-                    None => self.r.error(Some(span), format!("`{}` is not a table", path.join(".")), None),
+                    None => self.r.error(
+                        Some(span),
+                        format!("`{}` is not a table", path.join(".")),
+                        None,
+                    ),
                 }
             }
             _ => {}
@@ -274,7 +337,10 @@ impl<'s> Loader<'s> {
                 if a.spec.node != node {
                     self.r.error(
                         Some(span),
-                        format!("actor `{actor}` runs on node `{}`, not `{node}`", a.spec.node),
+                        format!(
+                            "actor `{actor}` runs on node `{}`, not `{node}`",
+                            a.spec.node
+                        ),
                         Some(format!("write {}.{actor}.PARAM=VALUE", a.spec.node)),
                     );
                 }
@@ -306,7 +372,11 @@ impl<'s> Loader<'s> {
             let name = k.get_ref().to_string();
             let what = format!("node `{name}`");
             if !valid_name(&name) {
-                self.r.error(Some(k.span()), format!("invalid node name `{name}`"), Some("use letters, digits, `_` and `-`".into()));
+                self.r.error(
+                    Some(k.span()),
+                    format!("invalid node name `{name}`"),
+                    Some("use letters, digits, `_` and `-`".into()),
+                );
             }
             let mut spec = default(&name);
             if let Some(t) = self.r.table(v, &name, "[nodes]") {
@@ -327,7 +397,14 @@ impl<'s> Loader<'s> {
             });
         }
         if nodes.is_empty() {
-            self.r.error(Some(v.span()), "`nodes` is empty".into(), Some("declare at least one [nodes.NAME], or leave `nodes` out for one node `main`".into()));
+            self.r.error(
+                Some(v.span()),
+                "`nodes` is empty".into(),
+                Some(
+                    "declare at least one [nodes.NAME], or leave `nodes` out for one node `main`"
+                        .into(),
+                ),
+            );
             nodes.push(NodeIn {
                 spec: default(DEFAULT_NODE),
                 span: None,
@@ -337,14 +414,29 @@ impl<'s> Loader<'s> {
     }
 
     /// The node an actor or group belongs to.
-    fn node_of(&mut self, t: &DeTable<'_>, nodes: &[NodeIn], what: &str, at: &Span) -> (String, Option<Span>) {
+    fn node_of(
+        &mut self,
+        t: &DeTable<'_>,
+        nodes: &[NodeIn],
+        what: &str,
+        at: &Span,
+    ) -> (String, Option<Span>) {
         match self.r.string(t, "node", what) {
             Some((n, span)) => {
                 if !nodes.iter().any(|x| x.spec.name == n) {
                     let help = suggest(&n, nodes.iter().map(|x| x.spec.name.as_str()))
                         .map(|s| format!("did you mean `{s}`?"))
-                        .unwrap_or_else(|| format!("nodes: {}", names(nodes.iter().map(|x| x.spec.name.as_str()))));
-                    self.r.error(Some(span.clone()), format!("{what} is placed on unknown node `{n}`"), Some(help));
+                        .unwrap_or_else(|| {
+                            format!(
+                                "nodes: {}",
+                                names(nodes.iter().map(|x| x.spec.name.as_str()))
+                            )
+                        });
+                    self.r.error(
+                        Some(span.clone()),
+                        format!("{what} is placed on unknown node `{n}`"),
+                        Some(help),
+                    );
                 }
                 (n, Some(span))
             }
@@ -352,11 +444,23 @@ impl<'s> Loader<'s> {
                 if nodes.len() > 1 {
                     self.r.error(
                         Some(at.clone()),
-                        format!("{what} has no `node` and the topology has {} nodes", nodes.len()),
-                        Some(format!("add node = \"...\" (one of {})", names(nodes.iter().map(|x| x.spec.name.as_str())))),
+                        format!(
+                            "{what} has no `node` and the topology has {} nodes",
+                            nodes.len()
+                        ),
+                        Some(format!(
+                            "add node = \"...\" (one of {})",
+                            names(nodes.iter().map(|x| x.spec.name.as_str()))
+                        )),
                     );
                 }
-                (nodes.first().map(|x| x.spec.name.clone()).unwrap_or_default(), None)
+                (
+                    nodes
+                        .first()
+                        .map(|x| x.spec.name.clone())
+                        .unwrap_or_default(),
+                    None,
+                )
             }
         }
     }
@@ -387,7 +491,11 @@ impl<'s> Loader<'s> {
                     backoff.jitter = j;
                 }
                 if backoff.min > backoff.max {
-                    self.r.error(Some(v.span()), format!("in {bwhat}, `min` is larger than `max`"), None);
+                    self.r.error(
+                        Some(v.span()),
+                        format!("in {bwhat}, `min` is larger than `max`"),
+                        None,
+                    );
                 }
             }
         }
@@ -395,23 +503,37 @@ impl<'s> Loader<'s> {
     }
 
     fn groups(&mut self, root: &DeTable<'_>, nodes: &[NodeIn]) -> Vec<GroupIn> {
-        let Some((_, v)) = entry(root, "groups") else { return Vec::new() };
-        let Some(table) = self.r.table(v, "groups", "the topology") else { return Vec::new() };
+        let Some((_, v)) = entry(root, "groups") else {
+            return Vec::new();
+        };
+        let Some(table) = self.r.table(v, "groups", "the topology") else {
+            return Vec::new();
+        };
         let mut groups = Vec::new();
         for (k, v) in table.iter() {
             let name = k.get_ref().to_string();
             let what = format!("group `{name}`");
             if !valid_name(&name) {
-                self.r.error(Some(k.span()), format!("invalid group name `{name}`"), Some("use letters, digits, `_` and `-`".into()));
+                self.r.error(
+                    Some(k.span()),
+                    format!("invalid group name `{name}`"),
+                    Some("use letters, digits, `_` and `-`".into()),
+                );
             }
-            let Some(t) = self.r.table(v, &name, "[groups]") else { continue };
+            let Some(t) = self.r.table(v, &name, "[groups]") else {
+                continue;
+            };
             self.r.unknown_keys(t, GROUP_KEYS, &what);
             let (node, node_span) = self.node_of(t, nodes, &what, &k.span());
             let mut policy = GroupPolicy::default();
             if let Some((s, span)) = self.r.string(t, "strategy", &what) {
                 match Strategy::from_name(&s) {
                     Some(st) => policy.strategy = st,
-                    None => self.r.error(Some(span), format!("unknown strategy `{s}` in {what}"), Some("use one-for-one or one-for-all".into())),
+                    None => self.r.error(
+                        Some(span),
+                        format!("unknown strategy `{s}` in {what}"),
+                        Some("use one-for-one or one-for-all".into()),
+                    ),
                 }
             }
             (policy.intensity, policy.backoff) = self.intensity_backoff(t, &what);
@@ -432,8 +554,12 @@ impl<'s> Loader<'s> {
     }
 
     fn actors(&mut self, root: &DeTable<'_>, nodes: &[NodeIn]) -> Vec<ActorIn> {
-        let Some((_, v)) = entry(root, "actors") else { return Vec::new() };
-        let Some(table) = self.r.table(v, "actors", "the topology") else { return Vec::new() };
+        let Some((_, v)) = entry(root, "actors") else {
+            return Vec::new();
+        };
+        let Some(table) = self.r.table(v, "actors", "the topology") else {
+            return Vec::new();
+        };
         let mut actors = Vec::new();
         for (k, v) in table.iter() {
             let name = k.get_ref().to_string();
@@ -441,13 +567,19 @@ impl<'s> Loader<'s> {
             if !valid_name(&name) {
                 self.r.error(Some(k.span()), format!("invalid actor name `{name}`"), Some("use letters, digits, `_` and `-` (a dot separates actor and port in wires)".into()));
             }
-            let Some(t) = self.r.table(v, &name, "[actors]") else { continue };
+            let Some(t) = self.r.table(v, &name, "[actors]") else {
+                continue;
+            };
             self.r.unknown_keys(t, ACTOR_KEYS, &what);
             let (kind, kind_span) = match self.r.string(t, "kind", &what) {
                 Some(k) => k,
                 None => {
                     if entry(t, "kind").is_none() {
-                        self.r.error(Some(k.span()), format!("{what} has no `kind`"), Some("add kind = \"...\"; `rolecall kinds` lists them".into()));
+                        self.r.error(
+                            Some(k.span()),
+                            format!("{what} has no `kind`"),
+                            Some("add kind = \"...\"; `rolecall kinds` lists them".into()),
+                        );
                     }
                     continue;
                 }
@@ -457,7 +589,11 @@ impl<'s> Loader<'s> {
             if let Some((s, span)) = self.r.string(t, "restart", &what) {
                 match Restart::from_name(&s) {
                     Some(r) => policy.restart = r,
-                    None => self.r.error(Some(span), format!("unknown restart policy `{s}` in {what}"), Some("use never, on-failure or always".into())),
+                    None => self.r.error(
+                        Some(span),
+                        format!("unknown restart policy `{s}` in {what}"),
+                        Some("use never, on-failure or always".into()),
+                    ),
                 }
             }
             (policy.intensity, policy.backoff) = self.intensity_backoff(t, &what);
@@ -467,7 +603,11 @@ impl<'s> Loader<'s> {
             let params_value = match entry(t, "params") {
                 Some((_, p)) => {
                     if !matches!(p.get_ref(), DeValue::Table(_)) {
-                        self.r.error(Some(p.span()), format!("`params` of {what} must be a table"), None);
+                        self.r.error(
+                            Some(p.span()),
+                            format!("`params` of {what} must be a table"),
+                            None,
+                        );
                         continue;
                     }
                     p.clone()
@@ -483,25 +623,42 @@ impl<'s> Loader<'s> {
                     let known = self.registry.names();
                     let help = match suggest(&kind, known.iter().copied()) {
                         Some(s) => format!("did you mean `{s}`? `rolecall kinds` lists every kind"),
-                        None => format!("registered kinds: {}; register your own with Registry::register", names(known.iter().copied())),
+                        None => format!(
+                            "registered kinds: {}; register your own with Registry::register",
+                            names(known.iter().copied())
+                        ),
                     };
-                    self.r.error(Some(kind_span.clone()), format!("unknown kind `{kind}` for {what}"), Some(help));
+                    self.r.error(
+                        Some(kind_span.clone()),
+                        format!("unknown kind `{kind}` for {what}"),
+                        Some(help),
+                    );
                     None
                 }
                 Some(k) => {
                     let info = k.info().clone();
                     match k.check_params(params_value.clone()) {
-                        Ok(()) => match toml::Value::deserialize(ValueDeserializer::from(params_value.clone())) {
+                        Ok(()) => match toml::Value::deserialize(ValueDeserializer::from(
+                            params_value.clone(),
+                        )) {
                             Ok(v) => Some(v),
                             Err(e) => {
-                                self.r.error(Some(params_value.span()), format!("parameters of {what}: {}", e.message()), None);
+                                self.r.error(
+                                    Some(params_value.span()),
+                                    format!("parameters of {what}: {}", e.message()),
+                                    None,
+                                );
                                 None
                             }
                         },
                         Err(e) => {
                             let span = e.span().unwrap_or_else(|| params_value.span());
                             let help = params_help(&info);
-                            self.r.error(Some(span), format!("{what} (kind `{kind}`): {}", e.message().trim()), Some(help));
+                            self.r.error(
+                                Some(span),
+                                format!("{what} (kind `{kind}`): {}", e.message().trim()),
+                                Some(help),
+                            );
                             None
                         }
                     }
@@ -534,15 +691,31 @@ impl<'s> Loader<'s> {
                 self.r.error(
                     Some(g.span.clone()),
                     format!("group `{}` has the same name as an actor", g.spec.name),
-                    Some(format!("rename one of them (the actor is at line {})", self.r.src.diagnostic(Some(a.span.clone()), String::new(), None).line)),
+                    Some(format!(
+                        "rename one of them (the actor is at line {})",
+                        self.r
+                            .src
+                            .diagnostic(Some(a.span.clone()), String::new(), None)
+                            .line
+                    )),
                 );
             }
             if let Some(parent) = &g.spec.parent {
                 match groups.iter().find(|p| &p.spec.name == parent) {
-                    None => self.r.error(g.parent_span.clone(), format!("group `{}` has unknown parent group `{parent}`", g.spec.name), suggest_in(parent, groups.iter().map(|g| g.spec.name.as_str()))),
+                    None => self.r.error(
+                        g.parent_span.clone(),
+                        format!(
+                            "group `{}` has unknown parent group `{parent}`",
+                            g.spec.name
+                        ),
+                        suggest_in(parent, groups.iter().map(|g| g.spec.name.as_str())),
+                    ),
                     Some(p) if p.spec.node != g.spec.node => self.r.error(
                         g.parent_span.clone(),
-                        format!("group `{}` is on node `{}` but its parent `{parent}` is on node `{}`", g.spec.name, g.spec.node, p.spec.node),
+                        format!(
+                            "group `{}` is on node `{}` but its parent `{parent}` is on node `{}`",
+                            g.spec.name, g.spec.node, p.spec.node
+                        ),
                         None,
                     ),
                     Some(_) => {}
@@ -555,22 +728,36 @@ impl<'s> Loader<'s> {
                 if seen.contains(&p) {
                     if p == g.spec.name {
                         seen.push(p);
-                        self.r.error(g.parent_span.clone(), format!("group parents form a cycle: {}", seen.join(" -> ")), None);
+                        self.r.error(
+                            g.parent_span.clone(),
+                            format!("group parents form a cycle: {}", seen.join(" -> ")),
+                            None,
+                        );
                     }
                     break;
                 }
                 seen.push(p);
-                cur = groups.iter().find(|x| x.spec.name == p).and_then(|x| x.spec.parent.as_deref());
+                cur = groups
+                    .iter()
+                    .find(|x| x.spec.name == p)
+                    .and_then(|x| x.spec.parent.as_deref());
             }
             let _ = &g.node_span;
         }
         for a in actors {
             let Some(group) = &a.spec.group else { continue };
             match groups.iter().find(|g| &g.spec.name == group) {
-                None => self.r.error(a.group_span.clone(), format!("actor `{}` is in unknown group `{group}`", a.spec.name), suggest_in(group, groups.iter().map(|g| g.spec.name.as_str()))),
+                None => self.r.error(
+                    a.group_span.clone(),
+                    format!("actor `{}` is in unknown group `{group}`", a.spec.name),
+                    suggest_in(group, groups.iter().map(|g| g.spec.name.as_str())),
+                ),
                 Some(g) if g.spec.node != a.spec.node => self.r.error(
                     a.group_span.clone(),
-                    format!("actor `{}` is on node `{}` but its group `{group}` is on node `{}`", a.spec.name, a.spec.node, g.spec.node),
+                    format!(
+                        "actor `{}` is on node `{}` but its group `{group}` is on node `{}`",
+                        a.spec.name, a.spec.node, g.spec.node
+                    ),
                     Some("a group supervises actors of one node".into()),
                 ),
                 Some(_) => {}
@@ -582,20 +769,40 @@ impl<'s> Loader<'s> {
         for a in actors {
             for (dep, span) in a.spec.after.iter().zip(&a.after_spans) {
                 if dep == &a.spec.name {
-                    self.r.error(Some(span.clone()), format!("actor `{dep}` cannot start after itself"), None);
+                    self.r.error(
+                        Some(span.clone()),
+                        format!("actor `{dep}` cannot start after itself"),
+                        None,
+                    );
                 } else if !actors.iter().any(|x| &x.spec.name == dep) {
-                    self.r.error(Some(span.clone()), format!("actor `{}` starts after unknown actor `{dep}`", a.spec.name), suggest_in(dep, actors.iter().map(|x| x.spec.name.as_str())));
+                    self.r.error(
+                        Some(span.clone()),
+                        format!("actor `{}` starts after unknown actor `{dep}`", a.spec.name),
+                        suggest_in(dep, actors.iter().map(|x| x.spec.name.as_str())),
+                    );
                 }
             }
         }
         // Cycles through `after`.
-        let index: HashMap<&str, usize> = actors.iter().enumerate().map(|(i, a)| (a.spec.name.as_str(), i)).collect();
+        let index: HashMap<&str, usize> = actors
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a.spec.name.as_str(), i))
+            .collect();
         let mut state = vec![0u8; actors.len()]; // 0 new, 1 on stack, 2 done
-        fn visit(i: usize, actors: &[ActorIn], index: &HashMap<&str, usize>, state: &mut [u8], stack: &mut Vec<usize>) -> Option<Vec<usize>> {
+        fn visit(
+            i: usize,
+            actors: &[ActorIn],
+            index: &HashMap<&str, usize>,
+            state: &mut [u8],
+            stack: &mut Vec<usize>,
+        ) -> Option<Vec<usize>> {
             state[i] = 1;
             stack.push(i);
             for dep in &actors[i].spec.after {
-                let Some(&j) = index.get(dep.as_str()) else { continue };
+                let Some(&j) = index.get(dep.as_str()) else {
+                    continue;
+                };
                 if j == i {
                     continue;
                 }
@@ -619,21 +826,46 @@ impl<'s> Loader<'s> {
             if state[i] == 0 {
                 if let Some(cycle) = visit(i, actors, &index, &mut state, &mut Vec::new()) {
                     let first = cycle[0];
-                    let text: Vec<&str> = cycle.iter().map(|&x| actors[x].spec.name.as_str()).collect();
-                    let span = actors[first].after_spans.first().cloned().unwrap_or_else(|| actors[first].span.clone());
-                    self.r.error(Some(span), format!("`after` forms a cycle: {}", text.join(" after ")), Some("remove one of these `after` entries".into()));
+                    let text: Vec<&str> = cycle
+                        .iter()
+                        .map(|&x| actors[x].spec.name.as_str())
+                        .collect();
+                    let span = actors[first]
+                        .after_spans
+                        .first()
+                        .cloned()
+                        .unwrap_or_else(|| actors[first].span.clone());
+                    self.r.error(
+                        Some(span),
+                        format!("`after` forms a cycle: {}", text.join(" after ")),
+                        Some("remove one of these `after` entries".into()),
+                    );
                 }
             }
         }
     }
 
-    fn port(&mut self, text: &str, span: &Span, actors: &[ActorIn], direction: Direction) -> Option<(PortIn, usize, KindInfo)> {
+    fn port(
+        &mut self,
+        text: &str,
+        span: &Span,
+        actors: &[ActorIn],
+        direction: Direction,
+    ) -> Option<(PortIn, usize, KindInfo)> {
         let Some((actor, port)) = text.split_once('.') else {
-            self.r.error(Some(span.clone()), format!("`{text}` is not a port: write ACTOR.PORT"), None);
+            self.r.error(
+                Some(span.clone()),
+                format!("`{text}` is not a port: write ACTOR.PORT"),
+                None,
+            );
             return None;
         };
         let Some(i) = actors.iter().position(|a| a.spec.name == actor) else {
-            self.r.error(Some(span.clone()), format!("wire refers to unknown actor `{actor}`"), suggest_in(actor, actors.iter().map(|a| a.spec.name.as_str())));
+            self.r.error(
+                Some(span.clone()),
+                format!("wire refers to unknown actor `{actor}`"),
+                suggest_in(actor, actors.iter().map(|a| a.spec.name.as_str())),
+            );
             return None;
         };
         let info = self.registry.kind(&actors[i].spec.kind)?.clone();
@@ -646,20 +878,45 @@ impl<'s> Loader<'s> {
         let listing = if same_dir.is_empty() {
             format!("kind `{}` has no {direction} ports", info.name)
         } else {
-            format!("{direction} ports of `{}`: {}", info.name, same_dir.join(", "))
+            format!(
+                "{direction} ports of `{}`: {}",
+                info.name,
+                same_dir.join(", ")
+            )
         };
         match info.port(port) {
             None => {
-                let help = match suggest(port, info.ports.iter().filter(|p| p.direction == direction).map(|p| p.name)) {
+                let help = match suggest(
+                    port,
+                    info.ports
+                        .iter()
+                        .filter(|p| p.direction == direction)
+                        .map(|p| p.name),
+                ) {
                     Some(s) => format!("did you mean `{actor}.{s}`? {listing}"),
                     None => listing,
                 };
-                self.r.error(Some(span.clone()), format!("actor `{actor}` (kind `{}`) has no port `{port}`", info.name), Some(help));
+                self.r.error(
+                    Some(span.clone()),
+                    format!(
+                        "actor `{actor}` (kind `{}`) has no port `{port}`",
+                        info.name
+                    ),
+                    Some(help),
+                );
                 None
             }
             Some(p) if p.direction != direction => {
-                let role = if direction == Direction::Output { "`from` must name an output port" } else { "`to` must name input ports" };
-                self.r.error(Some(span.clone()), format!("`{text}` is an {} port; {role}", p.direction), Some(listing));
+                let role = if direction == Direction::Output {
+                    "`from` must name an output port"
+                } else {
+                    "`to` must name input ports"
+                };
+                self.r.error(
+                    Some(span.clone()),
+                    format!("`{text}` is an {} port; {role}", p.direction),
+                    Some(listing),
+                );
                 None
             }
             Some(_) => Some((
@@ -676,12 +933,23 @@ impl<'s> Loader<'s> {
         }
     }
 
-    fn wires(&mut self, root: &DeTable<'_>, actors: &[ActorIn], nodes: &[NodeIn]) -> Vec<(WireSpec, Vec<Span>)> {
-        let Some((_, v)) = entry(root, "wires") else { return Vec::new() };
+    fn wires(
+        &mut self,
+        root: &DeTable<'_>,
+        actors: &[ActorIn],
+        nodes: &[NodeIn],
+    ) -> Vec<(WireSpec, Vec<Span>)> {
+        let Some((_, v)) = entry(root, "wires") else {
+            return Vec::new();
+        };
         let items: Vec<Spanned<DeValue<'_>>> = match v.get_ref() {
             DeValue::Array(a) => a.iter().cloned().collect(),
             _ => {
-                self.r.error(Some(v.span()), "`wires` must be an array of tables: write [[wires]]".into(), None);
+                self.r.error(
+                    Some(v.span()),
+                    "`wires` must be an array of tables: write [[wires]]".into(),
+                    None,
+                );
                 return Vec::new();
             }
         };
@@ -691,20 +959,30 @@ impl<'s> Loader<'s> {
         let mut endpoints: Vec<(String, String, Span)> = Vec::new(); // (node, bind, span)
         for (n, item) in items.iter().enumerate() {
             let what = format!("wire #{}", n + 1);
-            let Some(t) = self.r.table(item, "wires", "the topology") else { continue };
+            let Some(t) = self.r.table(item, "wires", "the topology") else {
+                continue;
+            };
             self.r.unknown_keys(t, WIRE_KEYS, &what);
             let from = match self.r.string(t, "from", &what) {
                 Some((text, span)) => self.port(&text, &span, actors, Direction::Output),
                 None => {
                     if entry(t, "from").is_none() {
-                        self.r.error(Some(item.span()), format!("{what} has no `from`"), Some("add from = \"ACTOR.PORT\" (an output port)".into()));
+                        self.r.error(
+                            Some(item.span()),
+                            format!("{what} has no `from`"),
+                            Some("add from = \"ACTOR.PORT\" (an output port)".into()),
+                        );
                     }
                     None
                 }
             };
             let to_texts = self.r.strings(t, "to", &what).unwrap_or_default();
             if to_texts.is_empty() && entry(t, "to").is_none() {
-                self.r.error(Some(item.span()), format!("{what} has no `to`"), Some("add to = \"ACTOR.PORT\" or an array of input ports".into()));
+                self.r.error(
+                    Some(item.span()),
+                    format!("{what} has no `to`"),
+                    Some("add to = \"ACTOR.PORT\" or an array of input ports".into()),
+                );
             }
             let capacity = self
                 .r
@@ -735,7 +1013,11 @@ impl<'s> Loader<'s> {
             let mut spans = Vec::new();
             let mut remote_count = 0;
             for (text, span) in &to_texts {
-                let Some((dest, dest_actor, dest_kind)) = self.port(text, span, actors, Direction::Input) else { continue };
+                let Some((dest, dest_actor, dest_kind)) =
+                    self.port(text, span, actors, Direction::Input)
+                else {
+                    continue;
+                };
                 let dest_info = dest_kind.port(&dest.port.port).cloned();
                 if let (Some(f), Some(d)) = (&from_info, &dest_info) {
                     if f.type_id() != d.type_id() {
@@ -748,7 +1030,11 @@ impl<'s> Loader<'s> {
                     }
                 }
                 if !seen.insert((from.port.clone(), dest.port.clone())) {
-                    self.r.error(Some(dest.span.clone()), format!("`{} -> {}` is wired twice", from.port, dest.port), Some("remove the duplicate".into()));
+                    self.r.error(
+                        Some(dest.span.clone()),
+                        format!("`{} -> {}` is wired twice", from.port, dest.port),
+                        Some("remove the duplicate".into()),
+                    );
                     continue;
                 }
                 let from_node = &actors[from_actor].spec.node;
@@ -756,10 +1042,16 @@ impl<'s> Loader<'s> {
                 let remote = if from_node != to_node {
                     remote_count += 1;
                     if let Some(f) = &from_info {
-                        let format = codec.as_ref().map(|c| c.0.as_str()).unwrap_or(DEFAULT_CODEC);
+                        let format = codec
+                            .as_ref()
+                            .map(|c| c.0.as_str())
+                            .unwrap_or(DEFAULT_CODEC);
                         let formats = self.registry.formats(f);
                         if !formats.contains(&format) {
-                            let at = codec.as_ref().map(|c| c.1.clone()).unwrap_or_else(|| dest.span.clone());
+                            let at = codec
+                                .as_ref()
+                                .map(|c| c.1.clone())
+                                .unwrap_or_else(|| dest.span.clone());
                             self.r.error(
                                 Some(at),
                                 format!("wire `{} -> {}` crosses from node `{from_node}` to `{to_node}` but message type `{}` has no `{format}` codec", from.port, dest.port, f.message),
@@ -776,7 +1068,14 @@ impl<'s> Loader<'s> {
                     None
                 };
                 if let Some(Some(r)) = &remote {
-                    endpoints.push((to_node.clone(), r.bind.clone(), endpoint.as_ref().map(|e| e.1.clone()).unwrap_or_else(|| dest.span.clone())));
+                    endpoints.push((
+                        to_node.clone(),
+                        r.bind.clone(),
+                        endpoint
+                            .as_ref()
+                            .map(|e| e.1.clone())
+                            .unwrap_or_else(|| dest.span.clone()),
+                    ));
                 }
                 spans.push(dest.span.clone());
                 to.push(Destination {
@@ -794,16 +1093,31 @@ impl<'s> Loader<'s> {
                     from: from.port,
                     to,
                     config: WireConfig::new(capacity, policy),
-                    codec: codec.map(|c| c.0).unwrap_or_else(|| DEFAULT_CODEC.to_owned()),
+                    codec: codec
+                        .map(|c| c.0)
+                        .unwrap_or_else(|| DEFAULT_CODEC.to_owned()),
                 },
                 spans,
             ));
         }
         // Two hops binding the same endpoint on one node.
         for (i, (node, bind, span)) in endpoints.iter().enumerate() {
-            if let Some((_, _, first)) = endpoints[..i].iter().find(|(n, b, _)| n == node && binds_collide(b, bind)) {
-                let line = self.r.src.diagnostic(Some(first.clone()), String::new(), None).line;
-                self.r.error(Some(span.clone()), format!("two wires bind `{bind}` on node `{node}`"), Some(format!("the other one is at line {line}; give each wire its own endpoint or port")));
+            if let Some((_, _, first)) = endpoints[..i]
+                .iter()
+                .find(|(n, b, _)| n == node && binds_collide(b, bind))
+            {
+                let line = self
+                    .r
+                    .src
+                    .diagnostic(Some(first.clone()), String::new(), None)
+                    .line;
+                self.r.error(
+                    Some(span.clone()),
+                    format!("two wires bind `{bind}` on node `{node}`"),
+                    Some(format!(
+                        "the other one is at line {line}; give each wire its own endpoint or port"
+                    )),
+                );
             }
         }
         wires
@@ -821,7 +1135,11 @@ impl<'s> Loader<'s> {
         if let Some((e, span)) = endpoint {
             if let Some(rest) = e.strip_prefix("tcp://") {
                 let Some((_, port)) = rest.rsplit_once(':') else {
-                    self.r.error(Some(span.clone()), format!("endpoint `{e}` has no port"), Some("write tcp://HOST:PORT".into()));
+                    self.r.error(
+                        Some(span.clone()),
+                        format!("endpoint `{e}` has no port"),
+                        Some("write tcp://HOST:PORT".into()),
+                    );
                     return None;
                 };
                 return Some(RemoteRoute {
@@ -830,16 +1148,30 @@ impl<'s> Loader<'s> {
                 });
             }
             if e.starts_with("ipc://") {
-                return Some(RemoteRoute { bind: e.clone(), connect: e.clone() });
+                return Some(RemoteRoute {
+                    bind: e.clone(),
+                    connect: e.clone(),
+                });
             }
-            self.r.error(Some(span.clone()), format!("endpoint `{e}` must be tcp://HOST:PORT or ipc://PATH"), None);
+            self.r.error(
+                Some(span.clone()),
+                format!("endpoint `{e}` must be tcp://HOST:PORT or ipc://PATH"),
+                None,
+            );
             return None;
         }
         let k = next_port.entry(node.to_owned()).or_insert(0);
         let port = u32::from(n.spec.base_port) + *k;
         *k += 1;
         if port > 65535 {
-            self.r.error(n.span.clone().or(Some(at.clone())), format!("node `{node}` needs more ports than base_port {} leaves (up to 65535)", n.spec.base_port), Some("lower base_port".into()));
+            self.r.error(
+                n.span.clone().or(Some(at.clone())),
+                format!(
+                    "node `{node}` needs more ports than base_port {} leaves (up to 65535)",
+                    n.spec.base_port
+                ),
+                Some("lower base_port".into()),
+            );
             return None;
         }
         Some(RemoteRoute {
@@ -848,13 +1180,27 @@ impl<'s> Loader<'s> {
         })
     }
 
-    fn check_binds(&mut self, actors: &[ActorIn], wires: &[(WireSpec, Vec<Span>)], _nodes: &[NodeIn]) {
+    fn check_binds(
+        &mut self,
+        actors: &[ActorIn],
+        wires: &[(WireSpec, Vec<Span>)],
+        _nodes: &[NodeIn],
+    ) {
         let mut taken: Vec<(String, String, Span, String)> = Vec::new(); // node, bind, span, owner
         for w in wires {
             for d in &w.0.to {
                 if let Some(r) = &d.remote {
-                    let node = actors.iter().find(|a| a.spec.name == d.port.actor).map(|a| a.spec.node.clone()).unwrap_or_default();
-                    taken.push((node, r.bind.clone(), 0..0, format!("wire {} -> {}", w.0.from, d.port)));
+                    let node = actors
+                        .iter()
+                        .find(|a| a.spec.name == d.port.actor)
+                        .map(|a| a.spec.node.clone())
+                        .unwrap_or_default();
+                    taken.push((
+                        node,
+                        r.bind.clone(),
+                        0..0,
+                        format!("wire {} -> {}", w.0.from, d.port),
+                    ));
                 }
             }
         }
@@ -867,11 +1213,22 @@ impl<'s> Loader<'s> {
                 if let Some(owner) = clash {
                     self.r.error(
                         Some(span.clone()),
-                        format!("actor `{}` binds `{bind}`, which {owner} on node `{}` already binds", a.spec.name, a.spec.node),
-                        Some("two sockets cannot bind one address on one host: change one of them".into()),
+                        format!(
+                            "actor `{}` binds `{bind}`, which {owner} on node `{}` already binds",
+                            a.spec.name, a.spec.node
+                        ),
+                        Some(
+                            "two sockets cannot bind one address on one host: change one of them"
+                                .into(),
+                        ),
                     );
                 } else {
-                    taken.push((a.spec.node.clone(), bind.clone(), span.clone(), format!("actor `{}`", a.spec.name)));
+                    taken.push((
+                        a.spec.node.clone(),
+                        bind.clone(),
+                        span.clone(),
+                        format!("actor `{}`", a.spec.name),
+                    ));
                 }
             }
             let _ = (&a.kind_span, &a.node_span);
@@ -914,6 +1271,10 @@ fn params_help(info: &KindInfo) -> String {
     if info.params.is_empty() {
         format!("see `rolecall kinds` for the parameters of `{}`", info.name)
     } else {
-        format!("`{}` takes parameters: {} (see `rolecall kinds`)", info.name, info.params.join(", "))
+        format!(
+            "`{}` takes parameters: {} (see `rolecall kinds`)",
+            info.name,
+            info.params.join(", ")
+        )
     }
 }

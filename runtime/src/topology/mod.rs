@@ -21,7 +21,9 @@ mod read;
 mod source;
 
 pub use load::{load_file, load_str};
-pub use model::{ActorSpec, Destination, GroupSpec, NodeSpec, PortRef, RemoteRoute, Topology, WireSpec};
+pub use model::{
+    ActorSpec, Destination, GroupSpec, NodeSpec, PortRef, RemoteRoute, Topology, WireSpec,
+};
 pub use order::start_order;
 pub use overrides::{OverrideError, Overrides, ENV_PREFIX};
 pub use source::{Diagnostic, LoadError};

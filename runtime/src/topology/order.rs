@@ -19,7 +19,9 @@ pub fn start_order(t: &Topology, node: &str) -> Vec<String> {
         }
     };
     for a in t.actors_on(node) {
-        let Some(&i) = index.get(a.name.as_str()) else { continue };
+        let Some(&i) = index.get(a.name.as_str()) else {
+            continue;
+        };
         for dep in &a.after {
             if let Some(&j) = index.get(dep.as_str()) {
                 add(&mut edges, j, i);
@@ -27,9 +29,13 @@ pub fn start_order(t: &Topology, node: &str) -> Vec<String> {
         }
     }
     for w in &t.wires {
-        let Some(&producer) = index.get(w.from.actor.as_str()) else { continue };
+        let Some(&producer) = index.get(w.from.actor.as_str()) else {
+            continue;
+        };
         for d in &w.to {
-            let Some(&consumer) = index.get(d.port.actor.as_str()) else { continue };
+            let Some(&consumer) = index.get(d.port.actor.as_str()) else {
+                continue;
+            };
             // consumer before producer, unless producer already precedes consumer.
             if consumer != producer && !reaches(&edges, producer, consumer) {
                 add(&mut edges, consumer, producer);

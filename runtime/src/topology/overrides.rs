@@ -58,7 +58,11 @@ impl Overrides {
         let (path, value) = assignment
             .split_once('=')
             .ok_or_else(|| err("expected PATH=VALUE, e.g. main.source.count=10"))?;
-        let path: Vec<String> = path.trim().split('.').map(|p| p.trim().to_owned()).collect();
+        let path: Vec<String> = path
+            .trim()
+            .split('.')
+            .map(|p| p.trim().to_owned())
+            .collect();
         if path.len() < 2 || path.iter().any(String::is_empty) {
             return Err(err(
                 "the path must be NODE.ACTOR.PARAM (an actor parameter) or NODE.FIELD (a node field)",

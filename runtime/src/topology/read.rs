@@ -20,7 +20,10 @@ pub(crate) struct Reader<'s> {
 }
 
 /// The entry `key` of `table`, with the key's span.
-pub(crate) fn entry<'t, 'i>(table: &'t DeTable<'i>, key: &str) -> Option<(Span, &'t Spanned<DeValue<'i>>)> {
+pub(crate) fn entry<'t, 'i>(
+    table: &'t DeTable<'i>,
+    key: &str,
+) -> Option<(Span, &'t Spanned<DeValue<'i>>)> {
     table
         .iter()
         .find(|(k, _)| k.get_ref().as_ref() == key)
@@ -48,7 +51,9 @@ fn distance(a: &str, b: &str) -> usize {
     for (i, ca) in a.chars().enumerate() {
         let mut cur = vec![i + 1; b.len() + 1];
         for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
         }
         prev = cur;
     }
@@ -64,7 +69,8 @@ impl<'s> Reader<'s> {
     }
 
     pub(crate) fn error(&mut self, span: Option<Span>, message: String, help: Option<String>) {
-        self.diagnostics.push(self.src.diagnostic(span, message, help));
+        self.diagnostics
+            .push(self.src.diagnostic(span, message, help));
     }
 
     /// Reports keys of `table` that are not in `allowed`.
@@ -76,7 +82,11 @@ impl<'s> Reader<'s> {
                     Some(s) => format!("did you mean `{s}`?"),
                     None => format!("{what} takes: {}", allowed.join(", ")),
                 };
-                self.error(Some(k.span()), format!("unknown key `{key}` in {what}"), Some(help));
+                self.error(
+                    Some(k.span()),
+                    format!("unknown key `{key}` in {what}"),
+                    Some(help),
+                );
             }
         }
     }
@@ -84,13 +94,21 @@ impl<'s> Reader<'s> {
     fn wrong_type(&mut self, key: &str, what: &str, expected: &str, v: &Spanned<DeValue<'_>>) {
         self.error(
             Some(v.span()),
-            format!("`{key}` in {what} must be {expected}, not {}", type_name(v.get_ref())),
+            format!(
+                "`{key}` in {what} must be {expected}, not {}",
+                type_name(v.get_ref())
+            ),
             None,
         );
     }
 
     /// A table entry that must be a table.
-    pub(crate) fn table<'t, 'i>(&mut self, v: &'t Spanned<DeValue<'i>>, key: &str, what: &str) -> Option<&'t DeTable<'i>> {
+    pub(crate) fn table<'t, 'i>(
+        &mut self,
+        v: &'t Spanned<DeValue<'i>>,
+        key: &str,
+        what: &str,
+    ) -> Option<&'t DeTable<'i>> {
         match v.get_ref() {
             DeValue::Table(t) => Some(t),
             _ => {
@@ -101,7 +119,12 @@ impl<'s> Reader<'s> {
     }
 
     /// An optional string entry.
-    pub(crate) fn string(&mut self, t: &DeTable<'_>, key: &str, what: &str) -> Option<(String, Span)> {
+    pub(crate) fn string(
+        &mut self,
+        t: &DeTable<'_>,
+        key: &str,
+        what: &str,
+    ) -> Option<(String, Span)> {
         let (_, v) = entry(t, key)?;
         match v.get_ref() {
             DeValue::String(s) => Some((s.to_string(), v.span())),
@@ -113,7 +136,12 @@ impl<'s> Reader<'s> {
     }
 
     /// An optional string, or array of strings, entry.
-    pub(crate) fn strings(&mut self, t: &DeTable<'_>, key: &str, what: &str) -> Option<Vec<(String, Span)>> {
+    pub(crate) fn strings(
+        &mut self,
+        t: &DeTable<'_>,
+        key: &str,
+        what: &str,
+    ) -> Option<Vec<(String, Span)>> {
         let (_, v) = entry(t, key)?;
         match v.get_ref() {
             DeValue::String(s) => Some(vec![(s.to_string(), v.span())]),
@@ -152,13 +180,21 @@ impl<'s> Reader<'s> {
             Ok(n) => {
                 self.error(
                     Some(v.span()),
-                    format!("`{key}` in {what} is {n}, outside {}..={}", range.start(), range.end()),
+                    format!(
+                        "`{key}` in {what} is {n}, outside {}..={}",
+                        range.start(),
+                        range.end()
+                    ),
                     None,
                 );
                 None
             }
             Err(e) => {
-                self.error(Some(v.span()), format!("`{key}` in {what}: {}", e.message()), None);
+                self.error(
+                    Some(v.span()),
+                    format!("`{key}` in {what}: {}", e.message()),
+                    None,
+                );
                 None
             }
         }
@@ -174,7 +210,9 @@ impl<'s> Reader<'s> {
     ) -> Option<f64> {
         let (_, v) = entry(t, key)?;
         let n = match v.get_ref() {
-            DeValue::Integer(_) => i64::deserialize(ValueDeserializer::from(v.clone())).ok().map(|i| i as f64),
+            DeValue::Integer(_) => i64::deserialize(ValueDeserializer::from(v.clone()))
+                .ok()
+                .map(|i| i as f64),
             DeValue::Float(_) => f64::deserialize(ValueDeserializer::from(v.clone())).ok(),
             _ => None,
         };
@@ -183,7 +221,11 @@ impl<'s> Reader<'s> {
             Some(n) => {
                 self.error(
                     Some(v.span()),
-                    format!("`{key}` in {what} is {n}, outside {}..={}", range.start(), range.end()),
+                    format!(
+                        "`{key}` in {what} is {n}, outside {}..={}",
+                        range.start(),
+                        range.end()
+                    ),
                     None,
                 );
                 None

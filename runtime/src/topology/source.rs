@@ -28,7 +28,11 @@ pub struct Diagnostic {
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.line > 0 {
-            write!(f, "{}:{}:{}: error: {}", self.origin, self.line, self.column, self.message)?;
+            write!(
+                f,
+                "{}:{}:{}: error: {}",
+                self.origin, self.line, self.column, self.message
+            )?;
         } else {
             write!(f, "{}: error: {}", self.origin, self.message)?;
         }
@@ -103,7 +107,12 @@ impl SourceMap {
     }
 
     /// A diagnostic at `span` (None: at the start of the file, no position).
-    pub(crate) fn diagnostic(&self, span: Option<Range<usize>>, message: String, help: Option<String>) -> Diagnostic {
+    pub(crate) fn diagnostic(
+        &self,
+        span: Option<Range<usize>>,
+        message: String,
+        help: Option<String>,
+    ) -> Diagnostic {
         let Some(span) = span else {
             return Diagnostic {
                 origin: self.origin.clone(),
@@ -114,7 +123,11 @@ impl SourceMap {
                 snippet: None,
             };
         };
-        if let Some((_, origin)) = self.overrides.iter().find(|(r, _)| r.start <= span.start && span.start <= r.end) {
+        if let Some((_, origin)) = self
+            .overrides
+            .iter()
+            .find(|(r, _)| r.start <= span.start && span.start <= r.end)
+        {
             return Diagnostic {
                 origin: origin.clone(),
                 line: 0,
@@ -130,7 +143,10 @@ impl SourceMap {
         let line = before.matches('\n').count() + 1;
         let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
         let column = file[line_start..start].chars().count() + 1;
-        let line_end = file[start..].find('\n').map(|i| start + i).unwrap_or(file.len());
+        let line_end = file[start..]
+            .find('\n')
+            .map(|i| start + i)
+            .unwrap_or(file.len());
         let snippet = file[line_start..line_end].trim_end_matches('\r').to_owned();
         Diagnostic {
             origin: self.origin.clone(),

@@ -116,7 +116,10 @@ where
             }
             let Some(msg) = this.buf.pop_front() else {
                 this.settle();
-                match this.wire.pop_batch(&mut this.buf, BATCH, Some(task.waker())) {
+                match this
+                    .wire
+                    .pop_batch(&mut this.buf, BATCH, Some(task.waker()))
+                {
                     Popped::Items(_) => continue,
                     Popped::Empty => return Poll::Pending,
                     Popped::Ended => {

@@ -133,7 +133,10 @@ impl<T: Clone + Send + 'static> Output<T> {
                 sent
             }
         };
-        Drain { output: self.clone() }.await;
+        Drain {
+            output: self.clone(),
+        }
+        .await;
         sent
     }
 
@@ -195,7 +198,9 @@ impl<T> Future for Drain<T> {
         let output = &self.output;
         let mut backlog = output.backlog.lock();
         while let Some((i, msg)) = backlog.pop_front() {
-            let Some(wire) = output.wires.get(i) else { continue };
+            let Some(wire) = output.wires.get(i) else {
+                continue;
+            };
             let mut slot = Some(msg);
             match wire.poll_push(&mut slot, cx) {
                 Poll::Ready(_) => {}

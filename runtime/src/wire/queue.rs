@@ -259,7 +259,11 @@ impl<T> Queue<T> {
     /// Pushes from async code. The message is taken out of `slot`; on a full
     /// [`Policy::Block`] queue it stays in `slot`, the waker is registered and
     /// `Pending` is returned.
-    pub fn poll_push(&self, slot: &mut Option<T>, cx: &mut Context<'_>) -> Poll<Result<Pushed, PushError<T>>> {
+    pub fn poll_push(
+        &self,
+        slot: &mut Option<T>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<Pushed, PushError<T>>> {
         let Some(msg) = slot.take() else {
             return Poll::Ready(Ok(Pushed::Queued));
         };
@@ -332,7 +336,12 @@ impl<T> Queue<T> {
         let deadline = Instant::now() + timeout;
         let mut inner = self.shared.inner.lock();
         while inner.items.is_empty() && inner.senders > 0 {
-            if self.shared.not_empty.wait_until(&mut inner, deadline).timed_out() {
+            if self
+                .shared
+                .not_empty
+                .wait_until(&mut inner, deadline)
+                .timed_out()
+            {
                 break;
             }
         }
@@ -355,7 +364,9 @@ impl<T> Queue<T> {
             }
             inner.take_producers()
         };
-        self.shared.delivered.fetch_add(handled as u64, Ordering::Relaxed);
+        self.shared
+            .delivered
+            .fetch_add(handled as u64, Ordering::Relaxed);
         self.shared.not_full.notify_all();
         producers.into_iter().for_each(Waker::wake);
     }

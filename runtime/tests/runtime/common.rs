@@ -29,7 +29,10 @@ pub(crate) struct WhoAreYou;
 
 /// Lines appended by test roles, per tag (each test uses its own tag).
 pub(crate) fn journal(tag: &str) -> Vec<String> {
-    book().lock().map(|m| m.get(tag).cloned().unwrap_or_default()).unwrap_or_default()
+    book()
+        .lock()
+        .map(|m| m.get(tag).cloned().unwrap_or_default())
+        .unwrap_or_default()
 }
 
 fn book() -> &'static Mutex<HashMap<String, Vec<String>>> {
@@ -82,7 +85,9 @@ impl Actor for Source {
     fn started(&mut self, ctx: &mut Context<Self>) {
         note(&self.tag, format!("start {}", "source"));
         if self.interval_ms > 0 {
-            ctx.run_interval(Duration::from_millis(self.interval_ms), |a, ctx| a.emit(ctx));
+            ctx.run_interval(Duration::from_millis(self.interval_ms), |a, ctx| {
+                a.emit(ctx)
+            });
         } else {
             ctx.notify(Go);
         }
@@ -195,7 +200,9 @@ impl Handler<WhoAreYou> for Stage {
 impl Role for Stage {
     type Params = StageParams;
     fn ports(p: &mut Ports<Self>) {
-        p.input::<Num>("in").input::<Cmd>("cmd").output::<Num>("out");
+        p.input::<Num>("in")
+            .input::<Cmd>("cmd")
+            .output::<Num>("out");
     }
     fn build(p: &StageParams, io: &mut Io) -> Result<Self, CreateError> {
         let key = format!("{}/{}", p.tag, io.actor_name());
@@ -292,7 +299,10 @@ pub(crate) fn topology(text: &str) -> Topology {
 
 /// Lines of `journal(tag)` starting with `prefix`.
 pub(crate) fn lines(tag: &str, prefix: &str) -> Vec<String> {
-    journal(tag).into_iter().filter(|l| l.starts_with(prefix)).collect()
+    journal(tag)
+        .into_iter()
+        .filter(|l| l.starts_with(prefix))
+        .collect()
 }
 
 /// Polls `f` every 5 ms until true or `timeout`.

@@ -38,7 +38,12 @@ async fn consumers_start_before_producers_and_after_is_respected() {
     running.shutdown();
     running.wait().await;
     let starts = lines(tag, "start");
-    let pos = |s: &str| starts.iter().position(|l| l == s).unwrap_or_else(|| panic!("{s} missing in {starts:?}"));
+    let pos = |s: &str| {
+        starts
+            .iter()
+            .position(|l| l == s)
+            .unwrap_or_else(|| panic!("{s} missing in {starts:?}"))
+    };
     assert!(pos("start sink") < pos("start stage#1"), "{starts:?}");
     assert!(pos("start stage#1") < pos("start source"), "{starts:?}");
     assert!(pos("start source") < pos("start late"), "{starts:?}");
@@ -110,10 +115,21 @@ async fn graceful_shutdown_drains_the_wires() {
     let _ = stats_before_exit;
     let got = lines(tag, "sink got");
     // Everything the source sent reached the sink: nothing was lost in the wires.
-    let numbers: Vec<u64> = got.iter().filter_map(|l| l.rsplit(' ').next()?.parse().ok()).collect();
+    let numbers: Vec<u64> = got
+        .iter()
+        .filter_map(|l| l.rsplit(' ').next()?.parse().ok())
+        .collect();
     assert!(!numbers.is_empty());
-    assert_eq!(numbers, (0..numbers.len() as u64).collect::<Vec<_>>(), "no gaps");
-    assert_eq!(lines(tag, "sink end"), vec!["sink end"], "the sink saw its input end");
+    assert_eq!(
+        numbers,
+        (0..numbers.len() as u64).collect::<Vec<_>>(),
+        "no gaps"
+    );
+    assert_eq!(
+        lines(tag, "sink end"),
+        vec!["sink end"],
+        "the sink saw its input end"
+    );
 }
 
 /// Pushes 2000 numbers into a 16-slot wire in front of a 200 µs-per-message
@@ -127,8 +143,12 @@ async fn flood(tag: &str, policy: Policy) -> (u64, u64, u64, u64) {
         "#
     ));
     let mut node = Node::all(t, registry());
-    let input = node.inject::<Num>("slow.in", WireConfig::new(16, policy)).expect("inject");
-    let tap = node.tap::<Num>("slow.out", WireConfig::new(100_000, Policy::Block)).expect("tap");
+    let input = node
+        .inject::<Num>("slow.in", WireConfig::new(16, policy))
+        .expect("inject");
+    let tap = node
+        .tap::<Num>("slow.out", WireConfig::new(100_000, Policy::Block))
+        .expect("tap");
     let running = node.start().await.expect("start");
     let sent = 2_000u64;
     let mut most = 0;
@@ -152,15 +172,28 @@ async fn block_policy_slows_the_producer_and_loses_nothing() {
     let (sent, delivered, dropped, most) = flood("bp-block", Policy::Block).await;
     assert_eq!(delivered, sent);
     assert_eq!(dropped, 0);
-    assert!(most <= 16, "the wire never holds more than its capacity: {most}");
+    assert!(
+        most <= 16,
+        "the wire never holds more than its capacity: {most}"
+    );
 }
 
 #[actix_rt::test]
 async fn drop_policies_bound_the_wire_and_count_every_drop() {
-    for (tag, policy) in [("bp-newest", Policy::DropNewest), ("bp-oldest", Policy::DropOldest)] {
+    for (tag, policy) in [
+        ("bp-newest", Policy::DropNewest),
+        ("bp-oldest", Policy::DropOldest),
+    ] {
         let (sent, delivered, dropped, most) = flood(tag, policy).await;
-        assert!(delivered < sent, "{policy}: a 200 µs consumer cannot keep up");
-        assert_eq!(dropped, sent - delivered, "{policy}: every missing message is counted");
+        assert!(
+            delivered < sent,
+            "{policy}: a 200 µs consumer cannot keep up"
+        );
+        assert_eq!(
+            dropped,
+            sent - delivered,
+            "{policy}: every missing message is counted"
+        );
         assert!(most <= 16, "{policy}: {most}");
     }
 }

@@ -24,11 +24,21 @@ async fn a_panicking_handler_is_restarted_and_only_the_poisoned_message_is_lost(
     ));
     let mut node = Node::all(t, registry()).with_seed(1);
     node.subscribe(EventLog { tag: tag.into() }.start().recipient());
-    let input = node.inject::<Num>("stage.in", WireConfig::default()).expect("inject");
-    let tap = node.tap::<Num>("stage.out", WireConfig::default()).expect("tap");
+    let input = node
+        .inject::<Num>("stage.in", WireConfig::default())
+        .expect("inject");
+    let tap = node
+        .tap::<Num>("stage.out", WireConfig::default())
+        .expect("tap");
     let running = node.start().await.expect("start");
     let stage = running.actor::<Stage>("stage").expect("typed address");
-    assert_eq!(stage.send(WhoAreYou).await.expect("first incarnation answers"), 1);
+    assert_eq!(
+        stage
+            .send(WhoAreYou)
+            .await
+            .expect("first incarnation answers"),
+        1
+    );
 
     for i in 0..100 {
         input.output().send_async(Num(i)).await;
@@ -37,13 +47,31 @@ async fn a_panicking_handler_is_restarted_and_only_the_poisoned_message_is_lost(
 
     let got: Vec<u64> = tap.collect().await.into_iter().map(|n| n.0).collect();
     let expected: Vec<u64> = (0..100).filter(|&i| i != 50).collect();
-    assert_eq!(got, expected, "every message but the poisoned one, in order");
+    assert_eq!(
+        got, expected,
+        "every message but the poisoned one, in order"
+    );
     assert_eq!(running.wait().await, NodeExit::Completed);
 
     let events = lines(tag, "event");
-    assert!(events.iter().any(|e| e.contains("stage: crashed: panicked: stage got the poisoned number 50")), "{events:?}");
-    assert!(events.iter().any(|e| e.contains("stage: restarting in 5ms (attempt 1)")), "{events:?}");
-    assert!(events.iter().any(|e| e.contains("stage: started (incarnation 2)")), "{events:?}");
+    assert!(
+        events
+            .iter()
+            .any(|e| e.contains("stage: crashed: panicked: stage got the poisoned number 50")),
+        "{events:?}"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| e.contains("stage: restarting in 5ms (attempt 1)")),
+        "{events:?}"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| e.contains("stage: started (incarnation 2)")),
+        "{events:?}"
+    );
 }
 
 #[actix_rt::test]
@@ -58,14 +86,23 @@ async fn the_address_stays_valid_across_a_restart() {
         "#
     ));
     let mut node = Node::all(t, registry()).with_seed(1);
-    let input = node.inject::<Num>("stage.in", WireConfig::default()).expect("inject");
+    let input = node
+        .inject::<Num>("stage.in", WireConfig::default())
+        .expect("inject");
     let running = node.start().await.expect("start");
     let stage = running.actor::<Stage>("stage").expect("typed address");
     assert_eq!(stage.send(WhoAreYou).await.expect("answer"), 1);
     input.output().send_async(Num(1)).await; // crash
-    assert!(eventually(Duration::from_secs(2), || journal(tag).contains(&"start stage#2".to_owned())).await);
+    assert!(
+        eventually(Duration::from_secs(2), || journal(tag)
+            .contains(&"start stage#2".to_owned()))
+        .await
+    );
     // The same Ref reaches the new incarnation.
-    assert_eq!(stage.send(WhoAreYou).await.expect("answer after restart"), 2);
+    assert_eq!(
+        stage.send(WhoAreYou).await.expect("answer after restart"),
+        2
+    );
     running.shutdown();
     assert_eq!(running.wait().await, NodeExit::Completed);
 }
@@ -83,14 +120,18 @@ async fn an_error_returned_by_a_handler_is_a_crash() {
     ));
     let mut node = Node::all(t, registry()).with_seed(1);
     node.subscribe(EventLog { tag: tag.into() }.start().recipient());
-    let cmd = node.inject::<Cmd>("stage.cmd", WireConfig::default()).expect("inject");
+    let cmd = node
+        .inject::<Cmd>("stage.cmd", WireConfig::default())
+        .expect("inject");
     let running = node.start().await.expect("start");
     for c in ["one", "fail", "two"] {
         cmd.output().send_async(Cmd(c.into())).await;
     }
     assert!(eventually(Duration::from_secs(2), || lines(tag, "cmd").len() == 2).await);
     assert_eq!(lines(tag, "cmd"), vec!["cmd one", "cmd two"]);
-    assert!(lines(tag, "event").iter().any(|e| e.contains("stage: crashed: told to fail")));
+    assert!(lines(tag, "event")
+        .iter()
+        .any(|e| e.contains("stage: crashed: told to fail")));
     running.shutdown();
     running.wait().await;
 }
@@ -115,13 +156,21 @@ async fn exceeding_the_restart_limit_fails_the_node() {
         Err(e) => panic!("start: {e}"),
     };
     match exit {
-        NodeExit::Failed(reason) => assert!(reason.contains("more than 2 restarts of `stage` within 10s"), "{reason}"),
+        NodeExit::Failed(reason) => assert!(
+            reason.contains("more than 2 restarts of `stage` within 10s"),
+            "{reason}"
+        ),
         other => panic!("expected failure, got {other:?}"),
     }
     assert_eq!(exit_code_of_failed(), 1);
-    let crashes = lines(tag, "event").into_iter().filter(|e| e.starts_with("event stage: crashed: build failed")).count();
+    let crashes = lines(tag, "event")
+        .into_iter()
+        .filter(|e| e.starts_with("event stage: crashed: build failed"))
+        .count();
     assert_eq!(crashes, 3, "first start plus two restarts");
-    assert!(lines(tag, "event").iter().any(|e| e.contains("escalated to node")));
+    assert!(lines(tag, "event")
+        .iter()
+        .any(|e| e.contains("escalated to node")));
 }
 
 fn exit_code_of_failed() -> i32 {
@@ -154,14 +203,20 @@ async fn one_for_all_restarts_the_siblings_too() {
     ));
     let mut node = Node::all(t, registry()).with_seed(1);
     node.subscribe(EventLog { tag: tag.into() }.start().recipient());
-    let input = node.inject::<Num>("a.in", WireConfig::default()).expect("inject");
+    let input = node
+        .inject::<Num>("a.in", WireConfig::default())
+        .expect("inject");
     let running = node.start().await.expect("start");
     input.output().send_async(Num(7)).await;
     let restarted = |name: &str| {
         let needle = format!("{name}: started (incarnation 2)");
         lines(tag, "event").iter().any(|e| e.contains(&needle))
     };
-    assert!(eventually(Duration::from_secs(2), || restarted("a") && restarted("b")).await, "{:?}", journal(tag));
+    assert!(
+        eventually(Duration::from_secs(2), || restarted("a") && restarted("b")).await,
+        "{:?}",
+        journal(tag)
+    );
     assert!(!restarted("c"), "c is outside the group");
     running.shutdown();
     assert_eq!(running.wait().await, NodeExit::Completed);

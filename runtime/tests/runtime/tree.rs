@@ -3,7 +3,8 @@
 use std::time::{Duration, Instant};
 
 use rolecall_runtime::supervision::{
-    ActorPolicy, Backoff, Directive, EventKind, Exit, GroupPolicy, Intensity, Restart, Strategy, Tree,
+    ActorPolicy, Backoff, Directive, EventKind, Exit, GroupPolicy, Intensity, Restart, Strategy,
+    Tree,
 };
 
 fn policy(restart: Restart, max: u32, within_s: u64) -> ActorPolicy {
@@ -49,12 +50,19 @@ fn on_failure_restarts_with_exponential_backoff_then_escalates_to_the_node() {
     }
     assert_eq!(
         delays,
-        vec![Duration::from_millis(100), Duration::from_millis(200), Duration::from_millis(400)]
+        vec![
+            Duration::from_millis(100),
+            Duration::from_millis(200),
+            Duration::from_millis(400)
+        ]
     );
     let d = t.exited(a, crash(), t0 + Duration::from_secs(3));
     assert!(matches!(d.directives.last(), Some(Directive::FailNode(_))));
     assert!(t.node_failed());
-    assert!(d.events.iter().any(|(_, e)| matches!(e, EventKind::Escalated { to, .. } if to == "node")));
+    assert!(d
+        .events
+        .iter()
+        .any(|(_, e)| matches!(e, EventKind::Escalated { to, .. } if to == "node")));
 }
 
 #[test]
@@ -82,9 +90,18 @@ fn policies_decide_between_restart_and_retire() {
         t.started(id);
     }
     let now = Instant::now();
-    assert_eq!(t.exited(never, crash(), now).directives, vec![Directive::Retire(never)]);
-    assert_eq!(t.exited(transient, Exit::Normal, now).directives, vec![Directive::Retire(transient)]);
-    assert_eq!(starts(&t.exited(permanent, Exit::Normal, now).directives).len(), 1);
+    assert_eq!(
+        t.exited(never, crash(), now).directives,
+        vec![Directive::Retire(never)]
+    );
+    assert_eq!(
+        t.exited(transient, Exit::Normal, now).directives,
+        vec![Directive::Retire(transient)]
+    );
+    assert_eq!(
+        starts(&t.exited(permanent, Exit::Normal, now).directives).len(),
+        1
+    );
     assert!(t.is_retired(never) && t.is_retired(transient) && !t.is_retired(permanent));
 }
 
@@ -124,7 +141,13 @@ fn one_for_one_restarts_only_the_failed_member() {
     t.started(a);
     t.started(b);
     let d = t.exited(a, crash(), Instant::now());
-    assert_eq!(starts(&d.directives).iter().map(|s| s.0).collect::<Vec<_>>(), vec![a.0]);
+    assert_eq!(
+        starts(&d.directives)
+            .iter()
+            .map(|s| s.0)
+            .collect::<Vec<_>>(),
+        vec![a.0]
+    );
     assert!(!d.directives.iter().any(|d| matches!(d, Directive::Stop(_))));
 }
 
@@ -155,7 +178,10 @@ fn exceeding_an_actor_limit_escalates_to_its_group_which_restarts_everyone() {
     t.started(a);
     // Second crash within the window: a's limit (1) is exceeded -> group g.
     let d = t.exited(a, crash(), now + Duration::from_secs(1));
-    assert!(d.events.iter().any(|(s, e)| s == "a" && matches!(e, EventKind::Escalated { to, .. } if to == "g")));
+    assert!(d
+        .events
+        .iter()
+        .any(|(s, e)| s == "a" && matches!(e, EventKind::Escalated { to, .. } if to == "g")));
     assert!(d.directives.contains(&Directive::Stop(b)));
     assert_eq!(starts(&d.directives).len(), 2);
     assert!(!t.node_failed());
@@ -201,6 +227,10 @@ fn jitter_is_bounded_and_replays_from_the_seed() {
     assert_ne!(one, draw(43));
     for (i, d) in one.iter().enumerate() {
         let base = (0.1 * 2f64.powi(i as i32)).min(10.0);
-        assert!(d.as_secs_f64() >= base * 0.75 - 1e-9 && d.as_secs_f64() <= (base * 1.25).min(10.0) + 1e-9, "{i}: {d:?}");
+        assert!(
+            d.as_secs_f64() >= base * 0.75 - 1e-9
+                && d.as_secs_f64() <= (base * 1.25).min(10.0) + 1e-9,
+            "{i}: {d:?}"
+        );
     }
 }

@@ -48,7 +48,10 @@ fn unknown_kind_with_suggestion() {
     let (line, col, msg, help) = one("[actors.a]\nkind = \"t.sensr\"\n");
     assert_eq!((line, col), (2, 8));
     assert_eq!(msg, "unknown kind `t.sensr` for actor `a`");
-    assert_eq!(help.as_deref(), Some("did you mean `t.sensor`? `rolecall kinds` lists every kind"));
+    assert_eq!(
+        help.as_deref(),
+        Some("did you mean `t.sensor`? `rolecall kinds` lists every kind")
+    );
 }
 
 #[test]
@@ -62,20 +65,31 @@ fn missing_kind() {
 fn missing_parameter() {
     let (line, col, msg, help) = one("[actors.s]\nkind = \"t.sensor\"\nparams = { }\n");
     assert_eq!((line, col), (3, 10));
-    assert!(msg.contains("actor `s` (kind `t.sensor`): missing field `rate`"), "{msg}");
-    assert_eq!(help.as_deref(), Some("`t.sensor` takes parameters: rate, bind (see `rolecall kinds`)"));
+    assert!(
+        msg.contains("actor `s` (kind `t.sensor`): missing field `rate`"),
+        "{msg}"
+    );
+    assert_eq!(
+        help.as_deref(),
+        Some("`t.sensor` takes parameters: rate, bind (see `rolecall kinds`)")
+    );
 }
 
 #[test]
 fn mistyped_parameter_points_at_the_value() {
-    let (line, col, msg, _) = one("[actors.s]\nkind = \"t.sensor\"\n[actors.s.params]\nrate = \"fast\"\n");
+    let (line, col, msg, _) =
+        one("[actors.s]\nkind = \"t.sensor\"\n[actors.s.params]\nrate = \"fast\"\n");
     assert_eq!((line, col), (4, 8));
-    assert!(msg.contains("invalid type: string \"fast\", expected u32"), "{msg}");
+    assert!(
+        msg.contains("invalid type: string \"fast\", expected u32"),
+        "{msg}"
+    );
 }
 
 #[test]
 fn unknown_parameter() {
-    let (line, col, msg, _) = one("[actors.s]\nkind = \"t.sensor\"\nparams = { rate = 1, rte = 2 }\n");
+    let (line, col, msg, _) =
+        one("[actors.s]\nkind = \"t.sensor\"\nparams = { rate = 1, rte = 2 }\n");
     assert_eq!(line, 3);
     assert!(col >= 10, "{col}");
     assert!(msg.contains("unknown field `rte`"), "{msg}");
@@ -85,14 +99,20 @@ fn unknown_parameter() {
 fn wrong_type_for_a_fixed_key() {
     let (line, col, msg, _) = one("[actors.a]\nkind = \"t.display\"\nafter = 3\n");
     assert_eq!((line, col), (3, 9));
-    assert_eq!(msg, "`after` in actor `a` must be a string or an array of strings, not integer");
+    assert_eq!(
+        msg,
+        "`after` in actor `a` must be a string or an array of strings, not integer"
+    );
 }
 
-const PAIR: &str = "[actors.s]\nkind = \"t.sensor\"\nparams = { rate = 1 }\n[actors.d]\nkind = \"t.display\"\n";
+const PAIR: &str =
+    "[actors.s]\nkind = \"t.sensor\"\nparams = { rate = 1 }\n[actors.d]\nkind = \"t.display\"\n";
 
 #[test]
 fn unknown_port_lists_the_ports() {
-    let (line, col, msg, help) = one(&format!("{PAIR}[[wires]]\nfrom = \"s.output\"\nto = \"d.in\"\n"));
+    let (line, col, msg, help) = one(&format!(
+        "{PAIR}[[wires]]\nfrom = \"s.output\"\nto = \"d.in\"\n"
+    ));
     assert_eq!((line, col), (7, 8));
     assert_eq!(msg, "actor `s` (kind `t.sensor`) has no port `output`");
     let help = help.unwrap_or_default();
@@ -101,29 +121,54 @@ fn unknown_port_lists_the_ports() {
 
 #[test]
 fn port_of_the_wrong_direction() {
-    let e = errors(&format!("{PAIR}[[wires]]\nfrom = \"d.in\"\nto = \"s.out\"\n"));
-    let got: Vec<(usize, usize, &str)> = e.iter().map(|d| (d.line, d.column, d.message.as_str())).collect();
+    let e = errors(&format!(
+        "{PAIR}[[wires]]\nfrom = \"d.in\"\nto = \"s.out\"\n"
+    ));
+    let got: Vec<(usize, usize, &str)> = e
+        .iter()
+        .map(|d| (d.line, d.column, d.message.as_str()))
+        .collect();
     assert_eq!(
         got,
         vec![
-            (7, 8, "`d.in` is an input port; `from` must name an output port"),
-            (8, 6, "`s.out` is an output port; `to` must name input ports"),
+            (
+                7,
+                8,
+                "`d.in` is an input port; `from` must name an output port"
+            ),
+            (
+                8,
+                6,
+                "`s.out` is an output port; `to` must name input ports"
+            ),
         ]
     );
-    assert_eq!(e[0].help.as_deref(), Some("kind `t.display` has no output ports"));
+    assert_eq!(
+        e[0].help.as_deref(),
+        Some("kind `t.display` has no output ports")
+    );
 }
 
 #[test]
 fn mismatched_message_types() {
-    let (line, col, msg, _) = one(&format!("{PAIR}[[wires]]\nfrom = \"s.out\"\nto = [\"d.text\"]\n"));
+    let (line, col, msg, _) = one(&format!(
+        "{PAIR}[[wires]]\nfrom = \"s.out\"\nto = [\"d.text\"]\n"
+    ));
     assert_eq!((line, col), (8, 7));
-    assert!(msg.starts_with("wire `s.out -> d.text` connects mismatched message types: `s.out` sends `"), "{msg}");
+    assert!(
+        msg.starts_with(
+            "wire `s.out -> d.text` connects mismatched message types: `s.out` sends `"
+        ),
+        "{msg}"
+    );
     assert!(msg.contains("Reading") && msg.contains("Text"), "{msg}");
 }
 
 #[test]
 fn dangling_wire_actor() {
-    let (line, col, msg, help) = one(&format!("{PAIR}[[wires]]\nfrom = \"s.out\"\nto = \"dd.in\"\n"));
+    let (line, col, msg, help) = one(&format!(
+        "{PAIR}[[wires]]\nfrom = \"s.out\"\nto = \"dd.in\"\n"
+    ));
     assert_eq!((line, col), (8, 6));
     assert_eq!(msg, "wire refers to unknown actor `dd`");
     assert_eq!(help.as_deref(), Some("did you mean `d`?"));
@@ -131,7 +176,9 @@ fn dangling_wire_actor() {
 
 #[test]
 fn the_same_destination_twice() {
-    let (line, col, msg, _) = one(&format!("{PAIR}[[wires]]\nfrom = \"s.out\"\nto = [\"d.in\", \"d.in\"]\n"));
+    let (line, col, msg, _) = one(&format!(
+        "{PAIR}[[wires]]\nfrom = \"s.out\"\nto = [\"d.in\", \"d.in\"]\n"
+    ));
     assert_eq!((line, col), (8, 15));
     assert_eq!(msg, "`s.out -> d.in` is wired twice");
 }
@@ -154,7 +201,10 @@ fn duplicate_actor_names_are_a_toml_error() {
 fn dangling_group_node_after_parent() {
     let text = "[nodes.a]\n[nodes.b]\n[groups.g]\nnode = \"a\"\nparent = \"nope\"\n[actors.x]\nkind = \"t.display\"\nnode = \"c\"\ngroup = \"h\"\nafter = [\"y\"]\n";
     let e = errors(text);
-    let got: Vec<(usize, usize, &str)> = e.iter().map(|d| (d.line, d.column, d.message.as_str())).collect();
+    let got: Vec<(usize, usize, &str)> = e
+        .iter()
+        .map(|d| (d.line, d.column, d.message.as_str()))
+        .collect();
     assert_eq!(
         got,
         vec![
@@ -178,7 +228,11 @@ fn after_cycle() {
 fn group_parent_cycle() {
     let text = "[groups.a]\nparent = \"b\"\n[groups.b]\nparent = \"a\"\n";
     let e = errors(text);
-    assert!(e.iter().all(|d| d.message.starts_with("group parents form a cycle")), "{e:#?}");
+    assert!(
+        e.iter()
+            .all(|d| d.message.starts_with("group parents form a cycle")),
+        "{e:#?}"
+    );
     assert_eq!((e[0].line, e[0].column), (2, 10));
 }
 
@@ -187,7 +241,10 @@ fn node_is_required_with_several_nodes() {
     let (line, col, msg, help) = one("[nodes.a]\n[nodes.b]\n[actors.x]\nkind = \"t.display\"\n");
     assert_eq!((line, col), (3, 9));
     assert_eq!(msg, "actor `x` has no `node` and the topology has 2 nodes");
-    assert_eq!(help.as_deref(), Some("add node = \"...\" (one of `a`, `b`)"));
+    assert_eq!(
+        help.as_deref(),
+        Some("add node = \"...\" (one of `a`, `b`)")
+    );
 }
 
 #[test]
@@ -195,7 +252,10 @@ fn actor_and_group_on_different_nodes() {
     let text = "[nodes.a]\n[nodes.b]\n[groups.g]\nnode = \"a\"\n[actors.x]\nkind = \"t.display\"\nnode = \"b\"\ngroup = \"g\"\n";
     let (line, col, msg, _) = one(text);
     assert_eq!((line, col), (8, 9));
-    assert_eq!(msg, "actor `x` is on node `b` but its group `g` is on node `a`");
+    assert_eq!(
+        msg,
+        "actor `x` is on node `b` but its group `g` is on node `a`"
+    );
 }
 
 #[test]
@@ -203,7 +263,10 @@ fn two_actors_binding_the_same_address() {
     let text = "[actors.a]\nkind = \"t.sensor\"\nparams = { rate = 1, bind = \"tcp://*:5555\" }\n[actors.b]\nkind = \"t.sensor\"\nparams = { rate = 1, bind = \"tcp://127.0.0.1:5555\" }\n";
     let (line, col, msg, _) = one(text);
     assert_eq!((line, col), (6, 29));
-    assert_eq!(msg, "actor `b` binds `tcp://127.0.0.1:5555`, which actor `a` on node `main` already binds");
+    assert_eq!(
+        msg,
+        "actor `b` binds `tcp://127.0.0.1:5555`, which actor `a` on node `main` already binds"
+    );
 }
 
 #[test]
@@ -219,11 +282,22 @@ fn codec_not_available_across_nodes() {
     let text = "[nodes.a]\n[nodes.b]\n[actors.s]\nkind = \"t.sensor\"\nnode = \"a\"\nparams = { rate = 1 }\n[actors.d]\nkind = \"t.display\"\nnode = \"b\"\n[[wires]]\nfrom = \"s.local\"\nto = \"d.local\"\n";
     let (line, col, msg, help) = one(text);
     assert_eq!((line, col), (12, 6));
-    assert!(msg.starts_with("wire `s.local -> d.local` crosses from node `a` to `b` but message type `"), "{msg}");
+    assert!(
+        msg.starts_with(
+            "wire `s.local -> d.local` crosses from node `a` to `b` but message type `"
+        ),
+        "{msg}"
+    );
     assert!(msg.ends_with("Local` has no `binary` codec"), "{msg}");
-    assert_eq!(help.as_deref(), Some("give the type serde Serialize/Deserialize or register a codec for it"));
+    assert_eq!(
+        help.as_deref(),
+        Some("give the type serde Serialize/Deserialize or register a codec for it")
+    );
 
-    let text = text.replace("from = \"s.local\"\nto = \"d.local\"\n", "from = \"s.out\"\nto = \"d.in\"\ncodec = \"flatbuffers\"\n");
+    let text = text.replace(
+        "from = \"s.local\"\nto = \"d.local\"\n",
+        "from = \"s.out\"\nto = \"d.in\"\ncodec = \"flatbuffers\"\n",
+    );
     let (_, _, msg, help) = one(&text);
     assert!(msg.ends_with("has no `flatbuffers` codec"), "{msg}");
     assert_eq!(help.as_deref(), Some("available codecs: binary, json"));
@@ -240,10 +314,19 @@ fn bad_values_for_policies_capacity_and_durations() {
         got,
         vec![
             (6, "unknown restart policy `sometimes` in actor `d`"),
-            (7, "`within` in actor `d`: `10` has no unit: write e.g. \"10ms\" or \"10s\""),
-            (8, "`jitter` in the backoff of actor `d` is 2, outside 0..=1"),
+            (
+                7,
+                "`within` in actor `d`: `10` has no unit: write e.g. \"10ms\" or \"10s\""
+            ),
+            (
+                8,
+                "`jitter` in the backoff of actor `d` is 2, outside 0..=1"
+            ),
             (12, "`capacity` in wire #1 is 0, outside 1..=16777216"),
-            (13, "unknown wire policy `drop-all`: expected one of block, drop-newest, drop-oldest"),
+            (
+                13,
+                "unknown wire policy `drop-all`: expected one of block, drop-newest, drop-oldest"
+            ),
         ]
     );
 }
@@ -254,7 +337,13 @@ fn all_errors_are_reported_in_one_pass_with_source_lines() {
     let e = load_str(text, "t.toml", &registry(), &Overrides::new()).expect_err("two errors");
     assert_eq!(e.diagnostics.len(), 2);
     let shown = e.to_string();
-    assert!(shown.contains("t.toml:2:8: error: unknown kind `t.nope` for actor `a`"), "{shown}");
-    assert!(shown.contains(" 2 | kind = \"t.nope\"\n   |        ^"), "{shown}");
+    assert!(
+        shown.contains("t.toml:2:8: error: unknown kind `t.nope` for actor `a`"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains(" 2 | kind = \"t.nope\"\n   |        ^"),
+        "{shown}"
+    );
     assert!(shown.ends_with("2 errors in topology"), "{shown}");
 }

@@ -44,18 +44,31 @@ proptest! {
 fn every_line_deleted_and_duplicated_in_turn() {
     let lines: Vec<&str> = TWO_NODES.lines().collect();
     for i in 0..lines.len() {
-        let deleted: Vec<&str> = lines.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, l)| *l).collect();
+        let deleted: Vec<&str> = lines
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .map(|(_, l)| *l)
+            .collect();
         load(&deleted.join("\n"));
         let mut duplicated = lines.clone();
         duplicated.insert(i, lines[i]);
         load(&duplicated.join("\n"));
     }
     for example in ["quickstart", "two_nodes"] {
-        let path = format!("{}/../examples/{example}/topology.toml", env!("CARGO_MANIFEST_DIR"));
+        let path = format!(
+            "{}/../examples/{example}/topology.toml",
+            env!("CARGO_MANIFEST_DIR")
+        );
         let text = std::fs::read_to_string(&path).expect("example exists");
         let lines: Vec<&str> = text.lines().collect();
         for i in 0..lines.len() {
-            let deleted: Vec<&str> = lines.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, l)| *l).collect();
+            let deleted: Vec<&str> = lines
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .map(|(_, l)| *l)
+                .collect();
             load(&deleted.join("\n"));
         }
     }

@@ -64,7 +64,10 @@ fn a_two_node_topology_loads_with_routes_and_defaults() {
     assert_eq!(t.nodes.len(), 2);
     let sensor = t.actor("sensor").expect("sensor");
     assert_eq!(sensor.policy.restart, Restart::Always);
-    assert_eq!(sensor.params.get("rate").and_then(|v| v.as_integer()), Some(5));
+    assert_eq!(
+        sensor.params.get("rate").and_then(|v| v.as_integer()),
+        Some(5)
+    );
     let relay = t.actor("relay").expect("relay");
     assert_eq!(relay.policy.restart, Restart::OnFailure);
     assert_eq!(t.groups[0].policy.strategy, Strategy::OneForAll);
@@ -79,8 +82,14 @@ fn a_two_node_topology_loads_with_routes_and_defaults() {
     assert_eq!(
         routes,
         vec![
-            Some(RemoteRoute { bind: "tcp://0.0.0.0:7100".into(), connect: "tcp://10.0.0.2:7100".into() }),
-            Some(RemoteRoute { bind: "tcp://0.0.0.0:7101".into(), connect: "tcp://10.0.0.2:7101".into() }),
+            Some(RemoteRoute {
+                bind: "tcp://0.0.0.0:7100".into(),
+                connect: "tcp://10.0.0.2:7100".into()
+            }),
+            Some(RemoteRoute {
+                bind: "tcp://0.0.0.0:7101".into(),
+                connect: "tcp://10.0.0.2:7101".into()
+            }),
         ]
     );
     assert_eq!(t.wires[1].to[0].remote, None, "same node");
@@ -90,8 +99,13 @@ fn a_two_node_topology_loads_with_routes_and_defaults() {
 
 #[test]
 fn without_nodes_there_is_one_node_main() {
-    let t = load_str("[actors.s]\nkind = \"t.sensor\"\nparams = { rate = 1 }\n", "x.toml", &registry(), &Overrides::new())
-        .expect("loads");
+    let t = load_str(
+        "[actors.s]\nkind = \"t.sensor\"\nparams = { rate = 1 }\n",
+        "x.toml",
+        &registry(),
+        &Overrides::new(),
+    )
+    .expect("loads");
     assert_eq!(t.nodes.len(), 1);
     assert_eq!(t.nodes[0].name, "main");
     assert_eq!(t.nodes[0].base_port, 7400);
@@ -132,10 +146,18 @@ fn the_graph_shows_nodes_actors_and_wires() {
     let t = load_str(TWO_NODES, "pair.toml", &registry(), &Overrides::new()).expect("loads");
     let text = graph::text(&t);
     assert!(text.contains("node core (address 10.0.0.2"), "{text}");
-    assert!(text.contains("sensor.out -> relay.in  [capacity 64, drop-oldest, json over tcp://10.0.0.2:7100]"), "{text}");
+    assert!(
+        text.contains(
+            "sensor.out -> relay.in  [capacity 64, drop-oldest, json over tcp://10.0.0.2:7100]"
+        ),
+        "{text}"
+    );
     let dot = graph::dot(&t);
     assert!(dot.starts_with("digraph \"pair\" {"), "{dot}");
     assert!(dot.contains("subgraph cluster_0"), "{dot}");
     assert!(dot.contains("\"sensor\" -> \"relay\""), "{dot}");
-    assert!(dot.contains("style=dashed"), "cross-node edges are dashed: {dot}");
+    assert!(
+        dot.contains("style=dashed"),
+        "cross-node edges are dashed: {dot}"
+    );
 }

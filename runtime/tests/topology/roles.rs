@@ -62,7 +62,9 @@ impl Handler<Local> for Display {
 impl Role for Display {
     type Params = toml::Table;
     fn ports(p: &mut Ports<Self>) {
-        p.input::<Reading>("in").input::<Text>("text").local_input::<Local>("local");
+        p.input::<Reading>("in")
+            .input::<Text>("text")
+            .local_input::<Local>("local");
     }
     fn build(_: &toml::Table, _: &mut Io) -> Result<Self, CreateError> {
         Ok(Display)
@@ -86,7 +88,9 @@ impl Role for Relay {
         p.input::<Reading>("in").output::<Reading>("out");
     }
     fn build(_: &toml::Table, io: &mut Io) -> Result<Self, CreateError> {
-        Ok(Relay { out: io.output("out")? })
+        Ok(Relay {
+            out: io.output("out")?,
+        })
     }
 }
 

@@ -2,228 +2,259 @@
 // @generated
 extern crate alloc;
 
-
 #[allow(unused_imports, dead_code)]
 pub mod my_pub_sub {
 
+    pub enum TopicOffset {}
+    #[derive(Copy, Clone, PartialEq)]
 
-pub enum TopicOffset {}
-#[derive(Copy, Clone, PartialEq)]
-
-pub struct Topic<'a> {
-  pub _tab: ::flatbuffers::Table<'a>,
-}
-
-impl<'a> ::flatbuffers::Follow<'a> for Topic<'a> {
-  type Inner = Topic<'a>;
-  #[inline]
-  unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
-    Self { _tab: unsafe { ::flatbuffers::Table::new(buf, loc) } }
-  }
-}
-
-impl<'a> Topic<'a> {
-  pub const VT_SEQ_NO: ::flatbuffers::VOffsetT = 4;
-  pub const VT_TS: ::flatbuffers::VOffsetT = 6;
-  pub const VT_NAME: ::flatbuffers::VOffsetT = 8;
-  pub const VT_DATA: ::flatbuffers::VOffsetT = 10;
-
-  #[inline]
-  pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
-    Topic { _tab: table }
-  }
-  #[allow(unused_mut)]
-  pub fn create<'bldr: 'args, 'args: 'mut_bldr, 'mut_bldr, A: ::flatbuffers::Allocator + 'bldr>(
-    _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
-    args: &'args TopicArgs<'args>
-  ) -> ::flatbuffers::WIPOffset<Topic<'bldr>> {
-    let mut builder = TopicBuilder::new(_fbb);
-    builder.add_ts(args.ts);
-    if let Some(x) = args.data { builder.add_data(x); }
-    if let Some(x) = args.name { builder.add_name(x); }
-    builder.add_seq_no(args.seq_no);
-    builder.finish()
-  }
-
-
-  #[inline]
-  pub fn seq_no(&self) -> u32 {
-    // Safety:
-    // Created from valid Table for this object
-    // which contains a valid value in this slot
-    unsafe { self._tab.get::<u32>(Topic::VT_SEQ_NO, Some(0)).unwrap()}
-  }
-  #[inline]
-  pub fn ts(&self) -> f64 {
-    // Safety:
-    // Created from valid Table for this object
-    // which contains a valid value in this slot
-    unsafe { self._tab.get::<f64>(Topic::VT_TS, Some(0.0)).unwrap()}
-  }
-  #[inline]
-  pub fn name(&self) -> Option<&'a str> {
-    // Safety:
-    // Created from valid Table for this object
-    // which contains a valid value in this slot
-    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<&str>>(Topic::VT_NAME, None)}
-  }
-  #[inline]
-  pub fn data(&self) -> Option<::flatbuffers::Vector<'a, u32>> {
-    // Safety:
-    // Created from valid Table for this object
-    // which contains a valid value in this slot
-    unsafe { self._tab.get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, u32>>>(Topic::VT_DATA, None)}
-  }
-}
-
-impl ::flatbuffers::Verifiable for Topic<'_> {
-  #[inline]
-  fn run_verifier(
-    v: &mut ::flatbuffers::Verifier, pos: usize
-  ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
-    v.visit_table(pos)?
-     .visit_field::<u32>("seq_no", Self::VT_SEQ_NO, false)?
-     .visit_field::<f64>("ts", Self::VT_TS, false)?
-     .visit_field::<::flatbuffers::ForwardsUOffset<&str>>("name", Self::VT_NAME, false)?
-     .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, u32>>>("data", Self::VT_DATA, false)?
-     .finish();
-    Ok(())
-  }
-}
-pub struct TopicArgs<'a> {
-    pub seq_no: u32,
-    pub ts: f64,
-    pub name: Option<::flatbuffers::WIPOffset<&'a str>>,
-    pub data: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, u32>>>,
-}
-impl<'a> Default for TopicArgs<'a> {
-  #[inline]
-  fn default() -> Self {
-    TopicArgs {
-      seq_no: 0,
-      ts: 0.0,
-      name: None,
-      data: None,
+    pub struct Topic<'a> {
+        pub _tab: ::flatbuffers::Table<'a>,
     }
-  }
-}
 
-pub struct TopicBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
-  fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
-  start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
-}
-impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> TopicBuilder<'a, 'b, A> {
-  #[inline]
-  pub fn add_seq_no(&mut self, seq_no: u32) {
-    self.fbb_.push_slot::<u32>(Topic::VT_SEQ_NO, seq_no, 0);
-  }
-  #[inline]
-  pub fn add_ts(&mut self, ts: f64) {
-    self.fbb_.push_slot::<f64>(Topic::VT_TS, ts, 0.0);
-  }
-  #[inline]
-  pub fn add_name(&mut self, name: ::flatbuffers::WIPOffset<&'b  str>) {
-    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(Topic::VT_NAME, name);
-  }
-  #[inline]
-  pub fn add_data(&mut self, data: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b , u32>>) {
-    self.fbb_.push_slot_always::<::flatbuffers::WIPOffset<_>>(Topic::VT_DATA, data);
-  }
-  #[inline]
-  pub fn new(_fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>) -> TopicBuilder<'a, 'b, A> {
-    let start = _fbb.start_table();
-    TopicBuilder {
-      fbb_: _fbb,
-      start_: start,
+    impl<'a> ::flatbuffers::Follow<'a> for Topic<'a> {
+        type Inner = Topic<'a>;
+        #[inline]
+        unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+            Self {
+                _tab: unsafe { ::flatbuffers::Table::new(buf, loc) },
+            }
+        }
     }
-  }
-  #[inline]
-  pub fn finish(self) -> ::flatbuffers::WIPOffset<Topic<'a>> {
-    let o = self.fbb_.end_table(self.start_);
-    ::flatbuffers::WIPOffset::new(o.value())
-  }
-}
 
-impl ::core::fmt::Debug for Topic<'_> {
-  fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-    let mut ds = f.debug_struct("Topic");
-      ds.field("seq_no", &self.seq_no());
-      ds.field("ts", &self.ts());
-      ds.field("name", &self.name());
-      ds.field("data", &self.data());
-      ds.finish()
-  }
-}
-#[inline]
-/// Verifies that a buffer of bytes contains a `Topic`
-/// and returns it.
-/// Note that verification is still experimental and may not
-/// catch every error, or be maximally performant. For the
-/// previous, unchecked, behavior use
-/// `root_as_topic_unchecked`.
-pub fn root_as_topic(buf: &[u8]) -> Result<Topic<'_>, ::flatbuffers::InvalidFlatbuffer> {
-  ::flatbuffers::root::<Topic>(buf)
-}
-#[inline]
-/// Verifies that a buffer of bytes contains a size prefixed
-/// `Topic` and returns it.
-/// Note that verification is still experimental and may not
-/// catch every error, or be maximally performant. For the
-/// previous, unchecked, behavior use
-/// `size_prefixed_root_as_topic_unchecked`.
-pub fn size_prefixed_root_as_topic(buf: &[u8]) -> Result<Topic<'_>, ::flatbuffers::InvalidFlatbuffer> {
-  ::flatbuffers::size_prefixed_root::<Topic>(buf)
-}
-#[inline]
-/// Verifies, with the given options, that a buffer of bytes
-/// contains a `Topic` and returns it.
-/// Note that verification is still experimental and may not
-/// catch every error, or be maximally performant. For the
-/// previous, unchecked, behavior use
-/// `root_as_topic_unchecked`.
-pub fn root_as_topic_with_opts<'b, 'o>(
-  opts: &'o ::flatbuffers::VerifierOptions,
-  buf: &'b [u8],
-) -> Result<Topic<'b>, ::flatbuffers::InvalidFlatbuffer> {
-  ::flatbuffers::root_with_opts::<Topic<'b>>(opts, buf)
-}
-#[inline]
-/// Verifies, with the given verifier options, that a buffer of
-/// bytes contains a size prefixed `Topic` and returns
-/// it. Note that verification is still experimental and may not
-/// catch every error, or be maximally performant. For the
-/// previous, unchecked, behavior use
-/// `root_as_topic_unchecked`.
-pub fn size_prefixed_root_as_topic_with_opts<'b, 'o>(
-  opts: &'o ::flatbuffers::VerifierOptions,
-  buf: &'b [u8],
-) -> Result<Topic<'b>, ::flatbuffers::InvalidFlatbuffer> {
-  ::flatbuffers::size_prefixed_root_with_opts::<Topic<'b>>(opts, buf)
-}
-#[inline]
-/// Assumes, without verification, that a buffer of bytes contains a Topic and returns it.
-/// # Safety
-/// Callers must trust the given bytes do indeed contain a valid `Topic`.
-pub unsafe fn root_as_topic_unchecked(buf: &[u8]) -> Topic<'_> {
-  unsafe { ::flatbuffers::root_unchecked::<Topic>(buf) }
-}
-#[inline]
-/// Assumes, without verification, that a buffer of bytes contains a size prefixed Topic and returns it.
-/// # Safety
-/// Callers must trust the given bytes do indeed contain a valid size prefixed `Topic`.
-pub unsafe fn size_prefixed_root_as_topic_unchecked(buf: &[u8]) -> Topic<'_> {
-  unsafe { ::flatbuffers::size_prefixed_root_unchecked::<Topic>(buf) }
-}
-#[inline]
-pub fn finish_topic_buffer<'a, 'b, A: ::flatbuffers::Allocator + 'a>(
-    fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
-    root: ::flatbuffers::WIPOffset<Topic<'a>>) {
-  fbb.finish(root, None);
-}
+    impl<'a> Topic<'a> {
+        pub const VT_SEQ_NO: ::flatbuffers::VOffsetT = 4;
+        pub const VT_TS: ::flatbuffers::VOffsetT = 6;
+        pub const VT_NAME: ::flatbuffers::VOffsetT = 8;
+        pub const VT_DATA: ::flatbuffers::VOffsetT = 10;
 
-#[inline]
-pub fn finish_size_prefixed_topic_buffer<'a, 'b, A: ::flatbuffers::Allocator + 'a>(fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>, root: ::flatbuffers::WIPOffset<Topic<'a>>) {
-  fbb.finish_size_prefixed(root, None);
-}
-}  // pub mod MyPubSub
+        #[inline]
+        pub unsafe fn init_from_table(table: ::flatbuffers::Table<'a>) -> Self {
+            Topic { _tab: table }
+        }
+        #[allow(unused_mut)]
+        pub fn create<
+            'bldr: 'args,
+            'args: 'mut_bldr,
+            'mut_bldr,
+            A: ::flatbuffers::Allocator + 'bldr,
+        >(
+            _fbb: &'mut_bldr mut ::flatbuffers::FlatBufferBuilder<'bldr, A>,
+            args: &'args TopicArgs<'args>,
+        ) -> ::flatbuffers::WIPOffset<Topic<'bldr>> {
+            let mut builder = TopicBuilder::new(_fbb);
+            builder.add_ts(args.ts);
+            if let Some(x) = args.data {
+                builder.add_data(x);
+            }
+            if let Some(x) = args.name {
+                builder.add_name(x);
+            }
+            builder.add_seq_no(args.seq_no);
+            builder.finish()
+        }
 
+        #[inline]
+        pub fn seq_no(&self) -> u32 {
+            // Safety:
+            // Created from valid Table for this object
+            // which contains a valid value in this slot
+            unsafe { self._tab.get::<u32>(Topic::VT_SEQ_NO, Some(0)).unwrap() }
+        }
+        #[inline]
+        pub fn ts(&self) -> f64 {
+            // Safety:
+            // Created from valid Table for this object
+            // which contains a valid value in this slot
+            unsafe { self._tab.get::<f64>(Topic::VT_TS, Some(0.0)).unwrap() }
+        }
+        #[inline]
+        pub fn name(&self) -> Option<&'a str> {
+            // Safety:
+            // Created from valid Table for this object
+            // which contains a valid value in this slot
+            unsafe {
+                self._tab
+                    .get::<::flatbuffers::ForwardsUOffset<&str>>(Topic::VT_NAME, None)
+            }
+        }
+        #[inline]
+        pub fn data(&self) -> Option<::flatbuffers::Vector<'a, u32>> {
+            // Safety:
+            // Created from valid Table for this object
+            // which contains a valid value in this slot
+            unsafe {
+                self._tab
+                    .get::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'a, u32>>>(
+                        Topic::VT_DATA,
+                        None,
+                    )
+            }
+        }
+    }
+
+    impl ::flatbuffers::Verifiable for Topic<'_> {
+        #[inline]
+        fn run_verifier(
+            v: &mut ::flatbuffers::Verifier,
+            pos: usize,
+        ) -> Result<(), ::flatbuffers::InvalidFlatbuffer> {
+            v.visit_table(pos)?
+                .visit_field::<u32>("seq_no", Self::VT_SEQ_NO, false)?
+                .visit_field::<f64>("ts", Self::VT_TS, false)?
+                .visit_field::<::flatbuffers::ForwardsUOffset<&str>>("name", Self::VT_NAME, false)?
+                .visit_field::<::flatbuffers::ForwardsUOffset<::flatbuffers::Vector<'_, u32>>>(
+                    "data",
+                    Self::VT_DATA,
+                    false,
+                )?
+                .finish();
+            Ok(())
+        }
+    }
+    pub struct TopicArgs<'a> {
+        pub seq_no: u32,
+        pub ts: f64,
+        pub name: Option<::flatbuffers::WIPOffset<&'a str>>,
+        pub data: Option<::flatbuffers::WIPOffset<::flatbuffers::Vector<'a, u32>>>,
+    }
+    impl<'a> Default for TopicArgs<'a> {
+        #[inline]
+        fn default() -> Self {
+            TopicArgs {
+                seq_no: 0,
+                ts: 0.0,
+                name: None,
+                data: None,
+            }
+        }
+    }
+
+    pub struct TopicBuilder<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> {
+        fbb_: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
+        start_: ::flatbuffers::WIPOffset<::flatbuffers::TableUnfinishedWIPOffset>,
+    }
+    impl<'a: 'b, 'b, A: ::flatbuffers::Allocator + 'a> TopicBuilder<'a, 'b, A> {
+        #[inline]
+        pub fn add_seq_no(&mut self, seq_no: u32) {
+            self.fbb_.push_slot::<u32>(Topic::VT_SEQ_NO, seq_no, 0);
+        }
+        #[inline]
+        pub fn add_ts(&mut self, ts: f64) {
+            self.fbb_.push_slot::<f64>(Topic::VT_TS, ts, 0.0);
+        }
+        #[inline]
+        pub fn add_name(&mut self, name: ::flatbuffers::WIPOffset<&'b str>) {
+            self.fbb_
+                .push_slot_always::<::flatbuffers::WIPOffset<_>>(Topic::VT_NAME, name);
+        }
+        #[inline]
+        pub fn add_data(&mut self, data: ::flatbuffers::WIPOffset<::flatbuffers::Vector<'b, u32>>) {
+            self.fbb_
+                .push_slot_always::<::flatbuffers::WIPOffset<_>>(Topic::VT_DATA, data);
+        }
+        #[inline]
+        pub fn new(
+            _fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
+        ) -> TopicBuilder<'a, 'b, A> {
+            let start = _fbb.start_table();
+            TopicBuilder {
+                fbb_: _fbb,
+                start_: start,
+            }
+        }
+        #[inline]
+        pub fn finish(self) -> ::flatbuffers::WIPOffset<Topic<'a>> {
+            let o = self.fbb_.end_table(self.start_);
+            ::flatbuffers::WIPOffset::new(o.value())
+        }
+    }
+
+    impl ::core::fmt::Debug for Topic<'_> {
+        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            let mut ds = f.debug_struct("Topic");
+            ds.field("seq_no", &self.seq_no());
+            ds.field("ts", &self.ts());
+            ds.field("name", &self.name());
+            ds.field("data", &self.data());
+            ds.finish()
+        }
+    }
+    #[inline]
+    /// Verifies that a buffer of bytes contains a `Topic`
+    /// and returns it.
+    /// Note that verification is still experimental and may not
+    /// catch every error, or be maximally performant. For the
+    /// previous, unchecked, behavior use
+    /// `root_as_topic_unchecked`.
+    pub fn root_as_topic(buf: &[u8]) -> Result<Topic<'_>, ::flatbuffers::InvalidFlatbuffer> {
+        ::flatbuffers::root::<Topic>(buf)
+    }
+    #[inline]
+    /// Verifies that a buffer of bytes contains a size prefixed
+    /// `Topic` and returns it.
+    /// Note that verification is still experimental and may not
+    /// catch every error, or be maximally performant. For the
+    /// previous, unchecked, behavior use
+    /// `size_prefixed_root_as_topic_unchecked`.
+    pub fn size_prefixed_root_as_topic(
+        buf: &[u8],
+    ) -> Result<Topic<'_>, ::flatbuffers::InvalidFlatbuffer> {
+        ::flatbuffers::size_prefixed_root::<Topic>(buf)
+    }
+    #[inline]
+    /// Verifies, with the given options, that a buffer of bytes
+    /// contains a `Topic` and returns it.
+    /// Note that verification is still experimental and may not
+    /// catch every error, or be maximally performant. For the
+    /// previous, unchecked, behavior use
+    /// `root_as_topic_unchecked`.
+    pub fn root_as_topic_with_opts<'b, 'o>(
+        opts: &'o ::flatbuffers::VerifierOptions,
+        buf: &'b [u8],
+    ) -> Result<Topic<'b>, ::flatbuffers::InvalidFlatbuffer> {
+        ::flatbuffers::root_with_opts::<Topic<'b>>(opts, buf)
+    }
+    #[inline]
+    /// Verifies, with the given verifier options, that a buffer of
+    /// bytes contains a size prefixed `Topic` and returns
+    /// it. Note that verification is still experimental and may not
+    /// catch every error, or be maximally performant. For the
+    /// previous, unchecked, behavior use
+    /// `root_as_topic_unchecked`.
+    pub fn size_prefixed_root_as_topic_with_opts<'b, 'o>(
+        opts: &'o ::flatbuffers::VerifierOptions,
+        buf: &'b [u8],
+    ) -> Result<Topic<'b>, ::flatbuffers::InvalidFlatbuffer> {
+        ::flatbuffers::size_prefixed_root_with_opts::<Topic<'b>>(opts, buf)
+    }
+    #[inline]
+    /// Assumes, without verification, that a buffer of bytes contains a Topic and returns it.
+    /// # Safety
+    /// Callers must trust the given bytes do indeed contain a valid `Topic`.
+    pub unsafe fn root_as_topic_unchecked(buf: &[u8]) -> Topic<'_> {
+        unsafe { ::flatbuffers::root_unchecked::<Topic>(buf) }
+    }
+    #[inline]
+    /// Assumes, without verification, that a buffer of bytes contains a size prefixed Topic and returns it.
+    /// # Safety
+    /// Callers must trust the given bytes do indeed contain a valid size prefixed `Topic`.
+    pub unsafe fn size_prefixed_root_as_topic_unchecked(buf: &[u8]) -> Topic<'_> {
+        unsafe { ::flatbuffers::size_prefixed_root_unchecked::<Topic>(buf) }
+    }
+    #[inline]
+    pub fn finish_topic_buffer<'a, 'b, A: ::flatbuffers::Allocator + 'a>(
+        fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
+        root: ::flatbuffers::WIPOffset<Topic<'a>>,
+    ) {
+        fbb.finish(root, None);
+    }
+
+    #[inline]
+    pub fn finish_size_prefixed_topic_buffer<'a, 'b, A: ::flatbuffers::Allocator + 'a>(
+        fbb: &'b mut ::flatbuffers::FlatBufferBuilder<'a, A>,
+        root: ::flatbuffers::WIPOffset<Topic<'a>>,
+    ) {
+        fbb.finish_size_prefixed(root, None);
+    }
+} // pub mod MyPubSub
