@@ -5,28 +5,58 @@
 //! [`default_registry`] with every built-in kind registered. The `rolecall`
 //! binary (see `rolecall --help`) is built on it.
 //!
-//! Embedding in 30 lines — load a topology, add your own kind, start it inside
-//! your actix system, and talk to an actor by name:
+//! Embedding in 30 lines — register your own kind, load a topology, start it
+//! inside your actix system, and talk to an actor through its typed address:
 //!
-//! ```no_run
+//! ```
+//! use actix::prelude::*;
+//! use rolecall::codecs::Topic;
+//! use rolecall::runtime::kind::{CreateError, Io, Ports, Role};
 //! use rolecall::runtime::topology::{load_str, Overrides};
 //! use rolecall::runtime::{Node, NodeExit};
 //!
+//! #[derive(Default)]
+//! struct Counter { seen: u64 }
+//! impl Actor for Counter { type Context = Context<Self>; }
+//! impl Handler<Topic> for Counter {
+//!     type Result = ();
+//!     fn handle(&mut self, _: Topic, _: &mut Context<Self>) { self.seen += 1; }
+//! }
+//! #[derive(Message)]
+//! #[rtype(result = "u64")]
+//! struct HowMany;
+//! impl Handler<HowMany> for Counter {
+//!     type Result = u64;
+//!     fn handle(&mut self, _: HowMany, _: &mut Context<Self>) -> u64 { self.seen }
+//! }
+//! impl Role for Counter {
+//!     type Params = toml::Table;
+//!     fn ports(p: &mut Ports<Self>) { p.input::<Topic>("in"); }
+//!     fn build(_: &toml::Table, _: &mut Io) -> Result<Self, CreateError> { Ok(Counter::default()) }
+//!     fn end_of_input(&mut self, _: &mut Context<Self>) {} // stay up to be asked
+//! }
+//!
 //! #[actix_rt::main]
 //! async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//!     let registry = rolecall::default_registry();
+//!     let mut registry = rolecall::default_registry();
+//!     registry.register::<Counter>("app.counter")?;
 //!     let text = r#"
 //!         [actors.source]
 //!         kind = "topic.source"
-//!         params = { count = 20, interval_ms = 1 }
-//!         [actors.stats]
-//!         kind = "topic.latency"
+//!         params = { count = 20, interval_ms = 0 }
+//!         [actors.counter]
+//!         kind = "app.counter"
 //!         [[wires]]
 //!         from = "source.out"
-//!         to = "stats.in"
+//!         to = "counter.in"
 //!     "#;
 //!     let topology = load_str(text, "inline", &registry, &Overrides::new())?;
 //!     let running = Node::all(topology, registry).start().await?;
+//!     let counter = running.actor::<Counter>("counter")?; // typed, survives restarts
+//!     while counter.send(HowMany).await.map_err(|e| e.to_string())? < 20 {
+//!         actix_rt::time::sleep(std::time::Duration::from_millis(5)).await;
+//!     }
+//!     running.shutdown();
 //!     assert_eq!(running.wait().await, NodeExit::Completed);
 //!     Ok(())
 //! }
