@@ -8,6 +8,7 @@
 //! sends through an `Output` into a bounded wire (capacity 1024, block policy)
 //! drained by the consumer's inlet. Runs alternate and the median is reported.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use actix::prelude::*;
@@ -21,7 +22,7 @@ use tokio::sync::oneshot;
 use super::median;
 
 const BURST: u64 = 256;
-const ROUNDS: usize = 5;
+const ROUNDS: usize = 7;
 
 /// The message both sides send.
 #[derive(Debug, Clone, Copy, Message, Serialize, Deserialize)]
@@ -174,9 +175,13 @@ impl Role for Producer {
     }
 }
 
+/// Messages the last rolecall consumer handled (checked after each run).
+static HANDLED: AtomicU64 = AtomicU64::new(0);
+
 /// Bench consumer role.
 pub(super) struct Consumer {
     sum: u64,
+    seen: u64,
 }
 
 impl Actor for Consumer {
@@ -187,6 +192,7 @@ impl Handler<Num> for Consumer {
     type Result = ();
     fn handle(&mut self, n: Num, _: &mut Context<Self>) {
         self.sum = self.sum.wrapping_add(n.0);
+        self.seen += 1;
     }
 }
 
@@ -196,7 +202,12 @@ impl Role for Consumer {
         ports.input::<Num>("in");
     }
     fn build(_: &toml::Table, _: &mut Io) -> Result<Self, CreateError> {
-        Ok(Consumer { sum: 0 })
+        Ok(Consumer { sum: 0, seen: 0 })
+    }
+    fn end_of_input(&mut self, ctx: &mut Context<Self>) {
+        std::hint::black_box(self.sum);
+        HANDLED.store(self.seen, Ordering::SeqCst);
+        ctx.stop();
     }
 }
 
@@ -224,6 +235,7 @@ async fn wired(total: u64) -> Result<f64, String> {
     );
     let topology =
         load_str(&text, "bench-actor", &registry, &Overrides::new()).map_err(|e| e.to_string())?;
+    HANDLED.store(0, Ordering::SeqCst);
     let start = Instant::now();
     let running = Node::all(topology, registry)
         .with_seed(1)
@@ -231,7 +243,13 @@ async fn wired(total: u64) -> Result<f64, String> {
         .await
         .map_err(|e| e.to_string())?;
     match running.wait().await {
-        NodeExit::Completed => Ok(total as f64 / start.elapsed().as_secs_f64()),
+        NodeExit::Completed => {
+            let rate = total as f64 / start.elapsed().as_secs_f64();
+            match HANDLED.load(Ordering::SeqCst) {
+                n if n == total => Ok(rate),
+                n => Err(format!("the consumer handled {n} of {total} messages")),
+            }
+        }
         NodeExit::Failed(r) => Err(r),
     }
 }
