@@ -26,10 +26,14 @@ test: deps
 	@set -euo pipefail; \
 	scripts/servers.sh start; \
 	trap 'scripts/servers.sh stop' EXIT; \
+	mkdir -p target; \
 	$(CARGO) build --workspace --all-targets; \
-	$(CARGO) test --workspace --all-targets --no-fail-fast; \
-	$(CARGO) test --workspace --doc; \
-	$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory lint; \
+	status=0; \
+	$(CARGO) test --workspace --all-targets --no-fail-fast 2>&1 | tee target/test.log || status=1; \
+	$(CARGO) test --workspace --doc 2>&1 | tee -a target/test.log || status=1; \
+	scripts/test-summary.sh target/test.log; \
+	exit $$status
 
 lint:
 	$(CARGO) fmt --all -- --check
