@@ -57,7 +57,16 @@ pub fn read_topic(view: &schema::Topic<'_>) -> Topic {
         seq_no: view.seq_no(),
         ts: view.ts(),
         name: view.name().unwrap_or_default().to_owned(),
-        data: view.data().map(|d| d.iter().collect()).unwrap_or_default(),
+        // The verifier checked the vector's bounds; its bytes are little-endian u32s.
+        data: view
+            .data()
+            .map(|d| {
+                d.bytes()
+                    .chunks_exact(4)
+                    .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                    .collect()
+            })
+            .unwrap_or_default(),
     }
 }
 

@@ -40,36 +40,27 @@ proptest! {
     }
 }
 
+/// Loads `text` with each line deleted in turn, and (if `duplicate`) doubled in turn.
+fn mutate_lines(text: &str, duplicate: bool) {
+    let lines: Vec<&str> = text.lines().collect();
+    for i in 0..lines.len() {
+        let mut deleted = lines.clone();
+        deleted.remove(i);
+        load(&deleted.join("\n"));
+        if duplicate {
+            let mut doubled = lines.clone();
+            doubled.insert(i, lines[i]);
+            load(&doubled.join("\n"));
+        }
+    }
+}
+
 #[test]
 fn every_line_deleted_and_duplicated_in_turn() {
-    let lines: Vec<&str> = TWO_NODES.lines().collect();
-    for i in 0..lines.len() {
-        let deleted: Vec<&str> = lines
-            .iter()
-            .enumerate()
-            .filter(|(j, _)| *j != i)
-            .map(|(_, l)| *l)
-            .collect();
-        load(&deleted.join("\n"));
-        let mut duplicated = lines.clone();
-        duplicated.insert(i, lines[i]);
-        load(&duplicated.join("\n"));
-    }
+    mutate_lines(TWO_NODES, true);
     for example in ["quickstart", "two_nodes"] {
-        let path = format!(
-            "{}/../examples/{example}/topology.toml",
-            env!("CARGO_MANIFEST_DIR")
-        );
+        let path = format!("{}/../examples/{example}/topology.toml", env!("CARGO_MANIFEST_DIR"));
         let text = std::fs::read_to_string(&path).expect("example exists");
-        let lines: Vec<&str> = text.lines().collect();
-        for i in 0..lines.len() {
-            let deleted: Vec<&str> = lines
-                .iter()
-                .enumerate()
-                .filter(|(j, _)| *j != i)
-                .map(|(_, l)| *l)
-                .collect();
-            load(&deleted.join("\n"));
-        }
+        mutate_lines(&text, false);
     }
 }
