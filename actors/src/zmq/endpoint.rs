@@ -1,0 +1,100 @@
+//! [`Endpoint`]: the actor around one ZeroMQ socket, generic over its kind.
+
+use std::marker::PhantomData;
+
+use actix::prelude::*;
+use rolecall_runtime::kind::{CreateError, Io, Ports, Role};
+use rolecall_runtime::wire::Output;
+
+use super::io::{SocketIo, Wiring};
+use super::kinds::SocketKind;
+use super::message::{Frames, SocketEvent, Subscription};
+use super::params::Params;
+
+/// A ZeroMQ socket as an actor.
+///
+/// Ports (by socket type): `in` (messages to send), `out` (messages
+/// received), `subscriptions` (SUB/XSUB filter changes) and `monitor`
+/// (socket events, when `monitor = true`). The socket is opened in
+/// [`Role::build`], so a failing bind or connect is a crash the supervisor
+/// retries with backoff; a restart opens a fresh socket.
+pub struct Endpoint<K: SocketKind> {
+    io: SocketIo,
+    outbound: Output<Frames>,
+    _kind: PhantomData<K>,
+}
+
+impl<K: SocketKind> std::fmt::Debug for Endpoint<K> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Endpoint").field("kind", &K::NAME).finish()
+    }
+}
+
+impl<K: SocketKind> Actor for Endpoint<K> {
+    type Context = Context<Self>;
+}
+
+impl<K: SocketKind> Handler<Frames> for Endpoint<K> {
+    type Result = ();
+
+    fn handle(&mut self, msg: Frames, ctx: &mut Context<Self>) {
+        self.outbound.send(msg, ctx);
+        self.io.wake();
+    }
+}
+
+impl<K: SocketKind> Handler<Subscription> for Endpoint<K> {
+    type Result = ();
+
+    fn handle(&mut self, msg: Subscription, _ctx: &mut Context<Self>) {
+        self.io.subscription(msg);
+    }
+}
+
+impl<K: SocketKind> Role for Endpoint<K> {
+    type Params = Params;
+    const ABOUT: &'static str = "a ZeroMQ socket: `in` is sent, what arrives goes to `out`";
+
+    fn ports(ports: &mut Ports<Self>) {
+        if K::SENDS {
+            ports.input::<Frames>("in");
+        }
+        if K::RECEIVES {
+            ports.output::<Frames>("out");
+        }
+        if K::FILTERS {
+            ports.input::<Subscription>("subscriptions");
+        }
+        ports.output::<SocketEvent>("monitor");
+    }
+
+    fn build(params: &Params, io: &mut Io) -> Result<Self, CreateError> {
+        let out = if K::RECEIVES { Some(io.output::<Frames>("out")?) } else { None };
+        let monitor = if params.monitor {
+            Some(io.output::<SocketEvent>("monitor")?)
+        } else {
+            None
+        };
+        let socket = SocketIo::start(
+            K::TYPE,
+            params,
+            Wiring {
+                actor: io.actor_name().to_owned(),
+                out,
+                monitor,
+                subscriptions_as_messages: K::TYPE == zmq::XSUB,
+            },
+        )?;
+        let outbound = Output::new("socket", vec![socket.outbound().clone()]);
+        Ok(Endpoint {
+            io: socket,
+            outbound,
+            _kind: PhantomData,
+        })
+    }
+
+    fn end_of_input(&mut self, ctx: &mut Context<Self>) {
+        // Nothing more to send: stop once the socket thread has taken the rest.
+        ctx.stop();
+    }
+}

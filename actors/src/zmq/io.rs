@@ -1,0 +1,349 @@
+//! The I/O thread of one endpoint: the only code that touches its socket.
+//!
+//! Outbound messages reach the thread through a bounded queue (the endpoint
+//! actor pushes, pausing itself when it is full) plus a wake-up PAIR socket
+//! that is signalled only when the thread is asleep in `zmq_poll`. Inbound
+//! messages leave the thread straight into the endpoint's `out` wires with a
+//! blocking send: when the consumers are slower than the network the thread
+//! stops reading, the socket's receive high-water mark fills and ZeroMQ pushes
+//! back on the peers. Monitor events are read from libzmq's monitor socket.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::thread::JoinHandle;
+
+use parking_lot::Mutex;
+use rolecall_runtime::wire::{Output, Policy, Popped, Queue};
+
+use super::message::{EventKind, Frames, SocketEvent, Subscription};
+use super::params::Params;
+
+/// Messages sent or received per loop turn before polling again.
+const BATCH: usize = 256;
+/// Longest sleep in `zmq_poll`, so that a stop request is seen.
+const TICK_MS: i64 = 100;
+
+/// The process's ZeroMQ context (one, so that `inproc://` works between endpoints).
+pub fn context() -> &'static zmq::Context {
+    static CONTEXT: OnceLock<zmq::Context> = OnceLock::new();
+    CONTEXT.get_or_init(zmq::Context::new)
+}
+
+fn unique() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// What the endpoint's thread needs besides its socket.
+pub(crate) struct Wiring {
+    pub(crate) actor: String,
+    pub(crate) out: Option<Output<Frames>>,
+    pub(crate) monitor: Option<Output<SocketEvent>>,
+    /// XSUB sends subscriptions as messages instead of socket options.
+    pub(crate) subscriptions_as_messages: bool,
+}
+
+struct Shared {
+    stop: AtomicBool,
+    sleeping: AtomicBool,
+    wake: Mutex<zmq::Socket>,
+}
+
+/// A running socket thread.
+pub(crate) struct SocketIo {
+    outbound: Queue<Frames>,
+    control: Queue<Subscription>,
+    shared: Arc<Shared>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for SocketIo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SocketIo").field("outbound", &self.outbound.len()).finish()
+    }
+}
+
+fn failed(action: &str, what: &str, e: zmq::Error) -> String {
+    format!("{action} {what}: {e}")
+}
+
+/// Creates, configures, binds and connects the socket.
+fn open(kind: zmq::SocketType, p: &Params) -> Result<zmq::Socket, String> {
+    let s = context().socket(kind).map_err(|e| failed("creating", "the socket", e))?;
+    if let Some(h) = p.sndhwm {
+        s.set_sndhwm(h).map_err(|e| failed("setting", "sndhwm", e))?;
+    }
+    if let Some(h) = p.rcvhwm {
+        s.set_rcvhwm(h).map_err(|e| failed("setting", "rcvhwm", e))?;
+    }
+    s.set_linger(p.linger_ms).map_err(|e| failed("setting", "linger", e))?;
+    if let Some(id) = &p.identity {
+        s.set_identity(id.as_bytes()).map_err(|e| failed("setting", "identity", e))?;
+    }
+    if let Some(ms) = p.reconnect_ivl_ms {
+        s.set_reconnect_ivl(ms).map_err(|e| failed("setting", "reconnect_ivl", e))?;
+    }
+    if kind == zmq::SUB {
+        for prefix in &p.subscribe {
+            s.set_subscribe(prefix.as_bytes()).map_err(|e| failed("subscribing", prefix, e))?;
+        }
+    }
+    for ep in &p.bind {
+        s.bind(ep).map_err(|e| failed("binding", ep, e))?;
+    }
+    for ep in &p.connect {
+        s.connect(ep).map_err(|e| failed("connecting to", ep, e))?;
+    }
+    Ok(s)
+}
+
+impl SocketIo {
+    /// Opens the socket on the calling thread (so that errors are reported at
+    /// once) and hands it to a new I/O thread.
+    pub(crate) fn start(kind: zmq::SocketType, params: &Params, wiring: Wiring) -> Result<Self, String> {
+        let socket = open(kind, params)?;
+        let id = unique();
+        let wake_ep = format!("inproc://rolecall-wake-{id}");
+        let wake_rx = context().socket(zmq::PAIR).map_err(|e| failed("creating", "the wake socket", e))?;
+        wake_rx.bind(&wake_ep).map_err(|e| failed("binding", &wake_ep, e))?;
+        let wake_tx = context().socket(zmq::PAIR).map_err(|e| failed("creating", "the wake socket", e))?;
+        wake_tx.connect(&wake_ep).map_err(|e| failed("connecting to", &wake_ep, e))?;
+        let monitor = match wiring.monitor.is_some() {
+            false => None,
+            true => {
+                let mon_ep = format!("inproc://rolecall-monitor-{id}");
+                socket
+                    .monitor(&mon_ep, zmq::SocketEvent::ALL as i32)
+                    .map_err(|e| failed("monitoring", "the socket", e))?;
+                let m = context().socket(zmq::PAIR).map_err(|e| failed("creating", "the monitor socket", e))?;
+                m.connect(&mon_ep).map_err(|e| failed("connecting to", &mon_ep, e))?;
+                Some(m)
+            }
+        };
+        let outbound = Queue::new(params.send_queue.max(1), Policy::Block);
+        outbound.add_sender();
+        let control = Queue::new(64, Policy::Block);
+        control.add_sender();
+        if wiring.subscriptions_as_messages {
+            for prefix in &params.subscribe {
+                let _ = control.try_push(Subscription::Subscribe(prefix.as_bytes().to_vec()));
+            }
+        }
+        let shared = Arc::new(Shared {
+            stop: AtomicBool::new(false),
+            sleeping: AtomicBool::new(false),
+            wake: Mutex::new(wake_tx),
+        });
+        let thread = std::thread::Builder::new()
+            .name(format!("rc-zmq {}", wiring.actor))
+            .spawn({
+                let ctx = Loop {
+                    socket,
+                    wake_rx,
+                    monitor,
+                    outbound: outbound.clone(),
+                    control: control.clone(),
+                    shared: Arc::clone(&shared),
+                    wiring,
+                    pending: None,
+                    batch: VecDeque::with_capacity(BATCH),
+                };
+                move || ctx.run()
+            })
+            .map_err(|e| format!("starting the socket thread: {e}"))?;
+        Ok(SocketIo {
+            outbound,
+            control,
+            shared,
+            thread: Some(thread),
+        })
+    }
+
+    /// The queue the endpoint actor sends into.
+    pub(crate) fn outbound(&self) -> &Queue<Frames> {
+        &self.outbound
+    }
+
+    /// Queues a subscription change.
+    pub(crate) fn subscription(&self, s: Subscription) {
+        let _ = self.control.push_blocking(s, None);
+        self.wake();
+    }
+
+    /// Wakes the thread if it sleeps in `zmq_poll`.
+    pub(crate) fn wake(&self) {
+        if self.shared.sleeping.swap(false, Ordering::SeqCst) {
+            let _ = self.shared.wake.lock().send(&[0u8][..], zmq::DONTWAIT);
+        }
+    }
+
+    fn shutdown(&mut self) {
+        self.shared.stop.store(true, Ordering::SeqCst);
+        let _ = self.shared.wake.lock().send(&[0u8][..], zmq::DONTWAIT);
+        self.outbound.remove_sender();
+        self.control.remove_sender();
+        if let Some(t) = self.thread.take() {
+            if t.join().is_err() {
+                tracing::error!("zmq socket thread panicked");
+            }
+        }
+    }
+}
+
+impl Drop for SocketIo {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+struct Loop {
+    socket: zmq::Socket,
+    wake_rx: zmq::Socket,
+    monitor: Option<zmq::Socket>,
+    outbound: Queue<Frames>,
+    control: Queue<Subscription>,
+    shared: Arc<Shared>,
+    wiring: Wiring,
+    /// A message the socket would not take yet (high-water mark).
+    pending: Option<Frames>,
+    batch: VecDeque<Frames>,
+}
+
+impl Loop {
+    fn run(mut self) {
+        let receives = self.wiring.out.is_some();
+        loop {
+            let stopping = self.shared.stop.load(Ordering::SeqCst);
+            self.apply_control();
+            let sent_all = self.send_some();
+            if stopping {
+                // Hand what is still queued to libzmq (linger decides its fate).
+                self.send_some();
+                return;
+            }
+            let received = receives && self.receive_some();
+            self.read_monitor();
+            if received || !sent_all {
+                if !sent_all && self.pending.is_some() {
+                    self.wait(receives, true);
+                }
+                continue;
+            }
+            self.wait(receives, false);
+        }
+    }
+
+    /// Sleeps in `zmq_poll` until the socket, the wake socket or the monitor
+    /// has something (or a tick passes).
+    fn wait(&mut self, receives: bool, want_out: bool) {
+        self.shared.sleeping.store(true, Ordering::SeqCst);
+        if !self.outbound.is_empty() && !want_out {
+            self.shared.sleeping.store(false, Ordering::SeqCst);
+            return;
+        }
+        let mut events = zmq::PollEvents::empty();
+        if receives {
+            events |= zmq::POLLIN;
+        }
+        if want_out {
+            events |= zmq::POLLOUT;
+        }
+        let mut items = vec![self.wake_rx.as_poll_item(zmq::POLLIN), self.socket.as_poll_item(events)];
+        if let Some(m) = &self.monitor {
+            items.push(m.as_poll_item(zmq::POLLIN));
+        }
+        let _ = zmq::poll(&mut items, TICK_MS);
+        self.shared.sleeping.store(false, Ordering::SeqCst);
+        while self.wake_rx.recv_bytes(zmq::DONTWAIT).is_ok() {}
+    }
+
+    fn apply_control(&mut self) {
+        let mut buf = VecDeque::new();
+        if let Popped::Items(n) = self.control.pop_batch(&mut buf, 64, None) {
+            for s in buf.drain(..) {
+                let result = match (&s, self.wiring.subscriptions_as_messages) {
+                    (Subscription::Subscribe(p), false) => self.socket.set_subscribe(p),
+                    (Subscription::Unsubscribe(p), false) => self.socket.set_unsubscribe(p),
+                    (Subscription::Subscribe(p), true) => self.socket.send([&[1u8][..], p].concat(), 0),
+                    (Subscription::Unsubscribe(p), true) => self.socket.send([&[0u8][..], p].concat(), 0),
+                };
+                if let Err(e) = result {
+                    tracing::warn!(actor = %self.wiring.actor, error = %e, "subscription change failed");
+                }
+            }
+            self.control.settle(n, &mut VecDeque::new());
+        }
+    }
+
+    /// Sends queued messages until the queue is empty (true) or the socket is
+    /// full (false, with the message kept in `pending`).
+    fn send_some(&mut self) -> bool {
+        for _ in 0..BATCH {
+            let msg = match self.pending.take() {
+                Some(m) => m,
+                None => match self.batch.pop_front() {
+                    Some(m) => m,
+                    None => {
+                        self.batch.clear();
+                        match self.outbound.pop_batch(&mut self.batch, BATCH, None) {
+                            Popped::Items(n) => {
+                                // Room is freed as soon as the thread holds them.
+                                self.outbound.settle(n, &mut VecDeque::new());
+                                continue;
+                            }
+                            Popped::Empty | Popped::Ended => return true,
+                        }
+                    }
+                },
+            };
+            match self.socket.send_multipart(msg.0.iter(), zmq::DONTWAIT) {
+                Ok(()) => {}
+                Err(zmq::Error::EAGAIN) => {
+                    self.pending = Some(msg);
+                    return false;
+                }
+                Err(e) => tracing::warn!(actor = %self.wiring.actor, error = %e, frames = msg.0.len(), "send failed; message dropped"),
+            }
+        }
+        self.batch.is_empty() && self.outbound.is_empty()
+    }
+
+    /// Receives what is available; true if anything was.
+    fn receive_some(&mut self) -> bool {
+        let Some(out) = &self.wiring.out else { return false };
+        let mut any = false;
+        for _ in 0..BATCH {
+            match self.socket.recv_multipart(zmq::DONTWAIT) {
+                Ok(frames) => {
+                    any = true;
+                    out.send_blocking(Frames(frames));
+                }
+                Err(zmq::Error::EAGAIN) => break,
+                Err(e) => {
+                    tracing::warn!(actor = %self.wiring.actor, error = %e, "receive failed");
+                    break;
+                }
+            }
+        }
+        any
+    }
+
+    fn read_monitor(&mut self) {
+        let (Some(m), Some(out)) = (&self.monitor, &self.wiring.monitor) else { return };
+        while let Ok(parts) = m.recv_multipart(zmq::DONTWAIT) {
+            let Some(head) = parts.first().filter(|h| h.len() >= 6) else { continue };
+            let raw = u16::from_le_bytes([head[0], head[1]]);
+            let value = u32::from_le_bytes([head[2], head[3], head[4], head[5]]);
+            let endpoint = parts.get(1).map(|e| String::from_utf8_lossy(e).into_owned()).unwrap_or_default();
+            let event = SocketEvent {
+                actor: self.wiring.actor.clone(),
+                kind: EventKind::from_raw(raw),
+                endpoint,
+                value,
+            };
+            // Monitoring never holds up the socket: a full monitor wire drops (counted).
+            let _ = out.try_send(event);
+        }
+    }
+}

@@ -1,0 +1,39 @@
+//! ZeroMQ endpoint actors: one kind per socket type (`zmq.req`, `zmq.rep`,
+//! `zmq.dealer`, `zmq.router`, `zmq.pub`, `zmq.sub`, `zmq.xpub`, `zmq.xsub`,
+//! `zmq.push`, `zmq.pull`, `zmq.pair`), linked against the system libzmq.
+//!
+//! Each endpoint owns its socket through one I/O thread ([`io`]): actors send
+//! [`Frames`] into the endpoint's `in` port, received messages leave on `out`
+//! straight into the wired actors' queues. Subscriptions change at run time
+//! through [`Subscription`] messages; socket-monitor events arrive as
+//! [`SocketEvent`]s on `monitor`.
+
+mod endpoint;
+pub mod io;
+mod kinds;
+mod message;
+mod params;
+
+pub use endpoint::Endpoint;
+pub use kinds::{Dealer, Pair, Pub, Pull, Push, Rep, Req, Router, SocketKind, Sub, XPub, XSub};
+pub use message::{EventKind, Frames, SocketEvent, Subscription};
+pub use params::Params;
+
+use rolecall_runtime::kind::{RegisterError, Registry};
+
+/// Registers the eleven endpoint kinds.
+pub fn register(registry: &mut Registry) -> Result<(), RegisterError> {
+    registry
+        .register::<Endpoint<Req>>(Req::NAME)?
+        .register::<Endpoint<Rep>>(Rep::NAME)?
+        .register::<Endpoint<Dealer>>(Dealer::NAME)?
+        .register::<Endpoint<Router>>(Router::NAME)?
+        .register::<Endpoint<Pub>>(Pub::NAME)?
+        .register::<Endpoint<Sub>>(Sub::NAME)?
+        .register::<Endpoint<XPub>>(XPub::NAME)?
+        .register::<Endpoint<XSub>>(XSub::NAME)?
+        .register::<Endpoint<Push>>(Push::NAME)?
+        .register::<Endpoint<Pull>>(Pull::NAME)?
+        .register::<Endpoint<Pair>>(Pair::NAME)?;
+    Ok(())
+}
