@@ -6,14 +6,17 @@
 //! | `topic.encode` | in: `Topic`, out: `Frame` | encodes with a codec (`flatbuffers`, `json`, `binary`) |
 //! | `topic.decode` | in: `Frame`, out: `Topic` | decodes; bad frames are counted and logged, never fatal |
 //! | `topic.latency` | in: `Topic`, out: `LatencySummary` | one-way latency per topic from `ts`; prints a table at end of input |
+//! | `text.*` | `Frames` | requester, responder, publisher, printer for ZeroMQ examples (see `text`) |
 
 mod codec;
 mod latency;
 mod source;
+mod text;
 
 pub use codec::{Decode, Encode, Frame};
 pub use latency::{LatencyStats, LatencySummary, TopicLatency};
 pub use source::TopicSource;
+pub use text::{Printer, Publisher, Requester, Responder};
 
 use rolecall_runtime::kind::{RegisterError, Registry};
 
@@ -23,7 +26,11 @@ pub fn register(registry: &mut Registry) -> Result<(), RegisterError> {
         .register::<TopicSource>("topic.source")?
         .register::<Encode>("topic.encode")?
         .register::<Decode>("topic.decode")?
-        .register::<LatencyStats>("topic.latency")?;
+        .register::<LatencyStats>("topic.latency")?
+        .register::<Requester>("text.requester")?
+        .register::<Responder>("text.responder")?
+        .register::<Publisher>("text.publisher")?
+        .register::<Printer>("text.printer")?;
     Ok(())
 }
 

@@ -69,7 +69,11 @@ impl<K: SocketKind> Role for Endpoint<K> {
     }
 
     fn build(params: &Params, io: &mut Io) -> Result<Self, CreateError> {
-        let out = if K::RECEIVES { Some(io.output::<Frames>("out")?) } else { None };
+        let out = if K::RECEIVES {
+            Some(io.output::<Frames>("out")?)
+        } else {
+            None
+        };
         let monitor = if params.monitor {
             Some(io.output::<SocketEvent>("monitor")?)
         } else {

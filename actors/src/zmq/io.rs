@@ -60,7 +60,9 @@ pub(crate) struct SocketIo {
 
 impl std::fmt::Debug for SocketIo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SocketIo").field("outbound", &self.outbound.len()).finish()
+        f.debug_struct("SocketIo")
+            .field("outbound", &self.outbound.len())
+            .finish()
     }
 }
 
@@ -70,23 +72,31 @@ fn failed(action: &str, what: &str, e: zmq::Error) -> String {
 
 /// Creates, configures, binds and connects the socket.
 fn open(kind: zmq::SocketType, p: &Params) -> Result<zmq::Socket, String> {
-    let s = context().socket(kind).map_err(|e| failed("creating", "the socket", e))?;
+    let s = context()
+        .socket(kind)
+        .map_err(|e| failed("creating", "the socket", e))?;
     if let Some(h) = p.sndhwm {
-        s.set_sndhwm(h).map_err(|e| failed("setting", "sndhwm", e))?;
+        s.set_sndhwm(h)
+            .map_err(|e| failed("setting", "sndhwm", e))?;
     }
     if let Some(h) = p.rcvhwm {
-        s.set_rcvhwm(h).map_err(|e| failed("setting", "rcvhwm", e))?;
+        s.set_rcvhwm(h)
+            .map_err(|e| failed("setting", "rcvhwm", e))?;
     }
-    s.set_linger(p.linger_ms).map_err(|e| failed("setting", "linger", e))?;
+    s.set_linger(p.linger_ms)
+        .map_err(|e| failed("setting", "linger", e))?;
     if let Some(id) = &p.identity {
-        s.set_identity(id.as_bytes()).map_err(|e| failed("setting", "identity", e))?;
+        s.set_identity(id.as_bytes())
+            .map_err(|e| failed("setting", "identity", e))?;
     }
     if let Some(ms) = p.reconnect_ivl_ms {
-        s.set_reconnect_ivl(ms).map_err(|e| failed("setting", "reconnect_ivl", e))?;
+        s.set_reconnect_ivl(ms)
+            .map_err(|e| failed("setting", "reconnect_ivl", e))?;
     }
     if kind == zmq::SUB {
         for prefix in &p.subscribe {
-            s.set_subscribe(prefix.as_bytes()).map_err(|e| failed("subscribing", prefix, e))?;
+            s.set_subscribe(prefix.as_bytes())
+                .map_err(|e| failed("subscribing", prefix, e))?;
         }
     }
     for ep in &p.bind {
@@ -101,14 +111,26 @@ fn open(kind: zmq::SocketType, p: &Params) -> Result<zmq::Socket, String> {
 impl SocketIo {
     /// Opens the socket on the calling thread (so that errors are reported at
     /// once) and hands it to a new I/O thread.
-    pub(crate) fn start(kind: zmq::SocketType, params: &Params, wiring: Wiring) -> Result<Self, String> {
+    pub(crate) fn start(
+        kind: zmq::SocketType,
+        params: &Params,
+        wiring: Wiring,
+    ) -> Result<Self, String> {
         let socket = open(kind, params)?;
         let id = unique();
         let wake_ep = format!("inproc://rolecall-wake-{id}");
-        let wake_rx = context().socket(zmq::PAIR).map_err(|e| failed("creating", "the wake socket", e))?;
-        wake_rx.bind(&wake_ep).map_err(|e| failed("binding", &wake_ep, e))?;
-        let wake_tx = context().socket(zmq::PAIR).map_err(|e| failed("creating", "the wake socket", e))?;
-        wake_tx.connect(&wake_ep).map_err(|e| failed("connecting to", &wake_ep, e))?;
+        let wake_rx = context()
+            .socket(zmq::PAIR)
+            .map_err(|e| failed("creating", "the wake socket", e))?;
+        wake_rx
+            .bind(&wake_ep)
+            .map_err(|e| failed("binding", &wake_ep, e))?;
+        let wake_tx = context()
+            .socket(zmq::PAIR)
+            .map_err(|e| failed("creating", "the wake socket", e))?;
+        wake_tx
+            .connect(&wake_ep)
+            .map_err(|e| failed("connecting to", &wake_ep, e))?;
         let monitor = match wiring.monitor.is_some() {
             false => None,
             true => {
@@ -116,8 +138,11 @@ impl SocketIo {
                 socket
                     .monitor(&mon_ep, zmq::SocketEvent::ALL as i32)
                     .map_err(|e| failed("monitoring", "the socket", e))?;
-                let m = context().socket(zmq::PAIR).map_err(|e| failed("creating", "the monitor socket", e))?;
-                m.connect(&mon_ep).map_err(|e| failed("connecting to", &mon_ep, e))?;
+                let m = context()
+                    .socket(zmq::PAIR)
+                    .map_err(|e| failed("creating", "the monitor socket", e))?;
+                m.connect(&mon_ep)
+                    .map_err(|e| failed("connecting to", &mon_ep, e))?;
                 Some(m)
             }
         };
@@ -147,6 +172,7 @@ impl SocketIo {
                     shared: Arc::clone(&shared),
                     wiring,
                     pending: None,
+                    lockstep: Lockstep::of(kind),
                     batch: VecDeque::with_capacity(BATCH),
                 };
                 move || ctx.run()
@@ -197,6 +223,47 @@ impl Drop for SocketIo {
     }
 }
 
+/// The send/receive alternation of REQ and REP sockets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lockstep {
+    /// Any order (every other socket type).
+    Free,
+    /// The next operation must be a send.
+    Send,
+    /// The next operation must be a receive.
+    Receive,
+}
+
+impl Lockstep {
+    fn of(kind: zmq::SocketType) -> Self {
+        match kind {
+            zmq::REQ => Lockstep::Send,
+            zmq::REP => Lockstep::Receive,
+            _ => Lockstep::Free,
+        }
+    }
+    fn may_send(self) -> bool {
+        self != Lockstep::Receive
+    }
+    fn may_receive(self) -> bool {
+        self != Lockstep::Send
+    }
+    fn after_send(self) -> Self {
+        if self == Lockstep::Free {
+            self
+        } else {
+            Lockstep::Receive
+        }
+    }
+    fn after_receive(self) -> Self {
+        if self == Lockstep::Free {
+            self
+        } else {
+            Lockstep::Send
+        }
+    }
+}
+
 struct Loop {
     socket: zmq::Socket,
     wake_rx: zmq::Socket,
@@ -205,8 +272,11 @@ struct Loop {
     control: Queue<Subscription>,
     shared: Arc<Shared>,
     wiring: Wiring,
-    /// A message the socket would not take yet (high-water mark).
+    /// A message the socket would not take yet (high-water mark, or a REQ
+    /// still waiting for its reply).
     pending: Option<Frames>,
+    /// REQ and REP alternate strictly: which way the next message goes.
+    lockstep: Lockstep,
     batch: VecDeque<Frames>,
 }
 
@@ -224,13 +294,11 @@ impl Loop {
             }
             let received = receives && self.receive_some();
             self.read_monitor();
-            if received || !sent_all {
-                if !sent_all && self.pending.is_some() {
-                    self.wait(receives, true);
-                }
+            if received {
                 continue;
             }
-            self.wait(receives, false);
+            let blocked_on_socket = !sent_all && self.lockstep.may_send();
+            self.wait(receives && self.lockstep.may_receive(), blocked_on_socket);
         }
     }
 
@@ -238,7 +306,7 @@ impl Loop {
     /// has something (or a tick passes).
     fn wait(&mut self, receives: bool, want_out: bool) {
         self.shared.sleeping.store(true, Ordering::SeqCst);
-        if !self.outbound.is_empty() && !want_out {
+        if !self.outbound.is_empty() && self.pending.is_none() && self.lockstep.may_send() {
             self.shared.sleeping.store(false, Ordering::SeqCst);
             return;
         }
@@ -249,7 +317,10 @@ impl Loop {
         if want_out {
             events |= zmq::POLLOUT;
         }
-        let mut items = vec![self.wake_rx.as_poll_item(zmq::POLLIN), self.socket.as_poll_item(events)];
+        let mut items = vec![
+            self.wake_rx.as_poll_item(zmq::POLLIN),
+            self.socket.as_poll_item(events),
+        ];
         if let Some(m) = &self.monitor {
             items.push(m.as_poll_item(zmq::POLLIN));
         }
@@ -265,8 +336,12 @@ impl Loop {
                 let result = match (&s, self.wiring.subscriptions_as_messages) {
                     (Subscription::Subscribe(p), false) => self.socket.set_subscribe(p),
                     (Subscription::Unsubscribe(p), false) => self.socket.set_unsubscribe(p),
-                    (Subscription::Subscribe(p), true) => self.socket.send([&[1u8][..], p].concat(), 0),
-                    (Subscription::Unsubscribe(p), true) => self.socket.send([&[0u8][..], p].concat(), 0),
+                    (Subscription::Subscribe(p), true) => {
+                        self.socket.send([&[1u8][..], p].concat(), 0)
+                    }
+                    (Subscription::Unsubscribe(p), true) => {
+                        self.socket.send([&[0u8][..], p].concat(), 0)
+                    }
                 };
                 if let Err(e) = result {
                     tracing::warn!(actor = %self.wiring.actor, error = %e, "subscription change failed");
@@ -280,6 +355,9 @@ impl Loop {
     /// full (false, with the message kept in `pending`).
     fn send_some(&mut self) -> bool {
         for _ in 0..BATCH {
+            if !self.lockstep.may_send() {
+                return self.pending.is_none() && self.batch.is_empty() && self.outbound.is_empty();
+            }
             let msg = match self.pending.take() {
                 Some(m) => m,
                 None => match self.batch.pop_front() {
@@ -298,12 +376,14 @@ impl Loop {
                 },
             };
             match self.socket.send_multipart(msg.0.iter(), zmq::DONTWAIT) {
-                Ok(()) => {}
+                Ok(()) => self.lockstep = self.lockstep.after_send(),
                 Err(zmq::Error::EAGAIN) => {
                     self.pending = Some(msg);
                     return false;
                 }
-                Err(e) => tracing::warn!(actor = %self.wiring.actor, error = %e, frames = msg.0.len(), "send failed; message dropped"),
+                Err(e) => {
+                    tracing::warn!(actor = %self.wiring.actor, error = %e, frames = msg.0.len(), "send failed; message dropped")
+                }
             }
         }
         self.batch.is_empty() && self.outbound.is_empty()
@@ -311,15 +391,21 @@ impl Loop {
 
     /// Receives what is available; true if anything was.
     fn receive_some(&mut self) -> bool {
-        let Some(out) = &self.wiring.out else { return false };
+        let Some(out) = &self.wiring.out else {
+            return false;
+        };
         let mut any = false;
         for _ in 0..BATCH {
+            if !self.lockstep.may_receive() {
+                break;
+            }
             match self.socket.recv_multipart(zmq::DONTWAIT) {
                 Ok(frames) => {
                     any = true;
+                    self.lockstep = self.lockstep.after_receive();
                     out.send_blocking(Frames(frames));
                 }
-                Err(zmq::Error::EAGAIN) => break,
+                Err(zmq::Error::EAGAIN) | Err(zmq::Error::EFSM) => break,
                 Err(e) => {
                     tracing::warn!(actor = %self.wiring.actor, error = %e, "receive failed");
                     break;
@@ -330,12 +416,19 @@ impl Loop {
     }
 
     fn read_monitor(&mut self) {
-        let (Some(m), Some(out)) = (&self.monitor, &self.wiring.monitor) else { return };
+        let (Some(m), Some(out)) = (&self.monitor, &self.wiring.monitor) else {
+            return;
+        };
         while let Ok(parts) = m.recv_multipart(zmq::DONTWAIT) {
-            let Some(head) = parts.first().filter(|h| h.len() >= 6) else { continue };
+            let Some(head) = parts.first().filter(|h| h.len() >= 6) else {
+                continue;
+            };
             let raw = u16::from_le_bytes([head[0], head[1]]);
             let value = u32::from_le_bytes([head[2], head[3], head[4], head[5]]);
-            let endpoint = parts.get(1).map(|e| String::from_utf8_lossy(e).into_owned()).unwrap_or_default();
+            let endpoint = parts
+                .get(1)
+                .map(|e| String::from_utf8_lossy(e).into_owned())
+                .unwrap_or_default();
             let event = SocketEvent {
                 actor: self.wiring.actor.clone(),
                 kind: EventKind::from_raw(raw),

@@ -443,6 +443,11 @@ impl Node {
             children,
             order,
             drain_timeout: topology.drain_timeout,
+            finish_when: topology
+                .finish_when
+                .iter()
+                .filter_map(|name| index.get(name.as_str()).copied())
+                .collect(),
             links,
             subscribers: self.subscribers,
             started_tx,

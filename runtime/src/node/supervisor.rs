@@ -119,6 +119,8 @@ pub(crate) struct Supervisor {
     phase: Phase,
     failure: Option<String>,
     drain_timeout: Duration,
+    /// Children whose permanent stop ends the node (empty: all of them).
+    finish_when: Vec<usize>,
     links: Vec<RemoteLink>,
     subscribers: Vec<Subscriber>,
     handle: Option<NodeHandle>,
@@ -133,6 +135,7 @@ pub(crate) struct SupervisorParts {
     pub(crate) children: Vec<Child>,
     pub(crate) order: Vec<usize>,
     pub(crate) drain_timeout: Duration,
+    pub(crate) finish_when: Vec<usize>,
     pub(crate) links: Vec<RemoteLink>,
     pub(crate) subscribers: Vec<Recipient<Event>>,
     pub(crate) started_tx: oneshot::Sender<()>,
@@ -156,6 +159,7 @@ impl Supervisor {
             phase: Phase::Starting(0),
             failure: None,
             drain_timeout: parts.drain_timeout,
+            finish_when: parts.finish_when,
             links: parts.links,
             subscribers: parts
                 .subscribers
@@ -223,10 +227,21 @@ impl Supervisor {
                 Directive::FailNode(reason) => self.begin_shutdown(Some(reason), ctx),
             }
         }
-        if matches!(self.phase, Phase::Running) && self.tree.all_retired() {
-            tracing::info!(node = %self.node, "every actor has stopped; node finishes");
+        if matches!(self.phase, Phase::Running) && self.finished() {
+            tracing::info!(node = %self.node, "the actors the node waits for have stopped; node finishes");
             self.begin_shutdown(None, ctx);
         }
+    }
+
+    /// True when the actors this node waits for (`finish_when`, or all of
+    /// them) have stopped for good.
+    fn finished(&self) -> bool {
+        if self.finish_when.is_empty() {
+            return self.tree.all_retired();
+        }
+        self.finish_when
+            .iter()
+            .all(|&i| self.tree.is_retired(self.children[i].member))
     }
 
     fn start_due(&mut self, idx: usize, ctx: &mut Context<Self>) {
@@ -304,7 +319,7 @@ impl Supervisor {
                     let _ = tx.send(());
                 }
                 tracing::info!(node = %self.node, actors = self.children.len(), "node started");
-                if self.tree.all_retired() {
+                if self.finished() {
                     self.begin_shutdown(None, ctx);
                 }
                 return;

@@ -20,7 +20,7 @@ use crate::supervision::{ActorPolicy, Backoff, GroupPolicy, Intensity, Restart, 
 use crate::wire::{Policy, WireConfig};
 
 const TOP_KEYS: &[&str] = &["topology", "nodes", "groups", "actors", "wires"];
-const TOPOLOGY_KEYS: &[&str] = &["name", "drain_timeout"];
+const TOPOLOGY_KEYS: &[&str] = &["name", "drain_timeout", "finish_when"];
 const NODE_KEYS: &[&str] = &["address", "listen", "base_port"];
 const GROUP_KEYS: &[&str] = &[
     "node",
@@ -230,6 +230,7 @@ impl<'s> Loader<'s> {
 
         let mut name = stem;
         let mut drain_timeout = std::time::Duration::from_secs(5);
+        let mut finish_when = Vec::new();
         if let Some((_, v)) = entry(&root, "topology") {
             if let Some(t) = self.r.table(v, "topology", "the topology") {
                 self.r.unknown_keys(t, TOPOLOGY_KEYS, "[topology]");
@@ -239,6 +240,10 @@ impl<'s> Loader<'s> {
                 if let Some(d) = self.r.duration(t, "drain_timeout", "[topology]") {
                     drain_timeout = d;
                 }
+                finish_when = self
+                    .r
+                    .strings(t, "finish_when", "[topology]")
+                    .unwrap_or_default();
             }
         }
 
@@ -248,6 +253,15 @@ impl<'s> Loader<'s> {
         self.check_override_nodes(&actors);
         self.check_groups(&groups, &actors);
         self.check_after(&actors);
+        for (name, span) in &finish_when {
+            if !actors.iter().any(|a| &a.spec.name == name) {
+                self.r.error(
+                    Some(span.clone()),
+                    format!("`finish_when` names unknown actor `{name}`"),
+                    suggest_in(name, actors.iter().map(|a| a.spec.name.as_str())),
+                );
+            }
+        }
         let wires = self.wires(&root, &actors, &nodes);
         self.check_binds(&actors, &wires, &nodes);
 
@@ -259,6 +273,7 @@ impl<'s> Loader<'s> {
             actors: actors.into_iter().map(|a| a.spec).collect(),
             wires: wires.into_iter().map(|(w, _)| w).collect(),
             drain_timeout,
+            finish_when: finish_when.into_iter().map(|(n, _)| n).collect(),
         })
         .map(|mut t| {
             t.origin = src.diagnostic(None, String::new(), None).origin;

@@ -26,6 +26,9 @@ pub struct Topology {
     pub wires: Vec<WireSpec>,
     /// Seconds to let wires drain on graceful shutdown.
     pub drain_timeout: std::time::Duration,
+    /// The node shuts down gracefully once all of these actors have stopped
+    /// for good (`[topology] finish_when`); empty: when every actor has.
+    pub finish_when: Vec<String>,
 }
 
 /// One node: an OS process when run with `rolecall node`.

@@ -59,7 +59,10 @@ fn mutate_lines(text: &str, duplicate: bool) {
 fn every_line_deleted_and_duplicated_in_turn() {
     mutate_lines(TWO_NODES, true);
     for example in ["quickstart", "two_nodes"] {
-        let path = format!("{}/../examples/{example}/topology.toml", env!("CARGO_MANIFEST_DIR"));
+        let path = format!(
+            "{}/../examples/{example}/topology.toml",
+            env!("CARGO_MANIFEST_DIR")
+        );
         let text = std::fs::read_to_string(&path).expect("example exists");
         mutate_lines(&text, false);
     }
