@@ -5,3 +5,4 @@ mod check;
 mod examples;
 mod nodes;
 mod support;
+mod zmq;

@@ -99,13 +99,18 @@ fn open(kind: zmq::SocketType, p: &Params) -> Result<zmq::Socket, String> {
                 .map_err(|e| failed("subscribing", prefix, e))?;
         }
     }
+    Ok(s)
+}
+
+/// Binds and connects (after the monitor is attached, so that it sees it).
+fn attach(s: &zmq::Socket, p: &Params) -> Result<(), String> {
     for ep in &p.bind {
         s.bind(ep).map_err(|e| failed("binding", ep, e))?;
     }
     for ep in &p.connect {
         s.connect(ep).map_err(|e| failed("connecting to", ep, e))?;
     }
-    Ok(s)
+    Ok(())
 }
 
 impl SocketIo {
@@ -146,6 +151,7 @@ impl SocketIo {
                 Some(m)
             }
         };
+        attach(&socket, params)?;
         let outbound = Queue::new(params.send_queue.max(1), Policy::Block);
         outbound.add_sender();
         let control = Queue::new(64, Policy::Block);

@@ -1,0 +1,297 @@
+//! Endpoint actors against real libzmq sockets: every transport, routing
+//! envelopes, run-time subscriptions, socket monitoring, bind failures.
+
+use std::time::Duration;
+
+use rolecall_actors::zmq::{EventKind, Frames, SocketEvent, Subscription};
+use rolecall_runtime::topology::{load_str, Overrides};
+use rolecall_runtime::wire::WireConfig;
+use rolecall_runtime::{Node, NodeExit, Registry, Tap};
+
+fn registry() -> Registry {
+    let mut r = Registry::new();
+    rolecall_actors::register_all(&mut r).expect("kinds register");
+    r
+}
+
+fn node(text: &str) -> Node {
+    let t = load_str(text, "zmq-test.toml", &registry(), &Overrides::new())
+        .unwrap_or_else(|e| panic!("{e}"));
+    Node::all(t, registry()).with_seed(3)
+}
+
+async fn recv(tap: &mut Tap<Frames>) -> Frames {
+    actix_rt::time::timeout(Duration::from_secs(5), tap.recv())
+        .await
+        .expect("a message within 5 s")
+        .expect("the wire is open")
+}
+
+fn text(f: &Frames) -> Vec<String> {
+    f.0.iter()
+        .map(|p| String::from_utf8_lossy(p).into_owned())
+        .collect()
+}
+
+#[actix_rt::test]
+async fn push_pull_over_tcp_ipc_and_inproc() {
+    let ipc = format!("ipc:///tmp/rolecall-test-{}.sock", std::process::id());
+    for (bind, connect) in [
+        (
+            "tcp://127.0.0.1:16001".to_owned(),
+            "tcp://127.0.0.1:16001".to_owned(),
+        ),
+        (ipc.clone(), ipc.clone()),
+        (
+            "inproc://rolecall-test-pipe".to_owned(),
+            "inproc://rolecall-test-pipe".to_owned(),
+        ),
+    ] {
+        let mut n = node(&format!(
+            r#"
+            [actors.push]
+            kind = "zmq.push"
+            params = {{ bind = ["{bind}"] }}
+            [actors.pull]
+            kind = "zmq.pull"
+            after = ["push"]
+            params = {{ connect = ["{connect}"] }}
+            "#
+        ));
+        let input = n
+            .inject::<Frames>("push.in", WireConfig::default())
+            .expect("inject");
+        let mut out = n
+            .tap::<Frames>("pull.out", WireConfig::default())
+            .expect("tap");
+        let running = n.start().await.expect("start");
+        for i in 0..100 {
+            input
+                .output()
+                .send_async(Frames(vec![b"part".to_vec(), format!("{i}").into_bytes()]))
+                .await;
+        }
+        for i in 0..100 {
+            assert_eq!(
+                text(&recv(&mut out).await),
+                vec!["part".to_owned(), format!("{i}")],
+                "{bind}"
+            );
+        }
+        running.shutdown();
+        assert_eq!(running.wait().await, NodeExit::Completed);
+    }
+}
+
+#[actix_rt::test]
+async fn router_dealer_keeps_the_envelope_so_replies_find_their_sender() {
+    let mut n = node(
+        r#"
+        [actors.router]
+        kind = "zmq.router"
+        params = { bind = ["tcp://127.0.0.1:16002"] }
+        [actors.server]
+        kind = "text.responder"
+        params = { reply_prefix = "re: " }
+        [actors.alice]
+        kind = "zmq.dealer"
+        params = { connect = ["tcp://127.0.0.1:16002"], identity = "alice" }
+        [actors.bob]
+        kind = "zmq.dealer"
+        params = { connect = ["tcp://127.0.0.1:16002"], identity = "bob" }
+        [[wires]]
+        from = "router.out"
+        to = "server.in"
+        [[wires]]
+        from = "server.out"
+        to = "router.in"
+        "#,
+    );
+    let to_alice = n
+        .inject::<Frames>("alice.in", WireConfig::default())
+        .expect("inject");
+    let to_bob = n
+        .inject::<Frames>("bob.in", WireConfig::default())
+        .expect("inject");
+    let mut alice = n
+        .tap::<Frames>("alice.out", WireConfig::default())
+        .expect("tap");
+    let mut bob = n
+        .tap::<Frames>("bob.out", WireConfig::default())
+        .expect("tap");
+    let running = n.start().await.expect("start");
+    actix_rt::time::sleep(Duration::from_millis(200)).await;
+    to_alice
+        .output()
+        .send_async(Frames::text("from alice"))
+        .await;
+    to_bob.output().send_async(Frames::text("from bob")).await;
+    assert_eq!(text(&recv(&mut alice).await), vec!["re: from alice"]);
+    assert_eq!(text(&recv(&mut bob).await), vec!["re: from bob"]);
+    running.shutdown();
+    running.wait().await;
+}
+
+#[actix_rt::test]
+async fn subscriptions_change_at_run_time() {
+    let mut n = node(
+        r#"
+        [actors.pub]
+        kind = "zmq.pub"
+        params = { bind = ["tcp://127.0.0.1:16003"] }
+        [actors.sub]
+        kind = "zmq.sub"
+        params = { connect = ["tcp://127.0.0.1:16003"], subscribe = ["a"] }
+        "#,
+    );
+    let publish = n
+        .inject::<Frames>("pub.in", WireConfig::default())
+        .expect("inject");
+    let subscriptions = n
+        .inject::<Subscription>("sub.subscriptions", WireConfig::default())
+        .expect("inject");
+    let mut got = n
+        .tap::<Frames>("sub.out", WireConfig::default())
+        .expect("tap");
+    let running = n.start().await.expect("start");
+    // Publish until the subscription is live (slow joiner), then check filtering.
+    let mut first = None;
+    for _ in 0..100 {
+        publish
+            .output()
+            .send_async(Frames::text("b: not for us"))
+            .await;
+        publish.output().send_async(Frames::text("a: hello")).await;
+        if let Ok(Some(f)) = actix_rt::time::timeout(Duration::from_millis(20), got.recv()).await {
+            first = Some(f);
+            break;
+        }
+    }
+    assert_eq!(first.map(|f| text(&f)), Some(vec!["a: hello".to_owned()]));
+    subscriptions
+        .output()
+        .send_async(Subscription::Unsubscribe(b"a".to_vec()))
+        .await;
+    subscriptions
+        .output()
+        .send_async(Subscription::Subscribe(b"b".to_vec()))
+        .await;
+    let mut switched = false;
+    for _ in 0..100 {
+        publish.output().send_async(Frames::text("a: old")).await;
+        publish.output().send_async(Frames::text("b: new")).await;
+        if let Ok(Some(f)) = actix_rt::time::timeout(Duration::from_millis(20), got.recv()).await {
+            if text(&f) == vec!["b: new".to_owned()] {
+                switched = true;
+                break;
+            }
+        }
+    }
+    assert!(switched, "after the change only b arrives");
+    running.shutdown();
+    running.wait().await;
+}
+
+#[actix_rt::test]
+async fn xpub_sees_subscriptions_and_xsub_sends_them() {
+    let mut n = node(
+        r#"
+        [actors.xpub]
+        kind = "zmq.xpub"
+        params = { bind = ["tcp://127.0.0.1:16004"] }
+        [actors.xsub]
+        kind = "zmq.xsub"
+        params = { connect = ["tcp://127.0.0.1:16004"], subscribe = ["news"] }
+        "#,
+    );
+    let mut seen = n
+        .tap::<Frames>("xpub.out", WireConfig::default())
+        .expect("tap");
+    let running = n.start().await.expect("start");
+    let f = recv(&mut seen).await;
+    assert_eq!(
+        f.0,
+        vec![[&[1u8][..], b"news"].concat()],
+        "a subscribe message: 0x01 + topic"
+    );
+    running.shutdown();
+    running.wait().await;
+}
+
+async fn next(tap: &mut Tap<SocketEvent>) -> Option<EventKind> {
+    actix_rt::time::timeout(Duration::from_secs(5), tap.recv())
+        .await
+        .ok()
+        .flatten()
+        .map(|e| e.kind)
+}
+
+#[actix_rt::test]
+async fn the_monitor_port_reports_socket_events() {
+    let mut n = node(
+        r#"
+        [actors.rep]
+        kind = "zmq.rep"
+        params = { bind = ["tcp://127.0.0.1:16005"], monitor = true }
+        [actors.req]
+        kind = "zmq.req"
+        after = ["rep"]
+        params = { connect = ["tcp://127.0.0.1:16005"], monitor = true }
+        "#,
+    );
+    let mut rep_events = n
+        .tap::<SocketEvent>("rep.monitor", WireConfig::default())
+        .expect("tap");
+    let mut req_events = n
+        .tap::<SocketEvent>("req.monitor", WireConfig::default())
+        .expect("tap");
+    let running = n.start().await.expect("start");
+    let mut rep_kinds = Vec::new();
+    while !rep_kinds.contains(&EventKind::Accepted) {
+        match next(&mut rep_events).await {
+            Some(k) => rep_kinds.push(k),
+            None => break,
+        }
+    }
+    assert_eq!(
+        rep_kinds.first(),
+        Some(&EventKind::Listening),
+        "{rep_kinds:?}"
+    );
+    assert!(rep_kinds.contains(&EventKind::Accepted), "{rep_kinds:?}");
+    let mut req_kinds = Vec::new();
+    while !req_kinds.contains(&EventKind::Connected) {
+        match next(&mut req_events).await {
+            Some(k) => req_kinds.push(k),
+            None => break,
+        }
+    }
+    assert!(req_kinds.contains(&EventKind::Connected), "{req_kinds:?}");
+    running.shutdown();
+    running.wait().await;
+}
+
+#[actix_rt::test]
+async fn a_bind_that_fails_is_a_crash_retried_then_escalated() {
+    let _holder = zmq::Context::new().socket(zmq::PULL).expect("socket");
+    _holder.bind("tcp://127.0.0.1:16006").expect("first bind");
+    let n = node(
+        r#"
+        [actors.pull]
+        kind = "zmq.pull"
+        max_restarts = 2
+        backoff = { min = "5ms", max = "20ms" }
+        params = { bind = ["tcp://127.0.0.1:16006"] }
+        "#,
+    );
+    let running = n.start().await.expect("start");
+    match running.wait().await {
+        NodeExit::Failed(reason) => {
+            assert!(
+                reason.contains("binding tcp://127.0.0.1:16006: Address already in use"),
+                "{reason}"
+            )
+        }
+        other => panic!("expected failure, got {other:?}"),
+    }
+}

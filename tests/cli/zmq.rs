@@ -1,0 +1,80 @@
+//! The ZeroMQ examples run over real sockets and show what their headers say.
+
+use crate::support::*;
+
+fn run_example(name: &str) -> String {
+    let out = run(rolecall().args(["run", &format!("examples/{name}/topology.toml")]));
+    let text = stdout(&out);
+    assert!(
+        out.status.success(),
+        "{name}: {:?}\n{text}\n{}",
+        out.status,
+        stderr(&out)
+    );
+    text
+}
+
+#[test]
+fn req_rep_answers_every_request_in_order() {
+    let text = run_example("zmq_reqrep");
+    for i in 0..10 {
+        assert!(
+            text.contains(&format!("reply {i}: world: hello {i} (")),
+            "{i}: {text}"
+        );
+    }
+    assert!(text.contains("10 replies, round trip p50"), "{text}");
+}
+
+#[test]
+fn pub_sub_filters_by_topic_and_one_actor_polls_two_sockets() {
+    let text = run_example("zmq_pubsub");
+    let weather: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("weather: ") && !l.ends_with("messages"))
+        .collect();
+    let poller: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("poller: ") && !l.ends_with("messages"))
+        .collect();
+    assert_eq!(weather.len(), 10, "{text}");
+    assert!(
+        weather
+            .iter()
+            .all(|l| l.starts_with("weather: weather | weather ")),
+        "{weather:?}"
+    );
+    assert_eq!(poller.len(), 20, "{text}");
+    assert!(
+        poller
+            .iter()
+            .all(|l| l.contains("news | news") || l.contains("sports | sports")),
+        "{poller:?}"
+    );
+    assert!(
+        poller.iter().any(|l| l.contains("news")) && poller.iter().any(|l| l.contains("sports"))
+    );
+}
+
+#[test]
+fn push_pull_balances_tasks_over_both_workers() {
+    let text = run_example("zmq_pipeline");
+    let results: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("sink: task | "))
+        .collect();
+    assert_eq!(results.len(), 40, "{text}");
+    let w1 = results.iter().filter(|l| l.contains("w1: task")).count();
+    let w2 = results.iter().filter(|l| l.contains("w2: task")).count();
+    assert!(w1 > 0 && w2 > 0, "both workers used: w1 {w1}, w2 {w2}");
+    let mut tasks: Vec<u32> = results
+        .iter()
+        .filter_map(|l| l.rsplit(' ').next()?.parse().ok())
+        .collect();
+    tasks.sort_unstable();
+    assert_eq!(
+        tasks,
+        (0..40).collect::<Vec<_>>(),
+        "every task exactly once"
+    );
+}
