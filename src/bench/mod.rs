@@ -6,13 +6,16 @@
 //! JSON object with a `ratio` field.
 
 mod actor;
+mod zmq;
 
 /// Runs suite `name`; returns the process exit status.
 pub fn run_suite(name: &str, json: bool, messages: Option<u64>) -> i32 {
     let report = match name {
-        "actor" => actor::run(messages.unwrap_or(2_000_000)),
+        "actor" => actor::run(messages.unwrap_or(2_000_000))
+            .and_then(|r| serde_json::to_value(r).map_err(|e| e.to_string())),
+        "zmq" => zmq::run().and_then(|r| serde_json::to_value(r).map_err(|e| e.to_string())),
         other => {
-            eprintln!("error: unknown bench suite `{other}`: available: actor");
+            eprintln!("error: unknown bench suite `{other}`: available: actor, zmq");
             return 2;
         }
     };

@@ -1,6 +1,7 @@
 //! [`Endpoint`]: the actor around one ZeroMQ socket, generic over its kind.
 
 use std::marker::PhantomData;
+use std::time::Duration;
 
 use actix::prelude::*;
 use rolecall_runtime::kind::{CreateError, Io, Ports, Role};
@@ -13,7 +14,8 @@ use super::params::Params;
 
 /// A ZeroMQ socket as an actor.
 ///
-/// Ports (by socket type): `in` (messages to send), `out` (messages
+/// Ports (by socket type): `in` (messages to send, drained by the socket
+/// thread straight from the wires), `out` (messages
 /// received), `subscriptions` (SUB/XSUB filter changes) and `monitor`
 /// (socket events, when `monitor = true`). The socket is opened in
 /// [`Role::build`], so a failing bind or connect is a crash the supervisor
@@ -32,6 +34,15 @@ impl<K: SocketKind> std::fmt::Debug for Endpoint<K> {
 
 impl<K: SocketKind> Actor for Endpoint<K> {
     type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        // The socket thread drains `in` itself; when those wires end, stop.
+        ctx.run_interval(Duration::from_millis(20), |act, ctx| {
+            if act.io.inputs_ended() {
+                ctx.stop();
+            }
+        });
+    }
 }
 
 impl<K: SocketKind> Handler<Frames> for Endpoint<K> {
@@ -39,7 +50,6 @@ impl<K: SocketKind> Handler<Frames> for Endpoint<K> {
 
     fn handle(&mut self, msg: Frames, ctx: &mut Context<Self>) {
         self.outbound.send(msg, ctx);
-        self.io.wake();
     }
 }
 
@@ -57,7 +67,8 @@ impl<K: SocketKind> Role for Endpoint<K> {
 
     fn ports(ports: &mut Ports<Self>) {
         if K::SENDS {
-            ports.input::<Frames>("in");
+            // The socket thread sends straight from the wires.
+            ports.direct_input::<Frames>("in");
         }
         if K::RECEIVES {
             ports.output::<Frames>("out");
@@ -88,6 +99,7 @@ impl<K: SocketKind> Role for Endpoint<K> {
                 monitor,
                 subscriptions_as_messages: K::TYPE == zmq::XSUB,
             },
+            io.direct_input::<Frames>("in"),
         )?;
         let outbound = Output::new("socket", vec![socket.outbound().clone()]);
         Ok(Endpoint {
@@ -97,8 +109,8 @@ impl<K: SocketKind> Role for Endpoint<K> {
         })
     }
 
-    fn end_of_input(&mut self, ctx: &mut Context<Self>) {
-        // Nothing more to send: stop once the socket thread has taken the rest.
-        ctx.stop();
+    fn end_of_input(&mut self, _ctx: &mut Context<Self>) {
+        // Only `subscriptions` has an inlet: its end changes nothing. The end
+        // of `in` is seen by the socket thread (see `started`).
     }
 }

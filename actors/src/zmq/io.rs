@@ -46,8 +46,21 @@ pub(crate) struct Wiring {
 
 struct Shared {
     stop: AtomicBool,
-    sleeping: AtomicBool,
-    wake: Mutex<zmq::Socket>,
+    /// Every wire into `in` has ended (their producers stopped for good).
+    inputs_ended: AtomicBool,
+}
+
+/// Wakes the socket thread out of `zmq_poll` by writing to its wake socket.
+/// Queues call it only when they go from empty to non-empty.
+struct WakeSignal(Mutex<zmq::Socket>);
+
+impl std::task::Wake for WakeSignal {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        let _ = self.0.lock().send(&[0u8][..], zmq::DONTWAIT);
+    }
 }
 
 /// A running socket thread.
@@ -55,6 +68,7 @@ pub(crate) struct SocketIo {
     outbound: Queue<Frames>,
     control: Queue<Subscription>,
     shared: Arc<Shared>,
+    wake: Arc<WakeSignal>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -115,11 +129,13 @@ fn attach(s: &zmq::Socket, p: &Params) -> Result<(), String> {
 
 impl SocketIo {
     /// Opens the socket on the calling thread (so that errors are reported at
-    /// once) and hands it to a new I/O thread.
+    /// once) and hands it to a new I/O thread. `inputs` are the wires into the
+    /// endpoint's `in` port, drained by the thread directly.
     pub(crate) fn start(
         kind: zmq::SocketType,
         params: &Params,
         wiring: Wiring,
+        inputs: Vec<Queue<Frames>>,
     ) -> Result<Self, String> {
         let socket = open(kind, params)?;
         let id = unique();
@@ -163,9 +179,13 @@ impl SocketIo {
         }
         let shared = Arc::new(Shared {
             stop: AtomicBool::new(false),
-            sleeping: AtomicBool::new(false),
-            wake: Mutex::new(wake_tx),
+            inputs_ended: AtomicBool::new(false),
         });
+        let wake = Arc::new(WakeSignal(Mutex::new(wake_tx)));
+        let waker = std::task::Waker::from(Arc::clone(&wake));
+        let wired = !inputs.is_empty();
+        let mut queues = inputs;
+        queues.push(outbound.clone());
         let thread = std::thread::Builder::new()
             .name(format!("rc-zmq {}", wiring.actor))
             .spawn({
@@ -173,7 +193,10 @@ impl SocketIo {
                     socket,
                     wake_rx,
                     monitor,
-                    outbound: outbound.clone(),
+                    inputs: queues,
+                    wired,
+                    next_input: 0,
+                    waker,
                     control: control.clone(),
                     shared: Arc::clone(&shared),
                     wiring,
@@ -188,6 +211,7 @@ impl SocketIo {
             outbound,
             control,
             shared,
+            wake,
             thread: Some(thread),
         })
     }
@@ -200,19 +224,16 @@ impl SocketIo {
     /// Queues a subscription change.
     pub(crate) fn subscription(&self, s: Subscription) {
         let _ = self.control.push_blocking(s, None);
-        self.wake();
     }
 
-    /// Wakes the thread if it sleeps in `zmq_poll`.
-    pub(crate) fn wake(&self) {
-        if self.shared.sleeping.swap(false, Ordering::SeqCst) {
-            let _ = self.shared.wake.lock().send(&[0u8][..], zmq::DONTWAIT);
-        }
+    /// True once every wire into `in` has ended.
+    pub(crate) fn inputs_ended(&self) -> bool {
+        self.shared.inputs_ended.load(Ordering::SeqCst)
     }
 
     fn shutdown(&mut self) {
         self.shared.stop.store(true, Ordering::SeqCst);
-        let _ = self.shared.wake.lock().send(&[0u8][..], zmq::DONTWAIT);
+        std::task::Wake::wake_by_ref(&self.wake);
         self.outbound.remove_sender();
         self.control.remove_sender();
         if let Some(t) = self.thread.take() {
@@ -274,7 +295,14 @@ struct Loop {
     socket: zmq::Socket,
     wake_rx: zmq::Socket,
     monitor: Option<zmq::Socket>,
-    outbound: Queue<Frames>,
+    /// The wires into `in`, then the queue of messages sent through the
+    /// endpoint actor itself; drained round-robin.
+    inputs: Vec<Queue<Frames>>,
+    /// Whether any wire leads into `in` (then its end stops the endpoint).
+    wired: bool,
+    next_input: usize,
+    /// Registered with empty queues, so a producer's push wakes the thread.
+    waker: std::task::Waker,
     control: Queue<Subscription>,
     shared: Arc<Shared>,
     wiring: Wiring,
@@ -311,11 +339,6 @@ impl Loop {
     /// Sleeps in `zmq_poll` until the socket, the wake socket or the monitor
     /// has something (or a tick passes).
     fn wait(&mut self, receives: bool, want_out: bool) {
-        self.shared.sleeping.store(true, Ordering::SeqCst);
-        if !self.outbound.is_empty() && self.pending.is_none() && self.lockstep.may_send() {
-            self.shared.sleeping.store(false, Ordering::SeqCst);
-            return;
-        }
         let mut events = zmq::PollEvents::empty();
         if receives {
             events |= zmq::POLLIN;
@@ -331,13 +354,12 @@ impl Loop {
             items.push(m.as_poll_item(zmq::POLLIN));
         }
         let _ = zmq::poll(&mut items, TICK_MS);
-        self.shared.sleeping.store(false, Ordering::SeqCst);
         while self.wake_rx.recv_bytes(zmq::DONTWAIT).is_ok() {}
     }
 
     fn apply_control(&mut self) {
         let mut buf = VecDeque::new();
-        if let Popped::Items(n) = self.control.pop_batch(&mut buf, 64, None) {
+        if let Popped::Items(n) = self.control.pop_batch(&mut buf, 64, Some(&self.waker)) {
             for s in buf.drain(..) {
                 let result = match (&s, self.wiring.subscriptions_as_messages) {
                     (Subscription::Subscribe(p), false) => self.socket.set_subscribe(p),
@@ -362,22 +384,18 @@ impl Loop {
     fn send_some(&mut self) -> bool {
         for _ in 0..BATCH {
             if !self.lockstep.may_send() {
-                return self.pending.is_none() && self.batch.is_empty() && self.outbound.is_empty();
+                // REQ awaiting its reply (or REP its request): nothing to do yet.
+                return true;
             }
             let msg = match self.pending.take() {
                 Some(m) => m,
                 None => match self.batch.pop_front() {
                     Some(m) => m,
                     None => {
-                        self.batch.clear();
-                        match self.outbound.pop_batch(&mut self.batch, BATCH, None) {
-                            Popped::Items(n) => {
-                                // Room is freed as soon as the thread holds them.
-                                self.outbound.settle(n, &mut VecDeque::new());
-                                continue;
-                            }
-                            Popped::Empty | Popped::Ended => return true,
+                        if self.refill() {
+                            continue;
                         }
+                        return true;
                     }
                 },
             };
@@ -392,7 +410,31 @@ impl Loop {
                 }
             }
         }
-        self.batch.is_empty() && self.outbound.is_empty()
+        self.batch.is_empty() && self.pending.is_none()
+    }
+
+    /// Takes a batch from the next input queue that has one (registering the
+    /// waker with the empty ones); false when all are empty.
+    fn refill(&mut self) -> bool {
+        let n = self.inputs.len();
+        let mut ended = 0;
+        for k in 0..n {
+            let i = (self.next_input + k) % n;
+            match self.inputs[i].pop_batch(&mut self.batch, BATCH, Some(&self.waker)) {
+                Popped::Items(taken) => {
+                    // Room is freed as soon as the thread holds them.
+                    self.inputs[i].settle(taken, &mut VecDeque::new());
+                    self.next_input = (i + 1) % n;
+                    return true;
+                }
+                Popped::Ended => ended += usize::from(i + 1 < n),
+                Popped::Empty => {}
+            }
+        }
+        if self.wired && ended == n - 1 {
+            self.shared.inputs_ended.store(true, Ordering::SeqCst);
+        }
+        false
     }
 
     /// Receives what is available; true if anything was.

@@ -4,14 +4,16 @@ use std::any::Any;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use super::message_type::AnyWire;
 use crate::node::NodeHandle;
-use crate::wire::Output;
+use crate::wire::{Output, Queue};
 
 /// Output ports and node services handed to [`Role::build`](super::Role::build).
 #[derive(Debug)]
 pub struct Io {
     actor: String,
     outputs: HashMap<&'static str, Arc<dyn Any + Send + Sync>>,
+    direct: Vec<(&'static str, Arc<dyn AnyWire>)>,
     node: NodeHandle,
 }
 
@@ -42,13 +44,26 @@ impl Io {
     pub(crate) fn new(
         actor: String,
         outputs: HashMap<&'static str, Arc<dyn Any + Send + Sync>>,
+        direct: Vec<(&'static str, Arc<dyn AnyWire>)>,
         node: NodeHandle,
     ) -> Self {
         Io {
             actor,
             outputs,
+            direct,
             node,
         }
+    }
+
+    /// The wires into a port declared with
+    /// [`Ports::direct_input`](super::Ports::direct_input), one queue per wire,
+    /// for the role to drain itself.
+    pub fn direct_input<T: Send + 'static>(&self, port: &str) -> Vec<Queue<T>> {
+        self.direct
+            .iter()
+            .filter(|(p, _)| *p == port)
+            .filter_map(|(_, w)| w.as_any().downcast_ref::<Queue<T>>().cloned())
+            .collect()
     }
 
     /// The actor's name in the topology.

@@ -142,6 +142,24 @@ impl<A: Role> Ports<A> {
         })
     }
 
+    /// An input port whose wires the role drains itself, from any thread, with
+    /// [`Io::direct_input`](super::Io::direct_input) instead of through its
+    /// `Handler` (for example a socket thread sending straight from the
+    /// wires). The runtime still owns the wires: they survive restarts, and
+    /// the role sees their end as [`Popped::Ended`](crate::wire::Popped).
+    pub fn direct_input<T: Payload + Serialize + DeserializeOwned>(
+        &mut self,
+        name: &'static str,
+    ) -> &mut Self {
+        self.push(PortDecl {
+            name,
+            direction: Direction::Input,
+            message: serde_ops::<T>(),
+            attach: None,
+            make_output: None,
+        })
+    }
+
     /// An output port of a serde message type.
     pub fn output<T: Payload + Serialize + DeserializeOwned>(
         &mut self,

@@ -106,7 +106,7 @@ impl<A: Role> ActorFactory for TypedFactory<A> {
         self.ports
             .decls
             .iter()
-            .filter(|d| d.attach.is_some())
+            .filter(|d| d.direction == crate::kind::Direction::Input)
             .map(|d| d.name)
             .collect()
     }
@@ -115,22 +115,19 @@ impl<A: Role> ActorFactory for TypedFactory<A> {
         let (abort, registration) = AbortHandle::new_pair();
         let mut ctx = actix::Context::<A>::new();
         let group = InletGroup::new();
+        let mut direct = Vec::new();
         for (port, wire) in &args.inputs {
-            if let Some(attach) = self
-                .ports
-                .decls
-                .iter()
-                .find(|d| d.name == *port)
-                .and_then(|d| d.attach)
-            {
-                attach(&mut ctx, wire, &group);
+            let decl = self.ports.decls.iter().find(|d| d.name == *port);
+            match decl.and_then(|d| d.attach) {
+                Some(attach) => attach(&mut ctx, wire, &group),
+                None => direct.push((*port, Arc::clone(wire))),
             }
         }
         ctx.spawn(Control {
             stop: args.stop,
             on_ready: Some(args.on_ready),
         });
-        let mut io = Io::new(args.actor.clone(), args.outputs, args.node);
+        let mut io = Io::new(args.actor.clone(), args.outputs, direct, args.node);
         let params = Arc::clone(&self.params);
         let created = catch_unwind(AssertUnwindSafe(|| <A as Role>::build(&params, &mut io)));
         let act = match created {

@@ -1,0 +1,516 @@
+//! `rolecall bench zmq`: ZeroMQ endpoint actors against raw libzmq sockets, in
+//! one process and one run.
+//!
+//! (a) PUB→SUB over tcp loopback, 64 B and 1 KiB messages: raw (a thread per
+//! socket) vs the rolecall path (producer actor → `zmq.pub` endpoint →
+//! `zmq.sub` endpoint → consumer actor). Both sides use the same high-water
+//! marks; the rate is messages received per second between the first and the
+//! last, and drops are reported. (b) REQ/REP round trips: raw vs
+//! `text.requester`-style actor → `zmq.req` ↔ `zmq.rep` → responder actor,
+//! p50/p99. Peak resident memory of each rolecall run is reported too.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use actix::prelude::*;
+use rolecall_actors::zmq::{io::context, Frames};
+use rolecall_runtime::kind::{CreateError, Io, Ports, Role};
+use rolecall_runtime::topology::{load_str, Overrides};
+use rolecall_runtime::wire::Output;
+use rolecall_runtime::{Node, NodeExit};
+use serde::{Deserialize, Serialize};
+
+/// Messages per throughput run.
+const MESSAGES: u64 = 200_000;
+/// High-water mark of every socket on both sides.
+const HWM: i32 = 100_000;
+/// Round trips per latency run.
+const ROUND_TRIPS: usize = 3_000;
+
+#[derive(Debug, Clone, Serialize)]
+pub(super) struct Throughput {
+    size: usize,
+    raw_msgs_per_s: f64,
+    rolecall_msgs_per_s: f64,
+    ratio: f64,
+    raw_received: u64,
+    rolecall_received: u64,
+    rolecall_peak_rss_mib: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub(super) struct RoundTrip {
+    raw_p50_us: f64,
+    raw_p99_us: f64,
+    rolecall_p50_us: f64,
+    rolecall_p99_us: f64,
+    p50_ratio: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub(super) struct Report {
+    suite: &'static str,
+    /// rolecall / raw 64 B PUB→SUB throughput.
+    ratio: f64,
+    throughput_64b_ratio: f64,
+    throughput_1k_ratio: f64,
+    /// rolecall / raw REQ/REP round-trip p50 (lower is better; target ≤ 1.2).
+    round_trip_p50_ratio: f64,
+    throughput: Vec<Throughput>,
+    round_trip: RoundTrip,
+    libzmq: String,
+}
+
+fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map(|kib| kib / 1024.0)
+        .unwrap_or(0.0)
+}
+
+fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[i.clamp(1, sorted.len()) - 1]
+}
+
+// ---- raw ----------------------------------------------------------------
+
+fn raw_pubsub(port: u16, size: usize) -> Result<(f64, u64), String> {
+    let ctx = zmq::Context::new();
+    let publisher = ctx.socket(zmq::PUB).map_err(|e| e.to_string())?;
+    publisher.set_sndhwm(HWM).map_err(|e| e.to_string())?;
+    publisher
+        .bind(&format!("tcp://127.0.0.1:{port}"))
+        .map_err(|e| e.to_string())?;
+    let sub_ctx = ctx.clone();
+    let receiver = std::thread::spawn(move || -> Result<(f64, u64), String> {
+        let sub = sub_ctx.socket(zmq::SUB).map_err(|e| e.to_string())?;
+        sub.set_rcvhwm(HWM).map_err(|e| e.to_string())?;
+        sub.set_subscribe(b"").map_err(|e| e.to_string())?;
+        sub.set_rcvtimeo(500).map_err(|e| e.to_string())?;
+        sub.connect(&format!("tcp://127.0.0.1:{port}"))
+            .map_err(|e| e.to_string())?;
+        let mut first = None;
+        let mut last = Instant::now();
+        let mut n = 0u64;
+        while let Ok(m) = sub.recv_bytes(0) {
+            if m.first() == Some(&b'w') {
+                continue; // warm-up
+            }
+            first.get_or_insert_with(Instant::now);
+            last = Instant::now();
+            n += 1;
+            if n == MESSAGES {
+                break;
+            }
+        }
+        let secs = first
+            .map(|f| last.duration_since(f).as_secs_f64())
+            .unwrap_or(0.0);
+        Ok((if secs > 0.0 { n as f64 / secs } else { 0.0 }, n))
+    });
+    // Let the subscription arrive (slow joiner), then publish.
+    let warm = vec![b'w'; size];
+    for _ in 0..50 {
+        publisher.send(&warm, 0).map_err(|e| e.to_string())?;
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let body = vec![b'm'; size];
+    for _ in 0..MESSAGES {
+        publisher.send(&body, 0).map_err(|e| e.to_string())?;
+    }
+    receiver
+        .join()
+        .map_err(|_| "receiver panicked".to_owned())?
+}
+
+fn raw_reqrep(port: u16) -> Result<Vec<f64>, String> {
+    let ctx = zmq::Context::new();
+    let rep = ctx.socket(zmq::REP).map_err(|e| e.to_string())?;
+    rep.bind(&format!("tcp://127.0.0.1:{port}"))
+        .map_err(|e| e.to_string())?;
+    let server = std::thread::spawn(move || {
+        for _ in 0..ROUND_TRIPS {
+            match rep.recv_bytes(0) {
+                Ok(m) => {
+                    let _ = rep.send(m, 0);
+                }
+                Err(_) => return,
+            }
+        }
+    });
+    let req = ctx.socket(zmq::REQ).map_err(|e| e.to_string())?;
+    req.connect(&format!("tcp://127.0.0.1:{port}"))
+        .map_err(|e| e.to_string())?;
+    let mut rtts = Vec::with_capacity(ROUND_TRIPS);
+    for i in 0..ROUND_TRIPS {
+        let t = Instant::now();
+        req.send(format!("ping {i}").as_bytes(), 0)
+            .map_err(|e| e.to_string())?;
+        req.recv_bytes(0).map_err(|e| e.to_string())?;
+        rtts.push(t.elapsed().as_secs_f64() * 1e6);
+    }
+    let _ = server.join();
+    Ok(rtts)
+}
+
+// ---- rolecall -------------------------------------------------------------
+
+/// Emits `count` messages of `size` bytes after a warm-up phase.
+struct Blaster {
+    out: Output<Frames>,
+    size: usize,
+    count: u64,
+    sent: u64,
+}
+
+#[derive(Deserialize)]
+struct BlasterParams {
+    size: usize,
+    count: u64,
+}
+
+#[derive(Message)]
+#[rtype(result = "()")]
+struct Go;
+
+impl Actor for Blaster {
+    type Context = Context<Self>;
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        // Warm-up messages (ignored by the counter) every 5 ms throughout, so
+        // that the subscription is in place before the measured burst.
+        let warm = Frames::one(vec![b'w'; self.size]);
+        ctx.run_interval(Duration::from_millis(5), move |act, ctx| {
+            act.out.send(warm.clone(), ctx);
+        });
+        ctx.run_later(Duration::from_millis(250), |_, ctx| ctx.notify(Go));
+    }
+}
+
+impl Handler<Go> for Blaster {
+    type Result = ();
+    fn handle(&mut self, _: Go, ctx: &mut Context<Self>) {
+        let body = Frames::one(vec![b'm'; self.size]);
+        for _ in 0..256 {
+            if self.sent >= self.count {
+                ctx.stop();
+                return;
+            }
+            self.out.send(body.clone(), ctx);
+            self.sent += 1;
+            if ctx.waiting() {
+                break;
+            }
+        }
+        ctx.notify(Go);
+    }
+}
+
+impl Role for Blaster {
+    type Params = BlasterParams;
+    fn ports(p: &mut Ports<Self>) {
+        p.output::<Frames>("out");
+    }
+    fn build(p: &BlasterParams, io: &mut Io) -> Result<Self, CreateError> {
+        Ok(Blaster {
+            out: io.output("out")?,
+            size: p.size,
+            count: p.count,
+            sent: 0,
+        })
+    }
+}
+
+static RECEIVED: AtomicU64 = AtomicU64::new(0);
+static SPAN: Mutex<Option<(Instant, Instant)>> = Mutex::new(None);
+
+/// Counts measured messages; stops after `count`, or when idle for 500 ms.
+struct Counter {
+    count: u64,
+    n: u64,
+    first: Option<Instant>,
+    last: Instant,
+}
+
+#[derive(Deserialize)]
+struct CounterParams {
+    count: u64,
+}
+
+impl Counter {
+    fn finish(&mut self, ctx: &mut Context<Self>) {
+        RECEIVED.store(self.n, Ordering::SeqCst);
+        if let Ok(mut s) = SPAN.lock() {
+            *s = self.first.map(|f| (f, self.last));
+        }
+        ctx.stop();
+    }
+}
+
+impl Actor for Counter {
+    type Context = Context<Self>;
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        ctx.run_interval(Duration::from_millis(100), |act, ctx| {
+            if act.first.is_some() && act.last.elapsed() > Duration::from_millis(500) {
+                act.finish(ctx);
+            }
+        });
+    }
+}
+
+impl Handler<Frames> for Counter {
+    type Result = ();
+    fn handle(&mut self, f: Frames, ctx: &mut Context<Self>) {
+        if f.body().first() == Some(&b'w') {
+            return;
+        }
+        self.first.get_or_insert_with(Instant::now);
+        self.last = Instant::now();
+        self.n += 1;
+        if self.n == self.count {
+            self.finish(ctx);
+        }
+    }
+}
+
+impl Role for Counter {
+    type Params = CounterParams;
+    fn ports(p: &mut Ports<Self>) {
+        p.input::<Frames>("in");
+    }
+    fn build(p: &CounterParams, _: &mut Io) -> Result<Self, CreateError> {
+        Ok(Counter {
+            count: p.count,
+            n: 0,
+            first: None,
+            last: Instant::now(),
+        })
+    }
+}
+
+fn registry() -> Result<rolecall_runtime::Registry, String> {
+    let mut r = crate::default_registry();
+    r.register::<Blaster>("bench.blaster")
+        .and_then(|r| r.register::<Counter>("bench.counter"))
+        .map_err(|e| e.to_string())?;
+    Ok(r)
+}
+
+async fn run_topology(text: &str) -> Result<(), String> {
+    let registry = registry()?;
+    let topology =
+        load_str(text, "bench-zmq", &registry, &Overrides::new()).map_err(|e| e.to_string())?;
+    let running = Node::all(topology, registry)
+        .with_seed(1)
+        .start()
+        .await
+        .map_err(|e| e.to_string())?;
+    match running.wait().await {
+        NodeExit::Completed => Ok(()),
+        NodeExit::Failed(r) => Err(r),
+    }
+}
+
+async fn rolecall_pubsub(port: u16, size: usize) -> Result<(f64, u64), String> {
+    RECEIVED.store(0, Ordering::SeqCst);
+    let text = format!(
+        r#"
+        [topology]
+        finish_when = ["counter"]
+        drain_timeout = "1s"
+        [actors.blaster]
+        kind = "bench.blaster"
+        params = {{ size = {size}, count = {MESSAGES} }}
+        [actors.pub]
+        kind = "zmq.pub"
+        params = {{ bind = ["tcp://127.0.0.1:{port}"], sndhwm = {HWM} }}
+        [actors.sub]
+        kind = "zmq.sub"
+        params = {{ connect = ["tcp://127.0.0.1:{port}"], rcvhwm = {HWM}, subscribe = [""] }}
+        [actors.counter]
+        kind = "bench.counter"
+        params = {{ count = {MESSAGES} }}
+        [[wires]]
+        from = "blaster.out"
+        to = "pub.in"
+        [[wires]]
+        from = "sub.out"
+        to = "counter.in"
+        "#
+    );
+    run_topology(&text).await?;
+    let n = RECEIVED.load(Ordering::SeqCst);
+    let span = SPAN.lock().map_err(|_| "poisoned")?.take();
+    let secs = span
+        .map(|(a, b)| b.duration_since(a).as_secs_f64())
+        .unwrap_or(0.0);
+    Ok((if secs > 0.0 { n as f64 / secs } else { 0.0 }, n))
+}
+
+static RTTS: Mutex<Vec<f64>> = Mutex::new(Vec::new());
+
+/// Sends one request at a time and records round trips.
+struct Pinger {
+    out: Output<Frames>,
+    at: Instant,
+    left: usize,
+}
+
+impl Actor for Pinger {
+    type Context = Context<Self>;
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        self.at = Instant::now();
+        self.out.send(Frames::text("ping"), ctx);
+    }
+}
+
+impl Handler<Frames> for Pinger {
+    type Result = ();
+    fn handle(&mut self, _: Frames, ctx: &mut Context<Self>) {
+        if let Ok(mut r) = RTTS.lock() {
+            r.push(self.at.elapsed().as_secs_f64() * 1e6);
+        }
+        self.left -= 1;
+        if self.left == 0 {
+            ctx.stop();
+            return;
+        }
+        self.at = Instant::now();
+        self.out.send(Frames::text("ping"), ctx);
+    }
+}
+
+#[derive(Deserialize)]
+struct PingerParams {
+    count: usize,
+}
+
+impl Role for Pinger {
+    type Params = PingerParams;
+    fn ports(p: &mut Ports<Self>) {
+        p.output::<Frames>("out").input::<Frames>("in");
+    }
+    fn build(p: &PingerParams, io: &mut Io) -> Result<Self, CreateError> {
+        Ok(Pinger {
+            out: io.output("out")?,
+            at: Instant::now(),
+            left: p.count,
+        })
+    }
+}
+
+async fn rolecall_reqrep(port: u16) -> Result<Vec<f64>, String> {
+    if let Ok(mut r) = RTTS.lock() {
+        r.clear();
+    }
+    let mut registry = registry()?;
+    registry
+        .register::<Pinger>("bench.pinger")
+        .map_err(|e| e.to_string())?;
+    let text = format!(
+        r#"
+        [topology]
+        finish_when = ["pinger"]
+        drain_timeout = "1s"
+        [actors.pinger]
+        kind = "bench.pinger"
+        params = {{ count = {ROUND_TRIPS} }}
+        [actors.req]
+        kind = "zmq.req"
+        after = ["rep"]
+        params = {{ connect = ["tcp://127.0.0.1:{port}"] }}
+        [actors.rep]
+        kind = "zmq.rep"
+        params = {{ bind = ["tcp://127.0.0.1:{port}"] }}
+        [actors.server]
+        kind = "text.responder"
+        params = {{ reply_prefix = "" }}
+        [[wires]]
+        from = "pinger.out"
+        to = "req.in"
+        [[wires]]
+        from = "req.out"
+        to = "pinger.in"
+        [[wires]]
+        from = "rep.out"
+        to = "server.in"
+        [[wires]]
+        from = "server.out"
+        to = "rep.in"
+        "#
+    );
+    let topology =
+        load_str(&text, "bench-zmq", &registry, &Overrides::new()).map_err(|e| e.to_string())?;
+    let running = Node::all(topology, registry)
+        .with_seed(1)
+        .start()
+        .await
+        .map_err(|e| e.to_string())?;
+    if let NodeExit::Failed(r) = running.wait().await {
+        return Err(r);
+    }
+    let rtts = RTTS.lock().map_err(|_| "poisoned")?.clone();
+    Ok(rtts)
+}
+
+/// Runs the suite.
+pub(super) fn run() -> Result<Report, String> {
+    let _ = context();
+    let system = System::new();
+    let mut throughput = Vec::new();
+    let mut port = 16100;
+    for size in [64usize, 1024] {
+        port += 2;
+        let (raw_rate, raw_n) = raw_pubsub(port, size)?;
+        reset_peak_rss();
+        let (ours_rate, ours_n) = system.block_on(rolecall_pubsub(port + 1, size))?;
+        throughput.push(Throughput {
+            size,
+            raw_msgs_per_s: raw_rate,
+            rolecall_msgs_per_s: ours_rate,
+            ratio: if raw_rate > 0.0 {
+                ours_rate / raw_rate
+            } else {
+                0.0
+            },
+            raw_received: raw_n,
+            rolecall_received: ours_n,
+            rolecall_peak_rss_mib: peak_rss_mib(),
+        });
+    }
+    let mut raw = raw_reqrep(16120)?;
+    let mut ours = system.block_on(rolecall_reqrep(16121))?;
+    raw.sort_by(f64::total_cmp);
+    ours.sort_by(f64::total_cmp);
+    let round_trip = RoundTrip {
+        raw_p50_us: percentile(&raw, 50.0),
+        raw_p99_us: percentile(&raw, 99.0),
+        rolecall_p50_us: percentile(&ours, 50.0),
+        rolecall_p99_us: percentile(&ours, 99.0),
+        p50_ratio: percentile(&ours, 50.0) / percentile(&raw, 50.0).max(1e-9),
+    };
+    let (a, b, c) = zmq::version();
+    Ok(Report {
+        suite: "zmq",
+        ratio: throughput[0].ratio,
+        throughput_64b_ratio: throughput[0].ratio,
+        throughput_1k_ratio: throughput[1].ratio,
+        round_trip_p50_ratio: round_trip.p50_ratio,
+        throughput,
+        round_trip,
+        libzmq: format!("{a}.{b}.{c}"),
+    })
+}
