@@ -29,16 +29,21 @@ pub fn serde_codec<T: Serialize + DeserializeOwned + 'static>(
 
 /// Codecs registered for specific message types (beyond the serde ones),
 /// looked up by the type and the format name a topology gives.
+///
+/// Cloning is cheap (the codecs are shared `Arc`s).
 #[derive(Clone, Default)]
 pub struct Registry {
-    /// (type, format) → `Arc<dyn Codec<T>>` boxed as `Any`.
-    codecs: BTreeMap<(TypeId, &'static str), Arc<dyn Any + Send + Sync>>,
+    /// type → format → `Arc<dyn Codec<T>>` boxed as `Any`.
+    codecs: BTreeMap<TypeId, BTreeMap<&'static str, Arc<dyn Any + Send + Sync>>>,
 }
 
 impl std::fmt::Debug for Registry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list()
-            .entries(self.codecs.keys().map(|(_, n)| n))
+        f.debug_struct("Registry")
+            .field(
+                "formats",
+                &self.codecs.values().map(|m| m.keys()).collect::<Vec<_>>(),
+            )
             .finish()
     }
 }
@@ -49,36 +54,38 @@ impl Registry {
         Registry::default()
     }
 
-    /// A registry with the built-in codecs: FlatBuffers for [`Topic`].
+    /// A registry with the built-in codecs: [`TopicFlatBuffers`] for [`Topic`]
+    /// under `flatbuffers`.
     pub fn with_builtin() -> Self {
         let mut r = Registry::new();
         r.register::<Topic>(Arc::new(TopicFlatBuffers));
         r
     }
 
-    /// Registers `codec` for `T` under its name, replacing an earlier one.
+    /// Registers `codec` for `T` under [`Codec::name`], replacing an earlier
+    /// codec of the same type and name.
     pub fn register<T: 'static>(&mut self, codec: Arc<dyn Codec<T>>) {
-        let key = (TypeId::of::<T>(), codec.name());
-        self.codecs.insert(key, Arc::new(codec));
+        let name = codec.name();
+        self.codecs
+            .entry(TypeId::of::<T>())
+            .or_default()
+            .insert(name, Arc::new(codec));
     }
 
-    /// The codec named `format` registered for `T`.
+    /// The codec named `format` registered for `T`, if any.
     pub fn get<T: 'static>(&self, format: &str) -> Option<Arc<dyn Codec<T>>> {
         self.codecs
-            .iter()
-            .find(|((t, n), _)| *t == TypeId::of::<T>() && *n == format)
-            .and_then(|(_, c)| c.downcast_ref::<Arc<dyn Codec<T>>>().cloned())
+            .get(&TypeId::of::<T>())?
+            .get(format)?
+            .downcast_ref::<Arc<dyn Codec<T>>>()
+            .cloned()
     }
 
     /// The formats registered for the type `type_id`, sorted.
     pub fn formats_for(&self, type_id: TypeId) -> Vec<&'static str> {
-        let mut v: Vec<&'static str> = self
-            .codecs
-            .keys()
-            .filter(|(t, _)| *t == type_id)
-            .map(|(_, n)| *n)
-            .collect();
-        v.sort_unstable();
-        v
+        self.codecs
+            .get(&type_id)
+            .map(|m| m.keys().copied().collect())
+            .unwrap_or_default()
     }
 }
