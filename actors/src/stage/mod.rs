@@ -16,7 +16,7 @@ mod text;
 pub use codec::{Decode, Encode, Frame};
 pub use latency::{LatencyStats, LatencySummary, TopicLatency};
 pub use source::TopicSource;
-pub use text::{Printer, Publisher, Requester, Responder};
+pub use text::{Inspect, Printer, Publisher, Requester, Responder};
 
 use rolecall_runtime::kind::{RegisterError, Registry};
 
@@ -30,7 +30,8 @@ pub fn register(registry: &mut Registry) -> Result<(), RegisterError> {
         .register::<Requester>("text.requester")?
         .register::<Responder>("text.responder")?
         .register::<Publisher>("text.publisher")?
-        .register::<Printer>("text.printer")?;
+        .register::<Printer>("text.printer")?
+        .register::<Inspect>("text.inspect")?;
     Ok(())
 }
 

@@ -6,6 +6,7 @@
 //! | `text.requester` | out: requests, in: replies | sends `count` requests one at a time, prints each round-trip time, then stops |
 //! | `text.responder` | in: requests, out: replies | answers each request with `reply_prefix` + body, keeping the routing envelope |
 //! | `text.publisher` | out: `[topic, body]` | publishes `count` messages round-robin over `topics` every `interval_ms`, after `delay_ms` |
+//! | `text.inspect` | in, out | prints and forwards (the inspection stage of a proxy); can drop by content |
 //! | `text.printer` | in | prints each message; at end of input (or after `stop_after`) prints how many it got |
 
 use std::time::{Duration, Instant};
@@ -229,6 +230,70 @@ impl Role for Publisher {
             out: io.output("out")?,
             n: 0,
         })
+    }
+}
+
+/// Parameters of `text.inspect`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InspectParams {
+    /// Label put before each line (default: the actor's name).
+    pub label: Option<String>,
+    /// Messages whose frames contain this text are dropped (and counted).
+    pub drop_containing: Option<String>,
+}
+
+/// Prints and forwards every message: the inspection stage of a proxy (the
+/// course's forwarder). Can also filter.
+#[derive(Debug)]
+pub struct Inspect {
+    label: String,
+    drop: Option<Vec<u8>>,
+    out: Output<Frames>,
+    passed: u64,
+    dropped: u64,
+}
+
+impl Actor for Inspect {
+    type Context = Context<Self>;
+}
+
+impl Handler<Frames> for Inspect {
+    type Result = ();
+    fn handle(&mut self, msg: Frames, ctx: &mut Context<Self>) {
+        let hit = self
+            .drop
+            .as_ref()
+            .is_some_and(|d| msg.0.iter().any(|f| f.windows(d.len().max(1)).any(|w| w == d.as_slice())));
+        if hit {
+            self.dropped += 1;
+            println!("{}: dropped {}", self.label, show(&msg));
+            return;
+        }
+        self.passed += 1;
+        println!("{}: {}", self.label, show(&msg));
+        self.out.send(msg, ctx);
+    }
+}
+
+impl Role for Inspect {
+    type Params = InspectParams;
+    const ABOUT: &'static str = "prints and forwards every message; drops those containing `drop_containing`";
+    fn ports(p: &mut Ports<Self>) {
+        p.input::<Frames>("in").output::<Frames>("out");
+    }
+    fn build(p: &InspectParams, io: &mut Io) -> Result<Self, CreateError> {
+        Ok(Inspect {
+            label: p.label.clone().unwrap_or_else(|| io.actor_name().to_owned()),
+            drop: p.drop_containing.as_ref().map(|d| d.as_bytes().to_vec()),
+            out: io.output("out")?,
+            passed: 0,
+            dropped: 0,
+        })
+    }
+    fn end_of_input(&mut self, ctx: &mut Context<Self>) {
+        println!("{}: {} passed, {} dropped", self.label, self.passed, self.dropped);
+        ctx.stop();
     }
 }
 
