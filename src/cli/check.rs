@@ -23,7 +23,7 @@ pub(crate) fn check(args: &TopologyArgs, format: Format) -> i32 {
         Format::Text => {
             print!("{}", graph::text(&topology));
             eprintln!(
-                "ok: {} nodes, {} actors, {} wires",
+                "ok: {} node(s), {} actor(s), {} wire(s)",
                 topology.nodes.len(),
                 topology.actors.len(),
                 topology.wires.len()

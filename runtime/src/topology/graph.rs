@@ -9,11 +9,11 @@ pub fn text(t: &Topology) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "topology {} ({} nodes, {} actors, {} wires)",
+        "topology {} ({}, {}, {})",
         t.name,
-        t.nodes.len(),
-        t.actors.len(),
-        t.wires.len()
+        plural(t.nodes.len(), "node"),
+        plural(t.actors.len(), "actor"),
+        plural(t.wires.len(), "wire")
     );
     for n in &t.nodes {
         let _ = writeln!(
@@ -42,7 +42,7 @@ pub fn text(t: &Topology) -> String {
             let remote = d
                 .remote
                 .as_ref()
-                .map(|r| format!(", {} over {}", w.codec, r.connect))
+                .map(|r| format!(", {} over {} (bind {})", w.codec, r.connect, r.bind))
                 .unwrap_or_default();
             let _ = writeln!(
                 s,
@@ -57,8 +57,17 @@ pub fn text(t: &Topology) -> String {
     s
 }
 
+/// A dot string literal; line breaks become dot's `\n`.
 fn quote(s: &str) -> String {
-    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+    let escaped = s
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n");
+    format!("\"{escaped}\"")
+}
+
+fn plural(n: usize, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
 }
 
 /// Graphviz: a cluster per node, a box per actor, an edge per wire destination.
@@ -81,7 +90,7 @@ pub fn dot(t: &Topology) -> String {
                 s,
                 "    {} [label={}];",
                 quote(&a.name),
-                quote(&format!("{}\\n{}", a.name, a.kind))
+                quote(&format!("{}\n{}", a.name, a.kind))
             );
         }
         let _ = writeln!(s, "  }}");
@@ -89,7 +98,7 @@ pub fn dot(t: &Topology) -> String {
     for w in &t.wires {
         for d in &w.to {
             let mut label = format!(
-                "{} → {}\\n{} {}",
+                "{} -> {}\n{} {}",
                 w.from.port,
                 d.port.port,
                 w.config.capacity(),
@@ -97,7 +106,7 @@ pub fn dot(t: &Topology) -> String {
             );
             let style = match &d.remote {
                 Some(r) => {
-                    let _ = write!(label, "\\n{} {}", w.codec, r.connect);
+                    let _ = write!(label, "\n{} {}", w.codec, r.connect);
                     ", style=dashed"
                 }
                 None => "",

@@ -53,15 +53,14 @@ pub fn load_file(
     overrides: &Overrides,
 ) -> Result<Topology, LoadError> {
     let origin = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| LoadError {
-        diagnostics: vec![Diagnostic {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        LoadError::new(vec![Diagnostic {
             origin: origin.clone(),
             line: 0,
             column: 0,
             message: format!("cannot read the topology file: {e}"),
-            help: None,
-            snippet: None,
-        }],
+            help: Some("check the path (and that the file is UTF-8 text)".into()),
+        }])
     })?;
     load_str(&text, &origin, registry, overrides)
 }
@@ -92,14 +91,7 @@ pub fn load_str(
     let topology = loader.load(&ranges, stem);
     match (topology, loader.r.diagnostics.is_empty()) {
         (Some(t), true) => Ok(t),
-        _ => {
-            let mut diagnostics = loader.r.diagnostics;
-            diagnostics.sort_by(|a, b| {
-                (a.line == 0, a.line, a.column).cmp(&(b.line == 0, b.line, b.column))
-            });
-            diagnostics.dedup();
-            Err(LoadError { diagnostics })
-        }
+        _ => Err(src.error(loader.r.diagnostics)),
     }
 }
 
@@ -212,17 +204,67 @@ fn set_value<'i>(table: &mut DeTable<'i>, key: &str, span: &Span, value: Spanned
 impl<'s> Loader<'s> {
     fn load(&mut self, overrides: &[(Assignment, Span)], stem: String) -> Option<Topology> {
         let src: &'s SourceMap = self.r.src;
-        let mut root = match DeTable::parse(src.file()) {
-            Ok(t) => t.into_inner(),
-            Err(e) => {
-                self.r.error(
-                    e.span(),
-                    format!("invalid TOML: {}", e.message().trim()),
-                    None,
-                );
-                return None;
+        let (root, mut syntax) = DeTable::parse_recoverable(src.file());
+        if !syntax.is_empty() {
+            // Every syntax error, but one per line: the rest of a broken line
+            // only produces follow-on errors.
+            // A table defined twice reports each of its keys again: keep the
+            // table's error only.
+            syntax.sort_by_key(|e| e.span().map(|s| s.start));
+            let file = src.file();
+            let lines: Vec<&str> = file.split('\n').collect();
+            let mut reported = HashSet::new();
+            let mut duplicate_headers = HashSet::new();
+            for e in syntax {
+                let message = e.message().trim();
+                let duplicate = message.starts_with("duplicate key");
+                let d = src.diagnostic(e.span(), String::new(), None);
+                let text = lines.get(d.line.wrapping_sub(1)).map_or("", |l| l.trim());
+                let is_header = text.starts_with('[');
+                if duplicate && !is_header {
+                    let header = lines
+                        .iter()
+                        .take(d.line.saturating_sub(1))
+                        .rposition(|l| l.trim_start().starts_with('['));
+                    if header.is_some_and(|h| duplicate_headers.contains(&(h + 1))) {
+                        continue;
+                    }
+                }
+                if !reported.insert(d.line) {
+                    continue;
+                }
+                let key = e
+                    .span()
+                    .and_then(|s| file.get(s))
+                    .map(str::trim)
+                    .unwrap_or("");
+                let (message, help) = if duplicate && is_header {
+                    duplicate_headers.insert(d.line);
+                    let table = text
+                        .split(']')
+                        .next()
+                        .unwrap_or(text)
+                        .trim_start_matches('[');
+                    (
+                        format!("invalid TOML: table `[{}]` is defined twice", table.trim()),
+                        Some(
+                            "each node, group and actor is defined once: rename one or merge them"
+                                .into(),
+                        ),
+                    )
+                } else if duplicate && !key.is_empty() {
+                    (
+                        format!("invalid TOML: duplicate key `{key}`"),
+                        Some("each key is given once per table: remove one".into()),
+                    )
+                } else {
+                    (format!("invalid TOML: {message}"), syntax_help(message))
+                };
+                self.r.error(e.span(), message, help);
             }
-        };
+            return None;
+        }
+        let mut root = root.into_inner();
         for (a, span) in overrides {
             self.apply_override(&mut root, a, span.clone());
         }
@@ -303,6 +345,31 @@ impl<'s> Loader<'s> {
                     );
                     return;
                 }
+                let known: Option<Vec<String>> =
+                    entry(root, "nodes").map(|(_, v)| match v.get_ref() {
+                        DeValue::Table(t) => {
+                            t.iter().map(|(k, _)| k.get_ref().to_string()).collect()
+                        }
+                        _ => Vec::new(),
+                    });
+                let exists = match &known {
+                    Some(names) => names.iter().any(|n| n == node),
+                    None => *node == DEFAULT_NODE,
+                };
+                if !exists {
+                    let names: Vec<String> = known.unwrap_or_else(|| vec![DEFAULT_NODE.to_owned()]);
+                    let help = suggest(node, names.iter().map(String::as_str))
+                        .map(|s| format!("did you mean `{s}.{field}`?"))
+                        .unwrap_or_else(|| {
+                            format!("nodes: {}", self::names(names.iter().map(String::as_str)))
+                        });
+                    self.r.error(
+                        Some(span),
+                        format!("there is no node `{node}` to override"),
+                        Some(help),
+                    );
+                    return;
+                }
                 match table_at(root, &["nodes", node], &span) {
                     Some(t) => set_value(t, field, &span, value),
                     None => {
@@ -349,7 +416,7 @@ impl<'s> Loader<'s> {
     fn check_override_nodes(&mut self, actors: &[ActorIn]) {
         for (actor, node, span) in std::mem::take(&mut self.overrides) {
             if let Some(a) = actors.iter().find(|a| a.spec.name == actor) {
-                if a.spec.node != node {
+                if !a.spec.node.is_empty() && a.spec.node != node {
                     self.r.error(
                         Some(span),
                         format!(
@@ -582,7 +649,26 @@ impl<'s> Loader<'s> {
             if !valid_name(&name) {
                 self.r.error(Some(k.span()), format!("invalid actor name `{name}`"), Some("use letters, digits, `_` and `-` (a dot separates actor and port in wires)".into()));
             }
+            // An actor with errors is still listed (with an empty kind when it
+            // has none), so references to it do not report it missing.
             let Some(t) = self.r.table(v, &name, "[actors]") else {
+                actors.push(ActorIn {
+                    spec: ActorSpec {
+                        name,
+                        node: String::new(),
+                        kind: String::new(),
+                        params: toml::Value::Table(toml::Table::new()),
+                        policy: ActorPolicy::default(),
+                        group: None,
+                        after: Vec::new(),
+                    },
+                    span: k.span(),
+                    kind_span: k.span(),
+                    node_span: None,
+                    group_span: None,
+                    after_spans: Vec::new(),
+                    binds: Vec::new(),
+                });
                 continue;
             };
             self.r.unknown_keys(t, ACTOR_KEYS, &what);
@@ -596,7 +682,7 @@ impl<'s> Loader<'s> {
                             Some("add kind = \"...\"; `rolecall kinds` lists them".into()),
                         );
                     }
-                    continue;
+                    (String::new(), k.span())
                 }
             };
             let (node, node_span) = self.node_of(t, nodes, &what, &k.span());
@@ -615,25 +701,27 @@ impl<'s> Loader<'s> {
             let group = self.r.string(t, "group", &what);
             let after = self.r.strings(t, "after", &what).unwrap_or_default();
 
+            let mut params_ok = true;
             let params_value = match entry(t, "params") {
+                Some((_, p)) if matches!(p.get_ref(), DeValue::Table(_)) => p.clone(),
                 Some((_, p)) => {
-                    if !matches!(p.get_ref(), DeValue::Table(_)) {
-                        self.r.error(
-                            Some(p.span()),
-                            format!("`params` of {what} must be a table"),
-                            None,
-                        );
-                        continue;
-                    }
-                    p.clone()
+                    self.r.error(
+                        Some(p.span()),
+                        format!("`params` of {what} must be a table"),
+                        Some(
+                            "write params = { KEY = VALUE, ... } or an [actors.NAME.params] table"
+                                .into(),
+                        ),
+                    );
+                    params_ok = false;
+                    Spanned::new(p.span(), DeValue::Table(DeTable::new()))
                 }
                 None => Spanned::new(k.span(), DeValue::Table(DeTable::new())),
             };
-            let binds = match params_value.get_ref() {
-                DeValue::Table(p) => self.r.strings(p, "bind", &what).unwrap_or_default(),
-                _ => Vec::new(),
-            };
+            let binds = bind_params(&params_value);
             let params = match self.registry.dyn_kind(&kind) {
+                _ if kind.is_empty() => None,
+                Some(_) if !params_ok => None,
                 None => {
                     let known = self.registry.names();
                     let help = match suggest(&kind, known.iter().copied()) {
@@ -804,60 +892,62 @@ impl<'s> Loader<'s> {
             .enumerate()
             .map(|(i, a)| (a.spec.name.as_str(), i))
             .collect();
-        let mut state = vec![0u8; actors.len()]; // 0 new, 1 on stack, 2 done
-        fn visit(
-            i: usize,
-            actors: &[ActorIn],
-            index: &HashMap<&str, usize>,
-            state: &mut [u8],
-            stack: &mut Vec<usize>,
-        ) -> Option<Vec<usize>> {
-            state[i] = 1;
-            stack.push(i);
-            for dep in &actors[i].spec.after {
-                let Some(&j) = index.get(dep.as_str()) else {
-                    continue;
-                };
-                if j == i {
-                    continue;
-                }
-                if state[j] == 1 {
-                    let from = stack.iter().position(|&x| x == j).unwrap_or(0);
-                    let mut cycle = stack[from..].to_vec();
-                    cycle.push(j);
-                    return Some(cycle);
-                }
-                if state[j] == 0 {
-                    if let Some(c) = visit(j, actors, index, state, stack) {
-                        return Some(c);
-                    }
-                }
-            }
-            stack.pop();
-            state[i] = 2;
-            None
-        }
-        for i in 0..actors.len() {
-            if state[i] == 0 {
-                if let Some(cycle) = visit(i, actors, &index, &mut state, &mut Vec::new()) {
-                    let first = cycle[0];
-                    let text: Vec<&str> = cycle
-                        .iter()
-                        .map(|&x| actors[x].spec.name.as_str())
-                        .collect();
-                    let span = actors[first]
-                        .after_spans
-                        .first()
-                        .cloned()
-                        .unwrap_or_else(|| actors[first].span.clone());
-                    self.r.error(
-                        Some(span),
-                        format!("`after` forms a cycle: {}", text.join(" after ")),
-                        Some("remove one of these `after` entries".into()),
-                    );
-                }
+        // One report per strongly connected component of the `after` graph
+        // (a group of actors each waiting, directly or not, for the others):
+        // its shortest cycle through its first actor in file order.
+        let deps: Vec<Vec<usize>> = actors
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                a.spec
+                    .after
+                    .iter()
+                    .filter_map(|d| index.get(d.as_str()).copied())
+                    .filter(|&j| j != i)
+                    .collect()
+            })
+            .collect();
+        let mut components = strongly_connected(&deps);
+        components.retain(|c| c.len() > 1);
+        components.sort();
+        for component in components {
+            if let Some(cycle) = shortest_cycle(&deps, &component) {
+                self.after_cycle(actors, &cycle);
             }
         }
+    }
+
+    /// Reports `cycle` (each actor starts after the next, the last after the
+    /// first) at the first actor's `after` entry naming the second.
+    fn after_cycle(&mut self, actors: &[ActorIn], cycle: &[usize]) {
+        let Some(first) = cycle.first().and_then(|&i| actors.get(i)) else {
+            return;
+        };
+        let second = cycle
+            .get(1)
+            .or(cycle.first())
+            .and_then(|&i| actors.get(i))
+            .map(|a| a.spec.name.as_str())
+            .unwrap_or("");
+        let span = first
+            .spec
+            .after
+            .iter()
+            .zip(&first.after_spans)
+            .find(|(d, _)| d.as_str() == second)
+            .map(|(_, s)| s.clone())
+            .unwrap_or_else(|| first.span.clone());
+        let mut names: Vec<&str> = cycle
+            .iter()
+            .filter_map(|&i| actors.get(i))
+            .map(|a| a.spec.name.as_str())
+            .collect();
+        names.push(first.spec.name.as_str());
+        self.r.error(
+            Some(span),
+            format!("`after` forms a cycle: {}", names.join(" after ")),
+            Some("remove one of these `after` entries".into()),
+        );
     }
 
     fn port(
@@ -1027,6 +1117,7 @@ impl<'s> Loader<'s> {
             let mut to = Vec::new();
             let mut spans = Vec::new();
             let mut remote_count = 0;
+            let mut wire_endpoints = Vec::new();
             for (text, span) in &to_texts {
                 let Some((dest, dest_actor, dest_kind)) =
                     self.port(text, span, actors, Direction::Input)
@@ -1083,7 +1174,7 @@ impl<'s> Loader<'s> {
                     None
                 };
                 if let Some(Some(r)) = &remote {
-                    endpoints.push((
+                    wire_endpoints.push((
                         to_node.clone(),
                         r.bind.clone(),
                         endpoint
@@ -1098,10 +1189,16 @@ impl<'s> Loader<'s> {
                     remote: remote.flatten(),
                 });
             }
-            if let Some((_, span)) = &endpoint {
-                if remote_count != 1 {
-                    self.r.error(Some(span.clone()), format!("`endpoint` in {what} needs exactly one destination on another node (it has {remote_count})"), None);
+            match &endpoint {
+                Some((_, span)) if remote_count != 1 => {
+                    // Reported once here, not again as destinations sharing it.
+                    self.r.error(
+                        Some(span.clone()),
+                        format!("`endpoint` in {what} needs exactly one destination on another node (it has {remote_count})"),
+                        Some("split the wire: one [[wires]] per cross-node destination with its own endpoint".into()),
+                    );
                 }
+                _ => endpoints.extend(wire_endpoints),
             }
             wires.push((
                 WireSpec {
@@ -1251,6 +1348,124 @@ impl<'s> Loader<'s> {
     }
 }
 
+/// The strongly connected components of a graph given as successor lists
+/// (iterative Tarjan), each sorted; any graph size, no recursion.
+fn strongly_connected(succ: &[Vec<usize>]) -> Vec<Vec<usize>> {
+    let n = succ.len();
+    let mut index = vec![usize::MAX; n];
+    let mut low = vec![0usize; n];
+    let mut on_stack = vec![false; n];
+    let mut stack = Vec::new();
+    let mut next = 0usize;
+    let mut out = Vec::new();
+    for root in 0..n {
+        if index[root] != usize::MAX {
+            continue;
+        }
+        // (vertex, position in its successor list)
+        let mut work = vec![(root, 0usize)];
+        index[root] = next;
+        low[root] = next;
+        next += 1;
+        stack.push(root);
+        on_stack[root] = true;
+        while let Some(&(v, i)) = work.last() {
+            match succ.get(v).and_then(|s| s.get(i)).copied() {
+                Some(w) => {
+                    if let Some(top) = work.last_mut() {
+                        top.1 += 1;
+                    }
+                    if w >= n {
+                        continue;
+                    }
+                    if index[w] == usize::MAX {
+                        index[w] = next;
+                        low[w] = next;
+                        next += 1;
+                        stack.push(w);
+                        on_stack[w] = true;
+                        work.push((w, 0));
+                    } else if on_stack[w] {
+                        low[v] = low[v].min(index[w]);
+                    }
+                }
+                None => {
+                    work.pop();
+                    if let Some(&(parent, _)) = work.last() {
+                        low[parent] = low[parent].min(low[v]);
+                    }
+                    if low[v] == index[v] {
+                        let mut component = Vec::new();
+                        while let Some(w) = stack.pop() {
+                            on_stack[w] = false;
+                            component.push(w);
+                            if w == v {
+                                break;
+                            }
+                        }
+                        component.sort_unstable();
+                        out.push(component);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A shortest cycle through the first vertex of `component` staying inside it
+/// (breadth-first), as the list of vertices without repeating the first.
+fn shortest_cycle(succ: &[Vec<usize>], component: &[usize]) -> Option<Vec<usize>> {
+    let &start = component.first()?;
+    let inside = |v: usize| component.binary_search(&v).is_ok();
+    let mut parent: HashMap<usize, usize> = HashMap::new();
+    let mut queue = std::collections::VecDeque::from([start]);
+    while let Some(v) = queue.pop_front() {
+        for &w in succ.get(v).into_iter().flatten() {
+            if !inside(w) {
+                continue;
+            }
+            if w == start {
+                let mut cycle = vec![v];
+                let mut cur = v;
+                while cur != start {
+                    cur = *parent.get(&cur)?;
+                    cycle.push(cur);
+                }
+                cycle.reverse();
+                return Some(cycle);
+            }
+            if let std::collections::hash_map::Entry::Vacant(e) = parent.entry(w) {
+                e.insert(v);
+                queue.push_back(w);
+            }
+        }
+    }
+    None
+}
+
+/// The values of a `bind` parameter (a string or an array of strings); other
+/// types are left to the kind's parameter check.
+fn bind_params(params: &Spanned<DeValue<'_>>) -> Vec<(String, Span)> {
+    let DeValue::Table(p) = params.get_ref() else {
+        return Vec::new();
+    };
+    let Some((_, v)) = entry(p, "bind") else {
+        return Vec::new();
+    };
+    match v.get_ref() {
+        DeValue::String(s) => vec![(s.to_string(), v.span())],
+        DeValue::Array(items) => items
+            .iter()
+            .filter_map(|i| match i.get_ref() {
+                DeValue::String(s) => Some((s.to_string(), i.span())),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// Whether two bind endpoints take the same address (`*` and `0.0.0.0` take every host).
 fn binds_collide(a: &str, b: &str) -> bool {
     fn split(e: &str) -> Option<(&str, &str, &str)> {
@@ -1266,6 +1481,15 @@ fn binds_collide(a: &str, b: &str) -> bool {
             pa == pb && (ha == hb || wild(ha) || wild(hb))
         }
         _ => a == b,
+    }
+}
+
+/// A hint for the TOML errors people make most in topology files.
+fn syntax_help(message: &str) -> Option<String> {
+    if message.contains("string") {
+        Some("strings are written in double quotes, e.g. kind = \"demo.counter\"".into())
+    } else {
+        None
     }
 }
 

@@ -6,6 +6,7 @@
 //! * `read`: typed, position-reporting getters over spanned TOML;
 //! * `source`: byte spans to `file:line:column`, [`Diagnostic`], [`LoadError`];
 //! * `overrides`: `--set` and `ROLECALL_SET*` assignments;
+//! * `duration`: `"250ms"`-style durations;
 //! * `order`: [`start_order`]; [`graph`]: text and Graphviz output.
 //!
 //! The format is documented in `docs/topology.md`. Loading never panics: every

@@ -40,7 +40,10 @@ pub(crate) fn suggest<'a>(word: &str, known: impl IntoIterator<Item = &'a str>) 
     known
         .into_iter()
         .map(|k| (distance(word, k), k))
-        .filter(|(d, k)| *d <= 2.max(k.len() / 3))
+        .filter(|(d, k)| {
+            *d <= 2.max(k.len() / 3)
+                || (word.len() >= 3 && k.len() >= 3 && (k.starts_with(word) || word.starts_with(k)))
+        })
         .min_by_key(|(d, _)| *d)
         .map(|(_, k)| k)
 }

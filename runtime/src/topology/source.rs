@@ -13,7 +13,7 @@ use std::ops::Range;
 pub struct Diagnostic {
     /// The file, or the override (`--set ...`, `environment ROLECALL_SET_1`).
     pub origin: String,
-    /// 1-based line; 0 when there is no position.
+    /// 1-based line; 0 when there is no position (an override, an unreadable file).
     pub line: usize,
     /// 1-based column (in characters); 0 when there is no position.
     pub column: usize,
@@ -21,49 +21,86 @@ pub struct Diagnostic {
     pub message: String,
     /// What to do about it.
     pub help: Option<String>,
-    /// The source line, for display.
-    pub snippet: Option<String>,
 }
 
-impl fmt::Display for Diagnostic {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Diagnostic {
+    fn header(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.line > 0 {
             write!(
                 f,
-                "{}:{}:{}: error: {}",
+                "{}:{}:{}: {}",
                 self.origin, self.line, self.column, self.message
-            )?;
+            )
         } else {
-            write!(f, "{}: error: {}", self.origin, self.message)?;
+            write!(f, "{}: {}", self.origin, self.message)
         }
-        if let Some(line) = &self.snippet {
-            let pad = " ".repeat(self.line.to_string().len());
-            write!(f, "\n {pad} |\n {} | {line}", self.line)?;
-            if self.column > 0 {
-                write!(f, "\n {pad} | {}^", " ".repeat(self.column - 1))?;
-            }
+    }
+
+    fn help(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.help {
+            Some(help) => write!(f, "\n  = help: {help}"),
+            None => Ok(()),
         }
-        if let Some(help) = &self.help {
-            write!(f, "\n  = help: {help}")?;
-        }
-        Ok(())
+    }
+}
+
+/// `origin:line:column: message` (`origin: message` without a position),
+/// then `  = help: ...` on its own line when there is help.
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.header(f)?;
+        self.help(f)
     }
 }
 
 /// A topology could not be loaded; every problem found is listed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoadError {
-    /// The problems, in source order.
+    /// The problems, in source order (override problems last).
     pub diagnostics: Vec<Diagnostic>,
+    /// The source line of each diagnostic (same index), for display.
+    snippets: Vec<Option<String>>,
 }
 
+impl LoadError {
+    /// An error of diagnostics without source lines.
+    pub fn new(diagnostics: Vec<Diagnostic>) -> Self {
+        LoadError {
+            diagnostics,
+            snippets: Vec::new(),
+        }
+    }
+
+    /// The source line diagnostic `index` points into, if it has one.
+    pub fn source_line(&self, index: usize) -> Option<&str> {
+        self.snippets.get(index).and_then(|s| s.as_deref())
+    }
+}
+
+/// Every diagnostic with its source line and a caret under the column, then a
+/// count: `2 errors in topology`.
 impl fmt::Display for LoadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (i, d) in self.diagnostics.iter().enumerate() {
             if i > 0 {
                 writeln!(f)?;
             }
-            writeln!(f, "{d}")?;
+            d.header(f)?;
+            if let Some(line) = self.source_line(i) {
+                let pad = " ".repeat(d.line.to_string().len());
+                write!(f, "\n {pad} |\n {} | {line}", d.line)?;
+                if d.column > 0 {
+                    // Tabs stay tabs so the caret lines up under them.
+                    let lead: String = line
+                        .chars()
+                        .take(d.column - 1)
+                        .map(|c| if c == '\t' { '\t' } else { ' ' })
+                        .collect();
+                    write!(f, "\n {pad} | {lead}^")?;
+                }
+            }
+            d.help(f)?;
+            writeln!(f)?;
         }
         let n = self.diagnostics.len();
         write!(f, "{n} error{} in topology", if n == 1 { "" } else { "s" })
@@ -120,7 +157,6 @@ impl SourceMap {
                 column: 0,
                 message,
                 help,
-                snippet: None,
             };
         };
         if let Some((_, origin)) = self
@@ -134,7 +170,6 @@ impl SourceMap {
                 column: 0,
                 message,
                 help,
-                snippet: None,
             };
         }
         let file = self.file();
@@ -143,18 +178,35 @@ impl SourceMap {
         let line = before.matches('\n').count() + 1;
         let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
         let column = file[line_start..start].chars().count() + 1;
-        let line_end = file[start..]
-            .find('\n')
-            .map(|i| start + i)
-            .unwrap_or(file.len());
-        let snippet = file[line_start..line_end].trim_end_matches('\r').to_owned();
         Diagnostic {
             origin: self.origin.clone(),
             line,
             column,
             message,
             help,
-            snippet: Some(snippet),
+        }
+    }
+
+    /// The error listing `diagnostics` (sorted by position, override problems
+    /// last, duplicates removed) with their source lines.
+    pub(crate) fn error(&self, mut diagnostics: Vec<Diagnostic>) -> LoadError {
+        diagnostics.sort_by_key(|d| (d.line == 0, d.line, d.column));
+        diagnostics.dedup();
+        let file = self.file();
+        let snippets = diagnostics
+            .iter()
+            .map(|d| {
+                if d.line == 0 || d.origin != self.origin {
+                    return None;
+                }
+                file.split('\n')
+                    .nth(d.line - 1)
+                    .map(|l| l.trim_end_matches('\r').to_owned())
+            })
+            .collect();
+        LoadError {
+            diagnostics,
+            snippets,
         }
     }
 }

@@ -192,9 +192,29 @@ fn duplicate_names_of_actor_and_group() {
 
 #[test]
 fn duplicate_actor_names_are_a_toml_error() {
-    let (line, _, msg, _) = one(&format!("{PAIR}[actors.d]\nkind = \"t.display\"\n"));
-    assert_eq!(line, 6);
-    assert!(msg.starts_with("invalid TOML:"), "{msg}");
+    // The second `[actors.d]` is reported once, not again for its `kind`.
+    let (line, col, msg, help) = one(&format!("{PAIR}[actors.d]\nkind = \"t.display\"\n"));
+    assert_eq!((line, col), (6, 9));
+    assert_eq!(msg, "invalid TOML: table `[actors.d]` is defined twice");
+    assert_eq!(
+        help.as_deref(),
+        Some("each node, group and actor is defined once: rename one or merge them")
+    );
+}
+
+#[test]
+fn duplicate_keys_are_named() {
+    let (line, col, msg, _) = one("[actors.d]\nkind = \"t.display\"\nkind = \"t.relay\"\n");
+    assert_eq!((line, col), (3, 1));
+    assert_eq!(msg, "invalid TOML: duplicate key `kind`");
+}
+
+#[test]
+fn several_syntax_errors_are_reported_one_per_line() {
+    let e = errors("[actors.a]\nkind = = \"t.display\"\n[actors.b]\nkind = \"t.display\n");
+    let got: Vec<(usize, usize)> = e.iter().map(|d| (d.line, d.column)).collect();
+    assert_eq!(got, vec![(2, 8), (4, 18)], "{e:#?}");
+    assert!(e.iter().all(|d| d.message.starts_with("invalid TOML:")));
 }
 
 #[test]
@@ -338,7 +358,7 @@ fn all_errors_are_reported_in_one_pass_with_source_lines() {
     assert_eq!(e.diagnostics.len(), 2);
     let shown = e.to_string();
     assert!(
-        shown.contains("t.toml:2:8: error: unknown kind `t.nope` for actor `a`"),
+        shown.contains("t.toml:2:8: unknown kind `t.nope` for actor `a`"),
         "{shown}"
     );
     assert!(
@@ -346,4 +366,385 @@ fn all_errors_are_reported_in_one_pass_with_source_lines() {
         "{shown}"
     );
     assert!(shown.ends_with("2 errors in topology"), "{shown}");
+}
+
+#[test]
+fn missing_params_point_at_the_actor_header() {
+    let (line, col, msg, _) = one("[actors.sensor]\nkind = \"t.sensor\"\n");
+    assert_eq!((line, col), (1, 9));
+    assert_eq!(
+        msg,
+        "actor `sensor` (kind `t.sensor`): missing field `rate`"
+    );
+}
+
+#[test]
+fn unknown_port_with_a_suggestion() {
+    let (line, col, msg, help) = one(&format!(
+        "{PAIR}[[wires]]\nfrom = \"s.ot\"\nto = \"d.in\"\n"
+    ));
+    assert_eq!((line, col), (7, 8));
+    assert_eq!(msg, "actor `s` (kind `t.sensor`) has no port `ot`");
+    assert_eq!(
+        help.as_deref(),
+        Some("did you mean `s.out`? output ports of `t.sensor`: `out` (topology::roles::Reading), `local` (topology::roles::Local)")
+    );
+}
+
+#[test]
+fn a_port_reference_needs_a_dot() {
+    let (line, col, msg, _) = one(&format!("{PAIR}[[wires]]\nfrom = \"s\"\nto = \"d.in\"\n"));
+    assert_eq!((line, col), (7, 8));
+    assert_eq!(msg, "`s` is not a port: write ACTOR.PORT");
+}
+
+#[test]
+fn a_wire_needs_from_and_to() {
+    let e = errors(&format!("{PAIR}[[wires]]\ncapacity = 4\n"));
+    let got: Vec<(usize, usize, &str)> = e
+        .iter()
+        .map(|d| (d.line, d.column, d.message.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (6, 1, "wire #1 has no `from`"),
+            (6, 1, "wire #1 has no `to`")
+        ]
+    );
+}
+
+#[test]
+fn the_same_destination_from_two_wires_of_one_output() {
+    let (line, col, msg, help) = one(&format!(
+        "{PAIR}[[wires]]\nfrom = \"s.out\"\nto = \"d.in\"\n[[wires]]\nfrom = \"s.out\"\nto = \"d.in\"\n"
+    ));
+    assert_eq!((line, col), (11, 6));
+    assert_eq!(msg, "`s.out -> d.in` is wired twice");
+    assert_eq!(help.as_deref(), Some("remove the duplicate"));
+}
+
+#[test]
+fn unknown_keys_everywhere_with_suggestions() {
+    let text = "[topology]\nnmae = \"x\"\n[nodes.main]\nadress = \"h\"\n[groups.g]\nstrat = \"one-for-all\"\nbackoff = { mni = \"1s\" }\n[actors.d]\nkind = \"t.display\"\n[[wires]]\nfrom = \"d.x\"\ntoo = \"d.in\"\n";
+    let e = errors(text);
+    let got: Vec<(usize, usize, &str, Option<&str>)> = e
+        .iter()
+        .filter(|d| d.message.starts_with("unknown key"))
+        .map(|d| (d.line, d.column, d.message.as_str(), d.help.as_deref()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (
+                2,
+                1,
+                "unknown key `nmae` in [topology]",
+                Some("did you mean `name`?")
+            ),
+            (
+                4,
+                1,
+                "unknown key `adress` in node `main`",
+                Some("did you mean `address`?")
+            ),
+            (
+                6,
+                1,
+                "unknown key `strat` in group `g`",
+                Some("did you mean `strategy`?")
+            ),
+            (
+                7,
+                13,
+                "unknown key `mni` in the backoff of group `g`",
+                Some("did you mean `min`?")
+            ),
+            (
+                12,
+                1,
+                "unknown key `too` in wire #1",
+                Some("did you mean `to`?")
+            ),
+        ]
+    );
+}
+
+#[test]
+fn wrong_types_for_fixed_keys() {
+    let text = "[topology]\nname = 3\n[nodes.main]\naddress = 5\nbase_port = \"7400\"\n[actors.d]\nkind = \"t.relay\"\nmax_restarts = \"3\"\nparams = 1\n[[wires]]\nfrom = \"d.out\"\nto = \"d.in\"\ncapacity = 1.5\n";
+    let e = errors(text);
+    let got: Vec<(usize, usize, &str)> = e
+        .iter()
+        .map(|d| (d.line, d.column, d.message.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (2, 8, "`name` in [topology] must be a string, not integer"),
+            (
+                4,
+                11,
+                "`address` in node `main` must be a string, not integer"
+            ),
+            (
+                5,
+                13,
+                "`base_port` in node `main` must be an integer, not string"
+            ),
+            (
+                8,
+                16,
+                "`max_restarts` in actor `d` must be an integer, not string"
+            ),
+            (9, 10, "`params` of actor `d` must be a table"),
+            (
+                13,
+                12,
+                "`capacity` in wire #1 must be an integer, not float"
+            ),
+        ]
+    );
+}
+
+#[test]
+fn durations_need_a_unit() {
+    let e = errors("[topology]\ndrain_timeout = \"5 parsecs\"\n[groups.g]\nwithin = \"soon\"\n");
+    let got: Vec<(usize, usize, &str)> = e
+        .iter()
+        .map(|d| (d.line, d.column, d.message.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (
+                2,
+                17,
+                "`drain_timeout` in [topology]: unknown unit `parsecs` in `5 parsecs`: use ms, s, m or h"
+            ),
+            (
+                4,
+                10,
+                "`within` in group `g`: `soon` is not a duration: write a number with a unit, e.g. \"250ms\", \"5s\", \"2m\""
+            ),
+        ]
+    );
+}
+
+#[test]
+fn dangling_group_node_and_parent_on_another_node() {
+    let text = "[nodes.a]\n[nodes.b]\n[groups.top]\nnode = \"a\"\n[groups.g]\nnode = \"bb\"\n[groups.h]\nnode = \"b\"\nparent = \"top\"\n";
+    let e = errors(text);
+    let got: Vec<(usize, usize, &str, Option<&str>)> = e
+        .iter()
+        .map(|d| (d.line, d.column, d.message.as_str(), d.help.as_deref()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (
+                6,
+                8,
+                "group `g` is placed on unknown node `bb`",
+                Some("did you mean `b`?")
+            ),
+            (
+                9,
+                10,
+                "group `h` is on node `b` but its parent `top` is on node `a`",
+                None
+            ),
+        ]
+    );
+}
+
+#[test]
+fn an_actor_cannot_start_after_itself() {
+    let (line, col, msg, _) = one("[actors.a]\nkind = \"t.display\"\nafter = [\"a\"]\n");
+    assert_eq!((line, col), (3, 10));
+    assert_eq!(msg, "actor `a` cannot start after itself");
+}
+
+#[test]
+fn a_longer_after_cycle_is_reported_once() {
+    let text = "[actors.x]\nkind = \"t.display\"\nafter = [\"a\"]\n[actors.a]\nkind = \"t.display\"\nafter = [\"x\", \"b\"]\n[actors.b]\nkind = \"t.display\"\nafter = [\"c\"]\n[actors.c]\nkind = \"t.display\"\nafter = [\"a\"]\n";
+    let e = errors(text);
+    let got: Vec<(usize, usize, &str)> = e
+        .iter()
+        .map(|d| (d.line, d.column, d.message.as_str()))
+        .collect();
+    // x, a, b, c all wait for each other: one report, the shortest cycle
+    // through the first of them.
+    assert_eq!(
+        got,
+        vec![(3, 10, "`after` forms a cycle: x after a after x")]
+    );
+    assert_eq!(
+        e[0].help.as_deref(),
+        Some("remove one of these `after` entries")
+    );
+}
+
+#[test]
+fn separate_after_cycles_are_each_reported() {
+    let text = "[actors.r]\nkind = \"t.display\"\nafter = [\"x\", \"s\"]\n[actors.s]\nkind = \"t.display\"\nafter = [\"r\"]\n[actors.x]\nkind = \"t.display\"\nafter = [\"a\"]\n[actors.a]\nkind = \"t.display\"\nafter = [\"x\"]\n";
+    let e = errors(text);
+    let got: Vec<(usize, usize, &str)> = e
+        .iter()
+        .map(|d| (d.line, d.column, d.message.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (3, 15, "`after` forms a cycle: r after s after r"),
+            (9, 10, "`after` forms a cycle: x after a after x"),
+        ]
+    );
+}
+
+#[test]
+fn base_port_out_of_range() {
+    let (line, col, msg, _) = one("[nodes.main]\nbase_port = 0\n");
+    assert_eq!((line, col), (2, 13));
+    assert_eq!(msg, "`base_port` in node `main` is 0, outside 1..=65535");
+}
+
+#[test]
+fn base_port_plus_k_overflowing() {
+    let text = "[nodes.a]\n[nodes.b]\nbase_port = 65535\n[actors.s]\nkind = \"t.sensor\"\nnode = \"a\"\nparams = { rate = 1 }\n[actors.d]\nkind = \"t.display\"\nnode = \"b\"\n[actors.e]\nkind = \"t.display\"\nnode = \"b\"\n[[wires]]\nfrom = \"s.out\"\nto = [\"d.in\", \"e.in\"]\n";
+    let (line, col, msg, help) = one(text);
+    assert_eq!((line, col), (2, 8), "at the node");
+    assert_eq!(
+        msg,
+        "node `b` needs more ports than base_port 65535 leaves (up to 65535)"
+    );
+    assert_eq!(help.as_deref(), Some("lower base_port"));
+}
+
+#[test]
+fn an_actor_binding_a_wire_endpoint() {
+    let text = "[nodes.a]\n[nodes.b]\n[actors.s]\nkind = \"t.sensor\"\nnode = \"a\"\nparams = { rate = 1 }\n[actors.d]\nkind = \"t.display\"\nnode = \"b\"\n[actors.t]\nkind = \"t.sensor\"\nnode = \"b\"\nparams = { rate = 1, bind = \"tcp://*:7400\" }\n[[wires]]\nfrom = \"s.out\"\nto = \"d.in\"\n";
+    let (line, col, msg, help) = one(text);
+    assert_eq!((line, col), (13, 29));
+    assert_eq!(
+        msg,
+        "actor `t` binds `tcp://*:7400`, which wire s.out -> d.in on node `b` already binds"
+    );
+    assert_eq!(
+        help.as_deref(),
+        Some("two sockets cannot bind one address on one host: change one of them")
+    );
+}
+
+#[test]
+fn binds_on_different_nodes_or_ports_do_not_collide() {
+    let text = "[nodes.a]\n[nodes.b]\n[actors.s]\nkind = \"t.sensor\"\nnode = \"a\"\nparams = { rate = 1, bind = \"tcp://*:5555\" }\n[actors.t]\nkind = \"t.sensor\"\nnode = \"b\"\nparams = { rate = 1, bind = \"tcp://*:5555\" }\n[actors.u]\nkind = \"t.sensor\"\nnode = \"b\"\nparams = { rate = 1, bind = \"tcp://*:5556\" }\n";
+    assert!(load_str(text, "t.toml", &registry(), &Overrides::new()).is_ok());
+}
+
+#[test]
+fn endpoint_needs_exactly_one_cross_node_destination_and_a_valid_form() {
+    let base = "[nodes.a]\n[nodes.b]\n[actors.s]\nkind = \"t.sensor\"\nnode = \"a\"\nparams = { rate = 1 }\n[actors.d]\nkind = \"t.display\"\nnode = \"b\"\n[actors.e]\nkind = \"t.display\"\nnode = \"b\"\n[[wires]]\nfrom = \"s.out\"\n";
+    let (line, col, msg, _) = one(&format!(
+        "{base}to = [\"d.in\", \"e.in\"]\nendpoint = \"tcp://h:1\"\n"
+    ));
+    assert_eq!((line, col), (16, 12));
+    assert_eq!(
+        msg,
+        "`endpoint` in wire #1 needs exactly one destination on another node (it has 2)"
+    );
+    let (_, _, msg, _) = one(&format!("{base}to = \"d.in\"\nendpoint = \"tcp://h\"\n"));
+    assert_eq!(msg, "endpoint `tcp://h` has no port");
+    let (_, _, msg, _) = one(&format!("{base}to = \"d.in\"\nendpoint = \"udp://h:1\"\n"));
+    assert_eq!(
+        msg,
+        "endpoint `udp://h:1` must be tcp://HOST:PORT or ipc://PATH"
+    );
+}
+
+#[test]
+fn unknown_policy_names() {
+    let e = errors("[groups.g]\nstrategy = \"rest-for-one\"\n[actors.a]\nkind = \"t.display\"\nrestart = \"sometimes\"\n");
+    let got: Vec<(usize, usize, &str, Option<&str>)> = e
+        .iter()
+        .map(|d| (d.line, d.column, d.message.as_str(), d.help.as_deref()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (
+                2,
+                12,
+                "unknown strategy `rest-for-one` in group `g`",
+                Some("use one-for-one or one-for-all")
+            ),
+            (
+                5,
+                11,
+                "unknown restart policy `sometimes` in actor `a`",
+                Some("use never, on-failure or always")
+            ),
+        ]
+    );
+}
+
+#[test]
+fn finish_when_names_known_actors() {
+    let (line, col, msg, help) =
+        one("[topology]\nfinish_when = [\"sorce\"]\n[actors.source]\nkind = \"t.display\"\n");
+    assert_eq!((line, col), (2, 16));
+    assert_eq!(msg, "`finish_when` names unknown actor `sorce`");
+    assert_eq!(help.as_deref(), Some("did you mean `source`?"));
+}
+
+#[test]
+fn diagnostics_display_with_origin_position_and_help() {
+    let e = load_str(
+        "[actors.a]\nkind = \"t.sensr\"\n",
+        "app.toml",
+        &registry(),
+        &Overrides::new(),
+    )
+    .expect_err("unknown kind");
+    let d = &e.diagnostics[0];
+    assert_eq!(
+        d.to_string(),
+        "app.toml:2:8: unknown kind `t.sensr` for actor `a`\n  = help: did you mean `t.sensor`? `rolecall kinds` lists every kind"
+    );
+    assert_eq!(e.source_line(0), Some("kind = \"t.sensr\""));
+    assert_eq!(
+        e.to_string(),
+        "app.toml:2:8: unknown kind `t.sensr` for actor `a`\n   |\n 2 | kind = \"t.sensr\"\n   |        ^\n  = help: did you mean `t.sensor`? `rolecall kinds` lists every kind\n1 error in topology"
+    );
+}
+
+#[test]
+fn columns_count_characters_not_bytes() {
+    let (line, col, _, _) =
+        one("# é è\n[actors.a]\nkind = \"t.display\" # ünïcode\nrestart = \"naïve\"\n");
+    assert_eq!((line, col), (4, 11));
+    let e = errors("[actors.a]\nkind = \"t.display\"\nafter = [\"é\", \"zz\"]\n");
+    let got: Vec<(usize, usize)> = e.iter().map(|d| (d.line, d.column)).collect();
+    assert_eq!(got, vec![(3, 10), (3, 15)]);
+}
+
+#[test]
+fn invalid_names() {
+    let (line, col, msg, _) = one("[actors.\"a.b\"]\nkind = \"t.display\"\n");
+    assert_eq!((line, col), (1, 9));
+    assert_eq!(msg, "invalid actor name `a.b`");
+}
+
+#[test]
+fn a_non_table_actor_does_not_cascade() {
+    // `x` is reported once; the wire to it is not reported again.
+    let e = errors("[actors]\nx = 3\n[actors.s]\nkind = \"t.sensor\"\nparams = { rate = 1 }\n[[wires]]\nfrom = \"s.out\"\nto = \"x.in\"\n");
+    let got: Vec<(usize, usize, &str)> = e
+        .iter()
+        .map(|d| (d.line, d.column, d.message.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![(2, 5, "`x` in [actors] must be a table, not integer")]
+    );
 }

@@ -2,7 +2,10 @@
 //! overrides, start order, graph output, and never panicking on any input.
 
 mod errors;
+mod fixtures;
 mod fuzz;
+mod graph;
 mod model;
+mod order;
 mod overrides;
 mod roles;

@@ -148,7 +148,7 @@ fn the_graph_shows_nodes_actors_and_wires() {
     assert!(text.contains("node core (address 10.0.0.2"), "{text}");
     assert!(
         text.contains(
-            "sensor.out -> relay.in  [capacity 64, drop-oldest, json over tcp://10.0.0.2:7100]"
+            "sensor.out -> relay.in  [capacity 64, drop-oldest, json over tcp://10.0.0.2:7100 (bind tcp://0.0.0.0:7100)]"
         ),
         "{text}"
     );
