@@ -295,3 +295,79 @@ async fn a_bind_that_fails_is_a_crash_retried_then_escalated() {
         other => panic!("expected failure, got {other:?}"),
     }
 }
+
+#[actix_rt::test]
+async fn curve_admits_allowlisted_clients_and_refuses_unknown_keys() {
+    use rolecall_actors::zmq::curve::generate;
+    let dir = std::env::temp_dir().join(format!("rolecall-curve-{}", std::process::id()));
+    let server = generate(&dir, "server").expect("server keys");
+    let friend = generate(&dir, "friend").expect("friend keys");
+    let stranger = generate(&dir, "stranger").expect("stranger keys");
+    let client = |name: &str, keys: &rolecall_actors::zmq::curve::KeyFiles| {
+        format!(
+            r#"
+            [actors.{name}]
+            kind = "zmq.req"
+            after = ["rep"]
+            params = {{ connect = ["tcp://127.0.0.1:16007"], monitor = true, curve = {{ secret_key = "{}", public_key = "{}", server_key = "{}" }} }}
+            "#,
+            keys.secret.display(),
+            keys.public.display(),
+            server.public.display()
+        )
+    };
+    let topology = format!(
+        r#"
+        [actors.rep]
+        kind = "zmq.rep"
+        params = {{ bind = ["tcp://127.0.0.1:16007"], curve = {{ secret_key = "{}", allow = ["{}"] }} }}
+        [actors.server]
+        kind = "text.responder"
+        [[wires]]
+        from = "rep.out"
+        to = "server.in"
+        [[wires]]
+        from = "server.out"
+        to = "rep.in"
+        {}
+        {}
+        "#,
+        server.secret.display(),
+        friend.public.display(),
+        client("friend", &friend),
+        client("stranger", &stranger)
+    );
+    let mut n = node(&topology);
+    let to_friend = n
+        .inject::<Frames>("friend.in", WireConfig::default())
+        .expect("inject");
+    let to_stranger = n
+        .inject::<Frames>("stranger.in", WireConfig::default())
+        .expect("inject");
+    let mut friend_out = n
+        .tap::<Frames>("friend.out", WireConfig::default())
+        .expect("tap");
+    let mut stranger_out = n
+        .tap::<Frames>("stranger.out", WireConfig::default())
+        .expect("tap");
+    let mut stranger_events = n
+        .tap::<SocketEvent>("stranger.monitor", WireConfig::default())
+        .expect("tap");
+    let running = n.start().await.expect("start");
+    to_friend.output().send_async(Frames::text("hi")).await;
+    to_stranger.output().send_async(Frames::text("hi")).await;
+    assert_eq!(text(&recv(&mut friend_out).await), vec!["world: hi"]);
+    let mut refused = false;
+    while let Some(kind) = next(&mut stranger_events).await {
+        if kind == EventKind::HandshakeFailedAuth {
+            refused = true;
+            break;
+        }
+    }
+    assert!(refused, "the stranger's handshake fails on authentication");
+    let nothing = actix_rt::time::timeout(Duration::from_millis(300), stranger_out.recv()).await;
+    assert!(nothing.is_err(), "the stranger gets no reply");
+    running.shutdown();
+    running.wait().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -61,6 +61,14 @@ enum Command {
     },
     /// List the registered kinds with their parameters and ports.
     Kinds,
+    /// Write a CURVE key pair: DIR/NAME.key (secret) and DIR/NAME.pub (public).
+    Keygen {
+        /// Name of the key files.
+        name: String,
+        /// Directory to write them in.
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+    },
     /// Run a benchmark suite; with --json the last line is one JSON object with `ratio`.
     Bench {
         /// Suite: `actor`.
@@ -87,6 +95,19 @@ pub(crate) fn main() -> i32 {
         } => run::run(&topology, Some(&node), seed),
         Command::Check { topology, format } => check::check(&topology, format),
         Command::Kinds => kinds::kinds(),
+        Command::Keygen { name, dir } => {
+            match rolecall::actors::zmq::curve::generate(&dir, &name) {
+                Ok(files) => {
+                    println!("secret key: {}", files.secret.display());
+                    println!("public key: {}", files.public.display());
+                    0
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    1
+                }
+            }
+        }
         Command::Bench {
             suite,
             json,

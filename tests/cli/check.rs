@@ -53,3 +53,22 @@ fn kinds_lists_kinds_with_ports_and_the_libzmq_capabilities() {
         assert!(text.contains(needle), "{needle} missing:\n{text}");
     }
 }
+
+#[test]
+fn keygen_writes_a_curve_key_pair() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::env::temp_dir().join(format!("rolecall-keygen-{}", std::process::id()));
+    let out = run(rolecall().args(["keygen", "alice", "--dir"]).arg(&dir));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let secret = std::fs::read_to_string(dir.join("alice.key")).expect("secret key written");
+    let public = std::fs::read_to_string(dir.join("alice.pub")).expect("public key written");
+    assert_eq!(secret.trim().len(), 40, "Z85 of 32 bytes");
+    assert_eq!(public.trim().len(), 40);
+    assert_ne!(secret, public);
+    let mode = std::fs::metadata(dir.join("alice.key"))
+        .expect("metadata")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600, "the secret key is private");
+    let _ = std::fs::remove_dir_all(&dir);
+}

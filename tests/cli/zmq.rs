@@ -82,11 +82,28 @@ fn push_pull_balances_tasks_over_both_workers() {
 #[test]
 fn a_proxy_with_an_inspecting_forwarder_routes_topics_and_filters() {
     let text = run_example("zmq_proxy");
-    let weather: Vec<&str> = text.lines().filter(|l| l.starts_with("weather: weather |")).collect();
-    let sports: Vec<&str> = text.lines().filter(|l| l.starts_with("sports: sports |")).collect();
+    let weather: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("weather: weather |"))
+        .collect();
+    let sports: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("sports: sports |"))
+        .collect();
     assert_eq!(weather.len(), 10, "{text}");
     assert_eq!(sports.len(), 10, "{text}");
-    assert!(!text.lines().any(|l| l.starts_with("sports: sports-secret")), "filtered by the forwarder: {text}");
-    assert!(text.lines().any(|l| l.starts_with("forwarder: dropped sports-secret")), "{text}");
-    assert!(text.lines().any(|l| l.starts_with("forwarder: weather | weather")), "{text}");
+    assert!(
+        !text.lines().any(|l| l.starts_with("sports: sports-secret")),
+        "filtered by the forwarder: {text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("forwarder: dropped sports-secret")),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("forwarder: weather | weather")),
+        "{text}"
+    );
 }

@@ -261,10 +261,11 @@ impl Actor for Inspect {
 impl Handler<Frames> for Inspect {
     type Result = ();
     fn handle(&mut self, msg: Frames, ctx: &mut Context<Self>) {
-        let hit = self
-            .drop
-            .as_ref()
-            .is_some_and(|d| msg.0.iter().any(|f| f.windows(d.len().max(1)).any(|w| w == d.as_slice())));
+        let hit = self.drop.as_ref().is_some_and(|d| {
+            msg.0
+                .iter()
+                .any(|f| f.windows(d.len().max(1)).any(|w| w == d.as_slice()))
+        });
         if hit {
             self.dropped += 1;
             println!("{}: dropped {}", self.label, show(&msg));
@@ -278,13 +279,17 @@ impl Handler<Frames> for Inspect {
 
 impl Role for Inspect {
     type Params = InspectParams;
-    const ABOUT: &'static str = "prints and forwards every message; drops those containing `drop_containing`";
+    const ABOUT: &'static str =
+        "prints and forwards every message; drops those containing `drop_containing`";
     fn ports(p: &mut Ports<Self>) {
         p.input::<Frames>("in").output::<Frames>("out");
     }
     fn build(p: &InspectParams, io: &mut Io) -> Result<Self, CreateError> {
         Ok(Inspect {
-            label: p.label.clone().unwrap_or_else(|| io.actor_name().to_owned()),
+            label: p
+                .label
+                .clone()
+                .unwrap_or_else(|| io.actor_name().to_owned()),
             drop: p.drop_containing.as_ref().map(|d| d.as_bytes().to_vec()),
             out: io.output("out")?,
             passed: 0,
@@ -292,7 +297,10 @@ impl Role for Inspect {
         })
     }
     fn end_of_input(&mut self, ctx: &mut Context<Self>) {
-        println!("{}: {} passed, {} dropped", self.label, self.passed, self.dropped);
+        println!(
+            "{}: {} passed, {} dropped",
+            self.label, self.passed, self.dropped
+        );
         ctx.stop();
     }
 }

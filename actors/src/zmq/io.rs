@@ -85,7 +85,7 @@ fn failed(action: &str, what: &str, e: zmq::Error) -> String {
 }
 
 /// Creates, configures, binds and connects the socket.
-fn open(kind: zmq::SocketType, p: &Params) -> Result<zmq::Socket, String> {
+fn open(kind: zmq::SocketType, p: &Params, actor: &str) -> Result<zmq::Socket, String> {
     let s = context()
         .socket(kind)
         .map_err(|e| failed("creating", "the socket", e))?;
@@ -106,6 +106,9 @@ fn open(kind: zmq::SocketType, p: &Params) -> Result<zmq::Socket, String> {
     if let Some(ms) = p.reconnect_ivl_ms {
         s.set_reconnect_ivl(ms)
             .map_err(|e| failed("setting", "reconnect_ivl", e))?;
+    }
+    if let Some(curve) = &p.curve {
+        super::curve::apply(&s, curve, actor)?;
     }
     if kind == zmq::SUB {
         for prefix in &p.subscribe {
@@ -137,7 +140,7 @@ impl SocketIo {
         wiring: Wiring,
         inputs: Vec<Queue<Frames>>,
     ) -> Result<Self, String> {
-        let socket = open(kind, params)?;
+        let socket = open(kind, params, &wiring.actor)?;
         let id = unique();
         let wake_ep = format!("inproc://rolecall-wake-{id}");
         let wake_rx = context()

@@ -6,8 +6,10 @@
 //! [`Frames`] into the endpoint's `in` port, received messages leave on `out`
 //! straight into the wired actors' queues. Subscriptions change at run time
 //! through [`Subscription`] messages; socket-monitor events arrive as
-//! [`SocketEvent`]s on `monitor`.
+//! [`SocketEvent`]s on `monitor`. [`curve`] adds CURVE encryption and a ZAP
+//! allowlist of client keys.
 
+pub mod curve;
 mod endpoint;
 pub mod io;
 mod kinds;

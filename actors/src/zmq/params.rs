@@ -2,6 +2,8 @@
 
 use serde::Deserialize;
 
+use super::curve::CurveParams;
+
 /// Socket configuration from the topology.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -32,6 +34,8 @@ pub struct Params {
     /// Deliver libzmq socket-monitor events on the `monitor` port.
     #[serde(default)]
     pub monitor: bool,
+    /// CURVE security (server with an allowlist, or client).
+    pub curve: Option<CurveParams>,
 }
 
 fn default_send_queue() -> usize {

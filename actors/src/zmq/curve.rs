@@ -1,0 +1,204 @@
+//! CURVE security: key files, socket setup, and a ZAP handler that admits
+//! only the client keys on a server's allowlist.
+//!
+//! Key files hold one Z85-encoded key (40 characters): `NAME.key` the secret
+//! key, `NAME.pub` the public key, as written by `rolecall keygen NAME`.
+//! A server socket with an allowlist gets its own ZAP domain; the process's
+//! one ZAP handler (bound at `inproc://zeromq.zap.01` in the endpoint context)
+//! answers 200 for listed keys and 400 for every other, so a client with an
+//! unknown key is refused during the handshake.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
+
+use serde::Deserialize;
+
+use super::io::context;
+
+/// CURVE settings of an endpoint.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CurveParams {
+    /// This socket's secret key file. A socket with only this (and `allow`)
+    /// is a CURVE server.
+    pub secret_key: PathBuf,
+    /// This socket's public key file (clients).
+    pub public_key: Option<PathBuf>,
+    /// The server's public key file: makes this socket a CURVE client.
+    pub server_key: Option<PathBuf>,
+    /// Servers: public key files (or Z85 keys) of the clients admitted. Empty:
+    /// any client that completes the CURVE handshake.
+    #[serde(default)]
+    pub allow: Vec<String>,
+}
+
+/// A key pair written by [`generate`].
+#[derive(Debug, Clone)]
+pub struct KeyFiles {
+    /// Path of the secret key.
+    pub secret: PathBuf,
+    /// Path of the public key.
+    pub public: PathBuf,
+}
+
+/// Writes a new key pair as `DIR/NAME.key` (secret, mode 0600) and `DIR/NAME.pub`.
+pub fn generate(dir: &Path, name: &str) -> Result<KeyFiles, String> {
+    let pair = zmq::CurveKeyPair::new().map_err(|e| format!("generating a key pair: {e}"))?;
+    let encode = |k: &[u8]| zmq::z85_encode(k).map_err(|e| format!("encoding a key: {e:?}"));
+    let files = KeyFiles {
+        secret: dir.join(format!("{name}.key")),
+        public: dir.join(format!("{name}.pub")),
+    };
+    std::fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+    write_private(&files.secret, &encode(&pair.secret_key)?)?;
+    std::fs::write(&files.public, encode(&pair.public_key)? + "\n")
+        .map_err(|e| format!("writing {}: {e}", files.public.display()))?;
+    Ok(files)
+}
+
+fn write_private(path: &Path, key: &str) -> Result<(), String> {
+    use std::io::Write;
+    #[cfg(unix)]
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    let mut f = options
+        .open(path)
+        .map_err(|e| format!("writing {}: {e}", path.display()))?;
+    writeln!(f, "{key}").map_err(|e| format!("writing {}: {e}", path.display()))
+}
+
+/// Reads a key: a file holding Z85 text, or the Z85 text itself.
+fn read_key(source: &str) -> Result<Vec<u8>, String> {
+    let text = match std::fs::read_to_string(source) {
+        Ok(t) => t,
+        Err(_) if source.len() == 40 => source.to_owned(),
+        Err(e) => return Err(format!("reading key file {source}: {e}")),
+    };
+    let key =
+        zmq::z85_decode(text.trim()).map_err(|e| format!("key {source} is not Z85: {e:?}"))?;
+    if key.len() != 32 {
+        return Err(format!("key {source} has {} bytes, not 32", key.len()));
+    }
+    Ok(key)
+}
+
+fn path_str(p: &Path) -> String {
+    p.display().to_string()
+}
+
+/// Makes `socket` a CURVE server or client per `p`.
+pub(crate) fn apply(socket: &zmq::Socket, p: &CurveParams, actor: &str) -> Result<(), String> {
+    let secret = read_key(&path_str(&p.secret_key))?;
+    let set = |what: &str, r: zmq::Result<()>| r.map_err(|e| format!("setting {what}: {e}"));
+    match &p.server_key {
+        Some(server) => {
+            let public = p
+                .public_key
+                .as_ref()
+                .ok_or("a CURVE client needs `public_key` too")?;
+            set(
+                "the CURVE public key",
+                socket.set_curve_publickey(&read_key(&path_str(public))?),
+            )?;
+            set("the CURVE secret key", socket.set_curve_secretkey(&secret))?;
+            set(
+                "the CURVE server key",
+                socket.set_curve_serverkey(&read_key(&path_str(server))?),
+            )?;
+        }
+        None => {
+            set("CURVE server mode", socket.set_curve_server(true))?;
+            set("the CURVE secret key", socket.set_curve_secretkey(&secret))?;
+            let allowed: HashSet<Vec<u8>> = p
+                .allow
+                .iter()
+                .map(|k| read_key(k))
+                .collect::<Result<_, _>>()?;
+            let domain = format!(
+                "rolecall-{actor}-{}",
+                DOMAINS.fetch_add(1, Ordering::Relaxed)
+            );
+            allowlists()
+                .lock()
+                .map_err(|_| "ZAP allowlists poisoned")?
+                .insert(domain.clone(), allowed);
+            ensure_zap_handler()?;
+            set("the ZAP domain", socket.set_zap_domain(&domain))?;
+        }
+    }
+    Ok(())
+}
+
+static DOMAINS: AtomicU64 = AtomicU64::new(0);
+
+/// Per ZAP domain, the admitted client keys (empty: admit all).
+fn allowlists() -> &'static Mutex<HashMap<String, HashSet<Vec<u8>>>> {
+    static LISTS: OnceLock<Mutex<HashMap<String, HashSet<Vec<u8>>>>> = OnceLock::new();
+    LISTS.get_or_init(Default::default)
+}
+
+fn ensure_zap_handler() -> Result<(), String> {
+    static STARTED: OnceLock<Result<(), String>> = OnceLock::new();
+    STARTED
+        .get_or_init(|| {
+            let rep = context()
+                .socket(zmq::REP)
+                .map_err(|e| format!("ZAP socket: {e}"))?;
+            rep.bind("inproc://zeromq.zap.01")
+                .map_err(|e| format!("binding the ZAP handler: {e}"))?;
+            std::thread::Builder::new()
+                .name("rc-zap".into())
+                .spawn(move || serve_zap(&rep))
+                .map(|_| ())
+                .map_err(|e| format!("starting the ZAP handler: {e}"))
+        })
+        .clone()
+}
+
+/// Answers ZAP requests (RFC 27) for as long as the process lives.
+fn serve_zap(rep: &zmq::Socket) {
+    while let Ok(req) = rep.recv_multipart(0) {
+        // version, request id, domain, address, identity, mechanism, credentials...
+        let field = |i: usize| req.get(i).cloned().unwrap_or_default();
+        let domain = String::from_utf8_lossy(&field(2)).into_owned();
+        let mechanism = field(5);
+        let key = field(6);
+        let admitted = match allowlists().lock() {
+            Ok(lists) => match lists.get(&domain) {
+                Some(allowed) => {
+                    mechanism == b"CURVE" && (allowed.is_empty() || allowed.contains(&key))
+                }
+                // Not one of ours: leave it to libzmq's defaults.
+                None => true,
+            },
+            Err(_) => false,
+        };
+        if !admitted {
+            tracing::warn!(
+                domain,
+                "CURVE client refused: its public key is not on the allowlist"
+            );
+        }
+        let (code, text): (&[u8], &[u8]) = if admitted {
+            (b"200", b"OK")
+        } else {
+            (b"400", b"key not allowed")
+        };
+        let reply: Vec<Vec<u8>> = vec![
+            b"1.0".to_vec(),
+            field(1),
+            code.to_vec(),
+            text.to_vec(),
+            Vec::new(),
+            Vec::new(),
+        ];
+        if rep.send_multipart(reply, 0).is_err() {
+            return;
+        }
+    }
+}
