@@ -21,6 +21,9 @@ use super::params::Params;
 
 /// Messages sent or received per loop turn before polling again.
 const BATCH: usize = 256;
+/// How long REQ/REP threads poll without sleeping before they block in
+/// `zmq_poll` (other sockets: 0, unless `spin_us` says otherwise).
+const LOCKSTEP_SPIN: std::time::Duration = std::time::Duration::from_micros(50);
 /// Longest sleep in `zmq_poll`, so that a stop request is seen.
 const TICK_MS: i64 = 100;
 
@@ -205,6 +208,11 @@ impl SocketIo {
                     wiring,
                     pending: None,
                     lockstep: Lockstep::of(kind),
+                    spin: match params.spin_us {
+                        Some(us) => std::time::Duration::from_micros(us),
+                        None if Lockstep::of(kind) != Lockstep::Free => LOCKSTEP_SPIN,
+                        None => std::time::Duration::ZERO,
+                    },
                     batch: VecDeque::with_capacity(BATCH),
                 };
                 move || ctx.run()
@@ -314,6 +322,8 @@ struct Loop {
     pending: Option<Frames>,
     /// REQ and REP alternate strictly: which way the next message goes.
     lockstep: Lockstep,
+    /// Busy-poll this long before sleeping.
+    spin: std::time::Duration,
     batch: VecDeque<Frames>,
 }
 
@@ -325,8 +335,8 @@ impl Loop {
             self.apply_control();
             let sent_all = self.send_some();
             if stopping {
-                // Hand what is still queued to libzmq (linger decides its fate).
-                self.send_some();
+                // Hand everything still queued to libzmq; linger decides its fate.
+                while !self.send_some() && self.pending.is_none() {}
                 return;
             }
             let received = receives && self.receive_some();
@@ -356,7 +366,19 @@ impl Loop {
         if let Some(m) = &self.monitor {
             items.push(m.as_poll_item(zmq::POLLIN));
         }
-        let _ = zmq::poll(&mut items, TICK_MS);
+        // Spin briefly before sleeping: a reply usually follows a request within
+        // tens of microseconds, and a futex wake-up costs about as much.
+        let spin_until = std::time::Instant::now() + self.spin;
+        let mut ready = 0;
+        while ready == 0 && std::time::Instant::now() < spin_until {
+            ready = zmq::poll(&mut items, 0).unwrap_or(0);
+            if ready == 0 {
+                std::thread::yield_now();
+            }
+        }
+        if ready == 0 {
+            let _ = zmq::poll(&mut items, TICK_MS);
+        }
         while self.wake_rx.recv_bytes(zmq::DONTWAIT).is_ok() {}
     }
 
@@ -445,16 +467,15 @@ impl Loop {
         let Some(out) = &self.wiring.out else {
             return false;
         };
-        let mut any = false;
+        let mut received = VecDeque::new();
         for _ in 0..BATCH {
             if !self.lockstep.may_receive() {
                 break;
             }
             match self.socket.recv_multipart(zmq::DONTWAIT) {
                 Ok(frames) => {
-                    any = true;
                     self.lockstep = self.lockstep.after_receive();
-                    out.send_blocking(Frames(frames));
+                    received.push_back(Frames(frames));
                 }
                 Err(zmq::Error::EAGAIN) | Err(zmq::Error::EFSM) => break,
                 Err(e) => {
@@ -463,6 +484,9 @@ impl Loop {
                 }
             }
         }
+        let any = !received.is_empty();
+        // One lock per batch; blocks while the wired consumers are full.
+        out.send_all_blocking(&mut received);
         any
     }
 

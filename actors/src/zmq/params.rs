@@ -18,8 +18,9 @@ pub struct Params {
     pub sndhwm: Option<i32>,
     /// Receive high-water mark, in messages (libzmq default 1000).
     pub rcvhwm: Option<i32>,
-    /// Milliseconds to keep unsent messages after close (default 0 here).
-    #[serde(default)]
+    /// Milliseconds libzmq keeps delivering queued messages after the socket
+    /// closes (default 2000; -1 forever, 0 drop them at once).
+    #[serde(default = "default_linger")]
     pub linger_ms: i32,
     /// Routing identity (DEALER/REQ towards a ROUTER).
     pub identity: Option<String>,
@@ -34,8 +35,15 @@ pub struct Params {
     /// Deliver libzmq socket-monitor events on the `monitor` port.
     #[serde(default)]
     pub monitor: bool,
+    /// Microseconds the socket thread busy-polls before it sleeps: lower
+    /// latency for more CPU (default 50 for REQ/REP, 0 for the others).
+    pub spin_us: Option<u64>,
     /// CURVE security (server with an allowlist, or client).
     pub curve: Option<CurveParams>,
+}
+
+fn default_linger() -> i32 {
+    2000
 }
 
 fn default_send_queue() -> usize {

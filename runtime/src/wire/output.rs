@@ -150,6 +150,23 @@ impl<T: Clone + Send + 'static> Output<T> {
         sent
     }
 
+    /// Sends a batch from a plain thread, in order, blocking on full `block`
+    /// wires; with one wire the batch goes in under one lock per run that fits.
+    /// `msgs` is left empty.
+    pub fn send_all_blocking(&self, msgs: &mut VecDeque<T>) {
+        match self.wires.as_ref() {
+            [] => msgs.clear(),
+            [wire] => {
+                wire.push_all_blocking(msgs);
+            }
+            _ => {
+                while let Some(m) = msgs.pop_front() {
+                    self.send_blocking(m);
+                }
+            }
+        }
+    }
+
     /// Sends without ever waiting. If a `block` wire is full the message comes
     /// back as `Full`; wires that had room still got their copy.
     pub fn try_send(&self, msg: T) -> Result<Sent, PushError<T>> {

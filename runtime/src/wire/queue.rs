@@ -309,6 +309,47 @@ impl<T> Queue<T> {
         }
     }
 
+    /// Pushes every message of `items` in order from a plain thread, taking
+    /// the lock once per run of messages that fit and waiting (policy
+    /// `block`) while the queue is full. Other policies apply per message.
+    /// Returns how many were enqueued.
+    pub fn push_all_blocking(&self, items: &mut VecDeque<T>) -> usize {
+        if self.shared.policy != Policy::Block {
+            let mut n = 0;
+            while let Some(m) = items.pop_front() {
+                n += usize::from(matches!(self.try_push(m), Ok(Pushed::Queued)));
+            }
+            return n;
+        }
+        let mut pushed = 0;
+        while !items.is_empty() {
+            let consumer = {
+                let mut inner = self.shared.inner.lock();
+                while inner.occupied() >= self.shared.capacity && !inner.consumer_closed {
+                    self.shared.not_full.wait(&mut inner);
+                }
+                if inner.consumer_closed {
+                    let lost = items.len() as u64;
+                    items.clear();
+                    drop(inner);
+                    self.shared.dropped.fetch_add(lost, Ordering::Relaxed);
+                    return pushed;
+                }
+                let room = self.shared.capacity - inner.occupied();
+                let n = room.min(items.len());
+                inner.items.extend(items.drain(..n));
+                pushed += n;
+                self.shared.accepted.fetch_add(n as u64, Ordering::Relaxed);
+                inner.consumer.take()
+            };
+            self.shared.not_empty.notify_one();
+            if let Some(w) = consumer {
+                w.wake();
+            }
+        }
+        pushed
+    }
+
     /// Moves up to `max` queued messages into `buf`, marking them in flight
     /// until [`Queue::settle`]. Registers `waker` when nothing is queued.
     pub fn pop_batch(&self, buf: &mut VecDeque<T>, max: usize, waker: Option<&Waker>) -> Popped {
