@@ -107,3 +107,17 @@ fn a_proxy_with_an_inspecting_forwarder_routes_topics_and_filters() {
         "{text}"
     );
 }
+
+#[test]
+fn flatbuffers_topics_cross_pub_sub_and_report_one_way_latency() {
+    let text = run_example("zmq_flatbuffers");
+    let row = text
+        .lines()
+        .find(|l| l.starts_with("weather"))
+        .unwrap_or_else(|| panic!("{text}"));
+    let cols: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(cols.get(1), Some(&"200"), "{row}");
+    assert_eq!(cols.get(2), Some(&"0"), "no gaps: {row}");
+    let p50: f64 = cols.get(3).and_then(|c| c.parse().ok()).unwrap_or(-1.0);
+    assert!(p50 > 0.0, "{row}");
+}

@@ -6,12 +6,9 @@ use actix::prelude::*;
 use rolecall_codecs::{serde_codec, Codec, Registry as Codecs, Topic};
 use rolecall_runtime::kind::{CreateError, Io, Ports, Role};
 use rolecall_runtime::wire::Output;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-/// Encoded bytes of one message.
-#[derive(Debug, Clone, PartialEq, Eq, Message, Serialize, Deserialize)]
-#[rtype(result = "()")]
-pub struct Frame(pub Vec<u8>);
+use crate::zmq::Frames;
 
 /// Parameters of both codec stages.
 #[derive(Debug, Clone, Deserialize)]
@@ -38,7 +35,7 @@ fn topic_codec(format: &str) -> Result<Arc<dyn Codec<Topic>>, CreateError> {
 /// Encodes Topic messages into frames.
 pub struct Encode {
     codec: Arc<dyn Codec<Topic>>,
-    out: Output<Frame>,
+    out: Output<Frames>,
     failed: u64,
 }
 
@@ -61,7 +58,7 @@ impl Handler<Topic> for Encode {
         let mut bytes = Vec::with_capacity(64 + msg.data.len() * 4);
         match self.codec.encode(&msg, &mut bytes) {
             Ok(()) => {
-                self.out.send(Frame(bytes), ctx);
+                self.out.send(Frames(vec![bytes]), ctx);
             }
             Err(e) => {
                 self.failed += 1;
@@ -76,7 +73,7 @@ impl Role for Encode {
     const ABOUT: &'static str = "encodes Topic messages into frames with a codec";
 
     fn ports(ports: &mut Ports<Self>) {
-        ports.input::<Topic>("in").output::<Frame>("out");
+        ports.input::<Topic>("in").output::<Frames>("out");
     }
 
     fn build(params: &Params, io: &mut Io) -> Result<Self, CreateError> {
@@ -108,17 +105,18 @@ impl Actor for Decode {
     type Context = Context<Self>;
 }
 
-impl Handler<Frame> for Decode {
+impl Handler<Frames> for Decode {
     type Result = ();
 
-    fn handle(&mut self, frame: Frame, ctx: &mut Context<Self>) {
-        match self.codec.decode(&frame.0) {
+    fn handle(&mut self, frame: Frames, ctx: &mut Context<Self>) {
+        // The encoding is the last frame (after any topic or envelope frames).
+        match self.codec.decode(frame.body()) {
             Ok(topic) => {
                 self.out.send(topic, ctx);
             }
             Err(e) => {
                 self.bad += 1;
-                tracing::warn!(len = frame.0.len(), error = %e, bad = self.bad, "undecodable frame skipped");
+                tracing::warn!(len = frame.body().len(), error = %e, bad = self.bad, "undecodable frame skipped");
             }
         }
     }
@@ -130,7 +128,7 @@ impl Role for Decode {
         "decodes frames into Topic messages; bad frames are counted and skipped";
 
     fn ports(ports: &mut Ports<Self>) {
-        ports.input::<Frame>("in").output::<Topic>("out");
+        ports.input::<Frames>("in").output::<Topic>("out");
     }
 
     fn build(params: &Params, io: &mut Io) -> Result<Self, CreateError> {

@@ -18,6 +18,10 @@ pub struct Params {
     /// Print the table at end of input (default true).
     #[serde(default = "yes")]
     pub print: bool,
+    /// Finish (print, send the summary, stop) after this many messages, for
+    /// inputs that never end, such as a SUB socket (0: at end of input).
+    #[serde(default)]
+    pub stop_after: u64,
 }
 
 fn yes() -> bool {
@@ -82,6 +86,8 @@ struct Series {
 #[derive(Debug)]
 pub struct LatencyStats {
     print: bool,
+    stop_after: u64,
+    seen: u64,
     series: BTreeMap<String, Series>,
     out: Output<LatencySummary>,
 }
@@ -128,12 +134,16 @@ impl Actor for LatencyStats {
 impl Handler<Topic> for LatencyStats {
     type Result = ();
 
-    fn handle(&mut self, msg: Topic, _ctx: &mut Context<Self>) {
+    fn handle(&mut self, msg: Topic, ctx: &mut Context<Self>) {
         let latency_us = ((unix_now() - msg.ts) * 1e6).max(0.0);
         let s = self.series.entry(msg.name).or_default();
         s.first.get_or_insert(msg.seq_no);
         s.last = s.last.max(msg.seq_no);
         s.latencies_us.push(latency_us);
+        self.seen += 1;
+        if self.seen == self.stop_after {
+            self.end_of_input(ctx);
+        }
     }
 }
 
@@ -151,6 +161,8 @@ impl Role for LatencyStats {
     fn build(params: &Params, io: &mut Io) -> Result<Self, CreateError> {
         Ok(LatencyStats {
             print: params.print,
+            stop_after: params.stop_after,
+            seen: 0,
             series: BTreeMap::new(),
             out: io.output("summary")?,
         })

@@ -3,8 +3,8 @@
 //! | kind | ports | what it does |
 //! |---|---|---|
 //! | `topic.source` | out: `Topic` | publishes `count` Topic messages every `interval_ms`, stamping `ts`, then stops |
-//! | `topic.encode` | in: `Topic`, out: `Frame` | encodes with a codec (`flatbuffers`, `json`, `binary`) |
-//! | `topic.decode` | in: `Frame`, out: `Topic` | decodes; bad frames are counted and logged, never fatal |
+//! | `topic.encode` | in: `Topic`, out: `Frames` | encodes with a codec (`flatbuffers`, `json`, `binary`) into one frame, ready for a ZeroMQ endpoint |
+//! | `topic.decode` | in: `Frames`, out: `Topic` | decodes; bad frames are counted and logged, never fatal |
 //! | `topic.latency` | in: `Topic`, out: `LatencySummary` | one-way latency per topic from `ts`; prints a table at end of input |
 //! | `text.*` | `Frames` | requester, responder, publisher, printer for ZeroMQ examples (see `text`) |
 
@@ -13,7 +13,7 @@ mod latency;
 mod source;
 mod text;
 
-pub use codec::{Decode, Encode, Frame};
+pub use codec::{Decode, Encode};
 pub use latency::{LatencyStats, LatencySummary, TopicLatency};
 pub use source::TopicSource;
 pub use text::{Inspect, Printer, Publisher, Requester, Responder};

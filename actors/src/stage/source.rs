@@ -26,6 +26,9 @@ pub struct Params {
     /// Length of the `data` vector.
     #[serde(default = "default_values")]
     pub values: usize,
+    /// Milliseconds to wait before the first message (lets subscribers connect).
+    #[serde(default)]
+    pub delay_ms: u64,
 }
 
 fn default_topic() -> String {
@@ -75,11 +78,17 @@ impl Actor for TopicSource {
 
     fn started(&mut self, ctx: &mut Context<Self>) {
         let every = Duration::from_millis(self.params.interval_ms.max(1));
-        if self.params.interval_ms == 0 {
-            ctx.notify(Tick);
-        } else {
-            ctx.run_interval(every, |act, ctx| act.publish(ctx));
-        }
+        let fast = self.params.interval_ms == 0;
+        ctx.run_later(
+            Duration::from_millis(self.params.delay_ms),
+            move |_, ctx| {
+                if fast {
+                    ctx.notify(Tick);
+                } else {
+                    ctx.run_interval(every, |act, ctx| act.publish(ctx));
+                }
+            },
+        );
     }
 }
 
