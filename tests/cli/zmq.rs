@@ -121,3 +121,47 @@ fn flatbuffers_topics_cross_pub_sub_and_report_one_way_latency() {
     let p50: f64 = cols.get(3).and_then(|c| c.parse().ok()).unwrap_or(-1.0);
     assert!(p50 > 0.0, "{row}");
 }
+
+#[test]
+fn multi_tier_chains_pass_through_every_tier_in_all_three_cases() {
+    let text = run_example("zmq_multitier");
+    for client in ["a1", "a2"] {
+        let n = text
+            .lines()
+            .filter(|l| l.contains(&format!("last: {client} ")))
+            .count();
+        assert_eq!(
+            n, 4,
+            "case A, {client} through its tier to the shared last tier: {text}"
+        );
+    }
+    for (case, servers) in [("b", ["b1: b ", "b2: b "]), ("c", ["c1: c ", "c2: c "])] {
+        for s in servers {
+            assert!(
+                text.contains(s),
+                "case {case}: both servers answer ({s}): {text}"
+            );
+        }
+    }
+    assert_eq!(
+        text.lines().filter(|l| l.starts_with("4 replies")).count(),
+        4,
+        "{text}"
+    );
+}
+
+#[test]
+fn socket_monitoring_follows_a_req_rep_pair_from_bind_to_disconnect() {
+    let text = run_example("zmq_monitor");
+    let pos = |needle: &str| {
+        text.find(needle)
+            .unwrap_or_else(|| panic!("{needle} missing: {text}"))
+    };
+    assert!(
+        pos("event rep: Listening") < pos("event rep: Accepted"),
+        "{text}"
+    );
+    pos("event req: Connected");
+    pos("event rep: HandshakeSucceeded");
+    assert!(pos("3 replies") < pos("event rep: Disconnected"), "{text}");
+}

@@ -16,7 +16,7 @@ mod text;
 pub use codec::{Decode, Encode};
 pub use latency::{LatencyStats, LatencySummary, TopicLatency};
 pub use source::TopicSource;
-pub use text::{Inspect, Printer, Publisher, Requester, Responder};
+pub use text::{Events, Inspect, Printer, Publisher, Requester, Responder};
 
 use rolecall_runtime::kind::{RegisterError, Registry};
 
@@ -31,7 +31,8 @@ pub fn register(registry: &mut Registry) -> Result<(), RegisterError> {
         .register::<Responder>("text.responder")?
         .register::<Publisher>("text.publisher")?
         .register::<Printer>("text.printer")?
-        .register::<Inspect>("text.inspect")?;
+        .register::<Inspect>("text.inspect")?
+        .register::<Events>("text.events")?;
     Ok(())
 }
 

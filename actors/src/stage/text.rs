@@ -7,6 +7,7 @@
 //! | `text.responder` | in: requests, out: replies | answers each request with `reply_prefix` + body, keeping the routing envelope |
 //! | `text.publisher` | out: `[topic, body]` | publishes `count` messages round-robin over `topics` every `interval_ms`, after `delay_ms` |
 //! | `text.inspect` | in, out | prints and forwards (the inspection stage of a proxy); can drop by content |
+//! | `text.events` | in: `SocketEvent` | prints socket-monitor events; stops on `stop_on` |
 //! | `text.printer` | in | prints each message; at end of input (or after `stop_after`) prints how many it got |
 
 use std::time::{Duration, Instant};
@@ -16,7 +17,7 @@ use rolecall_runtime::kind::{CreateError, Io, Ports, Role};
 use rolecall_runtime::wire::Output;
 use serde::Deserialize;
 
-use crate::zmq::Frames;
+use crate::zmq::{Frames, SocketEvent};
 
 fn show(f: &Frames) -> String {
     f.0.iter()
@@ -302,6 +303,48 @@ impl Role for Inspect {
             self.label, self.passed, self.dropped
         );
         ctx.stop();
+    }
+}
+
+/// Parameters of `text.events`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventsParams {
+    /// Stop after the first event of this kind (e.g. "Disconnected").
+    pub stop_on: Option<String>,
+}
+
+/// Prints ZeroMQ socket-monitor events.
+#[derive(Debug)]
+pub struct Events {
+    stop_on: Option<String>,
+}
+
+impl Actor for Events {
+    type Context = Context<Self>;
+}
+
+impl Handler<SocketEvent> for Events {
+    type Result = ();
+    fn handle(&mut self, e: SocketEvent, ctx: &mut Context<Self>) {
+        let kind = format!("{:?}", e.kind);
+        println!("event {}: {kind} {} ({})", e.actor, e.endpoint, e.value);
+        if self.stop_on.as_deref() == Some(kind.as_str()) {
+            ctx.stop();
+        }
+    }
+}
+
+impl Role for Events {
+    type Params = EventsParams;
+    const ABOUT: &'static str = "prints ZeroMQ socket-monitor events; stops on `stop_on`";
+    fn ports(p: &mut Ports<Self>) {
+        p.input::<SocketEvent>("in");
+    }
+    fn build(p: &EventsParams, _: &mut Io) -> Result<Self, CreateError> {
+        Ok(Events {
+            stop_on: p.stop_on.clone(),
+        })
     }
 }
 
