@@ -13,13 +13,13 @@ use std::time::Instant;
 
 use actix::prelude::*;
 use rolecall_runtime::kind::{CreateError, Io, Ports, Role};
-use rolecall_runtime::topology::{load_str, Overrides};
+
 use rolecall_runtime::wire::Output;
-use rolecall_runtime::{Node, NodeExit, Registry};
+use rolecall_runtime::Registry;
 use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 
-use super::median;
+use super::{median, run_topology};
 
 const BURST: u64 = 256;
 const ROUNDS: usize = 7;
@@ -233,24 +233,13 @@ async fn wired(total: u64) -> Result<f64, String> {
         policy = "block"
         "#
     );
-    let topology =
-        load_str(&text, "bench-actor", &registry, &Overrides::new()).map_err(|e| e.to_string())?;
     HANDLED.store(0, Ordering::SeqCst);
     let start = Instant::now();
-    let running = Node::all(topology, registry)
-        .with_seed(1)
-        .start()
-        .await
-        .map_err(|e| e.to_string())?;
-    match running.wait().await {
-        NodeExit::Completed => {
-            let rate = total as f64 / start.elapsed().as_secs_f64();
-            match HANDLED.load(Ordering::SeqCst) {
-                n if n == total => Ok(rate),
-                n => Err(format!("the consumer handled {n} of {total} messages")),
-            }
-        }
-        NodeExit::Failed(r) => Err(r),
+    run_topology(&text, registry).await?;
+    let rate = total as f64 / start.elapsed().as_secs_f64();
+    match HANDLED.load(Ordering::SeqCst) {
+        n if n == total => Ok(rate),
+        n => Err(format!("the consumer handled {n} of {total} messages")),
     }
 }
 

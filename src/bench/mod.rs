@@ -41,6 +41,24 @@ pub fn run_suite(name: &str, json: bool, messages: Option<u64>) -> i32 {
     }
 }
 
+/// Loads `text` with `registry` and runs it in this actix system until the
+/// node ends; fails if the topology does not load or the node fails.
+async fn run_topology(text: &str, registry: rolecall_runtime::Registry) -> Result<(), String> {
+    use rolecall_runtime::topology::{load_str, Overrides};
+    use rolecall_runtime::{Node, NodeExit};
+    let topology =
+        load_str(text, "bench", &registry, &Overrides::new()).map_err(|e| e.to_string())?;
+    let running = Node::all(topology, registry)
+        .with_seed(1)
+        .start()
+        .await
+        .map_err(|e| e.to_string())?;
+    match running.wait().await {
+        NodeExit::Completed => Ok(()),
+        NodeExit::Failed(reason) => Err(reason),
+    }
+}
+
 /// Median of a non-empty slice (sorts it).
 fn median(values: &mut [f64]) -> f64 {
     values.sort_by(f64::total_cmp);

@@ -15,10 +15,10 @@ use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 use rolecall_actors::zmq::{io::context, Frames};
+
+use super::run_topology;
 use rolecall_runtime::kind::{CreateError, Io, Ports, Role};
-use rolecall_runtime::topology::{load_str, Overrides};
 use rolecall_runtime::wire::Output;
-use rolecall_runtime::{Node, NodeExit};
 use serde::{Deserialize, Serialize};
 
 /// Messages per throughput run.
@@ -310,21 +310,6 @@ fn registry() -> Result<rolecall_runtime::Registry, String> {
     Ok(r)
 }
 
-async fn run_topology(text: &str) -> Result<(), String> {
-    let registry = registry()?;
-    let topology =
-        load_str(text, "bench-zmq", &registry, &Overrides::new()).map_err(|e| e.to_string())?;
-    let running = Node::all(topology, registry)
-        .with_seed(1)
-        .start()
-        .await
-        .map_err(|e| e.to_string())?;
-    match running.wait().await {
-        NodeExit::Completed => Ok(()),
-        NodeExit::Failed(r) => Err(r),
-    }
-}
-
 async fn rolecall_pubsub(port: u16, size: usize) -> Result<(f64, u64), String> {
     RECEIVED.store(0, Ordering::SeqCst);
     let text = format!(
@@ -352,7 +337,7 @@ async fn rolecall_pubsub(port: u16, size: usize) -> Result<(f64, u64), String> {
         to = "counter.in"
         "#
     );
-    run_topology(&text).await?;
+    run_topology(&text, registry()?).await?;
     let n = RECEIVED.load(Ordering::SeqCst);
     let span = SPAN.lock().map_err(|_| "poisoned")?.take();
     let secs = span
@@ -453,16 +438,7 @@ async fn rolecall_reqrep(port: u16) -> Result<Vec<f64>, String> {
         to = "rep.in"
         "#
     );
-    let topology =
-        load_str(&text, "bench-zmq", &registry, &Overrides::new()).map_err(|e| e.to_string())?;
-    let running = Node::all(topology, registry)
-        .with_seed(1)
-        .start()
-        .await
-        .map_err(|e| e.to_string())?;
-    if let NodeExit::Failed(r) = running.wait().await {
-        return Err(r);
-    }
+    run_topology(&text, registry).await?;
     let rtts = RTTS.lock().map_err(|_| "poisoned")?.clone();
     Ok(rtts)
 }
