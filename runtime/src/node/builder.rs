@@ -22,6 +22,16 @@ type Incoming = HashMap<String, Vec<(String, Arc<dyn AnyWire>)>>;
 /// Outgoing wires of each actor, by output port.
 type Outgoing = HashMap<String, HashMap<String, Vec<Arc<dyn AnyWire>>>>;
 
+/// A cross-node hop to start once the node's actors are registered.
+struct Hop {
+    queue: Arc<dyn AnyWire>,
+    ops: Arc<dyn MessageOps>,
+    codec: String,
+    address: String,
+    sender: bool,
+    label: String,
+}
+
 /// ZeroMQ high-water mark of cross-node hops, in messages.
 const HOP_HWM: i32 = 1000;
 
@@ -260,7 +270,7 @@ impl Node {
         // Wires by (actor, port) at each end.
         let mut incoming: Incoming = HashMap::new();
         let mut outgoing: Outgoing = HashMap::new();
-        let mut links: Vec<RemoteLink> = Vec::new();
+        let mut hops: Vec<Hop> = Vec::new();
         let mut stats: Vec<(String, Arc<dyn AnyWire>)> = Vec::new();
 
         for wire in &topology.wires {
@@ -297,31 +307,20 @@ impl Node {
                         problem: "crosses nodes but has no route".into(),
                     });
                 };
-                let endpoint = |address: &str| RemoteEndpoint {
-                    context: self.zmq.clone(),
-                    address: address.to_owned(),
-                    hwm: HOP_HWM,
+                // Started once the producers are registered on their wires
+                // (below), so a sender never sees a wire with no producer yet.
+                hops.push(Hop {
+                    queue: Arc::clone(&queue),
+                    ops: Arc::clone(&ops),
+                    codec: wire.codec.clone(),
+                    address: if from_local {
+                        route.connect.clone()
+                    } else {
+                        route.bind.clone()
+                    },
+                    sender: from_local,
                     label: label.clone(),
-                };
-                let link = if from_local {
-                    ops.spawn_sender(
-                        &queue,
-                        &wire.codec,
-                        self.registry.codecs(),
-                        endpoint(&route.connect),
-                    )
-                } else {
-                    ops.spawn_receiver(
-                        &queue,
-                        &wire.codec,
-                        self.registry.codecs(),
-                        endpoint(&route.bind),
-                    )
-                };
-                links.push(link.map_err(|source| BuildError::Remote {
-                    wire: label.clone(),
-                    source,
-                })?);
+                });
             }
         }
         for extra in &self.injections {
@@ -413,6 +412,28 @@ impl Node {
                 outputs,
                 all_out,
             ));
+        }
+
+        let mut links: Vec<RemoteLink> = Vec::new();
+        for hop in hops {
+            let endpoint = RemoteEndpoint {
+                context: self.zmq.clone(),
+                address: hop.address,
+                hwm: HOP_HWM,
+                label: hop.label.clone(),
+            };
+            let codecs = self.registry.codecs();
+            let link = if hop.sender {
+                hop.ops
+                    .spawn_sender(&hop.queue, &hop.codec, codecs, endpoint)
+            } else {
+                hop.ops
+                    .spawn_receiver(&hop.queue, &hop.codec, codecs, endpoint)
+            };
+            links.push(link.map_err(|source| BuildError::Remote {
+                wire: hop.label,
+                source,
+            })?);
         }
 
         let mut order = Vec::new();
