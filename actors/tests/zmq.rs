@@ -196,12 +196,13 @@ async fn subscriptions_change_at_run_time() {
 async fn xpub_sees_subscriptions_and_xsub_sends_them() {
     let mut n = node(
         r#"
-        [actors.xpub]
-        kind = "zmq.xpub"
-        params = { bind = ["tcp://127.0.0.1:16004"] }
         [actors.xsub]
         kind = "zmq.xsub"
-        params = { connect = ["tcp://127.0.0.1:16004"], subscribe = ["news"] }
+        params = { bind = ["tcp://127.0.0.1:16004"], subscribe = ["news"] }
+        [actors.xpub]
+        kind = "zmq.xpub"
+        after = ["xsub"]
+        params = { connect = ["tcp://127.0.0.1:16004"] }
         "#,
     );
     let mut seen = n

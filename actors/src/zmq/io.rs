@@ -21,6 +21,9 @@ use super::params::Params;
 
 /// Messages sent or received per loop turn before polling again.
 const BATCH: usize = 256;
+/// How long after start an XSUB endpoint re-sends its subscriptions, and how often.
+const RESEND_FOR: std::time::Duration = std::time::Duration::from_secs(3);
+const RESEND_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
 /// How long REQ/REP threads poll without sleeping before they block in
 /// `zmq_poll` (other sockets: 0, unless `spin_us` says otherwise).
 const LOCKSTEP_SPIN: std::time::Duration = std::time::Duration::from_micros(50);
@@ -208,6 +211,9 @@ impl SocketIo {
                     wiring,
                     pending: None,
                     lockstep: Lockstep::of(kind),
+                    subscriptions: Default::default(),
+                    resend_until: std::time::Instant::now() + RESEND_FOR,
+                    last_resend: std::time::Instant::now(),
                     spin: match params.spin_us {
                         Some(us) => std::time::Duration::from_micros(us),
                         None if Lockstep::of(kind) != Lockstep::Free => LOCKSTEP_SPIN,
@@ -324,6 +330,13 @@ struct Loop {
     lockstep: Lockstep,
     /// Busy-poll this long before sleeping.
     spin: std::time::Duration,
+    /// XSUB: the subscriptions in force, re-sent while connections are still
+    /// being set up (libzmq can lose one sent to a pipe mid-setup; XPUB drops
+    /// the duplicates).
+    subscriptions: std::collections::BTreeSet<Vec<u8>>,
+    /// Until when XSUB subscriptions are re-sent.
+    resend_until: std::time::Instant,
+    last_resend: std::time::Instant,
     batch: VecDeque<Frames>,
 }
 
@@ -333,6 +346,7 @@ impl Loop {
         loop {
             let stopping = self.shared.stop.load(Ordering::SeqCst);
             self.apply_control();
+            self.resend_subscriptions();
             let sent_all = self.send_some();
             if stopping {
                 // Hand everything still queued to libzmq; linger decides its fate.
@@ -382,10 +396,30 @@ impl Loop {
         while self.wake_rx.recv_bytes(zmq::DONTWAIT).is_ok() {}
     }
 
+    fn resend_subscriptions(&mut self) {
+        let now = std::time::Instant::now();
+        if !self.wiring.subscriptions_as_messages
+            || now > self.resend_until
+            || now - self.last_resend < RESEND_EVERY
+        {
+            return;
+        }
+        self.last_resend = now;
+        for p in &self.subscriptions {
+            let _ = self.socket.send([&[1u8][..], p].concat(), zmq::DONTWAIT);
+        }
+    }
+
     fn apply_control(&mut self) {
         let mut buf = VecDeque::new();
         if let Popped::Items(n) = self.control.pop_batch(&mut buf, 64, Some(&self.waker)) {
             for s in buf.drain(..) {
+                if self.wiring.subscriptions_as_messages {
+                    match &s {
+                        Subscription::Subscribe(p) => self.subscriptions.insert(p.clone()),
+                        Subscription::Unsubscribe(p) => self.subscriptions.remove(p),
+                    };
+                }
                 let result = match (&s, self.wiring.subscriptions_as_messages) {
                     (Subscription::Subscribe(p), false) => self.socket.set_subscribe(p),
                     (Subscription::Unsubscribe(p), false) => self.socket.set_unsubscribe(p),
