@@ -63,3 +63,32 @@ fn custom_role_example_registers_a_kind_and_reads_it_through_its_address() {
     assert!(alarms > 0, "{text}");
     assert!(text.contains(&format!("alarms raised: {alarms}")), "{text}");
 }
+
+#[test]
+fn tcp_factorial_serves_iterative_and_concurrent_clients() {
+    let out = run(std::process::Command::new(env!("CARGO"))
+        .current_dir(root())
+        .args([
+            "run",
+            "--quiet",
+            "--example",
+            "tcp_factorial",
+            "--",
+            "demo",
+            "--port",
+            "15581",
+            "--times",
+            "3",
+        ]));
+    let text = stdout(&out);
+    assert!(out.status.success(), "{}\n{}", text, stderr(&out));
+    let answers = text
+        .lines()
+        .filter(|l| l.contains("20! = 2432902008176640000 ("))
+        .count();
+    assert_eq!(answers, 12, "2 variants x 2 clients x 3 requests: {text}");
+    assert!(
+        text.contains("(iterative)") && text.contains("(concurrent)"),
+        "{text}"
+    );
+}
