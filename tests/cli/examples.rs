@@ -92,3 +92,23 @@ fn tcp_factorial_serves_iterative_and_concurrent_clients() {
         "{text}"
     );
 }
+
+#[test]
+fn registry_by_message_passing_and_by_typed_rpc() {
+    let out = run(std::process::Command::new(env!("CARGO"))
+        .current_dir(root())
+        .args(["run", "--quiet", "--example", "zmq_registry"]));
+    let text = stdout(&out);
+    assert!(out.status.success(), "{}\n{}", text, stderr(&out));
+    for line in [
+        "text: put city Nashville -> ok",
+        "text: get city -> Nashville",
+        "text: get river -> missing",
+        "text: hello -> error: cannot parse `hello`",
+        "rpc: put(city, Nashville) -> ok",
+        "rpc: get(city) -> Some(\"Nashville\")",
+        "rpc: get(river) -> None",
+    ] {
+        assert!(text.lines().any(|l| l == line), "missing `{line}`:\n{text}");
+    }
+}

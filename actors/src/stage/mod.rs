@@ -6,10 +6,12 @@
 //! | `topic.encode` | in: `Topic`, out: `Frames` | encodes with a codec (`flatbuffers`, `json`, `binary`) into one frame, ready for a ZeroMQ endpoint |
 //! | `topic.decode` | in: `Frames`, out: `Topic` | decodes; bad frames are counted and logged, never fatal |
 //! | `topic.latency` | in: `Topic`, out: `LatencySummary` | one-way latency per topic from `ts`; prints a table at end of input |
+//! | `registry.*` | `Frames` | the Registry service as text messages and as typed RPC (see [`registry`]) |
 //! | `text.*` | `Frames` | requester, responder, publisher, printer for ZeroMQ examples (see `text`) |
 
 mod codec;
 mod latency;
+pub mod registry;
 mod source;
 mod text;
 
@@ -32,7 +34,11 @@ pub fn register(registry: &mut Registry) -> Result<(), RegisterError> {
         .register::<Publisher>("text.publisher")?
         .register::<Printer>("text.printer")?
         .register::<Inspect>("text.inspect")?
-        .register::<Events>("text.events")?;
+        .register::<Events>("text.events")?
+        .register::<registry::TextServer>("registry.text-server")?
+        .register::<registry::TextClient>("registry.text-client")?
+        .register::<registry::Server>("registry.server")?
+        .register::<registry::Proxy>("registry.proxy")?;
     Ok(())
 }
 
