@@ -3,6 +3,7 @@
 
 mod check;
 mod examples;
+mod multicast;
 mod nodes;
 mod support;
 mod zmq;
