@@ -110,15 +110,12 @@ struct NodeIn {
 struct GroupIn {
     spec: GroupSpec,
     span: Span,
-    node_span: Option<Span>,
     parent_span: Option<Span>,
 }
 
 struct ActorIn {
     spec: ActorSpec,
     span: Span,
-    kind_span: Span,
-    node_span: Option<Span>,
     group_span: Option<Span>,
     after_spans: Vec<Span>,
     /// Values of a `bind` parameter, for address collisions.
@@ -606,7 +603,7 @@ impl<'s> Loader<'s> {
                 continue;
             };
             self.r.unknown_keys(t, GROUP_KEYS, &what);
-            let (node, node_span) = self.node_of(t, nodes, &what, &k.span());
+            let (node, _) = self.node_of(t, nodes, &what, &k.span());
             let mut policy = GroupPolicy::default();
             if let Some((s, span)) = self.r.string(t, "strategy", &what) {
                 match Strategy::from_name(&s) {
@@ -628,7 +625,6 @@ impl<'s> Loader<'s> {
                     policy,
                 },
                 span: k.span(),
-                node_span,
                 parent_span: parent.map(|p| p.1),
             });
         }
@@ -663,8 +659,6 @@ impl<'s> Loader<'s> {
                         after: Vec::new(),
                     },
                     span: k.span(),
-                    kind_span: k.span(),
-                    node_span: None,
                     group_span: None,
                     after_spans: Vec::new(),
                     binds: Vec::new(),
@@ -685,7 +679,7 @@ impl<'s> Loader<'s> {
                     (String::new(), k.span())
                 }
             };
-            let (node, node_span) = self.node_of(t, nodes, &what, &k.span());
+            let (node, _) = self.node_of(t, nodes, &what, &k.span());
             let mut policy = ActorPolicy::default();
             if let Some((s, span)) = self.r.string(t, "restart", &what) {
                 match Restart::from_name(&s) {
@@ -778,8 +772,6 @@ impl<'s> Loader<'s> {
                     after: after.iter().map(|a| a.0.clone()).collect(),
                 },
                 span: k.span(),
-                kind_span,
-                node_span,
                 group_span: group.map(|g| g.1),
                 after_spans: after.into_iter().map(|a| a.1).collect(),
                 binds,
@@ -845,7 +837,6 @@ impl<'s> Loader<'s> {
                     .find(|x| x.spec.name == p)
                     .and_then(|x| x.spec.parent.as_deref());
             }
-            let _ = &g.node_span;
         }
         for a in actors {
             let Some(group) = &a.spec.group else { continue };
@@ -1343,7 +1334,6 @@ impl<'s> Loader<'s> {
                     ));
                 }
             }
-            let _ = (&a.kind_span, &a.node_span);
         }
     }
 }
