@@ -11,7 +11,7 @@ mod zmq;
 /// Runs suite `name`; returns the process exit status.
 pub fn run_suite(name: &str, json: bool, messages: Option<u64>) -> i32 {
     let report = match name {
-        "actor" => actor::run(messages.unwrap_or(2_000_000))
+        "actor" => actor::run(messages.unwrap_or(10_000_000))
             .and_then(|r| serde_json::to_value(r).map_err(|e| e.to_string())),
         "zmq" => zmq::run().and_then(|r| serde_json::to_value(r).map_err(|e| e.to_string())),
         other => {
@@ -41,13 +41,28 @@ pub fn run_suite(name: &str, json: bool, messages: Option<u64>) -> i32 {
     }
 }
 
+/// Loads `text` with `registry`; fails with the loader's message.
+fn load(
+    text: &str,
+    registry: &rolecall_runtime::Registry,
+) -> Result<rolecall_runtime::topology::Topology, String> {
+    use rolecall_runtime::topology::{load_str, Overrides};
+    load_str(text, "bench", registry, &Overrides::new()).map_err(|e| e.to_string())
+}
+
 /// Loads `text` with `registry` and runs it in this actix system until the
 /// node ends; fails if the topology does not load or the node fails.
 async fn run_topology(text: &str, registry: rolecall_runtime::Registry) -> Result<(), String> {
-    use rolecall_runtime::topology::{load_str, Overrides};
+    let topology = load(text, &registry)?;
+    run_loaded(topology, registry).await
+}
+
+/// Runs an already loaded topology until the node ends.
+async fn run_loaded(
+    topology: rolecall_runtime::topology::Topology,
+    registry: rolecall_runtime::Registry,
+) -> Result<(), String> {
     use rolecall_runtime::{Node, NodeExit};
-    let topology =
-        load_str(text, "bench", &registry, &Overrides::new()).map_err(|e| e.to_string())?;
     let running = Node::all(topology, registry)
         .with_seed(1)
         .start()
