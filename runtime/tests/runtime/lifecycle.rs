@@ -197,3 +197,31 @@ async fn drop_policies_bound_the_wire_and_count_every_drop() {
         assert!(most <= 16, "{policy}: {most}");
     }
 }
+
+#[actix_rt::test]
+async fn an_actor_blocked_on_a_full_wire_is_aborted_so_shutdown_completes() {
+    let tag = "abort-blocked";
+    let t = topology(&format!(
+        r#"
+        [topology]
+        drain_timeout = "100ms"
+        [actors.source]
+        kind = "test.source"
+        params = {{ tag = "{tag}", count = 0 }}
+        [actors.slow]
+        kind = "test.stage"
+        params = {{ tag = "{tag}", work_us = 20000 }}
+        [[wires]]
+        from = "source.out"
+        to = "slow.in"
+        capacity = 1
+        "#
+    ));
+    let running = Node::all(t, registry()).start().await.expect("start");
+    actix_rt::time::sleep(Duration::from_millis(100)).await;
+    running.shutdown();
+    // The source waits on its full wire and cannot see the stop request; it is
+    // aborted after the grace period and the node still completes.
+    let exit = actix_rt::time::timeout(Duration::from_secs(10), running.wait()).await;
+    assert_eq!(exit, Ok(NodeExit::Completed));
+}

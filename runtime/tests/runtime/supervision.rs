@@ -221,3 +221,37 @@ async fn one_for_all_restarts_the_siblings_too() {
     running.shutdown();
     assert_eq!(running.wait().await, NodeExit::Completed);
 }
+
+#[actix_rt::test]
+async fn a_ref_send_while_restarting_waits_for_the_next_incarnation() {
+    let tag = "ref-waits";
+    let t = topology(&format!(
+        r#"
+        [actors.stage]
+        kind = "test.stage"
+        backoff = {{ min = "300ms", max = "300ms", jitter = 0.0 }}
+        params = {{ tag = "{tag}", panic_on = 1 }}
+        "#
+    ));
+    let mut node = Node::all(t, registry()).with_seed(1);
+    let input = node
+        .inject::<Num>("stage.in", WireConfig::default())
+        .expect("inject");
+    let running = node.start().await.expect("start");
+    let stage = running.actor::<Stage>("stage").expect("typed address");
+    input.output().send_async(Num(1)).await; // crash; restart after 300 ms
+    assert!(
+        eventually(Duration::from_secs(2), || !stage.is_running()).await,
+        "the incarnation ended"
+    );
+    // Sent between incarnations: answered by the next one, not refused.
+    assert_eq!(
+        stage
+            .send(WhoAreYou)
+            .await
+            .expect("answered after the restart"),
+        2
+    );
+    running.shutdown();
+    assert_eq!(running.wait().await, NodeExit::Completed);
+}
