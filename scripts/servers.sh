@@ -31,6 +31,7 @@ export ROLECALL_TEST_DIR="${ROLECALL_TEST_DIR:-$root/target/test-servers}"
 env_file="$ROLECALL_TEST_DIR/env"
 
 SERVERS=()
+SERVERS+=(zookeeper)  # issue 4: standalone + 3-server ensemble
 
 # --- helpers for start_X / stop_X -----------------------------------------
 
@@ -81,6 +82,116 @@ stop_pidfile() {
 # export_env NAME VALUE: tells the tests (make test sources $env_file).
 export_env() { printf 'export %s=%q\n' "$1" "$2" >>"$env_file"; }
 
+# --- ZooKeeper (issue 4) ----------------------------------------------------
+# A standalone server on 127.0.0.1:21810 (`zookeeper`) and a 3-server ensemble
+# (`zk-ens1..3`, client ports 21821-21823, quorum/election ports 21831-21836),
+# each started as Debian's QuorumPeerMain with its own zoo.cfg, dataDir, myid
+# and log dir. tickTime 500 ms: sessions may time out between 1 s and 10 s.
+# Tests stop and restart one of them with
+#   scripts/servers.sh zk-kill NAME      (SIGKILL, like a crash)
+#   scripts/servers.sh zk-start NAME     (start again on the same data, wait)
+# ROLECALL_ZK_CTL names this script; ROLECALL_ZK_DIR its ROLECALL_TEST_DIR.
+ZK_CP="/etc/zookeeper/conf:/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-simple.jar"
+
+# zk_config NAME CLIENT_PORT MYID: writes NAME's zoo.cfg (MYID 0: standalone).
+zk_config() {
+  local name="$1" port="$2" myid="$3" dir
+  dir="$(datadir "$name")"
+  mkdir -p "$dir/data" "$dir/logs"
+  {
+    echo "tickTime=500"
+    echo "initLimit=20"
+    echo "syncLimit=10"
+    echo "dataDir=$dir/data"
+    echo "clientPort=$port"
+    echo "clientPortAddress=127.0.0.1"
+    echo "admin.enableServer=false"
+    echo "4lw.commands.whitelist=srvr,ruok,stat"
+    echo "maxClientCnxns=0"
+    if [ "$myid" != 0 ]; then
+      local m
+      for m in 1 2 3; do
+        echo "server.$m=127.0.0.1:$((21829 + 2 * m)):$((21830 + 2 * m))"
+      done
+    fi
+  } >"$dir/zoo.cfg"
+  if [ "$myid" != 0 ]; then echo "$myid" >"$dir/data/myid"; fi
+}
+
+# zk_spawn NAME PORT: starts NAME from its zoo.cfg and waits for PORT.
+zk_spawn() {
+  local name="$1" port="$2" dir
+  dir="$(datadir "$name")"
+  command -v java >/dev/null || { echo "servers: java not found (scripts/install-deps.sh installs zookeeper)" >&2; return 1; }
+  [ -f /usr/share/java/zookeeper.jar ] || { echo "servers: /usr/share/java/zookeeper.jar missing (apt-get install zookeeper)" >&2; return 1; }
+  spawn "$name" java -Xmx256m -Dzookeeper.log.dir="$dir/logs" -Dzookeeper.admin.enableServer=false \
+    -cp "$ZK_CP" org.apache.zookeeper.server.quorum.QuorumPeerMain "$dir/zoo.cfg"
+  wait_port "$name" "$port" 60
+}
+
+zk_port() {
+  case "$1" in
+    zookeeper) echo 21810 ;;
+    zk-ens1) echo 21821 ;;
+    zk-ens2) echo 21822 ;;
+    zk-ens3) echo 21823 ;;
+    *) echo "servers: unknown ZooKeeper server '$1' (zookeeper, zk-ens1, zk-ens2, zk-ens3)" >&2; return 1 ;;
+  esac
+}
+
+# zk_ready PORT SECONDS: waits until the server answers `srvr` with a mode
+# (a quorum member answers only once it has joined the ensemble).
+zk_ready() {
+  local port="$1" secs="$2" out t
+  for ((t = 0; t < secs * 10; t++)); do
+    out="$( (exec 3<>"/dev/tcp/127.0.0.1/$port" && printf 'srvr' >&3 && timeout 2 cat <&3) 2>/dev/null || true)"
+    if [[ "$out" == *"Mode: "* ]]; then return 0; fi
+    sleep 0.1
+  done
+  echo "servers: ZooKeeper on $port is not serving after ${secs}s" >&2
+  return 1
+}
+
+start_zookeeper() {
+  local m
+  zk_config zookeeper 21810 0
+  zk_spawn zookeeper 21810
+  for m in 1 2 3; do
+    zk_config "zk-ens$m" $((21820 + m)) "$m"
+    zk_spawn "zk-ens$m" $((21820 + m))
+  done
+  zk_ready 21810 60
+  for m in 1 2 3; do zk_ready $((21820 + m)) 90; done
+  export_env ROLECALL_ZK 127.0.0.1:21810
+  export_env ROLECALL_ZK_ENSEMBLE 127.0.0.1:21821,127.0.0.1:21822,127.0.0.1:21823
+  export_env ROLECALL_ZK_CTL "$root/scripts/servers.sh"
+  export_env ROLECALL_ZK_DIR "$ROLECALL_TEST_DIR"
+}
+
+stop_zookeeper() {
+  local z status=0
+  for z in zookeeper zk-ens1 zk-ens2 zk-ens3; do stop_pidfile "$z" || status=1; done
+  return $status
+}
+
+zk_kill() {
+  local name="$1" pidfile pid t
+  zk_port "$name" >/dev/null
+  pidfile="$ROLECALL_TEST_DIR/$name.pid"
+  [ -f "$pidfile" ] || return 0
+  pid="$(cat "$pidfile")"
+  kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+  for ((t = 0; t < 100; t++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+  rm -f "$pidfile"
+}
+
+zk_start_one() {
+  local name="$1" port
+  port="$(zk_port "$name")"
+  zk_spawn "$name" "$port"
+  zk_ready "$port" 90
+}
+
 # --- commands ------------------------------------------------------------
 
 start_all() {
@@ -113,5 +224,7 @@ case "${1:-}" in
   start) start_all ;;
   stop) stop_all ;;
   status) status_all ;;
-  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+  zk-kill) zk_kill "${2:?zk-kill NAME}" ;;
+  zk-start) zk_start_one "${2:?zk-start NAME}" ;;
+  *) echo "usage: $0 start|stop|status|zk-kill NAME|zk-start NAME" >&2; exit 2 ;;
 esac

@@ -1,0 +1,32 @@
+//! ZooKeeper: a session actor and coordination recipes, on the async
+//! `zookeeper-client` crate.
+//!
+//! | kind | what it does |
+//! |---|---|
+//! | `zk.session` | a session: typed requests (`requests` → `replies`, or [`Call`] through its `Ref`), watches (`events`), connection states (`state`); re-creates its ephemeral nodes after an expiry |
+//!
+//! The recipes' contention logic (who holds a lock, whom to watch, when a
+//! barrier opens) lives in I/O-free functions tested without a server; the
+//! actors around them do the requests. See `docs/zookeeper.md`.
+
+mod config;
+mod error;
+mod request;
+mod session;
+
+pub use config::{Connect, SERVERS_ENV};
+pub use error::{validate_path, Error, Result};
+pub use request::{
+    Access, Call, ConnectionState, EventKind, Mode, Op, Outcome, Reply, Request, WatchEvent,
+};
+pub use session::{Info, Session};
+/// The client crate, for callers that need its types (`SessionInfo`).
+pub use zookeeper_client as client;
+
+use rolecall_runtime::kind::{RegisterError, Registry};
+
+/// Registers the ZooKeeper kinds.
+pub fn register(registry: &mut Registry) -> std::result::Result<(), RegisterError> {
+    registry.register::<Session>("zk.session")?;
+    Ok(())
+}

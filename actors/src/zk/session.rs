@@ -1,0 +1,451 @@
+//! [`Session`]: one ZooKeeper session as an actor.
+//!
+//! Requests come in as [`Request`]s on the `requests` port (answered on
+//! `replies` with the same id) or as [`Call`]s through the actor's `Ref`.
+//! Each request runs as its own future on the actor's context, so the mailbox
+//! never waits for the server. Watches fire as [`WatchEvent`]s on `events`;
+//! connection changes go out as [`ConnectionState`] on `state`. When the
+//! session expires the actor opens a new one, creates again the ephemeral
+//! nodes it had created (non-sequential ones: their path is known), and sets
+//! its persistent watches again. A session that cannot be opened is a crash:
+//! the supervisor retries with backoff.
+
+use std::collections::BTreeMap;
+
+use actix::prelude::*;
+use rolecall_runtime::kind::{CreateError, Io, Ports, Role};
+use rolecall_runtime::wire::Output;
+use zookeeper_client as zkc;
+
+use super::config::Connect;
+use super::error::{validate_path, Error, Result};
+use super::request::{
+    Access, Call, ConnectionState, EventKind, Mode, Op, Outcome, Reply, Request, WatchEvent,
+};
+
+/// A ZooKeeper session (kind `zk.session`); parameters: [`Connect`].
+pub struct Session {
+    connect: Connect,
+    client: Option<zkc::Client>,
+    /// Incremented at every new session: futures of older ones are ignored.
+    epoch: u64,
+    /// Ephemeral nodes this actor created (path → data, access), made again
+    /// after an expiry.
+    ephemerals: BTreeMap<String, (Vec<u8>, Access)>,
+    /// Persistent watches (path → recursive), set again after an expiry.
+    watches: BTreeMap<String, bool>,
+    replies: Output<Reply>,
+    events: Output<WatchEvent>,
+    state: Output<ConnectionState>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("servers", &self.connect.servers())
+            .field("epoch", &self.epoch)
+            .field("ephemerals", &self.ephemerals.len())
+            .finish()
+    }
+}
+
+/// Ends this incarnation with `error` as the crash reason: the supervisor
+/// restarts it after its backoff (the runtime's crash is a panic).
+fn crash(error: &Error) -> ! {
+    panic!("zk session: {error}")
+}
+
+/// What one request produced besides its outcome: a one-shot watch to wait on.
+type Ran = (Result<Outcome>, Option<zkc::OneshotWatcher>);
+
+async fn execute(client: zkc::Client, op: Op) -> Ran {
+    let path = op.path().to_owned();
+    let sequential = matches!(&op, Op::Create { mode, .. } if mode.is_sequential());
+    if let Err(e) = validate_path(&path, sequential) {
+        return (Err(e), None);
+    }
+    let err = |e, expected| Error::from_client(e, &path, expected);
+    match op {
+        Op::Create {
+            data, mode, access, ..
+        } => {
+            let options = mode.client().with_acls(access.acls());
+            let r = client.create(&path, &data, &options).await;
+            let r = r.map(|(_, seq)| Outcome::Created {
+                path: if mode.is_sequential() {
+                    format!("{path}{seq}")
+                } else {
+                    path.clone()
+                },
+            });
+            (r.map_err(|e| err(e, None)), None)
+        }
+        Op::Get { watch: false, .. } => {
+            let r = client
+                .get_data(&path)
+                .await
+                .map(|(data, stat)| Outcome::Data {
+                    data,
+                    version: stat.version,
+                });
+            (r.map_err(|e| err(e, None)), None)
+        }
+        Op::Get { watch: true, .. } => match client.get_and_watch_data(&path).await {
+            Ok((data, stat, w)) => (
+                Ok(Outcome::Data {
+                    data,
+                    version: stat.version,
+                }),
+                Some(w),
+            ),
+            Err(e) => (Err(err(e, None)), None),
+        },
+        Op::Set { data, version, .. } => {
+            let r = client.set_data(&path, &data, version).await;
+            let r = r.map(|stat| Outcome::Written {
+                version: stat.version,
+            });
+            (r.map_err(|e| err(e, version)), None)
+        }
+        Op::Delete { version, .. } => {
+            let r = client
+                .delete(&path, version)
+                .await
+                .map(|()| Outcome::Deleted);
+            (r.map_err(|e| err(e, version)), None)
+        }
+        Op::Exists { watch: false, .. } => {
+            let r = client.check_stat(&path).await.map(|s| Outcome::Exists {
+                version: s.map(|s| s.version),
+            });
+            (r.map_err(|e| err(e, None)), None)
+        }
+        Op::Exists { watch: true, .. } => match client.check_and_watch_stat(&path).await {
+            Ok((s, w)) => (
+                Ok(Outcome::Exists {
+                    version: s.map(|s| s.version),
+                }),
+                Some(w),
+            ),
+            Err(e) => (Err(err(e, None)), None),
+        },
+        Op::Children { watch: false, .. } => {
+            let r = client.list_children(&path).await.map(|mut names| {
+                names.sort();
+                Outcome::Children { names }
+            });
+            (r.map_err(|e| err(e, None)), None)
+        }
+        Op::Children { watch: true, .. } => match client.list_and_watch_children(&path).await {
+            Ok((mut names, w)) => {
+                names.sort();
+                (Ok(Outcome::Children { names }), Some(w))
+            }
+            Err(e) => (Err(err(e, None)), None),
+        },
+        Op::Watch { .. } => {
+            // Persistent watches are set by the actor itself (see `watch`).
+            (Ok(Outcome::Watching), None)
+        }
+    }
+}
+
+impl Session {
+    /// Opens a session; the actor handles nothing else until it is open.
+    fn open(&mut self, ctx: &mut Context<Self>) {
+        let connect = self.connect.clone();
+        ctx.wait(
+            async move { connect.connect().await }.into_actor(self).map(
+                |res, act, ctx| match res {
+                    Ok(client) => act.opened(client, ctx),
+                    Err(e) => crash(&e),
+                },
+            ),
+        );
+    }
+
+    fn opened(&mut self, client: zkc::Client, ctx: &mut Context<Self>) {
+        self.epoch += 1;
+        let epoch = self.epoch;
+        let session = client.session_id().0;
+        tracing::info!(session = format!("{session:#x}"), "zk session open");
+        self.client = Some(client.clone());
+        self.follow_state(client.state_watcher(), epoch, ctx);
+        // Ephemeral nodes and persistent watches of a previous session.
+        for (path, (data, access)) in self.ephemerals.clone() {
+            let c = client.clone();
+            ctx.spawn(
+                async move {
+                    let options = Mode::Ephemeral.client().with_acls(access.acls());
+                    (c.create(&path, &data, &options).await, path)
+                }
+                .into_actor(self)
+                .map(|(res, path), _, _| match res {
+                    Ok(_) | Err(zkc::Error::NodeExists) => {
+                        tracing::info!(%path, "ephemeral node created again");
+                    }
+                    Err(e) => tracing::warn!(%path, "cannot create ephemeral node again: {e}"),
+                }),
+            );
+        }
+        for (path, recursive) in self.watches.clone() {
+            self.watch(path, recursive, ctx);
+        }
+        self.state.send(
+            ConnectionState::Connected {
+                session,
+                fresh: true,
+            },
+            ctx,
+        );
+    }
+
+    /// Follows the session's state changes until it ends.
+    fn follow_state(
+        &mut self,
+        mut watcher: zkc::StateWatcher,
+        epoch: u64,
+        ctx: &mut Context<Self>,
+    ) {
+        ctx.spawn(
+            async move {
+                let s = watcher.changed().await;
+                (watcher, s)
+            }
+            .into_actor(self)
+            .map(move |(watcher, s), act, ctx| {
+                if act.epoch != epoch {
+                    return;
+                }
+                act.state_changed(s, ctx);
+                if !s.is_terminated() {
+                    act.follow_state(watcher, epoch, ctx);
+                }
+            }),
+        );
+    }
+
+    fn state_changed(&mut self, s: zkc::SessionState, ctx: &mut Context<Self>) {
+        use zkc::SessionState as S;
+        tracing::info!("zk session state: {s:?}");
+        match s {
+            S::SyncConnected | S::ConnectedReadOnly => {
+                let session = self.client.as_ref().map_or(0, |c| c.session_id().0);
+                self.state.send(
+                    ConnectionState::Connected {
+                        session,
+                        fresh: false,
+                    },
+                    ctx,
+                );
+            }
+            S::Disconnected => {
+                self.state.send(ConnectionState::Disconnected, ctx);
+            }
+            S::Expired => {
+                self.client = None;
+                self.state.send(ConnectionState::Expired, ctx);
+                self.open(ctx);
+            }
+            S::AuthFailed => {
+                self.client = None;
+                self.state.send(ConnectionState::AuthFailed, ctx);
+                crash(&Error::AuthFailed);
+            }
+            S::Closed => self.client = None,
+        }
+    }
+
+    /// Sets a persistent watch and delivers its events until the session ends.
+    fn watch(&mut self, path: String, recursive: bool, ctx: &mut Context<Self>) {
+        let Some(client) = self.client.clone() else {
+            return;
+        };
+        let epoch = self.epoch;
+        let mode = if recursive {
+            zkc::AddWatchMode::PersistentRecursive
+        } else {
+            zkc::AddWatchMode::Persistent
+        };
+        ctx.spawn(
+            async move { (client.watch(&path, mode).await, path) }
+                .into_actor(self)
+                .map(move |(res, path), act, ctx| match res {
+                    Ok(w) => act.persistent_events(w, epoch, ctx),
+                    Err(e) => tracing::warn!(%path, "cannot set persistent watch: {e}"),
+                }),
+        );
+    }
+
+    fn persistent_events(
+        &mut self,
+        mut w: zkc::PersistentWatcher,
+        epoch: u64,
+        ctx: &mut Context<Self>,
+    ) {
+        ctx.spawn(
+            async move {
+                let ev = w.changed().await;
+                (w, ev)
+            }
+            .into_actor(self)
+            .map(move |(w, ev), act, ctx| {
+                if act.epoch != epoch {
+                    return;
+                }
+                match EventKind::from_client(ev.event_type) {
+                    Some(kind) => {
+                        act.events.send(
+                            WatchEvent {
+                                path: ev.path,
+                                kind,
+                                persistent: true,
+                            },
+                            ctx,
+                        );
+                        act.persistent_events(w, epoch, ctx);
+                    }
+                    // A session event: this watcher is done when the session
+                    // ends; otherwise keep listening.
+                    None if ev.session_state.is_terminated() => {}
+                    None => act.persistent_events(w, epoch, ctx),
+                }
+            }),
+        );
+    }
+
+    fn oneshot(&mut self, w: zkc::OneshotWatcher, ctx: &mut Context<Self>) {
+        let epoch = self.epoch;
+        ctx.spawn(
+            async move { w.changed().await }
+                .into_actor(self)
+                .map(move |ev, act, ctx| {
+                    if act.epoch != epoch {
+                        return;
+                    }
+                    if let Some(kind) = EventKind::from_client(ev.event_type) {
+                        act.events.send(
+                            WatchEvent {
+                                path: ev.path,
+                                kind,
+                                persistent: false,
+                            },
+                            ctx,
+                        );
+                    }
+                }),
+        );
+    }
+
+    /// Runs one request as a future on the actor's context.
+    fn run(&mut self, op: Op) -> impl ActorFuture<Self, Output = Result<Outcome>> + 'static {
+        let client = self.client.clone();
+        let remember = op.clone();
+        async move {
+            match client {
+                Some(c) => execute(c, op).await,
+                None => (Err(Error::NotConnected), None),
+            }
+        }
+        .into_actor(self)
+        .map(move |(res, watcher), act, ctx| {
+            if let Some(w) = watcher {
+                act.oneshot(w, ctx);
+            }
+            match (&res, remember) {
+                (
+                    Ok(_),
+                    Op::Create {
+                        path,
+                        data,
+                        mode: Mode::Ephemeral,
+                        access,
+                    },
+                ) => {
+                    act.ephemerals.insert(path, (data, access));
+                }
+                (Ok(_), Op::Delete { path, .. }) => {
+                    act.ephemerals.remove(&path);
+                }
+                (Ok(_), Op::Watch { path, recursive })
+                    if act.watches.insert(path.clone(), recursive).is_none() =>
+                {
+                    act.watch(path, recursive, ctx);
+                }
+                _ => {}
+            }
+            res
+        })
+    }
+}
+
+impl Actor for Session {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        self.open(ctx);
+    }
+}
+
+impl Handler<Request> for Session {
+    type Result = ();
+
+    fn handle(&mut self, req: Request, ctx: &mut Context<Self>) {
+        let id = req.id;
+        ctx.spawn(self.run(req.op).map(move |result, act, ctx| {
+            act.replies.send(Reply { id, result }, ctx);
+        }));
+    }
+}
+
+impl Handler<Call> for Session {
+    type Result = ResponseActFuture<Self, Result<Outcome>>;
+
+    fn handle(&mut self, call: Call, _ctx: &mut Context<Self>) -> Self::Result {
+        Box::pin(self.run(call.0))
+    }
+}
+
+/// Asks the session for its id and password (to reattach to it from another
+/// client, as tests do to make it expire).
+#[derive(Debug, Clone, Copy, Message)]
+#[rtype(result = "Option<zkc::SessionInfo>")]
+pub struct Info;
+
+impl Handler<Info> for Session {
+    type Result = Option<zkc::SessionInfo>;
+
+    fn handle(&mut self, _: Info, _ctx: &mut Context<Self>) -> Self::Result {
+        self.client.as_ref().map(|c| c.session().clone())
+    }
+}
+
+impl Role for Session {
+    type Params = Connect;
+    const ABOUT: &'static str =
+        "a ZooKeeper session: typed requests in, replies, watch events and connection states out";
+
+    fn ports(ports: &mut Ports<Self>) {
+        ports
+            .input::<Request>("requests")
+            .output::<Reply>("replies")
+            .output::<WatchEvent>("events")
+            .output::<ConnectionState>("state");
+    }
+
+    fn build(params: &Connect, io: &mut Io) -> std::result::Result<Self, CreateError> {
+        params
+            .validate()
+            .map_err(|e| CreateError::from(format!("zk.session: {e}")))?;
+        Ok(Session {
+            connect: params.clone(),
+            client: None,
+            epoch: 0,
+            ephemerals: BTreeMap::new(),
+            watches: BTreeMap::new(),
+            replies: io.output("replies")?,
+            events: io.output("events")?,
+            state: io.output("state")?,
+        })
+    }
+}

@@ -1,0 +1,6 @@
+//! ZooKeeper kinds against the real servers that `scripts/servers.sh start`
+//! runs (`ROLECALL_ZK`, `ROLECALL_ZK_ENSEMBLE`).
+
+mod recipes;
+mod session;
+mod support;

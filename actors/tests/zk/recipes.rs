@@ -1,0 +1,1 @@
+//! Recipes (see the modules of rolecall_actors::zk).
