@@ -4,18 +4,26 @@
 //! | kind | what it does |
 //! |---|---|
 //! | `zk.session` | a session: typed requests (`requests` → `replies`, or [`Call`] through its `Ref`), watches (`events`), connection states (`state`); re-creates its ephemeral nodes after an expiry |
+//! | `zk.election` | a leader-election candidate in kazoo's layout: `leadership` gets [`Leadership::Elected`] or [`Leadership::Following`] |
+//! | `zk.lock` | a distributed lock in kazoo's layout: `commands` ([`LockCommand`]) in, `events` ([`LockEvent`]) out |
 //!
 //! The recipes' contention logic (who holds a lock, whom to watch, when a
 //! barrier opens) lives in I/O-free functions tested without a server; the
 //! actors around them do the requests. See `docs/zookeeper.md`.
 
 mod config;
+mod contender;
+pub mod contention;
+pub mod election;
 mod error;
+pub mod lock;
 mod request;
 mod session;
 
 pub use config::{Connect, SERVERS_ENV};
+pub use election::{Election, Leadership};
 pub use error::{validate_path, Error, Result};
+pub use lock::{Lock, LockCommand, LockEvent};
 pub use request::{
     Access, Call, ConnectionState, EventKind, Mode, Op, Outcome, Reply, Request, WatchEvent,
 };
@@ -27,6 +35,9 @@ use rolecall_runtime::kind::{RegisterError, Registry};
 
 /// Registers the ZooKeeper kinds.
 pub fn register(registry: &mut Registry) -> std::result::Result<(), RegisterError> {
-    registry.register::<Session>("zk.session")?;
+    registry
+        .register::<Session>("zk.session")?
+        .register::<Election>("zk.election")?
+        .register::<Lock>("zk.lock")?;
     Ok(())
 }

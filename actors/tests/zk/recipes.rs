@@ -1,1 +1,5 @@
-//! Recipes (see the modules of rolecall_actors::zk).
+//! Recipes with several sessions in one process, and beside kazoo.
+
+mod election;
+mod kazoo;
+mod lock;

@@ -61,3 +61,15 @@ pub(crate) async fn bare(servers: &str) -> rolecall_actors::zk::client::Client {
         .await
         .expect("bare client connects")
 }
+
+/// Waits (at most 10 s) until `path` has no children: closed sessions'
+/// ephemeral nodes go when the server has processed the close.
+pub(crate) async fn until_empty(c: &rolecall_actors::zk::client::Client, path: &str) {
+    for _ in 0..100 {
+        if c.list_children(path).await.unwrap().is_empty() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{path} still has children after 10 s");
+}

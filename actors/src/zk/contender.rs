@@ -1,0 +1,138 @@
+//! The requests of a contender (election candidate, lock waiter), around the
+//! I/O-free [`contention`](super::contention) functions: enter, look where it
+//! stands, wait for its turn.
+
+use futures::future::{select, Either};
+use zookeeper_client as zkc;
+
+use super::contention::{position, Position};
+use super::error::{Error, Result};
+
+/// Where a contender stands after one look at the parent's children.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Standing {
+    /// It holds the lock / leads.
+    Holder,
+    /// It waits behind `predecessor`; `holder` leads, with data `leader`.
+    Waiting {
+        predecessor: String,
+        holder: String,
+        leader: Option<String>,
+    },
+}
+
+fn open() -> zkc::CreateOptions<'static> {
+    zkc::CreateMode::Persistent.with_acls(zkc::Acls::anyone_all())
+}
+
+/// Creates `parent` if needed, then this contender's EPHEMERAL|SEQUENTIAL
+/// node `parent/<prefix><sequence>`; returns its name.
+pub(crate) async fn enter(
+    client: &zkc::Client,
+    parent: &str,
+    prefix: &str,
+    data: &[u8],
+) -> Result<String> {
+    client
+        .mkdir(parent, &open())
+        .await
+        .map_err(|e| Error::from_client(e, parent, None))?;
+    let path = format!("{parent}/{prefix}");
+    let options = zkc::CreateMode::EphemeralSequential.with_acls(zkc::Acls::anyone_all());
+    let (_, seq) = client
+        .create(&path, data, &options)
+        .await
+        .map_err(|e| Error::from_client(e, &path, None))?;
+    Ok(format!("{prefix}{seq}"))
+}
+
+/// Looks where `me` stands under `parent` (and reads the leader's data).
+pub(crate) async fn standing(client: &zkc::Client, parent: &str, me: &str) -> Result<Standing> {
+    let children = client
+        .list_children(parent)
+        .await
+        .map_err(|e| Error::from_client(e, parent, None))?;
+    match position(&children, me) {
+        Position::Holder => Ok(Standing::Holder),
+        Position::Absent => Err(Error::NoNode {
+            path: format!("{parent}/{me}"),
+        }),
+        Position::Waiting {
+            predecessor,
+            holder,
+        } => {
+            let leader = client
+                .get_data(&format!("{parent}/{holder}"))
+                .await
+                .ok()
+                .map(|(d, _)| String::from_utf8_lossy(&d).into_owned());
+            Ok(Standing::Waiting {
+                predecessor,
+                holder,
+                leader,
+            })
+        }
+    }
+}
+
+/// Waits until `predecessor` is deleted (or, with `also`, until that node is
+/// deleted or changes). Returns at once if one of them is already gone.
+pub(crate) async fn wait_turn(
+    client: &zkc::Client,
+    parent: &str,
+    predecessor: &str,
+    also: Option<&str>,
+) -> Result<()> {
+    let p = format!("{parent}/{predecessor}");
+    let (stat, first) = client
+        .check_and_watch_stat(&p)
+        .await
+        .map_err(|e| Error::from_client(e, &p, None))?;
+    if stat.is_none() {
+        return Ok(());
+    }
+    let second = match also.filter(|h| *h != predecessor) {
+        Some(h) => {
+            let h = format!("{parent}/{h}");
+            let (stat, w) = client
+                .check_and_watch_stat(&h)
+                .await
+                .map_err(|e| Error::from_client(e, &h, None))?;
+            if stat.is_none() {
+                return Ok(());
+            }
+            Some(w)
+        }
+        None => None,
+    };
+    match second {
+        None => {
+            first.changed().await;
+        }
+        Some(second) => {
+            let a = Box::pin(first.changed());
+            let b = Box::pin(second.changed());
+            match select(a, b).await {
+                Either::Left(_) | Either::Right(_) => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Resolves when the client's session ends (expired, closed, auth failed).
+pub(crate) async fn terminated(mut watcher: zkc::StateWatcher) -> zkc::SessionState {
+    loop {
+        let s = watcher.changed().await;
+        if s.is_terminated() {
+            return s;
+        }
+    }
+}
+
+/// Ends an incarnation whose session or contention failed: the supervisor
+/// restarts it after its backoff, and the new incarnation contends anew (the
+/// runtime's crash is a panic).
+pub(crate) fn crash(kind: &str, error: &Error) -> ! {
+    panic!("{kind}: {error}")
+}
