@@ -5,25 +5,31 @@
 //! |---|---|
 //! | `zk.session` | a session: typed requests (`requests` → `replies`, or [`Call`] through its `Ref`), watches (`events`), connection states (`state`); re-creates its ephemeral nodes after an expiry |
 //! | `zk.election` | a leader-election candidate in kazoo's layout: `leadership` gets [`Leadership::Elected`] or [`Leadership::Following`] |
+//! | `zk.barrier` | a barrier member (course protocol) and double barrier: `commands` ([`BarrierCommand`]) in, `events` ([`BarrierEvent`]) out |
+//! | `zk.membership` | group membership / service registry: registers `name` → `address`, sends [`Members`] at every change |
 //! | `zk.lock` | a distributed lock in kazoo's layout: `commands` ([`LockCommand`]) in, `events` ([`LockEvent`]) out |
 //!
 //! The recipes' contention logic (who holds a lock, whom to watch, when a
 //! barrier opens) lives in I/O-free functions tested without a server; the
 //! actors around them do the requests. See `docs/zookeeper.md`.
 
+pub mod barrier;
 mod config;
 mod contender;
 pub mod contention;
 pub mod election;
 mod error;
 pub mod lock;
+pub mod membership;
 mod request;
 mod session;
 
+pub use barrier::{Barrier, BarrierCommand, BarrierEvent};
 pub use config::{Connect, SERVERS_ENV};
 pub use election::{Election, Leadership};
 pub use error::{validate_path, Error, Result};
 pub use lock::{Lock, LockCommand, LockEvent};
+pub use membership::{Members, Membership};
 pub use request::{
     Access, Call, ConnectionState, EventKind, Mode, Op, Outcome, Reply, Request, WatchEvent,
 };
@@ -38,6 +44,8 @@ pub fn register(registry: &mut Registry) -> std::result::Result<(), RegisterErro
     registry
         .register::<Session>("zk.session")?
         .register::<Election>("zk.election")?
-        .register::<Lock>("zk.lock")?;
+        .register::<Lock>("zk.lock")?
+        .register::<Barrier>("zk.barrier")?
+        .register::<Membership>("zk.membership")?;
     Ok(())
 }

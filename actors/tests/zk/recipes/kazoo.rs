@@ -13,7 +13,7 @@ use super::lock::{contender, quiet};
 use crate::support::{next, servers, unique};
 
 /// A kazoo contender; its stdout lines arrive on a channel.
-struct Kazoo {
+pub(crate) struct Kazoo {
     child: Child,
     stdin: Option<ChildStdin>,
     lines: mpsc::Receiver<String>,
@@ -21,7 +21,12 @@ struct Kazoo {
 
 impl Kazoo {
     fn start(path: &str, id: &str, mode: &str) -> Kazoo {
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/kazoo/contend.py");
+        Kazoo::run("contend.py", &[&servers(), path, id, mode])
+    }
+
+    /// Runs `tests/kazoo/SCRIPT ARGS...` with Debian's python3 and kazoo.
+    pub(crate) fn run(script: &str, args: &[&str]) -> Kazoo {
+        let script = format!("{}/../tests/kazoo/{script}", env!("CARGO_MANIFEST_DIR"));
         let ok = Command::new("/usr/bin/python3")
             .args(["-c", "import kazoo"])
             .status()
@@ -32,7 +37,8 @@ impl Kazoo {
             "kazoo is missing: scripts/install-deps.sh installs it (apt-get install python3-kazoo)"
         );
         let mut child = Command::new("/usr/bin/python3")
-            .args([script, &servers(), path, id, mode])
+            .arg(&script)
+            .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
@@ -70,7 +76,7 @@ impl Kazoo {
         }
     }
 
-    async fn expect(&mut self, what: &str, secs: u64) -> String {
+    pub(crate) async fn expect(&mut self, what: &str, secs: u64) -> String {
         let line = self
             .line(Duration::from_secs(secs))
             .await

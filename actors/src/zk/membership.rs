@@ -1,0 +1,177 @@
+//! [`Membership`] (`zk.membership`): group membership / service registry.
+//!
+//! A member registers an ephemeral node `path/<name>` whose data is its
+//! address; a watcher (no `name`) only watches. Both send the current member
+//! list as [`Members`] on `members` at start and after every change (a child
+//! watch on `path`, set again each time). A member's node disappears when its
+//! session ends; if this actor's own session expires it crashes, and the
+//! supervisor restarts it, which registers it again.
+
+use std::collections::BTreeMap;
+
+use actix::prelude::*;
+use rolecall_runtime::kind::{CreateError, Io, Ports, Role};
+use rolecall_runtime::wire::Output;
+use serde::{Deserialize, Serialize};
+use zookeeper_client as zkc;
+
+use super::config::Connect;
+use super::contender::{crash, terminated};
+use super::error::{validate_path, Error, Result};
+
+/// Parameters of `zk.membership`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Params {
+    /// The group's parent node (created if missing).
+    pub path: String,
+    /// Register as this member (omit to only watch).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The member's address, stored as its node's data.
+    #[serde(default)]
+    pub address: String,
+    /// Session parameters.
+    #[serde(flatten)]
+    pub connect: Connect,
+}
+
+/// The group's members: name → address, sent at every change.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Message, Serialize, Deserialize)]
+#[rtype(result = "()")]
+pub struct Members {
+    /// Member name → address.
+    pub members: BTreeMap<String, String>,
+}
+
+/// A group member or watcher.
+pub struct Membership {
+    params: Params,
+    client: Option<zkc::Client>,
+    last: Option<Members>,
+    out: Output<Members>,
+}
+
+impl std::fmt::Debug for Membership {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Membership")
+            .field("path", &self.params.path)
+            .field("name", &self.params.name)
+            .finish()
+    }
+}
+
+/// Lists the members (with their addresses) and sets a child watch.
+async fn list(client: &zkc::Client, parent: &str) -> Result<(Members, zkc::OneshotWatcher)> {
+    let (names, w) = client
+        .list_and_watch_children(parent)
+        .await
+        .map_err(|e| Error::from_client(e, parent, None))?;
+    let mut members = BTreeMap::new();
+    for n in names {
+        // A member may leave between the list and the read: skip it.
+        if let Ok((data, _)) = client.get_data(&format!("{parent}/{n}")).await {
+            members.insert(n, String::from_utf8_lossy(&data).into_owned());
+        }
+    }
+    Ok((Members { members }, w))
+}
+
+impl Membership {
+    fn follow(&mut self, ctx: &mut Context<Self>) {
+        let Some(client) = self.client.clone() else {
+            return;
+        };
+        let parent = self.params.path.clone();
+        ctx.spawn(
+            async move { list(&client, &parent).await }
+                .into_actor(self)
+                .map(|res, act, ctx| match res {
+                    Err(e) => crash("zk.membership", &e),
+                    Ok((members, w)) => {
+                        if act.last.as_ref() != Some(&members) {
+                            act.last = Some(members.clone());
+                            act.out.send(members, ctx);
+                        }
+                        ctx.spawn(
+                            async move { w.changed().await }
+                                .into_actor(act)
+                                .map(|_, act, ctx| act.follow(ctx)),
+                        );
+                    }
+                }),
+        );
+    }
+}
+
+impl Actor for Membership {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        let connect = self.params.connect.clone();
+        let params = self.params.clone();
+        ctx.wait(
+            async move {
+                let client = connect.connect().await?;
+                let open = zkc::CreateMode::Persistent.with_acls(zkc::Acls::anyone_all());
+                client
+                    .mkdir(&params.path, &open)
+                    .await
+                    .map_err(|e| Error::from_client(e, &params.path, None))?;
+                if let Some(name) = &params.name {
+                    let me = format!("{}/{name}", params.path);
+                    let eph = zkc::CreateMode::Ephemeral.with_acls(zkc::Acls::anyone_all());
+                    client
+                        .create(&me, params.address.as_bytes(), &eph)
+                        .await
+                        .map_err(|e| Error::from_client(e, &me, None))?;
+                }
+                Ok::<_, Error>(client)
+            }
+            .into_actor(self)
+            .map(|res, act, ctx| match res {
+                Err(e) => crash("zk.membership", &e),
+                Ok(client) => {
+                    let w = client.state_watcher();
+                    act.client = Some(client);
+                    ctx.spawn(terminated(w).into_actor(act).map(|s, act, _| {
+                        crash(
+                            "zk.membership",
+                            &Error::Other {
+                                path: act.params.path.clone(),
+                                message: format!("session ended ({s:?})"),
+                            },
+                        )
+                    }));
+                    act.follow(ctx);
+                }
+            }),
+        );
+    }
+}
+
+impl Role for Membership {
+    type Params = Params;
+    const ABOUT: &'static str =
+        "group membership / service registry: registers `name` → `address`, sends the member list at every change";
+
+    fn ports(ports: &mut Ports<Self>) {
+        ports.output::<Members>("members");
+    }
+
+    fn build(params: &Params, io: &mut Io) -> std::result::Result<Self, CreateError> {
+        let bad = |e: String| CreateError::from(format!("zk.membership: {e}"));
+        validate_path(&params.path, false).map_err(|e| bad(e.to_string()))?;
+        params.connect.validate().map_err(bad)?;
+        if let Some(n) = &params.name {
+            if n.is_empty() || n.contains('/') {
+                return Err(bad(format!("`name` {n:?} is not a valid child name")));
+            }
+        }
+        Ok(Membership {
+            params: params.clone(),
+            client: None,
+            last: None,
+            out: io.output("members")?,
+        })
+    }
+}

@@ -1,0 +1,65 @@
+//! `zk.membership`: members register, watchers see every change.
+
+use std::collections::BTreeMap;
+
+use rolecall_actors::zk::Members;
+use rolecall_runtime::wire::WireConfig;
+use rolecall_runtime::Running;
+
+use crate::support::{next, node, servers, unique};
+
+async fn member(path: &str, name: &str, address: &str) -> Running {
+    let s = servers();
+    node(&format!(
+        r#"
+        [actors.{name}]
+        kind = "zk.membership"
+        params = {{ servers = "{s}", path = "{path}", name = "{name}", address = "{address}" }}
+        "#
+    ))
+    .start()
+    .await
+    .expect("start")
+}
+
+fn list(pairs: &[(&str, &str)]) -> Members {
+    Members {
+        members: pairs
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect::<BTreeMap<_, _>>(),
+    }
+}
+
+#[actix_rt::test]
+async fn watchers_get_the_member_list_on_every_change() {
+    let path = unique("group");
+    let s = servers();
+    let mut w = node(&format!(
+        r#"
+        [actors.watch]
+        kind = "zk.membership"
+        params = {{ servers = "{s}", path = "{path}" }}
+        "#
+    ));
+    let mut seen = w
+        .tap::<Members>("watch.members", WireConfig::default())
+        .unwrap();
+    let watcher = w.start().await.expect("start");
+    assert_eq!(next(&mut seen, 10).await, list(&[]));
+    let a = member(&path, "a", "10.0.0.1:7000").await;
+    assert_eq!(next(&mut seen, 10).await, list(&[("a", "10.0.0.1:7000")]));
+    let b = member(&path, "b", "10.0.0.2:7000").await;
+    assert_eq!(
+        next(&mut seen, 10).await,
+        list(&[("a", "10.0.0.1:7000"), ("b", "10.0.0.2:7000")])
+    );
+    a.shutdown();
+    a.wait().await;
+    assert_eq!(next(&mut seen, 10).await, list(&[("b", "10.0.0.2:7000")]));
+    b.shutdown();
+    b.wait().await;
+    assert_eq!(next(&mut seen, 10).await, list(&[]));
+    watcher.shutdown();
+    watcher.wait().await;
+}
