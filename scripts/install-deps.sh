@@ -32,6 +32,7 @@ packages=(
   git ca-certificates curl                # cargo's registry access, tooling
   procps                                  # pgrep/pkill for scripts/servers.sh
   zookeeper python3-kazoo                 # issue 4: ZooKeeper 3.8 (brings a JRE), kazoo for interop tests
+  influxdb victoria-metrics fonts-dejavu-core  # metrics: test servers (1.x API, v2 write API), plot font
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -5,6 +5,7 @@
 #   scripts/servers.sh start    start every server in SERVERS, wait until ready
 #   scripts/servers.sh stop     stop them (idempotent; safe if start failed)
 #   scripts/servers.sh status   show which are running
+#   scripts/servers.sh stop-one NAME / start-one NAME   one server (fault tests)
 #
 # `make test` sets a trap that runs `stop` before it runs `start`, so servers
 # are stopped whatever the tests do. Servers tell the tests where they are by
@@ -32,6 +33,49 @@ env_file="$ROLECALL_TEST_DIR/env"
 
 SERVERS=()
 SERVERS+=(zookeeper)  # issue 4: standalone + 3-server ensemble
+
+# --- metrics (issue 5): InfluxDB 1.x and VictoriaMetrics (InfluxDB v2 write API) ---
+SERVERS+=(influxdb victoria)
+# InfluxDB 1.6 on 127.0.0.1:18086 (HTTP) and 127.0.0.1:18088 (its RPC port);
+# every other listener (graphite, collectd, opentsdb, udp, ifql) is off.
+start_influxdb() {
+  local d; d="$(datadir influxdb)"
+  cat >"$d/influxdb.conf" <<CONF
+reporting-enabled = false
+bind-address = "127.0.0.1:18088"
+[meta]
+  dir = "$d/meta"
+  logging-enabled = false
+[data]
+  dir = "$d/data"
+  wal-dir = "$d/wal"
+  query-log-enabled = false
+[monitor]
+  store-enabled = false
+[http]
+  enabled = true
+  bind-address = "127.0.0.1:18086"
+  log-enabled = false
+  pprof-enabled = false
+[ifql]
+  enabled = false
+CONF
+  spawn influxdb influxd run -config "$d/influxdb.conf"
+  wait_port influxdb 18086 30
+  export_env ROLECALL_INFLUXDB_V1 http://127.0.0.1:18086
+}
+stop_influxdb() { stop_pidfile influxdb; }
+# VictoriaMetrics on 127.0.0.1:18428: accepts InfluxDB's /api/v2/write and
+# /write, read back through /api/v1/export.
+start_victoria() {
+  local d; d="$(datadir victoria)"
+  spawn victoria victoria-metrics -httpListenAddr=127.0.0.1:18428 \
+    -storageDataPath="$d/data" -retentionPeriod=100y -loggerLevel=WARN
+  wait_port victoria 18428 30
+  export_env ROLECALL_INFLUX_V2 http://127.0.0.1:18428
+}
+stop_victoria() { stop_pidfile victoria; }
+# --- end metrics ---
 
 # --- helpers for start_X / stop_X -----------------------------------------
 
@@ -226,5 +270,7 @@ case "${1:-}" in
   status) status_all ;;
   zk-kill) zk_kill "${2:?zk-kill NAME}" ;;
   zk-start) zk_start_one "${2:?zk-start NAME}" ;;
-  *) echo "usage: $0 start|stop|status|zk-kill NAME|zk-start NAME" >&2; exit 2 ;;
+  start-one) mkdir -p "$ROLECALL_TEST_DIR"; "start_${2:?usage: $0 start-one NAME}" ;;  # restart one server (fault tests)
+  stop-one) "stop_${2:?usage: $0 stop-one NAME}" ;;
+  *) echo "usage: $0 start|stop|status|start-one NAME|stop-one NAME|zk-kill NAME|zk-start NAME" >&2; exit 2 ;;
 esac

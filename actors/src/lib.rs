@@ -22,5 +22,6 @@ use rolecall_runtime::kind::{RegisterError, Registry};
 pub fn register_all(registry: &mut Registry) -> Result<(), RegisterError> {
     stage::register(registry)?;
     zk::register(registry)?; // issue 4
+    metrics::register(registry)?;
     zmq::register(registry)
 }

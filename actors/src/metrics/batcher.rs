@@ -1,0 +1,314 @@
+//! [`Batcher`]: the reporter's buffering and retry logic, without I/O.
+//!
+//! Encoded lines go in with [`Batcher::push`]; [`Batcher::poll`] says when to
+//! write which batch; the outcome comes back through [`Batcher::written`] or
+//! [`Batcher::failed`]. Time is passed in, so tests drive it with a fake clock.
+//!
+//! * A batch is due when `batch_size` lines are buffered, or when the oldest
+//!   buffered line has waited `flush_interval`, or while flushing.
+//! * At most one batch is in flight; it is retried (whole, in order) after a
+//!   failure that may pass, with exponential backoff from `retry_initial` up
+//!   to `retry_max`; a batch the server refuses for good (a 4xx) is dropped
+//!   and counted as `rejected`.
+//! * Buffered plus in-flight lines never exceed `capacity`: a line pushed
+//!   beyond it is dropped (drop-newest) and counted in `dropped`, exactly.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+/// Limits and timings of a [`Batcher`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    batch_size: usize,
+    flush_interval: Duration,
+    capacity: usize,
+    retry_initial: Duration,
+    retry_max: Duration,
+}
+
+impl Default for Config {
+    /// 1000 lines per batch, 200 ms flush interval, 100 000 lines of capacity,
+    /// retries after 100 ms doubling up to 5 s.
+    fn default() -> Self {
+        Config {
+            batch_size: 1000,
+            flush_interval: Duration::from_millis(200),
+            capacity: 100_000,
+            retry_initial: Duration::from_millis(100),
+            retry_max: Duration::from_secs(5),
+        }
+    }
+}
+
+/// A [`Config`] value that cannot work.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// `batch_size` is 0.
+    #[error("batch_size must be at least 1")]
+    ZeroBatch,
+    /// `capacity` is smaller than `batch_size`.
+    #[error("capacity ({capacity}) must be at least batch_size ({batch_size})")]
+    CapacityBelowBatch {
+        /// The capacity.
+        capacity: usize,
+        /// The batch size.
+        batch_size: usize,
+    },
+    /// `retry_initial` is zero or above `retry_max`.
+    #[error("retry_initial must be positive and at most retry_max")]
+    Retry,
+}
+
+impl Config {
+    /// Lines per batch (at most).
+    pub fn batch_size(mut self, n: usize) -> Self {
+        self.batch_size = n;
+        self
+    }
+    /// How long a line may wait before its batch is written anyway.
+    pub fn flush_interval(mut self, d: Duration) -> Self {
+        self.flush_interval = d;
+        self
+    }
+    /// Lines held at most (buffered plus in flight).
+    pub fn capacity(mut self, n: usize) -> Self {
+        self.capacity = n;
+        self
+    }
+    /// First retry delay and its cap.
+    pub fn retry(mut self, initial: Duration, max: Duration) -> Self {
+        self.retry_initial = initial;
+        self.retry_max = max;
+        self
+    }
+    /// The capacity.
+    pub fn get_capacity(&self) -> usize {
+        self.capacity
+    }
+    /// Checks the values.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.batch_size == 0 {
+            return Err(ConfigError::ZeroBatch);
+        }
+        if self.capacity < self.batch_size {
+            return Err(ConfigError::CapacityBelowBatch {
+                capacity: self.capacity,
+                batch_size: self.batch_size,
+            });
+        }
+        if self.retry_initial.is_zero() || self.retry_initial > self.retry_max {
+            return Err(ConfigError::Retry);
+        }
+        Ok(())
+    }
+}
+
+/// Identifies one write attempt, so a late outcome cannot be mistaken for another's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct BatchId(u64);
+
+/// A batch to write: line-protocol text of `lines` points.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Batch {
+    /// Its id, to pass back to [`Batcher::written`] / [`Batcher::failed`].
+    pub id: BatchId,
+    /// The body: the lines, each ending in `\n`.
+    pub body: String,
+    /// How many points.
+    pub lines: usize,
+}
+
+/// What the caller should do next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Poll {
+    /// Write this batch now, then report the outcome.
+    Write(Batch),
+    /// Nothing to do before this instant (poll again then, or on a push).
+    WaitUntil(Instant),
+    /// A batch is in flight: wait for its outcome.
+    InFlight,
+    /// Nothing buffered.
+    Idle,
+}
+
+/// Whether a failed write may succeed if tried again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// Server down, slow or overloaded (connection error, timeout, 5xx, 429): retry.
+    Retry,
+    /// The server refused the data (other 4xx): drop the batch, count it rejected.
+    Reject,
+}
+
+/// Counters, all exact; `accepted = written + rejected + buffered + in_flight`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, actix::Message)]
+#[rtype(result = "()")]
+pub struct Stats {
+    /// Points taken into the buffer.
+    pub accepted: u64,
+    /// Points the buffer had no room for (dropped, never written).
+    pub dropped: u64,
+    /// Points written successfully.
+    pub written: u64,
+    /// Points in batches the server refused.
+    pub rejected: u64,
+    /// Points waiting in the buffer.
+    pub buffered: u64,
+    /// Points in the batch being written.
+    pub in_flight: u64,
+    /// Failed write attempts (each followed by a retry).
+    pub retries: u64,
+    /// Points the reporter could not encode (bad names, NaN...).
+    pub invalid: u64,
+}
+
+/// Buffering, batching and retry state.
+#[derive(Debug)]
+pub struct Batcher {
+    config: Config,
+    buffer: VecDeque<(String, Instant)>,
+    in_flight: Option<Batch>,
+    /// The in-flight batch failed; retry it at this instant.
+    retry_at: Option<Instant>,
+    attempt: u32,
+    next_id: u64,
+    flushing: bool,
+    stats: Stats,
+}
+
+impl Batcher {
+    /// A batcher with `config` (call [`Config::validate`] first).
+    pub fn new(config: Config) -> Self {
+        Batcher {
+            config,
+            buffer: VecDeque::new(),
+            in_flight: None,
+            retry_at: None,
+            attempt: 0,
+            next_id: 0,
+            flushing: false,
+            stats: Stats::default(),
+        }
+    }
+
+    /// Takes one encoded line (ending in `\n`); returns false if it was dropped.
+    pub fn push(&mut self, line: String, now: Instant) -> bool {
+        let held = self.buffer.len() + self.in_flight.as_ref().map_or(0, |b| b.lines);
+        if held >= self.config.capacity {
+            self.stats.dropped += 1;
+            return false;
+        }
+        self.buffer.push_back((line, now));
+        self.stats.accepted += 1;
+        true
+    }
+
+    /// Counts a point that could not be encoded.
+    pub fn invalid(&mut self) {
+        self.stats.invalid += 1;
+    }
+
+    /// From now on, write whatever is buffered without waiting for a full batch.
+    pub fn flush(&mut self) {
+        self.flushing = true;
+    }
+
+    /// True when nothing is buffered or in flight.
+    pub fn is_empty(&self) -> bool {
+        self.buffer.is_empty() && self.in_flight.is_none()
+    }
+
+    /// What to do at `now`.
+    pub fn poll(&mut self, now: Instant) -> Poll {
+        if let Some(batch) = &self.in_flight {
+            return match self.retry_at {
+                Some(at) if at <= now => {
+                    self.retry_at = None;
+                    Poll::Write(batch.clone())
+                }
+                Some(at) => Poll::WaitUntil(at),
+                None => Poll::InFlight,
+            };
+        }
+        let Some((_, oldest)) = self.buffer.front() else {
+            return Poll::Idle;
+        };
+        let due = *oldest + self.config.flush_interval;
+        if self.buffer.len() < self.config.batch_size && !self.flushing && due > now {
+            return Poll::WaitUntil(due);
+        }
+        let n = self.buffer.len().min(self.config.batch_size);
+        let mut body = String::new();
+        for (line, _) in self.buffer.drain(..n) {
+            body.push_str(&line);
+        }
+        self.next_id += 1;
+        let batch = Batch {
+            id: BatchId(self.next_id),
+            body,
+            lines: n,
+        };
+        self.in_flight = Some(batch.clone());
+        Poll::Write(batch)
+    }
+
+    /// The batch `id` was written.
+    pub fn written(&mut self, id: BatchId) {
+        if let Some(b) = self.take_in_flight(id) {
+            self.stats.written += b.lines as u64;
+            self.attempt = 0;
+        }
+    }
+
+    /// Writing batch `id` failed at `now`; returns the delay before the retry
+    /// (None if the batch was rejected for good, or `id` is not in flight).
+    pub fn failed(&mut self, id: BatchId, failure: Failure, now: Instant) -> Option<Duration> {
+        if self.in_flight.as_ref().map(|b| b.id) != Some(id) {
+            return None;
+        }
+        match failure {
+            Failure::Reject => {
+                if let Some(b) = self.take_in_flight(id) {
+                    self.stats.rejected += b.lines as u64;
+                }
+                None
+            }
+            Failure::Retry => {
+                self.stats.retries += 1;
+                let delay = self.backoff(self.attempt);
+                self.attempt = self.attempt.saturating_add(1);
+                self.retry_at = Some(now + delay);
+                Some(delay)
+            }
+        }
+    }
+
+    /// The delay before retry number `attempt` (0-based): initial × 2^attempt, capped.
+    pub fn backoff(&self, attempt: u32) -> Duration {
+        let factor = 2u32.saturating_pow(attempt.min(30));
+        self.config
+            .retry_initial
+            .saturating_mul(factor)
+            .min(self.config.retry_max)
+    }
+
+    /// The counters now.
+    pub fn stats(&self) -> Stats {
+        Stats {
+            buffered: self.buffer.len() as u64,
+            in_flight: self.in_flight.as_ref().map_or(0, |b| b.lines as u64),
+            ..self.stats
+        }
+    }
+
+    fn take_in_flight(&mut self, id: BatchId) -> Option<Batch> {
+        if self.in_flight.as_ref().map(|b| b.id) == Some(id) {
+            self.retry_at = None;
+            self.in_flight.take()
+        } else {
+            None
+        }
+    }
+}

@@ -1,0 +1,479 @@
+//! InfluxDB line protocol: encoding [`Point`]s and parsing them back.
+//!
+//! ```text
+//! measurement[,tag_key=tag_value...] field_key=field_value[,...] timestamp_ns
+//! ```
+//!
+//! Escaping follows InfluxDB's line-protocol reference:
+//!
+//! | element | escaped with `\` |
+//! |---|---|
+//! | measurement | comma, space |
+//! | tag keys, tag values, field keys | comma, equals sign, space |
+//! | string field values (in `"..."`) | double quote, backslash |
+//!
+//! Two dialects differ only in backslashes inside measurements, tags and field
+//! keys. [`Dialect::V2`] (InfluxDB 2 and VictoriaMetrics) reads `\\` as one
+//! backslash, so a backslash is written as `\\`. [`Dialect::V1`] (InfluxDB
+//! 1.x) keeps every backslash literally and has no way to write one that ends
+//! a name or stands before a comma, equals sign or space: such a point is
+//! refused with [`EncodeError::Unrepresentable`] rather than written wrong.
+//! Line protocol has no escape for a newline in any element, so a newline (or
+//! carriage return) anywhere is refused with [`EncodeError::Newline`]. Unicode
+//! passes through as UTF-8. Floats are written in Rust's shortest round-trip
+//! form, integers with the `i` suffix.
+
+use std::fmt::Write as _;
+
+use super::point::{Field, Point};
+
+/// Which server's reading of backslashes to write for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Dialect {
+    /// InfluxDB 1.x: backslashes in names and tags are literal.
+    V1,
+    /// InfluxDB 2 (and VictoriaMetrics): `\\` is one backslash.
+    #[default]
+    V2,
+}
+
+/// The part of a point an error is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// The measurement name.
+    Measurement,
+    /// A tag key.
+    TagKey,
+    /// A tag value.
+    TagValue,
+    /// A field key.
+    FieldKey,
+    /// A field value.
+    FieldValue,
+    /// The timestamp.
+    Timestamp,
+}
+
+impl std::fmt::Display for Part {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Part::Measurement => "measurement",
+            Part::TagKey => "tag key",
+            Part::TagValue => "tag value",
+            Part::FieldKey => "field key",
+            Part::FieldValue => "field value",
+            Part::Timestamp => "timestamp",
+        })
+    }
+}
+
+/// Why a point cannot be written as line protocol.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum EncodeError {
+    /// The measurement, a tag key, a tag value or a field key is empty.
+    #[error("point `{measurement}`: empty {part}{}", key_suffix(.key))]
+    Empty {
+        /// Measurement of the point.
+        measurement: String,
+        /// Which part is empty.
+        part: Part,
+        /// The key it belongs to, if any.
+        key: Option<String>,
+    },
+    /// A point needs at least one field.
+    #[error("point `{measurement}` has no field: line protocol needs at least one")]
+    NoFields {
+        /// Measurement of the point.
+        measurement: String,
+    },
+    /// Line protocol cannot carry a newline or carriage return.
+    #[error("point `{measurement}`: newline in {part}{}: line protocol cannot carry it", key_suffix(.key))]
+    Newline {
+        /// Measurement of the point.
+        measurement: String,
+        /// Where the newline is.
+        part: Part,
+        /// The key it belongs to, if any.
+        key: Option<String>,
+    },
+    /// NaN or an infinity in a float field.
+    #[error("point `{measurement}`: field `{key}` is {value}: only finite floats can be written")]
+    NotFinite {
+        /// Measurement of the point.
+        measurement: String,
+        /// Field key.
+        key: String,
+        /// The value.
+        value: f64,
+    },
+    /// InfluxDB 1.x cannot read this backslash back (it ends the element or
+    /// stands before a comma, equals sign or space).
+    #[error("point `{measurement}`: {part} `{text}` has a backslash that InfluxDB 1.x cannot read back (at the end or before a comma, equals sign or space)")]
+    Unrepresentable {
+        /// Measurement of the point.
+        measurement: String,
+        /// Which part.
+        part: Part,
+        /// The text.
+        text: String,
+    },
+}
+
+fn key_suffix(key: &Option<String>) -> String {
+    key.as_ref()
+        .map(|k| format!(" of `{k}`"))
+        .unwrap_or_default()
+}
+
+/// What went wrong reading a line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseReason {
+    /// The line ended before this part.
+    #[error("line ended before the {0}")]
+    Truncated(Part),
+    /// This part is empty.
+    #[error("empty {0}")]
+    Empty(Part),
+    /// A tag has no `=`.
+    #[error("tag without `=`")]
+    TagWithoutValue,
+    /// A field has no `=`.
+    #[error("field without `=`")]
+    FieldWithoutValue,
+    /// A string field value has no closing quote.
+    #[error("string field value without closing quote")]
+    UnclosedString,
+    /// A field value is not a float, integer, boolean or string.
+    #[error("bad field value `{0}`")]
+    BadFieldValue(String),
+    /// The timestamp is not an integer.
+    #[error("bad timestamp `{0}`")]
+    BadTimestamp(String),
+    /// Characters after the timestamp.
+    #[error("unexpected text after the timestamp")]
+    Trailing,
+}
+
+/// A line that is not valid line protocol: where (byte column, from 1) and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("column {column}: {reason}")]
+pub struct ParseError {
+    /// Byte column (1-based) where the problem was found.
+    pub column: usize,
+    /// What is wrong.
+    pub reason: ParseReason,
+}
+
+const MEASUREMENT: &[char] = &[',', ' '];
+const KEY: &[char] = &[',', '=', ' '];
+
+fn check_text(
+    text: &str,
+    part: Part,
+    key: Option<&str>,
+    specials: &[char],
+    point: &Point,
+    dialect: Dialect,
+) -> Result<(), EncodeError> {
+    if text.is_empty() {
+        return Err(EncodeError::Empty {
+            measurement: point.measurement.clone(),
+            part,
+            key: key.map(str::to_owned),
+        });
+    }
+    if text.contains(['\n', '\r']) {
+        return Err(EncodeError::Newline {
+            measurement: point.measurement.clone(),
+            part,
+            key: key.map(str::to_owned),
+        });
+    }
+    if dialect == Dialect::V1 {
+        let mut chars = text.chars().peekable();
+        while let Some(c) = chars.next() {
+            if c == '\\' && chars.peek().is_none_or(|n| specials.contains(n)) {
+                return Err(EncodeError::Unrepresentable {
+                    measurement: point.measurement.clone(),
+                    part,
+                    text: text.to_owned(),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+fn escape(out: &mut String, text: &str, specials: &[char], dialect: Dialect) {
+    for c in text.chars() {
+        if specials.contains(&c) || (c == '\\' && dialect == Dialect::V2) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+}
+
+/// Checks that `point` can be written in `dialect`.
+pub fn validate(point: &Point, dialect: Dialect) -> Result<(), EncodeError> {
+    let p = point;
+    check_text(
+        &p.measurement,
+        Part::Measurement,
+        None,
+        MEASUREMENT,
+        p,
+        dialect,
+    )?;
+    for (k, v) in &p.tags {
+        check_text(k, Part::TagKey, Some(k), KEY, p, dialect)?;
+        check_text(v, Part::TagValue, Some(k), KEY, p, dialect)?;
+    }
+    if p.fields.is_empty() {
+        return Err(EncodeError::NoFields {
+            measurement: p.measurement.clone(),
+        });
+    }
+    for (k, v) in &p.fields {
+        check_text(k, Part::FieldKey, Some(k), KEY, p, dialect)?;
+        match v {
+            Field::Float(f) if !f.is_finite() => {
+                return Err(EncodeError::NotFinite {
+                    measurement: p.measurement.clone(),
+                    key: k.clone(),
+                    value: *f,
+                })
+            }
+            Field::Str(s) if s.contains(['\n', '\r']) => {
+                return Err(EncodeError::Newline {
+                    measurement: p.measurement.clone(),
+                    part: Part::FieldValue,
+                    key: Some(k.clone()),
+                })
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Appends `point` as one line (with its `\n`) to `out`; on error `out` is unchanged.
+pub fn encode(point: &Point, dialect: Dialect, out: &mut String) -> Result<(), EncodeError> {
+    validate(point, dialect)?;
+    escape(out, &point.measurement, MEASUREMENT, dialect);
+    for (k, v) in &point.tags {
+        out.push(',');
+        escape(out, k, KEY, dialect);
+        out.push('=');
+        escape(out, v, KEY, dialect);
+    }
+    let mut sep = ' ';
+    for (k, v) in &point.fields {
+        out.push(sep);
+        sep = ',';
+        escape(out, k, KEY, dialect);
+        out.push('=');
+        match v {
+            Field::Float(f) => {
+                let _ = write!(out, "{f}");
+            }
+            Field::Int(i) => {
+                let _ = write!(out, "{i}i");
+            }
+            Field::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Field::Str(s) => {
+                out.push('"');
+                for c in s.chars() {
+                    if c == '"' || c == '\\' {
+                        out.push('\\');
+                    }
+                    out.push(c);
+                }
+                out.push('"');
+            }
+        }
+    }
+    let _ = writeln!(out, " {}", point.time_ns);
+    Ok(())
+}
+
+/// One point as a line (with its `\n`).
+pub fn to_line(point: &Point, dialect: Dialect) -> Result<String, EncodeError> {
+    let mut s = String::new();
+    encode(point, dialect, &mut s)?;
+    Ok(s)
+}
+
+struct Cursor<'a> {
+    line: &'a str,
+    pos: usize,
+    dialect: Dialect,
+}
+
+impl Cursor<'_> {
+    fn peek(&self) -> Option<char> {
+        self.line[self.pos..].chars().next()
+    }
+
+    fn err(&self, reason: ParseReason) -> ParseError {
+        ParseError {
+            column: self.pos + 1,
+            reason,
+        }
+    }
+
+    /// Reads an escaped element up to an unescaped char of `stops` (not consumed).
+    fn element(&mut self, specials: &[char], stops: &[char]) -> String {
+        let mut out = String::new();
+        let rest = &self.line[self.pos..];
+        let mut chars = rest.char_indices().peekable();
+        while let Some((i, c)) = chars.next() {
+            if c == '\\' {
+                if let Some(&(_, n)) = chars.peek() {
+                    let escapes =
+                        specials.contains(&n) || (n == '\\' && self.dialect == Dialect::V2);
+                    if escapes {
+                        out.push(n);
+                        chars.next();
+                        continue;
+                    }
+                }
+                out.push(c);
+                continue;
+            }
+            if stops.contains(&c) {
+                self.pos += i;
+                return out;
+            }
+            out.push(c);
+        }
+        self.pos = self.line.len();
+        out
+    }
+
+    fn expect_nonempty(&self, text: &str, part: Part, start: usize) -> Result<(), ParseError> {
+        if text.is_empty() {
+            return Err(ParseError {
+                column: start + 1,
+                reason: ParseReason::Empty(part),
+            });
+        }
+        Ok(())
+    }
+
+    fn field_value(&mut self) -> Result<Field, ParseError> {
+        if self.peek() == Some('"') {
+            self.pos += 1;
+            let mut out = String::new();
+            let rest = &self.line[self.pos..];
+            let mut chars = rest.char_indices();
+            while let Some((i, c)) = chars.next() {
+                match c {
+                    '\\' => match chars.clone().next() {
+                        Some((_, n)) if n == '"' || n == '\\' => {
+                            out.push(n);
+                            chars.next();
+                        }
+                        _ => out.push(c),
+                    },
+                    '"' => {
+                        self.pos += i + 1;
+                        return Ok(Field::Str(out));
+                    }
+                    _ => out.push(c),
+                }
+            }
+            return Err(self.err(ParseReason::UnclosedString));
+        }
+        let start = self.pos;
+        let end = self.line[start..]
+            .find([',', ' '])
+            .map_or(self.line.len(), |i| start + i);
+        let token = &self.line[start..end];
+        self.pos = end;
+        let bad = || ParseError {
+            column: start + 1,
+            reason: ParseReason::BadFieldValue(token.to_owned()),
+        };
+        match token {
+            "t" | "T" | "true" | "True" | "TRUE" => Ok(Field::Bool(true)),
+            "f" | "F" | "false" | "False" | "FALSE" => Ok(Field::Bool(false)),
+            _ if token.ends_with('i') => token[..token.len() - 1]
+                .parse()
+                .map(Field::Int)
+                .map_err(|_| bad()),
+            _ => match token.parse::<f64>() {
+                Ok(f) if f.is_finite() => Ok(Field::Float(f)),
+                _ => Err(bad()),
+            },
+        }
+    }
+}
+
+/// Parses one line (without its newline) written in `dialect`.
+pub fn parse_line(line: &str, dialect: Dialect) -> Result<Point, ParseError> {
+    let mut c = Cursor {
+        line,
+        pos: 0,
+        dialect,
+    };
+    let measurement = c.element(MEASUREMENT, &[',', ' ']);
+    c.expect_nonempty(&measurement, Part::Measurement, 0)?;
+    let mut point = Point::new(measurement, 0);
+    while c.peek() == Some(',') {
+        c.pos += 1;
+        let start = c.pos;
+        let key = c.element(KEY, &[',', '=', ' ']);
+        c.expect_nonempty(&key, Part::TagKey, start)?;
+        if c.peek() != Some('=') {
+            return Err(c.err(ParseReason::TagWithoutValue));
+        }
+        c.pos += 1;
+        let start = c.pos;
+        let value = c.element(KEY, &[',', ' ']);
+        c.expect_nonempty(&value, Part::TagValue, start)?;
+        point.tags.insert(key, value);
+    }
+    if c.peek() != Some(' ') {
+        return Err(c.err(ParseReason::Truncated(Part::FieldKey)));
+    }
+    loop {
+        c.pos += 1;
+        let start = c.pos;
+        let key = c.element(KEY, &[',', '=', ' ']);
+        c.expect_nonempty(&key, Part::FieldKey, start)?;
+        if c.peek() != Some('=') {
+            return Err(c.err(ParseReason::FieldWithoutValue));
+        }
+        c.pos += 1;
+        let value = c.field_value()?;
+        point.fields.insert(key, value);
+        if c.peek() != Some(',') {
+            break;
+        }
+    }
+    if c.peek() != Some(' ') {
+        return Err(c.err(ParseReason::Truncated(Part::Timestamp)));
+    }
+    c.pos += 1;
+    let rest = &line[c.pos..];
+    if rest.contains(' ') {
+        return Err(ParseError {
+            column: c.pos + rest.find(' ').unwrap_or(0) + 1,
+            reason: ParseReason::Trailing,
+        });
+    }
+    point.time_ns = rest
+        .parse()
+        .map_err(|_| c.err(ParseReason::BadTimestamp(rest.to_owned())))?;
+    Ok(point)
+}
+
+/// Parses a whole text, one point per line; empty lines are skipped.
+/// Errors carry the 1-based line number.
+pub fn parse(text: &str, dialect: Dialect) -> Result<Vec<Point>, (usize, ParseError)> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.is_empty())
+        .map(|(i, l)| parse_line(l, dialect).map_err(|e| (i + 1, e)))
+        .collect()
+}

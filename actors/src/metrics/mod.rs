@@ -1,0 +1,38 @@
+//! Metrics: typed measurements ([`Point`]s) batched into InfluxDB 1.x, InfluxDB 2
+//! or a local results file by the [`Reporter`] actor (`metrics.reporter`).
+//!
+//! * [`point`]: the [`Point`] message (measurement, tags, fields, timestamp);
+//! * [`line_protocol`]: InfluxDB line protocol, encoding and parsing, with the
+//!   escaping of the reference (both servers' dialects);
+//! * [`batcher`]: I/O-free batching by size and time, bounded buffer with exact
+//!   drop counting, retry schedule;
+//! * [`sink`], [`influx_v1`], [`influx_v2`], [`file`], [`csv`]: the outputs;
+//! * [`reporter`]: the actor;
+//! * [`summary`]: percentile tables per series, for reports.
+//!
+//! | kind | ports | what it does |
+//! |---|---|---|
+//! | `metrics.reporter` | in: `Point`, out: `Stats` | batches points to the configured output; see [`reporter`] |
+
+pub mod batcher;
+pub mod csv;
+pub mod file;
+pub mod influx_v1;
+pub mod influx_v2;
+pub mod line_protocol;
+pub mod point;
+pub mod reporter;
+pub mod sink;
+pub mod summary;
+
+pub use batcher::{Batcher, Stats};
+pub use point::{now_ns, Field, Point};
+pub use reporter::{Flush, GetStats, Reporter};
+
+use rolecall_runtime::kind::{RegisterError, Registry};
+
+/// Registers the metrics kinds.
+pub fn register(registry: &mut Registry) -> Result<(), RegisterError> {
+    registry.register::<Reporter>("metrics.reporter")?;
+    Ok(())
+}

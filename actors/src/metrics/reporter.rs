@@ -1,0 +1,485 @@
+//! [`Reporter`] (`metrics.reporter`): takes [`Point`]s on `in`, batches them
+//! and writes them to InfluxDB 1.x, InfluxDB 2 or a local results file.
+//!
+//! The handler of `in` only encodes the point and buffers it: it never waits,
+//! so senders are never held up by the server. Writes run as futures spawned
+//! on the reporter's own context, one batch at a time, retried with backoff
+//! while the server is down. Points beyond `capacity` are dropped and counted
+//! exactly; the counters go out on `stats` every `stats_interval_ms` and when
+//! the reporter stops, and every new drop is logged. When the reporter stops
+//! (end of input, node shutdown) it first flushes what it holds, for at most
+//! `shutdown_timeout_ms`. A supervised restart starts with an empty buffer.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use actix::prelude::*;
+use rolecall_runtime::kind::{CreateError, Io, Ports, Role};
+use rolecall_runtime::wire::Output;
+use serde::Deserialize;
+
+use super::batcher::{self, Batcher, Poll, Stats};
+use super::file::{self, Format};
+use super::influx_v1::InfluxV1;
+use super::influx_v2::InfluxV2;
+use super::point::Point;
+use super::sink::{Sink, WriteError};
+use super::summary;
+
+/// Where the points go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OutputKind {
+    /// A local results file (`path`, `format`): the embedded default.
+    #[default]
+    File,
+    /// InfluxDB 1.x `/write` (`url`, `db`).
+    InfluxV1,
+    /// InfluxDB 2 `/api/v2/write` (`url`, `org`, `bucket`, `token`).
+    InfluxV2,
+}
+
+/// Parameters of `metrics.reporter`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Params {
+    /// `file` (default), `influx-v1` or `influx-v2`.
+    #[serde(default)]
+    pub output: OutputKind,
+    /// Results file (default `results/metrics.lp`).
+    #[serde(default = "default_path")]
+    pub path: PathBuf,
+    /// `line-protocol` or `csv` (default: from the file's extension).
+    #[serde(default)]
+    pub format: Option<Format>,
+    /// Empty the results file when this process first opens it (default true).
+    #[serde(default = "yes")]
+    pub truncate: bool,
+    /// Server URL, e.g. `http://127.0.0.1:8086`.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// InfluxDB 1.x database (default `rolecall`).
+    #[serde(default = "default_name")]
+    pub db: String,
+    /// Create the 1.x database before the first write (default true).
+    #[serde(default = "yes")]
+    pub create_database: bool,
+    /// InfluxDB 2 organization (default `rolecall`).
+    #[serde(default = "default_name")]
+    pub org: String,
+    /// InfluxDB 2 bucket (default `rolecall`).
+    #[serde(default = "default_name")]
+    pub bucket: String,
+    /// InfluxDB 2 token (default none).
+    #[serde(default)]
+    pub token: String,
+    /// Points per batch, at most (default 1000).
+    #[serde(default = "default_batch")]
+    pub batch_size: usize,
+    /// Write a partial batch after its oldest point waited this long (default 200).
+    #[serde(default = "default_flush")]
+    pub flush_interval_ms: u64,
+    /// Points held at most, buffered plus being written (default 100000).
+    #[serde(default = "default_capacity")]
+    pub capacity: usize,
+    /// First retry delay after a failed write (default 100), doubling...
+    #[serde(default = "default_retry_initial")]
+    pub retry_initial_ms: u64,
+    /// ...up to this (default 5000).
+    #[serde(default = "default_retry_max")]
+    pub retry_max_ms: u64,
+    /// HTTP request timeout (default 5000).
+    #[serde(default = "default_timeout")]
+    pub timeout_ms: u64,
+    /// Send [`Stats`] on `stats` this often (default 1000; 0: only at stop).
+    #[serde(default = "default_stats")]
+    pub stats_interval_ms: u64,
+    /// How long stopping waits for the buffer to be written (default 5000).
+    #[serde(default = "default_timeout")]
+    pub shutdown_timeout_ms: u64,
+    /// At stop, read the results file back and print its percentile table
+    /// (file output only; default false).
+    #[serde(default)]
+    pub print_report: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+fn default_path() -> PathBuf {
+    PathBuf::from("results/metrics.lp")
+}
+fn default_name() -> String {
+    "rolecall".into()
+}
+fn default_batch() -> usize {
+    1000
+}
+fn default_flush() -> u64 {
+    200
+}
+fn default_capacity() -> usize {
+    100_000
+}
+fn default_retry_initial() -> u64 {
+    100
+}
+fn default_retry_max() -> u64 {
+    5000
+}
+fn default_timeout() -> u64 {
+    5000
+}
+fn default_stats() -> u64 {
+    1000
+}
+
+/// Parameters that do not make a working reporter.
+#[derive(Debug, thiserror::Error)]
+pub enum ParamsError {
+    /// Batching limits.
+    #[error("metrics.reporter: {0}")]
+    Batcher(#[from] batcher::ConfigError),
+    /// The output cannot be built.
+    #[error("metrics.reporter: {0}")]
+    Sink(#[from] super::sink::SinkError),
+    /// `print_report` with a server output.
+    #[error("metrics.reporter: print_report needs output = \"file\" (use `rolecall report URL` for servers)")]
+    ReportNeedsFile,
+}
+
+impl Params {
+    fn config(&self) -> batcher::Config {
+        batcher::Config::default()
+            .batch_size(self.batch_size)
+            .flush_interval(Duration::from_millis(self.flush_interval_ms))
+            .capacity(self.capacity)
+            .retry(
+                Duration::from_millis(self.retry_initial_ms),
+                Duration::from_millis(self.retry_max_ms),
+            )
+    }
+
+    fn sink(&self) -> Result<Box<dyn Sink>, ParamsError> {
+        use super::sink::SinkError::Missing;
+        let timeout = Duration::from_millis(self.timeout_ms);
+        let url = |output| {
+            self.url.as_deref().ok_or(Missing {
+                output,
+                param: "url",
+            })
+        };
+        Ok(match self.output {
+            OutputKind::File => {
+                let format = self.format.unwrap_or_else(|| Format::of_path(&self.path));
+                Box::new(file::File::new(&self.path, format, self.truncate)?)
+            }
+            OutputKind::InfluxV1 => {
+                if self.print_report {
+                    return Err(ParamsError::ReportNeedsFile);
+                }
+                Box::new(InfluxV1::new(
+                    url("influx-v1")?,
+                    &self.db,
+                    self.create_database,
+                    timeout,
+                )?)
+            }
+            OutputKind::InfluxV2 => {
+                if self.print_report {
+                    return Err(ParamsError::ReportNeedsFile);
+                }
+                Box::new(InfluxV2::new(
+                    url("influx-v2")?,
+                    &self.org,
+                    &self.bucket,
+                    &self.token,
+                    timeout,
+                )?)
+            }
+        })
+    }
+}
+
+/// Asks for the counters now.
+#[derive(Debug, Clone, Copy, Message)]
+#[rtype(result = "Stats")]
+pub struct GetStats;
+
+/// Writes everything held now (without waiting for full batches) and
+/// answers with the counters once nothing is buffered or in flight.
+#[derive(Debug, Clone, Copy, Message)]
+#[rtype(result = "Stats")]
+pub struct Flush;
+
+/// The reporter actor (see the module doc).
+pub struct Reporter {
+    name: String,
+    sink: Box<dyn Sink>,
+    batcher: Batcher,
+    stats_out: Output<Stats>,
+    stats_interval: Duration,
+    shutdown_timeout: Duration,
+    timer: Option<(Instant, SpawnHandle)>,
+    flush_waiters: Vec<tokio::sync::oneshot::Sender<Stats>>,
+    stopping_since: Option<Instant>,
+    logged_dropped: u64,
+    report: Option<(PathBuf, Format)>,
+}
+
+impl std::fmt::Debug for Reporter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reporter")
+            .field("name", &self.name)
+            .field("sink", &self.sink)
+            .field("stats", &self.batcher.stats())
+            .finish()
+    }
+}
+
+impl Reporter {
+    /// Encodes and buffers one point; never waits.
+    fn take(&mut self, point: &Point, ctx: &mut Context<Self>) {
+        let mut line = String::new();
+        match self.sink.encode(point, &mut line) {
+            Ok(()) => {
+                if !self.batcher.push(line, Instant::now()) {
+                    let dropped = self.batcher.stats().dropped;
+                    if dropped == 1 || dropped.is_power_of_two() {
+                        tracing::warn!(reporter = %self.name, dropped, "metrics buffer full: dropping points");
+                    }
+                }
+            }
+            Err(e) => {
+                self.batcher.invalid();
+                let invalid = self.batcher.stats().invalid;
+                if invalid == 1 || invalid.is_power_of_two() {
+                    tracing::warn!(reporter = %self.name, invalid, "point not written: {e}");
+                }
+            }
+        }
+        self.pump(ctx);
+    }
+
+    /// Starts the next write or arms the timer for the next due batch.
+    fn pump(&mut self, ctx: &mut Context<Self>) {
+        match self.batcher.poll(Instant::now()) {
+            Poll::Write(batch) => {
+                let id = batch.id;
+                let write = self.sink.write(batch.body);
+                ctx.spawn(write.into_actor(self).map(move |result, act, ctx| {
+                    act.outcome(id, result, ctx);
+                }));
+            }
+            Poll::WaitUntil(at) => {
+                if self.timer.is_some_and(|(t, _)| t <= at) {
+                    return;
+                }
+                if let Some((_, handle)) = self.timer.take() {
+                    ctx.cancel_future(handle);
+                }
+                let delay = at.saturating_duration_since(Instant::now());
+                let handle = ctx.run_later(delay, |act, ctx| {
+                    act.timer = None;
+                    act.pump(ctx);
+                });
+                self.timer = Some((at, handle));
+            }
+            Poll::InFlight => {}
+            Poll::Idle => self.settled(ctx),
+        }
+    }
+
+    fn outcome(
+        &mut self,
+        id: batcher::BatchId,
+        result: Result<(), WriteError>,
+        ctx: &mut Context<Self>,
+    ) {
+        match result {
+            Ok(()) => self.batcher.written(id),
+            Err(e) => {
+                let failure = e.failure();
+                match self.batcher.failed(id, failure, Instant::now()) {
+                    Some(delay) => tracing::warn!(
+                        reporter = %self.name,
+                        retry_in_ms = delay.as_millis() as u64,
+                        "metrics write failed: {e}"
+                    ),
+                    None => tracing::error!(
+                        reporter = %self.name,
+                        "metrics batch refused (points dropped, counted as rejected): {e}"
+                    ),
+                }
+            }
+        }
+        self.pump(ctx);
+    }
+
+    /// Nothing held: answer flushes, finish stopping.
+    fn settled(&mut self, ctx: &mut Context<Self>) {
+        if !self.batcher.is_empty() {
+            return;
+        }
+        let stats = self.batcher.stats();
+        for waiter in self.flush_waiters.drain(..) {
+            let _ = waiter.send(stats);
+        }
+        if self.stopping_since.is_some() {
+            ctx.stop();
+        }
+    }
+
+    fn send_stats(&mut self, ctx: &mut Context<Self>) {
+        let stats = self.batcher.stats();
+        if stats.dropped > self.logged_dropped {
+            tracing::warn!(
+                reporter = %self.name,
+                dropped = stats.dropped,
+                new = stats.dropped - self.logged_dropped,
+                "metrics points dropped (buffer full)"
+            );
+            self.logged_dropped = stats.dropped;
+        }
+        if self.stats_out.is_connected() {
+            self.stats_out.send(stats, ctx);
+        }
+    }
+
+    fn begin_stop(&mut self, ctx: &mut Context<Self>) {
+        if self.stopping_since.is_none() {
+            self.stopping_since = Some(Instant::now());
+            self.batcher.flush();
+            let timeout = self.shutdown_timeout;
+            ctx.run_later(timeout, |act, ctx| {
+                let s = act.batcher.stats();
+                tracing::error!(
+                    reporter = %act.name,
+                    lost = s.buffered + s.in_flight,
+                    "metrics not flushed within shutdown_timeout: points lost"
+                );
+                act.batcher = Batcher::new(batcher::Config::default());
+                ctx.stop();
+            });
+        }
+        self.pump(ctx);
+    }
+}
+
+impl Actor for Reporter {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        if !self.stats_interval.is_zero() {
+            ctx.run_interval(self.stats_interval, |act, ctx| act.send_stats(ctx));
+        }
+    }
+
+    fn stopping(&mut self, ctx: &mut Context<Self>) -> Running {
+        if self.batcher.is_empty() {
+            return Running::Stop;
+        }
+        if self
+            .stopping_since
+            .is_some_and(|t| t.elapsed() >= self.shutdown_timeout)
+        {
+            return Running::Stop;
+        }
+        self.begin_stop(ctx);
+        Running::Continue
+    }
+
+    fn stopped(&mut self, ctx: &mut Context<Self>) {
+        let stats = self.batcher.stats();
+        tracing::info!(
+            reporter = %self.name,
+            target = %self.sink.target(),
+            written = stats.written,
+            dropped = stats.dropped,
+            rejected = stats.rejected,
+            invalid = stats.invalid,
+            retries = stats.retries,
+            "metrics reporter stopped"
+        );
+        if self.stats_out.is_connected() {
+            let _ = self.stats_out.try_send(stats);
+        }
+        let _ = ctx;
+        if let Some((path, format)) = &self.report {
+            match file::read_as(path, *format) {
+                Ok(points) => println!("{}", summary::table(&summary::rows(&points))),
+                Err(e) => tracing::error!(reporter = %self.name, "cannot read results back: {e}"),
+            }
+        }
+    }
+}
+
+impl Handler<Point> for Reporter {
+    type Result = ();
+
+    fn handle(&mut self, point: Point, ctx: &mut Context<Self>) {
+        self.take(&point, ctx);
+    }
+}
+
+impl Handler<GetStats> for Reporter {
+    type Result = MessageResult<GetStats>;
+
+    fn handle(&mut self, _: GetStats, _: &mut Context<Self>) -> Self::Result {
+        MessageResult(self.batcher.stats())
+    }
+}
+
+impl Handler<Flush> for Reporter {
+    type Result = ResponseFuture<Stats>;
+
+    fn handle(&mut self, _: Flush, ctx: &mut Context<Self>) -> Self::Result {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.flush_waiters.push(tx);
+        self.batcher.flush();
+        self.pump(ctx);
+        let fallback = self.batcher.stats();
+        Box::pin(async move { rx.await.unwrap_or(fallback) })
+    }
+}
+
+impl Role for Reporter {
+    type Params = Params;
+    const ABOUT: &'static str =
+        "batches Points into InfluxDB 1.x/2 or a results file; bounded buffer, retries, exact drop counts on `stats`";
+
+    fn ports(ports: &mut Ports<Self>) {
+        ports.input::<Point>("in").output::<Stats>("stats");
+    }
+
+    fn build(params: &Params, io: &mut Io) -> Result<Self, CreateError> {
+        let config = params.config();
+        config.validate().map_err(ParamsError::from)?;
+        let sink = params.sink()?;
+        let report = (params.print_report && params.output == OutputKind::File).then(|| {
+            (
+                params.path.clone(),
+                params
+                    .format
+                    .unwrap_or_else(|| Format::of_path(&params.path)),
+            )
+        });
+        Ok(Reporter {
+            name: io.actor_name().to_owned(),
+            sink,
+            batcher: Batcher::new(config),
+            stats_out: io.output("stats")?,
+            stats_interval: Duration::from_millis(params.stats_interval_ms),
+            shutdown_timeout: Duration::from_millis(params.shutdown_timeout_ms),
+            timer: None,
+            flush_waiters: Vec::new(),
+            stopping_since: None,
+            logged_dropped: 0,
+            report,
+        })
+    }
+
+    fn end_of_input(&mut self, ctx: &mut Context<Self>) {
+        self.begin_stop(ctx);
+    }
+}

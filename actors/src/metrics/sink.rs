@@ -1,0 +1,130 @@
+//! [`Sink`]: where the reporter's batches go (InfluxDB 1.x, InfluxDB 2, a file).
+
+use std::time::Duration;
+
+use futures::future::LocalBoxFuture;
+
+use super::batcher::Failure;
+use super::line_protocol::{self, Dialect, EncodeError};
+use super::point::Point;
+
+/// Why writing one batch failed.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    /// No answer: connection refused or reset, timeout.
+    #[error("{target}: {message}")]
+    Transport {
+        /// Where to.
+        target: String,
+        /// What happened.
+        message: String,
+    },
+    /// The server answered with an error status.
+    #[error("{target}: HTTP {status}: {body}")]
+    Status {
+        /// Where to.
+        target: String,
+        /// HTTP status code.
+        status: u16,
+        /// The response body (the server's reason).
+        body: String,
+    },
+    /// A local file could not be written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The error.
+        source: std::io::Error,
+    },
+}
+
+impl WriteError {
+    /// Whether trying again may help: transport and I/O errors, 5xx and 429
+    /// are retried; any other status means the server refused the data.
+    pub fn failure(&self) -> Failure {
+        match self {
+            WriteError::Status { status, .. } if *status < 500 && *status != 429 => Failure::Reject,
+            _ => Failure::Retry,
+        }
+    }
+}
+
+/// Building a sink from its parameters failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SinkError {
+    /// The server URL does not parse.
+    #[error("bad url `{url}`: {message}")]
+    Url {
+        /// The URL given.
+        url: String,
+        /// Why it does not parse.
+        message: String,
+    },
+    /// A parameter the output needs is missing.
+    #[error("output `{output}` needs parameter `{param}`")]
+    Missing {
+        /// The output kind.
+        output: &'static str,
+        /// The parameter.
+        param: &'static str,
+    },
+    /// The HTTP client could not be built.
+    #[error("http client: {0}")]
+    Client(String),
+    /// The results file cannot be created.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The error.
+        source: std::io::Error,
+    },
+}
+
+/// An output for batches of points.
+///
+/// `write` returns a future that the reporter spawns on its own context, so a
+/// slow or absent server never blocks the reporter's mailbox or its senders.
+pub trait Sink: std::fmt::Debug {
+    /// Encodes one point in this sink's format, appending to `out`.
+    fn encode(&self, point: &Point, out: &mut String) -> Result<(), EncodeError> {
+        line_protocol::encode(point, Dialect::V2, out)
+    }
+
+    /// Writes one batch (the concatenation of encoded points).
+    fn write(&self, body: String) -> LocalBoxFuture<'static, Result<(), WriteError>>;
+
+    /// Where it writes, for logs.
+    fn target(&self) -> String;
+}
+
+/// Parses and checks an `http://` URL.
+pub(crate) fn parse_url(url: &str) -> Result<reqwest::Url, SinkError> {
+    let parsed = reqwest::Url::parse(url).map_err(|e| SinkError::Url {
+        url: url.to_owned(),
+        message: e.to_string(),
+    })?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
+        return Err(SinkError::Url {
+            url: url.to_owned(),
+            message: "expected http://HOST:PORT or https://HOST:PORT".into(),
+        });
+    }
+    Ok(parsed)
+}
+
+/// A reqwest client with a request timeout.
+pub(crate) fn http_client(timeout: Duration) -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(timeout)
+}
+
+/// Maps a reqwest transport error.
+pub(crate) fn transport(target: &str, e: &reqwest::Error) -> WriteError {
+    WriteError::Transport {
+        target: target.to_owned(),
+        message: e.to_string(),
+    }
+}

@@ -1,0 +1,159 @@
+//! The batcher with a fake clock: size and time triggers, the bound and exact
+//! drop counts, retries with backoff, refused batches.
+
+use std::time::{Duration, Instant};
+
+use rolecall_actors::metrics::batcher::{Batcher, Config, ConfigError, Failure, Poll};
+
+fn config() -> Config {
+    Config::default()
+        .batch_size(3)
+        .flush_interval(Duration::from_millis(100))
+        .capacity(5)
+        .retry(Duration::from_millis(10), Duration::from_millis(50))
+}
+
+fn line(i: usize) -> String {
+    format!("m v={i}i {i}\n")
+}
+
+#[test]
+fn writes_a_batch_when_full_or_when_its_oldest_line_is_due() {
+    let t0 = Instant::now();
+    let mut b = Batcher::new(config());
+    assert_eq!(b.poll(t0), Poll::Idle);
+    b.push(line(0), t0);
+    assert_eq!(b.poll(t0), Poll::WaitUntil(t0 + Duration::from_millis(100)));
+    b.push(line(1), t0 + Duration::from_millis(10));
+    b.push(line(2), t0 + Duration::from_millis(20));
+    let Poll::Write(batch) = b.poll(t0 + Duration::from_millis(20)) else {
+        panic!("a full batch is due");
+    };
+    assert_eq!(batch.lines, 3);
+    assert_eq!(batch.body, format!("{}{}{}", line(0), line(1), line(2)));
+    assert_eq!(b.poll(t0 + Duration::from_millis(30)), Poll::InFlight);
+    b.written(batch.id);
+    b.push(line(3), t0 + Duration::from_millis(40));
+    assert!(matches!(
+        b.poll(t0 + Duration::from_millis(139)),
+        Poll::WaitUntil(_)
+    ));
+    let Poll::Write(late) = b.poll(t0 + Duration::from_millis(140)) else {
+        panic!("due after the flush interval");
+    };
+    assert_eq!(late.lines, 1);
+    b.written(late.id);
+    let s = b.stats();
+    assert_eq!((s.accepted, s.written, s.buffered, s.dropped), (4, 4, 0, 0));
+}
+
+#[test]
+fn drops_beyond_the_bound_and_counts_exactly() {
+    let t0 = Instant::now();
+    let mut b = Batcher::new(config());
+    for i in 0..3 {
+        assert!(b.push(line(i), t0));
+    }
+    let Poll::Write(batch) = b.poll(t0) else {
+        panic!("due");
+    };
+    // 3 in flight + 2 buffered = capacity 5; the next 4 are dropped.
+    let kept: usize = (3..9).map(|i| b.push(line(i), t0) as usize).sum();
+    assert_eq!(kept, 2);
+    let s = b.stats();
+    assert_eq!(
+        (s.in_flight, s.buffered, s.dropped, s.accepted),
+        (3, 2, 4, 5)
+    );
+    b.written(batch.id);
+    assert!(b.push(line(9), t0));
+    assert_eq!(b.stats().dropped, 4);
+}
+
+#[test]
+fn retries_the_same_batch_with_doubling_capped_backoff() {
+    let t0 = Instant::now();
+    let mut b = Batcher::new(config());
+    for i in 0..3 {
+        b.push(line(i), t0);
+    }
+    let Poll::Write(batch) = b.poll(t0) else {
+        panic!("due");
+    };
+    let mut now = t0;
+    let mut delays = Vec::new();
+    for _ in 0..5 {
+        let d = b.failed(batch.id, Failure::Retry, now).expect("retry");
+        delays.push(d.as_millis());
+        assert_eq!(
+            b.poll(now + d - Duration::from_millis(1)),
+            Poll::WaitUntil(now + d)
+        );
+        now += d;
+        let Poll::Write(again) = b.poll(now) else {
+            panic!("retry due");
+        };
+        assert_eq!(again, batch, "the same batch, in order");
+    }
+    assert_eq!(delays, vec![10, 20, 40, 50, 50]);
+    b.written(batch.id);
+    let s = b.stats();
+    assert_eq!((s.written, s.retries), (3, 5));
+    // after a success the backoff starts over
+    for i in 0..3 {
+        b.push(line(i), now);
+    }
+    let Poll::Write(next) = b.poll(now) else {
+        panic!("due");
+    };
+    assert_eq!(
+        b.failed(next.id, Failure::Retry, now),
+        Some(Duration::from_millis(10))
+    );
+}
+
+#[test]
+fn a_refused_batch_is_dropped_and_counted_as_rejected() {
+    let t0 = Instant::now();
+    let mut b = Batcher::new(config());
+    for i in 0..3 {
+        b.push(line(i), t0);
+    }
+    let Poll::Write(batch) = b.poll(t0) else {
+        panic!("due");
+    };
+    assert_eq!(b.failed(batch.id, Failure::Reject, t0), None);
+    // a late outcome for an old id changes nothing
+    b.written(batch.id);
+    let s = b.stats();
+    assert_eq!((s.rejected, s.written, s.in_flight), (3, 0, 0));
+    assert!(b.is_empty());
+}
+
+#[test]
+fn flush_writes_partial_batches_at_once() {
+    let t0 = Instant::now();
+    let mut b = Batcher::new(config());
+    b.push(line(0), t0);
+    b.flush();
+    assert!(matches!(b.poll(t0), Poll::Write(batch) if batch.lines == 1));
+}
+
+#[test]
+fn config_is_validated() {
+    assert_eq!(
+        config().batch_size(0).validate(),
+        Err(ConfigError::ZeroBatch)
+    );
+    assert!(matches!(
+        config().capacity(2).validate(),
+        Err(ConfigError::CapacityBelowBatch { .. })
+    ));
+    assert_eq!(
+        config()
+            .retry(Duration::ZERO, Duration::from_secs(1))
+            .validate(),
+        Err(ConfigError::Retry)
+    );
+    assert_eq!(config().validate(), Ok(()));
+}

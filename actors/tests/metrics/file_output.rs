@@ -1,0 +1,140 @@
+//! The reporter actor with the embedded default output: a local results file.
+
+use std::time::Duration;
+
+use rolecall_actors::metrics::{file, Field, Flush, Point, Reporter, Stats};
+use rolecall_runtime::wire::WireConfig;
+use rolecall_runtime::NodeExit;
+
+use crate::node;
+
+fn points(n: usize) -> Vec<Point> {
+    (0..n)
+        .map(|i| {
+            Point::new("latency", 1_700_000_000_000_000_000 + i as i64 * 1000)
+                .tag(
+                    "topic",
+                    if i % 2 == 0 {
+                        "weather, east"
+                    } else {
+                        "trafic=ok"
+                    },
+                )
+                .tag("subscriber", "stats")
+                .field("us", i as f64 * 0.5)
+                .field("seq", i as i64)
+        })
+        .collect()
+}
+
+fn topology(path: &std::path::Path, extra: &str) -> String {
+    format!(
+        r#"
+        [actors.reporter]
+        kind = "metrics.reporter"
+        params = {{ path = "{}", stats_interval_ms = 50, {extra} }}
+        "#,
+        path.display()
+    )
+}
+
+async fn last_stats(tap: &mut rolecall_runtime::Tap<Stats>) -> Stats {
+    let mut last = Stats::default();
+    while let Ok(Some(s)) = actix_rt::time::timeout(Duration::from_secs(10), tap.recv()).await {
+        last = s;
+    }
+    last
+}
+
+#[actix_rt::test]
+async fn every_point_reaches_the_file_and_stopping_flushes_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("out/results.lp");
+    // A flush interval far beyond the test: only full batches and the final
+    // flush at end of input write anything.
+    let mut n = node(&topology(
+        &path,
+        "batch_size = 1000, flush_interval_ms = 600000",
+    ));
+    let input = n
+        .inject::<Point>("reporter.in", WireConfig::default())
+        .unwrap();
+    let mut stats = n
+        .tap::<Stats>("reporter.stats", WireConfig::default())
+        .unwrap();
+    let running = n.start().await.unwrap();
+    let sent = points(2500);
+    for p in &sent {
+        input.output().send_async(p.clone()).await;
+    }
+    drop(input);
+    let exit = actix_rt::time::timeout(Duration::from_secs(20), running.wait())
+        .await
+        .expect("the node ends after end of input");
+    assert_eq!(exit, NodeExit::Completed);
+    let last = last_stats(&mut stats).await;
+    assert_eq!(
+        (last.accepted, last.written, last.dropped, last.buffered),
+        (2500, 2500, 0, 0)
+    );
+    assert_eq!(file::read(&path).unwrap(), sent);
+}
+
+#[actix_rt::test]
+async fn flush_writes_a_partial_batch_and_answers_with_the_counters() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("results.csv");
+    let mut n = node(&topology(&path, "flush_interval_ms = 600000"));
+    let input = n
+        .inject::<Point>("reporter.in", WireConfig::default())
+        .unwrap();
+    let running = n.start().await.unwrap();
+    let reporter = running.actor::<Reporter>("reporter").unwrap();
+    let mut sent = points(10);
+    sent[3] = sent[3].clone().field("note", "a \"quoted\", text");
+    for p in &sent {
+        input.output().send_async(p.clone()).await;
+    }
+    // a point that cannot be written is counted, not written
+    input
+        .output()
+        .send_async(Point::new("bad", 1).field("v", f64::NAN))
+        .await;
+    // the wire delivers in order, so after this the reporter holds all 11
+    actix_rt::time::sleep(Duration::from_millis(100)).await;
+    let stats = reporter.send(Flush).await.unwrap();
+    assert_eq!((stats.written, stats.invalid, stats.buffered), (10, 1, 0));
+    let back = file::read(&path).unwrap();
+    assert_eq!(back, sent);
+    assert_eq!(
+        back[3].fields["note"],
+        Field::Str("a \"quoted\", text".into())
+    );
+    running.shutdown();
+    running.wait().await;
+}
+
+#[actix_rt::test]
+async fn bad_parameters_are_reported_with_the_reason() {
+    use rolecall_runtime::topology::{load_str, Overrides};
+    let text = r#"
+        [actors.reporter]
+        kind = "metrics.reporter"
+        params = { output = "influx-v1", batch_size = 0 }
+    "#;
+    let t = load_str(text, "bad.toml", &crate::registry(), &Overrides::new()).unwrap();
+    let running = rolecall_runtime::Node::all(t, crate::registry())
+        .start()
+        .await;
+    let message = match running {
+        Err(e) => e.to_string(),
+        Ok(r) => match r.wait().await {
+            NodeExit::Failed(reason) => reason,
+            NodeExit::Completed => panic!("a reporter without url must not run"),
+        },
+    };
+    assert!(
+        message.contains("batch_size must be at least 1"),
+        "{message}"
+    );
+}
