@@ -15,6 +15,7 @@ mod learner;
 mod message;
 mod proposer;
 pub mod retry;
+pub mod role;
 pub mod sim;
 pub mod storage;
 
@@ -23,5 +24,16 @@ pub use ballot::Ballot;
 pub use learner::Learner;
 pub use message::{AcceptedEntry, AcceptorId, Decided, FromAcceptor, Propose, ToAcceptor, Value};
 pub use proposer::{Action, Config, Proposer};
-pub use retry::{FixedBackoff, Millis, RandomBackoff, Retry};
+pub use retry::{FixedBackoff, Millis, RandomBackoff, Retry, Strategy};
 pub use storage::{FileStorage, MemStorage, Storage, StorageError};
+
+use rolecall_runtime::kind::{RegisterError, Registry};
+
+/// Registers `paxos.acceptor`, `paxos.proposer` and `paxos.learner`.
+pub fn register(registry: &mut Registry) -> Result<(), RegisterError> {
+    registry
+        .register::<role::Acceptor>("paxos.acceptor")?
+        .register::<role::Proposer>("paxos.proposer")?
+        .register::<role::Learner>("paxos.learner")?;
+    Ok(())
+}

@@ -48,3 +48,50 @@ impl Retry for FixedBackoff {
         self.0
     }
 }
+
+/// A [`Retry`] strategy that a topology can configure: the proposer kind
+/// `role::Proposer<S>` reads `S::Params` from its `retry` parameter table.
+pub trait Strategy: Retry + Unpin + Sized {
+    /// The `retry = { ... }` table.
+    type Params: serde::de::DeserializeOwned + Default + std::fmt::Debug + Send + Sync + 'static;
+    /// Builds the strategy from its parameters.
+    fn from_params(params: &Self::Params) -> Self;
+}
+
+/// Parameters of [`RandomBackoff`]: `retry = { base_ms = 20, max_ms = 500 }`.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RandomBackoffParams {
+    /// Bound of the first retry's wait (default 20).
+    #[serde(default = "default_base")]
+    pub base_ms: Millis,
+    /// Largest bound (default 500).
+    #[serde(default = "default_max")]
+    pub max_ms: Millis,
+}
+
+fn default_base() -> Millis {
+    20
+}
+fn default_max() -> Millis {
+    500
+}
+
+impl Default for RandomBackoffParams {
+    fn default() -> Self {
+        RandomBackoffParams {
+            base_ms: default_base(),
+            max_ms: default_max(),
+        }
+    }
+}
+
+impl Strategy for RandomBackoff {
+    type Params = RandomBackoffParams;
+    fn from_params(p: &RandomBackoffParams) -> Self {
+        RandomBackoff {
+            base: p.base_ms,
+            max: p.max_ms.max(p.base_ms),
+        }
+    }
+}
