@@ -23,5 +23,6 @@ pub fn register_all(registry: &mut Registry) -> Result<(), RegisterError> {
     stage::register(registry)?;
     zk::register(registry)?; // issue 4
     metrics::register(registry)?;
+    paxos::register(registry)?;
     zmq::register(registry)
 }

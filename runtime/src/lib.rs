@@ -10,11 +10,13 @@
 //! * [`topology`]: the TOML topology format, its loader and validation;
 //! * [`supervision`]: restart policies, backoff, groups, escalation, events;
 //! * [`node`]: building and running a topology node, typed addresses by name;
-//! * [`remote`]: cross-node wires over ZeroMQ PUSH/PULL with a codec.
+//! * [`remote`]: cross-node wires over ZeroMQ PUSH/PULL with a codec;
+//! * [`fault`]: seeded fault injection on wires and crash schedules.
 //!
 //! `docs/architecture.md` draws the whole picture; `docs/runtime-semantics.md`
 //! states the guarantees (ordering, what survives a restart, what is dropped).
 
+pub mod fault;
 pub mod kind;
 pub mod node;
 pub mod remote;

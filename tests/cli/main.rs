@@ -5,5 +5,6 @@ mod check;
 mod examples;
 mod multicast;
 mod nodes;
+mod paxos;
 mod support;
 mod zmq;

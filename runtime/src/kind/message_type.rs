@@ -31,6 +31,7 @@ pub(crate) trait AnyWire: Send + Sync + std::fmt::Debug {
     fn remove_sender(&self);
     fn close_consumer(&self);
     fn len(&self) -> usize;
+    fn set_faults(&self, faults: crate::fault::WireFaults);
 }
 
 impl<T: Send + 'static> AnyWire for Queue<T> {
@@ -51,6 +52,9 @@ impl<T: Send + 'static> AnyWire for Queue<T> {
     }
     fn len(&self) -> usize {
         Queue::len(self)
+    }
+    fn set_faults(&self, faults: crate::fault::WireFaults) {
+        Queue::set_faults(self, faults)
     }
 }
 

@@ -273,6 +273,7 @@ impl Node {
         let mut hops: Vec<Hop> = Vec::new();
         let mut stats: Vec<(String, Arc<dyn AnyWire>)> = Vec::new();
 
+        let fault_start = std::time::Instant::now();
         for wire in &topology.wires {
             let from_local = local(&wire.from.actor);
             let ops = self.ops_of(&wire.from)?;
@@ -283,6 +284,17 @@ impl Node {
                 }
                 let queue = ops.new_wire(wire.config);
                 let label = format!("{} -> {}", wire.from, dest.port);
+                if from_local {
+                    crate::fault::attach(
+                        &topology,
+                        wire,
+                        dest,
+                        &label,
+                        self.seed,
+                        fault_start,
+                        &queue,
+                    );
+                }
                 stats.push((label.clone(), Arc::clone(&queue)));
                 if from_local {
                     outgoing
@@ -475,6 +487,10 @@ impl Node {
             exit_tx,
         })
         .start();
+        let crash_to = supervisor.clone();
+        crate::fault::schedule_crashes(&topology, &hosted, fault_start, move |actor| {
+            crash_to.do_send(super::supervisor::InjectCrash(actor))
+        });
         let handle = super::handle::NodeHandle::new(label, supervisor);
         started_rx.await.map_err(|_| BuildError::Aborted)?;
         Ok(Running::new(handle, refs, exit_rx, stats))

@@ -44,6 +44,8 @@ pub(crate) struct Child {
     running: Option<Incarnation>,
     start_due: bool,
     released: bool,
+    /// The running incarnation was aborted by a fault-injection crash.
+    injected_crash: bool,
 }
 
 impl Child {
@@ -69,6 +71,7 @@ impl Child {
             running: None,
             start_due: false,
             released: false,
+            injected_crash: false,
         }
     }
 
@@ -459,6 +462,10 @@ impl Handler<Exited> for Supervisor {
             return;
         }
         child.running = None;
+        let mut msg = msg;
+        if std::mem::take(&mut child.injected_crash) {
+            msg.exit = Exit::Failed("crash injected by [[faults]] crash_at".into());
+        }
         if let Phase::ShuttingDown { .. } = self.phase {
             if let Exit::Failed(reason) = &msg.exit {
                 tracing::warn!(actor = %child.name, %reason, "crashed while shutting down");
@@ -541,5 +548,28 @@ impl Handler<Subscribe> for Supervisor {
             recipient: msg.0,
             missed: 0,
         });
+    }
+}
+
+/// Fault injection: crash the named actor's running incarnation now (it is
+/// aborted and counts as a failure, so its restart policy applies).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub(crate) struct InjectCrash(pub(crate) String);
+
+impl Handler<InjectCrash> for Supervisor {
+    type Result = ();
+
+    fn handle(&mut self, msg: InjectCrash, _ctx: &mut Context<Self>) {
+        if let Phase::ShuttingDown { .. } = self.phase {
+            return;
+        }
+        if let Some(child) = self.children.iter_mut().find(|c| c.name == msg.0) {
+            if let Some(inc) = &child.running {
+                tracing::warn!(actor = %child.name, "fault injection: crashing the actor");
+                child.injected_crash = true;
+                inc.abort.abort();
+            }
+        }
     }
 }

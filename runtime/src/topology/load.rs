@@ -19,7 +19,7 @@ use crate::kind::{Direction, KindInfo, Registry};
 use crate::supervision::{ActorPolicy, Backoff, GroupPolicy, Intensity, Restart, Strategy};
 use crate::wire::{Policy, WireConfig};
 
-const TOP_KEYS: &[&str] = &["topology", "nodes", "groups", "actors", "wires"];
+const TOP_KEYS: &[&str] = &["topology", "nodes", "groups", "actors", "wires", "faults"];
 const TOPOLOGY_KEYS: &[&str] = &["name", "drain_timeout", "finish_when"];
 const NODE_KEYS: &[&str] = &["address", "listen", "base_port"];
 const GROUP_KEYS: &[&str] = &[
@@ -45,6 +45,9 @@ const WIRE_KEYS: &[&str] = &["from", "to", "capacity", "policy", "codec", "endpo
 const BACKOFF_KEYS: &[&str] = &["min", "max", "factor", "jitter"];
 const DEFAULT_NODE: &str = "main";
 const DEFAULT_CODEC: &str = "binary";
+
+// Fault injection tables: their own file.
+mod faults;
 
 /// Loads and validates the topology file at `path`.
 pub fn load_file(
@@ -303,6 +306,7 @@ impl<'s> Loader<'s> {
         }
         let wires = self.wires(&root, &actors, &nodes);
         self.check_binds(&actors, &wires, &nodes);
+        let faults = self.faults(&root, &actors, &nodes);
 
         Some(Topology {
             name,
@@ -313,6 +317,7 @@ impl<'s> Loader<'s> {
             wires: wires.into_iter().map(|(w, _)| w).collect(),
             drain_timeout,
             finish_when: finish_when.into_iter().map(|(n, _)| n).collect(),
+            faults,
         })
         .map(|mut t| {
             t.origin = src.diagnostic(None, String::new(), None).origin;

@@ -29,6 +29,8 @@ pub struct Topology {
     /// The node shuts down gracefully once all of these actors have stopped
     /// for good (`[topology] finish_when`); empty: when every actor has.
     pub finish_when: Vec<String>,
+    /// Faults to inject (`[[faults]]`); empty: none.
+    pub faults: crate::fault::Faults,
 }
 
 /// One node: an OS process when run with `rolecall node`.

@@ -5,6 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use actix::{Actor, AsyncContext};
 use parking_lot::Mutex;
@@ -93,10 +94,16 @@ impl<T: Clone + Send + 'static> Output<T> {
     /// Sends from inside an actor. On a full wire with the `block` policy the
     /// actor's context waits (`ctx.wait`) until the wire has room: the actor
     /// handles no other message meanwhile, so backpressure travels upstream.
+    ///
+    /// A wire with a fault plan (`[[faults]]` in the topology) may drop the
+    /// message, duplicate it, or deliver it later from a timer on `ctx`.
     pub fn send<A>(&self, msg: T, ctx: &mut actix::Context<A>) -> Sent
     where
         A: Actor<Context = actix::Context<A>>,
     {
+        if self.wires.iter().any(|w| w.faults().is_some()) {
+            return self.send_faulty(msg, ctx);
+        }
         let mut backlog = self.backlog.lock();
         if !backlog.is_empty() {
             // A drain is already under way: queue behind it to keep the order.
@@ -116,6 +123,65 @@ impl<T: Clone + Send + 'static> Output<T> {
             }));
         }
         sent
+    }
+
+    /// [`Output::send`] through the wires' fault plans.
+    fn send_faulty<A>(&self, msg: T, ctx: &mut actix::Context<A>) -> Sent
+    where
+        A: Actor<Context = actix::Context<A>>,
+    {
+        use crate::fault::Verdict;
+        let mut sent = Sent::default();
+        let mut copies = Vec::new();
+        self.for_each_wire(msg, |i, wire, m| match wire.faults().map(|f| f.decide()) {
+            None => copies.push((i, m, Duration::ZERO)),
+            Some(Verdict::Drop) => sent.dropped += 1,
+            Some(Verdict::Deliver(d)) => copies.push((i, m, d)),
+            Some(Verdict::Duplicate(d1, d2)) => {
+                copies.push((i, m.clone(), d1));
+                copies.push((i, m, d2));
+            }
+        });
+        for (i, m, d) in copies {
+            if d.is_zero() {
+                self.push_one(i, m, ctx, &mut sent);
+            } else {
+                let out = self.clone();
+                ctx.run_later(d, move |_, ctx| {
+                    out.push_one(i, m, ctx, &mut Sent::default());
+                });
+                sent.queued += 1;
+            }
+        }
+        sent
+    }
+
+    /// Pushes one copy into wire `i`, behind any backlog, waiting if full.
+    fn push_one<A>(&self, i: usize, m: T, ctx: &mut actix::Context<A>, sent: &mut Sent)
+    where
+        A: Actor<Context = actix::Context<A>>,
+    {
+        let mut backlog = self.backlog.lock();
+        if !backlog.is_empty() {
+            backlog.push_back((i, m));
+            sent.waited += 1;
+            return;
+        }
+        let Some(wire) = self.wires.get(i) else {
+            return;
+        };
+        match wire.try_push(m) {
+            Ok(Pushed::Queued) => sent.queued += 1,
+            Ok(_) | Err(PushError::Closed(_)) => sent.dropped += 1,
+            Err(PushError::Full(m)) => {
+                sent.waited += 1;
+                backlog.push_back((i, m));
+                drop(backlog);
+                ctx.wait(actix::fut::wrap_future::<_, A>(Drain {
+                    output: self.clone(),
+                }));
+            }
+        }
     }
 
     /// Sends from async code outside an actor, waiting on full `block` wires.

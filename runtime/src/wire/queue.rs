@@ -88,6 +88,8 @@ struct Shared<T> {
     accepted: AtomicU64,
     delivered: AtomicU64,
     dropped: AtomicU64,
+    /// Fault injection on this wire (see `crate::fault`), set once when built.
+    faults: std::sync::OnceLock<crate::fault::WireFaults>,
 }
 
 /// A bounded, policy-driven queue; cloning gives another handle to the same queue.
@@ -133,8 +135,21 @@ impl<T> Queue<T> {
                 accepted: AtomicU64::new(0),
                 delivered: AtomicU64::new(0),
                 dropped: AtomicU64::new(0),
+                faults: std::sync::OnceLock::new(),
             }),
         }
+    }
+
+    /// Attaches a fault plan: actors sending on this wire through
+    /// [`Output::send`](super::Output::send) get its delays, drops and
+    /// duplicates. Only the first call has an effect.
+    pub fn set_faults(&self, faults: crate::fault::WireFaults) {
+        let _ = self.shared.faults.set(faults);
+    }
+
+    /// The fault plan of this wire, if any.
+    pub fn faults(&self) -> Option<&crate::fault::WireFaults> {
+        self.shared.faults.get()
     }
 
     /// The most messages this queue holds (queued plus in flight).

@@ -1,0 +1,4 @@
+//! Paxos tests: the state machines under the seeded simulator (safety checker),
+//! durable storage, and the actor kinds over wires.
+
+mod safety;

@@ -1,0 +1,122 @@
+//! Fault injection, usable by every actor and wire: message delay
+//! distributions (which reorder), drops, duplicates, partitions on a schedule,
+//! and crashes of actors or whole nodes on a schedule.
+//!
+//! The topology's `[[faults]]` tables ([`Faults`], read by the loader) select
+//! wires — by output port, by `from -> to` pair, by actor or by node — and say
+//! what happens to their messages. When a node builds a selected wire it
+//! attaches a [`FaultPlan`]: an I/O-free state machine that decides, for each
+//! message, [`Verdict::Drop`], [`Verdict::Deliver`] after a delay, or
+//! [`Verdict::Duplicate`]. [`Output::send`](crate::wire::Output::send) asks the
+//! plan and uses timers on the sending actor's context for delays; messages
+//! sent from plain threads or async code (`send_blocking`, `send_async`) get
+//! drops and duplicates but no delay. Crash schedules make the node's
+//! supervisor abort the actor's incarnation as a failure, so it restarts
+//! under its own restart policy and backoff.
+//!
+//! All randomness comes from the node's seed (`rolecall run/node --seed`, printed
+//! at start) mixed with the wire's name, so the n-th message on a wire gets the
+//! same verdict in every run with that seed.
+
+mod plan;
+mod spec;
+
+pub use plan::{FaultPlan, FaultStats, Verdict};
+pub use spec::{CrashSpec, Delay, FaultRule, Faults, Selector, Window, WireFault};
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use parking_lot::Mutex;
+
+/// A wire's plan with the instant its schedule is measured from (node start).
+#[derive(Debug, Clone)]
+pub struct WireFaults {
+    plan: Arc<Mutex<FaultPlan>>,
+    start: Instant,
+}
+
+impl WireFaults {
+    /// A plan whose windows count from `start`.
+    pub fn new(plan: FaultPlan, start: Instant) -> Self {
+        WireFaults {
+            plan: Arc::new(Mutex::new(plan)),
+            start,
+        }
+    }
+
+    /// The verdict for the next message, now.
+    pub fn decide(&self) -> Verdict {
+        self.plan.lock().decide(self.start.elapsed())
+    }
+
+    /// What the plan did so far.
+    pub fn stats(&self) -> FaultStats {
+        self.plan.lock().stats()
+    }
+}
+
+/// FNV-1a of `s`, to mix a wire's name into the node's seed.
+pub(crate) fn mix(seed: u64, s: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ seed;
+    for b in s.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+/// Attaches the plan of the wire `wire.from -> dest` (if `[[faults]]` select it)
+/// to its producer-side queue.
+pub(crate) fn attach(
+    topology: &crate::topology::Topology,
+    wire: &crate::topology::WireSpec,
+    dest: &crate::topology::Destination,
+    label: &str,
+    seed: u64,
+    start: Instant,
+    queue: &Arc<dyn crate::kind::message_type::AnyWire>,
+) {
+    let node = |actor: &str| topology.actor(actor).map(|a| a.node.as_str()).unwrap_or("");
+    let faults = topology.faults.for_wire(
+        &wire.from,
+        &dest.port,
+        node(&wire.from.actor),
+        node(&dest.port.actor),
+    );
+    if !faults.is_empty() {
+        tracing::info!(wire = label, "fault injection on this wire");
+        queue.set_faults(WireFaults::new(
+            FaultPlan::new(faults, mix(seed, label)),
+            start,
+        ));
+    }
+}
+
+/// Schedules the `crash_at` instants of the hosted actors: `crash(actor)` runs at each.
+pub(crate) fn schedule_crashes(
+    topology: &crate::topology::Topology,
+    hosted: &std::collections::HashSet<&str>,
+    start: Instant,
+    crash: impl Fn(String) + Clone + 'static,
+) {
+    for c in &topology.faults.crashes {
+        for actor in &c.actors {
+            let on_here = topology
+                .actor(actor)
+                .is_some_and(|a| hosted.contains(a.node.as_str()));
+            if !on_here {
+                continue;
+            }
+            for at in &c.at {
+                let when = start + *at;
+                let name = actor.clone();
+                let crash = crash.clone();
+                actix::spawn(async move {
+                    actix_rt::time::sleep_until(when.into()).await;
+                    crash(name);
+                });
+            }
+        }
+    }
+}

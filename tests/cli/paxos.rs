@@ -1,0 +1,139 @@
+//! Paxos over wires: `examples/paxos_single` with the fault layer's delays,
+//! crash schedules, and the loader's errors for `[[faults]]` tables.
+
+use crate::support::*;
+
+/// The value every learner printed, checking they agree.
+fn learned(text: &str) -> String {
+    let values: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("learner "))
+        .filter_map(|l| l.split(" = ").nth(1))
+        .collect();
+    assert_eq!(values.len(), 2, "two learners report: {text}");
+    assert_eq!(values[0], values[1], "learners disagree: {text}");
+    values[0].to_owned()
+}
+
+#[test]
+fn paxos_single_decides_one_value_with_competing_proposers_and_delays() {
+    let mut retried = false;
+    for seed in 1..=6 {
+        let out = run(rolecall()
+            .args([
+                "run",
+                "examples/paxos_single/topology.toml",
+                "--seed",
+                &seed.to_string(),
+            ])
+            .env("ROLECALL_LOG", "info"));
+        let text = stdout(&out);
+        assert!(
+            out.status.success(),
+            "seed {seed}: {text}\n{}",
+            stderr(&out)
+        );
+        let value = learned(&text);
+        assert!(
+            value == "\"apples\"" || value == "\"oranges\"",
+            "seed {seed}: {value}"
+        );
+        // The learners may stop the node before the winner hears its quorum.
+        if let Some(decided) = text.lines().find(|l| l.starts_with("proposer ")) {
+            assert!(decided.contains(&value), "{decided} vs {value}");
+        }
+        retried |= stderr(&out).matches("prepare").count() > 2;
+    }
+    assert!(
+        retried,
+        "with two proposers and 0-80 ms delays some run needs a retry"
+    );
+}
+
+fn write(name: &str, text: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("rolecall-paxos-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// paxos_single's actors and wires, with these `[[faults]]` tables appended.
+fn single_with(faults: &str) -> String {
+    let base = std::fs::read_to_string(root().join("examples/paxos_single/topology.toml")).unwrap();
+    let cut = base.find("[[faults]]").unwrap_or(base.len());
+    format!("{}\n{faults}", &base[..cut])
+}
+
+#[test]
+fn a_crash_schedule_crashes_acceptors_and_the_run_still_decides() {
+    let path = write(
+        "crash.toml",
+        &single_with(
+            r#"
+[[faults]]
+wires = ["proposer1.out", "proposer2.out"]
+delay = { mean = "30ms", max = "100ms" }
+
+[[faults]]
+actors = ["acceptor1", "acceptor3"]
+crash_at = ["5ms", "60ms"]
+"#,
+        ),
+    );
+    let out = run(rolecall().arg("run").arg(&path).args(["--seed", "11"]));
+    let text = stdout(&out);
+    let err = stderr(&out);
+    assert!(out.status.success(), "{text}\n{err}");
+    learned(&text);
+    let crashes = err.matches("fault injection: crashing the actor").count();
+    assert!(crashes >= 2, "crashes injected: {err}");
+}
+
+#[test]
+fn fault_tables_are_checked_with_file_line_and_column() {
+    let text = single_with(
+        r#"
+[[faults]]
+wires = ["proposer1.outt"]
+delay = { min = "50ms", max = "10ms" }
+drop = 1.5
+
+[[faults]]
+actors = ["acceptor9"]
+crash_at = ["soon"]
+
+[[faults]]
+nodes = ["main"]
+partitions = [{ from = "2s", until = "1s" }]
+colour = "red"
+
+[[faults]]
+drop = 0.1
+"#,
+    );
+    let path = write("bad_faults.toml", &text);
+    let out = run(rolecall().arg("check").arg(&path));
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    let err = stderr(&out);
+    // Line numbers below count from the first [[faults]] table (line 1).
+    let first = text.lines().position(|l| l == "[[faults]]").unwrap();
+    let line = |n: usize| format!("bad_faults.toml:{}:", first + n);
+    for (needle, at) in [
+        (
+            "actor `proposer1` (kind `paxos.proposer`) has no port `outt`",
+            2,
+        ),
+        ("`max` (10ms) is below `min` (50ms)", 3),
+        ("`drop` in faults #1 is 1.5, outside 0..=1", 4),
+        ("faults #2 names unknown actor `acceptor9`", 7),
+        ("`crash_at` in faults #2", 8),
+        ("ends (1s) before it starts (2s)", 12),
+        ("unknown key `colour` in faults #3", 13),
+        ("faults #4 selects nothing", 15),
+    ] {
+        assert!(err.contains(needle), "missing `{needle}`:\n{err}");
+        let hit = err.lines().find(|l| l.contains(needle)).unwrap();
+        assert!(hit.contains(&line(at)), "`{needle}` at line {at}: {hit}");
+    }
+}
