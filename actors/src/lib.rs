@@ -21,5 +21,6 @@ use rolecall_runtime::kind::{RegisterError, Registry};
 /// Registers every kind of this crate.
 pub fn register_all(registry: &mut Registry) -> Result<(), RegisterError> {
     stage::register(registry)?;
+    dht::register(registry)?;
     zmq::register(registry)
 }

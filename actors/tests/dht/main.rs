@@ -1,0 +1,5 @@
+//! DHT node actors on real libp2p swarms over loopback TCP: rings in one
+//! process, killed nodes, unreachable bootstrap peers, bad records.
+
+mod ring;
+mod support;
