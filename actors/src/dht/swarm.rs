@@ -103,7 +103,8 @@ pub fn behaviour(keypair: &Keypair, config: &Config) -> Behaviour {
         id,
         MemoryStoreConfig {
             max_records: config.max_records,
-            max_value_bytes: config.max_record_size,
+            // The store refuses values of `max_value_bytes` and more.
+            max_value_bytes: config.max_record_size + 1,
             max_providers_per_key: config.replication.get(),
             max_provided_keys: config.max_records,
         },
