@@ -62,6 +62,17 @@ impl Identity {
     }
 }
 
+/// A new random ed25519 key pair in libp2p's protobuf encoding, the
+/// contents of a key file.
+pub fn new_key_file_contents() -> Result<Vec<u8>, ConfigError> {
+    Keypair::generate_ed25519()
+        .to_protobuf_encoding()
+        .map_err(|e| ConfigError::KeyFile {
+            path: PathBuf::new(),
+            reason: e.to_string(),
+        })
+}
+
 /// The key pair of a seeded identity.
 pub fn seeded_keypair(seed: u64) -> Keypair {
     let mut secret = [0u8; 32];
@@ -161,6 +172,11 @@ pub struct Params {
     /// `server` (default: answers other peers' queries) or `client`.
     #[serde(default = "default_mode")]
     pub mode: String,
+    /// Bootstrap at start, crashing (for the supervisor to retry) when no
+    /// bootstrap peer answers (default true). Tools that bootstrap through
+    /// [`Bootstrap`](super::Bootstrap) themselves set it to false.
+    #[serde(default = "yes")]
+    pub join: bool,
 }
 
 fn default_listen() -> String {
@@ -199,6 +215,9 @@ fn default_query_timeout() -> String {
 fn default_commands() -> usize {
     1024
 }
+fn yes() -> bool {
+    true
+}
 fn default_mode() -> String {
     "server".into()
 }
@@ -222,6 +241,7 @@ impl Default for Params {
             query_timeout: default_query_timeout(),
             command_capacity: default_commands(),
             mode: default_mode(),
+            join: true,
         }
     }
 }
@@ -301,6 +321,7 @@ pub struct Config {
     pub(crate) query_timeout: Duration,
     pub(crate) command_capacity: usize,
     pub(crate) server: bool,
+    pub(crate) join: bool,
 }
 
 impl Config {
@@ -335,6 +356,10 @@ impl Config {
     /// Timeout of one query.
     pub fn query_timeout(&self) -> Duration {
         self.query_timeout
+    }
+    /// True when the node bootstraps at start.
+    pub fn joins_at_start(&self) -> bool {
+        self.join
     }
     /// True in server mode.
     pub fn is_server(&self) -> bool {
@@ -459,6 +484,7 @@ impl Params {
             query_timeout: must("query_timeout", &self.query_timeout)?,
             command_capacity,
             server,
+            join: self.join,
         })
     }
 }

@@ -23,7 +23,10 @@ pub mod message;
 mod node;
 pub mod swarm;
 
-pub use config::{seeded_keypair, seeded_peer_id, Config, ConfigError, Identity, Params, Peer};
+pub use config::{
+    new_key_file_contents, seeded_keypair, seeded_peer_id, Config, ConfigError, Identity, Params,
+    Peer,
+};
 pub use message::*;
 pub use node::Node;
 

@@ -98,7 +98,7 @@ impl Actor for Node {
         ctx.add_stream(futures::stream::unfold(events, |mut rx| async move {
             rx.recv().await.map(|e| (e, rx))
         }));
-        if !self.config.bootstrap().is_empty() {
+        if self.config.joins_at_start() && !self.config.bootstrap().is_empty() {
             let timeout = self.config.bootstrap_timeout();
             let peers: Vec<String> = self
                 .config
