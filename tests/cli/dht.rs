@@ -23,7 +23,7 @@ impl Daemon {
             .spawn()
             .expect("rolecall starts");
         let out = child.stdout.take().expect("stdout");
-        let (tx, lines) = mpsc::channel();
+        let (tx, lines) = mpsc::sync_channel(256);
         std::thread::spawn(move || {
             for line in BufReader::new(out).lines().map_while(Result::ok) {
                 if tx.send(line).is_err() {
