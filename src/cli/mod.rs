@@ -1,6 +1,7 @@
 //! Command-line interface: argument parsing and one module per subcommand.
 
 mod check;
+mod dht;
 mod kinds;
 mod run;
 
@@ -69,6 +70,11 @@ enum Command {
         #[arg(long, default_value = ".")]
         dir: PathBuf,
     },
+    /// Kademlia DHT tools: `node`, `put`, `get`, `id` (issue 7).
+    Dht {
+        #[command(subcommand)]
+        command: dht::DhtCommand,
+    },
     /// Run a benchmark suite; with --json the last line is one JSON object with `ratio`.
     Bench {
         /// Suite: `actor`.
@@ -108,6 +114,7 @@ pub(crate) fn main() -> i32 {
                 }
             }
         }
+        Command::Dht { command } => dht::main(command),
         Command::Bench {
             suite,
             json,

@@ -2,6 +2,7 @@
 //! signals, and two `rolecall node` processes wired together.
 
 mod check;
+mod dht;
 mod examples;
 mod multicast;
 mod nodes;

@@ -1,0 +1,39 @@
+//! Kademlia DHT node actor on libp2p (kad, identify; tcp, noise, yamux).
+//!
+//! | kind | ports | what it does |
+//! |---|---|---|
+//! | `dht.node` | in `requests`: [`Request`]; out `responses`: [`Response`], `events`: [`Event`] | a DHT node in server mode speaking `/ipfs/kad/1.0.0` |
+//!
+//! * [`config`]: parameters (identity from a seed or key file, listen
+//!   address, bootstrap peers, replication and quorum, record TTL and
+//!   republication, maximum record size, re-bootstrap interval) and
+//!   `validate()`;
+//! * [`message`]: typed requests, their answers and one error enum per
+//!   operation;
+//! * [`swarm`]: the libp2p behaviour and swarm;
+//! * `driver`: the task owning the swarm on the actor's arbiter, fed by a
+//!   bounded command channel, queries matched back to requests by `QueryId`;
+//! * [`Node`]: the actor.
+//!
+//! `docs/dht.md` tells the whole story.
+
+pub mod config;
+mod driver;
+pub mod message;
+mod node;
+pub mod swarm;
+
+pub use config::{
+    new_key_file_contents, seeded_keypair, seeded_peer_id, Config, ConfigError, Identity, Params,
+    Peer,
+};
+pub use message::*;
+pub use node::Node;
+
+use rolecall_runtime::kind::{RegisterError, Registry};
+
+/// Registers `dht.node`.
+pub fn register(registry: &mut Registry) -> Result<(), RegisterError> {
+    registry.register::<Node>("dht.node")?;
+    Ok(())
+}

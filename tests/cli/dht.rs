@@ -1,0 +1,173 @@
+//! `rolecall dht node|put|get` processes forming rings on loopback, and a
+//! five-process ring of `rolecall node` from one topology file.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use crate::support::*;
+
+/// A background `rolecall` process, killed when dropped.
+struct Daemon {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+}
+
+impl Daemon {
+    fn start(args: &[&str]) -> Daemon {
+        let mut child = rolecall()
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("rolecall starts");
+        let out = child.stdout.take().expect("stdout");
+        let (tx, lines) = mpsc::sync_channel(256);
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Daemon { child, lines }
+    }
+
+    /// The first line starting with `prefix`, within 20 s.
+    fn line(&self, prefix: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(l) if l.starts_with(prefix) => return l[prefix.len()..].trim().to_owned(),
+                Ok(_) => {}
+                Err(_) => panic!("no `{prefix}` line within 20 s"),
+            }
+        }
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn id(seed: u64) -> String {
+    rolecall::actors::dht::seeded_peer_id(seed).to_string()
+}
+
+fn dht(args: &[&str]) -> std::process::Output {
+    let mut all = vec!["dht"];
+    all.extend_from_slice(args);
+    run(rolecall().args(&all))
+}
+
+#[test]
+fn dht_tools_store_on_one_node_and_read_from_another() {
+    let a = Daemon::start(&[
+        "dht",
+        "node",
+        "--listen",
+        "/ip4/127.0.0.1/tcp/24101",
+        "--seed",
+        "11",
+    ]);
+    let first = a.line("listening:");
+    assert_eq!(first, format!("/ip4/127.0.0.1/tcp/24101/p2p/{}", id(11)));
+    let b = Daemon::start(&[
+        "dht",
+        "node",
+        "--listen",
+        "/ip4/127.0.0.1/tcp/24102",
+        "--seed",
+        "12",
+        "--bootstrap",
+        &first,
+    ]);
+    let second = b.line("listening:");
+    let c = Daemon::start(&[
+        "dht",
+        "node",
+        "--listen",
+        "/ip4/127.0.0.1/tcp/24103",
+        "--seed",
+        "13",
+        "--bootstrap",
+        &second,
+    ]);
+    let third = c.line("listening:");
+    std::thread::sleep(Duration::from_millis(300));
+
+    let out = dht(&["put", "--bootstrap", &first, "greeting", "hello ring"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out).trim(), "stored greeting");
+    for addr in [&first, &second, &third] {
+        let out = dht(&["get", "--bootstrap", addr, "greeting"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert_eq!(stdout(&out).trim(), "hello ring");
+    }
+    let out = dht(&["get", "--bootstrap", &third, "no-such-key"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("`no-such-key` was not found"),
+        "{}",
+        stderr(&out)
+    );
+    let big = "x".repeat(70_000);
+    let out = dht(&["put", "--bootstrap", &first, "big", &big]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("max_record_size"), "{}", stderr(&out));
+}
+
+#[test]
+fn dht_put_with_an_unreachable_bootstrap_peer_fails_clearly() {
+    let nobody = format!("/ip4/127.0.0.1/tcp/24199/p2p/{}", id(19));
+    let out = dht(&["put", "--bootstrap", &nobody, "k", "v"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("no bootstrap peer reachable"), "{err}");
+    assert!(err.contains("24199"), "{err}");
+    let out = dht(&["get", "--bootstrap", "/ip4/127.0.0.1/tcp/24199", "k"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("/p2p/"), "{}", stderr(&out));
+}
+
+#[test]
+fn five_rolecall_node_processes_form_one_ring() {
+    // Started last to first: each node's bootstrap peer is not up yet, so
+    // its supervisor retries until it is.
+    let daemons: Vec<Daemon> = (1..=5)
+        .rev()
+        .map(|i| {
+            Daemon::start(&[
+                "node",
+                "tests/cli/fixtures/dht_ring.toml",
+                "--node",
+                &format!("n{i}"),
+            ])
+        })
+        .collect();
+    let addr = |i: u64| format!("/ip4/127.0.0.1/tcp/{}/p2p/{}", 24200 + i, id(i));
+    let deadline = Instant::now() + Duration::from_secs(40);
+    loop {
+        let out = dht(&["put", "--bootstrap", &addr(1), "ring", "of five"]);
+        if out.status.success() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the ring never formed: {}",
+            stderr(&out)
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    for i in 2..=5 {
+        let out = dht(&["get", "--bootstrap", &addr(i), "ring"]);
+        assert!(out.status.success(), "node {i}: {}", stderr(&out));
+        assert_eq!(stdout(&out).trim(), "of five");
+    }
+    drop(daemons);
+}
