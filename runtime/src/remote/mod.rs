@@ -38,3 +38,6 @@ pub fn zmq_version() -> (i32, i32, i32) {
 pub fn zmq_has(capability: &str) -> bool {
     zmq::has(capability).unwrap_or(false)
 }
+
+#[cfg(test)]
+mod tests;
