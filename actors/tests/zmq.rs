@@ -8,6 +8,9 @@ use rolecall_runtime::topology::{load_str, Overrides};
 use rolecall_runtime::wire::WireConfig;
 use rolecall_runtime::{Node, NodeExit, Registry, Tap};
 
+#[path = "zmq/proxy.rs"]
+mod proxy;
+
 fn registry() -> Registry {
     let mut r = Registry::new();
     rolecall_actors::register_all(&mut r).expect("kinds register");

@@ -106,6 +106,14 @@ fn a_proxy_with_an_inspecting_forwarder_routes_topics_and_filters() {
             .any(|l| l.starts_with("forwarder: weather | weather")),
         "{text}"
     );
+    // The device's capture port copies everything it receives: the secret
+    // messages the forwarder drops, and the subscriptions going upstream.
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("capture: sports-secret | sports-secret")),
+        "{text}"
+    );
+    assert!(text.lines().any(|l| l == "capture: \u{1}weather"), "{text}");
 }
 
 #[test]

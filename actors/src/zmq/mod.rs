@@ -7,7 +7,8 @@
 //! straight into the wired actors' queues. Subscriptions change at run time
 //! through [`Subscription`] messages; socket-monitor events arrive as
 //! [`SocketEvent`]s on `monitor`. [`curve`] adds CURVE encryption and a ZAP
-//! allowlist of client keys.
+//! allowlist of client keys. [`Proxy`] (`zmq.proxy`) is a device joining two
+//! sockets in one thread, with a capture port and an optional inspection detour.
 
 pub mod curve;
 mod endpoint;
@@ -15,15 +16,17 @@ pub mod io;
 mod kinds;
 mod message;
 mod params;
+pub mod proxy;
 
 pub use endpoint::Endpoint;
 pub use kinds::{Dealer, Pair, Pub, Pull, Push, Rep, Req, Router, SocketKind, Sub, XPub, XSub};
 pub use message::{EventKind, Frames, SocketEvent, Subscription};
 pub use params::Params;
+pub use proxy::Proxy;
 
 use rolecall_runtime::kind::{RegisterError, Registry};
 
-/// Registers the eleven endpoint kinds.
+/// Registers the eleven endpoint kinds and the `zmq.proxy` device.
 pub fn register(registry: &mut Registry) -> Result<(), RegisterError> {
     registry
         .register::<Endpoint<Req>>(Req::NAME)?
@@ -36,6 +39,7 @@ pub fn register(registry: &mut Registry) -> Result<(), RegisterError> {
         .register::<Endpoint<XSub>>(XSub::NAME)?
         .register::<Endpoint<Push>>(Push::NAME)?
         .register::<Endpoint<Pull>>(Pull::NAME)?
-        .register::<Endpoint<Pair>>(Pair::NAME)?;
+        .register::<Endpoint<Pair>>(Pair::NAME)?
+        .register::<Proxy>("zmq.proxy")?;
     Ok(())
 }

@@ -1,11 +1,14 @@
-//! Cross-node wires over ZeroMQ: one PUSH/PULL pair per wire destination.
+//! ZeroMQ I/O: the socket-owner thread ([`SocketThread`]) that the endpoint
+//! actors (`zmq.*` kinds of rolecall-actors) and the cross-node wires share,
+//! and the cross-node wires themselves: one PUSH/PULL pair per wire destination.
 //!
 //! A wire whose producer and consumer run on different nodes keeps a local
-//! [`Queue`](crate::wire::Queue) at each end. On the producer's node a sender thread owns a PUSH
-//! socket (connecting), drains the queue in batches, encodes each message with
-//! the wire's codec and sends it. On the consumer's node a receiver thread owns
-//! a PULL socket (binding), decodes and pushes into the consumer's queue,
-//! blocking while it is full. Backpressure therefore runs end to end: a slow
+//! [`Queue`](crate::wire::Queue) at each end. On the producer's node a
+//! [`SocketThread`] owns a PUSH socket (connecting), drains the queue directly
+//! in batches (woken by the queue's waker), encodes each message with the
+//! wire's codec and sends it. On the consumer's node a [`SocketThread`] owns a
+//! PULL socket (binding), decodes and pushes into the consumer's queue in
+//! batches, blocking while it is full. Backpressure therefore runs end to end: a slow
 //! consumer fills its queue, the receiver stops reading, ZeroMQ's high-water
 //! marks and TCP fill up, the sender blocks, and the producer's queue applies
 //! its policy. Each socket is touched by its one thread only.
@@ -15,9 +18,11 @@
 //! Undecodable frames are counted and logged, never fatal.
 
 mod link;
+mod socket;
 
 pub(crate) use link::{spawn_receiver, spawn_sender};
 pub use link::{RemoteEndpoint, RemoteError, RemoteLink, RemoteStats};
+pub use socket::{Builder, Decoded, Framing, MonitorSink, SocketThread};
 
 /// Header byte of a frame carrying one encoded message.
 pub const DATA: u8 = 0;
@@ -33,3 +38,6 @@ pub fn zmq_version() -> (i32, i32, i32) {
 pub fn zmq_has(capability: &str) -> bool {
     zmq::has(capability).unwrap_or(false)
 }
+
+#[cfg(test)]
+mod tests;
