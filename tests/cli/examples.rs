@@ -54,9 +54,7 @@ fn quickstart_takes_overrides_from_the_command_line_and_the_environment() {
 
 #[test]
 fn custom_role_example_registers_a_kind_and_reads_it_through_its_address() {
-    let out = run(std::process::Command::new(env!("CARGO"))
-        .current_dir(root())
-        .args(["run", "--quiet", "--example", "custom_role"]));
+    let out = run(&mut example("custom_role"));
     let text = stdout(&out);
     assert!(out.status.success(), "{}\n{}", text, stderr(&out));
     let alarms = text.lines().filter(|l| l.starts_with("ALARM")).count();
@@ -66,20 +64,7 @@ fn custom_role_example_registers_a_kind_and_reads_it_through_its_address() {
 
 #[test]
 fn tcp_factorial_serves_iterative_and_concurrent_clients() {
-    let out = run(std::process::Command::new(env!("CARGO"))
-        .current_dir(root())
-        .args([
-            "run",
-            "--quiet",
-            "--example",
-            "tcp_factorial",
-            "--",
-            "demo",
-            "--port",
-            "15581",
-            "--times",
-            "3",
-        ]));
+    let out = run(example("tcp_factorial").args(["demo", "--port", "15581", "--times", "3"]));
     let text = stdout(&out);
     assert!(out.status.success(), "{}\n{}", text, stderr(&out));
     let answers = text
@@ -95,9 +80,7 @@ fn tcp_factorial_serves_iterative_and_concurrent_clients() {
 
 #[test]
 fn registry_by_message_passing_and_by_typed_rpc() {
-    let out = run(std::process::Command::new(env!("CARGO"))
-        .current_dir(root())
-        .args(["run", "--quiet", "--example", "zmq_registry"]));
+    let out = run(&mut example("zmq_registry"));
     let text = stdout(&out);
     assert!(out.status.success(), "{}\n{}", text, stderr(&out));
     for line in [

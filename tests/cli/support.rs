@@ -15,6 +15,30 @@ pub(crate) fn rolecall() -> Command {
     c
 }
 
+/// The built example program `name`, run from the repository root.
+///
+/// Builds it first (`cargo build --example NAME`, a no-op when `cargo test`
+/// already built the examples) outside the 60-second limit of [`run`], so a
+/// slow build on a loaded machine is never taken for a hung example.
+pub(crate) fn example(name: &str) -> Command {
+    let status = Command::new(env!("CARGO"))
+        .current_dir(root())
+        .args(["build", "--quiet", "--example", name])
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "cargo build --example {name} failed");
+    // The test binary is target/<profile>/deps/cli-HASH; examples are in
+    // target/<profile>/examples/.
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let profile_dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target/<profile>/deps");
+    let mut c = Command::new(profile_dir.join("examples").join(name));
+    c.current_dir(root());
+    c
+}
+
 /// Runs and captures; a run that takes over 60 s is killed and fails the test.
 pub(crate) fn run(c: &mut Command) -> Output {
     use std::io::Read;
