@@ -6,4 +6,5 @@ mod examples;
 mod multicast;
 mod nodes;
 mod support;
-mod zmq;
+mod zk;
+mod zmq; // issue 4
