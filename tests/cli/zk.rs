@@ -321,3 +321,20 @@ fn standalone_server_restart_sessions_reconnect_and_registrations_come_back() {
     drop(p);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn bench_zk_reports_a_ratio_and_a_takeover_within_the_session_timeout_plus_1s() {
+    let _s = serial();
+    let out = run(rolecall()
+        .args(["bench", "zk", "--json"])
+        .env("ROLECALL_ZK", env("ROLECALL_ZK")));
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}\n{}", stderr(&out));
+    let last = text.lines().last().unwrap_or_default();
+    let v: serde_json::Value = serde_json::from_str(last).unwrap_or_else(|e| panic!("{e}: {last}"));
+    assert_eq!(v["suite"], "zk");
+    let ratio = v["ratio"].as_f64().expect("ratio");
+    assert!(ratio > 0.0, "{last}");
+    let takeover = v["takeover_target_ratio"].as_f64().expect("takeover");
+    assert!(takeover > 0.0 && takeover <= 1.0, "{last}");
+}
