@@ -482,3 +482,34 @@ async fn unreachable_servers_and_bad_parameters_are_typed_errors() {
     };
     assert!(bad.validate().unwrap_err().contains("nocolon"));
 }
+
+#[actix_rt::test]
+async fn an_unreachable_server_is_retried_with_backoff_then_escalated() {
+    let n = node(
+        r#"
+        [actors.zk]
+        kind = "zk.session"
+        params = { servers = "127.0.0.1:1", session_timeout_ms = 500 }
+        restart = "on-failure"
+        max_restarts = 2
+        within = "60s"
+        backoff = { min = "300ms", factor = 2.0, jitter = 0.0 }
+        "#,
+    );
+    let started = std::time::Instant::now();
+    let reason = match n.start().await {
+        Err(e) => e.to_string(),
+        Ok(running) => match running.wait().await {
+            rolecall_runtime::NodeExit::Failed(reason) => reason,
+            other => panic!("{other:?}"),
+        },
+    };
+    let took = started.elapsed();
+    assert!(
+        reason.contains("cannot reach ZooKeeper at 127.0.0.1:1"),
+        "{reason}"
+    );
+    // Two restarts after 300 ms and 600 ms of backoff.
+    assert!(took >= Duration::from_millis(900), "{took:?}");
+    assert!(took < Duration::from_secs(20), "{took:?}");
+}
