@@ -338,3 +338,104 @@ fn bench_zk_reports_a_ratio_and_a_takeover_within_the_session_timeout_plus_1s() 
     let takeover = v["takeover_target_ratio"].as_f64().expect("takeover");
     assert!(takeover > 0.0 && takeover <= 1.0, "{last}");
 }
+
+/// Writes a topology file for one test process.
+fn topology(name: &str, text: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("rolecall-zk-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join(format!("{name}.toml"));
+    std::fs::write(&file, text).unwrap();
+    file
+}
+
+#[test]
+fn lock_across_three_processes_is_held_by_one_at_a_time() {
+    let _s = serial();
+    let path = unique("lock");
+    let hold = Duration::from_millis(700);
+    let mut procs: Vec<(String, Proc)> = ["p0", "p1", "p2"]
+        .iter()
+        .map(|id| {
+            let file = topology(
+                &format!("lock-{id}"),
+                &format!(
+                    r#"
+                    [actors.lock]
+                    kind = "zk.lock"
+                    params = {{ path = "{path}", identifier = "{id}", hold_ms = {} }}
+                    [actors.print]
+                    kind = "zk.print"
+                    params = {{ label = "{id}" }}
+                    [[wires]]
+                    from = "lock.events"
+                    to = "print.lock"
+                    "#,
+                    hold.as_millis()
+                ),
+            );
+            (
+                id.to_string(),
+                Proc::start(&["run", file.to_str().unwrap()]),
+            )
+        })
+        .collect();
+    let started = Instant::now();
+    for (id, p) in &mut procs {
+        p.expect(&format!("{id} acquired *"), Duration::from_secs(20));
+        p.expect(&format!("{id} released"), Duration::from_secs(20));
+        assert!(p.wait(Duration::from_secs(10)).is_some_and(|s| s.success()));
+    }
+    // One at a time: three holds of 700 ms one after the other.
+    let took = started.elapsed();
+    assert!(
+        took >= hold * 3,
+        "three holders overlapped: all done in {took:?}"
+    );
+}
+
+#[test]
+fn membership_across_processes_every_watcher_sees_every_change() {
+    let _s = serial();
+    let path = unique("members");
+    let member = |name: &str, addr: &str| {
+        let file = topology(
+            &format!("member-{name}"),
+            &format!(
+                r#"
+                [actors.m]
+                kind = "zk.membership"
+                params = {{ path = "{path}", name = "{name}", address = "{addr}" }}
+                "#
+            ),
+        );
+        Proc::start(&["run", file.to_str().unwrap()])
+    };
+    let watch = topology(
+        "member-watch",
+        &format!(
+            r#"
+            [actors.w]
+            kind = "zk.membership"
+            params = {{ path = "{path}" }}
+            [actors.print]
+            kind = "zk.print"
+            params = {{ label = "w" }}
+            [[wires]]
+            from = "w.members"
+            to = "print.members"
+            "#
+        ),
+    );
+    let mut w = Proc::start(&["run", watch.to_str().unwrap()]);
+    w.expect("w members []", Duration::from_secs(20));
+    let mut a = member("a", "10.0.0.1:80");
+    w.expect("w members [a=10.0.0.1:80]", Duration::from_secs(20));
+    let _b = member("b", "10.0.0.2:80");
+    w.expect(
+        "w members [a=10.0.0.1:80,b=10.0.0.2:80]",
+        Duration::from_secs(20),
+    );
+    // SIGKILL: the member's node goes when its session times out (4 s).
+    a.sigkill();
+    w.expect("w members [b=10.0.0.2:80]", Duration::from_secs(15));
+}

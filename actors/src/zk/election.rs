@@ -22,7 +22,7 @@ use super::contender::{crash, enter, standing, terminated, wait_turn, Standing};
 use super::contention::node_prefix;
 use super::error::{validate_path, Error};
 
-/// Parameters of `zk.election` (and `zk.lock`): the parent path, the
+/// Parameters of `zk.election`: the parent path, the
 /// contender's identifier, and the session parameters of [`Connect`].
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct Params {

@@ -134,7 +134,11 @@ async fn killing_the_ensemble_leader_does_not_stop_clients() {
             .await
             .is_err()
     );
-    drop(revive);
+    // Restart the member off the actors' thread (the JVM takes seconds to
+    // start; the sessions must keep pinging meanwhile).
+    tokio::task::spawn_blocking(move || drop(revive))
+        .await
+        .expect("servers.sh zk-start");
     zk.send(Call(Op::Delete {
         path: root,
         version: None,
