@@ -439,3 +439,20 @@ fn membership_across_processes_every_watcher_sees_every_change() {
     a.sigkill();
     w.expect("w members [b=10.0.0.2:80]", Duration::from_secs(15));
 }
+
+#[test]
+fn zk_examples_check_and_a_misspelt_parameter_is_reported_with_its_place() {
+    for e in ["zk_session", "zk_barrier", "zk_election"] {
+        let out = run(rolecall().args(["check", &format!("examples/{e}/topology.toml")]));
+        assert!(out.status.success(), "{e}: {}", stderr(&out));
+    }
+    let file = topology(
+        "typo",
+        "[actors.c]\nkind = \"zk.election\"\nparams = { path = \"/x\", session_timout_ms = 10 }\n",
+    );
+    let out = run(rolecall().args(["check", file.to_str().unwrap()]));
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out) + &stdout(&out);
+    assert!(err.contains("typo.toml:3:25"), "{err}");
+    assert!(err.contains("unknown field `session_timout_ms`"), "{err}");
+}

@@ -23,6 +23,7 @@ use super::error::{validate_path, Error};
 
 /// Parameters of `zk.lock`.
 #[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct Params {
     /// The lock's persistent parent node, created if missing.
     pub path: String,
@@ -34,9 +35,26 @@ pub struct Params {
     /// release it and stop (default: act on `commands` only).
     #[serde(default)]
     pub hold_ms: Option<u64>,
-    /// Session parameters.
-    #[serde(flatten)]
-    pub connect: Connect,
+    /// Connect string (default: `ROLECALL_ZK`, else `127.0.0.1:2181`).
+    #[serde(default)]
+    pub servers: Option<String>,
+    /// Session timeout to negotiate, in milliseconds (default 4000).
+    #[serde(default)]
+    pub session_timeout_ms: Option<u64>,
+    /// Digest credentials `user:password`.
+    #[serde(default)]
+    pub auth: Vec<String>,
+}
+
+impl Params {
+    /// The session parameters.
+    pub fn connect(&self) -> Connect {
+        Connect {
+            servers: self.servers.clone(),
+            session_timeout_ms: self.session_timeout_ms,
+            auth: self.auth.clone(),
+        }
+    }
 }
 
 /// What to do with the lock.
@@ -126,7 +144,7 @@ impl Actor for Lock {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
-        let connect = self.params.connect.clone();
+        let connect = self.params.connect();
         ctx.wait(
             async move { connect.connect().await }.into_actor(self).map(
                 |res, act, ctx| match res {
@@ -217,7 +235,7 @@ impl Role for Lock {
     fn build(params: &Params, io: &mut Io) -> Result<Self, CreateError> {
         let bad = |e: String| CreateError::from(format!("zk.lock: {e}"));
         validate_path(&params.path, false).map_err(|e| bad(e.to_string()))?;
-        params.connect.validate().map_err(bad)?;
+        params.connect().validate().map_err(bad)?;
         Ok(Lock {
             identifier: params
                 .identifier

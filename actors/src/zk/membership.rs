@@ -21,6 +21,7 @@ use super::error::{validate_path, Error, Result};
 
 /// Parameters of `zk.membership`.
 #[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct Params {
     /// The group's parent node (created if missing).
     pub path: String,
@@ -30,9 +31,26 @@ pub struct Params {
     /// The member's address, stored as its node's data.
     #[serde(default)]
     pub address: String,
-    /// Session parameters.
-    #[serde(flatten)]
-    pub connect: Connect,
+    /// Connect string (default: `ROLECALL_ZK`, else `127.0.0.1:2181`).
+    #[serde(default)]
+    pub servers: Option<String>,
+    /// Session timeout to negotiate, in milliseconds (default 4000).
+    #[serde(default)]
+    pub session_timeout_ms: Option<u64>,
+    /// Digest credentials `user:password`.
+    #[serde(default)]
+    pub auth: Vec<String>,
+}
+
+impl Params {
+    /// The session parameters.
+    pub fn connect(&self) -> Connect {
+        Connect {
+            servers: self.servers.clone(),
+            session_timeout_ms: self.session_timeout_ms,
+            auth: self.auth.clone(),
+        }
+    }
 }
 
 /// The group's members: name → address, sent at every change.
@@ -107,7 +125,7 @@ impl Actor for Membership {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
-        let connect = self.params.connect.clone();
+        let connect = self.params.connect();
         let params = self.params.clone();
         ctx.wait(
             async move {
@@ -161,7 +179,7 @@ impl Role for Membership {
     fn build(params: &Params, io: &mut Io) -> std::result::Result<Self, CreateError> {
         let bad = |e: String| CreateError::from(format!("zk.membership: {e}"));
         validate_path(&params.path, false).map_err(|e| bad(e.to_string()))?;
-        params.connect.validate().map_err(bad)?;
+        params.connect().validate().map_err(bad)?;
         if let Some(n) = &params.name {
             if n.is_empty() || n.contains('/') {
                 return Err(bad(format!("`name` {n:?} is not a valid child name")));
