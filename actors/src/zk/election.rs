@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use zookeeper_client as zkc;
 
 use super::config::Connect;
-use super::contender::{crash, enter, standing, terminated, wait_turn, Standing};
+use super::contender::{crash, enter, standing, terminated, transient, wait_turn, Standing, RETRY};
 use super::contention::node_prefix;
 use super::error::{validate_path, Error};
 
@@ -122,6 +122,9 @@ impl Election {
             }
             .into_actor(self)
             .map(|res, act, ctx| match res {
+                Err(e) if transient(&e) => {
+                    ctx.run_later(RETRY, |act, ctx| act.round(ctx));
+                }
                 Err(e) => crash("zk.election", &e),
                 Ok((Standing::Holder, ..)) => {
                     let identifier = act.identifier.clone();
@@ -146,6 +149,9 @@ impl Election {
                         .into_actor(act)
                         .map(|res, act, ctx| match res {
                             Ok(()) => act.round(ctx),
+                            Err(e) if transient(&e) => {
+                                ctx.run_later(RETRY, |act, ctx| act.round(ctx));
+                            }
                             Err(e) => crash("zk.election", &e),
                         }),
                     );

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use zookeeper_client as zkc;
 
 use super::config::Connect;
-use super::contender::{crash, enter, standing, terminated, wait_turn, Standing};
+use super::contender::{crash, enter, standing, terminated, transient, wait_turn, Standing, RETRY};
 use super::contention::node_prefix;
 use super::error::{validate_path, Error};
 
@@ -133,6 +133,9 @@ impl Lock {
                         }
                     }
                     Ok(false) => act.round(attempt, ctx),
+                    Err(e) if transient(&e) => {
+                        ctx.run_later(RETRY, move |act, ctx| act.round(attempt, ctx));
+                    }
                     Err(e) => crash("zk.lock", &e),
                 }
             }),
