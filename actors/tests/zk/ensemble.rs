@@ -1,5 +1,6 @@
-//! A 3-server ensemble loses its ZooKeeper leader: clients carry on (same
-//! session, requests succeed again, the election keeps its leader).
+//! A 3-server ensemble loses its ZooKeeper leader, then a follower: clients
+//! carry on (same session, requests succeed again, the election keeps its
+//! leader).
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -82,63 +83,68 @@ async fn killing_the_ensemble_leader_does_not_stop_clients() {
         .unwrap()
         .unwrap();
 
-    let leader = (1..=3u16)
-        .find(|i| mode(21820 + i).as_deref() == Some("leader"))
-        .expect("one ensemble member is the leader");
-    let name = format!("zk-ens{leader}");
-    let revive = Revive(name.clone());
-    ctl("zk-kill", &name);
-    let killed = Instant::now();
-    // Writes fail for a moment (election among the two left), then go through.
-    let mut written = 0;
-    let mut failures = 0;
-    while written < 5 {
-        assert!(
-            killed.elapsed() < Duration::from_secs(30),
-            "no write succeeded in 30 s"
+    // The ZooKeeper leader first, then a follower (each restarted after).
+    for role in ["leader", "follower"] {
+        let target = (1..=3u16)
+            .find(|i| mode(21820 + i).as_deref() == Some(role))
+            .unwrap_or_else(|| panic!("one ensemble member is a {role}"));
+        let name = format!("zk-ens{target}");
+        let revive = Revive(name.clone());
+        ctl("zk-kill", &name);
+        let killed = Instant::now();
+        // Writes fail for a moment (election among the two left), then go through.
+        let mut written = 0;
+        let mut failures = 0;
+        while written < 5 {
+            assert!(
+                killed.elapsed() < Duration::from_secs(30),
+                "no write succeeded in 30 s"
+            );
+            let r = zk
+                .send(Call(Op::Set {
+                    path: root.clone(),
+                    data: b"x".to_vec(),
+                    version: None,
+                }))
+                .await
+                .unwrap();
+            match r {
+                Ok(Outcome::Written { .. }) => written += 1,
+                Ok(other) => panic!("{other:?}"),
+                Err(_) => {
+                    failures += 1;
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        }
+        println!(
+            "ensemble {role} {name} killed: writes again after {:?} ({failures} failed meanwhile)",
+            killed.elapsed()
         );
-        let r = zk
-            .send(Call(Op::Set {
-                path: root.clone(),
-                data: b"x".to_vec(),
-                version: None,
-            }))
-            .await
-            .unwrap();
-        match r {
-            Ok(Outcome::Written { .. }) => written += 1,
-            Ok(other) => panic!("{other:?}"),
-            Err(_) => {
-                failures += 1;
-                tokio::time::sleep(Duration::from_millis(100)).await;
+        // Same session throughout: no expiry, no new session.
+        while let Ok(Some(s)) =
+            actix_rt::time::timeout(Duration::from_millis(50), state.recv()).await
+        {
+            match s {
+                ConnectionState::Connected { session: s, fresh } => {
+                    assert_eq!((s, fresh), (session, false), "the same session reconnects")
+                }
+                ConnectionState::Disconnected => {}
+                other => panic!("{other:?}"),
             }
         }
-    }
-    println!(
-        "ensemble leader {name} killed: writes again after {:?} ({failures} failed meanwhile)",
-        killed.elapsed()
-    );
-    // Same session throughout: no expiry, no new session.
-    while let Ok(Some(s)) = actix_rt::time::timeout(Duration::from_millis(50), state.recv()).await {
-        match s {
-            ConnectionState::Connected { session: s, fresh } => {
-                assert_eq!((s, fresh), (session, false), "the same session reconnects")
-            }
-            ConnectionState::Disconnected => {}
-            other => panic!("{other:?}"),
-        }
-    }
-    // The election kept its leader: nothing new on its port.
-    assert!(
-        actix_rt::time::timeout(Duration::from_millis(200), leadership.recv())
+        // The election kept its leader: nothing new on its port.
+        assert!(
+            actix_rt::time::timeout(Duration::from_millis(200), leadership.recv())
+                .await
+                .is_err()
+        );
+        // Restart the member off the actors' thread (the JVM takes seconds to
+        // start; the sessions must keep pinging meanwhile).
+        tokio::task::spawn_blocking(move || drop(revive))
             .await
-            .is_err()
-    );
-    // Restart the member off the actors' thread (the JVM takes seconds to
-    // start; the sessions must keep pinging meanwhile).
-    tokio::task::spawn_blocking(move || drop(revive))
-        .await
-        .expect("servers.sh zk-start");
+            .expect("servers.sh zk-start");
+    }
     zk.send(Call(Op::Delete {
         path: root,
         version: None,
