@@ -8,4 +8,5 @@ mod multicast;
 mod nodes;
 mod paxos;
 mod support;
-mod zmq;
+mod zk;
+mod zmq; // issue 4

@@ -4,7 +4,9 @@
     barrier.py SERVERS PATH NAME SIZE
 
 Waits until PATH exists, creates the ephemeral child PATH/NAME, waits until
-PATH has SIZE children, prints "released", deletes its child, prints "left".
+PATH has SIZE children, prints "released"; on the stdin line "leave" (once
+everyone is through: cleanup comes after the release) deletes its child and
+prints "left".
 """
 import sys
 import threading
@@ -37,6 +39,9 @@ def main():
             break
         changed.wait(30)
     say("released")
+    for line in sys.stdin:
+        if line.strip() == "leave":
+            break
     zk.delete(path + "/" + name)
     say("left")
     zk.stop()

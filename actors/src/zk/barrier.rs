@@ -79,6 +79,7 @@ pub fn all_left<S: AsRef<str>>(children: &[S]) -> bool {
 
 /// Parameters of `zk.barrier`.
 #[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct Params {
     /// The barrier's parent node.
     pub path: String,
@@ -98,9 +99,26 @@ pub struct Params {
     /// topologies end by themselves.
     #[serde(default = "yes")]
     pub stop_when_left: bool,
-    /// Session parameters.
-    #[serde(flatten)]
-    pub connect: Connect,
+    /// Connect string (default: `ROLECALL_ZK`, else `127.0.0.1:2181`).
+    #[serde(default)]
+    pub servers: Option<String>,
+    /// Session timeout to negotiate, in milliseconds (default 4000).
+    #[serde(default)]
+    pub session_timeout_ms: Option<u64>,
+    /// Digest credentials `user:password`.
+    #[serde(default)]
+    pub auth: Vec<String>,
+}
+
+impl Params {
+    /// The session parameters.
+    pub fn connect(&self) -> Connect {
+        Connect {
+            servers: self.servers.clone(),
+            session_timeout_ms: self.session_timeout_ms,
+            auth: self.auth.clone(),
+        }
+    }
 }
 
 fn yes() -> bool {
@@ -272,7 +290,7 @@ impl Actor for Barrier {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
-        let connect = self.params.connect.clone();
+        let connect = self.params.connect();
         let (parent, name, driver) = (
             self.params.path.clone(),
             self.name.clone(),
@@ -364,7 +382,7 @@ impl Role for Barrier {
     fn build(params: &Params, io: &mut Io) -> std::result::Result<Self, CreateError> {
         let bad = |e: String| CreateError::from(format!("zk.barrier: {e}"));
         validate_path(&params.path, false).map_err(|e| bad(e.to_string()))?;
-        params.connect.validate().map_err(bad)?;
+        params.connect().validate().map_err(bad)?;
         if params.size == 0 {
             return Err(bad("`size` must be at least 1".into()));
         }

@@ -10,9 +10,10 @@ use super::error::{Error, Result};
 /// Environment variable read when `servers` is not given.
 pub const SERVERS_ENV: &str = "ROLECALL_ZK";
 
-/// Session parameters shared by every ZooKeeper kind (flattened into their
-/// `params`).
+/// Session parameters: the `params` of `zk.session`, and the same three
+/// fields in every recipe's `params`.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct Connect {
     /// Connect string, `host:port[,host:port...][/chroot]`. Default: the
     /// `ROLECALL_ZK` environment variable, else `127.0.0.1:2181`.

@@ -130,6 +130,15 @@ pub(crate) async fn terminated(mut watcher: zkc::StateWatcher) -> zkc::SessionSt
     }
 }
 
+/// How long a recipe waits before trying a step again after a transient error.
+pub(crate) const RETRY: std::time::Duration = std::time::Duration::from_millis(300);
+
+/// Whether a failed step may simply be tried again on the same session (the
+/// connection dropped while the request was in flight; the client reconnects).
+pub(crate) fn transient(e: &Error) -> bool {
+    matches!(e, Error::ConnectionLoss { .. } | Error::NotConnected)
+}
+
 /// Ends an incarnation whose session or contention failed: the supervisor
 /// restarts it after its backoff, and the new incarnation contends anew (the
 /// runtime's crash is a panic).

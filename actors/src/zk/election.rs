@@ -18,13 +18,14 @@ use serde::{Deserialize, Serialize};
 use zookeeper_client as zkc;
 
 use super::config::Connect;
-use super::contender::{crash, enter, standing, terminated, wait_turn, Standing};
+use super::contender::{crash, enter, standing, terminated, transient, wait_turn, Standing, RETRY};
 use super::contention::node_prefix;
 use super::error::{validate_path, Error};
 
-/// Parameters of `zk.election` (and `zk.lock`): the parent path, the
+/// Parameters of `zk.election`: the parent path, the
 /// contender's identifier, and the session parameters of [`Connect`].
 #[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct Params {
     /// The election's (lock's) persistent parent node, created if missing.
     pub path: String,
@@ -32,15 +33,32 @@ pub struct Params {
     /// actor's name).
     #[serde(default)]
     pub identifier: Option<String>,
-    /// Session parameters.
-    #[serde(flatten)]
-    pub connect: Connect,
+    /// Connect string (default: `ROLECALL_ZK`, else `127.0.0.1:2181`).
+    #[serde(default)]
+    pub servers: Option<String>,
+    /// Session timeout to negotiate, in milliseconds (default 4000).
+    #[serde(default)]
+    pub session_timeout_ms: Option<u64>,
+    /// Digest credentials `user:password`.
+    #[serde(default)]
+    pub auth: Vec<String>,
+}
+
+impl Params {
+    /// The session parameters.
+    pub fn connect(&self) -> Connect {
+        Connect {
+            servers: self.servers.clone(),
+            session_timeout_ms: self.session_timeout_ms,
+            auth: self.auth.clone(),
+        }
+    }
 }
 
 impl Params {
     pub(crate) fn check(&self, kind: &str) -> Result<(), CreateError> {
         validate_path(&self.path, false).map_err(|e| CreateError::from(format!("{kind}: {e}")))?;
-        self.connect
+        self.connect()
             .validate()
             .map_err(|e| CreateError::from(format!("{kind}: {e}")))
     }
@@ -104,6 +122,9 @@ impl Election {
             }
             .into_actor(self)
             .map(|res, act, ctx| match res {
+                Err(e) if transient(&e) => {
+                    ctx.run_later(RETRY, |act, ctx| act.round(ctx));
+                }
                 Err(e) => crash("zk.election", &e),
                 Ok((Standing::Holder, ..)) => {
                     let identifier = act.identifier.clone();
@@ -128,6 +149,9 @@ impl Election {
                         .into_actor(act)
                         .map(|res, act, ctx| match res {
                             Ok(()) => act.round(ctx),
+                            Err(e) if transient(&e) => {
+                                ctx.run_later(RETRY, |act, ctx| act.round(ctx));
+                            }
                             Err(e) => crash("zk.election", &e),
                         }),
                     );
@@ -141,7 +165,7 @@ impl Actor for Election {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
-        let connect = self.params.connect.clone();
+        let connect = self.params.connect();
         let parent = self.params.path.clone();
         let data = self.identifier.clone().into_bytes();
         ctx.wait(

@@ -4,7 +4,9 @@
 //! node (data: its identifier) and waits, watching only its immediate
 //! predecessor, until it has the lowest sequence; then it sends
 //! [`LockEvent::Acquired`]. [`LockCommand::Release`] deletes the node and
-//! sends [`LockEvent::Released`]. kazoo's `Lock` on the same path contends in
+//! sends [`LockEvent::Released`]. With `hold_ms` the actor is a finite job:
+//! it acquires at start, holds the lock that long, releases and stops.
+//! kazoo's `Lock` on the same path contends in
 //! the same queue. If the session ends the actor crashes (its node is gone
 //! with the session), and the supervisor restarts it.
 
@@ -14,10 +16,46 @@ use rolecall_runtime::wire::Output;
 use serde::{Deserialize, Serialize};
 use zookeeper_client as zkc;
 
-use super::contender::{crash, enter, standing, terminated, wait_turn, Standing};
+use super::config::Connect;
+use super::contender::{crash, enter, standing, terminated, transient, wait_turn, Standing, RETRY};
 use super::contention::node_prefix;
-use super::election::Params;
-use super::error::Error;
+use super::error::{validate_path, Error};
+
+/// Parameters of `zk.lock`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Params {
+    /// The lock's persistent parent node, created if missing.
+    pub path: String,
+    /// This contender's identifier, stored as its node's data (default: the
+    /// actor's name).
+    #[serde(default)]
+    pub identifier: Option<String>,
+    /// A finite job: acquire at start, hold the lock this many milliseconds,
+    /// release it and stop (default: act on `commands` only).
+    #[serde(default)]
+    pub hold_ms: Option<u64>,
+    /// Connect string (default: `ROLECALL_ZK`, else `127.0.0.1:2181`).
+    #[serde(default)]
+    pub servers: Option<String>,
+    /// Session timeout to negotiate, in milliseconds (default 4000).
+    #[serde(default)]
+    pub session_timeout_ms: Option<u64>,
+    /// Digest credentials `user:password`.
+    #[serde(default)]
+    pub auth: Vec<String>,
+}
+
+impl Params {
+    /// The session parameters.
+    pub fn connect(&self) -> Connect {
+        Connect {
+            servers: self.servers.clone(),
+            session_timeout_ms: self.session_timeout_ms,
+            auth: self.auth.clone(),
+        }
+    }
+}
 
 /// What to do with the lock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Message, Serialize, Deserialize)]
@@ -88,8 +126,16 @@ impl Lock {
                         let node = act.node.clone().unwrap_or_default();
                         tracing::info!(identifier = %act.identifier, %node, "lock acquired");
                         act.out.send(LockEvent::Acquired { node }, ctx);
+                        if let Some(ms) = act.params.hold_ms {
+                            ctx.run_later(std::time::Duration::from_millis(ms), |_, ctx| {
+                                ctx.notify(LockCommand::Release)
+                            });
+                        }
                     }
                     Ok(false) => act.round(attempt, ctx),
+                    Err(e) if transient(&e) => {
+                        ctx.run_later(RETRY, move |act, ctx| act.round(attempt, ctx));
+                    }
                     Err(e) => crash("zk.lock", &e),
                 }
             }),
@@ -101,7 +147,7 @@ impl Actor for Lock {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
-        let connect = self.params.connect.clone();
+        let connect = self.params.connect();
         ctx.wait(
             async move { connect.connect().await }.into_actor(self).map(
                 |res, act, ctx| match res {
@@ -109,6 +155,9 @@ impl Actor for Lock {
                     Ok(client) => {
                         let watcher = client.state_watcher();
                         act.client = Some(client);
+                        if act.params.hold_ms.is_some() {
+                            ctx.notify(LockCommand::Acquire);
+                        }
                         ctx.spawn(terminated(watcher).into_actor(act).map(|s, _, _| {
                             crash(
                                 "zk.lock",
@@ -163,6 +212,9 @@ impl Handler<LockCommand> for Lock {
                         .map(|(res, path), act, ctx| match res {
                             Ok(()) | Err(zkc::Error::NoNode) => {
                                 act.out.send(LockEvent::Released, ctx);
+                                if act.params.hold_ms.is_some() {
+                                    ctx.stop();
+                                }
                             }
                             Err(e) => crash("zk.lock", &Error::from_client(e, &path, None)),
                         }),
@@ -184,7 +236,9 @@ impl Role for Lock {
     }
 
     fn build(params: &Params, io: &mut Io) -> Result<Self, CreateError> {
-        params.check("zk.lock")?;
+        let bad = |e: String| CreateError::from(format!("zk.lock: {e}"));
+        validate_path(&params.path, false).map_err(|e| bad(e.to_string()))?;
+        params.connect().validate().map_err(bad)?;
         Ok(Lock {
             identifier: params
                 .identifier

@@ -3,8 +3,11 @@
 //! A member registers an ephemeral node `path/<name>` whose data is its
 //! address; a watcher (no `name`) only watches. Both send the current member
 //! list as [`Members`] on `members` at start and after every change (a child
-//! watch on `path`, set again each time). A member's node disappears when its
-//! session ends; if this actor's own session expires it crashes, and the
+//! watch on `path`, set again each time). Names are unique: a node with this
+//! member's name owned by another session is taken to be a previous
+//! incarnation's (its session not yet closed by the server) and replaced.
+//! A member's node disappears when its session ends; a connection lost during
+//! a listing is retried; if this actor's own session expires it crashes, and the
 //! supervisor restarts it, which registers it again.
 
 use std::collections::BTreeMap;
@@ -16,11 +19,12 @@ use serde::{Deserialize, Serialize};
 use zookeeper_client as zkc;
 
 use super::config::Connect;
-use super::contender::{crash, terminated};
+use super::contender::{crash, terminated, transient, RETRY};
 use super::error::{validate_path, Error, Result};
 
 /// Parameters of `zk.membership`.
 #[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct Params {
     /// The group's parent node (created if missing).
     pub path: String,
@@ -30,9 +34,26 @@ pub struct Params {
     /// The member's address, stored as its node's data.
     #[serde(default)]
     pub address: String,
-    /// Session parameters.
-    #[serde(flatten)]
-    pub connect: Connect,
+    /// Connect string (default: `ROLECALL_ZK`, else `127.0.0.1:2181`).
+    #[serde(default)]
+    pub servers: Option<String>,
+    /// Session timeout to negotiate, in milliseconds (default 4000).
+    #[serde(default)]
+    pub session_timeout_ms: Option<u64>,
+    /// Digest credentials `user:password`.
+    #[serde(default)]
+    pub auth: Vec<String>,
+}
+
+impl Params {
+    /// The session parameters.
+    pub fn connect(&self) -> Connect {
+        Connect {
+            servers: self.servers.clone(),
+            session_timeout_ms: self.session_timeout_ms,
+            auth: self.auth.clone(),
+        }
+    }
 }
 
 /// The group's members: name → address, sent at every change.
@@ -76,6 +97,36 @@ async fn list(client: &zkc::Client, parent: &str) -> Result<(Members, zkc::Onesh
     Ok((Members { members }, w))
 }
 
+/// Creates this member's ephemeral node. A node of the same name left by an
+/// earlier incarnation's session (not yet closed by the server) is replaced.
+async fn register(
+    client: &zkc::Client,
+    me: &str,
+    address: &[u8],
+    eph: &zkc::CreateOptions<'_>,
+) -> Result<()> {
+    let err = |e| Error::from_client(e, me, None);
+    for _ in 0..3 {
+        match client.create(me, address, eph).await {
+            Ok(_) => return Ok(()),
+            Err(zkc::Error::NodeExists) => match client.check_stat(me).await.map_err(err)? {
+                Some(stat) if stat.ephemeral_owner != client.session_id().0 => {
+                    match client.delete(me, Some(stat.version)).await {
+                        Ok(()) | Err(zkc::Error::NoNode) | Err(zkc::Error::BadVersion) => {}
+                        Err(e) => return Err(err(e)),
+                    }
+                }
+                Some(_) => return Ok(()),
+                None => {}
+            },
+            Err(e) => return Err(err(e)),
+        }
+    }
+    Err(Error::NodeExists {
+        path: me.to_owned(),
+    })
+}
+
 impl Membership {
     fn follow(&mut self, ctx: &mut Context<Self>) {
         let Some(client) = self.client.clone() else {
@@ -86,6 +137,9 @@ impl Membership {
             async move { list(&client, &parent).await }
                 .into_actor(self)
                 .map(|res, act, ctx| match res {
+                    Err(e) if transient(&e) => {
+                        ctx.run_later(RETRY, |act, ctx| act.follow(ctx));
+                    }
                     Err(e) => crash("zk.membership", &e),
                     Ok((members, w)) => {
                         if act.last.as_ref() != Some(&members) {
@@ -107,7 +161,7 @@ impl Actor for Membership {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
-        let connect = self.params.connect.clone();
+        let connect = self.params.connect();
         let params = self.params.clone();
         ctx.wait(
             async move {
@@ -120,10 +174,7 @@ impl Actor for Membership {
                 if let Some(name) = &params.name {
                     let me = format!("{}/{name}", params.path);
                     let eph = zkc::CreateMode::Ephemeral.with_acls(zkc::Acls::anyone_all());
-                    client
-                        .create(&me, params.address.as_bytes(), &eph)
-                        .await
-                        .map_err(|e| Error::from_client(e, &me, None))?;
+                    register(&client, &me, params.address.as_bytes(), &eph).await?;
                 }
                 Ok::<_, Error>(client)
             }
@@ -161,7 +212,7 @@ impl Role for Membership {
     fn build(params: &Params, io: &mut Io) -> std::result::Result<Self, CreateError> {
         let bad = |e: String| CreateError::from(format!("zk.membership: {e}"));
         validate_path(&params.path, false).map_err(|e| bad(e.to_string()))?;
-        params.connect.validate().map_err(bad)?;
+        params.connect().validate().map_err(bad)?;
         if let Some(n) = &params.name {
             if n.is_empty() || n.contains('/') {
                 return Err(bad(format!("`name` {n:?} is not a valid child name")));

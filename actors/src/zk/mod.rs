@@ -7,6 +7,8 @@
 //! | `zk.election` | a leader-election candidate in kazoo's layout: `leadership` gets [`Leadership::Elected`] or [`Leadership::Following`] |
 //! | `zk.barrier` | a barrier member (course protocol) and double barrier: `commands` ([`BarrierCommand`]) in, `events` ([`BarrierEvent`]) out |
 //! | `zk.membership` | group membership / service registry: registers `name` → `address`, sends [`Members`] at every change |
+//! | `zk.script` | sends one-line request steps to a `zk.session`, in order ([`script`]) |
+//! | `zk.print` | prints what the other kinds report, one line per message (for examples and tests) |
 //! | `zk.lock` | a distributed lock in kazoo's layout: `commands` ([`LockCommand`]) in, `events` ([`LockEvent`]) out |
 //!
 //! The recipes' contention logic (who holds a lock, whom to watch, when a
@@ -21,7 +23,9 @@ pub mod election;
 mod error;
 pub mod lock;
 pub mod membership;
+mod print;
 mod request;
+pub mod script;
 mod session;
 
 pub use barrier::{Barrier, BarrierCommand, BarrierEvent};
@@ -30,9 +34,11 @@ pub use election::{Election, Leadership};
 pub use error::{validate_path, Error, Result};
 pub use lock::{Lock, LockCommand, LockEvent};
 pub use membership::{Members, Membership};
+pub use print::Print;
 pub use request::{
     Access, Call, ConnectionState, EventKind, Mode, Op, Outcome, Reply, Request, WatchEvent,
 };
+pub use script::Script;
 pub use session::{Info, Session};
 /// The client crate, for callers that need its types (`SessionInfo`).
 pub use zookeeper_client as client;
@@ -46,6 +52,8 @@ pub fn register(registry: &mut Registry) -> std::result::Result<(), RegisterErro
         .register::<Election>("zk.election")?
         .register::<Lock>("zk.lock")?
         .register::<Barrier>("zk.barrier")?
-        .register::<Membership>("zk.membership")?;
+        .register::<Membership>("zk.membership")?
+        .register::<Script>("zk.script")?
+        .register::<Print>("zk.print")?;
     Ok(())
 }

@@ -55,8 +55,14 @@ fn crash(error: &Error) -> ! {
     panic!("zk session: {error}")
 }
 
-/// What one request produced besides its outcome: a one-shot watch to wait on.
-type Ran = (Result<Outcome>, Option<zkc::OneshotWatcher>);
+/// A watch a request set, to be followed by the actor.
+enum Watcher {
+    Oneshot(zkc::OneshotWatcher),
+    Persistent(zkc::PersistentWatcher),
+}
+
+/// What one request produced besides its outcome: a watch to follow.
+type Ran = (Result<Outcome>, Option<Watcher>);
 
 async fn execute(client: zkc::Client, op: Op) -> Ran {
     let path = op.path().to_owned();
@@ -96,7 +102,7 @@ async fn execute(client: zkc::Client, op: Op) -> Ran {
                     data,
                     version: stat.version,
                 }),
-                Some(w),
+                Some(Watcher::Oneshot(w)),
             ),
             Err(e) => (Err(err(e, None)), None),
         },
@@ -125,7 +131,7 @@ async fn execute(client: zkc::Client, op: Op) -> Ran {
                 Ok(Outcome::Exists {
                     version: s.map(|s| s.version),
                 }),
-                Some(w),
+                Some(Watcher::Oneshot(w)),
             ),
             Err(e) => (Err(err(e, None)), None),
         },
@@ -139,14 +145,25 @@ async fn execute(client: zkc::Client, op: Op) -> Ran {
         Op::Children { watch: true, .. } => match client.list_and_watch_children(&path).await {
             Ok((mut names, w)) => {
                 names.sort();
-                (Ok(Outcome::Children { names }), Some(w))
+                (Ok(Outcome::Children { names }), Some(Watcher::Oneshot(w)))
             }
             Err(e) => (Err(err(e, None)), None),
         },
-        Op::Watch { .. } => {
-            // Persistent watches are set by the actor itself (see `watch`).
-            (Ok(Outcome::Watching), None)
+        Op::Watch { recursive, .. } => {
+            // Set before the reply: a change right after it is seen.
+            match client.watch(&path, watch_mode(recursive)).await {
+                Ok(w) => (Ok(Outcome::Watching), Some(Watcher::Persistent(w))),
+                Err(e) => (Err(err(e, None)), None),
+            }
         }
+    }
+}
+
+fn watch_mode(recursive: bool) -> zkc::AddWatchMode {
+    if recursive {
+        zkc::AddWatchMode::PersistentRecursive
+    } else {
+        zkc::AddWatchMode::Persistent
     }
 }
 
@@ -262,11 +279,7 @@ impl Session {
             return;
         };
         let epoch = self.epoch;
-        let mode = if recursive {
-            zkc::AddWatchMode::PersistentRecursive
-        } else {
-            zkc::AddWatchMode::Persistent
-        };
+        let mode = watch_mode(recursive);
         ctx.spawn(
             async move { (client.watch(&path, mode).await, path) }
                 .into_actor(self)
@@ -349,8 +362,13 @@ impl Session {
         }
         .into_actor(self)
         .map(move |(res, watcher), act, ctx| {
-            if let Some(w) = watcher {
-                act.oneshot(w, ctx);
+            match watcher {
+                Some(Watcher::Oneshot(w)) => act.oneshot(w, ctx),
+                Some(Watcher::Persistent(w)) => {
+                    let epoch = act.epoch;
+                    act.persistent_events(w, epoch, ctx);
+                }
+                None => {}
             }
             match (&res, remember) {
                 (
@@ -367,10 +385,9 @@ impl Session {
                 (Ok(_), Op::Delete { path, .. }) => {
                     act.ephemerals.remove(&path);
                 }
-                (Ok(_), Op::Watch { path, recursive })
-                    if act.watches.insert(path.clone(), recursive).is_none() =>
-                {
-                    act.watch(path, recursive, ctx);
+                (Ok(_), Op::Watch { path, recursive }) => {
+                    // Remembered to be set again on a new session.
+                    act.watches.insert(path, recursive);
                 }
                 _ => {}
             }

@@ -1,6 +1,7 @@
 //! ZooKeeper kinds against the real servers that `scripts/servers.sh start`
 //! runs (`ROLECALL_ZK`, `ROLECALL_ZK_ENSEMBLE`).
 
+mod ensemble;
 mod recipes;
 mod session;
 mod support;

@@ -258,7 +258,7 @@ async fn oneshot_and_persistent_watches() {
     c.set_data(&root, b"1", None).await.unwrap();
     c.set_data(&root, b"2", None).await.unwrap();
     assert_eq!(
-        next(&mut events, 5).await,
+        next(&mut events, 15).await,
         WatchEvent {
             path: root.clone(),
             kind: EventKind::DataChanged,
@@ -276,7 +276,7 @@ async fn oneshot_and_persistent_watches() {
     .unwrap();
     c.create(&child, b"", &opts).await.unwrap();
     assert_eq!(
-        next(&mut events, 5).await,
+        next(&mut events, 15).await,
         WatchEvent {
             path: child.clone(),
             kind: EventKind::Created,
@@ -294,7 +294,7 @@ async fn oneshot_and_persistent_watches() {
     for v in [b"a", b"b", b"c"] {
         c.set_data(&child, v, None).await.unwrap();
         assert_eq!(
-            next(&mut events, 5).await,
+            next(&mut events, 15).await,
             WatchEvent {
                 path: child.clone(),
                 kind: EventKind::DataChanged,
@@ -304,7 +304,7 @@ async fn oneshot_and_persistent_watches() {
     }
     c.delete(&child, None).await.unwrap();
     assert_eq!(
-        next(&mut events, 5).await,
+        next(&mut events, 15).await,
         WatchEvent {
             path: child.clone(),
             kind: EventKind::Deleted,
@@ -338,23 +338,46 @@ async fn expiry_opens_a_new_session_and_recreates_ephemerals() {
         .unwrap()
         .unwrap();
     // Expire the session: attach a second client to it, then close that one.
-    let info: client::SessionInfo = zk.send(Info).await.unwrap().expect("open session");
-    let other = client::Client::connector()
-        .with_session(info)
-        .connect(&servers())
-        .await
-        .expect("attach to the session");
-    drop(other);
+    // (If the first client wins the session back before the close arrives,
+    // the close is refused as "session moved": try again.)
     let mut saw_expired = false;
-    let second = loop {
-        match next(&mut state, 15).await {
-            ConnectionState::Expired => saw_expired = true,
-            ConnectionState::Connected {
+    let mut second = None;
+    for _attempt in 0..5 {
+        let Some(info) = zk.send(Info).await.unwrap() else {
+            break; // between sessions: the expiry is under way
+        };
+        let other = client::Client::connector()
+            .with_session(info)
+            .connect(&servers())
+            .await
+            .expect("attach to the session");
+        drop(other);
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while std::time::Instant::now() < deadline && second.is_none() {
+            match actix_rt::time::timeout(Duration::from_millis(200), state.recv()).await {
+                Ok(Some(ConnectionState::Expired)) => saw_expired = true,
+                Ok(Some(ConnectionState::Connected {
+                    session,
+                    fresh: true,
+                })) => second = Some(session),
+                _ => {}
+            }
+        }
+        if saw_expired {
+            break;
+        }
+    }
+    let second = match second {
+        Some(s) => s,
+        None => loop {
+            if let ConnectionState::Connected {
                 session,
                 fresh: true,
-            } => break session,
-            _ => {}
-        }
+            } = next(&mut state, 15).await
+            {
+                break session;
+            }
+        },
     };
     assert!(saw_expired, "an Expired state before the new session");
     assert_ne!(first, second, "a new session id");
@@ -481,4 +504,35 @@ async fn unreachable_servers_and_bad_parameters_are_typed_errors() {
         ..c
     };
     assert!(bad.validate().unwrap_err().contains("nocolon"));
+}
+
+#[actix_rt::test]
+async fn an_unreachable_server_is_retried_with_backoff_then_escalated() {
+    let n = node(
+        r#"
+        [actors.zk]
+        kind = "zk.session"
+        params = { servers = "127.0.0.1:1", session_timeout_ms = 500 }
+        restart = "on-failure"
+        max_restarts = 2
+        within = "60s"
+        backoff = { min = "300ms", factor = 2.0, jitter = 0.0 }
+        "#,
+    );
+    let started = std::time::Instant::now();
+    let reason = match n.start().await {
+        Err(e) => e.to_string(),
+        Ok(running) => match running.wait().await {
+            rolecall_runtime::NodeExit::Failed(reason) => reason,
+            other => panic!("{other:?}"),
+        },
+    };
+    let took = started.elapsed();
+    assert!(
+        reason.contains("cannot reach ZooKeeper at 127.0.0.1:1"),
+        "{reason}"
+    );
+    // Two restarts after 300 ms and 600 ms of backoff.
+    assert!(took >= Duration::from_millis(900), "{took:?}");
+    assert!(took < Duration::from_secs(20), "{took:?}");
 }

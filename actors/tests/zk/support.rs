@@ -16,7 +16,6 @@ pub(crate) fn servers() -> String {
 }
 
 /// The 3-server ensemble (`ROLECALL_ZK_ENSEMBLE`).
-#[allow(dead_code)]
 pub(crate) fn ensemble() -> String {
     std::env::var("ROLECALL_ZK_ENSEMBLE").unwrap_or_else(|_| {
         panic!(

@@ -63,3 +63,36 @@ async fn watchers_get_the_member_list_on_every_change() {
     watcher.shutdown();
     watcher.wait().await;
 }
+
+#[actix_rt::test]
+async fn a_member_replaces_the_node_an_earlier_incarnation_left() {
+    let path = unique("group-restart");
+    let s = servers();
+    // An earlier incarnation's session still holds `a`.
+    let old = crate::support::bare(&s).await;
+    use rolecall_actors::zk::client::{Acls, CreateMode};
+    old.mkdir(&path, &CreateMode::Persistent.with_acls(Acls::anyone_all()))
+        .await
+        .unwrap();
+    old.create(
+        &format!("{path}/a"),
+        b"old",
+        &CreateMode::Ephemeral.with_acls(Acls::anyone_all()),
+    )
+    .await
+    .unwrap();
+    let mut w = node(&format!(
+        r#"
+        [actors.a]
+        kind = "zk.membership"
+        params = {{ servers = "{s}", path = "{path}", name = "a", address = "new" }}
+        "#
+    ));
+    let mut seen = w
+        .tap::<Members>("a.members", WireConfig::default())
+        .unwrap();
+    let running = w.start().await.expect("start");
+    assert_eq!(next(&mut seen, 10).await, list(&[("a", "new")]));
+    running.shutdown();
+    running.wait().await;
+}
