@@ -3,6 +3,7 @@
 
 mod check;
 mod examples;
+mod metrics;
 mod multicast;
 mod nodes;
 mod support;

@@ -101,6 +101,10 @@ pub struct Params {
     /// (file output only; default false).
     #[serde(default)]
     pub print_report: bool,
+    /// With `print_report`, only series whose name (`measurement,tags field`)
+    /// contains this text.
+    #[serde(default)]
+    pub report_series: Option<String>,
 }
 
 fn yes() -> bool {
@@ -224,7 +228,7 @@ pub struct Reporter {
     flush_waiters: Vec<tokio::sync::oneshot::Sender<Stats>>,
     stopping_since: Option<Instant>,
     logged_dropped: u64,
-    report: Option<(PathBuf, Format)>,
+    report: Option<(PathBuf, Format, Option<String>)>,
 }
 
 impl std::fmt::Debug for Reporter {
@@ -405,9 +409,15 @@ impl Actor for Reporter {
             let _ = self.stats_out.try_send(stats);
         }
         let _ = ctx;
-        if let Some((path, format)) = &self.report {
+        if let Some((path, format, filter)) = &self.report {
             match file::read_as(path, *format) {
-                Ok(points) => println!("{}", summary::table(&summary::rows(&points))),
+                Ok(points) => {
+                    let rows: Vec<summary::Row> = summary::rows(&points)
+                        .into_iter()
+                        .filter(|r| filter.as_ref().is_none_or(|f| r.series.contains(f)))
+                        .collect();
+                    println!("{}", summary::table(&rows));
+                }
                 Err(e) => tracing::error!(reporter = %self.name, "cannot read results back: {e}"),
             }
         }
@@ -462,6 +472,7 @@ impl Role for Reporter {
                 params
                     .format
                     .unwrap_or_else(|| Format::of_path(&params.path)),
+                params.report_series.clone(),
             )
         });
         Ok(Reporter {
