@@ -149,6 +149,21 @@ fn influx_latency_example_reports_from_the_file_and_plots() {
     ]));
     assert_eq!(count(&ok(&out), series), Some(500));
     assert_plots(&plots);
+    // the runtime's per-actor statistics are in the same file
+    let out = run(rolecall().args([
+        "report",
+        results.to_str().unwrap(),
+        "--series",
+        "actor,actor=latency,node=main handled",
+        "--json",
+    ]));
+    let json: serde_json::Value = serde_json::from_str(ok(&out).trim()).unwrap();
+    let rows = json["rows"].as_array().unwrap();
+    let handled = rows
+        .iter()
+        .find(|r| r["series"] == "actor,actor=latency,node=main handled")
+        .unwrap_or_else(|| panic!("{json}"));
+    assert_eq!(handled["max"], 500.0, "{json}");
 }
 
 #[test]
