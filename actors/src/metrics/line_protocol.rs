@@ -205,6 +205,11 @@ fn check_text(
 }
 
 fn escape(out: &mut String, text: &str, specials: &[char], dialect: Dialect) {
+    let needs = |c: char| specials.contains(&c) || (c == '\\' && dialect == Dialect::V2);
+    if !text.contains(needs) {
+        out.push_str(text);
+        return;
+    }
     for c in text.chars() {
         if specials.contains(&c) || (c == '\\' && dialect == Dialect::V2) {
             out.push('\\');

@@ -229,6 +229,8 @@ pub struct Reporter {
     stopping_since: Option<Instant>,
     logged_dropped: u64,
     report: Option<(PathBuf, Format, Option<String>)>,
+    /// Reused encoding buffer.
+    scratch: String,
 }
 
 impl std::fmt::Debug for Reporter {
@@ -244,10 +246,10 @@ impl std::fmt::Debug for Reporter {
 impl Reporter {
     /// Encodes and buffers one point; never waits.
     fn take(&mut self, point: &Point, ctx: &mut Context<Self>) {
-        let mut line = String::new();
-        match self.sink.encode(point, &mut line) {
+        self.scratch.clear();
+        match self.sink.encode(point, &mut self.scratch) {
             Ok(()) => {
-                if !self.batcher.push(line, Instant::now()) {
+                if !self.batcher.push(&self.scratch, Instant::now()) {
                     let dropped = self.batcher.stats().dropped;
                     if dropped == 1 || dropped.is_power_of_two() {
                         tracing::warn!(reporter = %self.name, dropped, "metrics buffer full: dropping points");
@@ -487,6 +489,7 @@ impl Role for Reporter {
             stopping_since: None,
             logged_dropped: 0,
             report,
+            scratch: String::new(),
         })
     }
 
