@@ -8,7 +8,9 @@
 //! exactly; the counters go out on `stats` every `stats_interval_ms` and when
 //! the reporter stops, and every new drop is logged. When the reporter stops
 //! (end of input, node shutdown) it first flushes what it holds, for at most
-//! `shutdown_timeout_ms`. A supervised restart starts with an empty buffer.
+//! `shutdown_timeout_ms` (on a node shutdown the runtime's stop grace, 2 s,
+//! bounds it too); the final counters then show what was left unwritten. A
+//! supervised restart starts with an empty buffer.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -227,6 +229,8 @@ pub struct Reporter {
     timer: Option<(Instant, SpawnHandle)>,
     flush_waiters: Vec<tokio::sync::oneshot::Sender<Stats>>,
     stopping_since: Option<Instant>,
+    /// `shutdown_timeout` passed with points still held: stop anyway.
+    gave_up: bool,
     logged_dropped: u64,
     report: Option<(PathBuf, Format, Option<String>)>,
     /// Reused encoding buffer.
@@ -364,7 +368,7 @@ impl Reporter {
                     lost = s.buffered + s.in_flight,
                     "metrics not flushed within shutdown_timeout: points lost"
                 );
-                act.batcher = Batcher::new(batcher::Config::default());
+                act.gave_up = true;
                 ctx.stop();
             });
         }
@@ -382,13 +386,7 @@ impl Actor for Reporter {
     }
 
     fn stopping(&mut self, ctx: &mut Context<Self>) -> Running {
-        if self.batcher.is_empty() {
-            return Running::Stop;
-        }
-        if self
-            .stopping_since
-            .is_some_and(|t| t.elapsed() >= self.shutdown_timeout)
-        {
+        if self.batcher.is_empty() || self.gave_up {
             return Running::Stop;
         }
         self.begin_stop(ctx);
@@ -487,6 +485,7 @@ impl Role for Reporter {
             timer: None,
             flush_waiters: Vec::new(),
             stopping_since: None,
+            gave_up: false,
             logged_dropped: 0,
             report,
             scratch: String::new(),
