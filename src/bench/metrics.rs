@@ -9,7 +9,9 @@
 //! its rate is points / (first send → flush answered). The senders' cost is
 //! the time the sending loop took per point (the wire is sized so it never
 //! waits). After each run the server is asked how many points it holds, which
-//! must be all of them. Three rounds, alternating sides; medians.
+//! must be all of them. Three rounds, alternating sides; medians. Last, the
+//! same points go through a reporter into a local file: the reporter's own
+//! ceiling without a server.
 //!
 //! Needs `ROLECALL_INFLUXDB_V1` (`scripts/servers.sh start`; `source
 //! target/test-servers/env`).
@@ -42,6 +44,9 @@ pub(super) struct Report {
     reporter_points_per_s: f64,
     /// Nanoseconds a sender spends per point handed to the reporter's wire.
     sender_ns_per_point: f64,
+    /// The same points through the reporter into a local results file: its
+    /// own ceiling (encoding, batching, no server).
+    reporter_to_file_points_per_s: f64,
     direct_rounds: Vec<f64>,
     reporter_rounds: Vec<f64>,
 }
@@ -110,14 +115,14 @@ async fn direct(
     Ok(n as f64 / start.elapsed().as_secs_f64())
 }
 
-/// Returns (points per second, sender nanoseconds per point).
-async fn through_reporter(url: &str, db: &str, pts: &[Point]) -> Result<(f64, f64), String> {
+/// Returns (points per second, sender nanoseconds per point) through a
+/// reporter with `output` parameters (`output = ..., url = ...`).
+async fn through_reporter(output: &str, pts: &[Point]) -> Result<(f64, f64), String> {
     let text = format!(
         r#"
         [actors.reporter]
         kind = "metrics.reporter"
-        params = {{ output = "influx-v1", url = "{url}", db = "{db}", create_database = false,
-                   batch_size = {BATCH}, capacity = {cap}, flush_interval_ms = 1000,
+        params = {{ {output}, batch_size = {BATCH}, capacity = {cap}, flush_interval_ms = 1000,
                    stats_interval_ms = 0 }}
         "#,
         cap = pts.len().max(BATCH)
@@ -196,7 +201,11 @@ pub(super) fn run(n: u64) -> Result<Report, String> {
                 query(&client, &url, "", &format!("CREATE DATABASE \"{db}\"")).await?;
             }
             direct_rates.push(direct(&client, &url, &db_direct, &bodies).await?);
-            let (rate, cost) = through_reporter(&url, &db_reporter, &pts).await?;
+            let (rate, cost) = through_reporter(
+                &format!(r#"output = "influx-v1", url = "{url}", db = "{db_reporter}", create_database = false"#),
+                &pts,
+            )
+            .await?;
             reporter_rates.push(rate);
             costs.push(cost);
             for db in [&db_direct, &db_reporter] {
@@ -207,6 +216,12 @@ pub(super) fn run(n: u64) -> Result<Report, String> {
                 query(&client, &url, "", &format!("DROP DATABASE \"{db}\"")).await?;
             }
         }
+        // The reporter's own ceiling: the same points into a results file.
+        let dir = std::env::temp_dir().join(format!("rolecall-bench-metrics-{tag}.lp"));
+        let (file_rate, _) =
+            through_reporter(&format!(r#"output = "file", path = "{}""#, dir.display()), &pts)
+                .await?;
+        let _ = std::fs::remove_file(&dir);
         let direct_rounds = direct_rates.clone();
         let reporter_rounds = reporter_rates.clone();
         let d = median(&mut direct_rates);
@@ -219,6 +234,7 @@ pub(super) fn run(n: u64) -> Result<Report, String> {
             direct_points_per_s: d,
             reporter_points_per_s: r,
             sender_ns_per_point: median(&mut costs),
+            reporter_to_file_points_per_s: file_rate,
             direct_rounds,
             reporter_rounds,
         })
