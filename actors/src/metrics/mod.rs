@@ -6,7 +6,7 @@
 //!   escaping of the reference (both servers' dialects);
 //! * [`batcher`]: I/O-free batching by size and time, bounded buffer with exact
 //!   drop counting, retry schedule;
-//! * [`sink`], [`influx_v1`], [`influx_v2`], [`file`], [`csv`]: the outputs;
+//! * [`sink`], [`influx_v1`], [`influx_v2`], [`file`](mod@file), [`csv`]: the outputs;
 //! * [`reporter`]: the actor;
 //! * [`runtime`]: per-actor runtime statistics (handled/s, backlog, restarts) as points;
 //! * [`summary`]: percentile tables per series, for reports.
