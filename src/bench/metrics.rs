@@ -9,7 +9,7 @@
 //! its rate is points / (first send → flush answered). The senders' cost is
 //! the time the sending loop took per point (the wire is sized so it never
 //! waits). After each run the server is asked how many points it holds, which
-//! must be all of them. Three rounds, alternating sides; medians. Last, the
+//! must be all of them. Five rounds, alternating sides; medians. Last, the
 //! same points go through a reporter into a local file: the reporter's own
 //! ceiling without a server.
 //!
@@ -30,7 +30,7 @@ use super::{load, median};
 /// Points per request, on both sides.
 const BATCH: usize = 5000;
 /// Rounds (each: baseline then reporter).
-const ROUNDS: usize = 3;
+const ROUNDS: usize = 5;
 
 /// The suite's result.
 #[derive(Debug, Serialize)]

@@ -251,9 +251,10 @@ impl Reporter {
     /// Encodes and buffers one point; never waits.
     fn take(&mut self, point: &Point, ctx: &mut Context<Self>) {
         self.scratch.clear();
+        let now = Instant::now();
         match self.sink.encode(point, &mut self.scratch) {
             Ok(()) => {
-                if !self.batcher.push(&self.scratch, Instant::now()) {
+                if !self.batcher.push(&self.scratch, now) {
                     let dropped = self.batcher.stats().dropped;
                     if dropped == 1 || dropped.is_power_of_two() {
                         tracing::warn!(reporter = %self.name, dropped, "metrics buffer full: dropping points");
@@ -268,12 +269,16 @@ impl Reporter {
                 }
             }
         }
-        self.pump(ctx);
+        self.pump_at(now, ctx);
     }
 
     /// Starts the next write or arms the timer for the next due batch.
     fn pump(&mut self, ctx: &mut Context<Self>) {
-        match self.batcher.poll(Instant::now()) {
+        self.pump_at(Instant::now(), ctx);
+    }
+
+    fn pump_at(&mut self, now: Instant, ctx: &mut Context<Self>) {
+        match self.batcher.poll(now) {
             Poll::Write(batch) => {
                 let id = batch.id;
                 let write = self.sink.write(batch.body);
@@ -288,7 +293,7 @@ impl Reporter {
                 if let Some((_, handle)) = self.timer.take() {
                     ctx.cancel_future(handle);
                 }
-                let delay = at.saturating_duration_since(Instant::now());
+                let delay = at.saturating_duration_since(now);
                 let handle = ctx.run_later(delay, |act, ctx| {
                     act.timer = None;
                     act.pump(ctx);
