@@ -7,6 +7,7 @@
 
 mod actor;
 mod zk; // issue 4
+mod metrics;
 mod zmq;
 
 /// Runs suite `name`; returns the process exit status.
@@ -16,8 +17,10 @@ pub fn run_suite(name: &str, json: bool, messages: Option<u64>) -> i32 {
             .and_then(|r| serde_json::to_value(r).map_err(|e| e.to_string())),
         "zmq" => zmq::run().and_then(|r| serde_json::to_value(r).map_err(|e| e.to_string())),
         "zk" => zk::run().and_then(|r| serde_json::to_value(r).map_err(|e| e.to_string())),
+        "metrics" => metrics::run(messages.unwrap_or(100_000))
+            .and_then(|r| serde_json::to_value(r).map_err(|e| e.to_string())),
         other => {
-            eprintln!("error: unknown bench suite `{other}`: available: actor, zmq");
+            eprintln!("error: unknown bench suite `{other}`: available: actor, zmq, metrics");
             return 2;
         }
     };

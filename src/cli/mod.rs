@@ -3,6 +3,7 @@
 mod check;
 mod dht;
 mod kinds;
+mod report;
 mod run;
 
 use std::path::PathBuf;
@@ -75,6 +76,8 @@ enum Command {
         #[command(subcommand)]
         command: dht::DhtCommand,
     },
+    /// Percentile table (p50/p90/p99/p99.9/max per series) and plots of a results file or a server query.
+    Report(report::ReportArgs),
     /// Run a benchmark suite; with --json the last line is one JSON object with `ratio`.
     Bench {
         /// Suite: `actor`.
@@ -101,6 +104,7 @@ pub(crate) fn main() -> i32 {
         } => run::run(&topology, Some(&node), seed),
         Command::Check { topology, format } => check::check(&topology, format),
         Command::Kinds => kinds::kinds(),
+        Command::Report(args) => report::report(args),
         Command::Keygen { name, dir } => {
             match rolecall::actors::zmq::curve::generate(&dir, &name) {
                 Ok(files) => {

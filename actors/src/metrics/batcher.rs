@@ -164,11 +164,21 @@ pub struct Stats {
     pub invalid: u64,
 }
 
+/// Up to `batch_size` lines, already concatenated: a batch in the making.
+#[derive(Debug)]
+struct Chunk {
+    body: String,
+    lines: usize,
+    oldest: Instant,
+}
+
 /// Buffering, batching and retry state.
 #[derive(Debug)]
 pub struct Batcher {
     config: Config,
-    buffer: VecDeque<(String, Instant)>,
+    /// Lines waiting, as consecutive chunks (only the last one is not full).
+    buffer: VecDeque<Chunk>,
+    buffered: usize,
     in_flight: Option<Batch>,
     /// The in-flight batch failed; retry it at this instant.
     retry_at: Option<Instant>,
@@ -184,6 +194,7 @@ impl Batcher {
         Batcher {
             config,
             buffer: VecDeque::new(),
+            buffered: 0,
             in_flight: None,
             retry_at: None,
             attempt: 0,
@@ -193,14 +204,30 @@ impl Batcher {
         }
     }
 
-    /// Takes one encoded line (ending in `\n`); returns false if it was dropped.
-    pub fn push(&mut self, line: String, now: Instant) -> bool {
-        let held = self.buffer.len() + self.in_flight.as_ref().map_or(0, |b| b.lines);
+    /// Takes one encoded line (ending in `\n`), copying it into the batch in
+    /// the making; returns false if it was dropped.
+    pub fn push(&mut self, line: &str, now: Instant) -> bool {
+        let held = self.buffered + self.in_flight.as_ref().map_or(0, |b| b.lines);
         if held >= self.config.capacity {
             self.stats.dropped += 1;
             return false;
         }
-        self.buffer.push_back((line, now));
+        match self.buffer.back_mut() {
+            Some(chunk) if chunk.lines < self.config.batch_size => {
+                chunk.body.push_str(line);
+                chunk.lines += 1;
+            }
+            _ => {
+                let mut body = String::with_capacity(line.len() * self.config.batch_size.min(4096));
+                body.push_str(line);
+                self.buffer.push_back(Chunk {
+                    body,
+                    lines: 1,
+                    oldest: now,
+                });
+            }
+        }
+        self.buffered += 1;
         self.stats.accepted += 1;
         true
     }
@@ -232,23 +259,22 @@ impl Batcher {
                 None => Poll::InFlight,
             };
         }
-        let Some((_, oldest)) = self.buffer.front() else {
+        let Some(front) = self.buffer.front() else {
             return Poll::Idle;
         };
-        let due = *oldest + self.config.flush_interval;
-        if self.buffer.len() < self.config.batch_size && !self.flushing && due > now {
+        let due = front.oldest + self.config.flush_interval;
+        if front.lines < self.config.batch_size && !self.flushing && due > now {
             return Poll::WaitUntil(due);
         }
-        let n = self.buffer.len().min(self.config.batch_size);
-        let mut body = String::new();
-        for (line, _) in self.buffer.drain(..n) {
-            body.push_str(&line);
-        }
+        let Some(chunk) = self.buffer.pop_front() else {
+            return Poll::Idle;
+        };
+        self.buffered -= chunk.lines;
         self.next_id += 1;
         let batch = Batch {
             id: BatchId(self.next_id),
-            body,
-            lines: n,
+            body: chunk.body,
+            lines: chunk.lines,
         };
         self.in_flight = Some(batch.clone());
         Poll::Write(batch)
@@ -297,7 +323,7 @@ impl Batcher {
     /// The counters now.
     pub fn stats(&self) -> Stats {
         Stats {
-            buffered: self.buffer.len() as u64,
+            buffered: self.buffered as u64,
             in_flight: self.in_flight.as_ref().map_or(0, |b| b.lines as u64),
             ..self.stats
         }

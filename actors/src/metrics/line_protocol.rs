@@ -182,29 +182,47 @@ fn check_text(
             key: key.map(str::to_owned),
         });
     }
-    if text.contains(['\n', '\r']) {
-        return Err(EncodeError::Newline {
-            measurement: point.measurement.clone(),
-            part,
-            key: key.map(str::to_owned),
-        });
-    }
-    if dialect == Dialect::V1 {
-        let mut chars = text.chars().peekable();
-        while let Some(c) = chars.next() {
-            if c == '\\' && chars.peek().is_none_or(|n| specials.contains(n)) {
+    // One pass over the bytes: the characters looked for are all ASCII, and
+    // no byte of a multi-byte UTF-8 character is ASCII.
+    let bytes = text.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'\n' | b'\r' => {
+                return Err(EncodeError::Newline {
+                    measurement: point.measurement.clone(),
+                    part,
+                    key: key.map(str::to_owned),
+                })
+            }
+            b'\\'
+                if dialect == Dialect::V1
+                    && bytes
+                        .get(i + 1)
+                        .is_none_or(|&n| specials.contains(&char::from(n))) =>
+            {
+                // a newline later in the text is still reported as such
+                if text.contains(['\n', '\r']) {
+                    continue;
+                }
                 return Err(EncodeError::Unrepresentable {
                     measurement: point.measurement.clone(),
                     part,
                     text: text.to_owned(),
                 });
             }
+            _ => {}
         }
     }
     Ok(())
 }
 
 fn escape(out: &mut String, text: &str, specials: &[char], dialect: Dialect) {
+    let needs =
+        |b: &u8| specials.contains(&char::from(*b)) || (*b == b'\\' && dialect == Dialect::V2);
+    if !text.as_bytes().iter().any(needs) {
+        out.push_str(text);
+        return;
+    }
     for c in text.chars() {
         if specials.contains(&c) || (c == '\\' && dialect == Dialect::V2) {
             out.push('\\');

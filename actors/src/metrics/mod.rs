@@ -6,13 +6,15 @@
 //!   escaping of the reference (both servers' dialects);
 //! * [`batcher`]: I/O-free batching by size and time, bounded buffer with exact
 //!   drop counting, retry schedule;
-//! * [`sink`], [`influx_v1`], [`influx_v2`], [`file`], [`csv`]: the outputs;
+//! * [`sink`], [`influx_v1`], [`influx_v2`], [`file`](mod@file), [`csv`]: the outputs;
 //! * [`reporter`]: the actor;
+//! * [`runtime`]: per-actor runtime statistics (handled/s, backlog, restarts) as points;
 //! * [`summary`]: percentile tables per series, for reports.
 //!
 //! | kind | ports | what it does |
 //! |---|---|---|
 //! | `metrics.reporter` | in: `Point`, out: `Stats` | batches points to the configured output; see [`reporter`] |
+//! | `metrics.runtime` | out: `points` (`Point`) | samples every actor's handled/s, backlog, drops, restarts; see [`runtime`] |
 
 pub mod batcher;
 pub mod csv;
@@ -22,17 +24,21 @@ pub mod influx_v2;
 pub mod line_protocol;
 pub mod point;
 pub mod reporter;
+pub mod runtime;
 pub mod sink;
 pub mod summary;
 
 pub use batcher::{Batcher, Stats};
 pub use point::{now_ns, Field, Point};
 pub use reporter::{Flush, GetStats, Reporter};
+pub use runtime::RuntimeStats;
 
 use rolecall_runtime::kind::{RegisterError, Registry};
 
 /// Registers the metrics kinds.
 pub fn register(registry: &mut Registry) -> Result<(), RegisterError> {
-    registry.register::<Reporter>("metrics.reporter")?;
+    registry
+        .register::<Reporter>("metrics.reporter")?
+        .register::<RuntimeStats>("metrics.runtime")?;
     Ok(())
 }

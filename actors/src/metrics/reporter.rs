@@ -8,7 +8,9 @@
 //! exactly; the counters go out on `stats` every `stats_interval_ms` and when
 //! the reporter stops, and every new drop is logged. When the reporter stops
 //! (end of input, node shutdown) it first flushes what it holds, for at most
-//! `shutdown_timeout_ms`. A supervised restart starts with an empty buffer.
+//! `shutdown_timeout_ms` (on a node shutdown the runtime's stop grace, 2 s,
+//! bounds it too); the final counters then show what was left unwritten. A
+//! supervised restart starts with an empty buffer.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -101,6 +103,10 @@ pub struct Params {
     /// (file output only; default false).
     #[serde(default)]
     pub print_report: bool,
+    /// With `print_report`, only series whose name (`measurement,tags field`)
+    /// contains this text.
+    #[serde(default)]
+    pub report_series: Option<String>,
 }
 
 fn yes() -> bool {
@@ -223,8 +229,12 @@ pub struct Reporter {
     timer: Option<(Instant, SpawnHandle)>,
     flush_waiters: Vec<tokio::sync::oneshot::Sender<Stats>>,
     stopping_since: Option<Instant>,
+    /// `shutdown_timeout` passed with points still held: stop anyway.
+    gave_up: bool,
     logged_dropped: u64,
-    report: Option<(PathBuf, Format)>,
+    report: Option<(PathBuf, Format, Option<String>)>,
+    /// Reused encoding buffer.
+    scratch: String,
 }
 
 impl std::fmt::Debug for Reporter {
@@ -240,10 +250,11 @@ impl std::fmt::Debug for Reporter {
 impl Reporter {
     /// Encodes and buffers one point; never waits.
     fn take(&mut self, point: &Point, ctx: &mut Context<Self>) {
-        let mut line = String::new();
-        match self.sink.encode(point, &mut line) {
+        self.scratch.clear();
+        let now = Instant::now();
+        match self.sink.encode(point, &mut self.scratch) {
             Ok(()) => {
-                if !self.batcher.push(line, Instant::now()) {
+                if !self.batcher.push(&self.scratch, now) {
                     let dropped = self.batcher.stats().dropped;
                     if dropped == 1 || dropped.is_power_of_two() {
                         tracing::warn!(reporter = %self.name, dropped, "metrics buffer full: dropping points");
@@ -258,12 +269,16 @@ impl Reporter {
                 }
             }
         }
-        self.pump(ctx);
+        self.pump_at(now, ctx);
     }
 
     /// Starts the next write or arms the timer for the next due batch.
     fn pump(&mut self, ctx: &mut Context<Self>) {
-        match self.batcher.poll(Instant::now()) {
+        self.pump_at(Instant::now(), ctx);
+    }
+
+    fn pump_at(&mut self, now: Instant, ctx: &mut Context<Self>) {
+        match self.batcher.poll(now) {
             Poll::Write(batch) => {
                 let id = batch.id;
                 let write = self.sink.write(batch.body);
@@ -278,7 +293,7 @@ impl Reporter {
                 if let Some((_, handle)) = self.timer.take() {
                     ctx.cancel_future(handle);
                 }
-                let delay = at.saturating_duration_since(Instant::now());
+                let delay = at.saturating_duration_since(now);
                 let handle = ctx.run_later(delay, |act, ctx| {
                     act.timer = None;
                     act.pump(ctx);
@@ -358,7 +373,7 @@ impl Reporter {
                     lost = s.buffered + s.in_flight,
                     "metrics not flushed within shutdown_timeout: points lost"
                 );
-                act.batcher = Batcher::new(batcher::Config::default());
+                act.gave_up = true;
                 ctx.stop();
             });
         }
@@ -376,13 +391,7 @@ impl Actor for Reporter {
     }
 
     fn stopping(&mut self, ctx: &mut Context<Self>) -> Running {
-        if self.batcher.is_empty() {
-            return Running::Stop;
-        }
-        if self
-            .stopping_since
-            .is_some_and(|t| t.elapsed() >= self.shutdown_timeout)
-        {
+        if self.batcher.is_empty() || self.gave_up {
             return Running::Stop;
         }
         self.begin_stop(ctx);
@@ -405,9 +414,15 @@ impl Actor for Reporter {
             let _ = self.stats_out.try_send(stats);
         }
         let _ = ctx;
-        if let Some((path, format)) = &self.report {
+        if let Some((path, format, filter)) = &self.report {
             match file::read_as(path, *format) {
-                Ok(points) => println!("{}", summary::table(&summary::rows(&points))),
+                Ok(points) => {
+                    let rows: Vec<summary::Row> = summary::rows(&points)
+                        .into_iter()
+                        .filter(|r| filter.as_ref().is_none_or(|f| r.series.contains(f)))
+                        .collect();
+                    println!("{}", summary::table(&rows));
+                }
                 Err(e) => tracing::error!(reporter = %self.name, "cannot read results back: {e}"),
             }
         }
@@ -462,6 +477,7 @@ impl Role for Reporter {
                 params
                     .format
                     .unwrap_or_else(|| Format::of_path(&params.path)),
+                params.report_series.clone(),
             )
         });
         Ok(Reporter {
@@ -474,8 +490,10 @@ impl Role for Reporter {
             timer: None,
             flush_waiters: Vec::new(),
             stopping_since: None,
+            gave_up: false,
             logged_dropped: 0,
             report,
+            scratch: String::new(),
         })
     }
 

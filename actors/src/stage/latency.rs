@@ -1,4 +1,10 @@
 //! `topic.latency`: one-way latency statistics per topic, from the `ts` stamp.
+//!
+//! When its `points` port is wired (to a `metrics.reporter`), it also sends one
+//! [`Point`] per message: measurement `latency` (param `measurement`), tags
+//! `topic`, `publisher` (param, default `unknown`) and `subscriber` (the
+//! actor's name), fields `us` (one-way latency in µs) and `seq`, stamped with
+//! the receive time.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -10,6 +16,7 @@ use rolecall_runtime::wire::Output;
 use serde::{Deserialize, Serialize};
 
 use super::unix_now;
+use crate::metrics::Point;
 
 /// Parameters of `topic.latency`.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -22,6 +29,20 @@ pub struct Params {
     /// inputs that never end, such as a SUB socket (0: at end of input).
     #[serde(default)]
     pub stop_after: u64,
+    /// The `publisher` tag of the points sent on `points` (default `unknown`).
+    #[serde(default = "default_publisher")]
+    pub publisher: String,
+    /// The measurement of the points sent on `points` (default `latency`).
+    #[serde(default = "default_measurement")]
+    pub measurement: String,
+}
+
+fn default_publisher() -> String {
+    "unknown".into()
+}
+
+fn default_measurement() -> String {
+    "latency".into()
 }
 
 fn yes() -> bool {
@@ -90,6 +111,10 @@ pub struct LatencyStats {
     seen: u64,
     series: BTreeMap<String, Series>,
     out: Output<LatencySummary>,
+    points: Output<Point>,
+    subscriber: String,
+    publisher: String,
+    measurement: String,
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -135,7 +160,17 @@ impl Handler<Topic> for LatencyStats {
     type Result = ();
 
     fn handle(&mut self, msg: Topic, ctx: &mut Context<Self>) {
-        let latency_us = ((unix_now() - msg.ts) * 1e6).max(0.0);
+        let now = unix_now();
+        let latency_us = ((now - msg.ts) * 1e6).max(0.0);
+        if self.points.is_connected() {
+            let point = Point::new(self.measurement.as_str(), (now * 1e9) as i64)
+                .tag("topic", msg.name.as_str())
+                .tag("publisher", self.publisher.as_str())
+                .tag("subscriber", self.subscriber.as_str())
+                .field("us", latency_us)
+                .field("seq", msg.seq_no);
+            self.points.send(point, ctx);
+        }
         let s = self.series.entry(msg.name).or_default();
         s.first.get_or_insert(msg.seq_no);
         s.last = s.last.max(msg.seq_no);
@@ -155,7 +190,8 @@ impl Role for LatencyStats {
     fn ports(ports: &mut Ports<Self>) {
         ports
             .input::<Topic>("in")
-            .output::<LatencySummary>("summary");
+            .output::<LatencySummary>("summary")
+            .output::<Point>("points");
     }
 
     fn build(params: &Params, io: &mut Io) -> Result<Self, CreateError> {
@@ -165,6 +201,10 @@ impl Role for LatencyStats {
             seen: 0,
             series: BTreeMap::new(),
             out: io.output("summary")?,
+            points: io.output("points")?,
+            subscriber: io.actor_name().to_owned(),
+            publisher: params.publisher.clone(),
+            measurement: params.measurement.clone(),
         })
     }
 

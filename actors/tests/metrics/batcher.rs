@@ -22,10 +22,10 @@ fn writes_a_batch_when_full_or_when_its_oldest_line_is_due() {
     let t0 = Instant::now();
     let mut b = Batcher::new(config());
     assert_eq!(b.poll(t0), Poll::Idle);
-    b.push(line(0), t0);
+    b.push(&line(0), t0);
     assert_eq!(b.poll(t0), Poll::WaitUntil(t0 + Duration::from_millis(100)));
-    b.push(line(1), t0 + Duration::from_millis(10));
-    b.push(line(2), t0 + Duration::from_millis(20));
+    b.push(&line(1), t0 + Duration::from_millis(10));
+    b.push(&line(2), t0 + Duration::from_millis(20));
     let Poll::Write(batch) = b.poll(t0 + Duration::from_millis(20)) else {
         panic!("a full batch is due");
     };
@@ -33,7 +33,7 @@ fn writes_a_batch_when_full_or_when_its_oldest_line_is_due() {
     assert_eq!(batch.body, format!("{}{}{}", line(0), line(1), line(2)));
     assert_eq!(b.poll(t0 + Duration::from_millis(30)), Poll::InFlight);
     b.written(batch.id);
-    b.push(line(3), t0 + Duration::from_millis(40));
+    b.push(&line(3), t0 + Duration::from_millis(40));
     assert!(matches!(
         b.poll(t0 + Duration::from_millis(139)),
         Poll::WaitUntil(_)
@@ -52,13 +52,13 @@ fn drops_beyond_the_bound_and_counts_exactly() {
     let t0 = Instant::now();
     let mut b = Batcher::new(config());
     for i in 0..3 {
-        assert!(b.push(line(i), t0));
+        assert!(b.push(&line(i), t0));
     }
     let Poll::Write(batch) = b.poll(t0) else {
         panic!("due");
     };
     // 3 in flight + 2 buffered = capacity 5; the next 4 are dropped.
-    let kept: usize = (3..9).map(|i| b.push(line(i), t0) as usize).sum();
+    let kept: usize = (3..9).map(|i| b.push(&line(i), t0) as usize).sum();
     assert_eq!(kept, 2);
     let s = b.stats();
     assert_eq!(
@@ -66,7 +66,7 @@ fn drops_beyond_the_bound_and_counts_exactly() {
         (3, 2, 4, 5)
     );
     b.written(batch.id);
-    assert!(b.push(line(9), t0));
+    assert!(b.push(&line(9), t0));
     assert_eq!(b.stats().dropped, 4);
 }
 
@@ -75,7 +75,7 @@ fn retries_the_same_batch_with_doubling_capped_backoff() {
     let t0 = Instant::now();
     let mut b = Batcher::new(config());
     for i in 0..3 {
-        b.push(line(i), t0);
+        b.push(&line(i), t0);
     }
     let Poll::Write(batch) = b.poll(t0) else {
         panic!("due");
@@ -101,7 +101,7 @@ fn retries_the_same_batch_with_doubling_capped_backoff() {
     assert_eq!((s.written, s.retries), (3, 5));
     // after a success the backoff starts over
     for i in 0..3 {
-        b.push(line(i), now);
+        b.push(&line(i), now);
     }
     let Poll::Write(next) = b.poll(now) else {
         panic!("due");
@@ -117,7 +117,7 @@ fn a_refused_batch_is_dropped_and_counted_as_rejected() {
     let t0 = Instant::now();
     let mut b = Batcher::new(config());
     for i in 0..3 {
-        b.push(line(i), t0);
+        b.push(&line(i), t0);
     }
     let Poll::Write(batch) = b.poll(t0) else {
         panic!("due");
@@ -134,7 +134,7 @@ fn a_refused_batch_is_dropped_and_counted_as_rejected() {
 fn flush_writes_partial_batches_at_once() {
     let t0 = Instant::now();
     let mut b = Batcher::new(config());
-    b.push(line(0), t0);
+    b.push(&line(0), t0);
     b.flush();
     assert!(matches!(b.poll(t0), Poll::Write(batch) if batch.lines == 1));
 }

@@ -138,3 +138,42 @@ async fn bad_parameters_are_reported_with_the_reason() {
         "{message}"
     );
 }
+
+#[actix_rt::test]
+async fn an_unreachable_server_does_not_hold_shutdown_beyond_the_timeout() {
+    // Port 1 on loopback: connection refused at once, every time.
+    let mut n = node(
+        r#"
+        [actors.reporter]
+        kind = "metrics.reporter"
+        params = { output = "influx-v1", url = "http://127.0.0.1:1", flush_interval_ms = 10,
+                   retry_initial_ms = 20, retry_max_ms = 50, shutdown_timeout_ms = 400,
+                   stats_interval_ms = 50 }
+        "#,
+    );
+    let input = n
+        .inject::<Point>("reporter.in", WireConfig::default())
+        .unwrap();
+    let mut stats = n
+        .tap::<Stats>("reporter.stats", WireConfig::default())
+        .unwrap();
+    let running = n.start().await.unwrap();
+    for p in points(10) {
+        input.output().send_async(p).await;
+    }
+    drop(input);
+    let started = std::time::Instant::now();
+    let exit = actix_rt::time::timeout(Duration::from_secs(10), running.wait())
+        .await
+        .expect("stops after shutdown_timeout");
+    assert_eq!(exit, NodeExit::Completed);
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    let last = last_stats(&mut stats).await;
+    assert_eq!(last.written, 0);
+    assert_eq!(last.buffered + last.in_flight, 10, "{last:?}");
+    assert!(last.retries > 0, "{last:?}");
+}

@@ -9,6 +9,7 @@
 mod batcher;
 mod file_output;
 mod line_protocol;
+mod runtime_stats;
 mod servers;
 
 use rolecall_runtime::topology::{load_str, Overrides};

@@ -163,6 +163,15 @@ impl NodeHandle {
         self.supervisor.do_send(RequestShutdown { failure: None });
     }
 
+    /// Every actor's counters now: messages handled, backlog, restarts
+    /// (empty if the node has ended).
+    pub async fn actor_stats(&self) -> Vec<super::ActorStats> {
+        self.supervisor
+            .send(super::stats::GetActorStats)
+            .await
+            .unwrap_or_default()
+    }
+
     /// Delivers every later supervision event of this node to `recipient`.
     /// Events are delivered with `try_send`: a subscriber whose mailbox is full
     /// misses events, and the misses are counted in its place.

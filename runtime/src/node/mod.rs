@@ -12,12 +12,14 @@ mod endpoints;
 mod handle;
 mod running;
 pub(crate) mod spawn;
+mod stats;
 mod supervisor;
 
 pub use builder::{BuildError, Node};
 pub use endpoints::{Injector, Tap};
 pub use handle::{NodeHandle, Ref, SendError};
 pub use running::{LookupError, Running};
+pub use stats::ActorStats;
 
 /// How a node ended.
 #[derive(Debug, Clone, PartialEq, Eq)]

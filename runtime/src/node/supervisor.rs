@@ -75,6 +75,16 @@ impl Child {
         }
     }
 
+    /// Incarnations started so far (for [`ActorStats`](super::ActorStats)).
+    pub(crate) fn incarnations(&self) -> u64 {
+        self.incarnation
+    }
+
+    /// An incarnation is running now.
+    pub(crate) fn is_running(&self) -> bool {
+        self.running.is_some()
+    }
+
     /// Ends this actor's outgoing wires and refuses further input: it is gone for good.
     fn release(&mut self) {
         if std::mem::replace(&mut self.released, true) {
@@ -146,6 +156,11 @@ pub(crate) struct SupervisorParts {
 }
 
 impl Supervisor {
+    /// The supervised actors (for [`ActorStats`](super::ActorStats)).
+    pub(crate) fn children(&self) -> &[Child] {
+        &self.children
+    }
+
     pub(crate) fn new(parts: SupervisorParts) -> Self {
         let by_member = parts
             .children

@@ -133,8 +133,10 @@ where
                     }
                 }
             };
-            let outcome = <A as Handler<T>>::handle(act, msg, ctx);
+            // Counted before the call: a message whose handler panics was
+            // delivered too, and must not hold a slot of the wire for good.
             this.handled += 1;
+            let outcome = <A as Handler<T>>::handle(act, msg, ctx);
             if let Some(error) = outcome.failure() {
                 this.group.failure.borrow_mut().get_or_insert(error);
                 ctx.stop();

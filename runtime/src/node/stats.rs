@@ -1,0 +1,62 @@
+//! Per-actor runtime statistics: messages handled, mailbox backlog (messages
+//! waiting on the actor's input wires), restarts — read from the wires'
+//! counters and the supervisor's incarnation numbers, at no cost to the actors.
+
+use actix::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::supervisor::Supervisor;
+
+/// A snapshot of one actor's counters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActorStats {
+    /// The actor's name.
+    pub actor: String,
+    /// Messages handled so far, over all its input wires and incarnations.
+    pub handled: u64,
+    /// Messages waiting on its input wires now (queued plus taken, not yet handled).
+    pub backlog: u64,
+    /// Messages its input wires dropped (policy or consumer gone).
+    pub dropped: u64,
+    /// Supervised restarts so far (incarnations after the first).
+    pub restarts: u64,
+    /// An incarnation is running now.
+    pub running: bool,
+    /// It was started at least once.
+    pub started: bool,
+}
+
+/// Asks the supervisor for every actor's [`ActorStats`].
+#[derive(Debug, Clone, Copy, Message)]
+#[rtype(result = "Vec<ActorStats>")]
+pub(crate) struct GetActorStats;
+
+impl Handler<GetActorStats> for Supervisor {
+    type Result = MessageResult<GetActorStats>;
+
+    fn handle(&mut self, _: GetActorStats, _: &mut Context<Self>) -> Self::Result {
+        MessageResult(
+            self.children()
+                .iter()
+                .map(|c| {
+                    let mut s = ActorStats {
+                        actor: c.name.clone(),
+                        handled: 0,
+                        backlog: 0,
+                        dropped: 0,
+                        restarts: c.incarnations().saturating_sub(1),
+                        running: c.is_running(),
+                        started: c.incarnations() > 0,
+                    };
+                    for (_, wire) in &c.inputs {
+                        let w = wire.stats();
+                        s.handled += w.delivered;
+                        s.backlog += w.queued + w.in_flight;
+                        s.dropped += w.dropped;
+                    }
+                    s
+                })
+                .collect(),
+        )
+    }
+}

@@ -1,0 +1,250 @@
+//! Metrics end to end: the quickstart's results file and report, `rolecall
+//! report` on line protocol, CSV and servers (tables and PNG/SVG plots), and
+//! the influx_latency example into the embedded file, InfluxDB 1.x and the
+//! InfluxDB 2 write API of VictoriaMetrics.
+
+use std::path::Path;
+
+use crate::support::*;
+
+fn ok(out: &std::process::Output) -> String {
+    let text = stdout(out);
+    assert!(
+        out.status.success(),
+        "status {:?}\n{}\n{}",
+        out.status,
+        text,
+        stderr(out)
+    );
+    text
+}
+
+/// The count column of the report row whose series contains `series`.
+fn count(text: &str, series: &str) -> Option<u64> {
+    text.lines()
+        .find_map(|l| l.find(series).map(|i| &l[i + series.len()..]))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|c| c.parse().ok())
+}
+
+fn server(var: &str) -> String {
+    std::env::var(var).unwrap_or_else(|_| {
+        panic!(
+            "{var} is not set: start the test servers with `scripts/servers.sh start` \
+             and `source target/test-servers/env` (make test does this)"
+        )
+    })
+}
+
+fn unique(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!("{prefix}_{}_{nanos}", std::process::id())
+}
+
+fn assert_plots(dir: &Path) {
+    for name in ["histogram", "cdf", "throughput"] {
+        let png = std::fs::read(dir.join(format!("{name}.png"))).expect("png written");
+        assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "{name}.png is a PNG");
+        assert!(png.len() > 5_000, "{name}.png has content");
+        let svg = std::fs::read_to_string(dir.join(format!("{name}.svg"))).expect("svg written");
+        assert!(svg.contains("<svg") && svg.contains("<text"), "{name}.svg");
+    }
+}
+
+#[test]
+fn quickstart_writes_results_and_ends_with_the_report_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("quick.lp");
+    let out = run(rolecall().args([
+        "run",
+        "examples/quickstart/topology.toml",
+        "--set",
+        &format!("main.metrics.path=\"{}\"", results.display()),
+    ]));
+    let text = ok(&out);
+    assert!(text.contains("p99.9"), "{text}");
+    assert_eq!(count(&text, "topic=weather us"), Some(300), "{text}");
+    assert_eq!(count(&text, "topic=traffic us"), Some(200), "{text}");
+    // the file is there and `rolecall report` reads it with the same figures
+    let plots = dir.path().join("plots");
+    let out = run(rolecall().args([
+        "report",
+        results.to_str().unwrap(),
+        "--series",
+        " us",
+        "--plots",
+        plots.to_str().unwrap(),
+    ]));
+    let report = ok(&out);
+    assert_eq!(count(&report, "topic=weather us"), Some(300), "{report}");
+    let row = |t: &str, s: &str| t.lines().find(|l| l.contains(s)).map(str::to_owned);
+    assert_eq!(
+        row(&text, "topic=weather us"),
+        row(&report, "topic=weather us")
+    );
+    assert_plots(&plots);
+}
+
+#[test]
+fn report_reads_csv_and_checks_its_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("r.csv");
+    let mut text = String::from("time_ns,measurement,tags,field,value\n");
+    for i in 1..=1000i64 {
+        text.push_str(&format!(
+            "{},rtt,\"host=a,b;path=x\\=y\",ms,{}\n",
+            1_700_000_000_000_000_000 + i * 1_000_000,
+            i
+        ));
+    }
+    std::fs::write(&csv, text).unwrap();
+    let out = run(rolecall().args(["report", csv.to_str().unwrap()]));
+    let report = ok(&out);
+    let row: Vec<&str> = report
+        .lines()
+        .find(|l| l.starts_with("rtt,host=a,b,path=x=y ms"))
+        .unwrap_or_else(|| panic!("{report}"))
+        .split_whitespace()
+        .collect();
+    // count, p50, p90, p99, p99.9, max, per second (nearest rank)
+    assert_eq!(
+        &row[2..],
+        ["1000", "500.0", "900.0", "990.0", "999.0", "1000.0", "1000.0"]
+    );
+
+    let bad = dir.path().join("bad.lp");
+    std::fs::write(&bad, "m v=1 1\nm,t v=1 2\n").unwrap();
+    let out = run(rolecall().args(["report", bad.to_str().unwrap()]));
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("bad.lp:2: column 4"), "{err}");
+
+    let out = run(rolecall().args(["report", "http://127.0.0.1:1"]));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--db"), "{}", stderr(&out));
+}
+
+#[test]
+fn influx_latency_example_reports_from_the_file_and_plots() {
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("lat.lp");
+    let out = run(rolecall().args([
+        "run",
+        "examples/influx_latency/topology.toml",
+        "--set",
+        &format!("main.metrics.path=\"{}\"", results.display()),
+    ]));
+    let text = ok(&out);
+    let series = "latency,publisher=sensor,subscriber=latency,topic=weather us";
+    assert_eq!(count(&text, series), Some(500), "{text}");
+    let plots = dir.path().join("plots");
+    let out = run(rolecall().args([
+        "report",
+        results.to_str().unwrap(),
+        "--plots",
+        plots.to_str().unwrap(),
+    ]));
+    assert_eq!(count(&ok(&out), series), Some(500));
+    assert_plots(&plots);
+    // the runtime's per-actor statistics are in the same file
+    let out = run(rolecall().args([
+        "report",
+        results.to_str().unwrap(),
+        "--series",
+        "actor,actor=latency,node=main handled",
+        "--json",
+    ]));
+    let json: serde_json::Value = serde_json::from_str(ok(&out).trim()).unwrap();
+    let rows = json["rows"].as_array().unwrap();
+    let handled = rows
+        .iter()
+        .find(|r| r["series"] == "actor,actor=latency,node=main handled")
+        .unwrap_or_else(|| panic!("{json}"));
+    assert_eq!(handled["max"], 500.0, "{json}");
+}
+
+#[test]
+fn influx_latency_example_into_influxdb_v1_then_report_from_the_server() {
+    let url = server("ROLECALL_INFLUXDB_V1");
+    let db = unique("example");
+    let out = run(rolecall().args([
+        "run",
+        "examples/influx_latency/topology.toml",
+        "--set",
+        "main.metrics.output=influx-v1",
+        "--set",
+        &format!("main.metrics.url={url}"),
+        "--set",
+        &format!("main.metrics.db={db}"),
+        "--set",
+        "main.metrics.print_report=false",
+        "--set",
+        "main.publisher.bind=[\"tcp://127.0.0.1:18462\"]",
+        "--set",
+        "main.subscriber.connect=[\"tcp://127.0.0.1:18462\"]",
+    ]));
+    ok(&out);
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(rolecall().args([
+        "report",
+        &url,
+        "--db",
+        &db,
+        "--query",
+        "SELECT us FROM latency",
+        "--plots",
+        dir.path().to_str().unwrap(),
+    ]));
+    let text = ok(&out);
+    assert_eq!(
+        count(
+            &text,
+            "latency,publisher=sensor,subscriber=latency,topic=weather us"
+        ),
+        Some(500),
+        "{text}"
+    );
+    assert_plots(dir.path());
+}
+
+#[test]
+fn influx_latency_example_into_the_v2_write_api_then_report_from_the_server() {
+    let url = server("ROLECALL_INFLUX_V2");
+    let subscriber = unique("sub");
+    let out = run(rolecall().args([
+        "run",
+        "examples/influx_latency/topology.toml",
+        "--set",
+        "main.metrics.output=influx-v2",
+        "--set",
+        &format!("main.metrics.url={url}"),
+        "--set",
+        "main.metrics.print_report=false",
+        "--set",
+        &format!("main.latency.publisher={subscriber}"),
+        "--set",
+        "main.publisher.bind=[\"tcp://127.0.0.1:18463\"]",
+        "--set",
+        "main.subscriber.connect=[\"tcp://127.0.0.1:18463\"]",
+    ]));
+    ok(&out);
+    // VictoriaMetrics makes new samples searchable within a second or two.
+    let selector = format!("{{__name__=\"latency_us\",publisher=\"{subscriber}\"}}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let out = run(rolecall().args(["report", &url, "--match", &selector]));
+        let text = stdout(&out);
+        if count(&text, "topic=weather value") == Some(500) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not all 500 points readable: {text}\n{}",
+            stderr(&out)
+        );
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+}
