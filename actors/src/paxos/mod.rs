@@ -13,6 +13,7 @@ mod acceptor;
 mod ballot;
 mod learner;
 mod message;
+pub mod multi;
 mod proposer;
 pub mod retry;
 pub mod role;

@@ -2,4 +2,5 @@
 //! durable storage, and the actor kinds over wires.
 
 mod durable;
+mod multi;
 mod safety;
