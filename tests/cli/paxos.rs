@@ -137,3 +137,32 @@ drop = 0.1
         assert!(hit.contains(&line(at)), "`{needle}` at line {at}: {hit}");
     }
 }
+
+#[test]
+fn paxos_kv_replicas_apply_the_same_log_in_order_despite_delays_and_drops() {
+    for seed in [1, 2] {
+        let out = run(rolecall().args([
+            "run",
+            "examples/paxos_kv/topology.toml",
+            "--seed",
+            &seed.to_string(),
+        ]));
+        let text = stdout(&out);
+        assert!(out.status.success(), "{text}\n{}", stderr(&out));
+        let lines: Vec<&str> = text.lines().filter(|l| l.starts_with("kv: ")).collect();
+        assert_eq!(
+            lines.len(),
+            12,
+            "two stores, a summary and five keys each: {text}"
+        );
+        let (a, b) = lines.split_at(6);
+        assert_eq!(a, b, "the replicas differ:\n{text}");
+        assert!(a[0].starts_with("kv: applied 200 commands"), "{text}");
+        for k in 0..5 {
+            assert!(
+                a.contains(&format!("kv: key{k} = v{}", 195 + k).as_str()),
+                "key{k}: {text}"
+            );
+        }
+    }
+}

@@ -11,8 +11,10 @@
 
 mod acceptor;
 mod ballot;
+pub mod kv;
 mod learner;
 mod message;
+pub mod multi;
 mod proposer;
 pub mod retry;
 pub mod role;
@@ -29,11 +31,15 @@ pub use storage::{FileStorage, MemStorage, Storage, StorageError};
 
 use rolecall_runtime::kind::{RegisterError, Registry};
 
-/// Registers `paxos.acceptor`, `paxos.proposer` and `paxos.learner`.
+/// Registers `paxos.acceptor`, `paxos.proposer`, `paxos.learner`,
+/// `paxos.leader`, `paxos.kv` and `paxos.kv-client`.
 pub fn register(registry: &mut Registry) -> Result<(), RegisterError> {
     registry
         .register::<role::Acceptor>("paxos.acceptor")?
         .register::<role::Proposer>("paxos.proposer")?
-        .register::<role::Learner>("paxos.learner")?;
+        .register::<role::Learner>("paxos.learner")?
+        .register::<kv::Leader>("paxos.leader")?
+        .register::<kv::Kv>("paxos.kv")?
+        .register::<kv::Client>("paxos.kv-client")?;
     Ok(())
 }

@@ -1,4 +1,6 @@
 //! Paxos tests: the state machines under the seeded simulator (safety checker),
 //! durable storage, and the actor kinds over wires.
 
+mod durable;
+mod multi;
 mod safety;

@@ -9,7 +9,8 @@
 //! the network is reliable. [`Report::check`] then asserts safety (no two
 //! learners, and no proposer, ever disagree on a slot; learners never see a
 //! conflicting quorum; a decided value was proposed) and liveness (everything
-//! is learned by every learner within `bound` ms after the faults stop).
+//! is learned by every learner within `bound` ms after the faults stop; for
+//! Multi-Paxos: a gap-free log holding every submitted command).
 //! Everything random comes from the run's seed, so a failing seed replays
 //! exactly.
 
@@ -26,6 +27,7 @@ pub use faults::{Crash, Faults, Partition};
 use super::acceptor::Acceptor;
 use super::learner::Learner;
 use super::message::{Decided, FromAcceptor, ToAcceptor, Value};
+use super::multi::Leader;
 use super::proposer::{Action, Proposer};
 use super::retry::{Millis, Retry};
 use super::storage::MemStorage;
@@ -57,6 +59,44 @@ pub trait Driver: std::fmt::Debug {
     /// Slots this driver needs decided before the run counts as live.
     fn slots(&self) -> u64 {
         1
+    }
+    /// Commands that must all end up in every learner's log (Multi-Paxos).
+    fn commands(&self) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+/// A Multi-Paxos [`Leader`] whose client submits `commands` at start.
+#[derive(Debug)]
+pub struct MultiClient<R: Retry> {
+    /// The leader.
+    pub leader: Leader<R>,
+    /// Its client's commands.
+    pub commands: Vec<String>,
+}
+
+impl<R: Retry> Driver for MultiClient<R> {
+    fn start(&mut self, now: Millis, out: &mut Vec<Action>) {
+        // The queue is sized for them in the tests; a refusal would show as a liveness failure.
+        let _ = self.leader.submit(self.commands.clone(), now, out);
+    }
+    fn on_message(&mut self, msg: FromAcceptor, now: Millis, out: &mut Vec<Action>) {
+        self.leader.on_message(msg, now, out);
+    }
+    fn tick(&mut self, now: Millis, out: &mut Vec<Action>) {
+        self.leader.tick(now, out);
+    }
+    fn next_timer(&self) -> Option<Millis> {
+        self.leader.next_timer()
+    }
+    fn proposed(&self) -> Vec<Value> {
+        vec![self.commands.clone()]
+    }
+    fn slots(&self) -> u64 {
+        0
+    }
+    fn commands(&self) -> Vec<String> {
+        self.commands.clone()
     }
 }
 
@@ -118,6 +158,8 @@ pub struct Report {
     pub proposed: Vec<Value>,
     /// Slots that must be learned.
     pub slots: u64,
+    /// Commands that must be in every learner's log (Multi-Paxos).
+    pub commands: Vec<String>,
     /// When faults stopped.
     pub faults_until: Millis,
     /// Messages sent (before faults).
@@ -159,8 +201,9 @@ pub enum Violation {
         /// The value.
         value: Value,
     },
-    /// A learner had not learned every slot `bound` ms after faults stopped.
-    #[error("seed {seed}: learner {learner} knows {known} of {slots} slots {bound} ms after faults stopped at {until} ms")]
+    /// A learner had not learned every slot (single-decree) or every command
+    /// in a gap-free log (Multi-Paxos) `bound` ms after faults stopped.
+    #[error("seed {seed}: learner {learner} knows {known} of {slots} slots/commands {bound} ms after faults stopped at {until} ms")]
     NotLive {
         /// Seed of the run.
         seed: u64,
@@ -223,6 +266,31 @@ impl Report {
         }
         let deadline = self.faults_until + bound;
         for (i, l) in self.learned.iter().enumerate() {
+            if !self.commands.is_empty() {
+                // Multi-Paxos: a gap-free log holding every command.
+                let in_time: Vec<&Value> = l
+                    .values()
+                    .filter(|(_, t)| *t <= deadline)
+                    .map(|(v, _)| v)
+                    .collect();
+                let gap_free = l.keys().enumerate().all(|(k, s)| k as u64 == *s);
+                let missing = self
+                    .commands
+                    .iter()
+                    .filter(|c| !in_time.iter().any(|v| v.contains(c)))
+                    .count();
+                if !gap_free || missing > 0 {
+                    return Err(Violation::NotLive {
+                        seed,
+                        learner: i,
+                        known: self.commands.len() - missing,
+                        slots: self.commands.len() as u64,
+                        bound,
+                        until: self.faults_until,
+                    });
+                }
+                continue;
+            }
             let known = (0..self.slots)
                 .filter(|s| l.get(s).is_some_and(|(_, t)| *t <= deadline))
                 .count();
@@ -257,6 +325,8 @@ pub struct Sim {
     disks: Vec<MemStorage>,
     learners: Vec<Learner>,
     report: Report,
+    /// Something was learned since the last completeness check.
+    fresh: bool,
 }
 
 impl Sim {
@@ -282,11 +352,13 @@ impl Sim {
                 .collect(),
             disks: vec![MemStorage::new(); acceptors],
             learners: (0..learners).map(|_| Learner::new(acceptors)).collect(),
+            fresh: true,
             report: Report {
                 seed,
                 learned: vec![BTreeMap::new(); learners],
                 proposed: proposers.iter().flat_map(|p| p.proposed()).collect(),
                 slots: proposers.iter().map(|p| p.slots()).max().unwrap_or(0),
+                commands: proposers.iter().flat_map(|p| p.commands()).collect(),
                 faults_until: faults.until,
                 ..Report::default()
             },
@@ -375,6 +447,7 @@ impl Sim {
 
     fn learned(&mut self, l: usize, d: Option<Decided>) {
         if let Some(d) = d {
+            self.fresh = true;
             self.report.learned[l].insert(d.slot, (d.value, self.now));
         }
     }
@@ -445,6 +518,16 @@ impl Sim {
     }
 
     fn all_learned(&self) -> bool {
+        if !self.report.commands.is_empty() {
+            return self.report.learned.iter().all(|l| {
+                l.keys().enumerate().all(|(k, s)| k as u64 == *s)
+                    && self
+                        .report
+                        .commands
+                        .iter()
+                        .all(|c| l.values().any(|(v, _)| v.contains(c)))
+            });
+        }
         let slots = self.report.slots;
         self.report
             .learned
@@ -463,7 +546,10 @@ impl Sim {
             if let Some(e) = self.slab.remove(&id) {
                 self.step(e);
             }
-            if self.now >= self.faults.until && self.all_learned() {
+            if self.now >= self.faults.until
+                && std::mem::take(&mut self.fresh)
+                && self.all_learned()
+            {
                 break;
             }
         }
