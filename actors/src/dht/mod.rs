@@ -26,6 +26,10 @@ pub mod message;
 mod node;
 pub mod swarm;
 
+/// The libp2p crate this module is built on (for code that drives swarms
+/// of [`swarm::Behaviour`] itself, such as the benchmark's baseline).
+pub use libp2p;
+
 pub use config::{
     new_key_file_contents, seeded_keypair, seeded_peer_id, Config, ConfigError, Identity, Params,
     Peer,
