@@ -2,16 +2,18 @@
 //! `dht.node` actor vs the same libp2p swarms driven directly, in one run.
 //!
 //! For each ring size (10 and 50 nodes; 100 too with
-//! `ROLECALL_BENCH_DHT_NODES=10,50,100`): start the ring (node 0 first, the
-//! others bootstrapping from it), wait until every routing table has peers,
-//! put `KEYS` records from rotating nodes (puts/s), then run `GETS` gets of
-//! those keys from rotating nodes, `CONCURRENCY` at a time (gets/s, success
-//! rate, latency p50/p99). The direct side builds the same swarms
-//! (`dht::swarm::build`, same configuration) and drives each from a plain
-//! task with a command channel, with no actor in between. Both sides run on
-//! the same single-threaded actix system, one after the other; the order
-//! alternates between sizes. `ratio` is the geometric mean over ring sizes
-//! of actor gets/s ÷ direct gets/s.
+//! `ROLECALL_BENCH_DHT_NODES=10,50,100`), two rings run side by side: one of
+//! `dht.node` actors, one of the same swarms (`dht::swarm::build`, same
+//! configuration and identities, so the same Kademlia distances: replication
+//! 5) each driven by a plain task with a command
+//! channel, no actor in between. Each ring starts with node 0, the others
+//! bootstrapping from it; once every routing table has peers, `KEYS` records
+//! are put from rotating nodes (puts/s), then `GETS` gets of those keys from
+//! rotating nodes, `CONCURRENCY` at a time, in `BATCHES` batches alternating
+//! between the rings so that both see the same machine load (gets/s, success
+//! rate, latency p50/p99). Everything runs on one single-threaded actix
+//! system. `ratio` is the geometric mean over ring sizes of actor gets/s ÷
+//! direct gets/s.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -30,6 +32,8 @@ use tokio::sync::{mpsc, oneshot};
 const KEYS: usize = 100;
 /// Gets per ring and side.
 const GETS: usize = 2000;
+/// Batches of gets, alternating between the sides.
+const BATCHES: usize = 8;
 /// Gets in flight at once.
 const CONCURRENCY: usize = 32;
 /// First port of the rings' first nodes.
@@ -75,7 +79,7 @@ fn params(port: u16, seed: u64, bootstrap: Option<String>) -> Params {
         listen: format!("/ip4/127.0.0.1/tcp/{port}"),
         seed: Some(seed),
         bootstrap: bootstrap.into_iter().collect(),
-        replication: 10,
+        replication: 5,
         rebootstrap: "0s".into(),
         query_timeout: "10s".into(),
         ..Params::default()
@@ -98,9 +102,9 @@ trait Ring {
     fn len(&self) -> usize;
 }
 
-async fn measure<R: Ring>(ring: &R) -> Result<Side, String> {
+/// Waits until every node of `ring` knows a few peers.
+async fn joined<R: Ring>(ring: &R) -> Result<(), String> {
     let n = ring.len();
-    // Every node knows a few peers before anything is measured.
     let deadline = Instant::now() + Duration::from_secs(60);
     for i in 0..n {
         while ring.peers(i).await < 3.min(n - 1) {
@@ -110,46 +114,88 @@ async fn measure<R: Ring>(ring: &R) -> Result<Side, String> {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
+    Ok(())
+}
+
+/// Puts `KEYS` records; returns (seconds, stored).
+async fn puts<R: Ring>(ring: &R) -> (f64, usize) {
+    let n = ring.len();
     let start = Instant::now();
-    eprintln!("  ring of {n} joined; putting {KEYS} records");
-    let puts = futures::stream::iter(0..KEYS)
-        .map(|k| {
-            ring.put(
-                (k * 7) % n,
-                format!("key-{k}"),
-                format!("value {k}").into_bytes(),
-            )
-        })
+    let done = futures::stream::iter(0..KEYS)
+        .map(|k| ring.put((k * 7) % n, format!("key-{k}"), format!("value {k}").into_bytes()))
         .buffer_unordered(CONCURRENCY)
         .collect::<Vec<bool>>()
         .await;
-    let put_time = start.elapsed().as_secs_f64();
-    let stored = puts.iter().filter(|ok| **ok).count();
-    eprintln!("  puts took {put_time:.2} s; getting {GETS} records");
+    (start.elapsed().as_secs_f64(), done.iter().filter(|ok| **ok).count())
+}
+
+/// Gets `range` (indices of the whole run); returns (seconds, (found, ms) each).
+async fn gets<R: Ring>(ring: &R, range: std::ops::Range<usize>) -> (f64, Vec<(bool, f64)>) {
+    let n = ring.len();
     let start = Instant::now();
-    let gets = futures::stream::iter(0..GETS)
+    let done = futures::stream::iter(range)
         .map(|g| async move {
             let t = Instant::now();
-            let ok = ring
-                .get((g * 13 + 5) % n, format!("key-{}", g % KEYS))
-                .await;
+            let ok = ring.get((g * 13 + 5) % n, format!("key-{}", g % KEYS)).await;
             (ok, t.elapsed().as_secs_f64() * 1000.0)
         })
         .buffer_unordered(CONCURRENCY)
         .collect::<Vec<(bool, f64)>>()
         .await;
-    let get_time = start.elapsed().as_secs_f64();
-    let mut latencies: Vec<f64> = gets.iter().map(|(_, ms)| *ms).collect();
-    latencies.sort_by(f64::total_cmp);
-    let found = gets.iter().filter(|(ok, _)| *ok).count();
-    Ok(Side {
-        puts_per_s: KEYS as f64 / put_time,
-        put_success: stored as f64 / KEYS as f64,
-        gets_per_s: GETS as f64 / get_time,
-        get_success: found as f64 / GETS as f64,
-        get_p50_ms: percentile(&latencies, 0.5),
-        get_p99_ms: percentile(&latencies, 0.99),
-    })
+    (start.elapsed().as_secs_f64(), done)
+}
+
+/// Accumulates one side's runs.
+#[derive(Default)]
+struct Tally {
+    put_time: f64,
+    stored: usize,
+    get_time: f64,
+    results: Vec<(bool, f64)>,
+}
+
+impl Tally {
+    fn side(mut self) -> Side {
+        let mut latencies: Vec<f64> = self.results.iter().map(|(_, ms)| *ms).collect();
+        latencies.sort_by(f64::total_cmp);
+        let found = self.results.iter().filter(|(ok, _)| *ok).count();
+        let total = self.results.len().max(1);
+        self.results.clear();
+        Side {
+            puts_per_s: KEYS as f64 / self.put_time.max(f64::MIN_POSITIVE),
+            put_success: self.stored as f64 / KEYS as f64,
+            gets_per_s: total as f64 / self.get_time.max(f64::MIN_POSITIVE),
+            get_success: found as f64 / total as f64,
+            get_p50_ms: percentile(&latencies, 0.5),
+            get_p99_ms: percentile(&latencies, 0.99),
+        }
+    }
+}
+
+/// Both rings are up at once; puts, then gets in `BATCHES` alternating
+/// batches, so that both sides see the same machine load.
+async fn compare(actor: &ActorRing, direct: &DirectRing) -> Result<(Side, Side), String> {
+    joined(actor).await?;
+    joined(direct).await?;
+    let (mut a, mut d) = (Tally::default(), Tally::default());
+    (a.put_time, a.stored) = puts(actor).await;
+    (d.put_time, d.stored) = puts(direct).await;
+    let per = GETS / BATCHES;
+    for b in 0..BATCHES {
+        let range = b * per..(b + 1) * per;
+        for side in 0..2 {
+            if (side + b) % 2 == 0 {
+                let (t, mut r) = gets(actor, range.clone()).await;
+                a.get_time += t;
+                a.results.append(&mut r);
+            } else {
+                let (t, mut r) = gets(direct, range.clone()).await;
+                d.get_time += t;
+                d.results.append(&mut r);
+            }
+        }
+    }
+    Ok((a.side(), d.side()))
 }
 
 // ---- through the actor -----------------------------------------------------
@@ -392,24 +438,13 @@ pub(super) fn run() -> Result<Report, String> {
         let mut rings = Vec::new();
         for (round, &n) in sizes.iter().enumerate() {
             let seed = 10_000 + 1_000 * round as u64;
-            let actor_first = round % 2 == 0;
-            let mut actor = None;
-            let mut direct = None;
-            for side in 0..2 {
-                if (side == 0) == actor_first {
-                    let ring = ActorRing::start(n, BASE_PORT, seed).await?;
-                    let r = measure(&ring).await;
-                    ring.stop().await;
-                    actor = Some(r?);
-                } else {
-                    let ring = DirectRing::start(n, BASE_PORT + 1, seed + 500).await?;
-                    let r = measure(&ring).await;
-                    ring.stop();
-                    direct = Some(r?);
-                }
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-            let (actor, direct) = (actor.ok_or("no actor run")?, direct.ok_or("no direct run")?);
+            let actor_ring = ActorRing::start(n, BASE_PORT, seed).await?;
+            let direct_ring = DirectRing::start(n, BASE_PORT + 1, seed).await?;
+            let result = compare(&actor_ring, &direct_ring).await;
+            actor_ring.stop().await;
+            direct_ring.stop();
+            let (actor, direct) = result?;
+            tokio::time::sleep(Duration::from_millis(200)).await;
             let ratio = actor.gets_per_s / direct.gets_per_s.max(f64::MIN_POSITIVE);
             eprintln!(
                 "dht ring of {n}: actor {:.0} gets/s ({:.2}% found), direct {:.0} gets/s; ratio {ratio:.3}",
