@@ -8,6 +8,7 @@
 mod actor;
 mod zk; // issue 4
 mod metrics;
+mod dht;
 mod zmq;
 
 /// Runs suite `name`; returns the process exit status.
@@ -21,6 +22,9 @@ pub fn run_suite(name: &str, json: bool, messages: Option<u64>) -> i32 {
             .and_then(|r| serde_json::to_value(r).map_err(|e| e.to_string())),
         other => {
             eprintln!("error: unknown bench suite `{other}`: available: actor, zmq, metrics");
+        "dht" => dht::run().and_then(|r| serde_json::to_value(r).map_err(|e| e.to_string())),
+        other => {
+            eprintln!("error: unknown bench suite `{other}`: available: actor, zmq, dht");
             return 2;
         }
     };

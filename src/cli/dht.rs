@@ -230,7 +230,7 @@ where
         [actors.dht]
         kind = "dht.node"
         restart = "never"
-        params = {{ mode = "client", join = false, bootstrap = [{}], rebootstrap = "0s" }}
+        params = {{ mode = "client", join = false, bootstrap = [{}], bootstrap_timeout = "3s", rebootstrap = "0s" }}
         "#,
         list(bootstrap)
     );

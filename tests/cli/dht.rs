@@ -171,3 +171,20 @@ fn five_rolecall_node_processes_form_one_ring() {
     }
     drop(daemons);
 }
+
+#[test]
+fn dht_zmq_bridge_example_answers_from_the_dht() {
+    let out = run(rolecall().args(["run", "examples/dht_zmq_bridge/topology.toml"]));
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}\n{}", stderr(&out));
+    for line in [
+        "text: put weather sunny -> ok",
+        "text: put city New York -> ok",
+        "text: get weather -> sunny",
+        "text: get city -> New York",
+        "text: get tide -> missing",
+        "text: hello -> error: cannot parse",
+    ] {
+        assert!(text.contains(line), "no `{line}` in:\n{text}");
+    }
+}

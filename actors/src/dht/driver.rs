@@ -18,7 +18,7 @@ use libp2p::swarm::SwarmEvent;
 use libp2p::{identify, Multiaddr, PeerId, Swarm};
 use tokio::sync::{mpsc, oneshot};
 
-use super::config::{Config, Peer, PROTOCOL};
+use super::config::{Config, PROTOCOL};
 use super::message::*;
 use super::swarm::{Behaviour, BehaviourEvent};
 
@@ -62,13 +62,19 @@ enum Pending {
     },
 }
 
-/// Bootstrap requests waiting for a connection to a bootstrap peer.
+/// Bootstrap requests waiting for a connection to a bootstrap peer. Failed
+/// dials are retried every [`REDIAL`] until `deadline`; then every waiting
+/// request gets [`BootstrapError::Unreachable`] with each peer's last error.
 #[derive(Default)]
 struct Connecting {
-    waiting: HashSet<PeerId>,
-    failures: Vec<String>,
+    dialing: HashSet<PeerId>,
+    failures: HashMap<PeerId, String>,
     replies: Vec<Reply<Bootstrapped, BootstrapError>>,
+    deadline: Option<tokio::time::Instant>,
 }
+
+/// Pause between dials of an unreachable bootstrap peer.
+const REDIAL: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// Owns the swarm; see the module docs.
 pub(crate) struct Driver {
@@ -131,6 +137,8 @@ impl Driver {
                 Err(_) => break,
             }
         }
+        let mut redial = tokio::time::interval(REDIAL);
+        redial.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 command = commands.recv() => match command {
@@ -138,6 +146,7 @@ impl Driver {
                     None => break,
                 },
                 event = self.swarm.select_next_some() => self.swarm_event(event),
+                _ = redial.tick() => self.redial(),
             }
         }
     }
@@ -283,14 +292,29 @@ impl Driver {
     }
 
     fn bootstrap(&mut self, reply: Reply<Bootstrapped, BootstrapError>) {
-        let peers: Vec<Peer> = self.config.bootstrap.clone();
-        if peers.is_empty() {
+        if self.config.bootstrap.is_empty() {
             return self.start_bootstrap_query(vec![reply]);
         }
-        let mut reached = false;
-        for peer in &peers {
-            if self.swarm.is_connected(&peer.id) {
-                reached = true;
+        if self
+            .config
+            .bootstrap
+            .iter()
+            .any(|p| self.swarm.is_connected(&p.id))
+        {
+            return self.start_bootstrap_query(vec![reply]);
+        }
+        self.connecting.replies.push(reply);
+        if self.connecting.deadline.is_none() {
+            self.connecting.deadline =
+                Some(tokio::time::Instant::now() + self.config.bootstrap_timeout);
+        }
+        self.dial_bootstrap_peers();
+    }
+
+    /// Dials every bootstrap peer not being dialled already.
+    fn dial_bootstrap_peers(&mut self) {
+        for peer in self.config.bootstrap.clone() {
+            if self.connecting.dialing.contains(&peer.id) {
                 continue;
             }
             let opts = DialOpts::peer_id(peer.id)
@@ -298,22 +322,43 @@ impl Driver {
                 .build();
             match self.swarm.dial(opts) {
                 Ok(()) => {
-                    self.connecting.waiting.insert(peer.id);
+                    self.connecting.dialing.insert(peer.id);
                 }
-                Err(e) => self
-                    .connecting
-                    .failures
-                    .push(format!("{}: {e}", peer.full())),
+                Err(e) => {
+                    self.connecting
+                        .failures
+                        .insert(peer.id, format!("{}: {e}", peer.full()));
+                }
             }
         }
-        if reached {
-            self.start_bootstrap_query(vec![reply]);
-        } else if self.connecting.waiting.is_empty() {
-            let failures = std::mem::take(&mut self.connecting.failures);
-            let _ = reply.send(Err(BootstrapError::Unreachable { failures }));
-        } else {
-            self.connecting.replies.push(reply);
+    }
+
+    /// Every [`REDIAL`]: redial, or give up past the deadline.
+    fn redial(&mut self) {
+        if self.connecting.replies.is_empty() {
+            return;
         }
+        let past = self
+            .connecting
+            .deadline
+            .is_some_and(|d| tokio::time::Instant::now() >= d);
+        if !past {
+            return self.dial_bootstrap_peers();
+        }
+        let mut failures: Vec<String> = self.connecting.failures.values().cloned().collect();
+        failures.sort();
+        if failures.is_empty() {
+            failures.push("no connection was made in time".into());
+        }
+        for reply in std::mem::take(&mut self.connecting.replies) {
+            let _ = reply.send(Err(BootstrapError::Unreachable {
+                failures: failures.clone(),
+            }));
+        }
+        self.connecting = Connecting {
+            dialing: std::mem::take(&mut self.connecting.dialing),
+            ..Connecting::default()
+        };
     }
 
     fn start_bootstrap_query(&mut self, replies: Vec<Reply<Bootstrapped, BootstrapError>>) {
@@ -359,33 +404,23 @@ impl Driver {
     }
 
     fn connected(&mut self, peer: PeerId) {
-        if self.connecting.waiting.remove(&peer) && !self.connecting.replies.is_empty() {
+        self.connecting.dialing.remove(&peer);
+        let bootstrap_peer = self.config.bootstrap.iter().any(|p| p.id == peer);
+        if bootstrap_peer && !self.connecting.replies.is_empty() {
             let replies = std::mem::take(&mut self.connecting.replies);
-            self.connecting.waiting.clear();
             self.connecting.failures.clear();
+            self.connecting.deadline = None;
             self.start_bootstrap_query(replies);
         }
     }
 
     fn dial_failed(&mut self, peer: PeerId, error: &libp2p::swarm::DialError) {
-        if !self.connecting.waiting.remove(&peer) {
+        if !self.connecting.dialing.remove(&peer) {
             return;
         }
-        let addr = self
-            .config
-            .bootstrap
-            .iter()
-            .find(|p| p.id == peer)
-            .map(|p| p.full().to_string())
-            .unwrap_or_else(|| peer.to_string());
-        self.connecting.failures.push(format!("{addr}: {error}"));
-        if self.connecting.waiting.is_empty() {
-            let failures = std::mem::take(&mut self.connecting.failures);
-            for reply in std::mem::take(&mut self.connecting.replies) {
-                let _ = reply.send(Err(BootstrapError::Unreachable {
-                    failures: failures.clone(),
-                }));
-            }
+        if let Some(p) = self.config.bootstrap.iter().find(|p| p.id == peer) {
+            let line = format!("{}: {error}", p.full());
+            self.connecting.failures.insert(peer, line);
         }
     }
 

@@ -99,7 +99,9 @@ impl Actor for Node {
             rx.recv().await.map(|e| (e, rx))
         }));
         if self.config.joins_at_start() && !self.config.bootstrap().is_empty() {
-            let timeout = self.config.bootstrap_timeout();
+            // The driver gives up at `bootstrap_timeout` with each peer's
+            // error; this is only a safety net.
+            let timeout = self.config.bootstrap_timeout() + std::time::Duration::from_secs(2);
             let peers: Vec<String> = self
                 .config
                 .bootstrap()

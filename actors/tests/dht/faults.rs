@@ -75,7 +75,7 @@ async fn unreachable_bootstrap_fails_clearly_and_is_retried_by_the_supervisor() 
         max_restarts = 2
         within = "30s"
         backoff = {{ min = "50ms", max = "100ms" }}
-        params = {{ seed = 500, bootstrap = ["/ip4/127.0.0.1/tcp/24990/p2p/{ghost}"] }}
+        params = {{ seed = 500, bootstrap_timeout = "300ms", bootstrap = ["/ip4/127.0.0.1/tcp/24990/p2p/{ghost}"] }}
         "#
     );
     let running = node(&text).start().await.expect("starts");
@@ -102,7 +102,7 @@ async fn a_node_restarted_by_its_supervisor_joins_once_the_bootstrap_peer_is_up(
         max_restarts = 50
         within = "60s"
         backoff = {{ min = "100ms", max = "200ms" }}
-        params = {{ seed = 601, bootstrap = ["/ip4/127.0.0.1/tcp/24991/p2p/{first}"] }}
+        params = {{ seed = 601, bootstrap_timeout = "200ms", bootstrap = ["/ip4/127.0.0.1/tcp/24991/p2p/{first}"] }}
         "#
     );
     let running = node(&text).start().await.expect("starts");
