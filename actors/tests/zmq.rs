@@ -10,6 +10,8 @@ use rolecall_runtime::{Node, NodeExit, Registry, Tap};
 
 #[path = "zmq/proxy.rs"]
 mod proxy;
+#[path = "zmq/xsub.rs"]
+mod xsub;
 
 fn registry() -> Registry {
     let mut r = Registry::new();

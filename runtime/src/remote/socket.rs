@@ -26,7 +26,7 @@
 //!   still queued to libzmq before it closes the socket; the socket's linger
 //!   decides how long libzmq keeps delivering it.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -246,7 +246,7 @@ impl<T: Clone + Send + 'static> Builder<T> {
             pending: None,
             lockstep,
             spin,
-            subscriptions: BTreeSet::new(),
+            subscriptions: BTreeMap::new(),
             resend_until: Instant::now() + RESEND_FOR,
             last_resend: Instant::now(),
             batch: VecDeque::with_capacity(BATCH),
@@ -450,8 +450,11 @@ struct Loop<T> {
     spin: Duration,
     /// XSUB: the subscriptions in force, re-sent while connections are still
     /// being set up (libzmq can lose one sent to a pipe mid-setup; XPUB drops
-    /// the duplicates).
-    subscriptions: BTreeSet<Vec<u8>>,
+    /// the duplicates), each with how many subscribe messages libzmq took:
+    /// XSUB counts references per prefix and passes an unsubscribe upstream
+    /// only when the count drops to zero, so an unsubscription is sent that
+    /// many times.
+    subscriptions: BTreeMap<Vec<u8>, u32>,
     resend_until: Instant,
     last_resend: Instant,
     batch: VecDeque<T>,
@@ -536,8 +539,14 @@ impl<T: Clone + Send + 'static> Loop<T> {
             return;
         }
         self.last_resend = now;
-        for p in &self.subscriptions {
-            let _ = self.socket.send([&[1u8][..], p].concat(), zmq::DONTWAIT);
+        for (p, sent) in &mut self.subscriptions {
+            if self
+                .socket
+                .send([&[1u8][..], p].concat(), zmq::DONTWAIT)
+                .is_ok()
+            {
+                *sent += 1;
+            }
         }
     }
 
@@ -550,13 +559,15 @@ impl<T: Clone + Send + 'static> Loop<T> {
                     (Control::Unsubscribe(p), false) => self.socket.set_unsubscribe(&p),
                     (Control::Subscribe(p), true) => {
                         let r = self.socket.send([&[1u8][..], &p].concat(), 0);
-                        self.subscriptions.insert(p);
+                        if r.is_ok() {
+                            *self.subscriptions.entry(p).or_insert(0) += 1;
+                        }
                         r
                     }
                     (Control::Unsubscribe(p), true) => {
-                        let r = self.socket.send([&[0u8][..], &p].concat(), 0);
-                        self.subscriptions.remove(&p);
-                        r
+                        let sent = self.subscriptions.remove(&p).unwrap_or(1).max(1);
+                        let cancel = [&[0u8][..], &p].concat();
+                        (0..sent).try_for_each(|_| self.socket.send(&cancel, 0))
                     }
                 };
                 if let Err(e) = result {
