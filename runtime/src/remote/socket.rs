@@ -250,6 +250,7 @@ impl<T: Clone + Send + 'static> Builder<T> {
             resend_until: Instant::now() + RESEND_FOR,
             last_resend: Instant::now(),
             batch: VecDeque::with_capacity(BATCH),
+            inbox: VecDeque::with_capacity(BATCH),
             ending: false,
         };
         let thread = std::thread::Builder::new()
@@ -458,6 +459,8 @@ struct Loop<T> {
     resend_until: Instant,
     last_resend: Instant,
     batch: VecDeque<T>,
+    /// Received messages on their way to the output (kept for its capacity).
+    inbox: VecDeque<T>,
     /// The end-of-stream frames are pending: finish once they are sent.
     ending: bool,
 }
@@ -669,7 +672,7 @@ impl<T: Clone + Send + 'static> Loop<T> {
         if self.out.is_none() {
             return Received::None;
         }
-        let mut received = VecDeque::new();
+        let mut received = std::mem::take(&mut self.inbox);
         let mut ended = false;
         for _ in 0..BATCH {
             if !self.lockstep.may_receive() {
@@ -707,6 +710,8 @@ impl<T: Clone + Send + 'static> Loop<T> {
             // One lock per batch; blocks while the wired consumers are full.
             out.send_all_blocking(&mut received);
         }
+        received.clear();
+        self.inbox = received;
         match (ended, any) {
             (true, _) => Received::Ended,
             (false, true) => Received::Some,
