@@ -7,8 +7,9 @@
 //!   [`Queue`]s themselves, round-robin, in batches) plus a queue of its own
 //!   ([`SocketThread::outbound`]), encodes each message with its [`Framing`]
 //!   and sends without blocking. A queue that goes from empty to non-empty
-//!   calls the thread's waker, which writes one byte to an inproc PAIR socket
-//!   the thread polls beside its own; so an idle thread sleeps in `zmq_poll`.
+//!   calls the thread's waker: a thread waiting only for its queues is
+//!   parked and gets unparked; one also waiting for its socket sleeps in
+//!   `zmq_poll` and gets one byte on an inproc PAIR socket polled beside its own.
 //!   A message the socket will not take yet (high-water mark) waits in the
 //!   thread and the thread polls for `POLLOUT`: the wires fill and their
 //!   producers wait — backpressure.
@@ -27,8 +28,8 @@
 //!   decides how long libzmq keeps delivering it.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -211,7 +212,12 @@ impl<T: Clone + Send + 'static> Builder<T> {
             inputs_ended: AtomicBool::new(false),
         });
         let stats = Arc::new(RemoteStats::default());
-        let wake = Arc::new(WakeSignal(Mutex::new(wake_tx)));
+        let wake = Arc::new(WakeSignal {
+            socket: Mutex::new(wake_tx),
+            state: AtomicU8::new(AWAKE),
+            notified: AtomicBool::new(false),
+            thread: OnceLock::new(),
+        });
         let waker = std::task::Waker::from(Arc::clone(&wake));
         let wired = !self.inputs.is_empty();
         let mut queues = self.inputs;
@@ -237,6 +243,7 @@ impl<T: Clone + Send + 'static> Builder<T> {
             wired,
             next_input: 0,
             waker,
+            wake: Arc::clone(&wake),
             control: control.clone(),
             shared: Arc::clone(&shared),
             stats: Arc::clone(&stats),
@@ -256,6 +263,7 @@ impl<T: Clone + Send + 'static> Builder<T> {
         let thread = std::thread::Builder::new()
             .name(format!("rc-zmq {}", self.label))
             .spawn(move || {
+                let _ = run.wake.thread.set(std::thread::current());
                 run.run();
                 if let Some(f) = on_exit {
                     f();
@@ -279,16 +287,44 @@ struct Shared {
     inputs_ended: AtomicBool,
 }
 
-/// Wakes the socket thread out of `zmq_poll` by writing to its wake socket.
-/// Queues call it only when they go from empty to non-empty.
-struct WakeSignal(Mutex<zmq::Socket>);
+/// The socket thread runs (or spins).
+const AWAKE: u8 = 0;
+/// It is parked: nothing but its queues can wake it.
+const PARKED: u8 = 1;
+/// It sleeps in `zmq_poll`, also waiting for its socket.
+const POLLING: u8 = 2;
+
+/// Wakes the socket thread. Queues call it only when they go from empty to
+/// non-empty (with the thread's waker registered). A thread that waits only
+/// for its queues parks, and is woken by an unpark (a futex, cheap); one that
+/// also waits for its socket sleeps in `zmq_poll`, and is woken by a byte on
+/// its inproc wake socket.
+struct WakeSignal {
+    socket: Mutex<zmq::Socket>,
+    state: AtomicU8,
+    /// Set by every wake; consumed by the thread before it sleeps, so that a
+    /// wake between its last look at the queues and its sleep is not lost.
+    notified: AtomicBool,
+    thread: OnceLock<std::thread::Thread>,
+}
 
 impl std::task::Wake for WakeSignal {
     fn wake(self: Arc<Self>) {
         self.wake_by_ref();
     }
     fn wake_by_ref(self: &Arc<Self>) {
-        let _ = self.0.lock().send(&[0u8][..], zmq::DONTWAIT);
+        self.notified.store(true, Ordering::SeqCst);
+        match self.state.load(Ordering::SeqCst) {
+            PARKED => {
+                if let Some(t) = self.thread.get() {
+                    t.unpark();
+                }
+            }
+            POLLING => {
+                let _ = self.socket.lock().send(&[0u8][..], zmq::DONTWAIT);
+            }
+            _ => {}
+        }
     }
 }
 
@@ -435,6 +471,7 @@ struct Loop<T> {
     next_input: usize,
     /// Registered with empty queues, so a producer's push wakes the thread.
     waker: std::task::Waker,
+    wake: Arc<WakeSignal>,
     control: Queue<Control>,
     shared: Arc<Shared>,
     stats: Arc<RemoteStats>,
@@ -503,8 +540,8 @@ impl<T: Clone + Send + 'static> Loop<T> {
         }
     }
 
-    /// Sleeps in `zmq_poll` until the socket, the wake socket or the monitor
-    /// has something (or a tick passes).
+    /// Sleeps until the socket (when it is read, or a message waits for
+    /// room), a queue or the monitor has something, or a tick passes.
     fn wait(&mut self, receives: bool, want_out: bool) {
         let mut events = zmq::PollEvents::empty();
         if receives {
@@ -513,6 +550,15 @@ impl<T: Clone + Send + 'static> Loop<T> {
         if want_out {
             events |= zmq::POLLOUT;
         }
+        if events.is_empty() && self.monitor.is_none() && self.spin.is_zero() {
+            // Only the queues can bring work: park.
+            self.wake.state.store(PARKED, Ordering::SeqCst);
+            if !self.wake.notified.swap(false, Ordering::SeqCst) {
+                std::thread::park_timeout(Duration::from_millis(TICK_MS as u64));
+            }
+            self.wake.state.store(AWAKE, Ordering::SeqCst);
+            return;
+        }
         let mut items = vec![
             self.wake_rx.as_poll_item(zmq::POLLIN),
             self.socket.as_poll_item(events),
@@ -520,6 +566,7 @@ impl<T: Clone + Send + 'static> Loop<T> {
         if let Some(m) = &self.monitor {
             items.push(m.as_poll_item(zmq::POLLIN));
         }
+        self.wake.state.store(POLLING, Ordering::SeqCst);
         // Spin briefly before sleeping: a reply usually follows a request within
         // tens of microseconds, and a futex wake-up costs about as much.
         let spin_until = Instant::now() + self.spin;
@@ -530,9 +577,10 @@ impl<T: Clone + Send + 'static> Loop<T> {
                 std::thread::yield_now();
             }
         }
-        if ready == 0 {
+        if ready == 0 && !self.wake.notified.swap(false, Ordering::SeqCst) {
             let _ = zmq::poll(&mut items, TICK_MS);
         }
+        self.wake.state.store(AWAKE, Ordering::SeqCst);
         while self.wake_rx.recv_bytes(zmq::DONTWAIT).is_ok() {}
     }
 
