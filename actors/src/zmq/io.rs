@@ -42,11 +42,12 @@ pub(crate) struct Wiring {
 struct Raw;
 
 impl Framing<Frames> for Raw {
-    fn encode(&self, msg: Frames) -> Result<Vec<Vec<u8>>, String> {
-        Ok(msg.0)
+    fn encode(&self, msg: Frames, frames: &mut Vec<Vec<u8>>) -> Result<(), String> {
+        *frames = msg.0;
+        Ok(())
     }
-    fn decode(&self, frames: Vec<Vec<u8>>) -> Decoded<Frames> {
-        Decoded::Message(Frames(frames))
+    fn decode(&self, parts: &[zmq::Message]) -> Decoded<Frames> {
+        Decoded::Message(Frames(parts.iter().map(|p| p.to_vec()).collect()))
     }
 }
 

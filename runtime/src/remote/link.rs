@@ -149,20 +149,23 @@ struct CodecFraming<T> {
 }
 
 impl<T: 'static> Framing<T> for CodecFraming<T> {
-    fn encode(&self, msg: T) -> Result<Vec<Vec<u8>>, String> {
-        let mut frame = Vec::with_capacity(64);
+    fn encode(&self, msg: T, frames: &mut Vec<Vec<u8>>) -> Result<(), String> {
+        frames.truncate(1);
+        if frames.is_empty() {
+            frames.push(Vec::with_capacity(128));
+        }
+        let frame = &mut frames[0];
+        frame.clear();
         frame.push(DATA);
-        self.codec
-            .encode(&msg, &mut frame)
-            .map_err(|e| e.to_string())?;
-        Ok(vec![frame])
+        self.codec.encode(&msg, frame).map_err(|e| e.to_string())
     }
 
-    fn decode(&self, frames: Vec<Vec<u8>>) -> Decoded<T> {
-        let [frame] = frames.as_slice() else {
-            return Decoded::Bad(format!("{} frames, expected 1", frames.len()));
+    fn decode(&self, parts: &[zmq::Message]) -> Decoded<T> {
+        let [frame] = parts else {
+            return Decoded::Bad(format!("{} frames, expected 1", parts.len()));
         };
-        match frame.split_first() {
+        let bytes: &[u8] = frame;
+        match bytes.split_first() {
             Some((&END, [])) => Decoded::End,
             Some((&DATA, body)) => match self.codec.decode(body) {
                 Ok(v) => Decoded::Message(v),

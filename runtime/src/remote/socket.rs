@@ -67,10 +67,12 @@ pub enum Decoded<T> {
 
 /// How messages of type `T` become frames on the socket and back.
 pub trait Framing<T>: Send + Sync + 'static {
-    /// The frames of one outbound message; an error drops it (counted as a bad frame).
-    fn encode(&self, msg: T) -> Result<Vec<Vec<u8>>, String>;
+    /// Puts the frames of one outbound message into `frames`, which holds
+    /// the previous message's frames (already sent: reuse their buffers, or
+    /// replace them). An error drops the message (counted as a bad frame).
+    fn encode(&self, msg: T, frames: &mut Vec<Vec<u8>>) -> Result<(), String>;
     /// One received multipart message.
-    fn decode(&self, frames: Vec<Vec<u8>>) -> Decoded<T>;
+    fn decode(&self, parts: &[zmq::Message]) -> Decoded<T>;
     /// Frames sent once every input wire has ended; the thread then finishes.
     fn end_of_stream(&self) -> Option<Vec<Vec<u8>>> {
         None
@@ -251,6 +253,8 @@ impl<T: Clone + Send + 'static> Builder<T> {
             out: self.out,
             xsub,
             pending: None,
+            scratch: Vec::new(),
+            parts: Vec::new(),
             lockstep,
             spin,
             subscriptions: BTreeMap::new(),
@@ -482,6 +486,10 @@ struct Loop<T> {
     /// Frames the socket would not take yet (high-water mark, or a REQ
     /// still waiting for its reply).
     pending: Option<Vec<Vec<u8>>>,
+    /// The frames of the message being sent (their buffers are reused).
+    scratch: Vec<Vec<u8>>,
+    /// The parts of the message being received (reused).
+    parts: Vec<zmq::Message>,
     /// REQ and REP alternate strictly: which way the next message goes.
     lockstep: Lockstep,
     /// Busy-poll this long before sleeping.
@@ -637,8 +645,8 @@ impl<T: Clone + Send + 'static> Loop<T> {
                 // REQ awaiting its reply (or REP its request): nothing to do yet.
                 return true;
             }
-            let frames = match self.pending.take() {
-                Some(f) => f,
+            match self.pending.take() {
+                Some(f) => self.scratch = f,
                 None => {
                     let msg = match self.batch.pop_front() {
                         Some(m) => m,
@@ -649,28 +657,28 @@ impl<T: Clone + Send + 'static> Loop<T> {
                             return true;
                         }
                     };
-                    match self.framing.encode(msg) {
-                        Ok(f) => f,
-                        Err(reason) => {
-                            let bad = self.stats.bad_frames.fetch_add(1, Ordering::Relaxed) + 1;
-                            tracing::warn!(socket = %self.label, %reason, bad, "message not encodable; skipped");
-                            continue;
-                        }
+                    if let Err(reason) = self.framing.encode(msg, &mut self.scratch) {
+                        let bad = self.stats.bad_frames.fetch_add(1, Ordering::Relaxed) + 1;
+                        tracing::warn!(socket = %self.label, %reason, bad, "message not encodable; skipped");
+                        continue;
                     }
                 }
-            };
-            match self.socket.send_multipart(frames.iter(), zmq::DONTWAIT) {
+            }
+            match self
+                .socket
+                .send_multipart(self.scratch.iter(), zmq::DONTWAIT)
+            {
                 Ok(()) => {
                     self.lockstep = self.lockstep.after_send();
                     self.stats.messages.fetch_add(1, Ordering::Relaxed);
                 }
                 Err(zmq::Error::EAGAIN) => {
-                    self.pending = Some(frames);
+                    self.pending = Some(std::mem::take(&mut self.scratch));
                     return false;
                 }
                 Err(e) => {
                     self.stats.dropped.fetch_add(1, Ordering::Relaxed);
-                    tracing::warn!(socket = %self.label, error = %e, frames = frames.len(), "send failed; message dropped")
+                    tracing::warn!(socket = %self.label, error = %e, frames = self.scratch.len(), "send failed; message dropped")
                 }
             }
         }
@@ -701,18 +709,22 @@ impl<T: Clone + Send + 'static> Loop<T> {
         false
     }
 
-    /// Receives one multipart message; the first part is kept as a
-    /// `zmq::Message` so that its peer address can be reported.
-    fn recv_one(&mut self) -> Result<(zmq::Message, Vec<Vec<u8>>), zmq::Error> {
-        let first = self.socket.recv_msg(zmq::DONTWAIT)?;
-        let mut parts = vec![first.to_vec()];
-        let mut more = first.get_more();
-        while more {
-            let part = self.socket.recv_msg(0)?;
-            more = part.get_more();
-            parts.push(part.to_vec());
+    /// Receives one multipart message into `parts` (reusing its messages);
+    /// returns how many parts it has.
+    fn recv_one(&mut self) -> Result<usize, zmq::Error> {
+        if self.parts.is_empty() {
+            self.parts.push(zmq::Message::new());
         }
-        Ok((first, parts))
+        self.socket.recv(&mut self.parts[0], zmq::DONTWAIT)?;
+        let mut n = 1;
+        while self.parts[n - 1].get_more() {
+            if self.parts.len() == n {
+                self.parts.push(zmq::Message::new());
+            }
+            self.socket.recv(&mut self.parts[n], 0)?;
+            n += 1;
+        }
+        Ok(n)
     }
 
     /// Receives what is available and hands it on.
@@ -727,9 +739,9 @@ impl<T: Clone + Send + 'static> Loop<T> {
                 break;
             }
             match self.recv_one() {
-                Ok((mut first, frames)) => {
+                Ok(n) => {
                     self.lockstep = self.lockstep.after_receive();
-                    match self.framing.decode(frames) {
+                    match self.framing.decode(&self.parts[..n]) {
                         Decoded::Message(m) => received.push_back(m),
                         Decoded::End => {
                             tracing::debug!(socket = %self.label, "end of stream received");
@@ -738,7 +750,7 @@ impl<T: Clone + Send + 'static> Loop<T> {
                         }
                         Decoded::Bad(reason) => {
                             let bad = self.stats.bad_frames.fetch_add(1, Ordering::Relaxed) + 1;
-                            let peer = first.gets("Peer-Address").unwrap_or("?").to_owned();
+                            let peer = self.parts[0].gets("Peer-Address").unwrap_or("?").to_owned();
                             tracing::warn!(socket = %self.label, %peer, %reason, bad, "undecodable message skipped");
                         }
                     }
