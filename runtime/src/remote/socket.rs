@@ -36,6 +36,8 @@ use std::time::{Duration, Instant};
 use parking_lot::Mutex;
 
 use super::link::{RemoteError, RemoteStats};
+use super::lockstep::Lockstep;
+use super::wake::{WakeSignal, AWAKE, PARKED, POLLING};
 use crate::wire::{Output, Policy, Popped, Queue};
 
 /// Messages sent or received per loop turn before polling again.
@@ -291,47 +293,6 @@ struct Shared {
     inputs_ended: AtomicBool,
 }
 
-/// The socket thread runs (or spins).
-const AWAKE: u8 = 0;
-/// It is parked: nothing but its queues can wake it.
-const PARKED: u8 = 1;
-/// It sleeps in `zmq_poll`, also waiting for its socket.
-const POLLING: u8 = 2;
-
-/// Wakes the socket thread. Queues call it only when they go from empty to
-/// non-empty (with the thread's waker registered). A thread that waits only
-/// for its queues parks, and is woken by an unpark (a futex, cheap); one that
-/// also waits for its socket sleeps in `zmq_poll`, and is woken by a byte on
-/// its inproc wake socket.
-struct WakeSignal {
-    socket: Mutex<zmq::Socket>,
-    state: AtomicU8,
-    /// Set by every wake; consumed by the thread before it sleeps, so that a
-    /// wake between its last look at the queues and its sleep is not lost.
-    notified: AtomicBool,
-    thread: OnceLock<std::thread::Thread>,
-}
-
-impl std::task::Wake for WakeSignal {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.notified.store(true, Ordering::SeqCst);
-        match self.state.load(Ordering::SeqCst) {
-            PARKED => {
-                if let Some(t) = self.thread.get() {
-                    t.unpark();
-                }
-            }
-            POLLING => {
-                let _ = self.socket.lock().send(&[0u8][..], zmq::DONTWAIT);
-            }
-            _ => {}
-        }
-    }
-}
-
 /// A subscription change for the socket thread.
 #[derive(Debug, Clone)]
 enum Control {
@@ -418,47 +379,6 @@ impl<T> SocketThread<T> {
 impl<T> Drop for SocketThread<T> {
     fn drop(&mut self) {
         self.shutdown();
-    }
-}
-
-/// The send/receive alternation of REQ and REP sockets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Lockstep {
-    /// Any order (every other socket type).
-    Free,
-    /// The next operation must be a send.
-    Send,
-    /// The next operation must be a receive.
-    Receive,
-}
-
-impl Lockstep {
-    fn of(kind: zmq::SocketType) -> Self {
-        match kind {
-            zmq::REQ => Lockstep::Send,
-            zmq::REP => Lockstep::Receive,
-            _ => Lockstep::Free,
-        }
-    }
-    fn may_send(self) -> bool {
-        self != Lockstep::Receive
-    }
-    fn may_receive(self) -> bool {
-        self != Lockstep::Send
-    }
-    fn after_send(self) -> Self {
-        if self == Lockstep::Free {
-            self
-        } else {
-            Lockstep::Receive
-        }
-    }
-    fn after_receive(self) -> Self {
-        if self == Lockstep::Free {
-            self
-        } else {
-            Lockstep::Send
-        }
     }
 }
 
