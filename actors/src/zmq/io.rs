@@ -1,7 +1,6 @@
 //! Opening an endpoint's socket and handing it to its I/O thread.
 //!
-//! The thread itself is the runtime's
-//! [`SocketThread`](rolecall_runtime::remote::SocketThread), the same one
+//! The thread itself is the runtime's [`SocketThread`], the same one
 //! that carries cross-node wires: it drains the endpoint's `in` wires straight
 //! into the socket (woken by the queues' waker), hands received batches to
 //! `out` with a blocking send (so a slow consumer fills the socket's receive
