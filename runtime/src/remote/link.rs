@@ -2,7 +2,7 @@
 //! with a PUSH (connecting) or PULL (binding) socket and the wire's codec as
 //! its [`Framing`].
 
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -105,7 +105,23 @@ impl RemoteLink {
 
     /// Asks the thread to finish and waits for it.
     pub fn stop(self) {
+        self.report();
         self.thread.halt();
+    }
+
+    /// Warns with the totals when frames were skipped, so that the count
+    /// shows at the end of a run too.
+    fn report(&self) {
+        let stats = self.thread.stats();
+        let bad = stats.bad_frames.load(Ordering::Relaxed);
+        if bad > 0 {
+            tracing::warn!(
+                hop = %self.thread.label(),
+                bad_frames = bad,
+                messages = stats.messages.load(Ordering::Relaxed),
+                "hop closed; undecodable frames were skipped"
+            );
+        }
     }
 
     /// Lets a sender hop finish what its queue still holds (and send the end
@@ -116,6 +132,7 @@ impl RemoteLink {
                 std::thread::sleep(Duration::from_millis(5));
             }
         }
+        self.report();
         self.thread.halt();
     }
 }
