@@ -436,7 +436,8 @@ impl<T: Clone + Send + 'static> Loop<T> {
             let stopping = self.shared.stop.load(Ordering::SeqCst);
             self.apply_control();
             self.resend_subscriptions();
-            let sent_all = self.send_some();
+            let sent = self.send_some();
+            let sent_all = sent == Sending::Idle;
             if sent_all && self.ending {
                 tracing::debug!(socket = %self.label, "end of stream sent");
                 return;
@@ -450,7 +451,7 @@ impl<T: Clone + Send + 'static> Loop<T> {
             }
             if stopping {
                 // Hand everything still queued to libzmq; linger decides its fate.
-                while !self.send_some() && self.pending.is_none() {}
+                while self.send_some() == Sending::More {}
                 return;
             }
             let received = match self.receive_some() {
@@ -459,10 +460,10 @@ impl<T: Clone + Send + 'static> Loop<T> {
                 Received::None => false,
             };
             self.read_monitor();
-            if received {
+            if received || sent == Sending::More {
                 continue;
             }
-            let blocked_on_socket = !sent_all && self.lockstep.may_send();
+            let blocked_on_socket = sent == Sending::Blocked && self.lockstep.may_send();
             let receives = self.out.is_some() && self.lockstep.may_receive();
             self.wait(receives, blocked_on_socket);
         }
@@ -557,13 +558,14 @@ impl<T: Clone + Send + 'static> Loop<T> {
         }
     }
 
-    /// Sends queued messages until the queues are empty (true) or the socket
-    /// is full (false, with the frames kept in `pending`).
-    fn send_some(&mut self) -> bool {
+    /// Sends queued messages until the queues are empty (with the waker
+    /// registered), the socket is full (the frames kept in `pending`) or a
+    /// batch has been sent (there may be more: the caller must not sleep).
+    fn send_some(&mut self) -> Sending {
         for _ in 0..BATCH {
             if !self.lockstep.may_send() {
                 // REQ awaiting its reply (or REP its request): nothing to do yet.
-                return true;
+                return Sending::Idle;
             }
             match self.pending.take() {
                 Some(f) => self.scratch = f,
@@ -574,7 +576,7 @@ impl<T: Clone + Send + 'static> Loop<T> {
                             if self.refill() {
                                 continue;
                             }
-                            return true;
+                            return Sending::Idle;
                         }
                     };
                     if let Err(reason) = self.framing.encode(msg, &mut self.scratch) {
@@ -594,7 +596,7 @@ impl<T: Clone + Send + 'static> Loop<T> {
                 }
                 Err(zmq::Error::EAGAIN) => {
                     self.pending = Some(std::mem::take(&mut self.scratch));
-                    return false;
+                    return Sending::Blocked;
                 }
                 Err(e) => {
                     self.stats.dropped.fetch_add(1, Ordering::Relaxed);
@@ -602,7 +604,7 @@ impl<T: Clone + Send + 'static> Loop<T> {
                 }
             }
         }
-        self.batch.is_empty() && self.pending.is_none()
+        Sending::More
     }
 
     /// Takes a batch from the next input queue that has one (registering the
@@ -707,6 +709,17 @@ impl<T: Clone + Send + 'static> Loop<T> {
             sink(parts);
         }
     }
+}
+
+/// What [`Loop::send_some`] left behind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sending {
+    /// Nothing left to send (or not allowed to send now).
+    Idle,
+    /// The socket would not take the pending message.
+    Blocked,
+    /// The batch budget ran out with more possibly queued.
+    More,
 }
 
 enum Received {
