@@ -8,8 +8,12 @@ use rolecall_runtime::topology::{load_str, Overrides};
 use rolecall_runtime::wire::WireConfig;
 use rolecall_runtime::{Node, NodeExit, Registry, Tap};
 
+#[path = "zmq/bad_input.rs"]
+mod bad_input;
 #[path = "zmq/proxy.rs"]
 mod proxy;
+#[path = "zmq/xsub.rs"]
+mod xsub;
 
 fn registry() -> Registry {
     let mut r = Registry::new();

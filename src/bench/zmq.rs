@@ -7,7 +7,9 @@
 //! marks (none: nothing is dropped); the rate is messages received per second
 //! between the first and the last, and the received counts are reported. (b) REQ/REP round trips: raw vs
 //! `text.requester`-style actor → `zmq.req` ↔ `zmq.rep` → responder actor,
-//! p50/p99. Peak resident memory of each rolecall run is reported too.
+//! p50/p99. (c) A cross-node wire (two nodes in one process, producer actor
+//! → hop over tcp with the `binary` codec → consumer actor) vs raw PUSH→PULL,
+//! 64 B. Peak resident memory of each rolecall run is reported too.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -16,7 +18,7 @@ use std::time::{Duration, Instant};
 use actix::prelude::*;
 use rolecall_actors::zmq::{io::context, Frames};
 
-use super::run_topology;
+use super::{load, run_topology};
 use rolecall_runtime::kind::{CreateError, Io, Ports, Role};
 use rolecall_runtime::wire::Output;
 use serde::{Deserialize, Serialize};
@@ -49,6 +51,16 @@ pub(super) struct RoundTrip {
     p50_ratio: f64,
 }
 
+#[derive(Debug, Clone, Serialize)]
+pub(super) struct Hop {
+    size: usize,
+    raw_push_pull_msgs_per_s: f64,
+    hop_msgs_per_s: f64,
+    ratio: f64,
+    raw_received: u64,
+    hop_received: u64,
+}
+
 #[derive(Debug, Serialize)]
 pub(super) struct Report {
     suite: &'static str,
@@ -58,8 +70,11 @@ pub(super) struct Report {
     throughput_1k_ratio: f64,
     /// rolecall / raw REQ/REP round-trip p50 (lower is better; target ≤ 1.2).
     round_trip_p50_ratio: f64,
+    /// Cross-node wire / raw PUSH→PULL 64 B throughput.
+    cross_node_64b_ratio: f64,
     throughput: Vec<Throughput>,
     round_trip: RoundTrip,
+    cross_node: Hop,
     libzmq: String,
 }
 
@@ -136,6 +151,41 @@ fn raw_pubsub(port: u16, size: usize) -> Result<(f64, u64), String> {
     receiver
         .join()
         .map_err(|_| "receiver panicked".to_owned())?
+}
+
+fn raw_push_pull(port: u16, size: usize) -> Result<(f64, u64), String> {
+    let ctx = zmq::Context::new();
+    let pull = ctx.socket(zmq::PULL).map_err(|e| e.to_string())?;
+    pull.set_rcvhwm(HWM).map_err(|e| e.to_string())?;
+    pull.set_rcvtimeo(500).map_err(|e| e.to_string())?;
+    pull.bind(&format!("tcp://127.0.0.1:{port}"))
+        .map_err(|e| e.to_string())?;
+    let receiver = std::thread::spawn(move || {
+        let mut first = None;
+        let mut last = Instant::now();
+        let mut n = 0u64;
+        while let Ok(_m) = pull.recv_bytes(0) {
+            first.get_or_insert_with(Instant::now);
+            last = Instant::now();
+            n += 1;
+            if n == MESSAGES {
+                break;
+            }
+        }
+        let secs = first
+            .map(|f| last.duration_since(f).as_secs_f64())
+            .unwrap_or(0.0);
+        (if secs > 0.0 { n as f64 / secs } else { 0.0 }, n)
+    });
+    let push = ctx.socket(zmq::PUSH).map_err(|e| e.to_string())?;
+    push.set_sndhwm(HWM).map_err(|e| e.to_string())?;
+    push.connect(&format!("tcp://127.0.0.1:{port}"))
+        .map_err(|e| e.to_string())?;
+    let body = vec![b'm'; size];
+    for _ in 0..MESSAGES {
+        push.send(&body, 0).map_err(|e| e.to_string())?;
+    }
+    receiver.join().map_err(|_| "receiver panicked".to_owned())
 }
 
 fn raw_reqrep(port: u16) -> Result<Vec<f64>, String> {
@@ -346,6 +396,54 @@ async fn rolecall_pubsub(port: u16, size: usize) -> Result<(f64, u64), String> {
     Ok((if secs > 0.0 { n as f64 / secs } else { 0.0 }, n))
 }
 
+/// Producer and consumer on two nodes of one topology, both hosted here as
+/// separate `Node`s, so the wire between them is a cross-node hop over tcp.
+async fn rolecall_hop(port: u16, size: usize) -> Result<(f64, u64), String> {
+    RECEIVED.store(0, Ordering::SeqCst);
+    let text = format!(
+        r#"
+        [topology]
+        drain_timeout = "1s"
+        [nodes.a]
+        address = "127.0.0.1"
+        [nodes.b]
+        address = "127.0.0.1"
+        base_port = {port}
+        [actors.blaster]
+        kind = "bench.blaster"
+        node = "a"
+        params = {{ size = {size}, count = {MESSAGES} }}
+        [actors.counter]
+        kind = "bench.counter"
+        node = "b"
+        params = {{ count = {MESSAGES} }}
+        [[wires]]
+        from = "blaster.out"
+        to = "counter.in"
+        codec = "binary"
+        "#
+    );
+    let start = |node: &'static str| -> Result<_, String> {
+        let registry = registry()?;
+        let topology = load(&text, &registry)?;
+        rolecall_runtime::Node::new(topology, registry, node).map_err(|e| e.to_string())
+    };
+    let consumer = start("b")?.start().await.map_err(|e| e.to_string())?;
+    let producer = start("a")?.start().await.map_err(|e| e.to_string())?;
+    let (a, b) = futures::join!(producer.wait(), consumer.wait());
+    for exit in [a, b] {
+        if let rolecall_runtime::NodeExit::Failed(reason) = exit {
+            return Err(reason);
+        }
+    }
+    let n = RECEIVED.load(Ordering::SeqCst);
+    let span = SPAN.lock().map_err(|_| "poisoned")?.take();
+    let secs = span
+        .map(|(a, b)| b.duration_since(a).as_secs_f64())
+        .unwrap_or(0.0);
+    Ok((if secs > 0.0 { n as f64 / secs } else { 0.0 }, n))
+}
+
 static RTTS: Mutex<Vec<f64>> = Mutex::new(Vec::new());
 
 /// Sends one request at a time and records round trips.
@@ -479,6 +577,20 @@ pub(super) fn run() -> Result<Report, String> {
         rolecall_p99_us: percentile(&ours, 99.0),
         p50_ratio: percentile(&ours, 50.0) / percentile(&raw, 50.0).max(1e-9),
     };
+    let (raw_hop, raw_hop_n) = raw_push_pull(16130, 64)?;
+    let (ours_hop, ours_hop_n) = system.block_on(rolecall_hop(16131, 64))?;
+    let cross_node = Hop {
+        size: 64,
+        raw_push_pull_msgs_per_s: raw_hop,
+        hop_msgs_per_s: ours_hop,
+        ratio: if raw_hop > 0.0 {
+            ours_hop / raw_hop
+        } else {
+            0.0
+        },
+        raw_received: raw_hop_n,
+        hop_received: ours_hop_n,
+    };
     let (a, b, c) = zmq::version();
     Ok(Report {
         suite: "zmq",
@@ -486,8 +598,10 @@ pub(super) fn run() -> Result<Report, String> {
         throughput_64b_ratio: throughput[0].ratio,
         throughput_1k_ratio: throughput[1].ratio,
         round_trip_p50_ratio: round_trip.p50_ratio,
+        cross_node_64b_ratio: cross_node.ratio,
         throughput,
         round_trip,
+        cross_node,
         libzmq: format!("{a}.{b}.{c}"),
     })
 }

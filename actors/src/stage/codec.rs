@@ -85,10 +85,13 @@ impl Role for Encode {
     }
 }
 
-/// Decodes frames into Topic messages; undecodable frames are counted and logged.
+/// Decodes frames into Topic messages; undecodable frames are counted,
+/// logged and passed on unchanged on `rejected` (when wired), so they can be
+/// counted or inspected downstream.
 pub struct Decode {
     codec: Arc<dyn Codec<Topic>>,
     out: Output<Topic>,
+    rejected: Output<Frames>,
     bad: u64,
 }
 
@@ -117,6 +120,9 @@ impl Handler<Frames> for Decode {
             Err(e) => {
                 self.bad += 1;
                 tracing::warn!(len = frame.body().len(), error = %e, bad = self.bad, "undecodable frame skipped");
+                if self.rejected.is_connected() {
+                    self.rejected.send(frame, ctx);
+                }
             }
         }
     }
@@ -128,13 +134,17 @@ impl Role for Decode {
         "decodes frames into Topic messages; bad frames are counted and skipped";
 
     fn ports(ports: &mut Ports<Self>) {
-        ports.input::<Frames>("in").output::<Topic>("out");
+        ports
+            .input::<Frames>("in")
+            .output::<Topic>("out")
+            .output::<Frames>("rejected");
     }
 
     fn build(params: &Params, io: &mut Io) -> Result<Self, CreateError> {
         Ok(Decode {
             codec: topic_codec(&params.format)?,
             out: io.output("out")?,
+            rejected: io.output("rejected")?,
             bad: 0,
         })
     }

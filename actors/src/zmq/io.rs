@@ -1,7 +1,6 @@
 //! Opening an endpoint's socket and handing it to its I/O thread.
 //!
-//! The thread itself is the runtime's
-//! [`SocketThread`](rolecall_runtime::remote::SocketThread), the same one
+//! The thread itself is the runtime's [`SocketThread`], the same one
 //! that carries cross-node wires: it drains the endpoint's `in` wires straight
 //! into the socket (woken by the queues' waker), hands received batches to
 //! `out` with a blocking send (so a slow consumer fills the socket's receive
@@ -42,11 +41,12 @@ pub(crate) struct Wiring {
 struct Raw;
 
 impl Framing<Frames> for Raw {
-    fn encode(&self, msg: Frames) -> Result<Vec<Vec<u8>>, String> {
-        Ok(msg.0)
+    fn encode(&self, msg: Frames, frames: &mut Vec<Vec<u8>>) -> Result<(), String> {
+        *frames = msg.0;
+        Ok(())
     }
-    fn decode(&self, frames: Vec<Vec<u8>>) -> Decoded<Frames> {
-        Decoded::Message(Frames(frames))
+    fn decode(&self, parts: &[zmq::Message]) -> Decoded<Frames> {
+        Decoded::Message(Frames(parts.iter().map(|p| p.to_vec()).collect()))
     }
 }
 

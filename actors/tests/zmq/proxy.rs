@@ -196,3 +196,74 @@ async fn xsub_xpub_forwards_topics_and_subscriptions_through_an_inspector() {
     running.shutdown();
     assert_eq!(running.wait().await, NodeExit::Completed);
 }
+
+#[actix_rt::test]
+async fn router_dealer_with_both_directions_inspected_can_change_and_drop() {
+    // Requests pass an inspector that drops "secret" ones; replies pass one
+    // that drops replies to "bad" requests. What passes reaches its socket.
+    let mut n = node(
+        r#"
+        [actors.proxy]
+        kind = "zmq.proxy"
+        params = { mode = "router-dealer", inspect = "both", frontend = { bind = ["tcp://127.0.0.1:16027"] }, backend = { bind = ["tcp://127.0.0.1:16028"] } }
+        [actors.requests]
+        kind = "text.inspect"
+        params = { drop_containing = "secret" }
+        [actors.replies]
+        kind = "text.inspect"
+        params = { drop_containing = "re: bad" }
+        [actors.worker]
+        kind = "zmq.dealer"
+        params = { connect = ["tcp://127.0.0.1:16028"] }
+        [actors.server]
+        kind = "text.responder"
+        params = { reply_prefix = "re: " }
+        [actors.client]
+        kind = "zmq.dealer"
+        params = { connect = ["tcp://127.0.0.1:16027"] }
+        [[wires]]
+        from = "proxy.from_frontend"
+        to = "requests.in"
+        [[wires]]
+        from = "requests.out"
+        to = "proxy.to_backend"
+        [[wires]]
+        from = "proxy.from_backend"
+        to = "replies.in"
+        [[wires]]
+        from = "replies.out"
+        to = "proxy.to_frontend"
+        [[wires]]
+        from = "worker.out"
+        to = "server.in"
+        [[wires]]
+        from = "server.out"
+        to = "worker.in"
+        "#,
+    );
+    let ask = n
+        .inject::<Frames>("client.in", WireConfig::default())
+        .expect("inject");
+    let mut answers = n
+        .tap::<Frames>("client.out", WireConfig::default())
+        .expect("tap");
+    let running = n.start().await.expect("start");
+    actix_rt::time::sleep(Duration::from_millis(200)).await;
+    for body in ["one", "secret two", "bad three", "four"] {
+        // DEALER to ROUTER: an empty delimiter frame, then the body.
+        ask.output()
+            .send_async(Frames(vec![Vec::new(), body.as_bytes().to_vec()]))
+            .await;
+    }
+    let got = take(&mut answers, 3).await;
+    assert_eq!(
+        got,
+        vec![
+            vec![String::new(), "re: one".to_owned()],
+            vec![String::new(), "re: four".to_owned()],
+        ],
+        "the secret request and the bad reply were dropped"
+    );
+    running.shutdown();
+    assert_eq!(running.wait().await, NodeExit::Completed);
+}

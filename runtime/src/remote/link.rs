@@ -2,7 +2,7 @@
 //! with a PUSH (connecting) or PULL (binding) socket and the wire's codec as
 //! its [`Framing`].
 
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -105,7 +105,23 @@ impl RemoteLink {
 
     /// Asks the thread to finish and waits for it.
     pub fn stop(self) {
+        self.report();
         self.thread.halt();
+    }
+
+    /// Warns with the totals when frames were skipped, so that the count
+    /// shows at the end of a run too.
+    fn report(&self) {
+        let stats = self.thread.stats();
+        let bad = stats.bad_frames.load(Ordering::Relaxed);
+        if bad > 0 {
+            tracing::warn!(
+                hop = %self.thread.label(),
+                bad_frames = bad,
+                messages = stats.messages.load(Ordering::Relaxed),
+                "hop closed; undecodable frames were skipped"
+            );
+        }
     }
 
     /// Lets a sender hop finish what its queue still holds (and send the end
@@ -116,6 +132,7 @@ impl RemoteLink {
                 std::thread::sleep(Duration::from_millis(5));
             }
         }
+        self.report();
         self.thread.halt();
     }
 }
@@ -149,20 +166,23 @@ struct CodecFraming<T> {
 }
 
 impl<T: 'static> Framing<T> for CodecFraming<T> {
-    fn encode(&self, msg: T) -> Result<Vec<Vec<u8>>, String> {
-        let mut frame = Vec::with_capacity(64);
+    fn encode(&self, msg: T, frames: &mut Vec<Vec<u8>>) -> Result<(), String> {
+        frames.truncate(1);
+        if frames.is_empty() {
+            frames.push(Vec::with_capacity(128));
+        }
+        let frame = &mut frames[0];
+        frame.clear();
         frame.push(DATA);
-        self.codec
-            .encode(&msg, &mut frame)
-            .map_err(|e| e.to_string())?;
-        Ok(vec![frame])
+        self.codec.encode(&msg, frame).map_err(|e| e.to_string())
     }
 
-    fn decode(&self, frames: Vec<Vec<u8>>) -> Decoded<T> {
-        let [frame] = frames.as_slice() else {
-            return Decoded::Bad(format!("{} frames, expected 1", frames.len()));
+    fn decode(&self, parts: &[zmq::Message]) -> Decoded<T> {
+        let [frame] = parts else {
+            return Decoded::Bad(format!("{} frames, expected 1", parts.len()));
         };
-        match frame.split_first() {
+        let bytes: &[u8] = frame;
+        match bytes.split_first() {
             Some((&END, [])) => Decoded::End,
             Some((&DATA, body)) => match self.codec.decode(body) {
                 Ok(v) => Decoded::Message(v),

@@ -18,7 +18,9 @@
 //! Undecodable frames are counted and logged, never fatal.
 
 mod link;
+mod lockstep;
 mod socket;
+mod wake;
 
 pub(crate) use link::{spawn_receiver, spawn_sender};
 pub use link::{RemoteEndpoint, RemoteError, RemoteLink, RemoteStats};

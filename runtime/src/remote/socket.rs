@@ -7,8 +7,9 @@
 //!   [`Queue`]s themselves, round-robin, in batches) plus a queue of its own
 //!   ([`SocketThread::outbound`]), encodes each message with its [`Framing`]
 //!   and sends without blocking. A queue that goes from empty to non-empty
-//!   calls the thread's waker, which writes one byte to an inproc PAIR socket
-//!   the thread polls beside its own; so an idle thread sleeps in `zmq_poll`.
+//!   calls the thread's waker: a thread waiting only for its queues is
+//!   parked and gets unparked; one also waiting for its socket sleeps in
+//!   `zmq_poll` and gets one byte on an inproc PAIR socket polled beside its own.
 //!   A message the socket will not take yet (high-water mark) waits in the
 //!   thread and the thread polls for `POLLOUT`: the wires fill and their
 //!   producers wait — backpressure.
@@ -26,15 +27,17 @@
 //!   still queued to libzmq before it closes the socket; the socket's linger
 //!   decides how long libzmq keeps delivering it.
 
-use std::collections::{BTreeSet, VecDeque};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 
 use super::link::{RemoteError, RemoteStats};
+use super::lockstep::Lockstep;
+use super::wake::{WakeSignal, AWAKE, PARKED, POLLING};
 use crate::wire::{Output, Policy, Popped, Queue};
 
 /// Messages sent or received per loop turn before polling again.
@@ -66,10 +69,12 @@ pub enum Decoded<T> {
 
 /// How messages of type `T` become frames on the socket and back.
 pub trait Framing<T>: Send + Sync + 'static {
-    /// The frames of one outbound message; an error drops it (counted as a bad frame).
-    fn encode(&self, msg: T) -> Result<Vec<Vec<u8>>, String>;
+    /// Puts the frames of one outbound message into `frames`, which holds
+    /// the previous message's frames (already sent: reuse their buffers, or
+    /// replace them). An error drops the message (counted as a bad frame).
+    fn encode(&self, msg: T, frames: &mut Vec<Vec<u8>>) -> Result<(), String>;
     /// One received multipart message.
-    fn decode(&self, frames: Vec<Vec<u8>>) -> Decoded<T>;
+    fn decode(&self, parts: &[zmq::Message]) -> Decoded<T>;
     /// Frames sent once every input wire has ended; the thread then finishes.
     fn end_of_stream(&self) -> Option<Vec<Vec<u8>>> {
         None
@@ -211,7 +216,12 @@ impl<T: Clone + Send + 'static> Builder<T> {
             inputs_ended: AtomicBool::new(false),
         });
         let stats = Arc::new(RemoteStats::default());
-        let wake = Arc::new(WakeSignal(Mutex::new(wake_tx)));
+        let wake = Arc::new(WakeSignal {
+            socket: Mutex::new(wake_tx),
+            state: AtomicU8::new(AWAKE),
+            notified: AtomicBool::new(false),
+            thread: OnceLock::new(),
+        });
         let waker = std::task::Waker::from(Arc::clone(&wake));
         let wired = !self.inputs.is_empty();
         let mut queues = self.inputs;
@@ -237,6 +247,7 @@ impl<T: Clone + Send + 'static> Builder<T> {
             wired,
             next_input: 0,
             waker,
+            wake: Arc::clone(&wake),
             control: control.clone(),
             shared: Arc::clone(&shared),
             stats: Arc::clone(&stats),
@@ -244,17 +255,21 @@ impl<T: Clone + Send + 'static> Builder<T> {
             out: self.out,
             xsub,
             pending: None,
+            scratch: Vec::new(),
+            parts: Vec::new(),
             lockstep,
             spin,
-            subscriptions: BTreeSet::new(),
+            subscriptions: BTreeMap::new(),
             resend_until: Instant::now() + RESEND_FOR,
             last_resend: Instant::now(),
             batch: VecDeque::with_capacity(BATCH),
+            inbox: VecDeque::with_capacity(BATCH),
             ending: false,
         };
         let thread = std::thread::Builder::new()
             .name(format!("rc-zmq {}", self.label))
             .spawn(move || {
+                let _ = run.wake.thread.set(std::thread::current());
                 run.run();
                 if let Some(f) = on_exit {
                     f();
@@ -276,19 +291,6 @@ struct Shared {
     stop: AtomicBool,
     /// Every input wire has ended (their producers stopped for good).
     inputs_ended: AtomicBool,
-}
-
-/// Wakes the socket thread out of `zmq_poll` by writing to its wake socket.
-/// Queues call it only when they go from empty to non-empty.
-struct WakeSignal(Mutex<zmq::Socket>);
-
-impl std::task::Wake for WakeSignal {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-    fn wake_by_ref(self: &Arc<Self>) {
-        let _ = self.0.lock().send(&[0u8][..], zmq::DONTWAIT);
-    }
 }
 
 /// A subscription change for the socket thread.
@@ -380,47 +382,6 @@ impl<T> Drop for SocketThread<T> {
     }
 }
 
-/// The send/receive alternation of REQ and REP sockets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Lockstep {
-    /// Any order (every other socket type).
-    Free,
-    /// The next operation must be a send.
-    Send,
-    /// The next operation must be a receive.
-    Receive,
-}
-
-impl Lockstep {
-    fn of(kind: zmq::SocketType) -> Self {
-        match kind {
-            zmq::REQ => Lockstep::Send,
-            zmq::REP => Lockstep::Receive,
-            _ => Lockstep::Free,
-        }
-    }
-    fn may_send(self) -> bool {
-        self != Lockstep::Receive
-    }
-    fn may_receive(self) -> bool {
-        self != Lockstep::Send
-    }
-    fn after_send(self) -> Self {
-        if self == Lockstep::Free {
-            self
-        } else {
-            Lockstep::Receive
-        }
-    }
-    fn after_receive(self) -> Self {
-        if self == Lockstep::Free {
-            self
-        } else {
-            Lockstep::Send
-        }
-    }
-}
-
 struct Loop<T> {
     socket: zmq::Socket,
     wake_rx: zmq::Socket,
@@ -434,6 +395,7 @@ struct Loop<T> {
     next_input: usize,
     /// Registered with empty queues, so a producer's push wakes the thread.
     waker: std::task::Waker,
+    wake: Arc<WakeSignal>,
     control: Queue<Control>,
     shared: Arc<Shared>,
     stats: Arc<RemoteStats>,
@@ -444,17 +406,26 @@ struct Loop<T> {
     /// Frames the socket would not take yet (high-water mark, or a REQ
     /// still waiting for its reply).
     pending: Option<Vec<Vec<u8>>>,
+    /// The frames of the message being sent (their buffers are reused).
+    scratch: Vec<Vec<u8>>,
+    /// The parts of the message being received (reused).
+    parts: Vec<zmq::Message>,
     /// REQ and REP alternate strictly: which way the next message goes.
     lockstep: Lockstep,
     /// Busy-poll this long before sleeping.
     spin: Duration,
     /// XSUB: the subscriptions in force, re-sent while connections are still
     /// being set up (libzmq can lose one sent to a pipe mid-setup; XPUB drops
-    /// the duplicates).
-    subscriptions: BTreeSet<Vec<u8>>,
+    /// the duplicates), each with how many subscribe messages libzmq took:
+    /// XSUB counts references per prefix and passes an unsubscribe upstream
+    /// only when the count drops to zero, so an unsubscription is sent that
+    /// many times.
+    subscriptions: BTreeMap<Vec<u8>, u32>,
     resend_until: Instant,
     last_resend: Instant,
     batch: VecDeque<T>,
+    /// Received messages on their way to the output (kept for its capacity).
+    inbox: VecDeque<T>,
     /// The end-of-stream frames are pending: finish once they are sent.
     ending: bool,
 }
@@ -465,7 +436,8 @@ impl<T: Clone + Send + 'static> Loop<T> {
             let stopping = self.shared.stop.load(Ordering::SeqCst);
             self.apply_control();
             self.resend_subscriptions();
-            let sent_all = self.send_some();
+            let sent = self.send_some();
+            let sent_all = sent == Sending::Idle;
             if sent_all && self.ending {
                 tracing::debug!(socket = %self.label, "end of stream sent");
                 return;
@@ -479,7 +451,7 @@ impl<T: Clone + Send + 'static> Loop<T> {
             }
             if stopping {
                 // Hand everything still queued to libzmq; linger decides its fate.
-                while !self.send_some() && self.pending.is_none() {}
+                while self.send_some() == Sending::More {}
                 return;
             }
             let received = match self.receive_some() {
@@ -488,17 +460,17 @@ impl<T: Clone + Send + 'static> Loop<T> {
                 Received::None => false,
             };
             self.read_monitor();
-            if received {
+            if received || sent == Sending::More {
                 continue;
             }
-            let blocked_on_socket = !sent_all && self.lockstep.may_send();
+            let blocked_on_socket = sent == Sending::Blocked && self.lockstep.may_send();
             let receives = self.out.is_some() && self.lockstep.may_receive();
             self.wait(receives, blocked_on_socket);
         }
     }
 
-    /// Sleeps in `zmq_poll` until the socket, the wake socket or the monitor
-    /// has something (or a tick passes).
+    /// Sleeps until the socket (when it is read, or a message waits for
+    /// room), a queue or the monitor has something, or a tick passes.
     fn wait(&mut self, receives: bool, want_out: bool) {
         let mut events = zmq::PollEvents::empty();
         if receives {
@@ -507,6 +479,15 @@ impl<T: Clone + Send + 'static> Loop<T> {
         if want_out {
             events |= zmq::POLLOUT;
         }
+        if events.is_empty() && self.monitor.is_none() && self.spin.is_zero() {
+            // Only the queues can bring work: park.
+            self.wake.state.store(PARKED, Ordering::SeqCst);
+            if !self.wake.notified.swap(false, Ordering::SeqCst) {
+                std::thread::park_timeout(Duration::from_millis(TICK_MS as u64));
+            }
+            self.wake.state.store(AWAKE, Ordering::SeqCst);
+            return;
+        }
         let mut items = vec![
             self.wake_rx.as_poll_item(zmq::POLLIN),
             self.socket.as_poll_item(events),
@@ -514,6 +495,7 @@ impl<T: Clone + Send + 'static> Loop<T> {
         if let Some(m) = &self.monitor {
             items.push(m.as_poll_item(zmq::POLLIN));
         }
+        self.wake.state.store(POLLING, Ordering::SeqCst);
         // Spin briefly before sleeping: a reply usually follows a request within
         // tens of microseconds, and a futex wake-up costs about as much.
         let spin_until = Instant::now() + self.spin;
@@ -524,9 +506,10 @@ impl<T: Clone + Send + 'static> Loop<T> {
                 std::thread::yield_now();
             }
         }
-        if ready == 0 {
+        if ready == 0 && !self.wake.notified.swap(false, Ordering::SeqCst) {
             let _ = zmq::poll(&mut items, TICK_MS);
         }
+        self.wake.state.store(AWAKE, Ordering::SeqCst);
         while self.wake_rx.recv_bytes(zmq::DONTWAIT).is_ok() {}
     }
 
@@ -536,8 +519,14 @@ impl<T: Clone + Send + 'static> Loop<T> {
             return;
         }
         self.last_resend = now;
-        for p in &self.subscriptions {
-            let _ = self.socket.send([&[1u8][..], p].concat(), zmq::DONTWAIT);
+        for (p, sent) in &mut self.subscriptions {
+            if self
+                .socket
+                .send([&[1u8][..], p].concat(), zmq::DONTWAIT)
+                .is_ok()
+            {
+                *sent += 1;
+            }
         }
     }
 
@@ -550,13 +539,15 @@ impl<T: Clone + Send + 'static> Loop<T> {
                     (Control::Unsubscribe(p), false) => self.socket.set_unsubscribe(&p),
                     (Control::Subscribe(p), true) => {
                         let r = self.socket.send([&[1u8][..], &p].concat(), 0);
-                        self.subscriptions.insert(p);
+                        if r.is_ok() {
+                            *self.subscriptions.entry(p).or_insert(0) += 1;
+                        }
                         r
                     }
                     (Control::Unsubscribe(p), true) => {
-                        let r = self.socket.send([&[0u8][..], &p].concat(), 0);
-                        self.subscriptions.remove(&p);
-                        r
+                        let sent = self.subscriptions.remove(&p).unwrap_or(1).max(1);
+                        let cancel = [&[0u8][..], &p].concat();
+                        (0..sent).try_for_each(|_| self.socket.send(&cancel, 0))
                     }
                 };
                 if let Err(e) = result {
@@ -567,16 +558,17 @@ impl<T: Clone + Send + 'static> Loop<T> {
         }
     }
 
-    /// Sends queued messages until the queues are empty (true) or the socket
-    /// is full (false, with the frames kept in `pending`).
-    fn send_some(&mut self) -> bool {
+    /// Sends queued messages until the queues are empty (with the waker
+    /// registered), the socket is full (the frames kept in `pending`) or a
+    /// batch has been sent (there may be more: the caller must not sleep).
+    fn send_some(&mut self) -> Sending {
         for _ in 0..BATCH {
             if !self.lockstep.may_send() {
                 // REQ awaiting its reply (or REP its request): nothing to do yet.
-                return true;
+                return Sending::Idle;
             }
-            let frames = match self.pending.take() {
-                Some(f) => f,
+            match self.pending.take() {
+                Some(f) => self.scratch = f,
                 None => {
                     let msg = match self.batch.pop_front() {
                         Some(m) => m,
@@ -584,35 +576,35 @@ impl<T: Clone + Send + 'static> Loop<T> {
                             if self.refill() {
                                 continue;
                             }
-                            return true;
+                            return Sending::Idle;
                         }
                     };
-                    match self.framing.encode(msg) {
-                        Ok(f) => f,
-                        Err(reason) => {
-                            let bad = self.stats.bad_frames.fetch_add(1, Ordering::Relaxed) + 1;
-                            tracing::warn!(socket = %self.label, %reason, bad, "message not encodable; skipped");
-                            continue;
-                        }
+                    if let Err(reason) = self.framing.encode(msg, &mut self.scratch) {
+                        let bad = self.stats.bad_frames.fetch_add(1, Ordering::Relaxed) + 1;
+                        tracing::warn!(socket = %self.label, %reason, bad, "message not encodable; skipped");
+                        continue;
                     }
                 }
-            };
-            match self.socket.send_multipart(frames.iter(), zmq::DONTWAIT) {
+            }
+            match self
+                .socket
+                .send_multipart(self.scratch.iter(), zmq::DONTWAIT)
+            {
                 Ok(()) => {
                     self.lockstep = self.lockstep.after_send();
                     self.stats.messages.fetch_add(1, Ordering::Relaxed);
                 }
                 Err(zmq::Error::EAGAIN) => {
-                    self.pending = Some(frames);
-                    return false;
+                    self.pending = Some(std::mem::take(&mut self.scratch));
+                    return Sending::Blocked;
                 }
                 Err(e) => {
                     self.stats.dropped.fetch_add(1, Ordering::Relaxed);
-                    tracing::warn!(socket = %self.label, error = %e, frames = frames.len(), "send failed; message dropped")
+                    tracing::warn!(socket = %self.label, error = %e, frames = self.scratch.len(), "send failed; message dropped")
                 }
             }
         }
-        self.batch.is_empty() && self.pending.is_none()
+        Sending::More
     }
 
     /// Takes a batch from the next input queue that has one (registering the
@@ -639,18 +631,22 @@ impl<T: Clone + Send + 'static> Loop<T> {
         false
     }
 
-    /// Receives one multipart message; the first part is kept as a
-    /// `zmq::Message` so that its peer address can be reported.
-    fn recv_one(&mut self) -> Result<(zmq::Message, Vec<Vec<u8>>), zmq::Error> {
-        let first = self.socket.recv_msg(zmq::DONTWAIT)?;
-        let mut parts = vec![first.to_vec()];
-        let mut more = first.get_more();
-        while more {
-            let part = self.socket.recv_msg(0)?;
-            more = part.get_more();
-            parts.push(part.to_vec());
+    /// Receives one multipart message into `parts` (reusing its messages);
+    /// returns how many parts it has.
+    fn recv_one(&mut self) -> Result<usize, zmq::Error> {
+        if self.parts.is_empty() {
+            self.parts.push(zmq::Message::new());
         }
-        Ok((first, parts))
+        self.socket.recv(&mut self.parts[0], zmq::DONTWAIT)?;
+        let mut n = 1;
+        while self.parts[n - 1].get_more() {
+            if self.parts.len() == n {
+                self.parts.push(zmq::Message::new());
+            }
+            self.socket.recv(&mut self.parts[n], 0)?;
+            n += 1;
+        }
+        Ok(n)
     }
 
     /// Receives what is available and hands it on.
@@ -658,16 +654,16 @@ impl<T: Clone + Send + 'static> Loop<T> {
         if self.out.is_none() {
             return Received::None;
         }
-        let mut received = VecDeque::new();
+        let mut received = std::mem::take(&mut self.inbox);
         let mut ended = false;
         for _ in 0..BATCH {
             if !self.lockstep.may_receive() {
                 break;
             }
             match self.recv_one() {
-                Ok((mut first, frames)) => {
+                Ok(n) => {
                     self.lockstep = self.lockstep.after_receive();
-                    match self.framing.decode(frames) {
+                    match self.framing.decode(&self.parts[..n]) {
                         Decoded::Message(m) => received.push_back(m),
                         Decoded::End => {
                             tracing::debug!(socket = %self.label, "end of stream received");
@@ -676,7 +672,7 @@ impl<T: Clone + Send + 'static> Loop<T> {
                         }
                         Decoded::Bad(reason) => {
                             let bad = self.stats.bad_frames.fetch_add(1, Ordering::Relaxed) + 1;
-                            let peer = first.gets("Peer-Address").unwrap_or("?").to_owned();
+                            let peer = self.parts[0].gets("Peer-Address").unwrap_or("?").to_owned();
                             tracing::warn!(socket = %self.label, %peer, %reason, bad, "undecodable message skipped");
                         }
                     }
@@ -696,6 +692,8 @@ impl<T: Clone + Send + 'static> Loop<T> {
             // One lock per batch; blocks while the wired consumers are full.
             out.send_all_blocking(&mut received);
         }
+        received.clear();
+        self.inbox = received;
         match (ended, any) {
             (true, _) => Received::Ended,
             (false, true) => Received::Some,
@@ -711,6 +709,17 @@ impl<T: Clone + Send + 'static> Loop<T> {
             sink(parts);
         }
     }
+}
+
+/// What [`Loop::send_some`] left behind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sending {
+    /// Nothing left to send (or not allowed to send now).
+    Idle,
+    /// The socket would not take the pending message.
+    Blocked,
+    /// The batch budget ran out with more possibly queued.
+    More,
 }
 
 enum Received {
