@@ -6,9 +6,9 @@
 //! JSON object with a `ratio` field.
 
 mod actor;
-mod zk; // issue 4
-mod metrics;
 mod dht;
+mod metrics;
+mod zk;
 mod zmq;
 
 /// Runs suite `name`; returns the process exit status.
@@ -20,11 +20,9 @@ pub fn run_suite(name: &str, json: bool, messages: Option<u64>) -> i32 {
         "zk" => zk::run().and_then(|r| serde_json::to_value(r).map_err(|e| e.to_string())),
         "metrics" => metrics::run(messages.unwrap_or(100_000))
             .and_then(|r| serde_json::to_value(r).map_err(|e| e.to_string())),
-        other => {
-            eprintln!("error: unknown bench suite `{other}`: available: actor, zmq, metrics");
         "dht" => dht::run().and_then(|r| serde_json::to_value(r).map_err(|e| e.to_string())),
         other => {
-            eprintln!("error: unknown bench suite `{other}`: available: actor, zmq, dht");
+            eprintln!("error: unknown bench suite `{other}`: available: actor, zmq, zk, metrics, dht, paxos");
             return 2;
         }
     };

@@ -4,10 +4,8 @@
 //! |---|---|---|
 //! | `topic.source` | out: `Topic` | publishes `count` Topic messages every `interval_ms`, stamping `ts`, then stops |
 //! | `topic.encode` | in: `Topic`, out: `Frames` | encodes with a codec (`flatbuffers`, `json`, `binary`) into one frame, ready for a ZeroMQ endpoint |
-//! | `topic.decode` | in: `Frames`, out: `Topic` | decodes; bad frames are counted and logged, never fatal |
-//! | `topic.latency` | in: `Topic`, out: `LatencySummary`, `points`: `metrics::Point` | one-way latency per topic from `ts`; prints a table at end of input; one point per message to a metrics reporter |
 //! | `topic.decode` | in: `Frames`, out: `Topic`, rejected: `Frames` | decodes; bad frames are counted, logged and passed on `rejected`, never fatal |
-//! | `topic.latency` | in: `Topic`, out: `LatencySummary` | one-way latency per topic from `ts`; prints a table at end of input |
+//! | `topic.latency` | in: `Topic`, out: `LatencySummary`, `points`: `metrics::Point` | one-way latency per topic from `ts`; prints a table at end of input; one point per message to a metrics reporter |
 //! | `registry.*` | `Frames` | the Registry service as text messages and as typed RPC (see [`registry`]) |
 //! | `text.*` | `Frames` | requester, responder, publisher, printer for ZeroMQ examples (see `text`) |
 
