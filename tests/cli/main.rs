@@ -6,5 +6,5 @@ mod examples;
 mod multicast;
 mod nodes;
 mod support;
-mod zk;
-mod zmq; // issue 4
+mod zk; // issue 4
+mod zmq;
