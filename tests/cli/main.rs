@@ -9,5 +9,5 @@ mod multicast;
 mod nodes;
 mod paxos;
 mod support;
-mod zk;
-mod zmq; // issue 4
+mod zk; // issue 4
+mod zmq;

@@ -10,8 +10,8 @@ use super::error::{Error, Result};
 /// Environment variable read when `servers` is not given.
 pub const SERVERS_ENV: &str = "ROLECALL_ZK";
 
-/// Session parameters: the `params` of `zk.session`, and the same three
-/// fields in every recipe's `params`.
+/// Session parameters: the same three fields in `zk.session`'s and every
+/// recipe's `params`.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Connect {

@@ -39,6 +39,8 @@ pub use request::{
     Access, Call, ConnectionState, EventKind, Mode, Op, Outcome, Reply, Request, WatchEvent,
 };
 pub use script::Script;
+/// Parameters of `zk.session`.
+pub use session::Params as SessionParams;
 pub use session::{Info, Session};
 /// The client crate, for callers that need its types (`SessionInfo`).
 pub use zookeeper_client as client;

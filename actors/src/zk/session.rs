@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 use actix::prelude::*;
 use rolecall_runtime::kind::{CreateError, Io, Ports, Role};
 use rolecall_runtime::wire::Output;
+use serde::{Deserialize, Serialize};
 use zookeeper_client as zkc;
 
 use super::config::Connect;
@@ -23,9 +24,46 @@ use super::request::{
     Access, Call, ConnectionState, EventKind, Mode, Op, Outcome, Reply, Request, WatchEvent,
 };
 
-/// A ZooKeeper session (kind `zk.session`); parameters: [`Connect`].
+/// Parameters of `zk.session`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Params {
+    /// Connect string (default: `ROLECALL_ZK`, else `127.0.0.1:2181`).
+    #[serde(default)]
+    pub servers: Option<String>,
+    /// Session timeout to negotiate, in milliseconds (default 4000).
+    #[serde(default)]
+    pub session_timeout_ms: Option<u64>,
+    /// Digest credentials `user:password`.
+    #[serde(default)]
+    pub auth: Vec<String>,
+    /// Requests in flight at most (default 256). At the limit the actor
+    /// handles nothing else until one completes, so its input wire fills and
+    /// pushes back on the senders.
+    #[serde(default = "default_max_in_flight")]
+    pub max_in_flight: usize,
+}
+
+fn default_max_in_flight() -> usize {
+    256
+}
+
+impl Params {
+    /// The session parameters.
+    pub fn connect(&self) -> Connect {
+        Connect {
+            servers: self.servers.clone(),
+            session_timeout_ms: self.session_timeout_ms,
+            auth: self.auth.clone(),
+        }
+    }
+}
+
+/// A ZooKeeper session (kind `zk.session`); parameters: [`Params`].
 pub struct Session {
     connect: Connect,
+    max_in_flight: usize,
+    in_flight: usize,
     client: Option<zkc::Client>,
     /// Incremented at every new session: futures of older ones are ignored.
     epoch: u64,
@@ -350,8 +388,15 @@ impl Session {
         );
     }
 
+    /// Whether the next request must hold the mailbox (`ctx.wait`) rather than
+    /// run beside it (`ctx.spawn`).
+    fn at_limit(&self) -> bool {
+        self.in_flight >= self.max_in_flight
+    }
+
     /// Runs one request as a future on the actor's context.
     fn run(&mut self, op: Op) -> impl ActorFuture<Self, Output = Result<Outcome>> + 'static {
+        self.in_flight += 1;
         let client = self.client.clone();
         let remember = op.clone();
         async move {
@@ -362,6 +407,7 @@ impl Session {
         }
         .into_actor(self)
         .map(move |(res, watcher), act, ctx| {
+            act.in_flight -= 1;
             match watcher {
                 Some(Watcher::Oneshot(w)) => act.oneshot(w, ctx),
                 Some(Watcher::Persistent(w)) => {
@@ -409,17 +455,31 @@ impl Handler<Request> for Session {
 
     fn handle(&mut self, req: Request, ctx: &mut Context<Self>) {
         let id = req.id;
-        ctx.spawn(self.run(req.op).map(move |result, act, ctx| {
+        let limit = self.at_limit();
+        let fut = self.run(req.op).map(move |result, act, ctx| {
             act.replies.send(Reply { id, result }, ctx);
-        }));
+        });
+        if limit {
+            ctx.wait(fut);
+        } else {
+            ctx.spawn(fut);
+        }
     }
 }
 
 impl Handler<Call> for Session {
     type Result = ResponseActFuture<Self, Result<Outcome>>;
 
-    fn handle(&mut self, call: Call, _ctx: &mut Context<Self>) -> Self::Result {
-        Box::pin(self.run(call.0))
+    fn handle(&mut self, call: Call, ctx: &mut Context<Self>) -> Self::Result {
+        if !self.at_limit() {
+            return Box::pin(self.run(call.0));
+        }
+        // At the limit: hold the mailbox until this one is done.
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        ctx.wait(self.run(call.0).map(move |r, _, _| {
+            let _ = tx.send(r);
+        }));
+        Box::pin(async move { rx.await.unwrap_or(Err(Error::SessionExpired)) }.into_actor(self))
     }
 }
 
@@ -438,7 +498,7 @@ impl Handler<Info> for Session {
 }
 
 impl Role for Session {
-    type Params = Connect;
+    type Params = Params;
     const ABOUT: &'static str =
         "a ZooKeeper session: typed requests in, replies, watch events and connection states out";
 
@@ -450,12 +510,18 @@ impl Role for Session {
             .output::<ConnectionState>("state");
     }
 
-    fn build(params: &Connect, io: &mut Io) -> std::result::Result<Self, CreateError> {
-        params
+    fn build(params: &Params, io: &mut Io) -> std::result::Result<Self, CreateError> {
+        let connect = params.connect();
+        connect
             .validate()
             .map_err(|e| CreateError::from(format!("zk.session: {e}")))?;
+        if params.max_in_flight == 0 {
+            return Err("zk.session: `max_in_flight` must be at least 1".into());
+        }
         Ok(Session {
-            connect: params.clone(),
+            connect,
+            max_in_flight: params.max_in_flight,
+            in_flight: 0,
             client: None,
             epoch: 0,
             ephemerals: BTreeMap::new(),

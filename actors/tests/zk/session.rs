@@ -536,3 +536,49 @@ async fn an_unreachable_server_is_retried_with_backoff_then_escalated() {
     assert!(took >= Duration::from_millis(900), "{took:?}");
     assert!(took < Duration::from_secs(20), "{took:?}");
 }
+
+#[actix_rt::test]
+async fn requests_past_max_in_flight_wait_and_are_all_answered() {
+    let root = unique("in-flight");
+    let mut n = node(&session_toml(&servers(), ", max_in_flight = 2"));
+    let requests = n
+        .inject::<Request>("zk.requests", WireConfig::default())
+        .unwrap();
+    let mut replies = n.tap::<Reply>("zk.replies", WireConfig::default()).unwrap();
+    let running = n.start().await.expect("start");
+    let zk = running.actor::<Session>("zk").unwrap();
+    zk.send(Call(Op::create(&root, b"", Mode::Persistent)))
+        .await
+        .unwrap()
+        .unwrap();
+    // Wired requests and Ref calls together, far past the limit.
+    let calls: Vec<_> = (0..20)
+        .map(|i| {
+            let zk = zk.clone();
+            let path = format!("{root}/c{i}");
+            actix_rt::spawn(
+                async move { zk.send(Call(Op::create(&path, b"", Mode::Ephemeral))).await },
+            )
+        })
+        .collect();
+    for i in 0..100u64 {
+        let op = Op::create(&format!("{root}/w{i}"), b"", Mode::Ephemeral);
+        requests.output().send_async(Request { id: i, op }).await;
+    }
+    let mut ids: Vec<u64> = Vec::new();
+    for _ in 0..100 {
+        let r = next(&mut replies, 15).await;
+        assert!(r.result.is_ok(), "{r:?}");
+        ids.push(r.id);
+    }
+    ids.sort();
+    assert_eq!(ids, (0..100).collect::<Vec<_>>());
+    for c in calls {
+        assert!(matches!(c.await.unwrap(), Ok(Ok(Outcome::Created { .. }))));
+    }
+    running.shutdown();
+    running.wait().await;
+    let c = bare(&servers()).await;
+    crate::support::until_empty(&c, &root).await;
+    c.delete(&root, None).await.unwrap();
+}
