@@ -208,6 +208,10 @@ fn influx_latency_example_into_influxdb_v1_then_report_from_the_server() {
         "{text}"
     );
     assert_plots(dir.path());
+    let _ = std::process::Command::new("curl")
+        .args(["-s", "-XPOST", &format!("{url}/query"), "--data-urlencode"])
+        .arg(format!("q=DROP DATABASE \"{db}\""))
+        .output();
 }
 
 #[test]

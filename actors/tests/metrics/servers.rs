@@ -91,6 +91,12 @@ async fn influxql(base: &str, db: &str, q: &str) -> Value {
     r.json().await.expect("InfluxDB answers JSON")
 }
 
+/// Removes a test's database once its assertions passed (a failed test leaves
+/// it for inspection).
+async fn drop_database(base: &str, db: &str) {
+    influxql(base, "", &format!("DROP DATABASE \"{db}\"")).await;
+}
+
 /// Every point of measurement `lat` in `db`, rebuilt from InfluxQL's answer.
 async fn read_back_v1(base: &str, db: &str) -> Vec<Point> {
     let v = influxql(base, db, "SELECT * FROM \"lat\" GROUP BY *").await;
@@ -153,6 +159,7 @@ async fn influxdb_v1_receives_every_point_with_tags_fields_and_timestamps() {
     .await;
     assert_eq!((stats.written, stats.dropped, stats.rejected), (3000, 0, 0));
     assert_eq!(read_back_v1(&base, &db).await, sent);
+    drop_database(&base, &db).await;
 }
 
 /// VictoriaMetrics stores each numeric field as series `<measurement>_<field>`
@@ -297,6 +304,7 @@ async fn influxdb_stopped_for_seconds_mid_run_loses_nothing_within_the_bound() {
     );
     assert_eq!((stats.written, stats.dropped, stats.rejected), (2000, 0, 0));
     assert_eq!(read_back_v1(&base, &db).await, sent);
+    drop_database(&base, &db).await;
 }
 
 #[actix_rt::test]
@@ -335,4 +343,5 @@ async fn with_a_small_bound_the_drop_count_equals_the_points_missing() {
     assert_eq!(stats.accepted + stats.dropped, 1000);
     // what arrived is exactly the points that were not dropped, unchanged
     assert!(back.iter().all(|p| sent.contains(p)));
+    drop_database(&base, &db).await;
 }
