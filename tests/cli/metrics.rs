@@ -252,3 +252,49 @@ fn influx_latency_example_into_the_v2_write_api_then_report_from_the_server() {
         std::thread::sleep(std::time::Duration::from_millis(500));
     }
 }
+
+#[test]
+fn points_cross_processes_to_a_reporter_on_another_node() {
+    use std::process::Stdio;
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("two.lp");
+    let topo = "tests/cli/fixtures/metrics_two_nodes.toml";
+    let path = format!("--set=collector.metrics.path=\"{}\"", results.display());
+    let spawn = |node: &str| {
+        rolecall()
+            .args(["node", topo, "--node", node, &path])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("rolecall starts")
+    };
+    let collector = spawn("collector");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let lab = spawn("lab");
+    // Bounded: a node still running after 60 s is killed and fails the test.
+    let wait = |mut child: std::process::Child| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while child.try_wait().ok().flatten().is_none() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let _ = child.kill();
+        let out = child.wait_with_output().expect("node ends");
+        (out.status, stdout(&out), stderr(&out))
+    };
+    let (lab_status, _, lab_err) = wait(lab);
+    let (status, text, err) = wait(collector);
+    assert!(lab_status.success(), "lab: {lab_err}");
+    assert!(status.success(), "collector: {text}\n{err}");
+    assert_eq!(
+        count(
+            &text,
+            "latency,publisher=source,subscriber=latency,topic=weather us"
+        ),
+        Some(300),
+        "{text}"
+    );
+    assert!(
+        text.contains("actor,actor=source,node=lab handled"),
+        "the lab's runtime statistics reached the collector: {text}"
+    );
+}
