@@ -208,6 +208,14 @@ fn influx_latency_example_into_influxdb_v1_then_report_from_the_server() {
         "{text}"
     );
     assert_plots(dir.path());
+    // the server's own reason for a bad query reaches the user
+    let out = run(rolecall().args(["report", &url, "--db", &db, "--query", "SELEC us"]));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("error parsing query"),
+        "{}",
+        stderr(&out)
+    );
     let _ = std::process::Command::new("curl")
         .args(["-s", "-XPOST", &format!("{url}/query"), "--data-urlencode"])
         .arg(format!("q=DROP DATABASE \"{db}\""))
