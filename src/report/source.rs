@@ -209,3 +209,59 @@ pub fn victoria_points(body: &str) -> Result<Vec<Point>, String> {
     }
     Ok(points)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn influxql_answers_become_points_with_tags_and_typed_fields() {
+        let v: Value = serde_json::from_str(
+            r#"{"results":[{"statement_id":0,"series":[
+                {"name":"latency","tags":{"topic":"a b","empty":""},
+                 "columns":["time","us","seq","ok","note"],
+                 "values":[[1700000000000000001,12.5,3,true,"x"],[1700000000000000002,null,4,false,"y"]]}]}]}"#,
+        )
+        .unwrap();
+        let points = influxql_points(&v).unwrap();
+        assert_eq!(points.len(), 2);
+        let p = &points[0];
+        assert_eq!(
+            (p.measurement.as_str(), p.time_ns),
+            ("latency", 1_700_000_000_000_000_001)
+        );
+        assert_eq!(p.tags.len(), 1, "empty tag values are absent tags");
+        assert_eq!(p.tags["topic"], "a b");
+        assert_eq!(p.fields["us"], Field::Float(12.5));
+        assert_eq!(p.fields["seq"], Field::Int(3));
+        assert_eq!(p.fields["ok"], Field::Bool(true));
+        assert_eq!(p.fields["note"], Field::Str("x".into()));
+        assert!(!points[1].fields.contains_key("us"), "null is no field");
+    }
+
+    #[test]
+    fn influxql_errors_are_reported() {
+        let v: Value = serde_json::from_str(
+            r#"{"results":[{"statement_id":0,"error":"database not found: x"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(influxql_points(&v).unwrap_err(), "database not found: x");
+    }
+
+    #[test]
+    fn victoria_export_lines_become_points_in_nanoseconds() {
+        let body = concat!(
+            r#"{"metric":{"__name__":"latency_us","topic":"w"},"values":[1.5,2],"timestamps":[1700000000000,1700000000001]}"#,
+            "\n",
+            r#"{"metric":{"__name__":"latency_seq","topic":"w"},"values":[7],"timestamps":[1700000000000]}"#,
+            "\n"
+        );
+        let points = victoria_points(body).unwrap();
+        assert_eq!(points.len(), 3);
+        assert_eq!(points[1].measurement, "latency_us");
+        assert_eq!(points[1].time_ns, 1_700_000_000_001_000_000);
+        assert_eq!(points[1].tags["topic"], "w");
+        assert_eq!(points[1].fields["value"], Field::Float(2.0));
+        assert!(victoria_points("not json").is_err());
+    }
+}

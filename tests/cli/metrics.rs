@@ -208,6 +208,18 @@ fn influx_latency_example_into_influxdb_v1_then_report_from_the_server() {
         "{text}"
     );
     assert_plots(dir.path());
+    // the server's own reason for a bad query reaches the user
+    let out = run(rolecall().args(["report", &url, "--db", &db, "--query", "SELEC us"]));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("error parsing query"),
+        "{}",
+        stderr(&out)
+    );
+    let _ = std::process::Command::new("curl")
+        .args(["-s", "-XPOST", &format!("{url}/query"), "--data-urlencode"])
+        .arg(format!("q=DROP DATABASE \"{db}\""))
+        .output();
 }
 
 #[test]
@@ -247,4 +259,50 @@ fn influx_latency_example_into_the_v2_write_api_then_report_from_the_server() {
         );
         std::thread::sleep(std::time::Duration::from_millis(500));
     }
+}
+
+#[test]
+fn points_cross_processes_to_a_reporter_on_another_node() {
+    use std::process::Stdio;
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("two.lp");
+    let topo = "tests/cli/fixtures/metrics_two_nodes.toml";
+    let path = format!("--set=collector.metrics.path=\"{}\"", results.display());
+    let spawn = |node: &str| {
+        rolecall()
+            .args(["node", topo, "--node", node, &path])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("rolecall starts")
+    };
+    let collector = spawn("collector");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let lab = spawn("lab");
+    // Bounded: a node still running after 60 s is killed and fails the test.
+    let wait = |mut child: std::process::Child| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while child.try_wait().ok().flatten().is_none() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let _ = child.kill();
+        let out = child.wait_with_output().expect("node ends");
+        (out.status, stdout(&out), stderr(&out))
+    };
+    let (lab_status, _, lab_err) = wait(lab);
+    let (status, text, err) = wait(collector);
+    assert!(lab_status.success(), "lab: {lab_err}");
+    assert!(status.success(), "collector: {text}\n{err}");
+    assert_eq!(
+        count(
+            &text,
+            "latency,publisher=source,subscriber=latency,topic=weather us"
+        ),
+        Some(300),
+        "{text}"
+    );
+    assert!(
+        text.contains("actor,actor=source,node=lab handled"),
+        "the lab's runtime statistics reached the collector: {text}"
+    );
 }

@@ -237,7 +237,8 @@ impl Batcher {
         self.stats.invalid += 1;
     }
 
-    /// From now on, write whatever is buffered without waiting for a full batch.
+    /// Write whatever is buffered without waiting for full batches, until
+    /// nothing is buffered or in flight (then batching resumes).
     pub fn flush(&mut self) {
         self.flushing = true;
     }
@@ -260,6 +261,8 @@ impl Batcher {
             };
         }
         let Some(front) = self.buffer.front() else {
+            // A flush ends once everything it covered is written.
+            self.flushing = false;
             return Poll::Idle;
         };
         let due = front.oldest + self.config.flush_interval;

@@ -185,7 +185,7 @@ impl Handler<Topic> for LatencyStats {
 impl Role for LatencyStats {
     type Params = Params;
     const ABOUT: &'static str =
-        "one-way latency per topic from `ts`; prints a table and sends a summary at end of input";
+        "one-way latency per topic from `ts`; prints a table and sends a summary at end of input; one Point per message on `points`";
 
     fn ports(ports: &mut Ports<Self>) {
         ports

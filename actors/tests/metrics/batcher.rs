@@ -136,7 +136,15 @@ fn flush_writes_partial_batches_at_once() {
     let mut b = Batcher::new(config());
     b.push(&line(0), t0);
     b.flush();
-    assert!(matches!(b.poll(t0), Poll::Write(batch) if batch.lines == 1));
+    let Poll::Write(batch) = b.poll(t0) else {
+        panic!("flush writes at once");
+    };
+    assert_eq!(batch.lines, 1);
+    b.written(batch.id);
+    assert_eq!(b.poll(t0), Poll::Idle);
+    // the flush is over: a new line waits for a full batch or its interval again
+    b.push(&line(1), t0);
+    assert_eq!(b.poll(t0), Poll::WaitUntil(t0 + Duration::from_millis(100)));
 }
 
 #[test]

@@ -11,6 +11,7 @@ mod file_output;
 mod line_protocol;
 mod runtime_stats;
 mod servers;
+mod summary;
 
 use rolecall_runtime::topology::{load_str, Overrides};
 use rolecall_runtime::{Node, Registry};

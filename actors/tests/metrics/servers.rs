@@ -42,7 +42,7 @@ async fn run_reporter(
     mut feed: impl FnMut(usize) -> Option<Point>,
     pace: Duration,
     mut during: impl FnMut(usize),
-) -> Stats {
+) -> (Stats, u64) {
     let mut n = node(&format!(
         r#"
         [topology]
@@ -60,8 +60,10 @@ async fn run_reporter(
         .unwrap();
     let running = n.start().await.unwrap();
     let mut i = 0;
+    let mut most_queued = 0;
     while let Some(p) = feed(i) {
         input.output().send_async(p).await;
+        most_queued = most_queued.max(input.stats().queued);
         during(i);
         i += 1;
         if !pace.is_zero() {
@@ -77,7 +79,7 @@ async fn run_reporter(
     while let Ok(Some(s)) = actix_rt::time::timeout(Duration::from_secs(5), stats.recv()).await {
         last = s;
     }
-    last
+    (last, most_queued)
 }
 
 async fn influxql(base: &str, db: &str, q: &str) -> Value {
@@ -89,6 +91,12 @@ async fn influxql(base: &str, db: &str, q: &str) -> Value {
         .await
         .expect("query InfluxDB");
     r.json().await.expect("InfluxDB answers JSON")
+}
+
+/// Removes a test's database once its assertions passed (a failed test leaves
+/// it for inspection).
+async fn drop_database(base: &str, db: &str) {
+    influxql(base, "", &format!("DROP DATABASE \"{db}\"")).await;
 }
 
 /// Every point of measurement `lat` in `db`, rebuilt from InfluxQL's answer.
@@ -144,7 +152,7 @@ async fn influxdb_v1_receives_every_point_with_tags_fields_and_timestamps() {
     let db = unique("rc_v1");
     let sent = points(&db, 3000, start_ns());
     let feed = sent.clone();
-    let stats = run_reporter(
+    let (stats, _) = run_reporter(
         &format!(r#"output = "influx-v1", url = "{base}", db = "{db}", batch_size = 500"#),
         |i| feed.get(i).cloned(),
         Duration::ZERO,
@@ -153,6 +161,7 @@ async fn influxdb_v1_receives_every_point_with_tags_fields_and_timestamps() {
     .await;
     assert_eq!((stats.written, stats.dropped, stats.rejected), (3000, 0, 0));
     assert_eq!(read_back_v1(&base, &db).await, sent);
+    drop_database(&base, &db).await;
 }
 
 /// VictoriaMetrics stores each numeric field as series `<measurement>_<field>`
@@ -214,7 +223,7 @@ async fn influx_v2_write_api_receives_every_point() {
     let run = unique("rc_v2");
     let sent = points(&run, 2000, start_ns());
     let feed = sent.clone();
-    let stats = run_reporter(
+    let (stats, _) = run_reporter(
         &format!(r#"output = "influx-v2", url = "{base}", org = "course", bucket = "lab", token = "secret", batch_size = 300"#),
         |i| feed.get(i).cloned(),
         Duration::ZERO,
@@ -269,7 +278,7 @@ async fn influxdb_stopped_for_seconds_mid_run_loses_nothing_within_the_bound() {
     let feed = sent.clone();
     let mut guard = None;
     let mut stopped_at = None;
-    let stats = run_reporter(
+    let (stats, most_queued) = run_reporter(
         &format!(
             r#"output = "influx-v1", url = "{base}", db = "{db}", batch_size = 100,
                flush_interval_ms = 50, retry_initial_ms = 100, retry_max_ms = 1000, timeout_ms = 2000"#
@@ -295,8 +304,14 @@ async fn influxdb_stopped_for_seconds_mid_run_loses_nothing_within_the_bound() {
         stats.retries > 0,
         "writes must have failed while it was down: {stats:?}"
     );
+    // the reporter kept taking points while the server was down: senders never waited
+    assert!(
+        most_queued < 100,
+        "{most_queued} points waited on the reporter's wire"
+    );
     assert_eq!((stats.written, stats.dropped, stats.rejected), (2000, 0, 0));
     assert_eq!(read_back_v1(&base, &db).await, sent);
+    drop_database(&base, &db).await;
 }
 
 #[actix_rt::test]
@@ -310,7 +325,7 @@ async fn with_a_small_bound_the_drop_count_equals_the_points_missing() {
     let feed = sent.clone();
     servers_sh("stop-one", "influxdb");
     let mut guard = Some(Restart);
-    let stats = run_reporter(
+    let (stats, most_queued) = run_reporter(
         &format!(
             r#"output = "influx-v1", url = "{base}", db = "{db}", create_database = false,
                batch_size = 50, capacity = 200, flush_interval_ms = 20,
@@ -330,9 +345,14 @@ async fn with_a_small_bound_the_drop_count_equals_the_points_missing() {
         stats.dropped > 0,
         "the bound must have been exceeded: {stats:?}"
     );
+    assert!(
+        most_queued < 100,
+        "{most_queued} points waited on the reporter's wire"
+    );
     assert_eq!(stats.written as usize, back.len());
     assert_eq!(stats.dropped as usize, sent.len() - back.len(), "{stats:?}");
     assert_eq!(stats.accepted + stats.dropped, 1000);
     // what arrived is exactly the points that were not dropped, unchanged
     assert!(back.iter().all(|p| sent.contains(p)));
+    drop_database(&base, &db).await;
 }

@@ -3,5 +3,6 @@
 mod common;
 mod lifecycle;
 mod queue;
+mod stats;
 mod supervision;
 mod tree;
