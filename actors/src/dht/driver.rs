@@ -243,7 +243,13 @@ impl Driver {
                 return;
             }
         };
-        let record = Record::new(put.key.clone(), put.value);
+        let mut record = Record::new(put.key.clone(), put.value);
+        // Expires everywhere, in our own store too, `record_ttl` after the
+        // put (republication does not extend it).
+        record.expires = self
+            .config
+            .record_ttl
+            .map(|ttl| std::time::Instant::now() + ttl);
         match self.kad().put_record(record, Quorum::N(nonzero(quorum))) {
             Ok(id) => {
                 self.pending.insert(
