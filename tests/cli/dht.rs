@@ -188,3 +188,24 @@ fn dht_zmq_bridge_example_answers_from_the_dht() {
         assert!(text.contains(line), "no `{line}` in:\n{text}");
     }
 }
+
+#[test]
+fn dht_node_key_file_is_created_once_and_keeps_the_peer_id() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let key = dir.path().join("node.key");
+    let key = key.to_str().expect("utf-8 path");
+    let peer_id = || {
+        let d = Daemon::start(&["dht", "node", "--key-file", key]);
+        d.line("peer id:")
+    };
+    let first = peer_id();
+    assert!(
+        std::path::Path::new(key).exists(),
+        "the key file was written"
+    );
+    assert_eq!(peer_id(), first, "the same key file gives the same peer id");
+    std::fs::write(key, b"not a key").expect("overwrite");
+    let out = dht(&["node", "--key-file", key]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("node.key"), "{}", stderr(&out));
+}
