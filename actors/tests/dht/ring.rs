@@ -4,7 +4,9 @@
 use std::time::Duration;
 
 use futures::future::join_all;
-use rolecall_actors::dht::{FindProviders, Get, Op, Outcome, Provide, Put, Request, Response};
+use rolecall_actors::dht::{
+    Event, FindProviders, Get, Op, Outcome, Provide, Put, Request, Response,
+};
 use rolecall_runtime::wire::WireConfig;
 
 use crate::support::*;
@@ -96,7 +98,22 @@ async fn wired_requests_are_answered_with_their_ids() {
     let mut responses = n
         .tap::<Response>("dht.responses", WireConfig::default())
         .expect("tap");
+    let mut events = n
+        .tap::<Event>("dht.events", WireConfig::default())
+        .expect("tap");
     let running = n.start().await.expect("start");
+    // Joining the ring shows on `events`: routing-table updates, bootstrap done.
+    let (mut routed, mut bootstrapped) = (false, false);
+    while !(routed && bootstrapped) {
+        match tokio::time::timeout(Duration::from_secs(20), events.recv())
+            .await
+            .expect("events within 20 s")
+            .expect("wire open")
+        {
+            Event::RoutingUpdated { peers, .. } => routed |= peers >= 1,
+            Event::BootstrapDone { .. } => bootstrapped = true,
+        }
+    }
     let put = |id, key: &str, value: &str| Request {
         id,
         op: Op::Put(Put::new(key, value.as_bytes())),
