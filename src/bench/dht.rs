@@ -122,11 +122,20 @@ async fn puts<R: Ring>(ring: &R, range: std::ops::Range<usize>) -> (f64, usize) 
     let n = ring.len();
     let start = Instant::now();
     let done = futures::stream::iter(range)
-        .map(|k| ring.put((k * 7) % n, format!("key-{k}"), format!("value {k}").into_bytes()))
+        .map(|k| {
+            ring.put(
+                (k * 7) % n,
+                format!("key-{k}"),
+                format!("value {k}").into_bytes(),
+            )
+        })
         .buffer_unordered(CONCURRENCY)
         .collect::<Vec<bool>>()
         .await;
-    (start.elapsed().as_secs_f64(), done.iter().filter(|ok| **ok).count())
+    (
+        start.elapsed().as_secs_f64(),
+        done.iter().filter(|ok| **ok).count(),
+    )
 }
 
 /// Gets `range` (indices of the whole run); returns (seconds, (found, ms) each).
@@ -136,7 +145,9 @@ async fn gets<R: Ring>(ring: &R, range: std::ops::Range<usize>) -> (f64, Vec<(bo
     let done = futures::stream::iter(range)
         .map(|g| async move {
             let t = Instant::now();
-            let ok = ring.get((g * 13 + 5) % n, format!("key-{}", g % KEYS)).await;
+            let ok = ring
+                .get((g * 13 + 5) % n, format!("key-{}", g % KEYS))
+                .await;
             (ok, t.elapsed().as_secs_f64() * 1000.0)
         })
         .buffer_unordered(CONCURRENCY)
