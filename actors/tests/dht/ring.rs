@@ -164,3 +164,30 @@ async fn wired_requests_are_answered_with_their_ids() {
     let _ = tokio::time::timeout(Duration::from_secs(5), running.wait()).await;
     stop_all(&mut members).await;
 }
+
+#[actix_rt::test]
+async fn quorums_count_distinct_holders() {
+    let mut members = ring(900, 6, "replication = 3", 2).await;
+    let put = Put {
+        key: b"agreed".to_vec(),
+        value: b"by three".to_vec(),
+        quorum: Some(3),
+    };
+    tokio::time::timeout(Duration::from_secs(20), members[2].dht.send(put))
+        .await
+        .expect("in time")
+        .expect("runs")
+        .expect("three peers acknowledged");
+    let get = Get {
+        key: b"agreed".to_vec(),
+        quorum: Some(3),
+    };
+    let found = tokio::time::timeout(Duration::from_secs(20), members[5].dht.send(get))
+        .await
+        .expect("in time")
+        .expect("runs")
+        .expect("three copies found");
+    assert_eq!(found.value, b"by three");
+    assert!(found.copies >= 3, "{found:?}");
+    stop_all(&mut members).await;
+}
