@@ -162,6 +162,13 @@ impl Driver {
     fn emit(&mut self, event: Event) {
         if self.events.try_send(event).is_err() {
             self.events_dropped += 1;
+            if self.events_dropped.is_power_of_two() {
+                tracing::warn!(
+                    peer = %self.swarm.local_peer_id(),
+                    dropped = self.events_dropped,
+                    "dht events dropped: the node actor is behind"
+                );
+            }
         }
     }
 
