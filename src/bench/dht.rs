@@ -117,11 +117,11 @@ async fn joined<R: Ring>(ring: &R) -> Result<(), String> {
     Ok(())
 }
 
-/// Puts `KEYS` records; returns (seconds, stored).
-async fn puts<R: Ring>(ring: &R) -> (f64, usize) {
+/// Puts the records `range`; returns (seconds, stored).
+async fn puts<R: Ring>(ring: &R, range: std::ops::Range<usize>) -> (f64, usize) {
     let n = ring.len();
     let start = Instant::now();
-    let done = futures::stream::iter(0..KEYS)
+    let done = futures::stream::iter(range)
         .map(|k| {
             ring.put(
                 (k * 7) % n,
@@ -189,8 +189,19 @@ async fn compare(actor: &ActorRing, direct: &DirectRing) -> Result<(Side, Side),
     joined(actor).await?;
     joined(direct).await?;
     let (mut a, mut d) = (Tally::default(), Tally::default());
-    (a.put_time, a.stored) = puts(actor).await;
-    (d.put_time, d.stored) = puts(direct).await;
+    for (b, range) in [0..KEYS / 2, KEYS / 2..KEYS].into_iter().enumerate() {
+        for side in 0..2 {
+            if (side + b) % 2 == 0 {
+                let (t, ok) = puts(actor, range.clone()).await;
+                a.put_time += t;
+                a.stored += ok;
+            } else {
+                let (t, ok) = puts(direct, range.clone()).await;
+                d.put_time += t;
+                d.stored += ok;
+            }
+        }
+    }
     let per = GETS / BATCHES;
     for b in 0..BATCHES {
         let range = b * per..(b + 1) * per;

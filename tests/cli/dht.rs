@@ -188,3 +188,117 @@ fn dht_zmq_bridge_example_answers_from_the_dht() {
         assert!(text.contains(line), "no `{line}` in:\n{text}");
     }
 }
+
+#[test]
+fn dht_node_key_file_is_created_once_and_keeps_the_peer_id() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let key = dir.path().join("node.key");
+    let key = key.to_str().expect("utf-8 path");
+    let peer_id = || {
+        let d = Daemon::start(&["dht", "node", "--key-file", key]);
+        d.line("peer id:")
+    };
+    let first = peer_id();
+    assert!(
+        std::path::Path::new(key).exists(),
+        "the key file was written"
+    );
+    assert_eq!(peer_id(), first, "the same key file gives the same peer id");
+    std::fs::write(key, b"not a key").expect("overwrite");
+    let out = dht(&["node", "--key-file", key]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("node.key"), "{}", stderr(&out));
+}
+
+/// Removes the namespaces whatever the test does.
+struct Hosts(String);
+
+impl Drop for Hosts {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("examples/zmq_multicast/netns.sh")
+            .current_dir(root())
+            .args(["down", &self.0])
+            .status();
+    }
+}
+
+#[test]
+fn a_ring_on_two_emulated_hosts_uses_the_same_port_on_both() {
+    let root_user = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout.starts_with(b"0"))
+        .unwrap_or(false);
+    if !root_user {
+        eprintln!("skipped: creating network namespaces needs root (CI runs as root)");
+        return;
+    }
+    // Two hosts, 10.77.0.1 (PREFIX-a) and 10.77.0.2 (PREFIX-b), on a bridge.
+    let prefix = format!("rd{}", std::process::id() % 100_000);
+    let hosts = Hosts(prefix.clone());
+    let up = std::process::Command::new("examples/zmq_multicast/netns.sh")
+        .current_dir(root())
+        .args(["up", &prefix])
+        .status()
+        .expect("netns.sh runs");
+    assert!(up.success(), "setting up the namespaces failed");
+    let bin = env!("CARGO_BIN_EXE_rolecall");
+    let on = |host: &str, args: &[&str]| {
+        let mut all = vec!["netns", "exec", host, bin];
+        all.extend_from_slice(args);
+        all.into_iter().map(str::to_owned).collect::<Vec<_>>()
+    };
+    let (a, b) = (format!("{prefix}-a"), format!("{prefix}-b"));
+    let first = format!("/ip4/10.77.0.1/tcp/24000/p2p/{}", id(21));
+    let second = format!("/ip4/10.77.0.2/tcp/24000/p2p/{}", id(22));
+    let start = |args: Vec<String>| {
+        let mut child = std::process::Command::new("ip")
+            .current_dir(root())
+            .env("ROLECALL_LOG", "warn")
+            .args(&args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("ip netns exec runs");
+        std::thread::sleep(Duration::from_millis(500));
+        assert!(
+            child.try_wait().expect("status").is_none(),
+            "{args:?} exited"
+        );
+        child
+    };
+    let listen = "/ip4/0.0.0.0/tcp/24000";
+    let mut n1 = start(on(&a, &["dht", "node", "--listen", listen, "--seed", "21"]));
+    let mut n2 = start(on(
+        &b,
+        &[
+            "dht",
+            "node",
+            "--listen",
+            listen,
+            "--seed",
+            "22",
+            "--bootstrap",
+            &first,
+        ],
+    ));
+    let tool = |host: &str, args: &[&str]| {
+        run(std::process::Command::new("ip")
+            .current_dir(root())
+            .env("ROLECALL_LOG", "warn")
+            .args(on(host, args)))
+    };
+    let put = tool(
+        &b,
+        &["dht", "put", "--bootstrap", &second, "host", "b wrote this"],
+    );
+    let got = tool(&a, &["dht", "get", "--bootstrap", &first, "host"]);
+    let _ = n1.kill();
+    let _ = n2.kill();
+    let _ = n1.wait();
+    let _ = n2.wait();
+    drop(hosts);
+    assert!(put.status.success(), "put on b: {}", stderr(&put));
+    assert!(got.status.success(), "get on a: {}", stderr(&got));
+    assert_eq!(stdout(&got).trim(), "b wrote this");
+}

@@ -162,6 +162,13 @@ impl Driver {
     fn emit(&mut self, event: Event) {
         if self.events.try_send(event).is_err() {
             self.events_dropped += 1;
+            if self.events_dropped.is_power_of_two() {
+                tracing::warn!(
+                    peer = %self.swarm.local_peer_id(),
+                    dropped = self.events_dropped,
+                    "dht events dropped: the node actor is behind"
+                );
+            }
         }
     }
 
@@ -243,7 +250,13 @@ impl Driver {
                 return;
             }
         };
-        let record = Record::new(put.key.clone(), put.value);
+        let mut record = Record::new(put.key.clone(), put.value);
+        // Expires everywhere, in our own store too, `record_ttl` after the
+        // put (republication does not extend it).
+        record.expires = self
+            .config
+            .record_ttl
+            .map(|ttl| std::time::Instant::now() + ttl);
         match self.kad().put_record(record, Quorum::N(nonzero(quorum))) {
             Ok(id) => {
                 self.pending.insert(

@@ -54,15 +54,24 @@ impl std::fmt::Debug for Node {
     }
 }
 
-/// Sends `make(reply)` to the driver and waits for the answer.
+/// Sends `make(reply)` to the driver and waits for the answer. The command
+/// is queued right away when there is room (so the driver sees it without
+/// waiting for the returned future to be polled); otherwise the future
+/// waits for room.
 fn call<T, E: From<NodeDown>>(
     commands: mpsc::Sender<Command>,
     make: impl FnOnce(oneshot::Sender<Result<T, E>>) -> Command,
 ) -> impl Future<Output = Result<T, E>> {
     let (tx, rx) = oneshot::channel();
-    let command = make(tx);
+    let queued = match commands.try_send(make(tx)) {
+        Ok(()) => Ok(None),
+        Err(mpsc::error::TrySendError::Full(command)) => Ok(Some(command)),
+        Err(mpsc::error::TrySendError::Closed(_)) => Err(NodeDown),
+    };
     async move {
-        commands.send(command).await.map_err(|_| NodeDown)?;
+        if let Some(command) = queued? {
+            commands.send(command).await.map_err(|_| NodeDown)?;
+        }
         rx.await.map_err(|_| NodeDown)?
     }
 }

@@ -241,3 +241,29 @@ async fn malformed_and_oversized_records_are_rejected_with_errors() {
     ));
     stop_all(&mut members).await;
 }
+
+#[actix_rt::test]
+async fn records_expire_after_their_ttl_everywhere() {
+    let mut members = ring(800, 4, "replication = 2, record_ttl = \"1500ms\"", 1).await;
+    members[1]
+        .dht
+        .send(Put::new("short-lived", "soon gone"))
+        .await
+        .expect("runs")
+        .expect("stored");
+    for m in &members {
+        assert_eq!(
+            get(m, "short-lived").await.expect("found").value,
+            b"soon gone"
+        );
+    }
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    for (i, m) in members.iter().enumerate() {
+        let r = get(m, "short-lived").await;
+        assert!(
+            matches!(r, Err(GetError::NotFound { .. })),
+            "node {i}: {r:?}"
+        );
+    }
+    stop_all(&mut members).await;
+}

@@ -4,7 +4,9 @@
 use std::time::Duration;
 
 use futures::future::join_all;
-use rolecall_actors::dht::{FindProviders, Get, Op, Outcome, Provide, Put, Request, Response};
+use rolecall_actors::dht::{
+    Event, FindProviders, Get, Op, Outcome, Provide, Put, Request, Response,
+};
 use rolecall_runtime::wire::WireConfig;
 
 use crate::support::*;
@@ -96,7 +98,22 @@ async fn wired_requests_are_answered_with_their_ids() {
     let mut responses = n
         .tap::<Response>("dht.responses", WireConfig::default())
         .expect("tap");
+    let mut events = n
+        .tap::<Event>("dht.events", WireConfig::default())
+        .expect("tap");
     let running = n.start().await.expect("start");
+    // Joining the ring shows on `events`: routing-table updates, bootstrap done.
+    let (mut routed, mut bootstrapped) = (false, false);
+    while !(routed && bootstrapped) {
+        match tokio::time::timeout(Duration::from_secs(20), events.recv())
+            .await
+            .expect("events within 20 s")
+            .expect("wire open")
+        {
+            Event::RoutingUpdated { peers, .. } => routed |= peers >= 1,
+            Event::BootstrapDone { .. } => bootstrapped = true,
+        }
+    }
     let put = |id, key: &str, value: &str| Request {
         id,
         op: Op::Put(Put::new(key, value.as_bytes())),
@@ -145,5 +162,32 @@ async fn wired_requests_are_answered_with_their_ids() {
     }
     running.shutdown();
     let _ = tokio::time::timeout(Duration::from_secs(5), running.wait()).await;
+    stop_all(&mut members).await;
+}
+
+#[actix_rt::test]
+async fn quorums_count_distinct_holders() {
+    let mut members = ring(900, 6, "replication = 3", 2).await;
+    let put = Put {
+        key: b"agreed".to_vec(),
+        value: b"by three".to_vec(),
+        quorum: Some(3),
+    };
+    tokio::time::timeout(Duration::from_secs(20), members[2].dht.send(put))
+        .await
+        .expect("in time")
+        .expect("runs")
+        .expect("three peers acknowledged");
+    let get = Get {
+        key: b"agreed".to_vec(),
+        quorum: Some(3),
+    };
+    let found = tokio::time::timeout(Duration::from_secs(20), members[5].dht.send(get))
+        .await
+        .expect("in time")
+        .expect("runs")
+        .expect("three copies found");
+    assert_eq!(found.value, b"by three");
+    assert!(found.copies >= 3, "{found:?}");
     stop_all(&mut members).await;
 }
