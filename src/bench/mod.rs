@@ -6,6 +6,7 @@
 //! JSON object with a `ratio` field.
 
 mod actor;
+mod paxos;
 mod zmq;
 
 /// Runs suite `name`; returns the process exit status.
@@ -14,8 +15,10 @@ pub fn run_suite(name: &str, json: bool, messages: Option<u64>) -> i32 {
         "actor" => actor::run(messages.unwrap_or(10_000_000))
             .and_then(|r| serde_json::to_value(r).map_err(|e| e.to_string())),
         "zmq" => zmq::run().and_then(|r| serde_json::to_value(r).map_err(|e| e.to_string())),
+        "paxos" => paxos::run(messages.unwrap_or(200_000))
+            .and_then(|r| serde_json::to_value(r).map_err(|e| e.to_string())),
         other => {
-            eprintln!("error: unknown bench suite `{other}`: available: actor, zmq");
+            eprintln!("error: unknown bench suite `{other}`: available: actor, zmq, paxos");
             return 2;
         }
     };
