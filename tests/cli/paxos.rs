@@ -285,3 +285,17 @@ mod processes {
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+
+#[test]
+fn a_students_proposer_with_its_own_retry_strategy_replaces_one_role() {
+    let out = run(std::process::Command::new(env!("CARGO"))
+        .current_dir(root())
+        .env("ROLECALL_LOG", "info")
+        .args(["run", "--quiet", "--example", "paxos_student_proposer"]));
+    let text = stdout(&out);
+    let err = stderr(&out);
+    assert!(out.status.success(), "{text}\n{err}");
+    learned(&text);
+    // The student's kind ran as proposer2.
+    assert!(err.contains("proposer=proposer2"), "{err}");
+}
