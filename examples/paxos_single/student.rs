@@ -18,7 +18,9 @@ struct LinearBackoff {
 
 impl Retry for LinearBackoff {
     fn backoff(&mut self, attempt: u32, _rng: &mut SmallRng) -> Millis {
-        self.step * Millis::from(attempt)
+        let wait = self.step * Millis::from(attempt);
+        println!("student.proposer: retry {attempt} after {wait} ms");
+        wait
     }
 }
 
@@ -49,6 +51,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     let topology = load_file(path.as_ref(), &registry, &Overrides::from_env()?)?;
     let running = Node::all(topology, registry).start().await?;
+    // The typed lookup succeeds only if proposer2 runs the student's type.
+    running.actor::<Proposer<LinearBackoff>>("proposer2")?;
+    println!("proposer2 runs student.proposer (linear backoff)");
     match running.wait().await {
         NodeExit::Completed => Ok(()),
         NodeExit::Failed(reason) => Err(reason.into()),
