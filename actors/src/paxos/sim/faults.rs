@@ -47,6 +47,9 @@ pub struct Faults {
     pub crashes: Vec<Crash>,
     /// Faults stop here: afterwards delays are 1–5 ms and nothing is lost.
     pub until: Millis,
+    /// Crashed acceptors restart with empty storage, as in-memory acceptors
+    /// of a real process would: Paxos is not safe then (the checker shows it).
+    pub amnesia: bool,
 }
 
 impl Faults {
@@ -59,6 +62,7 @@ impl Faults {
             partitions: Vec::new(),
             crashes: Vec::new(),
             until: 0,
+            amnesia: false,
         }
     }
 
@@ -104,6 +108,7 @@ impl Faults {
             partitions,
             crashes,
             until,
+            amnesia: false,
         }
     }
 

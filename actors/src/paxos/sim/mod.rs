@@ -473,7 +473,12 @@ impl Sim {
             }
             Event::Restart(a) => {
                 if self.acceptors[a].is_none() {
-                    self.acceptors[a] = Acceptor::recover(a as u32 + 1, self.disks[a].clone()).ok();
+                    let disk = if self.faults.amnesia {
+                        MemStorage::new()
+                    } else {
+                        self.disks[a].clone()
+                    };
+                    self.acceptors[a] = Acceptor::recover(a as u32 + 1, disk).ok();
                 }
             }
             Event::Deliver { to, payload } => match (to, payload) {
