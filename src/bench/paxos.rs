@@ -1,6 +1,8 @@
 //! `rolecall bench paxos`: decided commands per second and commit latency of
 //! Multi-Paxos (`paxos.leader`, `paxos.acceptor`, `paxos.learner`) on one
-//! node, with 3 and 5 in-memory acceptors and with 3 fsync'd acceptors.
+//! node, with 3 and 5 in-memory acceptors and with 3 fsync'd acceptors, all in
+//! one process; then 3 and 5 in-memory acceptors each in its own process
+//! (this binary started again in acceptor-node mode), over ZeroMQ on loopback.
 //!
 //! A client stamps each command with its send time and sends it to the
 //! leader in its own `Propose` message, as fast as the wire takes it; the
@@ -32,6 +34,7 @@ use super::load;
 #[derive(Debug, Serialize)]
 pub(super) struct Run {
     acceptors: usize,
+    transport: &'static str,
     storage: &'static str,
     commands: u64,
     decided_per_s: f64,
@@ -54,6 +57,13 @@ pub(super) struct Report {
     /// Commands/s the transport would allow at the 3-acceptor run's messages per command.
     baseline_commands_per_s: f64,
 }
+
+/// Set in a child process started by the loopback runs: the acceptor node to run.
+const NODE_ENV: &str = "ROLECALL_BENCH_PAXOS_NODE";
+/// The topology file of that child.
+const TOPOLOGY_ENV: &str = "ROLECALL_BENCH_PAXOS_TOPOLOGY";
+/// First TCP port of the loopback runs' nodes (core, then 10 per acceptor).
+const LOOPBACK_PORT: u16 = 27600;
 
 static START: Mutex<Option<Instant>> = Mutex::new(None);
 static LATENCIES: Mutex<Vec<u64>> = Mutex::new(Vec::new());
@@ -178,24 +188,49 @@ impl Role for Sink {
     }
 }
 
-fn paxos_topology(acceptors: usize, count: u64, dir: Option<&std::path::Path>) -> String {
-    let mut t = format!(
+fn paxos_topology(
+    acceptors: usize,
+    count: u64,
+    dir: Option<&std::path::Path>,
+    loopback: bool,
+) -> String {
+    // With `loopback`, each acceptor is its own node (a child process).
+    let place = |node: &str| {
+        if loopback {
+            format!("node = \"{node}\"\n")
+        } else {
+            String::new()
+        }
+    };
+    let mut t = String::new();
+    if loopback {
+        t.push_str(&format!("[nodes.core]\nbase_port = {LOOPBACK_PORT}\n"));
+        for a in 1..=acceptors {
+            t.push_str(&format!(
+                "[nodes.a{a}]\nbase_port = {}\n",
+                LOOPBACK_PORT + 10 * a as u16
+            ));
+        }
+    }
+    let core = place("core");
+    t.push_str(&format!(
         "[topology]\nfinish_when = [\"sink\"]\n\
-         [actors.client]\nkind = \"bench.paxos-client\"\nparams = {{ count = {count} }}\n\
-         [actors.leader]\nkind = \"paxos.leader\"\n\
+         [actors.client]\nkind = \"bench.paxos-client\"\n{core}params = {{ count = {count} }}\n\
+         [actors.leader]\nkind = \"paxos.leader\"\n{core}\
          params = {{ id = 1, acceptors = {acceptors}, batch = 256, window = 16, timeout_ms = 1000, announce_ms = 0 }}\n\
-         [actors.learner]\nkind = \"paxos.learner\"\nparams = {{ acceptors = {acceptors}, print = false }}\n\
-         [actors.sink]\nkind = \"bench.paxos-sink\"\nparams = {{ count = {count} }}\n\
+         [actors.learner]\nkind = \"paxos.learner\"\n{core}params = {{ acceptors = {acceptors}, print = false }}\n\
+         [actors.sink]\nkind = \"bench.paxos-sink\"\n{core}params = {{ count = {count} }}\n\
          [[wires]]\nfrom = \"client.out\"\nto = \"leader.propose\"\n\
          [[wires]]\nfrom = \"learner.out\"\nto = \"sink.in\"\n"
-    );
+    ));
     let mut to = Vec::new();
     for a in 1..=acceptors {
         let path = dir.map_or(String::new(), |d| {
             format!(", path = \"{}\"", d.join(format!("a{a}.log")).display())
         });
+        let node = place(&format!("a{a}"));
         t.push_str(&format!(
-            "[actors.a{a}]\nkind = \"paxos.acceptor\"\nparams = {{ id = {a}{path} }}\n\
+            "[actors.a{a}]\nkind = \"paxos.acceptor\"\n{node}params = {{ id = {a}{path} }}\n\
              [[wires]]\nfrom = \"a{a}.out\"\nto = [\"leader.in\", \"learner.in\"]\n"
         ));
         to.push(format!("\"a{a}.in\""));
@@ -219,24 +254,61 @@ async fn paxos_run(
     acceptors: usize,
     count: u64,
     dir: Option<&std::path::Path>,
+    loopback: bool,
     registry: Registry,
 ) -> Result<Run, String> {
-    let topology = load(&paxos_topology(acceptors, count, dir), &registry)?;
+    let text = paxos_topology(acceptors, count, dir, loopback);
+    let topology = load(&text, &registry)?;
+    let mut children = Vec::new();
+    let path = std::env::temp_dir().join(format!(
+        "rolecall-bench-paxos-{}-{acceptors}.toml",
+        std::process::id()
+    ));
+    if loopback {
+        // Each acceptor in its own process: this binary, in acceptor-node mode.
+        std::fs::write(&path, &text).map_err(|e| e.to_string())?;
+        let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+        for a in 1..=acceptors {
+            let child = std::process::Command::new(&exe)
+                .args(["bench", "paxos"])
+                .env(NODE_ENV, format!("a{a}"))
+                .env(TOPOLOGY_ENV, &path)
+                .env("ROLECALL_LOG", "warn")
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .map_err(|e| format!("starting acceptor node a{a}: {e}"))?;
+            children.push(child);
+        }
+        actix_rt::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
     LATENCIES.lock().map_err(|e| e.to_string())?.clear();
     SEEN.store(0, Ordering::Relaxed);
     SLOTS.store(0, Ordering::Relaxed);
     *START.lock().map_err(|e| e.to_string())? = Some(Instant::now());
     let start = Instant::now();
-    let running = Node::all(topology, registry)
-        .with_seed(1)
-        .start()
-        .await
-        .map_err(|e| e.to_string())?;
-    match running.wait().await {
-        NodeExit::Completed => {}
-        NodeExit::Failed(reason) => return Err(reason),
-    }
+    let node = if loopback {
+        Node::new(topology, registry, "core").map_err(|e| e.to_string())?
+    } else {
+        Node::all(topology, registry)
+    };
+    let running = node.with_seed(1).start().await.map_err(|e| e.to_string())?;
+    let exit = running.wait().await;
     let elapsed = start.elapsed().as_secs_f64();
+    for mut c in children {
+        // The end of the core's wires reaches the acceptors, which then exit.
+        let deadline = Instant::now() + std::time::Duration::from_secs(5);
+        while c.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
+            actix_rt::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        let _ = c.kill();
+        let _ = c.wait();
+    }
+    if loopback {
+        let _ = std::fs::remove_file(&path);
+    }
+    if let NodeExit::Failed(reason) = exit {
+        return Err(reason);
+    }
     let seen = SEEN.load(Ordering::Relaxed);
     let slots = SLOTS.load(Ordering::Relaxed);
     if seen < count {
@@ -246,6 +318,11 @@ async fn paxos_run(
     lat.sort_unstable();
     Ok(Run {
         acceptors,
+        transport: if loopback {
+            "zeromq-loopback"
+        } else {
+            "in-process"
+        },
         storage: if dir.is_some() { "fsync" } else { "memory" },
         commands: count,
         decided_per_s: count as f64 / elapsed,
@@ -424,16 +501,23 @@ fn registry() -> Result<Registry, String> {
     Ok(r)
 }
 
-/// Runs the suite: `commands` per in-memory run (fsync runs use a tenth).
+/// Runs the suite: `commands` per in-process in-memory run (the fsync run a
+/// tenth, the ZeroMQ loopback runs a quarter).
 pub(super) fn run(commands: u64) -> Result<Report, String> {
+    if let Ok(node) = std::env::var(NODE_ENV) {
+        return acceptor_node(&node);
+    }
     let system = System::new();
     system.block_on(async {
         let dir = tempfile_dir()?;
         let mut runs = Vec::new();
-        runs.push(paxos_run(3, commands, None, registry()?).await?);
-        runs.push(paxos_run(5, commands, None, registry()?).await?);
+        runs.push(paxos_run(3, commands, None, false, registry()?).await?);
+        runs.push(paxos_run(5, commands, None, false, registry()?).await?);
         let fsync_commands = (commands / 10).max(1000);
-        runs.push(paxos_run(3, fsync_commands, Some(&dir), registry()?).await?);
+        runs.push(paxos_run(3, fsync_commands, Some(&dir), false, registry()?).await?);
+        let loop_commands = (commands / 4).max(1000);
+        runs.push(paxos_run(3, loop_commands, None, true, registry()?).await?);
+        runs.push(paxos_run(5, loop_commands, None, true, registry()?).await?);
         let _ = std::fs::remove_dir_all(&dir);
         let three = &runs[0];
         // The same number of messages as the 3-acceptor run, 9 per batch.
@@ -458,4 +542,31 @@ fn tempfile_dir() -> Result<std::path::PathBuf, String> {
     let dir = std::env::temp_dir().join(format!("rolecall-bench-paxos-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     Ok(dir)
+}
+
+/// Child mode of the loopback runs: run one acceptor node of the topology in
+/// `TOPOLOGY_ENV`, then report nothing.
+fn acceptor_node(node: &str) -> Result<Report, String> {
+    let path = std::env::var(TOPOLOGY_ENV).map_err(|_| format!("{TOPOLOGY_ENV} is not set"))?;
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;
+    System::new().block_on(async {
+        let registry = registry()?;
+        let topology = load(&text, &registry)?;
+        let running = Node::new(topology, registry, node)
+            .map_err(|e| e.to_string())?
+            .start()
+            .await
+            .map_err(|e| e.to_string())?;
+        match running.wait().await {
+            NodeExit::Completed => Ok(Report {
+                suite: "paxos-acceptor-node",
+                ratio: 0.0,
+                runs: Vec::new(),
+                baseline_messages: 0,
+                baseline_msgs_per_s: 0.0,
+                baseline_commands_per_s: 0.0,
+            }),
+            NodeExit::Failed(reason) => Err(reason),
+        }
+    })
 }
