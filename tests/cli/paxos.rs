@@ -298,3 +298,18 @@ fn a_students_proposer_with_its_own_retry_strategy_replaces_one_role() {
     learned(&text);
     assert!(text.contains("proposer2 runs student.proposer"), "{text}");
 }
+
+#[test]
+fn bench_paxos_prints_one_json_line_with_a_ratio_and_every_run() {
+    let out = run(rolecall().args(["bench", "paxos", "--json", "--messages", "4000"]));
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}\n{}", stderr(&out));
+    let last = text.lines().last().unwrap_or_default();
+    let v: serde_json::Value = serde_json::from_str(last).unwrap_or_else(|e| panic!("{e}: {last}"));
+    assert!(v["ratio"].as_f64().is_some_and(|r| r > 0.0), "{last}");
+    let runs = v["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 5, "{last}");
+    for r in runs {
+        assert!(r["decided_per_s"].as_f64().is_some_and(|d| d > 0.0), "{r}");
+    }
+}
