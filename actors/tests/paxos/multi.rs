@@ -5,7 +5,7 @@
 use rolecall_actors::paxos::multi::{Leader, LeaderConfig};
 use rolecall_actors::paxos::sim::{Driver, Faults, MultiClient, Sim};
 
-const BOUND: u64 = 20_000;
+const BOUND: u64 = 5_000;
 
 fn leaders(seed: u64, n: usize, acceptors: usize, commands: usize) -> Vec<Box<dyn Driver>> {
     (0..n)

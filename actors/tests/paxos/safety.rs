@@ -7,7 +7,7 @@ use rolecall_actors::paxos::sim::{Driver, Faults, Sim, SingleDecree, Violation};
 use rolecall_actors::paxos::{Config, FixedBackoff, Proposer};
 
 /// Liveness bound after faults stop, in simulated ms.
-const BOUND: u64 = 10_000;
+const BOUND: u64 = 3_000;
 
 fn run(seed: u64, proposers_n: usize, acceptors: usize, faults: Faults) -> Result<u64, Violation> {
     let ps = proposers_for(seed, proposers_n, acceptors);
