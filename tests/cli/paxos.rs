@@ -43,6 +43,12 @@ fn paxos_single_decides_one_value_with_competing_proposers_and_delays() {
             assert!(decided.contains(&value), "{decided} vs {value}");
         }
         retried |= stderr(&out).matches("prepare").count() > 2;
+        // What the fault layer did, per wire, at the end.
+        let err = stderr(&out);
+        assert!(
+            err.contains("fault injection done wire=proposer1.out -> acceptor1.in"),
+            "{err}"
+        );
     }
     assert!(
         retried,
