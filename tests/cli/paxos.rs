@@ -72,7 +72,7 @@ fn single_with(faults: &str) -> String {
 }
 
 #[test]
-fn a_crash_schedule_crashes_acceptors_and_the_run_still_decides() {
+fn a_crash_schedule_crashes_acceptors_and_a_proposer_and_the_run_still_decides() {
     let path = write(
         "crash.toml",
         &single_with(
@@ -84,6 +84,12 @@ delay = { mean = "30ms", max = "100ms" }
 [[faults]]
 actors = ["acceptor1", "acceptor3"]
 crash_at = ["5ms", "60ms"]
+
+# A proposer restarts without memory and proposes again from round 1: the
+# acceptors refuse to promise a ballot twice, so it moves to a fresh round.
+[[faults]]
+actors = ["proposer2"]
+crash_at = ["40ms"]
 "#,
         ),
     );
@@ -93,7 +99,7 @@ crash_at = ["5ms", "60ms"]
     assert!(out.status.success(), "{text}\n{err}");
     learned(&text);
     let crashes = err.matches("fault injection: crashing the actor").count();
-    assert!(crashes >= 2, "crashes injected: {err}");
+    assert!(crashes >= 3, "crashes injected: {err}");
 }
 
 #[test]

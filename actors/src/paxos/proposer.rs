@@ -170,6 +170,9 @@ impl<R: Retry> Proposer<R> {
         let ballot = msg.ballot();
         if let FromAcceptor::Nack { promised, .. } = &msg {
             self.highest_round = self.highest_round.max(promised.round);
+            if *promised == self.ballot {
+                return; // a duplicate of our own prepare: we hold that promise
+            }
         }
         if ballot != self.ballot {
             return; // an answer to an older attempt
