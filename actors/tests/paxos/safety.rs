@@ -11,7 +11,9 @@ const BOUND: u64 = 3_000;
 
 fn run(seed: u64, proposers_n: usize, acceptors: usize, faults: Faults) -> Result<u64, Violation> {
     let ps = proposers_for(seed, proposers_n, acceptors);
-    let report = Sim::new(seed, ps, acceptors, 3, faults).run(u64::MAX / 2);
+    let report = Sim::new(seed, ps, acceptors, 3, faults)
+        .restart_proposers_with(move |i| proposers_for(seed, i + 1, acceptors).remove(i))
+        .run(u64::MAX / 2);
     report.check(BOUND)?;
     Ok(report.ended)
 }
