@@ -8,6 +8,7 @@
 mod actor;
 mod dht;
 mod metrics;
+mod paxos;
 mod zk;
 mod zmq;
 
@@ -21,6 +22,8 @@ pub fn run_suite(name: &str, json: bool, messages: Option<u64>) -> i32 {
         "metrics" => metrics::run(messages.unwrap_or(100_000))
             .and_then(|r| serde_json::to_value(r).map_err(|e| e.to_string())),
         "dht" => dht::run().and_then(|r| serde_json::to_value(r).map_err(|e| e.to_string())),
+        "paxos" => paxos::run(messages.unwrap_or(200_000))
+            .and_then(|r| serde_json::to_value(r).map_err(|e| e.to_string())),
         other => {
             eprintln!("error: unknown bench suite `{other}`: available: actor, zmq, zk, metrics, dht, paxos");
             return 2;

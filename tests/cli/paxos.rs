@@ -43,6 +43,12 @@ fn paxos_single_decides_one_value_with_competing_proposers_and_delays() {
             assert!(decided.contains(&value), "{decided} vs {value}");
         }
         retried |= stderr(&out).matches("prepare").count() > 2;
+        // What the fault layer did, per wire, at the end.
+        let err = stderr(&out);
+        assert!(
+            err.contains("fault injection done wire=proposer1.out -> acceptor1.in"),
+            "{err}"
+        );
     }
     assert!(
         retried,
@@ -66,7 +72,7 @@ fn single_with(faults: &str) -> String {
 }
 
 #[test]
-fn a_crash_schedule_crashes_acceptors_and_the_run_still_decides() {
+fn a_crash_schedule_crashes_acceptors_and_a_proposer_and_the_run_still_decides() {
     let path = write(
         "crash.toml",
         &single_with(
@@ -78,6 +84,12 @@ delay = { mean = "30ms", max = "100ms" }
 [[faults]]
 actors = ["acceptor1", "acceptor3"]
 crash_at = ["5ms", "60ms"]
+
+# A proposer restarts without memory and proposes again from round 1: the
+# acceptors refuse to promise a ballot twice, so it moves to a fresh round.
+[[faults]]
+actors = ["proposer2"]
+crash_at = ["40ms"]
 "#,
         ),
     );
@@ -87,7 +99,7 @@ crash_at = ["5ms", "60ms"]
     assert!(out.status.success(), "{text}\n{err}");
     learned(&text);
     let crashes = err.matches("fault injection: crashing the actor").count();
-    assert!(crashes >= 2, "crashes injected: {err}");
+    assert!(crashes >= 3, "crashes injected: {err}");
 }
 
 #[test]
@@ -164,5 +176,152 @@ fn paxos_kv_replicas_apply_the_same_log_in_order_despite_delays_and_drops() {
                 "key{k}: {text}"
             );
         }
+    }
+}
+
+mod processes {
+    //! Acceptors as separate `rolecall node` processes; one is killed with
+    //! SIGKILL mid-run and restarted on the same log.
+
+    use std::process::{Child, Stdio};
+    use std::time::{Duration, Instant};
+
+    use crate::support::*;
+
+    const TOPOLOGY: &str = "examples/paxos_kv/nodes.toml";
+
+    fn node(name: &str, dir: &std::path::Path) -> Child {
+        rolecall()
+            .env("ROLECALL_LOG", "info")
+            .args(["node", TOPOLOGY, "--node", name])
+            // Private ports and log files for this test.
+            .arg("--set=core.base_port=27500")
+            .arg("--set=a1.base_port=27510")
+            .arg("--set=a2.base_port=27520")
+            .arg("--set=a3.base_port=27530")
+            .arg(format!(
+                "--set=a1.acceptor1.path=\"{}/a1.log\"",
+                dir.display()
+            ))
+            .arg(format!(
+                "--set=a2.acceptor2.path=\"{}/a2.log\"",
+                dir.display()
+            ))
+            .arg(format!(
+                "--set=a3.acceptor3.path=\"{}/a3.log\"",
+                dir.display()
+            ))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("rolecall starts")
+    }
+
+    fn finish(
+        mut child: Child,
+        timeout: Duration,
+    ) -> (Option<std::process::ExitStatus>, String, String) {
+        use std::io::Read;
+        let deadline = Instant::now() + timeout;
+        let status = loop {
+            if let Ok(Some(s)) = child.try_wait() {
+                break Some(s);
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let (mut out, mut err) = (String::new(), String::new());
+        if let Some(mut o) = child.stdout.take() {
+            let _ = o.read_to_string(&mut out);
+        }
+        if let Some(mut e) = child.stderr.take() {
+            let _ = e.read_to_string(&mut err);
+        }
+        (status, out, err)
+    }
+
+    #[test]
+    fn an_acceptor_process_killed_and_restarted_mid_run_keeps_its_promise() {
+        let dir = std::env::temp_dir().join(format!("rolecall-paxos-nodes-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let a1 = node("a1", &dir);
+        let mut a2 = node("a2", &dir);
+        let a3 = node("a3", &dir);
+        std::thread::sleep(Duration::from_millis(300));
+        let core = node("core", &dir);
+        // 300 commands take about 1.5 s: kill acceptor 2 in the middle.
+        std::thread::sleep(Duration::from_millis(700));
+        a2.kill().unwrap(); // SIGKILL
+        let _ = a2.wait();
+        std::thread::sleep(Duration::from_millis(300));
+        let a2 = node("a2", &dir);
+        let (core_status, core_out, core_err) = finish(core, Duration::from_secs(40));
+        let results: Vec<_> = [a1, a2, a3]
+            .into_iter()
+            .map(|a| finish(a, Duration::from_secs(10)))
+            .collect();
+        assert!(
+            core_status.is_some_and(|s| s.success()),
+            "core: {core_status:?}\n{core_out}\n{core_err}"
+        );
+        assert!(
+            core_out.contains("kv: applied 300 commands"),
+            "{core_out}\n{core_err}"
+        );
+        for k in 0..5 {
+            let line = format!("kv: key{k} = v{}", 295 + k);
+            assert!(core_out.contains(&line), "{line}: {core_out}");
+        }
+        // The restarted acceptor 2 read its promise back from its log.
+        let (_, _, a2_err) = &results[1];
+        let recovered = a2_err
+            .lines()
+            .find(|l| l.contains("acceptor recovered"))
+            .unwrap_or_else(|| panic!("{a2_err}"));
+        assert!(
+            recovered.contains("promised=1.1") && recovered.contains("durable=true"),
+            "{recovered}"
+        );
+        for (i, (status, out, err)) in results.iter().enumerate() {
+            assert!(
+                status.is_some(),
+                "acceptor {} did not exit after the core: {out}\n{err}",
+                i + 1
+            );
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+#[test]
+fn a_students_proposer_with_its_own_retry_strategy_replaces_one_role() {
+    let out = run(std::process::Command::new(env!("CARGO"))
+        .current_dir(root())
+        .env("ROLECALL_LOG", "info")
+        .args(["run", "--quiet", "--example", "paxos_student_proposer"]));
+    let text = stdout(&out);
+    let err = stderr(&out);
+    assert!(out.status.success(), "{text}\n{err}");
+    learned(&text);
+    assert!(text.contains("proposer2 runs student.proposer"), "{text}");
+}
+
+#[test]
+fn bench_paxos_prints_one_json_line_with_a_ratio_and_every_run() {
+    let out = run(rolecall().args(["bench", "paxos", "--json", "--messages", "4000"]));
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}\n{}", stderr(&out));
+    let last = text.lines().last().unwrap_or_default();
+    let v: serde_json::Value = serde_json::from_str(last).unwrap_or_else(|e| panic!("{e}: {last}"));
+    assert!(v["ratio"].as_f64().is_some_and(|r| r > 0.0), "{last}");
+    let runs = v["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 5, "{last}");
+    for r in runs {
+        assert!(r["decided_per_s"].as_f64().is_some_and(|d| d > 0.0), "{r}");
     }
 }

@@ -1,8 +1,10 @@
 //! [`Acceptor`]: the I/O-free acceptor state machine over a [`Storage`].
 //!
 //! One promise covers every slot (Multi-Paxos style; single-decree uses slot 0
-//! only). A prepare or accept at or above the promised ballot is granted; one
-//! below it is refused with a `Nack` naming the promise. Every change is
+//! only). A prepare strictly above the promised ballot is granted, and an
+//! accept at or above it; anything else is refused with a `Nack` naming the
+//! promise. (Refusing a second prepare of the promised ballot is what keeps a
+//! proposer that restarted without memory from reusing a ballot.) Every change is
 //! appended to the storage, and [`Acceptor::handle_batch`] returns its replies
 //! only after the storage said the changes are durable.
 
@@ -96,13 +98,14 @@ impl<S: Storage> Acceptor<S> {
     fn step(&mut self, msg: ToAcceptor) -> FromAcceptor {
         match msg {
             ToAcceptor::Prepare { ballot, from_slot } => {
-                if ballot < self.promised {
+                // Strictly above: a proposer restarted without memory may
+                // prepare a ballot it already used; refusing it makes it move
+                // to a fresh round instead of reusing one for another value.
+                if ballot <= self.promised {
                     return self.nack(ballot);
                 }
-                if ballot > self.promised {
-                    self.promised = ballot;
-                    self.pending.push(Record::Promise(ballot));
-                }
+                self.promised = ballot;
+                self.pending.push(Record::Promise(ballot));
                 FromAcceptor::Promise {
                     acceptor: self.id,
                     ballot,
@@ -208,6 +211,38 @@ mod tests {
             panic!("{r:?}")
         };
         assert_eq!(accepted, vec![(0, b(1, 1), vec!["v".to_string()])]);
+    }
+
+    #[test]
+    fn a_prepare_of_the_promised_ballot_is_refused() {
+        let mut a = Acceptor::recover(1, MemStorage::new()).unwrap();
+        a.handle(ToAcceptor::Prepare {
+            ballot: b(1, 1),
+            from_slot: 0,
+        })
+        .unwrap();
+        let r = a
+            .handle(ToAcceptor::Prepare {
+                ballot: b(1, 1),
+                from_slot: 0,
+            })
+            .unwrap();
+        assert_eq!(
+            r,
+            FromAcceptor::Nack {
+                acceptor: 1,
+                ballot: b(1, 1),
+                promised: b(1, 1)
+            }
+        );
+        let r = a
+            .handle(ToAcceptor::Accept {
+                ballot: b(1, 1),
+                slot: 0,
+                value: vec!["v".into()],
+            })
+            .unwrap();
+        assert!(matches!(r, FromAcceptor::Accepted { .. }));
     }
 
     #[test]

@@ -49,6 +49,11 @@ impl Learner {
         else {
             return None;
         };
+        if self.learned.contains_key(&slot) {
+            // Late votes for a learned slot: keeping them would grow memory
+            // forever (a minority never completes a quorum).
+            return None;
+        }
         let slot_votes = self.votes.entry(slot).or_default();
         let (v, voters) = slot_votes
             .entry(ballot)
@@ -101,5 +106,59 @@ impl Learner {
     /// Slots handed out in order so far.
     pub fn applied(&self) -> u64 {
         self.applied
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accepted(acceptor: u32, round: u64, slot: u64, v: &str) -> FromAcceptor {
+        FromAcceptor::Accepted {
+            acceptor,
+            ballot: Ballot::new(round, 1),
+            slot,
+            value: vec![v.into()],
+        }
+    }
+
+    #[test]
+    fn learns_at_a_quorum_of_one_ballot_and_hands_slots_out_in_order() {
+        let mut l = Learner::new(3);
+        assert_eq!(l.on_message(accepted(1, 1, 1, "b")), None);
+        assert_eq!(
+            l.on_message(accepted(2, 2, 1, "b")),
+            None,
+            "two ballots are not a quorum"
+        );
+        assert!(l.on_message(accepted(1, 2, 1, "b")).is_some());
+        assert_eq!(l.next_in_order(), None, "slot 0 is missing");
+        assert!(l
+            .on_decided(Decided {
+                slot: 0,
+                value: vec!["a".into()]
+            })
+            .is_some());
+        assert_eq!(l.next_in_order().map(|(s, _)| s), Some(0));
+        assert_eq!(l.next_in_order().map(|(s, _)| s), Some(1));
+        assert_eq!(l.applied(), 2);
+        assert_eq!(l.conflicts(), 0);
+    }
+
+    #[test]
+    fn a_different_decision_for_a_learned_slot_is_a_conflict() {
+        let mut l = Learner::new(3);
+        l.on_decided(Decided {
+            slot: 0,
+            value: vec!["a".into()],
+        });
+        assert_eq!(
+            l.on_decided(Decided {
+                slot: 0,
+                value: vec!["z".into()]
+            }),
+            None
+        );
+        assert_eq!(l.conflicts(), 1);
     }
 }

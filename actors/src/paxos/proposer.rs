@@ -170,6 +170,9 @@ impl<R: Retry> Proposer<R> {
         let ballot = msg.ballot();
         if let FromAcceptor::Nack { promised, .. } = &msg {
             self.highest_round = self.highest_round.max(promised.round);
+            if *promised == self.ballot {
+                return; // a duplicate of our own prepare: we hold that promise
+            }
         }
         if ballot != self.ballot {
             return; // an answer to an older attempt
@@ -245,5 +248,85 @@ impl<R: Retry> Proposer<R> {
                 self.deadline = Some(now + self.config.announce);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn promise(acceptor: u32, ballot: Ballot, accepted: Option<(u64, &str)>) -> FromAcceptor {
+        FromAcceptor::Promise {
+            acceptor,
+            ballot,
+            from_slot: 0,
+            accepted: accepted
+                .map(|(r, v)| vec![(0, Ballot::new(r, 9), vec![v.to_string()])])
+                .unwrap_or_default(),
+        }
+    }
+
+    #[test]
+    fn adopts_the_highest_accepted_value_then_decides_at_a_quorum() {
+        let mut p = Proposer::new(Config::new(1, 3, 0));
+        let mut out = Vec::new();
+        p.propose(vec!["mine".into()], 0, &mut out);
+        let b = p.ballot();
+        assert_eq!(
+            out,
+            vec![Action::Send(ToAcceptor::Prepare {
+                ballot: b,
+                from_slot: 0
+            })]
+        );
+        out.clear();
+        p.on_message(promise(1, b, Some((0, "old"))), 1, &mut out);
+        p.on_message(promise(2, b, None), 1, &mut out);
+        let value = vec!["old".to_string()];
+        assert_eq!(
+            out,
+            vec![Action::Send(ToAcceptor::Accept {
+                ballot: b,
+                slot: 0,
+                value: value.clone()
+            })]
+        );
+        out.clear();
+        for a in [1, 3] {
+            let m = FromAcceptor::Accepted {
+                acceptor: a,
+                ballot: b,
+                slot: 0,
+                value: value.clone(),
+            };
+            p.on_message(m, 2, &mut out);
+        }
+        assert_eq!(
+            out,
+            vec![Action::Decided(Decided {
+                slot: 0,
+                value: value.clone()
+            })]
+        );
+        assert_eq!(p.decided(), Some(&value));
+    }
+
+    #[test]
+    fn a_nack_makes_it_retry_above_the_promised_round() {
+        let mut p = Proposer::with_retry(Config::new(1, 3, 0), super::super::FixedBackoff(10));
+        let mut out = Vec::new();
+        p.propose(vec!["v".into()], 0, &mut out);
+        let b = p.ballot();
+        let nack = FromAcceptor::Nack {
+            acceptor: 2,
+            ballot: b,
+            promised: Ballot::new(7, 2),
+        };
+        p.on_message(nack, 5, &mut out);
+        assert_eq!(p.next_timer(), Some(15));
+        out.clear();
+        p.tick(15, &mut out);
+        assert_eq!(p.ballot(), Ballot::new(8, 1));
+        assert_eq!(p.attempts(), 2);
     }
 }

@@ -5,7 +5,7 @@
 use rolecall_actors::paxos::multi::{Leader, LeaderConfig};
 use rolecall_actors::paxos::sim::{Driver, Faults, MultiClient, Sim};
 
-const BOUND: u64 = 20_000;
+const BOUND: u64 = 5_000;
 
 fn leaders(seed: u64, n: usize, acceptors: usize, commands: usize) -> Vec<Box<dyn Driver>> {
     (0..n)
@@ -46,6 +46,7 @@ fn two_hundred_random_fault_schedules_keep_every_log_identical_and_complete() {
         let until = faults.until;
         let t = std::time::Instant::now();
         let report = Sim::new(seed, leaders(seed, n, acceptors, 12), acceptors, 3, faults)
+            .restart_proposers_with(move |i| leaders(seed, i + 1, acceptors, 12).remove(i))
             .run(until + BOUND + 1);
         if t.elapsed().as_millis() > 200 {
             println!(

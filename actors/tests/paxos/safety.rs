@@ -7,11 +7,13 @@ use rolecall_actors::paxos::sim::{Driver, Faults, Sim, SingleDecree, Violation};
 use rolecall_actors::paxos::{Config, FixedBackoff, Proposer};
 
 /// Liveness bound after faults stop, in simulated ms.
-const BOUND: u64 = 10_000;
+const BOUND: u64 = 3_000;
 
 fn run(seed: u64, proposers_n: usize, acceptors: usize, faults: Faults) -> Result<u64, Violation> {
     let ps = proposers_for(seed, proposers_n, acceptors);
-    let report = Sim::new(seed, ps, acceptors, 3, faults).run(u64::MAX / 2);
+    let report = Sim::new(seed, ps, acceptors, 3, faults)
+        .restart_proposers_with(move |i| proposers_for(seed, i + 1, acceptors).remove(i))
+        .run(u64::MAX / 2);
     report.check(BOUND)?;
     Ok(report.ended)
 }
@@ -89,4 +91,53 @@ fn the_checker_catches_a_broken_acceptor_quorum() {
         caught > 0,
         "a quorum of 1 out of 3 never produced a disagreement"
     );
+}
+
+/// The scenario where durability matters: proposer 1 gets "A" chosen by
+/// acceptors 1 and 2 while acceptor 3 is cut off; acceptor 2 crashes and
+/// restarts; then proposer 2, which cannot reach acceptor 1, runs with
+/// acceptors 2 and 3.
+fn forgetful_scenario(amnesia: bool) -> Faults {
+    use rolecall_actors::paxos::sim::{Crash, NodeId, Partition};
+    let mut f = Faults::none();
+    f.until = 5_000;
+    f.amnesia = amnesia;
+    f.partitions = vec![
+        Partition {
+            start: 0,
+            end: 300,
+            isolated: vec![NodeId::Proposer(1)],
+        },
+        Partition {
+            start: 0,
+            end: 300,
+            isolated: vec![NodeId::Acceptor(2)],
+        },
+        Partition {
+            start: 300,
+            end: 5_000,
+            isolated: vec![NodeId::Acceptor(0)],
+        },
+    ];
+    f.crashes = vec![Crash {
+        acceptor: 1,
+        at: 150,
+        restart: 200,
+    }];
+    f
+}
+
+#[test]
+fn a_durable_acceptor_that_restarts_keeps_the_decision() {
+    let report = Sim::new(3, proposers_for(3, 2, 3), 3, 2, forgetful_scenario(false)).run(20_000);
+    report.check(BOUND).unwrap();
+}
+
+#[test]
+fn an_acceptor_that_forgets_on_restart_breaks_agreement_and_the_checker_says_so() {
+    let report = Sim::new(3, proposers_for(3, 2, 3), 3, 2, forgetful_scenario(true)).run(20_000);
+    match report.check(BOUND) {
+        Err(Violation::Disagreement { .. } | Violation::Conflict { .. }) => {}
+        other => panic!("expected a safety violation, got {other:?}: {report:?}"),
+    }
 }

@@ -30,29 +30,54 @@ use std::time::Instant;
 use parking_lot::Mutex;
 
 /// A wire's plan with the instant its schedule is measured from (node start).
+/// When the wire goes away, what the plan did is logged.
 #[derive(Debug, Clone)]
 pub struct WireFaults {
-    plan: Arc<Mutex<FaultPlan>>,
+    plan: Arc<Reported>,
     start: Instant,
 }
 
+/// A plan that logs its statistics when dropped.
+#[derive(Debug)]
+struct Reported {
+    wire: String,
+    plan: Mutex<FaultPlan>,
+}
+
+impl Drop for Reported {
+    fn drop(&mut self) {
+        let s = self.plan.get_mut().stats();
+        tracing::info!(
+            wire = %self.wire,
+            messages = s.messages,
+            dropped = s.dropped,
+            duplicated = s.duplicated,
+            delayed = s.delayed,
+            "fault injection done"
+        );
+    }
+}
+
 impl WireFaults {
-    /// A plan whose windows count from `start`.
-    pub fn new(plan: FaultPlan, start: Instant) -> Self {
+    /// The plan of `wire`, whose windows count from `start`.
+    pub fn new(wire: impl Into<String>, plan: FaultPlan, start: Instant) -> Self {
         WireFaults {
-            plan: Arc::new(Mutex::new(plan)),
+            plan: Arc::new(Reported {
+                wire: wire.into(),
+                plan: Mutex::new(plan),
+            }),
             start,
         }
     }
 
     /// The verdict for the next message, now.
     pub fn decide(&self) -> Verdict {
-        self.plan.lock().decide(self.start.elapsed())
+        self.plan.plan.lock().decide(self.start.elapsed())
     }
 
     /// What the plan did so far.
     pub fn stats(&self) -> FaultStats {
-        self.plan.lock().stats()
+        self.plan.plan.lock().stats()
     }
 }
 
@@ -87,6 +112,7 @@ pub(crate) fn attach(
     if !faults.is_empty() {
         tracing::info!(wire = label, "fault injection on this wire");
         queue.set_faults(WireFaults::new(
+            label,
             FaultPlan::new(faults, mix(seed, label)),
             start,
         ));

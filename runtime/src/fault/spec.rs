@@ -127,3 +127,72 @@ impl Faults {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn port(actor: &str, port: &str) -> PortRef {
+        PortRef {
+            actor: actor.into(),
+            port: port.into(),
+        }
+    }
+
+    #[test]
+    fn rules_select_by_port_pair_actor_and_node() {
+        let f = |drop| WireFault {
+            drop,
+            ..WireFault::default()
+        };
+        let faults = Faults {
+            rules: vec![
+                FaultRule {
+                    select: vec![Selector::Wire {
+                        from: port("p", "out"),
+                        to: None,
+                    }],
+                    fault: f(0.1),
+                },
+                FaultRule {
+                    select: vec![Selector::Wire {
+                        from: port("p", "out"),
+                        to: Some(port("a1", "in")),
+                    }],
+                    fault: f(0.2),
+                },
+                FaultRule {
+                    select: vec![Selector::Actor("a2".into())],
+                    fault: f(0.3),
+                },
+                FaultRule {
+                    select: vec![Selector::Node("edge".into())],
+                    fault: f(0.4),
+                },
+            ],
+            crashes: vec![],
+        };
+        let drops = |from: PortRef, to: PortRef, node: &str| -> Vec<f64> {
+            faults
+                .for_wire(&from, &to, "main", node)
+                .iter()
+                .map(|w| w.drop)
+                .collect()
+        };
+        assert_eq!(
+            drops(port("p", "out"), port("a1", "in"), "main"),
+            [0.1, 0.2]
+        );
+        assert_eq!(
+            drops(port("p", "out"), port("a2", "in"), "main"),
+            [0.1, 0.3]
+        );
+        assert_eq!(
+            drops(port("q", "out"), port("a3", "in"), "main"),
+            [] as [f64; 0]
+        );
+        assert_eq!(drops(port("q", "out"), port("a3", "in"), "edge"), [0.4]);
+        assert!(!faults.is_empty());
+        assert!(Faults::default().is_empty());
+    }
+}

@@ -269,6 +269,9 @@ impl<R: Retry> Leader<R> {
         let ballot = msg.ballot();
         if let FromAcceptor::Nack { promised, .. } = &msg {
             self.highest_round = self.highest_round.max(promised.round);
+            if *promised == self.ballot {
+                return; // a duplicate of our own prepare: we hold that promise
+            }
         }
         self.highest_round = self.highest_round.max(ballot.round);
         if ballot != self.ballot {

@@ -47,6 +47,12 @@ pub struct Faults {
     pub crashes: Vec<Crash>,
     /// Faults stop here: afterwards delays are 1–5 ms and nothing is lost.
     pub until: Millis,
+    /// Proposers restarted at these instants (index, time): a fresh
+    /// incarnation without memory (see [`Sim::restart_proposers_with`](super::Sim::restart_proposers_with)).
+    pub proposer_restarts: Vec<(usize, Millis)>,
+    /// Crashed acceptors restart with empty storage, as in-memory acceptors
+    /// of a real process would: Paxos is not safe then (the checker shows it).
+    pub amnesia: bool,
 }
 
 impl Faults {
@@ -59,6 +65,8 @@ impl Faults {
             partitions: Vec::new(),
             crashes: Vec::new(),
             until: 0,
+            proposer_restarts: Vec::new(),
+            amnesia: false,
         }
     }
 
@@ -97,13 +105,18 @@ impl Faults {
                 restart: rng.random_range(at..=until),
             });
         }
+        let proposer_restarts = (0..rng.random_range(0..3))
+            .map(|_| (rng.random_range(0..proposers), rng.random_range(0..until)))
+            .collect();
         Faults {
+            proposer_restarts,
             delay: (rng.random_range(0..=max_delay), max_delay),
             drop: rng.random_range(0.0..0.4),
             duplicate: rng.random_range(0.0..0.3),
             partitions,
             crashes,
             until,
+            amnesia: false,
         }
     }
 

@@ -141,6 +141,7 @@ enum Event {
     Deliver { to: NodeId, payload: Payload },
     Crash(usize),
     Restart(usize),
+    RestartProposer(usize),
 }
 
 /// What a run produced.
@@ -327,6 +328,17 @@ pub struct Sim {
     report: Report,
     /// Something was learned since the last completeness check.
     fresh: bool,
+    /// Builds a fresh incarnation of proposer `i` (for proposer restarts).
+    factory: Option<Factory>,
+}
+
+/// Builds a fresh incarnation of proposer `i`.
+struct Factory(Box<dyn Fn(usize) -> Box<dyn Driver>>);
+
+impl std::fmt::Debug for Factory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Factory")
+    }
 }
 
 impl Sim {
@@ -353,6 +365,7 @@ impl Sim {
             disks: vec![MemStorage::new(); acceptors],
             learners: (0..learners).map(|_| Learner::new(acceptors)).collect(),
             fresh: true,
+            factory: None,
             report: Report {
                 seed,
                 learned: vec![BTreeMap::new(); learners],
@@ -374,6 +387,22 @@ impl Sim {
             sim.schedule(c.restart, Event::Restart(c.acceptor));
         }
         sim
+    }
+
+    /// Enables the schedule's proposer restarts: `factory(i)` builds a fresh,
+    /// memoryless incarnation of proposer `i` (same id, same value or
+    /// commands), started at the restart instant.
+    pub fn restart_proposers_with(
+        mut self,
+        factory: impl Fn(usize) -> Box<dyn Driver> + 'static,
+    ) -> Self {
+        for (p, at) in self.faults.proposer_restarts.clone() {
+            if p < self.proposers.len() {
+                self.schedule(at, Event::RestartProposer(p));
+            }
+        }
+        self.factory = Some(Factory(Box::new(factory)));
+        self
     }
 
     fn schedule(&mut self, at: Millis, e: Event) {
@@ -459,6 +488,14 @@ impl Sim {
                 self.proposers[p].start(self.now, &mut out);
                 self.proposer_actions(p, out);
             }
+            Event::RestartProposer(p) => {
+                if let Some(f) = &self.factory {
+                    self.proposers[p] = (f.0)(p);
+                    self.timers[p] = None;
+                    self.proposers[p].start(self.now, &mut out);
+                    self.proposer_actions(p, out);
+                }
+            }
             Event::Tick(p) => {
                 if self.timers[p].is_some_and(|t| t <= self.now) {
                     self.timers[p] = None;
@@ -473,7 +510,12 @@ impl Sim {
             }
             Event::Restart(a) => {
                 if self.acceptors[a].is_none() {
-                    self.acceptors[a] = Acceptor::recover(a as u32 + 1, self.disks[a].clone()).ok();
+                    let disk = if self.faults.amnesia {
+                        MemStorage::new()
+                    } else {
+                        self.disks[a].clone()
+                    };
+                    self.acceptors[a] = Acceptor::recover(a as u32 + 1, disk).ok();
                 }
             }
             Event::Deliver { to, payload } => match (to, payload) {
