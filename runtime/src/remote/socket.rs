@@ -38,7 +38,7 @@ use parking_lot::Mutex;
 use super::link::{RemoteError, RemoteStats};
 use super::lockstep::Lockstep;
 use super::wake::{WakeSignal, AWAKE, PARKED, POLLING};
-use crate::wire::{Output, Policy, Popped, Queue};
+use crate::wire::{Output, Policy, Popped, PushError, Queue};
 
 /// Messages sent or received per loop turn before polling again.
 const BATCH: usize = 256;
@@ -688,9 +688,8 @@ impl<T: Clone + Send + 'static> Loop<T> {
         self.stats
             .messages
             .fetch_add(received.len() as u64, Ordering::Relaxed);
-        if let Some(out) = &self.out {
-            // One lock per batch; blocks while the wired consumers are full.
-            out.send_all_blocking(&mut received);
+        if let Some(out) = self.out.clone() {
+            self.deliver(&out, &mut received);
         }
         received.clear();
         self.inbox = received;
@@ -698,6 +697,51 @@ impl<T: Clone + Send + 'static> Loop<T> {
             (true, _) => Received::Ended,
             (false, true) => Received::Some,
             (false, false) => Received::None,
+        }
+    }
+
+    /// Hands received messages to the output in order, waiting while a
+    /// `block` wire is full (so the socket's receive high-water mark fills and
+    /// ZeroMQ pushes back on the peers). While it waits it keeps sending from
+    /// its inputs: the actor that empties `out` may be waiting for room on an
+    /// input of this same thread (a responder between a ROUTER's `out` and `in`).
+    fn deliver(&mut self, out: &Output<T>, msgs: &mut VecDeque<T>) {
+        if let [wire] = out.wires() {
+            let room = wire.capacity().saturating_sub(wire.len());
+            if wire.policy() != Policy::Block || room >= msgs.len() {
+                // Cannot wait (this thread is the wire's only producer): one lock.
+                wire.push_all_blocking(msgs);
+                return;
+            }
+        }
+        let Some((last, rest)) = out.wires().split_last() else {
+            msgs.clear();
+            return;
+        };
+        while let Some(m) = msgs.pop_front() {
+            for wire in rest {
+                self.push_one(wire, m.clone());
+            }
+            self.push_one(last, m);
+        }
+    }
+
+    fn push_one(&mut self, wire: &Queue<T>, msg: T) {
+        let mut msg = msg;
+        loop {
+            let deadline = Instant::now() + Duration::from_millis(1);
+            match wire.push_blocking(msg, Some(deadline)) {
+                Ok(_) | Err(PushError::Closed(_)) => return,
+                Err(PushError::Full(back)) => {
+                    msg = back;
+                    if self.shared.stop.load(Ordering::SeqCst) {
+                        self.stats.dropped.fetch_add(1, Ordering::Relaxed);
+                        tracing::warn!(socket = %self.label, "stopping with the consumer full: a received message dropped");
+                        return;
+                    }
+                    let _ = self.send_some();
+                }
+            }
         }
     }
 
