@@ -8,6 +8,8 @@ use rolecall_runtime::topology::{load_str, Overrides};
 use rolecall_runtime::wire::WireConfig;
 use rolecall_runtime::{Node, NodeExit, Registry, Tap};
 
+#[path = "zmq/backpressure.rs"]
+mod backpressure;
 #[path = "zmq/bad_input.rs"]
 mod bad_input;
 #[path = "zmq/proxy.rs"]

@@ -22,11 +22,12 @@ use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 use parking_lot::Mutex;
 use rolecall_runtime::kind::{CreateError, Io, Ports, Role};
-use rolecall_runtime::wire::{Output, Popped, Queue};
+use rolecall_runtime::wire::{Output, Popped, PushError, Queue};
 use serde::Deserialize;
 
 use super::io::{attach, context, open};
@@ -327,6 +328,8 @@ impl Device {
             return false;
         }
         let mut inspected = VecDeque::new();
+        let mut captured = VecDeque::new();
+        let capture = self.capture.is_connected();
         let mut any = false;
         for _ in 0..BATCH {
             let frames = match src.socket.recv_multipart(zmq::DONTWAIT) {
@@ -338,8 +341,8 @@ impl Device {
                 }
             };
             any = true;
-            if self.capture.is_connected() {
-                self.capture.send_blocking(Frames(frames.clone()));
+            if capture {
+                captured.push_back(Frames(frames.clone()));
             }
             if src.inspected {
                 inspected.push_back(Frames(frames));
@@ -347,8 +350,47 @@ impl Device {
                 break;
             }
         }
-        src.out.send_all_blocking(&mut inspected);
+        let out = src.out.clone();
+        let capture = self.capture.clone();
+        self.deliver(&capture, captured);
+        self.deliver(&out, inspected);
         any
+    }
+
+    /// Sends `msgs` to every wire of `out` in order, waiting while a `block`
+    /// wire is full — and meanwhile draining the `to_*` wires, because the
+    /// actor that empties `out` may itself be waiting for room there.
+    fn deliver(&mut self, out: &Output<Frames>, msgs: VecDeque<Frames>) {
+        let Some((last, rest)) = out.wires().split_last() else {
+            return;
+        };
+        for m in msgs {
+            for wire in rest {
+                self.push_one(wire, m.clone());
+            }
+            self.push_one(last, m);
+        }
+    }
+
+    fn push_one(&mut self, wire: &Queue<Frames>, msg: Frames) {
+        let mut msg = msg;
+        loop {
+            let deadline = Instant::now() + Duration::from_millis(1);
+            match wire.push_blocking(msg, Some(deadline)) {
+                Ok(_) | Err(PushError::Closed(_)) => return,
+                Err(PushError::Full(back)) => {
+                    msg = back;
+                    for s in &mut self.sides {
+                        s.flush(&self.actor);
+                        s.drain_inputs(&self.waker, &self.actor);
+                    }
+                    if self.stop.load(Ordering::SeqCst) {
+                        tracing::debug!(actor = %self.actor, "stopping: a message waiting for room dropped");
+                        return;
+                    }
+                }
+            }
+        }
     }
 
     /// Sleeps until a socket can be read (or written, when a message is

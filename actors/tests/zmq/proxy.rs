@@ -267,3 +267,56 @@ async fn router_dealer_with_both_directions_inspected_can_change_and_drop() {
     running.shutdown();
     assert_eq!(running.wait().await, NodeExit::Completed);
 }
+
+#[actix_rt::test]
+async fn a_slow_inspector_on_small_wires_backs_up_without_deadlock() {
+    // The device thread both fills `from_frontend` and drains `to_backend`:
+    // it must keep draining while the inspector's inlet is full.
+    let mut n = node(
+        r#"
+        [actors.proxy]
+        kind = "zmq.proxy"
+        params = { mode = "pull-push", inspect = "forward", frontend = { bind = ["tcp://127.0.0.1:16029"] }, backend = { bind = ["tcp://127.0.0.1:16019"] } }
+        [actors.inspector]
+        kind = "text.inspect"
+        [actors.source]
+        kind = "zmq.push"
+        params = { connect = ["tcp://127.0.0.1:16029"] }
+        [actors.sink]
+        kind = "zmq.pull"
+        params = { connect = ["tcp://127.0.0.1:16019"] }
+        [[wires]]
+        from = "proxy.from_frontend"
+        to = "inspector.in"
+        capacity = 2
+        [[wires]]
+        from = "inspector.out"
+        to = "proxy.to_backend"
+        capacity = 2
+        "#,
+    );
+    let input = n
+        .inject::<Frames>("source.in", WireConfig::default())
+        .expect("inject");
+    let mut out = n
+        .tap::<Frames>("sink.out", WireConfig::default())
+        .expect("tap");
+    let running = n.start().await.expect("start");
+    let sender = actix_rt::spawn(async move {
+        for i in 0..3000 {
+            input
+                .output()
+                .send_async(Frames::text(&format!("m{i}")))
+                .await;
+        }
+    });
+    let got = take(&mut out, 3000).await;
+    assert_eq!(got.len(), 3000, "all through, in order");
+    assert!(got
+        .iter()
+        .enumerate()
+        .all(|(i, m)| m == &vec![format!("m{i}")]));
+    sender.await.expect("sender");
+    running.shutdown();
+    assert_eq!(running.wait().await, NodeExit::Completed);
+}

@@ -19,6 +19,7 @@
 
 mod link;
 mod lockstep;
+mod pump;
 mod socket;
 mod wake;
 

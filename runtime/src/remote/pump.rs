@@ -1,0 +1,412 @@
+//! The socket thread's loop: drains the input wires into the socket, hands
+//! received messages to the output, applies subscription changes, reads the
+//! monitor, and sleeps only when there is nothing to do (see [`super::socket`]).
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::link::RemoteStats;
+use super::lockstep::Lockstep;
+use super::socket::{Control, Decoded, Framing, MonitorSink, Shared};
+use super::wake::{WakeSignal, AWAKE, PARKED, POLLING};
+use crate::wire::{Output, Policy, Popped, PushError, Queue};
+
+/// Messages sent or received per loop turn before polling again.
+pub(super) const BATCH: usize = 256;
+/// How long after start an XSUB re-sends its subscriptions, and how often.
+pub(super) const RESEND_FOR: Duration = Duration::from_secs(3);
+pub(super) const RESEND_EVERY: Duration = Duration::from_millis(200);
+/// Longest sleep in `zmq_poll`, so that a stop request is seen.
+pub(super) const TICK_MS: i64 = 100;
+
+pub(super) struct Loop<T> {
+    pub(super) socket: zmq::Socket,
+    pub(super) wake_rx: zmq::Socket,
+    pub(super) monitor: Option<zmq::Socket>,
+    pub(super) monitor_sink: Option<MonitorSink>,
+    pub(super) framing: Arc<dyn Framing<T>>,
+    /// The input wires, then the thread's own outbound queue; drained round-robin.
+    pub(super) inputs: Vec<Queue<T>>,
+    /// Whether any input wire was given (then their end counts).
+    pub(super) wired: bool,
+    pub(super) next_input: usize,
+    /// Registered with empty queues, so a producer's push wakes the thread.
+    pub(super) waker: std::task::Waker,
+    pub(super) wake: Arc<WakeSignal>,
+    pub(super) control: Queue<Control>,
+    pub(super) shared: Arc<Shared>,
+    pub(super) stats: Arc<RemoteStats>,
+    pub(super) label: String,
+    pub(super) out: Option<Output<T>>,
+    /// XSUB: subscriptions are messages.
+    pub(super) xsub: bool,
+    /// Frames the socket would not take yet (high-water mark, or a REQ
+    /// still waiting for its reply).
+    pub(super) pending: Option<Vec<Vec<u8>>>,
+    /// The frames of the message being sent (their buffers are reused).
+    pub(super) scratch: Vec<Vec<u8>>,
+    /// The parts of the message being received (reused).
+    pub(super) parts: Vec<zmq::Message>,
+    /// REQ and REP alternate strictly: which way the next message goes.
+    pub(super) lockstep: Lockstep,
+    /// Busy-poll this long before sleeping.
+    pub(super) spin: Duration,
+    /// XSUB: the subscriptions in force, re-sent while connections are still
+    /// being set up (libzmq can lose one sent to a pipe mid-setup; XPUB drops
+    /// the duplicates), each with how many subscribe messages libzmq took:
+    /// XSUB counts references per prefix and passes an unsubscribe upstream
+    /// only when the count drops to zero, so an unsubscription is sent that
+    /// many times.
+    pub(super) subscriptions: BTreeMap<Vec<u8>, u32>,
+    pub(super) resend_until: Instant,
+    pub(super) last_resend: Instant,
+    pub(super) batch: VecDeque<T>,
+    /// Received messages on their way to the output (kept for its capacity).
+    pub(super) inbox: VecDeque<T>,
+    /// The end-of-stream frames are pending: finish once they are sent.
+    pub(super) ending: bool,
+}
+
+impl<T: Clone + Send + 'static> Loop<T> {
+    pub(super) fn run(mut self) {
+        loop {
+            let stopping = self.shared.stop.load(Ordering::SeqCst);
+            self.apply_control();
+            self.resend_subscriptions();
+            let sent = self.send_some();
+            let sent_all = sent == Sending::Idle;
+            if sent_all && self.ending {
+                tracing::debug!(socket = %self.label, "end of stream sent");
+                return;
+            }
+            if sent_all && !self.ending && self.shared.inputs_ended.load(Ordering::SeqCst) {
+                if let Some(end) = self.framing.end_of_stream() {
+                    self.pending = Some(end);
+                    self.ending = true;
+                    continue;
+                }
+            }
+            if stopping {
+                // Hand everything still queued to libzmq; linger decides its fate.
+                while self.send_some() == Sending::More {}
+                return;
+            }
+            let received = match self.receive_some() {
+                Received::Ended => return,
+                Received::Some => true,
+                Received::None => false,
+            };
+            self.read_monitor();
+            if received || sent == Sending::More {
+                continue;
+            }
+            let blocked_on_socket = sent == Sending::Blocked && self.lockstep.may_send();
+            let receives = self.out.is_some() && self.lockstep.may_receive();
+            self.wait(receives, blocked_on_socket);
+        }
+    }
+
+    /// Sleeps until the socket (when it is read, or a message waits for
+    /// room), a queue or the monitor has something, or a tick passes.
+    fn wait(&mut self, receives: bool, want_out: bool) {
+        let mut events = zmq::PollEvents::empty();
+        if receives {
+            events |= zmq::POLLIN;
+        }
+        if want_out {
+            events |= zmq::POLLOUT;
+        }
+        if events.is_empty() && self.monitor.is_none() && self.spin.is_zero() {
+            // Only the queues can bring work: park.
+            self.wake.state.store(PARKED, Ordering::SeqCst);
+            if !self.wake.notified.swap(false, Ordering::SeqCst) {
+                std::thread::park_timeout(Duration::from_millis(TICK_MS as u64));
+            }
+            self.wake.state.store(AWAKE, Ordering::SeqCst);
+            return;
+        }
+        let mut items = vec![
+            self.wake_rx.as_poll_item(zmq::POLLIN),
+            self.socket.as_poll_item(events),
+        ];
+        if let Some(m) = &self.monitor {
+            items.push(m.as_poll_item(zmq::POLLIN));
+        }
+        self.wake.state.store(POLLING, Ordering::SeqCst);
+        // Spin briefly before sleeping: a reply usually follows a request within
+        // tens of microseconds, and a futex wake-up costs about as much.
+        let spin_until = Instant::now() + self.spin;
+        let mut ready = 0;
+        while ready == 0 && Instant::now() < spin_until {
+            ready = zmq::poll(&mut items, 0).unwrap_or(0);
+            if ready == 0 {
+                std::thread::yield_now();
+            }
+        }
+        if ready == 0 && !self.wake.notified.swap(false, Ordering::SeqCst) {
+            let _ = zmq::poll(&mut items, TICK_MS);
+        }
+        self.wake.state.store(AWAKE, Ordering::SeqCst);
+        while self.wake_rx.recv_bytes(zmq::DONTWAIT).is_ok() {}
+    }
+
+    fn resend_subscriptions(&mut self) {
+        let now = Instant::now();
+        if !self.xsub || now > self.resend_until || now - self.last_resend < RESEND_EVERY {
+            return;
+        }
+        self.last_resend = now;
+        for (p, sent) in &mut self.subscriptions {
+            if self
+                .socket
+                .send([&[1u8][..], p].concat(), zmq::DONTWAIT)
+                .is_ok()
+            {
+                *sent += 1;
+            }
+        }
+    }
+
+    fn apply_control(&mut self) {
+        let mut buf = VecDeque::new();
+        if let Popped::Items(n) = self.control.pop_batch(&mut buf, 64, Some(&self.waker)) {
+            for c in buf.drain(..) {
+                let result = match (c, self.xsub) {
+                    (Control::Subscribe(p), false) => self.socket.set_subscribe(&p),
+                    (Control::Unsubscribe(p), false) => self.socket.set_unsubscribe(&p),
+                    (Control::Subscribe(p), true) => {
+                        let r = self.socket.send([&[1u8][..], &p].concat(), 0);
+                        if r.is_ok() {
+                            *self.subscriptions.entry(p).or_insert(0) += 1;
+                        }
+                        r
+                    }
+                    (Control::Unsubscribe(p), true) => {
+                        let sent = self.subscriptions.remove(&p).unwrap_or(1).max(1);
+                        let cancel = [&[0u8][..], &p].concat();
+                        (0..sent).try_for_each(|_| self.socket.send(&cancel, 0))
+                    }
+                };
+                if let Err(e) = result {
+                    tracing::warn!(socket = %self.label, error = %e, "subscription change failed");
+                }
+            }
+            self.control.settle(n, &mut VecDeque::new());
+        }
+    }
+
+    /// Sends queued messages until the queues are empty (with the waker
+    /// registered), the socket is full (the frames kept in `pending`) or a
+    /// batch has been sent (there may be more: the caller must not sleep).
+    fn send_some(&mut self) -> Sending {
+        for _ in 0..BATCH {
+            if !self.lockstep.may_send() {
+                // REQ awaiting its reply (or REP its request): nothing to do yet.
+                return Sending::Idle;
+            }
+            match self.pending.take() {
+                Some(f) => self.scratch = f,
+                None => {
+                    let msg = match self.batch.pop_front() {
+                        Some(m) => m,
+                        None => {
+                            if self.refill() {
+                                continue;
+                            }
+                            return Sending::Idle;
+                        }
+                    };
+                    if let Err(reason) = self.framing.encode(msg, &mut self.scratch) {
+                        let bad = self.stats.bad_frames.fetch_add(1, Ordering::Relaxed) + 1;
+                        tracing::warn!(socket = %self.label, %reason, bad, "message not encodable; skipped");
+                        continue;
+                    }
+                }
+            }
+            match self
+                .socket
+                .send_multipart(self.scratch.iter(), zmq::DONTWAIT)
+            {
+                Ok(()) => {
+                    self.lockstep = self.lockstep.after_send();
+                    self.stats.messages.fetch_add(1, Ordering::Relaxed);
+                }
+                Err(zmq::Error::EAGAIN) => {
+                    self.pending = Some(std::mem::take(&mut self.scratch));
+                    return Sending::Blocked;
+                }
+                Err(e) => {
+                    self.stats.dropped.fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!(socket = %self.label, error = %e, frames = self.scratch.len(), "send failed; message dropped")
+                }
+            }
+        }
+        Sending::More
+    }
+
+    /// Takes a batch from the next input queue that has one (registering the
+    /// waker with the empty ones); false when all are empty.
+    fn refill(&mut self) -> bool {
+        let n = self.inputs.len();
+        let mut ended = 0;
+        for k in 0..n {
+            let i = (self.next_input + k) % n;
+            match self.inputs[i].pop_batch(&mut self.batch, BATCH, Some(&self.waker)) {
+                Popped::Items(taken) => {
+                    // Room is freed as soon as the thread holds them.
+                    self.inputs[i].settle(taken, &mut VecDeque::new());
+                    self.next_input = (i + 1) % n;
+                    return true;
+                }
+                Popped::Ended => ended += usize::from(i + 1 < n),
+                Popped::Empty => {}
+            }
+        }
+        if self.wired && ended == n - 1 {
+            self.shared.inputs_ended.store(true, Ordering::SeqCst);
+        }
+        false
+    }
+
+    /// Receives one multipart message into `parts` (reusing its messages);
+    /// returns how many parts it has.
+    fn recv_one(&mut self) -> Result<usize, zmq::Error> {
+        if self.parts.is_empty() {
+            self.parts.push(zmq::Message::new());
+        }
+        self.socket.recv(&mut self.parts[0], zmq::DONTWAIT)?;
+        let mut n = 1;
+        while self.parts[n - 1].get_more() {
+            if self.parts.len() == n {
+                self.parts.push(zmq::Message::new());
+            }
+            self.socket.recv(&mut self.parts[n], 0)?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    /// Receives what is available and hands it on.
+    fn receive_some(&mut self) -> Received {
+        if self.out.is_none() {
+            return Received::None;
+        }
+        let mut received = std::mem::take(&mut self.inbox);
+        let mut ended = false;
+        for _ in 0..BATCH {
+            if !self.lockstep.may_receive() {
+                break;
+            }
+            match self.recv_one() {
+                Ok(n) => {
+                    self.lockstep = self.lockstep.after_receive();
+                    match self.framing.decode(&self.parts[..n]) {
+                        Decoded::Message(m) => received.push_back(m),
+                        Decoded::End => {
+                            tracing::debug!(socket = %self.label, "end of stream received");
+                            ended = true;
+                            break;
+                        }
+                        Decoded::Bad(reason) => {
+                            let bad = self.stats.bad_frames.fetch_add(1, Ordering::Relaxed) + 1;
+                            let peer = self.parts[0].gets("Peer-Address").unwrap_or("?").to_owned();
+                            tracing::warn!(socket = %self.label, %peer, %reason, bad, "undecodable message skipped");
+                        }
+                    }
+                }
+                Err(zmq::Error::EAGAIN) | Err(zmq::Error::EFSM) => break,
+                Err(e) => {
+                    tracing::warn!(socket = %self.label, error = %e, "receive failed");
+                    break;
+                }
+            }
+        }
+        let any = !received.is_empty();
+        self.stats
+            .messages
+            .fetch_add(received.len() as u64, Ordering::Relaxed);
+        if let Some(out) = self.out.clone() {
+            self.deliver(&out, &mut received);
+        }
+        received.clear();
+        self.inbox = received;
+        match (ended, any) {
+            (true, _) => Received::Ended,
+            (false, true) => Received::Some,
+            (false, false) => Received::None,
+        }
+    }
+
+    /// Hands received messages to the output in order, waiting while a
+    /// `block` wire is full (so the socket's receive high-water mark fills and
+    /// ZeroMQ pushes back on the peers). While it waits it keeps sending from
+    /// its inputs: the actor that empties `out` may be waiting for room on an
+    /// input of this same thread (a responder between a ROUTER's `out` and `in`).
+    fn deliver(&mut self, out: &Output<T>, msgs: &mut VecDeque<T>) {
+        if let [wire] = out.wires() {
+            let room = wire.capacity().saturating_sub(wire.len());
+            if wire.policy() != Policy::Block || room >= msgs.len() {
+                // Cannot wait (this thread is the wire's only producer): one lock.
+                wire.push_all_blocking(msgs);
+                return;
+            }
+        }
+        let Some((last, rest)) = out.wires().split_last() else {
+            msgs.clear();
+            return;
+        };
+        while let Some(m) = msgs.pop_front() {
+            for wire in rest {
+                self.push_one(wire, m.clone());
+            }
+            self.push_one(last, m);
+        }
+    }
+
+    fn push_one(&mut self, wire: &Queue<T>, msg: T) {
+        let mut msg = msg;
+        loop {
+            let deadline = Instant::now() + Duration::from_millis(1);
+            match wire.push_blocking(msg, Some(deadline)) {
+                Ok(_) | Err(PushError::Closed(_)) => return,
+                Err(PushError::Full(back)) => {
+                    msg = back;
+                    if self.shared.stop.load(Ordering::SeqCst) {
+                        self.stats.dropped.fetch_add(1, Ordering::Relaxed);
+                        tracing::warn!(socket = %self.label, "stopping with the consumer full: a received message dropped");
+                        return;
+                    }
+                    let _ = self.send_some();
+                }
+            }
+        }
+    }
+
+    fn read_monitor(&mut self) {
+        let (Some(m), Some(sink)) = (&self.monitor, &mut self.monitor_sink) else {
+            return;
+        };
+        while let Ok(parts) = m.recv_multipart(zmq::DONTWAIT) {
+            sink(parts);
+        }
+    }
+}
+
+/// What [`Loop::send_some`] left behind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sending {
+    /// Nothing left to send (or not allowed to send now).
+    Idle,
+    /// The socket would not take the pending message.
+    Blocked,
+    /// The batch budget ran out with more possibly queued.
+    More,
+}
+
+enum Received {
+    None,
+    Some,
+    Ended,
+}
