@@ -4,7 +4,9 @@
 //! One point per actor and sample: measurement `actor` (param `measurement`),
 //! tags `node` and `actor`, fields `handled` (messages handled so far),
 //! `handled_per_s` (since the previous sample), `backlog` (messages waiting on
-//! its input wires), `dropped` (by its input wires) and `restarts`. The
+//! its input wires), `dropped` (by its input wires' overflow policy),
+//! `fault_dropped` and `fault_duplicated` (by `[[faults]]` injection on its
+//! input wires) and `restarts`. The
 //! figures come from the runtime's wire counters and supervisor
 //! ([`NodeHandle::actor_stats`]), so the measured actors do nothing extra.
 //!
@@ -96,6 +98,8 @@ impl RuntimeStats {
                 .field("handled_per_s", rate)
                 .field("backlog", clamp(s.backlog))
                 .field("dropped", clamp(s.dropped))
+                .field("fault_dropped", clamp(s.fault_dropped))
+                .field("fault_duplicated", clamp(s.fault_duplicated))
                 .field("restarts", clamp(s.restarts));
             self.out.send(point, ctx);
         }
@@ -128,7 +132,7 @@ impl Actor for RuntimeStats {
 impl Role for RuntimeStats {
     type Params = Params;
     const ABOUT: &'static str =
-        "per-actor runtime statistics (handled, handled/s, backlog, dropped, restarts) as Points every `interval_ms`";
+        "per-actor runtime statistics (handled, handled/s, backlog, dropped, fault_dropped, fault_duplicated, restarts) as Points every `interval_ms`";
 
     fn ports(ports: &mut Ports<Self>) {
         ports.output::<Point>("points");

@@ -1,5 +1,6 @@
-//! `metrics.runtime`: per-actor handled counts, rates, backlog and restarts,
-//! written through the reporter to a results file.
+//! `metrics.runtime`: per-actor handled counts, rates, backlog, restarts and
+//! fault-injected drops and duplicates, written through the reporter to a
+//! results file.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -85,6 +86,10 @@ async fn handled_counts_rates_backlog_and_restarts_reach_the_results_file() {
         [[wires]]
         from = "runtime.points"
         to = "reporter.in"
+        [[faults]]
+        wires = ["flaky.out -> stats.in"]
+        drop = 0.1
+        duplicate = 0.1
         "#,
         path.display()
     );
@@ -114,11 +119,19 @@ async fn handled_counts_rates_backlog_and_restarts_reach_the_results_file() {
         200,
         "every message was handled once: {flaky:?}"
     );
-    assert_eq!(
-        int(&last("stats"), "handled"),
-        197,
-        "three failed, the rest passed on"
+    let stats = last("stats");
+    let (lost, twice) = (
+        int(&stats, "fault_dropped"),
+        int(&stats, "fault_duplicated"),
     );
+    assert!(lost > 0 && twice > 0, "{stats:?}");
+    assert_eq!(
+        int(&stats, "handled"),
+        197 - lost + twice,
+        "three failed, the rest passed on through the faulty wire: {stats:?}"
+    );
+    assert_eq!(int(&flaky, "fault_dropped"), 0, "{flaky:?}");
+    assert_eq!(int(&flaky, "fault_duplicated"), 0, "{flaky:?}");
     assert_eq!(int(&last("source"), "restarts"), 0);
     assert_eq!(int(&last("stats"), "backlog"), 0);
     // the three messages whose handler panicked hold no slot of the wire

@@ -18,6 +18,13 @@ pub struct ActorStats {
     pub backlog: u64,
     /// Messages its input wires dropped (policy or consumer gone).
     pub dropped: u64,
+    /// Messages the fault layer (`[[faults]]`) dropped on their way to its
+    /// input wires (drops, partitions, delayed copies lost).
+    #[serde(default)]
+    pub fault_dropped: u64,
+    /// Messages the fault layer duplicated on their way to its input wires.
+    #[serde(default)]
+    pub fault_duplicated: u64,
     /// Supervised restarts so far (incarnations after the first).
     pub restarts: u64,
     /// An incarnation is running now.
@@ -44,6 +51,8 @@ impl Handler<GetActorStats> for Supervisor {
                         handled: 0,
                         backlog: 0,
                         dropped: 0,
+                        fault_dropped: 0,
+                        fault_duplicated: 0,
                         restarts: c.incarnations().saturating_sub(1),
                         running: c.is_running(),
                         started: c.incarnations() > 0,
@@ -53,6 +62,8 @@ impl Handler<GetActorStats> for Supervisor {
                         s.handled += w.delivered;
                         s.backlog += w.queued + w.in_flight;
                         s.dropped += w.dropped;
+                        s.fault_dropped += w.fault_dropped;
+                        s.fault_duplicated += w.fault_duplicated;
                     }
                     s
                 })

@@ -135,9 +135,13 @@ impl<T: Clone + Send + 'static> Output<T> {
         let mut copies = Vec::new();
         self.for_each_wire(msg, |i, wire, m| match wire.faults().map(|f| f.decide()) {
             None => copies.push((i, m, Duration::ZERO)),
-            Some(Verdict::Drop) => sent.dropped += 1,
+            Some(Verdict::Drop) => {
+                wire.count_fault_dropped(1);
+                sent.dropped += 1;
+            }
             Some(Verdict::Deliver(d)) => copies.push((i, m, d)),
             Some(Verdict::Duplicate(d1, d2)) => {
+                wire.count_fault_duplicated();
                 copies.push((i, m.clone(), d1));
                 copies.push((i, m, d2));
             }
@@ -145,10 +149,16 @@ impl<T: Clone + Send + 'static> Output<T> {
         for (i, m, d) in copies {
             if d.is_zero() {
                 self.push_one(i, m, ctx, &mut sent);
-            } else {
+            } else if let Some(wire) = self.wires.get(i) {
                 let out = self.clone();
+                let mut delayed = Delayed {
+                    wire: wire.clone(),
+                    msg: Some(m),
+                };
                 ctx.run_later(d, move |_, ctx| {
-                    out.push_one(i, m, ctx, &mut Sent::default());
+                    if let Some(m) = delayed.msg.take() {
+                        out.push_one(i, m, ctx, &mut Sent::default());
+                    }
                 });
                 sent.queued += 1;
             }
@@ -266,6 +276,21 @@ impl<T: Clone + Send + 'static> Output<T> {
             }
         });
         sent
+    }
+}
+
+/// A copy held back by a fault delay. If its timer never fires (the sending
+/// actor stopped first), dropping it counts it in the wire's `fault_dropped`.
+struct Delayed<T> {
+    wire: Queue<T>,
+    msg: Option<T>,
+}
+
+impl<T> Drop for Delayed<T> {
+    fn drop(&mut self) {
+        if self.msg.is_some() {
+            self.wire.count_fault_dropped(1);
+        }
     }
 }
 

@@ -104,6 +104,13 @@ pub struct WireStats {
     pub delivered: u64,
     /// Messages dropped by the policy, or because the consumer was gone.
     pub dropped: u64,
+    /// Messages the fault layer (`[[faults]]`) dropped before they reached the
+    /// wire: drops, partitions, and delayed copies lost because their sender
+    /// stopped first. Not counted in `dropped` nor `accepted`.
+    pub fault_dropped: u64,
+    /// Messages the fault layer delivered twice: each adds one extra copy to
+    /// what the wire is offered.
+    pub fault_duplicated: u64,
     /// Messages waiting now.
     pub queued: u64,
     /// Messages taken by the consumer, not yet handled.

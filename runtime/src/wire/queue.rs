@@ -88,6 +88,8 @@ struct Shared<T> {
     accepted: AtomicU64,
     delivered: AtomicU64,
     dropped: AtomicU64,
+    fault_dropped: AtomicU64,
+    fault_duplicated: AtomicU64,
     /// Fault injection on this wire (see `crate::fault`), set once when built.
     faults: std::sync::OnceLock<crate::fault::WireFaults>,
 }
@@ -135,6 +137,8 @@ impl<T> Queue<T> {
                 accepted: AtomicU64::new(0),
                 delivered: AtomicU64::new(0),
                 dropped: AtomicU64::new(0),
+                fault_dropped: AtomicU64::new(0),
+                fault_duplicated: AtomicU64::new(0),
                 faults: std::sync::OnceLock::new(),
             }),
         }
@@ -150,6 +154,16 @@ impl<T> Queue<T> {
     /// The fault plan of this wire, if any.
     pub fn faults(&self) -> Option<&crate::fault::WireFaults> {
         self.shared.faults.get()
+    }
+
+    /// Counts `n` messages the fault layer dropped on their way to this wire.
+    pub(crate) fn count_fault_dropped(&self, n: u64) {
+        self.shared.fault_dropped.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Counts one message the fault layer duplicated on its way to this wire.
+    pub(crate) fn count_fault_duplicated(&self) {
+        self.shared.fault_duplicated.fetch_add(1, Ordering::Relaxed);
     }
 
     /// The most messages this queue holds (queued plus in flight).
@@ -169,6 +183,8 @@ impl<T> Queue<T> {
             accepted: self.shared.accepted.load(Ordering::Relaxed),
             delivered: self.shared.delivered.load(Ordering::Relaxed),
             dropped: self.shared.dropped.load(Ordering::Relaxed),
+            fault_dropped: self.shared.fault_dropped.load(Ordering::Relaxed),
+            fault_duplicated: self.shared.fault_duplicated.load(Ordering::Relaxed),
             queued: inner.items.len() as u64,
             in_flight: inner.in_flight as u64,
         }

@@ -1,6 +1,7 @@
 //! Runtime behaviour tests: wires, supervision, lifecycle, embedding.
 
 mod common;
+mod faults;
 mod lifecycle;
 mod queue;
 mod stats;
