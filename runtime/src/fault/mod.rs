@@ -9,8 +9,8 @@
 //! message, [`Verdict::Drop`], [`Verdict::Deliver`] after a delay, or
 //! [`Verdict::Duplicate`]. [`Output::send`](crate::wire::Output::send) asks the
 //! plan and uses timers on the sending actor's context for delays; messages
-//! sent from plain threads or async code (`send_blocking`, `send_async`) get
-//! drops and duplicates but no delay. Crash schedules make the node's
+//! sent from plain threads or async code (`send_blocking`, `send_async`,
+//! `try_send`) bypass fault injection. Crash schedules make the node's
 //! supervisor abort the actor's incarnation as a failure, so it restarts
 //! under its own restart policy and backoff.
 //!
