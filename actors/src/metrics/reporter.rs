@@ -16,7 +16,7 @@
 //! once stopped, the reporter prints the percentile table and writes the
 //! histogram, CDF and throughput plots (PNG and SVG) of what it reported, from
 //! the results file read back or, for server outputs, from the points it kept
-//! (at most `report_max_points`); see [`end_report`](super::end_report).
+//! (at most `report_max_points`); see `metrics/end_report.rs` and docs/metrics.md.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
