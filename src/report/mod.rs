@@ -7,10 +7,11 @@
 //! * the table: one row per series (measurement, tag set, numeric field) with
 //!   p50, p90, p99, p99.9, max and samples per second
 //!   ([`rolecall_actors::metrics::summary`]);
-//! * [`plot`]: latency histogram, CDF and throughput over time, each as PNG
+//! * [`plot`] (in `rolecall-actors`, shared with the reporter's end-of-run
+//!   report): latency histogram, CDF and throughput over time, each as PNG
 //!   and SVG.
 
-pub mod plot;
+pub use rolecall_actors::metrics::plot;
 pub mod source;
 
 use std::path::PathBuf;

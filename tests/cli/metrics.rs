@@ -127,19 +127,36 @@ fn report_reads_csv_and_checks_its_input() {
     assert!(stderr(&out).contains("--db"), "{}", stderr(&out));
 }
 
+/// The run's output lists the plot files it wrote into `dir`.
+fn assert_plots_listed(text: &str, dir: &Path) {
+    for name in ["histogram", "cdf", "throughput"] {
+        for ext in ["png", "svg"] {
+            let line = format!("plot: {}", dir.join(format!("{name}.{ext}")).display());
+            assert!(text.contains(&line), "`{line}` missing in:\n{text}");
+        }
+    }
+}
+
 #[test]
 fn influx_latency_example_reports_from_the_file_and_plots() {
     let dir = tempfile::tempdir().unwrap();
     let results = dir.path().join("lat.lp");
+    let run_plots = dir.path().join("run-plots");
     let out = run(rolecall().args([
         "run",
         "examples/influx_latency/topology.toml",
         "--set",
         &format!("main.metrics.path=\"{}\"", results.display()),
+        "--set",
+        &format!("main.metrics.plots_dir=\"{}\"", run_plots.display()),
     ]));
     let text = ok(&out);
     let series = "latency,publisher=sensor,subscriber=latency,topic=weather us";
+    // the run ends with the report: table and plots
     assert_eq!(count(&text, series), Some(500), "{text}");
+    assert_plots(&run_plots);
+    assert_plots_listed(&text, &run_plots);
+    // `rolecall report` reads the same file again
     let plots = dir.path().join("plots");
     let out = run(rolecall().args([
         "report",
@@ -170,6 +187,7 @@ fn influx_latency_example_reports_from_the_file_and_plots() {
 fn influx_latency_example_into_influxdb_v1_then_report_from_the_server() {
     let url = server("ROLECALL_INFLUXDB_V1");
     let db = unique("example");
+    let run_plots = tempfile::tempdir().unwrap();
     let out = run(rolecall().args([
         "run",
         "examples/influx_latency/topology.toml",
@@ -180,13 +198,24 @@ fn influx_latency_example_into_influxdb_v1_then_report_from_the_server() {
         "--set",
         &format!("main.metrics.db={db}"),
         "--set",
-        "main.metrics.print_report=false",
+        &format!("main.metrics.plots_dir=\"{}\"", run_plots.path().display()),
         "--set",
         "main.publisher.bind=[\"tcp://127.0.0.1:18462\"]",
         "--set",
         "main.subscriber.connect=[\"tcp://127.0.0.1:18462\"]",
     ]));
-    ok(&out);
+    // the run ends with the report of the points it sent to the server
+    let text = ok(&out);
+    assert_eq!(
+        count(
+            &text,
+            "latency,publisher=sensor,subscriber=latency,topic=weather us"
+        ),
+        Some(500),
+        "{text}"
+    );
+    assert_plots(run_plots.path());
+    assert_plots_listed(&text, run_plots.path());
     let dir = tempfile::tempdir().unwrap();
     let out = run(rolecall().args([
         "report",
@@ -226,6 +255,7 @@ fn influx_latency_example_into_influxdb_v1_then_report_from_the_server() {
 fn influx_latency_example_into_the_v2_write_api_then_report_from_the_server() {
     let url = server("ROLECALL_INFLUX_V2");
     let subscriber = unique("sub");
+    let run_plots = tempfile::tempdir().unwrap();
     let out = run(rolecall().args([
         "run",
         "examples/influx_latency/topology.toml",
@@ -234,7 +264,7 @@ fn influx_latency_example_into_the_v2_write_api_then_report_from_the_server() {
         "--set",
         &format!("main.metrics.url={url}"),
         "--set",
-        "main.metrics.print_report=false",
+        &format!("main.metrics.plots_dir=\"{}\"", run_plots.path().display()),
         "--set",
         &format!("main.latency.publisher={subscriber}"),
         "--set",
@@ -242,7 +272,18 @@ fn influx_latency_example_into_the_v2_write_api_then_report_from_the_server() {
         "--set",
         "main.subscriber.connect=[\"tcp://127.0.0.1:18463\"]",
     ]));
-    ok(&out);
+    // the run ends with the report of the points it sent to the server
+    let text = ok(&out);
+    assert_eq!(
+        count(
+            &text,
+            &format!("latency,publisher={subscriber},subscriber=latency,topic=weather us")
+        ),
+        Some(500),
+        "{text}"
+    );
+    assert_plots(run_plots.path());
+    assert_plots_listed(&text, run_plots.path());
     // VictoriaMetrics makes new samples searchable within a second or two.
     let selector = format!("{{__name__=\"latency_us\",publisher=\"{subscriber}\"}}");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);

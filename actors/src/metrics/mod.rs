@@ -9,7 +9,9 @@
 //! * [`sink`], [`influx_v1`], [`influx_v2`], [`file`](mod@file), [`csv`]: the outputs;
 //! * [`reporter`]: the actor;
 //! * [`runtime`]: per-actor runtime statistics (handled/s, backlog, restarts) as points;
-//! * [`summary`]: percentile tables per series, for reports.
+//! * [`summary`]: percentile tables per series, for reports;
+//! * [`plot`]: latency histogram, CDF and throughput plots (PNG and SVG), for
+//!   the reporter's end-of-run report and `rolecall report`.
 //!
 //! | kind | ports | what it does |
 //! |---|---|---|
@@ -18,10 +20,12 @@
 
 pub mod batcher;
 pub mod csv;
+mod end_report;
 pub mod file;
 pub mod influx_v1;
 pub mod influx_v2;
 pub mod line_protocol;
+pub mod plot;
 pub mod point;
 pub mod reporter;
 pub mod runtime;

@@ -11,6 +11,12 @@
 //! `shutdown_timeout_ms` (on a node shutdown the runtime's stop grace, 2 s,
 //! bounds it too); the final counters then show what was left unwritten. A
 //! supervised restart starts with an empty buffer.
+//!
+//! With `print_report = true` and/or `plots_dir`, the run ends with the report:
+//! once stopped, the reporter prints the percentile table and writes the
+//! histogram, CDF and throughput plots (PNG and SVG) of what it reported, from
+//! the results file read back or, for server outputs, from the points it kept
+//! (at most `report_max_points`); see `metrics/end_report.rs` and docs/metrics.md.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -21,12 +27,12 @@ use rolecall_runtime::wire::Output;
 use serde::Deserialize;
 
 use super::batcher::{self, Batcher, Poll, Stats};
+use super::end_report::{EndReport, Origin};
 use super::file::{self, Format};
 use super::influx_v1::InfluxV1;
 use super::influx_v2::InfluxV2;
 use super::point::Point;
 use super::sink::{Sink, WriteError};
-use super::summary;
 
 /// Where the points go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
@@ -99,14 +105,24 @@ pub struct Params {
     /// How long stopping waits for the buffer to be written (default 5000).
     #[serde(default = "default_timeout")]
     pub shutdown_timeout_ms: u64,
-    /// At stop, read the results file back and print its percentile table
-    /// (file output only; default false).
+    /// At stop, print the percentile table of what was reported (default false).
     #[serde(default)]
     pub print_report: bool,
-    /// With `print_report`, only series whose name (`measurement,tags field`)
-    /// contains this text.
+    /// At stop, write histogram, CDF and throughput plots (PNG and SVG) into
+    /// this directory (default none).
+    #[serde(default)]
+    pub plots_dir: Option<PathBuf>,
+    /// With `print_report` / `plots_dir`, only series whose name
+    /// (`measurement,tags field`) contains this text.
     #[serde(default)]
     pub report_series: Option<String>,
+    /// Server outputs with a report: points kept for it, at most (default 200000).
+    #[serde(default = "default_report_max")]
+    pub report_max_points: usize,
+}
+
+fn default_report_max() -> usize {
+    200_000
 }
 
 fn yes() -> bool {
@@ -149,9 +165,6 @@ pub enum ParamsError {
     /// The output cannot be built.
     #[error("metrics.reporter: {0}")]
     Sink(#[from] super::sink::SinkError),
-    /// `print_report` with a server output.
-    #[error("metrics.reporter: print_report needs output = \"file\" (use `rolecall report URL` for servers)")]
-    ReportNeedsFile,
 }
 
 impl Params {
@@ -180,29 +193,19 @@ impl Params {
                 let format = self.format.unwrap_or_else(|| Format::of_path(&self.path));
                 Box::new(file::File::new(&self.path, format, self.truncate)?)
             }
-            OutputKind::InfluxV1 => {
-                if self.print_report {
-                    return Err(ParamsError::ReportNeedsFile);
-                }
-                Box::new(InfluxV1::new(
-                    url("influx-v1")?,
-                    &self.db,
-                    self.create_database,
-                    timeout,
-                )?)
-            }
-            OutputKind::InfluxV2 => {
-                if self.print_report {
-                    return Err(ParamsError::ReportNeedsFile);
-                }
-                Box::new(InfluxV2::new(
-                    url("influx-v2")?,
-                    &self.org,
-                    &self.bucket,
-                    &self.token,
-                    timeout,
-                )?)
-            }
+            OutputKind::InfluxV1 => Box::new(InfluxV1::new(
+                url("influx-v1")?,
+                &self.db,
+                self.create_database,
+                timeout,
+            )?),
+            OutputKind::InfluxV2 => Box::new(InfluxV2::new(
+                url("influx-v2")?,
+                &self.org,
+                &self.bucket,
+                &self.token,
+                timeout,
+            )?),
         })
     }
 }
@@ -232,7 +235,7 @@ pub struct Reporter {
     /// `shutdown_timeout` passed with points still held: stop anyway.
     gave_up: bool,
     logged_dropped: u64,
-    report: Option<(PathBuf, Format, Option<String>)>,
+    report: Option<EndReport>,
     /// Reused encoding buffer.
     scratch: String,
 }
@@ -254,7 +257,11 @@ impl Reporter {
         let now = Instant::now();
         match self.sink.encode(point, &mut self.scratch) {
             Ok(()) => {
-                if !self.batcher.push(&self.scratch, now) {
+                if self.batcher.push(&self.scratch, now) {
+                    if let Some(report) = &mut self.report {
+                        report.keep(point);
+                    }
+                } else {
                     let dropped = self.batcher.stats().dropped;
                     if dropped == 1 || dropped.is_power_of_two() {
                         tracing::warn!(reporter = %self.name, dropped, "metrics buffer full: dropping points");
@@ -414,16 +421,12 @@ impl Actor for Reporter {
             let _ = self.stats_out.try_send(stats);
         }
         let _ = ctx;
-        if let Some((path, format, filter)) = &self.report {
-            match file::read_as(path, *format) {
-                Ok(points) => {
-                    let rows: Vec<summary::Row> = summary::rows(&points)
-                        .into_iter()
-                        .filter(|r| filter.as_ref().is_none_or(|f| r.series.contains(f)))
-                        .collect();
-                    println!("{}", summary::table(&rows));
-                }
-                Err(e) => tracing::error!(reporter = %self.name, "cannot read results back: {e}"),
+        // Drawing blocks this thread for a moment; the reporter has stopped,
+        // so no sender waits on it.
+        if let Some(report) = &self.report {
+            match report.run() {
+                Ok(text) => println!("{text}"),
+                Err(e) => tracing::error!(reporter = %self.name, "end-of-run report: {e}"),
             }
         }
     }
@@ -471,14 +474,23 @@ impl Role for Reporter {
         let config = params.config();
         config.validate().map_err(ParamsError::from)?;
         let sink = params.sink()?;
-        let report = (params.print_report && params.output == OutputKind::File).then(|| {
-            (
-                params.path.clone(),
-                params
-                    .format
-                    .unwrap_or_else(|| Format::of_path(&params.path)),
-                params.report_series.clone(),
-            )
+        let report = (params.print_report || params.plots_dir.is_some()).then(|| EndReport {
+            table: params.print_report,
+            plots: params.plots_dir.clone(),
+            filter: params.report_series.clone(),
+            origin: match params.output {
+                OutputKind::File => Origin::File {
+                    path: params.path.clone(),
+                    format: params
+                        .format
+                        .unwrap_or_else(|| Format::of_path(&params.path)),
+                },
+                OutputKind::InfluxV1 | OutputKind::InfluxV2 => Origin::Kept {
+                    points: Vec::new(),
+                    max: params.report_max_points,
+                    left_out: 0,
+                },
+            },
         });
         Ok(Reporter {
             name: io.actor_name().to_owned(),

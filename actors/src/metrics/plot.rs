@@ -9,9 +9,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+use super::summary::{percentile, Series};
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use rolecall_actors::metrics::summary::{percentile, Series};
 
 /// Drawing failed.
 #[derive(Debug, thiserror::Error)]
