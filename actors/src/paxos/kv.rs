@@ -14,14 +14,11 @@ use rolecall_runtime::kind::{CreateError, Io, Ports, Role};
 use rolecall_runtime::wire::Output;
 use serde::Deserialize;
 
+use super::alarm::{default_announce, default_timeout, since, Alarm};
 use super::message::{Decided, FromAcceptor, Propose, ToAcceptor};
 use super::multi::{Leader as LeaderMachine, LeaderConfig};
 use super::proposer::Action;
 use super::retry::Millis;
-
-fn since(start: Instant) -> Millis {
-    start.elapsed().as_millis() as Millis
-}
 
 /// Parameters of `paxos.leader`.
 #[derive(Debug, Clone, Deserialize)]
@@ -54,12 +51,6 @@ fn default_batch() -> usize {
 fn default_window() -> usize {
     16
 }
-fn default_timeout() -> Millis {
-    100
-}
-fn default_announce() -> Millis {
-    200
-}
 
 /// The Multi-Paxos leader kind.
 #[derive(Debug)]
@@ -68,7 +59,7 @@ pub struct Leader {
     start: Instant,
     out: Output<ToAcceptor>,
     decided: Output<Decided>,
-    timer: Option<(Millis, SpawnHandle)>,
+    alarm: Alarm,
     refused: u64,
 }
 
@@ -85,22 +76,17 @@ impl Leader {
             }
         }
         let next = self.machine.next_timer();
-        if next == self.timer.as_ref().map(|(t, _)| *t) {
-            return;
-        }
-        if let Some((_, h)) = self.timer.take() {
-            ctx.cancel_future(h);
-        }
-        if let Some(at) = next {
-            let wait = at.saturating_sub(since(self.start));
-            let h = ctx.run_later(Duration::from_millis(wait), |act, ctx| {
-                act.timer = None;
-                let mut out = Vec::new();
-                act.machine.tick(since(act.start), &mut out);
-                act.act(out, ctx);
-            });
-            self.timer = Some((at, h));
-        }
+        self.alarm.set(next, self.start, ctx, |act, ctx| {
+            let mut out = Vec::new();
+            act.machine.tick(since(act.start), &mut out);
+            act.act(out, ctx);
+        });
+    }
+}
+
+impl AsMut<Alarm> for Leader {
+    fn as_mut(&mut self) -> &mut Alarm {
+        &mut self.alarm
     }
 }
 
@@ -157,7 +143,7 @@ impl Role for Leader {
             start: Instant::now(),
             out: io.output("out")?,
             decided: io.output("decided")?,
-            timer: None,
+            alarm: Alarm::default(),
             refused: 0,
         })
     }

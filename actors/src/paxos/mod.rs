@@ -10,6 +10,7 @@
 //! kinds wrap the same state machines; see `docs/paxos.md`.
 
 mod acceptor;
+mod alarm;
 mod ballot;
 pub mod kv;
 mod learner;

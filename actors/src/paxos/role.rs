@@ -19,16 +19,12 @@ use rolecall_runtime::wire::Output;
 use serde::Deserialize;
 
 use super::acceptor::Acceptor as AcceptorMachine;
+use super::alarm::{default_announce, default_timeout, since, Alarm};
 use super::learner::Learner as LearnerMachine;
 use super::message::{Decided, FromAcceptor, Propose, ToAcceptor};
 use super::proposer::{Action, Config, Proposer as ProposerMachine};
 use super::retry::{Millis, RandomBackoff, Strategy};
 use super::storage::{AnyStorage, FileStorage, MemStorage};
-
-/// Milliseconds since `start`: the state machines' clock.
-fn since(start: Instant) -> Millis {
-    start.elapsed().as_millis() as Millis
-}
 
 // ---------------------------------------------------------------- acceptor
 
@@ -151,13 +147,6 @@ pub struct ProposerParams<P> {
     pub retry: P,
 }
 
-fn default_timeout() -> Millis {
-    100
-}
-fn default_announce() -> Millis {
-    200
-}
-
 /// The single-decree proposer kind, generic over its retry [`Strategy`]
 /// (`paxos.proposer` is `Proposer<RandomBackoff>`).
 #[derive(Debug)]
@@ -169,7 +158,7 @@ pub struct Proposer<S: Strategy = RandomBackoff> {
     out: Output<ToAcceptor>,
     decided: Output<Decided>,
     reported: bool,
-    timer: Option<(Millis, SpawnHandle)>,
+    alarm: Alarm,
 }
 
 impl<S: Strategy> Proposer<S> {
@@ -202,22 +191,17 @@ impl<S: Strategy> Proposer<S> {
 
     fn arm(&mut self, ctx: &mut Context<Self>) {
         let next = self.machine.next_timer();
-        if next == self.timer.as_ref().map(|(t, _)| *t) {
-            return;
-        }
-        if let Some((_, h)) = self.timer.take() {
-            ctx.cancel_future(h);
-        }
-        if let Some(at) = next {
-            let wait = at.saturating_sub(since(self.start));
-            let h = ctx.run_later(Duration::from_millis(wait), |act, ctx| {
-                act.timer = None;
-                let mut out = Vec::new();
-                act.machine.tick(since(act.start), &mut out);
-                act.act(out, ctx);
-            });
-            self.timer = Some((at, h));
-        }
+        self.alarm.set(next, self.start, ctx, |act, ctx| {
+            let mut out = Vec::new();
+            act.machine.tick(since(act.start), &mut out);
+            act.act(out, ctx);
+        });
+    }
+}
+
+impl<S: Strategy> AsMut<Alarm> for Proposer<S> {
+    fn as_mut(&mut self) -> &mut Alarm {
+        &mut self.alarm
     }
 }
 
@@ -283,7 +267,7 @@ impl<S: Strategy> Role for Proposer<S> {
             out: io.output("out")?,
             decided: io.output("decided")?,
             reported: false,
-            timer: None,
+            alarm: Alarm::default(),
         })
     }
 }
