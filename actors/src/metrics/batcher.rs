@@ -16,6 +16,7 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 /// Limits and timings of a [`Batcher`].
@@ -114,8 +115,9 @@ pub struct BatchId(u64);
 pub struct Batch {
     /// Its id, to pass back to [`Batcher::written`] / [`Batcher::failed`].
     pub id: BatchId,
-    /// The body: the lines, each ending in `\n`.
-    pub body: String,
+    /// The body: the lines, each ending in `\n` (shared, not copied, between
+    /// the batcher, which keeps it for a retry, and the write).
+    pub body: Bytes,
     /// How many points.
     pub lines: usize,
 }
@@ -207,19 +209,39 @@ impl Batcher {
     /// Takes one encoded line (ending in `\n`), copying it into the batch in
     /// the making; returns false if it was dropped.
     pub fn push(&mut self, line: &str, now: Instant) -> bool {
+        self.push_with(now, |body| {
+            body.push_str(line);
+            Ok::<(), std::convert::Infallible>(())
+        })
+        .unwrap_or_else(|never| match never {})
+    }
+
+    /// Takes one line that `encode` appends (ending in `\n`) straight into the
+    /// batch in the making, without a copy. Returns `Ok(false)` if there is
+    /// no room (the line is dropped, counted, and `encode` is not called) and
+    /// `encode`'s error if it fails (it must then leave the text as it was;
+    /// nothing is counted: see [`Batcher::invalid`]).
+    pub fn push_with<E>(
+        &mut self,
+        now: Instant,
+        encode: impl FnOnce(&mut String) -> Result<(), E>,
+    ) -> Result<bool, E> {
         let held = self.buffered + self.in_flight.as_ref().map_or(0, |b| b.lines);
         if held >= self.config.capacity {
             self.stats.dropped += 1;
-            return false;
+            return Ok(false);
         }
+        let batch_size = self.config.batch_size;
         match self.buffer.back_mut() {
-            Some(chunk) if chunk.lines < self.config.batch_size => {
-                chunk.body.push_str(line);
+            Some(chunk) if chunk.lines < batch_size => {
+                encode(&mut chunk.body)?;
                 chunk.lines += 1;
             }
             _ => {
-                let mut body = String::with_capacity(line.len() * self.config.batch_size.min(4096));
-                body.push_str(line);
+                let mut body = String::new();
+                encode(&mut body)?;
+                // Room for the rest of the batch, judged from this line.
+                body.reserve(body.len() * (batch_size.min(4096) - 1));
                 self.buffer.push_back(Chunk {
                     body,
                     lines: 1,
@@ -229,7 +251,7 @@ impl Batcher {
         }
         self.buffered += 1;
         self.stats.accepted += 1;
-        true
+        Ok(true)
     }
 
     /// Counts a point that could not be encoded.
@@ -276,7 +298,7 @@ impl Batcher {
         self.next_id += 1;
         let batch = Batch {
             id: BatchId(self.next_id),
-            body: chunk.body,
+            body: Bytes::from(chunk.body),
             lines: chunk.lines,
         };
         self.in_flight = Some(batch.clone());

@@ -6,7 +6,8 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use futures::future::LocalBoxFuture;
+use bytes::Bytes;
+use futures::future::BoxFuture;
 use futures::FutureExt;
 use serde::Deserialize;
 
@@ -88,17 +89,21 @@ impl Sink for File {
         }
     }
 
-    /// Appends synchronously: a local append of one batch takes microseconds.
-    fn write(&self, body: String) -> LocalBoxFuture<'static, Result<(), WriteError>> {
-        let result = std::fs::OpenOptions::new()
-            .append(true)
-            .open(&self.path)
-            .and_then(|mut f| f.write_all(body.as_bytes()))
-            .map_err(|source| WriteError::Io {
-                path: self.path.display().to_string(),
-                source,
-            });
-        futures::future::ready(result).boxed_local()
+    /// Appends with blocking file I/O, on the reporter's I/O thread (a local
+    /// append of one batch takes microseconds).
+    fn write(&self, body: Bytes) -> BoxFuture<'static, Result<(), WriteError>> {
+        let path = self.path.clone();
+        async move {
+            std::fs::OpenOptions::new()
+                .append(true)
+                .open(&path)
+                .and_then(|mut f| f.write_all(&body))
+                .map_err(|source| WriteError::Io {
+                    path: path.display().to_string(),
+                    source,
+                })
+        }
+        .boxed()
     }
 
     fn target(&self) -> String {

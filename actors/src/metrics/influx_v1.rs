@@ -1,10 +1,11 @@
 //! [`InfluxV1`]: batches to InfluxDB 1.x's `/write?db=...&precision=ns`.
 
-use std::cell::Cell;
-use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
-use futures::future::LocalBoxFuture;
+use bytes::Bytes;
+use futures::future::BoxFuture;
 use futures::FutureExt;
 
 use super::line_protocol::{self, Dialect, EncodeError};
@@ -23,7 +24,7 @@ pub struct InfluxV1 {
     db: String,
     target: String,
     create_database: bool,
-    database_ready: Rc<Cell<bool>>,
+    database_ready: Arc<AtomicBool>,
 }
 
 impl InfluxV1 {
@@ -57,7 +58,7 @@ impl InfluxV1 {
             db: db.to_owned(),
             target: format!("influxdb 1.x {url} db {db}"),
             create_database,
-            database_ready: Rc::new(Cell::new(!create_database)),
+            database_ready: Arc::new(AtomicBool::new(!create_database)),
         })
     }
 }
@@ -80,16 +81,16 @@ impl Sink for InfluxV1 {
         line_protocol::encode(point, Dialect::V1, out)
     }
 
-    fn write(&self, body: String) -> LocalBoxFuture<'static, Result<(), WriteError>> {
+    fn write(&self, body: Bytes) -> BoxFuture<'static, Result<(), WriteError>> {
         let client = self.client.clone();
         let write_url = self.write_url.clone();
         let query_url = self.query_url.clone();
         let target = self.target.clone();
-        let ready = Rc::clone(&self.database_ready);
+        let ready = Arc::clone(&self.database_ready);
         let create = format!("CREATE DATABASE \"{}\"", self.db.replace('"', "\\\""));
         let create_database = self.create_database;
         async move {
-            if create_database && !ready.get() {
+            if create_database && !ready.load(Ordering::Acquire) {
                 let response = client
                     .post(query_url)
                     .form(&[("q", create.as_str())])
@@ -97,7 +98,7 @@ impl Sink for InfluxV1 {
                     .await
                     .map_err(|e| transport(&target, &e))?;
                 check(&target, response).await?;
-                ready.set(true);
+                ready.store(true, Ordering::Release);
             }
             let response = client
                 .post(write_url)
@@ -107,7 +108,7 @@ impl Sink for InfluxV1 {
                 .map_err(|e| transport(&target, &e))?;
             check(&target, response).await
         }
-        .boxed_local()
+        .boxed()
     }
 
     fn target(&self) -> String {

@@ -8,7 +8,8 @@
 
 use std::time::Duration;
 
-use futures::future::LocalBoxFuture;
+use bytes::Bytes;
+use futures::future::BoxFuture;
 use futures::FutureExt;
 use influxdb2::api::write::TimestampPrecision;
 use influxdb2::RequestError;
@@ -48,7 +49,7 @@ impl InfluxV2 {
 }
 
 impl Sink for InfluxV2 {
-    fn write(&self, body: String) -> LocalBoxFuture<'static, Result<(), WriteError>> {
+    fn write(&self, body: Bytes) -> BoxFuture<'static, Result<(), WriteError>> {
         let client = self.client.clone();
         let org = self.org.clone();
         let bucket = self.bucket.clone();
@@ -74,7 +75,7 @@ impl Sink for InfluxV2 {
                     },
                 })
         }
-        .boxed_local()
+        .boxed()
     }
 
     fn target(&self) -> String {

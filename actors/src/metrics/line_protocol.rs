@@ -167,6 +167,25 @@ pub struct ParseError {
 const MEASUREMENT: &[char] = &[',', ' '];
 const KEY: &[char] = &[',', '=', ' '];
 
+/// Bytes that send a measurement ([`MEASUREMENT_CAREFUL`]) or a key or tag
+/// value ([`KEY_CAREFUL`]) off the copy-as-is path of [`encode`]: its
+/// specials, backslash, newline and carriage return.
+const MEASUREMENT_CAREFUL: [bool; 256] = careful_bytes(MEASUREMENT);
+const KEY_CAREFUL: [bool; 256] = careful_bytes(KEY);
+
+const fn careful_bytes(specials: &[char]) -> [bool; 256] {
+    let mut table = [false; 256];
+    table[b'\\' as usize] = true;
+    table[b'\n' as usize] = true;
+    table[b'\r' as usize] = true;
+    let mut i = 0;
+    while i < specials.len() {
+        table[specials[i] as usize] = true;
+        i += 1;
+    }
+    table
+}
+
 fn check_text(
     text: &str,
     part: Part,
@@ -275,30 +294,71 @@ pub fn validate(point: &Point, dialect: Dialect) -> Result<(), EncodeError> {
 }
 
 /// Appends `point` as one line (with its `\n`) to `out`; on error `out` is unchanged.
+///
+/// One pass over each element: text with nothing to escape (the common case)
+/// is copied as it is; anything else is checked and escaped character by
+/// character. The first error is the one [`validate`] reports.
 pub fn encode(point: &Point, dialect: Dialect, out: &mut String) -> Result<(), EncodeError> {
-    validate(point, dialect)?;
-    escape(out, &point.measurement, MEASUREMENT, dialect);
-    for (k, v) in &point.tags {
+    let start = out.len();
+    let result = encode_into(point, dialect, out);
+    if result.is_err() {
+        out.truncate(start);
+    }
+    result
+}
+
+fn encode_into(point: &Point, dialect: Dialect, out: &mut String) -> Result<(), EncodeError> {
+    let p = point;
+    put(
+        out,
+        &p.measurement,
+        Part::Measurement,
+        None,
+        MEASUREMENT,
+        p,
+        dialect,
+    )?;
+    for (k, v) in &p.tags {
         out.push(',');
-        escape(out, k, KEY, dialect);
+        put(out, k, Part::TagKey, Some(k), KEY, p, dialect)?;
         out.push('=');
-        escape(out, v, KEY, dialect);
+        put(out, v, Part::TagValue, Some(k), KEY, p, dialect)?;
+    }
+    if p.fields.is_empty() {
+        return Err(EncodeError::NoFields {
+            measurement: p.measurement.clone(),
+        });
     }
     let mut sep = ' ';
-    for (k, v) in &point.fields {
+    for (k, v) in &p.fields {
         out.push(sep);
         sep = ',';
-        escape(out, k, KEY, dialect);
+        put(out, k, Part::FieldKey, Some(k), KEY, p, dialect)?;
         out.push('=');
         match v {
+            Field::Float(f) if !f.is_finite() => {
+                return Err(EncodeError::NotFinite {
+                    measurement: p.measurement.clone(),
+                    key: k.clone(),
+                    value: *f,
+                })
+            }
             Field::Float(f) => {
                 let _ = write!(out, "{f}");
             }
             Field::Int(i) => {
-                let _ = write!(out, "{i}i");
+                push_int(out, *i);
+                out.push('i');
             }
             Field::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
             Field::Str(s) => {
+                if s.contains(['\n', '\r']) {
+                    return Err(EncodeError::Newline {
+                        measurement: p.measurement.clone(),
+                        part: Part::FieldValue,
+                        key: Some(k.clone()),
+                    });
+                }
                 out.push('"');
                 for c in s.chars() {
                     if c == '"' || c == '\\' {
@@ -310,8 +370,56 @@ pub fn encode(point: &Point, dialect: Dialect, out: &mut String) -> Result<(), E
             }
         }
     }
-    let _ = writeln!(out, " {}", point.time_ns);
+    out.push(' ');
+    push_int(out, p.time_ns);
+    out.push('\n');
     Ok(())
+}
+
+/// Appends one measurement, key or tag value: copied as it is when no byte
+/// needs attention, else checked ([`check_text`]) and escaped.
+fn put(
+    out: &mut String,
+    text: &str,
+    part: Part,
+    key: Option<&str>,
+    specials: &[char],
+    point: &Point,
+    dialect: Dialect,
+) -> Result<(), EncodeError> {
+    let careful = if specials == KEY {
+        &KEY_CAREFUL
+    } else {
+        &MEASUREMENT_CAREFUL
+    };
+    let plain = !text.is_empty() && !text.bytes().any(|b| careful[usize::from(b)]);
+    if plain {
+        out.push_str(text);
+        return Ok(());
+    }
+    check_text(text, part, key, specials, point, dialect)?;
+    escape(out, text, specials, dialect);
+    Ok(())
+}
+
+/// Appends an integer in decimal, without going through `fmt`.
+fn push_int(out: &mut String, value: i64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut rest = value.unsigned_abs();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    if value < 0 {
+        out.push('-');
+    }
+    // Only ASCII digits were written.
+    out.push_str(std::str::from_utf8(&digits[at..]).unwrap_or_default());
 }
 
 /// One point as a line (with its `\n`).

@@ -7,7 +7,8 @@
 //! * [`batcher`]: I/O-free batching by size and time, bounded buffer with exact
 //!   drop counting, retry schedule;
 //! * [`sink`], [`influx_v1`], [`influx_v2`], [`file`](mod@file), [`csv`]: the outputs;
-//! * [`reporter`]: the actor;
+//! * [`reporter`]: the actor; its batches are written on its own I/O thread
+//!   (`writer.rs`), overlapping the encoding of the next batch;
 //! * [`runtime`]: per-actor runtime statistics (handled/s, backlog, restarts) as points;
 //! * [`summary`]: percentile tables per series, for reports;
 //! * [`plot`]: latency histogram, CDF and throughput plots (PNG and SVG), for
@@ -31,6 +32,7 @@ pub mod reporter;
 pub mod runtime;
 pub mod sink;
 pub mod summary;
+mod writer;
 
 pub use batcher::{Batcher, Stats};
 pub use point::{now_ns, Field, Point};

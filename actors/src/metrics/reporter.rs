@@ -2,8 +2,9 @@
 //! and writes them to InfluxDB 1.x, InfluxDB 2 or a local results file.
 //!
 //! The handler of `in` only encodes the point and buffers it: it never waits,
-//! so senders are never held up by the server. Writes run as futures spawned
-//! on the reporter's own context, one batch at a time, retried with backoff
+//! so senders are never held up by the server. Writes run on the reporter's
+//! own I/O thread (`metrics/writer.rs`), one batch at a time, so writing a
+//! batch overlaps encoding the next; failed writes are retried with backoff
 //! while the server is down. Points beyond `capacity` are dropped and counted
 //! exactly; the counters go out on `stats` every `stats_interval_ms` and when
 //! the reporter stops, and every new drop is logged. When the reporter stops
@@ -33,6 +34,7 @@ use super::influx_v1::InfluxV1;
 use super::influx_v2::InfluxV2;
 use super::point::Point;
 use super::sink::{Sink, WriteError};
+use super::writer::Writer;
 
 /// Where the points go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
@@ -225,6 +227,8 @@ pub struct Flush;
 pub struct Reporter {
     name: String,
     sink: Box<dyn Sink>,
+    /// Runs the sink's writes.
+    writer: Writer,
     batcher: Batcher,
     stats_out: Output<Stats>,
     stats_interval: Duration,
@@ -236,8 +240,6 @@ pub struct Reporter {
     gave_up: bool,
     logged_dropped: u64,
     report: Option<EndReport>,
-    /// Reused encoding buffer.
-    scratch: String,
 }
 
 impl std::fmt::Debug for Reporter {
@@ -251,21 +253,21 @@ impl std::fmt::Debug for Reporter {
 }
 
 impl Reporter {
-    /// Encodes and buffers one point; never waits.
+    /// Encodes one point straight into the batch in the making; never waits.
+    /// A point that finds the buffer full is dropped before it is encoded.
     fn take(&mut self, point: &Point, ctx: &mut Context<Self>) {
-        self.scratch.clear();
         let now = Instant::now();
-        match self.sink.encode(point, &mut self.scratch) {
-            Ok(()) => {
-                if self.batcher.push(&self.scratch, now) {
-                    if let Some(report) = &mut self.report {
-                        report.keep(point);
-                    }
-                } else {
-                    let dropped = self.batcher.stats().dropped;
-                    if dropped == 1 || dropped.is_power_of_two() {
-                        tracing::warn!(reporter = %self.name, dropped, "metrics buffer full: dropping points");
-                    }
+        let sink = &self.sink;
+        match self.batcher.push_with(now, |body| sink.encode(point, body)) {
+            Ok(true) => {
+                if let Some(report) = &mut self.report {
+                    report.keep(point);
+                }
+            }
+            Ok(false) => {
+                let dropped = self.batcher.stats().dropped;
+                if dropped == 1 || dropped.is_power_of_two() {
+                    tracing::warn!(reporter = %self.name, dropped, "metrics buffer full: dropping points");
                 }
             }
             Err(e) => {
@@ -288,7 +290,7 @@ impl Reporter {
         match self.batcher.poll(now) {
             Poll::Write(batch) => {
                 let id = batch.id;
-                let write = self.sink.write(batch.body);
+                let write = self.writer.submit(self.sink.write(batch.body));
                 ctx.spawn(write.into_actor(self).map(move |result, act, ctx| {
                     act.outcome(id, result, ctx);
                 }));
@@ -474,6 +476,8 @@ impl Role for Reporter {
         let config = params.config();
         config.validate().map_err(ParamsError::from)?;
         let sink = params.sink()?;
+        let writer = Writer::start(io.actor_name(), sink.target())
+            .map_err(|e| CreateError::from(format!("metrics I/O thread: {e}")))?;
         let report = (params.print_report || params.plots_dir.is_some()).then(|| EndReport {
             table: params.print_report,
             plots: params.plots_dir.clone(),
@@ -495,6 +499,7 @@ impl Role for Reporter {
         Ok(Reporter {
             name: io.actor_name().to_owned(),
             sink,
+            writer,
             batcher: Batcher::new(config),
             stats_out: io.output("stats")?,
             stats_interval: Duration::from_millis(params.stats_interval_ms),
@@ -505,7 +510,6 @@ impl Role for Reporter {
             gave_up: false,
             logged_dropped: 0,
             report,
-            scratch: String::new(),
         })
     }
 

@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-use futures::future::LocalBoxFuture;
+use bytes::Bytes;
+use futures::future::BoxFuture;
 
 use super::batcher::Failure;
 use super::line_protocol::{self, Dialect, EncodeError};
@@ -84,8 +85,10 @@ pub enum SinkError {
 
 /// An output for batches of points.
 ///
-/// `write` returns a future that the reporter spawns on its own context, so a
-/// slow or absent server never blocks the reporter's mailbox or its senders.
+/// `encode` runs on the reporter's thread; the future `write` returns runs on
+/// the reporter's I/O thread ([`writer`](super::writer)), so a slow or absent
+/// server never blocks the reporter's mailbox or its senders, and writing one
+/// batch overlaps encoding the next.
 pub trait Sink: std::fmt::Debug {
     /// Encodes one point in this sink's format, appending to `out`.
     fn encode(&self, point: &Point, out: &mut String) -> Result<(), EncodeError> {
@@ -93,7 +96,7 @@ pub trait Sink: std::fmt::Debug {
     }
 
     /// Writes one batch (the concatenation of encoded points).
-    fn write(&self, body: String) -> LocalBoxFuture<'static, Result<(), WriteError>>;
+    fn write(&self, body: Bytes) -> BoxFuture<'static, Result<(), WriteError>>;
 
     /// Where it writes, for logs.
     fn target(&self) -> String;

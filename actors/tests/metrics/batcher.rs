@@ -30,7 +30,10 @@ fn writes_a_batch_when_full_or_when_its_oldest_line_is_due() {
         panic!("a full batch is due");
     };
     assert_eq!(batch.lines, 3);
-    assert_eq!(batch.body, format!("{}{}{}", line(0), line(1), line(2)));
+    assert_eq!(
+        batch.body,
+        format!("{}{}{}", line(0), line(1), line(2)).as_bytes()
+    );
     assert_eq!(b.poll(t0 + Duration::from_millis(30)), Poll::InFlight);
     b.written(batch.id);
     b.push(&line(3), t0 + Duration::from_millis(40));
@@ -164,4 +167,41 @@ fn config_is_validated() {
         Err(ConfigError::Retry)
     );
     assert_eq!(config().validate(), Ok(()));
+}
+
+#[test]
+fn push_with_encodes_in_place_and_skips_encoding_when_there_is_no_room() {
+    let t0 = Instant::now();
+    let mut b = Batcher::new(config());
+    let encoded = |i: usize| {
+        move |body: &mut String| -> Result<(), ()> {
+            body.push_str(&line(i));
+            Ok(())
+        }
+    };
+    assert_eq!(b.push_with(t0, encoded(0)), Ok(true));
+    // A failing encoder: nothing counted, the batch in the making unchanged.
+    assert_eq!(
+        b.push_with(t0, |_: &mut String| Err("bad point")),
+        Err("bad point")
+    );
+    for i in 1..5 {
+        assert_eq!(b.push_with(t0, encoded(i)), Ok(true));
+    }
+    // Capacity 5 reached: the encoder must not even run.
+    assert_eq!(
+        b.push_with(t0, |_: &mut String| -> Result<(), ()> {
+            panic!("encoded a point that had no room")
+        }),
+        Ok(false)
+    );
+    let s = b.stats();
+    assert_eq!((s.accepted, s.buffered, s.dropped), (5, 5, 1));
+    let Poll::Write(batch) = b.poll(t0) else {
+        panic!("a full batch is due");
+    };
+    assert_eq!(
+        batch.body,
+        format!("{}{}{}", line(0), line(1), line(2)).as_bytes()
+    );
 }
