@@ -186,55 +186,6 @@ const fn careful_bytes(specials: &[char]) -> [bool; 256] {
     table
 }
 
-fn check_text(
-    text: &str,
-    part: Part,
-    key: Option<&str>,
-    specials: &[char],
-    point: &Point,
-    dialect: Dialect,
-) -> Result<(), EncodeError> {
-    if text.is_empty() {
-        return Err(EncodeError::Empty {
-            measurement: point.measurement.clone(),
-            part,
-            key: key.map(str::to_owned),
-        });
-    }
-    // One pass over the bytes: the characters looked for are all ASCII, and
-    // no byte of a multi-byte UTF-8 character is ASCII.
-    let bytes = text.as_bytes();
-    for (i, &b) in bytes.iter().enumerate() {
-        match b {
-            b'\n' | b'\r' => {
-                return Err(EncodeError::Newline {
-                    measurement: point.measurement.clone(),
-                    part,
-                    key: key.map(str::to_owned),
-                })
-            }
-            b'\\'
-                if dialect == Dialect::V1
-                    && bytes
-                        .get(i + 1)
-                        .is_none_or(|&n| specials.contains(&char::from(n))) =>
-            {
-                // a newline later in the text is still reported as such
-                if text.contains(['\n', '\r']) {
-                    continue;
-                }
-                return Err(EncodeError::Unrepresentable {
-                    measurement: point.measurement.clone(),
-                    part,
-                    text: text.to_owned(),
-                });
-            }
-            _ => {}
-        }
-    }
-    Ok(())
-}
-
 fn escape(out: &mut String, text: &str, specials: &[char], dialect: Dialect) {
     let needs =
         |b: &u8| specials.contains(&char::from(*b)) || (*b == b'\\' && dialect == Dialect::V2);
@@ -250,54 +201,18 @@ fn escape(out: &mut String, text: &str, specials: &[char], dialect: Dialect) {
     }
 }
 
-/// Checks that `point` can be written in `dialect`.
+/// Checks that `point` can be written in `dialect` (by encoding it into a
+/// scratch line: the checks are [`encode`]'s own).
 pub fn validate(point: &Point, dialect: Dialect) -> Result<(), EncodeError> {
-    let p = point;
-    check_text(
-        &p.measurement,
-        Part::Measurement,
-        None,
-        MEASUREMENT,
-        p,
-        dialect,
-    )?;
-    for (k, v) in &p.tags {
-        check_text(k, Part::TagKey, Some(k), KEY, p, dialect)?;
-        check_text(v, Part::TagValue, Some(k), KEY, p, dialect)?;
-    }
-    if p.fields.is_empty() {
-        return Err(EncodeError::NoFields {
-            measurement: p.measurement.clone(),
-        });
-    }
-    for (k, v) in &p.fields {
-        check_text(k, Part::FieldKey, Some(k), KEY, p, dialect)?;
-        match v {
-            Field::Float(f) if !f.is_finite() => {
-                return Err(EncodeError::NotFinite {
-                    measurement: p.measurement.clone(),
-                    key: k.clone(),
-                    value: *f,
-                })
-            }
-            Field::Str(s) if s.contains(['\n', '\r']) => {
-                return Err(EncodeError::Newline {
-                    measurement: p.measurement.clone(),
-                    part: Part::FieldValue,
-                    key: Some(k.clone()),
-                })
-            }
-            _ => {}
-        }
-    }
-    Ok(())
+    encode(point, dialect, &mut String::with_capacity(128))
 }
 
 /// Appends `point` as one line (with its `\n`) to `out`; on error `out` is unchanged.
 ///
 /// One pass over each element: text with nothing to escape (the common case)
 /// is copied as it is; anything else is checked and escaped character by
-/// character. The first error is the one [`validate`] reports.
+/// character. Errors are found in the order of the line: measurement, tags,
+/// fields.
 pub fn encode(point: &Point, dialect: Dialect, out: &mut String) -> Result<(), EncodeError> {
     let start = out.len();
     let result = encode_into(point, dialect, out);
@@ -377,7 +292,8 @@ fn encode_into(point: &Point, dialect: Dialect, out: &mut String) -> Result<(), 
 }
 
 /// Appends one measurement, key or tag value: copied as it is when no byte
-/// needs attention, else checked ([`check_text`]) and escaped.
+/// needs attention, else checked (empty, newline, a backslash InfluxDB 1.x
+/// cannot read back) and escaped.
 fn put(
     out: &mut String,
     text: &str,
@@ -397,7 +313,44 @@ fn put(
         out.push_str(text);
         return Ok(());
     }
-    check_text(text, part, key, specials, point, dialect)?;
+    if text.is_empty() {
+        return Err(EncodeError::Empty {
+            measurement: point.measurement.clone(),
+            part,
+            key: key.map(str::to_owned),
+        });
+    }
+    // One pass over the bytes: the characters looked for are all ASCII, and
+    // no byte of a multi-byte UTF-8 character is ASCII.
+    let bytes = text.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'\n' | b'\r' => {
+                return Err(EncodeError::Newline {
+                    measurement: point.measurement.clone(),
+                    part,
+                    key: key.map(str::to_owned),
+                })
+            }
+            b'\\'
+                if dialect == Dialect::V1
+                    && bytes
+                        .get(i + 1)
+                        .is_none_or(|&n| specials.contains(&char::from(n))) =>
+            {
+                // a newline later in the text is still reported as such
+                if text.contains(['\n', '\r']) {
+                    continue;
+                }
+                return Err(EncodeError::Unrepresentable {
+                    measurement: point.measurement.clone(),
+                    part,
+                    text: text.to_owned(),
+                });
+            }
+            _ => {}
+        }
+    }
     escape(out, text, specials, dialect);
     Ok(())
 }

@@ -86,7 +86,7 @@ pub enum SinkError {
 /// An output for batches of points.
 ///
 /// `encode` runs on the reporter's thread; the future `write` returns runs on
-/// the reporter's I/O thread ([`writer`](super::writer)), so a slow or absent
+/// the reporter's I/O thread (`metrics/writer.rs`), so a slow or absent
 /// server never blocks the reporter's mailbox or its senders, and writing one
 /// batch overlaps encoding the next.
 pub trait Sink: std::fmt::Debug {

@@ -131,7 +131,7 @@ mod tests {
     fn runs_writes_on_its_own_thread_in_order() {
         let writer = Writer::start("test", "nowhere".into()).expect("thread");
         let here = std::thread::current().id();
-        let (tx, rx) = std::sync::mpsc::channel();
+        let (tx, rx) = std::sync::mpsc::sync_channel(2);
         let results = block_on(async {
             let mut answers = Vec::new();
             for i in 0..2 {
