@@ -20,7 +20,7 @@ use rolecall_runtime::wire::Output;
 use serde::{Deserialize, Serialize};
 use zookeeper_client as zkc;
 
-use super::config::Connect;
+use super::config::params_with_session;
 use super::contender::{crash, terminated};
 use super::error::{validate_path, Error, Result};
 
@@ -77,47 +77,27 @@ pub fn all_left<S: AsRef<str>>(children: &[S]) -> bool {
     members(children).is_empty()
 }
 
-/// Parameters of `zk.barrier`.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct Params {
-    /// The barrier's parent node.
-    pub path: String,
-    /// How many members release the barrier.
-    pub size: usize,
-    /// This member's child name (default: the actor's name).
-    #[serde(default)]
-    pub name: Option<String>,
-    /// This member creates the parent and removes it after everyone left.
-    #[serde(default)]
-    pub driver: bool,
-    /// Leave by itself this many milliseconds after the release (default:
-    /// only on a `Leave` command).
-    #[serde(default)]
-    pub leave_after_ms: Option<u64>,
-    /// Stop the actor once everyone has left (default true), so finite
-    /// topologies end by themselves.
-    #[serde(default = "yes")]
-    pub stop_when_left: bool,
-    /// Connect string (default: `ROLECALL_ZK`, else `127.0.0.1:2181`).
-    #[serde(default)]
-    pub servers: Option<String>,
-    /// Session timeout to negotiate, in milliseconds (default 4000).
-    #[serde(default)]
-    pub session_timeout_ms: Option<u64>,
-    /// Digest credentials `user:password`.
-    #[serde(default)]
-    pub auth: Vec<String>,
-}
-
-impl Params {
-    /// The session parameters.
-    pub fn connect(&self) -> Connect {
-        Connect {
-            servers: self.servers.clone(),
-            session_timeout_ms: self.session_timeout_ms,
-            auth: self.auth.clone(),
-        }
+params_with_session! {
+    /// Parameters of `zk.barrier`.
+    pub struct Params {
+        /// The barrier's parent node.
+        pub path: String,
+        /// How many members release the barrier.
+        pub size: usize,
+        /// This member's child name (default: the actor's name).
+        #[serde(default)]
+        pub name: Option<String>,
+        /// This member creates the parent and removes it after everyone left.
+        #[serde(default)]
+        pub driver: bool,
+        /// Leave by itself this many milliseconds after the release (default:
+        /// only on a `Leave` command).
+        #[serde(default)]
+        pub leave_after_ms: Option<u64>,
+        /// Stop the actor once everyone has left (default true), so finite
+        /// topologies end by themselves.
+        #[serde(default = "yes")]
+        pub stop_when_left: bool,
     }
 }
 

@@ -92,3 +92,54 @@ impl Connect {
         }
     }
 }
+
+/// Declares a kind's `Params` struct (`Debug`, `Clone`, serde, unknown
+/// fields refused) with [`Connect`]'s three session fields (`servers`,
+/// `session_timeout_ms`, `auth`) appended, and its `connect()`.
+///
+/// serde's `flatten` would say this with one `#[serde(flatten)] session:
+/// Connect` field, but it cannot be combined with `deny_unknown_fields`,
+/// which gives topology files their "unknown parameter" errors; so the fields
+/// are written out here, once, for `zk.session` and every recipe.
+macro_rules! params_with_session {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident {
+            $(
+                $(#[$field_meta:meta])*
+                pub $field:ident : $ty:ty,
+            )*
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, ::serde::Deserialize, ::serde::Serialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct $name {
+            $(
+                $(#[$field_meta])*
+                pub $field: $ty,
+            )*
+            /// Connect string (default: `ROLECALL_ZK`, else `127.0.0.1:2181`).
+            #[serde(default)]
+            pub servers: Option<String>,
+            /// Session timeout to negotiate, in milliseconds (default 4000).
+            #[serde(default)]
+            pub session_timeout_ms: Option<u64>,
+            /// Digest credentials `user:password`.
+            #[serde(default)]
+            pub auth: Vec<String>,
+        }
+
+        impl $name {
+            /// The session parameters.
+            pub fn connect(&self) -> $crate::zk::config::Connect {
+                $crate::zk::config::Connect {
+                    servers: self.servers.clone(),
+                    session_timeout_ms: self.session_timeout_ms,
+                    auth: self.auth.clone(),
+                }
+            }
+        }
+    };
+}
+pub(crate) use params_with_session;

@@ -16,44 +16,24 @@ use rolecall_runtime::wire::Output;
 use serde::{Deserialize, Serialize};
 use zookeeper_client as zkc;
 
-use super::config::Connect;
+use super::config::params_with_session;
 use super::contender::{crash, enter, standing, terminated, transient, wait_turn, Standing, RETRY};
 use super::contention::node_prefix;
 use super::error::{validate_path, Error};
 
-/// Parameters of `zk.lock`.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct Params {
-    /// The lock's persistent parent node, created if missing.
-    pub path: String,
-    /// This contender's identifier, stored as its node's data (default: the
-    /// actor's name).
-    #[serde(default)]
-    pub identifier: Option<String>,
-    /// A finite job: acquire at start, hold the lock this many milliseconds,
-    /// release it and stop (default: act on `commands` only).
-    #[serde(default)]
-    pub hold_ms: Option<u64>,
-    /// Connect string (default: `ROLECALL_ZK`, else `127.0.0.1:2181`).
-    #[serde(default)]
-    pub servers: Option<String>,
-    /// Session timeout to negotiate, in milliseconds (default 4000).
-    #[serde(default)]
-    pub session_timeout_ms: Option<u64>,
-    /// Digest credentials `user:password`.
-    #[serde(default)]
-    pub auth: Vec<String>,
-}
-
-impl Params {
-    /// The session parameters.
-    pub fn connect(&self) -> Connect {
-        Connect {
-            servers: self.servers.clone(),
-            session_timeout_ms: self.session_timeout_ms,
-            auth: self.auth.clone(),
-        }
+params_with_session! {
+    /// Parameters of `zk.lock`.
+    pub struct Params {
+        /// The lock's persistent parent node, created if missing.
+        pub path: String,
+        /// This contender's identifier, stored as its node's data (default: the
+        /// actor's name).
+        #[serde(default)]
+        pub identifier: Option<String>,
+        /// A finite job: acquire at start, hold the lock this many milliseconds,
+        /// release it and stop (default: act on `commands` only).
+        #[serde(default)]
+        pub hold_ms: Option<u64>,
     }
 }
 

@@ -18,41 +18,21 @@ use rolecall_runtime::wire::Output;
 use serde::{Deserialize, Serialize};
 use zookeeper_client as zkc;
 
-use super::config::Connect;
+use super::config::params_with_session;
 use super::contender::{crash, terminated, transient, RETRY};
 use super::error::{validate_path, Error, Result};
 
-/// Parameters of `zk.membership`.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct Params {
-    /// The group's parent node (created if missing).
-    pub path: String,
-    /// Register as this member (omit to only watch).
-    #[serde(default)]
-    pub name: Option<String>,
-    /// The member's address, stored as its node's data.
-    #[serde(default)]
-    pub address: String,
-    /// Connect string (default: `ROLECALL_ZK`, else `127.0.0.1:2181`).
-    #[serde(default)]
-    pub servers: Option<String>,
-    /// Session timeout to negotiate, in milliseconds (default 4000).
-    #[serde(default)]
-    pub session_timeout_ms: Option<u64>,
-    /// Digest credentials `user:password`.
-    #[serde(default)]
-    pub auth: Vec<String>,
-}
-
-impl Params {
-    /// The session parameters.
-    pub fn connect(&self) -> Connect {
-        Connect {
-            servers: self.servers.clone(),
-            session_timeout_ms: self.session_timeout_ms,
-            auth: self.auth.clone(),
-        }
+params_with_session! {
+    /// Parameters of `zk.membership`.
+    pub struct Params {
+        /// The group's parent node (created if missing).
+        pub path: String,
+        /// Register as this member (omit to only watch).
+        #[serde(default)]
+        pub name: Option<String>,
+        /// The member's address, stored as its node's data.
+        #[serde(default)]
+        pub address: String,
     }
 }
 

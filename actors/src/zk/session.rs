@@ -15,48 +15,27 @@ use std::collections::BTreeMap;
 use actix::prelude::*;
 use rolecall_runtime::kind::{CreateError, Io, Ports, Role};
 use rolecall_runtime::wire::Output;
-use serde::{Deserialize, Serialize};
 use zookeeper_client as zkc;
 
-use super::config::Connect;
+use super::config::{params_with_session, Connect};
 use super::error::{validate_path, Error, Result};
 use super::request::{
     Access, Call, ConnectionState, EventKind, Mode, Op, Outcome, Reply, Request, WatchEvent,
 };
 
-/// Parameters of `zk.session`.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct Params {
-    /// Connect string (default: `ROLECALL_ZK`, else `127.0.0.1:2181`).
-    #[serde(default)]
-    pub servers: Option<String>,
-    /// Session timeout to negotiate, in milliseconds (default 4000).
-    #[serde(default)]
-    pub session_timeout_ms: Option<u64>,
-    /// Digest credentials `user:password`.
-    #[serde(default)]
-    pub auth: Vec<String>,
-    /// Requests in flight at most (default 256). At the limit the actor
-    /// handles nothing else until one completes, so its input wire fills and
-    /// pushes back on the senders.
-    #[serde(default = "default_max_in_flight")]
-    pub max_in_flight: usize,
+params_with_session! {
+    /// Parameters of `zk.session`.
+    pub struct Params {
+        /// Requests in flight at most (default 256). At the limit the actor
+        /// handles nothing else until one completes, so its input wire fills and
+        /// pushes back on the senders.
+        #[serde(default = "default_max_in_flight")]
+        pub max_in_flight: usize,
+    }
 }
 
 fn default_max_in_flight() -> usize {
     256
-}
-
-impl Params {
-    /// The session parameters.
-    pub fn connect(&self) -> Connect {
-        Connect {
-            servers: self.servers.clone(),
-            session_timeout_ms: self.session_timeout_ms,
-            auth: self.auth.clone(),
-        }
-    }
 }
 
 /// A ZooKeeper session (kind `zk.session`); parameters: [`Params`].
