@@ -111,8 +111,9 @@ pub(crate) fn attach(s: &zmq::Socket, p: &Params) -> Result<(), String> {
     Ok(())
 }
 
-/// Decodes one libzmq monitor event (a 6-byte header, then the endpoint).
-fn monitor_event(actor: &str, parts: &[Vec<u8>]) -> Option<SocketEvent> {
+/// Decodes one libzmq monitor event (a 6-byte header, then the endpoint) of
+/// `actor`'s socket `socket`.
+pub(crate) fn monitor_event(actor: &str, socket: &str, parts: &[Vec<u8>]) -> Option<SocketEvent> {
     let head = parts.first().filter(|h| h.len() >= 6)?;
     let raw = u16::from_le_bytes([head[0], head[1]]);
     let value = u32::from_le_bytes([head[2], head[3], head[4], head[5]]);
@@ -122,6 +123,7 @@ fn monitor_event(actor: &str, parts: &[Vec<u8>]) -> Option<SocketEvent> {
         .unwrap_or_default();
     Some(SocketEvent {
         actor: actor.to_owned(),
+        socket: socket.to_owned(),
         kind: EventKind::from_raw(raw),
         endpoint,
         value,
@@ -171,7 +173,7 @@ impl SocketIo {
             b = b.monitor(
                 m,
                 Box::new(move |parts| {
-                    if let Some(event) = monitor_event(&actor, &parts) {
+                    if let Some(event) = monitor_event(&actor, "socket", &parts) {
                         // Monitoring never holds up the socket: a full monitor wire drops (counted).
                         let _ = out.try_send(event);
                     }

@@ -98,12 +98,16 @@ impl EventKind {
     }
 }
 
-/// One socket-monitor event, sent on an endpoint's `monitor` port.
+/// One socket-monitor event, sent on an endpoint's or a proxy's `monitor` port.
 #[derive(Debug, Clone, PartialEq, Eq, Message, Serialize, Deserialize)]
 #[rtype(result = "()")]
 pub struct SocketEvent {
     /// The endpoint actor's name.
     pub actor: String,
+    /// Which of the actor's sockets: `socket` for an endpoint, `frontend` or
+    /// `backend` for `zmq.proxy`.
+    #[serde(default)]
+    pub socket: String,
     /// What happened.
     pub kind: EventKind,
     /// The endpoint it happened on.

@@ -10,7 +10,11 @@
 //!   instead of going straight to the other socket, so an actor can look at,
 //!   change or drop them (the course's polling proxy with a forwarder);
 //! * `to_backend` / `to_frontend` (direct in): messages to send on that socket
-//!   — the inspector's output, or anything else to inject.
+//!   — the inspector's output, or anything else to inject;
+//! * `monitor` (out): libzmq socket-monitor events ([`SocketEvent`], `socket`
+//!   = `frontend` or `backend`) of each side whose parameters say
+//!   `monitor = true`; a full monitor wire drops events rather than hold up
+//!   the device.
 //!
 //! Without inspection a message goes from one socket to the other inside the
 //! thread, with no actor hop. Backpressure: when the receiving socket will not
@@ -27,17 +31,20 @@ use std::time::{Duration, Instant};
 use actix::prelude::*;
 use parking_lot::Mutex;
 use rolecall_runtime::kind::{CreateError, Io, Ports, Role};
+use rolecall_runtime::remote::close_monitored;
 use rolecall_runtime::wire::{Output, Popped, PushError, Queue};
 use serde::Deserialize;
 
-use super::io::{attach, context, open};
-use super::message::Frames;
+use super::io::{attach, context, monitor_event, monitor_socket, open};
+use super::message::{Frames, SocketEvent};
 use super::params::Params;
 
 /// Messages moved per socket and loop turn before polling again.
 const BATCH: usize = 256;
 /// Longest sleep in `zmq_poll`, so that a stop request is seen.
 const TICK_MS: i64 = 100;
+/// How long closing waits for a monitored socket's last monitor events.
+const MONITOR_CLOSE: Duration = Duration::from_secs(1);
 
 /// Which pair of sockets the device joins.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -145,7 +152,7 @@ impl Drop for Proxy {
 impl Role for Proxy {
     type Params = ProxyParams;
     const ABOUT: &'static str =
-        "a ZeroMQ device (xsub-xpub, router-dealer, pull-push): two sockets, one thread, a capture port";
+        "a ZeroMQ device (xsub-xpub, router-dealer, pull-push): two sockets, one thread, capture and monitor ports";
 
     fn ports(ports: &mut Ports<Self>) {
         ports
@@ -153,7 +160,8 @@ impl Role for Proxy {
             .output::<Frames>("from_frontend")
             .output::<Frames>("from_backend")
             .direct_input::<Frames>("to_frontend")
-            .direct_input::<Frames>("to_backend");
+            .direct_input::<Frames>("to_backend")
+            .output::<SocketEvent>("monitor");
     }
 
     fn build(p: &ProxyParams, io: &mut Io) -> Result<Self, CreateError> {
@@ -161,6 +169,19 @@ impl Role for Proxy {
         let (front_kind, back_kind) = p.mode.sockets();
         let front = open(front_kind, &p.frontend, &actor).map_err(|e| format!("frontend: {e}"))?;
         let back = open(back_kind, &p.backend, &actor).map_err(|e| format!("backend: {e}"))?;
+        // Monitors first, so that they see the binds and connects.
+        let mut monitors = Vec::new();
+        for (name, socket, params) in [
+            ("frontend", &front, &p.frontend),
+            ("backend", &back, &p.backend),
+        ] {
+            if params.monitor {
+                monitors.push((
+                    name,
+                    monitor_socket(socket).map_err(|e| format!("{name}: {e}"))?,
+                ));
+            }
+        }
         attach(&front, &p.frontend).map_err(|e| format!("frontend: {e}"))?;
         attach(&back, &p.backend).map_err(|e| format!("backend: {e}"))?;
         let wake_ep = format!("inproc://rolecall-proxy-wake-{}", unique());
@@ -197,6 +218,8 @@ impl Role for Proxy {
                 },
             ],
             capture: io.output("capture")?,
+            monitors,
+            monitor_out: io.output("monitor")?,
             wake_rx,
             waker: std::task::Waker::from(Arc::clone(&wake)),
             stop: Arc::clone(&stop),
@@ -285,6 +308,9 @@ struct Device {
     actor: String,
     sides: [Side; 2],
     capture: Output<Frames>,
+    /// PAIR sockets reading libzmq's monitors of the monitored sides.
+    monitors: Vec<(&'static str, zmq::Socket)>,
+    monitor_out: Output<SocketEvent>,
     wake_rx: zmq::Socket,
     waker: std::task::Waker,
     stop: Arc<AtomicBool>,
@@ -301,10 +327,12 @@ impl Device {
             }
             if stopping {
                 // Hand what is pending to libzmq; linger decides its fate.
+                self.close();
                 return;
             }
             moved |= self.pump(0);
             moved |= self.pump(1);
+            moved |= self.read_monitors();
             if !moved {
                 self.wait();
             }
@@ -357,6 +385,48 @@ impl Device {
         any
     }
 
+    /// Closes both sockets; a monitored one first, its monitor read until
+    /// libzmq reports it stopped (`rolecall_runtime::remote::close_monitored`
+    /// says why), the last events still going out on `monitor`.
+    fn close(self) {
+        let Device {
+            actor,
+            sides,
+            mut monitors,
+            monitor_out,
+            ..
+        } = self;
+        for side in sides {
+            let Some(at) = monitors.iter().position(|(name, _)| *name == side.name) else {
+                continue; // unmonitored: dropped here
+            };
+            let (name, monitor) = monitors.swap_remove(at);
+            close_monitored(side.socket, monitor, MONITOR_CLOSE, |parts| {
+                if let Some(event) = monitor_event(&actor, name, &parts) {
+                    let _ = monitor_out.try_send(event);
+                }
+            });
+        }
+    }
+
+    /// Passes on the monitor events that have arrived; true if any did.
+    fn read_monitors(&mut self) -> bool {
+        let mut any = false;
+        for (side, socket) in &self.monitors {
+            for _ in 0..BATCH {
+                let Ok(parts) = socket.recv_multipart(zmq::DONTWAIT) else {
+                    break;
+                };
+                any = true;
+                if let Some(event) = monitor_event(&self.actor, side, &parts) {
+                    // Monitoring never holds up the device: a full wire drops (counted).
+                    let _ = self.monitor_out.try_send(event);
+                }
+            }
+        }
+        any
+    }
+
     /// Sends `msgs` to every wire of `out` in order, waiting while a `block`
     /// wire is full — and meanwhile draining the `to_*` wires, because the
     /// actor that empties `out` may itself be waiting for room there.
@@ -394,7 +464,8 @@ impl Device {
     }
 
     /// Sleeps until a socket can be read (or written, when a message is
-    /// pending), a `to_*` wire has a message, or a tick passes.
+    /// pending), a `to_*` wire has a message, a monitor has an event, or a
+    /// tick passes.
     fn wait(&mut self) {
         let [front, back] = &self.sides;
         let events = |me: &Side, other: &Side| {
@@ -407,11 +478,16 @@ impl Device {
             }
             e
         };
-        let mut items = [
+        let mut items = vec![
             self.wake_rx.as_poll_item(zmq::POLLIN),
             front.socket.as_poll_item(events(front, back)),
             back.socket.as_poll_item(events(back, front)),
         ];
+        items.extend(
+            self.monitors
+                .iter()
+                .map(|(_, m)| m.as_poll_item(zmq::POLLIN)),
+        );
         let _ = zmq::poll(&mut items, TICK_MS);
         while self.wake_rx.recv_bytes(zmq::DONTWAIT).is_ok() {}
     }

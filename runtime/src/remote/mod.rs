@@ -19,12 +19,14 @@
 
 mod link;
 mod lockstep;
+mod monitor;
 mod pump;
 mod socket;
 mod wake;
 
 pub(crate) use link::{spawn_receiver, spawn_sender};
 pub use link::{RemoteEndpoint, RemoteError, RemoteLink, RemoteStats};
+pub use monitor::close_monitored;
 pub use socket::{Builder, Decoded, Framing, MonitorSink, SocketThread};
 
 /// Header byte of a frame carrying one encoded message.

@@ -20,6 +20,8 @@ pub(super) const RESEND_FOR: Duration = Duration::from_secs(3);
 pub(super) const RESEND_EVERY: Duration = Duration::from_millis(200);
 /// Longest sleep in `zmq_poll`, so that a stop request is seen.
 pub(super) const TICK_MS: i64 = 100;
+/// How long closing waits for a monitored socket's last monitor events.
+const MONITOR_CLOSE: Duration = Duration::from_secs(1);
 
 pub(super) struct Loop<T> {
     pub(super) socket: zmq::Socket,
@@ -71,6 +73,30 @@ pub(super) struct Loop<T> {
 
 impl<T: Clone + Send + 'static> Loop<T> {
     pub(super) fn run(mut self) {
+        self.serve();
+        self.close();
+    }
+
+    /// Closes the socket; a monitored one first, its monitor read to the end
+    /// (see [`super::monitor`]).
+    fn close(self) {
+        let Loop {
+            socket,
+            monitor,
+            monitor_sink,
+            ..
+        } = self;
+        if let Some(monitor) = monitor {
+            let mut sink = monitor_sink;
+            super::monitor::close_monitored(socket, monitor, MONITOR_CLOSE, |parts| {
+                if let Some(sink) = &mut sink {
+                    sink(parts);
+                }
+            });
+        }
+    }
+
+    fn serve(&mut self) {
         loop {
             let stopping = self.shared.stop.load(Ordering::SeqCst);
             self.apply_control();
