@@ -11,13 +11,16 @@
 //! sized so it never waits). After each run the server is asked how many
 //! points it holds, which must be all of them.
 //!
-//! [`ROUNDS`] rounds; each runs both sides back to back, the direct side first
-//! in even rounds and second in odd ones (so neither side always meets the
-//! server's after-work of the other). `ratio` is the median of the rounds'
-//! reporter ÷ direct ratios: a pair measured seconds apart shares the
-//! machine's state, which on a shared 2-core machine drifts more between
-//! rounds than within one. Last, the same points go through a reporter into a
-//! local file: the reporter's own ceiling without a server.
+//! [`PAIRS`] pairs of rounds; each round runs both sides back to back, the
+//! direct side first in the pair's first round and second in its other round
+//! (the side that goes second does measurably better, so each order counts
+//! equally). A round's ratio is reporter ÷ direct; a pair's is the geometric
+//! mean of its two rounds' ratios, in which the order's effect cancels; and
+//! `ratio` is the median of the pairs' ratios: sides measured seconds apart
+//! share the machine's state, which on a shared 2-core machine drifts more
+//! between rounds than within one. Last, the same points go through a
+//! reporter into a local file, three times: the reporter's own ceiling
+//! without a server (the median).
 //!
 //! Needs `ROLECALL_INFLUXDB_V1` (`scripts/servers.sh start`; `source
 //! target/test-servers/env`).
@@ -35,8 +38,8 @@ use super::{load, median};
 
 /// Points per request, on both sides.
 const BATCH: usize = 5000;
-/// Rounds (each: both sides, order alternating).
-const ROUNDS: usize = 7;
+/// Pairs of rounds (each round: both sides; each order once per pair).
+const PAIRS: usize = 5;
 /// Idle time before each timed side.
 const SETTLE: Duration = Duration::from_millis(300);
 
@@ -44,10 +47,12 @@ const SETTLE: Duration = Duration::from_millis(300);
 #[derive(Debug, Serialize)]
 pub(super) struct Report {
     suite: &'static str,
-    /// Median over rounds of reporter points/s ÷ direct posting points/s
-    /// (target ≥ 0.9).
+    /// Median over pairs of rounds of reporter points/s ÷ direct posting
+    /// points/s, each pair's the geometric mean of its rounds' (target ≥ 0.9).
     ratio: f64,
-    /// Each round's ratio.
+    /// Each pair's ratio.
+    pair_ratios: Vec<f64>,
+    /// Each round's ratio (direct side first in even rounds).
     round_ratios: Vec<f64>,
     points: u64,
     batch: usize,
@@ -232,7 +237,7 @@ pub(super) fn run(n: u64) -> Result<Report, String> {
         let tag = std::process::id();
         let (mut direct_rates, mut reporter_rates, mut costs, mut ratios) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        for round in 0..ROUNDS {
+        for round in 0..2 * PAIRS {
             let (db_direct, db_reporter) = (
                 format!("bench_direct_{tag}_{round}"),
                 format!("bench_reporter_{tag}_{round}"),
@@ -268,19 +273,27 @@ pub(super) fn run(n: u64) -> Result<Report, String> {
         }
         // The reporter's own ceiling: the same points into a results file.
         let dir = std::env::temp_dir().join(format!("rolecall-bench-metrics-{tag}.lp"));
-        let (file_rate, _) =
-            through_reporter(&format!(r#"output = "file", path = "{}""#, dir.display()), &pts)
-                .await?;
+        let mut file_rates = Vec::new();
+        for _ in 0..3 {
+            let output = format!(r#"output = "file", path = "{}""#, dir.display());
+            file_rates.push(through_reporter(&output, &pts).await?.0);
+        }
         let _ = std::fs::remove_file(&dir);
+        let file_rate = median(&mut file_rates);
         let direct_rounds = direct_rates.clone();
         let reporter_rounds = reporter_rates.clone();
-        let round_ratios = ratios.clone();
+        let mut pair_ratios: Vec<f64> = ratios
+            .chunks(2)
+            .map(|pair| pair.iter().product::<f64>().sqrt())
+            .collect();
+        let pairs = pair_ratios.clone();
         let d = median(&mut direct_rates);
         let r = median(&mut reporter_rates);
         Ok(Report {
             suite: "metrics",
-            ratio: median(&mut ratios),
-            round_ratios,
+            ratio: median(&mut pair_ratios),
+            pair_ratios: pairs,
+            round_ratios: ratios,
             points: n,
             batch: BATCH,
             direct_points_per_s: d,

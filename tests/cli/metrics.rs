@@ -347,3 +347,40 @@ fn points_cross_processes_to_a_reporter_on_another_node() {
         "the lab's runtime statistics reached the collector: {text}"
     );
 }
+
+#[test]
+fn bench_metrics_prints_one_json_line_with_the_ratio_of_paired_rounds() {
+    let url = server("ROLECALL_INFLUXDB_V1");
+    let out = run(rolecall()
+        .args(["bench", "metrics", "--json", "--messages", "10000"])
+        .env("ROLECALL_INFLUXDB_V1", &url));
+    let text = ok(&out);
+    let last = text.lines().last().unwrap_or_default();
+    let v: serde_json::Value = serde_json::from_str(last).unwrap_or_else(|e| panic!("{e}: {last}"));
+    assert_eq!(v["suite"], "metrics");
+    assert_eq!(v["points"], 10000);
+    let rounds: Vec<f64> = v["round_ratios"]
+        .as_array()
+        .expect("round_ratios")
+        .iter()
+        .filter_map(serde_json::Value::as_f64)
+        .collect();
+    let pairs: Vec<f64> = v["pair_ratios"]
+        .as_array()
+        .expect("pair_ratios")
+        .iter()
+        .filter_map(serde_json::Value::as_f64)
+        .collect();
+    assert_eq!((rounds.len(), pairs.len()), (10, 5), "{last}");
+    // Each pair's ratio is the geometric mean of its two rounds'.
+    for (pair, two) in pairs.iter().zip(rounds.chunks(2)) {
+        assert!((pair - (two[0] * two[1]).sqrt()).abs() < 1e-9, "{last}");
+    }
+    let mut sorted = pairs.clone();
+    sorted.sort_by(f64::total_cmp);
+    assert_eq!(v["ratio"].as_f64(), Some(sorted[2]), "{last}");
+    assert!(sorted[0] > 0.0, "{last}");
+    assert!(v["reporter_to_file_points_per_s"]
+        .as_f64()
+        .is_some_and(|r| r > 0.0));
+}

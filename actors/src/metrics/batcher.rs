@@ -19,6 +19,9 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
+/// The most a new batch reserves up front; a batch that needs more grows.
+const MAX_RESERVE: usize = 8 << 20;
+
 /// Limits and timings of a [`Batcher`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -188,6 +191,10 @@ pub struct Batcher {
     next_id: u64,
     flushing: bool,
     stats: Stats,
+    /// Bytes per line of the last full batch (0 before the first): a new
+    /// batch reserves room for `batch_size` such lines and one in eight more,
+    /// so that it is filled without growing (no copies, no fresh pages).
+    line_bytes: usize,
 }
 
 impl Batcher {
@@ -203,6 +210,7 @@ impl Batcher {
             next_id: 0,
             flushing: false,
             stats: Stats::default(),
+            line_bytes: 0,
         }
     }
 
@@ -236,12 +244,22 @@ impl Batcher {
             Some(chunk) if chunk.lines < batch_size => {
                 encode(&mut chunk.body)?;
                 chunk.lines += 1;
+                if chunk.lines == batch_size {
+                    self.line_bytes = chunk.body.len().div_ceil(batch_size);
+                }
             }
             _ => {
                 let mut body = String::new();
                 encode(&mut body)?;
-                // Room for the rest of the batch, judged from this line.
-                body.reserve(body.len() * (batch_size.min(4096) - 1));
+                // Room for the whole batch, judged from the last full one
+                // (or from this line when there was none).
+                let per_line = self.line_bytes.max(body.len());
+                let want = per_line.saturating_mul(batch_size);
+                body.reserve(
+                    (want + want / 8)
+                        .min(MAX_RESERVE)
+                        .saturating_sub(body.len()),
+                );
                 self.buffer.push_back(Chunk {
                     body,
                     lines: 1,
