@@ -80,6 +80,46 @@ async fn every_point_reaches_the_file_and_stopping_flushes_the_rest() {
     assert_eq!(file::read(&path).unwrap(), sent);
 }
 
+/// A burst of many batches at once (batches wait behind the one being
+/// written): every point reaches the file, in order.
+#[actix_rt::test]
+async fn a_burst_of_many_batches_reaches_the_file_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("burst.lp");
+    let mut n = node(&topology(
+        &path,
+        "batch_size = 100, capacity = 20000, flush_interval_ms = 600000",
+    ));
+    let input = n
+        .inject::<Point>(
+            "reporter.in",
+            WireConfig::new(20_000, rolecall_runtime::wire::Policy::Block),
+        )
+        .unwrap();
+    let mut stats = n
+        .tap::<Stats>("reporter.stats", WireConfig::default())
+        .unwrap();
+    let running = n.start().await.unwrap();
+    let sent = points(20_000);
+    for p in &sent {
+        input
+            .output()
+            .try_send(p.clone())
+            .expect("the wire holds the burst");
+    }
+    drop(input);
+    let exit = actix_rt::time::timeout(Duration::from_secs(30), running.wait())
+        .await
+        .expect("the node ends after end of input");
+    assert_eq!(exit, NodeExit::Completed);
+    let last = last_stats(&mut stats).await;
+    assert_eq!(
+        (last.accepted, last.written, last.dropped, last.buffered),
+        (20_000, 20_000, 0, 0)
+    );
+    assert_eq!(file::read(&path).unwrap(), sent);
+}
+
 #[actix_rt::test]
 async fn flush_writes_a_partial_batch_and_answers_with_the_counters() {
     let dir = tempfile::tempdir().unwrap();
