@@ -20,10 +20,9 @@
 //! refused with [`EncodeError::Unrepresentable`] rather than written wrong.
 //! Line protocol has no escape for a newline in any element, so a newline (or
 //! carriage return) anywhere is refused with [`EncodeError::Newline`]. Unicode
-//! passes through as UTF-8. Floats are written in Rust's shortest round-trip
-//! form, integers with the `i` suffix.
-
-use std::fmt::Write as _;
+//! passes through as UTF-8. Floats are written in their shortest round-trip
+//! form (`ryu`: `20.0`, `0.25`, `1e16`, `1.5e-7`; both servers read the
+//! exponent form), integers with the `i` suffix.
 
 use super::point::{Field, Point};
 
@@ -258,9 +257,7 @@ fn encode_into(point: &Point, dialect: Dialect, out: &mut String) -> Result<(), 
                     value: *f,
                 })
             }
-            Field::Float(f) => {
-                let _ = write!(out, "{f}");
-            }
+            Field::Float(f) => out.push_str(ryu::Buffer::new().format_finite(*f)),
             Field::Int(i) => {
                 push_int(out, *i);
                 out.push('i');

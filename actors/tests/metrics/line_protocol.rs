@@ -44,8 +44,18 @@ fn escapes_as_the_reference_says() {
         ),
         (
             point().tag("path", "a\\b").field("v", 0.0),
-            "m,path=a\\\\b v=0 1700000000123456789\n",
-            "m,path=a\\b v=0 1700000000123456789\n",
+            "m,path=a\\\\b v=0.0 1700000000123456789\n",
+            "m,path=a\\b v=0.0 1700000000123456789\n",
+        ),
+        (
+            // Shortest round-trip text; very large and small magnitudes in
+            // exponent form, which both servers read.
+            point()
+                .field("big", 1e16)
+                .field("small", -1.5e-7)
+                .field("third", 1.0 / 3.0),
+            "m big=1e16,small=-1.5e-7,third=0.3333333333333333 1700000000123456789\n",
+            "m big=1e16,small=-1.5e-7,third=0.3333333333333333 1700000000123456789\n",
         ),
     ];
     for (p, v2, v1) in cases {
@@ -104,7 +114,7 @@ fn refuses_what_line_protocol_cannot_carry() {
     ));
     assert_eq!(
         to_line(&trailing, Dialect::V2).unwrap(),
-        "m,t=x\\\\ v=1 1700000000123456789\n"
+        "m,t=x\\\\ v=1.0 1700000000123456789\n"
     );
     let msg = err(point().tag("host", "a\nb").field("v", 1.0), Dialect::V2).to_string();
     assert!(msg.contains("tag value of `host`"), "{msg}");

@@ -141,6 +141,21 @@ async fn read_back_v1(base: &str, db: &str) -> Vec<Point> {
     out
 }
 
+/// `points` with one more field, `scale`, whose value for point `i` is
+/// `value(i)`: floats that line protocol carries in exponent form.
+fn points_with_scale(
+    run: &str,
+    n: usize,
+    start_ns: i64,
+    value: impl Fn(usize) -> f64,
+) -> Vec<Point> {
+    points(run, n, start_ns)
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| p.field("scale", value(i)))
+        .collect()
+}
+
 fn start_ns() -> i64 {
     rolecall_actors::metrics::now_ns() - 3_600_000_000_000
 }
@@ -150,7 +165,10 @@ async fn influxdb_v1_receives_every_point_with_tags_fields_and_timestamps() {
     let base = server("ROLECALL_INFLUXDB_V1");
     let _turn = INFLUXDB.lock().await;
     let db = unique("rc_v1");
-    let sent = points(&db, 3000, start_ns());
+    // InfluxDB keeps float64 as is: magnitudes from 1.5e-20 to 1.5e20.
+    let sent = points_with_scale(&db, 3000, start_ns(), |i| {
+        format!("1.5e{}", (i % 41) as i32 - 20).parse().unwrap()
+    });
     let feed = sent.clone();
     let (stats, _) = run_reporter(
         &format!(r#"output = "influx-v1", url = "{base}", db = "{db}", batch_size = 500"#),
@@ -221,7 +239,10 @@ async fn read_back_vm(
 async fn influx_v2_write_api_receives_every_point() {
     let base = server("ROLECALL_INFLUX_V2");
     let run = unique("rc_v2");
-    let sent = points(&run, 2000, start_ns());
+    // VictoriaMetrics stores a block of a series as integers with a common
+    // decimal exponent (tiny values next to large ones come back as 0), so
+    // the exponent-form values stay within one band: 1.5e17 + i * 1e12.
+    let sent = points_with_scale(&run, 2000, start_ns(), |i| 1.5e17 + i as f64 * 1e12);
     let feed = sent.clone();
     let (stats, _) = run_reporter(
         &format!(r#"output = "influx-v2", url = "{base}", org = "course", bucket = "lab", token = "secret", batch_size = 300"#),
@@ -231,7 +252,7 @@ async fn influx_v2_write_api_receives_every_point() {
     )
     .await;
     assert_eq!((stats.written, stats.dropped, stats.rejected), (2000, 0, 0));
-    let got = read_back_vm(&base, &run, 4000).await;
+    let got = read_back_vm(&base, &run, 6000).await;
     let mut want = BTreeMap::new();
     for p in &sent {
         let tags = format!(
