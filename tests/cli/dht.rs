@@ -288,10 +288,29 @@ fn a_ring_on_two_emulated_hosts_uses_the_same_port_on_both() {
             .env("ROLECALL_LOG", "warn")
             .args(on(host, args)))
     };
-    let put = tool(
-        &b,
-        &["dht", "put", "--bootstrap", &second, "host", "b wrote this"],
-    );
+    // Stored on both nodes (quorum 2), so the put shows that the ring has
+    // formed: b's node may still be joining a's when the first put runs on a
+    // loaded machine, so it is tried again for a while.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let put = loop {
+        let put = tool(
+            &b,
+            &[
+                "dht",
+                "put",
+                "--bootstrap",
+                &second,
+                "--quorum",
+                "2",
+                "host",
+                "b wrote this",
+            ],
+        );
+        if put.status.success() || std::time::Instant::now() > deadline {
+            break put;
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    };
     let got = tool(&a, &["dht", "get", "--bootstrap", &first, "host"]);
     let _ = n1.kill();
     let _ = n2.kill();
