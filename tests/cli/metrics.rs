@@ -359,18 +359,16 @@ fn bench_metrics_prints_one_json_line_with_the_ratio_of_paired_rounds() {
     let v: serde_json::Value = serde_json::from_str(last).unwrap_or_else(|e| panic!("{e}: {last}"));
     assert_eq!(v["suite"], "metrics");
     assert_eq!(v["points"], 10000);
-    let rounds: Vec<f64> = v["round_ratios"]
-        .as_array()
-        .expect("round_ratios")
-        .iter()
-        .filter_map(serde_json::Value::as_f64)
-        .collect();
-    let pairs: Vec<f64> = v["pair_ratios"]
-        .as_array()
-        .expect("pair_ratios")
-        .iter()
-        .filter_map(serde_json::Value::as_f64)
-        .collect();
+    let floats = |key: &str| -> Vec<f64> {
+        let values = v[key]
+            .as_array()
+            .unwrap_or_else(|| panic!("no {key}: {last}"));
+        values
+            .iter()
+            .filter_map(serde_json::Value::as_f64)
+            .collect()
+    };
+    let (rounds, pairs) = (floats("round_ratios"), floats("pair_ratios"));
     assert_eq!((rounds.len(), pairs.len()), (10, 5), "{last}");
     // Each pair's ratio is the geometric mean of its two rounds'.
     for (pair, two) in pairs.iter().zip(rounds.chunks(2)) {

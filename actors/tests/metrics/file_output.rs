@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use rolecall_actors::metrics::{file, Field, Flush, Point, Reporter, Stats};
-use rolecall_runtime::wire::WireConfig;
+use rolecall_runtime::wire::{Policy, WireConfig};
 use rolecall_runtime::NodeExit;
 
 use crate::node;
@@ -46,33 +46,43 @@ async fn last_stats(tap: &mut rolecall_runtime::Tap<Stats>) -> Stats {
     last
 }
 
-#[actix_rt::test]
-async fn every_point_reaches_the_file_and_stopping_flushes_the_rest() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("out/results.lp");
-    // A flush interval far beyond the test: only full batches and the final
-    // flush at end of input write anything.
-    let mut n = node(&topology(
-        &path,
-        "batch_size = 1000, flush_interval_ms = 600000",
-    ));
+/// Sends `sent` into a reporter with `params` writing to `path` through a
+/// wire of `capacity` (blocking), ends the input and waits for the node to
+/// finish; returns the reporter's last counters.
+async fn run_to_the_end(
+    path: &std::path::Path,
+    params: &str,
+    sent: &[Point],
+    capacity: usize,
+) -> Stats {
+    let mut n = node(&topology(path, params));
     let input = n
-        .inject::<Point>("reporter.in", WireConfig::default())
+        .inject::<Point>("reporter.in", WireConfig::new(capacity, Policy::Block))
         .unwrap();
     let mut stats = n
         .tap::<Stats>("reporter.stats", WireConfig::default())
         .unwrap();
     let running = n.start().await.unwrap();
-    let sent = points(2500);
-    for p in &sent {
+    for p in sent {
         input.output().send_async(p.clone()).await;
     }
     drop(input);
-    let exit = actix_rt::time::timeout(Duration::from_secs(20), running.wait())
+    let exit = actix_rt::time::timeout(Duration::from_secs(30), running.wait())
         .await
         .expect("the node ends after end of input");
     assert_eq!(exit, NodeExit::Completed);
-    let last = last_stats(&mut stats).await;
+    last_stats(&mut stats).await
+}
+
+#[actix_rt::test]
+async fn every_point_reaches_the_file_and_stopping_flushes_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("out/results.lp");
+    let sent = points(2500);
+    // A flush interval far beyond the test: only full batches and the final
+    // flush at end of input write anything.
+    let params = "batch_size = 1000, flush_interval_ms = 600000";
+    let last = run_to_the_end(&path, params, &sent, WireConfig::DEFAULT_CAPACITY).await;
     assert_eq!(
         (last.accepted, last.written, last.dropped, last.buffered),
         (2500, 2500, 0, 0)
@@ -86,33 +96,11 @@ async fn every_point_reaches_the_file_and_stopping_flushes_the_rest() {
 async fn a_burst_of_many_batches_reaches_the_file_in_order() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("burst.lp");
-    let mut n = node(&topology(
-        &path,
-        "batch_size = 100, capacity = 20000, flush_interval_ms = 600000",
-    ));
-    let input = n
-        .inject::<Point>(
-            "reporter.in",
-            WireConfig::new(20_000, rolecall_runtime::wire::Policy::Block),
-        )
-        .unwrap();
-    let mut stats = n
-        .tap::<Stats>("reporter.stats", WireConfig::default())
-        .unwrap();
-    let running = n.start().await.unwrap();
     let sent = points(20_000);
-    for p in &sent {
-        input
-            .output()
-            .try_send(p.clone())
-            .expect("the wire holds the burst");
-    }
-    drop(input);
-    let exit = actix_rt::time::timeout(Duration::from_secs(30), running.wait())
-        .await
-        .expect("the node ends after end of input");
-    assert_eq!(exit, NodeExit::Completed);
-    let last = last_stats(&mut stats).await;
+    // The wire holds the whole burst, so the points arrive as fast as the
+    // reporter takes them.
+    let params = "batch_size = 100, capacity = 20000, flush_interval_ms = 600000";
+    let last = run_to_the_end(&path, params, &sent, 20_000).await;
     assert_eq!(
         (last.accepted, last.written, last.dropped, last.buffered),
         (20_000, 20_000, 0, 0)

@@ -321,89 +321,92 @@ async fn a_slow_inspector_on_small_wires_backs_up_without_deadlock() {
     assert_eq!(running.wait().await, NodeExit::Completed);
 }
 
-#[actix_rt::test]
-async fn the_monitor_port_reports_each_monitored_sides_socket_events() {
-    let mut n = node(
+/// A `pull-push` proxy binding `front` and `back` (each side monitored when
+/// its flag says so), a PUSH connected to the front and, with `sink`, a PULL
+/// connected to the back; returns the node's monitor events collected until
+/// `enough` holds for them or `within` passed.
+async fn proxy_monitor_events(
+    (front, monitor_front): (u16, bool),
+    (back, monitor_back): (u16, bool),
+    sink: bool,
+    within: Duration,
+    enough: impl Fn(&[SocketEvent]) -> bool,
+) -> Vec<SocketEvent> {
+    let mut text = format!(
         r#"
         [actors.proxy]
         kind = "zmq.proxy"
-        params = { mode = "pull-push", frontend = { bind = ["tcp://127.0.0.1:16031"], monitor = true }, backend = { bind = ["tcp://127.0.0.1:16032"], monitor = true } }
+        params = {{ mode = "pull-push", frontend = {{ bind = ["tcp://127.0.0.1:{front}"], monitor = {monitor_front} }}, backend = {{ bind = ["tcp://127.0.0.1:{back}"], monitor = {monitor_back} }} }}
         [actors.source]
         kind = "zmq.push"
         after = ["proxy"]
-        params = { connect = ["tcp://127.0.0.1:16031"] }
+        params = {{ connect = ["tcp://127.0.0.1:{front}"] }}
+        "#
+    );
+    if sink {
+        text.push_str(&format!(
+            r#"
         [actors.sink]
         kind = "zmq.pull"
         after = ["proxy"]
-        params = { connect = ["tcp://127.0.0.1:16032"] }
-        "#,
-    );
-    let mut events = n
+        params = {{ connect = ["tcp://127.0.0.1:{back}"] }}
+        "#
+        ));
+    }
+    let mut n = node(&text);
+    let mut tap = n
         .tap::<SocketEvent>("proxy.monitor", WireConfig::default())
         .expect("tap");
     let running = n.start().await.expect("start");
-    // Each side is seen listening on its own endpoint, then accepting its peer.
-    let mut seen: Vec<(String, EventKind, String)> = Vec::new();
-    let wanted = |seen: &Vec<(String, EventKind, String)>, side: &str, kind: EventKind| {
-        seen.iter().any(|(s, k, _)| s == side && *k == kind)
-    };
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while !(wanted(&seen, "frontend", EventKind::Accepted)
-        && wanted(&seen, "backend", EventKind::Accepted))
-        && std::time::Instant::now() < deadline
-    {
-        if let Ok(Some(e)) =
-            actix_rt::time::timeout(Duration::from_millis(100), events.recv()).await
-        {
-            assert_eq!(e.actor, "proxy");
-            seen.push((e.socket, e.kind, e.endpoint));
+    let mut events = Vec::new();
+    let deadline = std::time::Instant::now() + within;
+    while !enough(&events) && std::time::Instant::now() < deadline {
+        if let Ok(Some(e)) = actix_rt::time::timeout(Duration::from_millis(100), tap.recv()).await {
+            events.push(e);
         }
-    }
-    for (side, port) in [("frontend", 16031), ("backend", 16032)] {
-        let first = seen.iter().find(|(s, _, _)| s == side);
-        assert_eq!(
-            first,
-            Some(&(
-                side.to_owned(),
-                EventKind::Listening,
-                format!("tcp://127.0.0.1:{port}")
-            )),
-            "{seen:?}"
-        );
-        assert!(wanted(&seen, side, EventKind::Accepted), "{seen:?}");
     }
     running.shutdown();
     assert_eq!(running.wait().await, NodeExit::Completed);
+    events
+}
+
+fn seen(events: &[SocketEvent], side: &str, kind: EventKind) -> bool {
+    events.iter().any(|e| e.socket == side && e.kind == kind)
+}
+
+#[actix_rt::test]
+async fn the_monitor_port_reports_each_monitored_sides_socket_events() {
+    let events = proxy_monitor_events(
+        (16031, true),
+        (16032, true),
+        true,
+        Duration::from_secs(10),
+        |e| seen(e, "frontend", EventKind::Accepted) && seen(e, "backend", EventKind::Accepted),
+    )
+    .await;
+    assert!(events.iter().all(|e| e.actor == "proxy"), "{events:?}");
+    // Each side is seen listening on its own endpoint, then accepting its peer.
+    for (side, port) in [("frontend", 16031), ("backend", 16032)] {
+        let first = events.iter().find(|e| e.socket == side);
+        assert_eq!(
+            first.map(|e| (e.kind, e.endpoint.clone())),
+            Some((EventKind::Listening, format!("tcp://127.0.0.1:{port}"))),
+            "{events:?}"
+        );
+        assert!(seen(&events, side, EventKind::Accepted), "{events:?}");
+    }
 }
 
 #[actix_rt::test]
 async fn unmonitored_sides_send_no_events() {
-    let mut n = node(
-        r#"
-        [actors.proxy]
-        kind = "zmq.proxy"
-        params = { mode = "pull-push", frontend = { bind = ["tcp://127.0.0.1:16033"] }, backend = { bind = ["tcp://127.0.0.1:16034"], monitor = true } }
-        [actors.source]
-        kind = "zmq.push"
-        after = ["proxy"]
-        params = { connect = ["tcp://127.0.0.1:16033"] }
-        "#,
-    );
-    let mut events = n
-        .tap::<SocketEvent>("proxy.monitor", WireConfig::default())
-        .expect("tap");
-    let running = n.start().await.expect("start");
-    let mut sides = Vec::new();
-    let deadline = std::time::Instant::now() + Duration::from_secs(2);
-    while std::time::Instant::now() < deadline {
-        if let Ok(Some(e)) =
-            actix_rt::time::timeout(Duration::from_millis(100), events.recv()).await
-        {
-            sides.push(e.socket);
-        }
-    }
-    assert!(sides.iter().any(|s| s == "backend"), "{sides:?}");
-    assert!(sides.iter().all(|s| s == "backend"), "{sides:?}");
-    running.shutdown();
-    assert_eq!(running.wait().await, NodeExit::Completed);
+    let events = proxy_monitor_events(
+        (16033, false),
+        (16034, true),
+        false,
+        Duration::from_secs(2),
+        |_| false,
+    )
+    .await;
+    assert!(events.iter().any(|e| e.socket == "backend"), "{events:?}");
+    assert!(events.iter().all(|e| e.socket == "backend"), "{events:?}");
 }
