@@ -10,6 +10,13 @@
 //! p50/p99. (c) A cross-node wire (two nodes in one process, producer actor
 //! → hop over tcp with the `binary` codec → consumer actor) vs raw PUSH→PULL,
 //! 64 B. Peak resident memory of each rolecall run is reported too.
+//!
+//! Each throughput comparison, (a) and (c), runs [`PAIRS`] pairs of rounds:
+//! in a pair the raw side goes first once and second once; a pair's ratio is
+//! the geometric mean of its two rounds' rolecall ÷ raw ratios (the order's
+//! effect cancels) and the reported ratio is the median over the pairs. One
+//! round moves 200,000 messages in some tens of milliseconds, too short for
+//! one pair to stand for the machine on 2 shared cores.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -18,7 +25,7 @@ use std::time::{Duration, Instant};
 use actix::prelude::*;
 use rolecall_actors::zmq::{io::context, Frames};
 
-use super::{load, run_topology};
+use super::{load, median, run_topology};
 use rolecall_runtime::kind::{CreateError, Io, Ports, Role};
 use rolecall_runtime::wire::Output;
 use serde::{Deserialize, Serialize};
@@ -30,16 +37,81 @@ const MESSAGES: u64 = 200_000;
 const HWM: i32 = 0;
 /// Round trips per latency run.
 const ROUND_TRIPS: usize = 3_000;
+/// Pairs of rounds per throughput comparison (one of each order).
+const PAIRS: usize = 3;
+
+/// Raw vs rolecall throughput over [`PAIRS`] pairs of rounds.
+#[derive(Debug, Clone, Serialize)]
+pub(super) struct Paired {
+    /// Median of the raw rounds' rates (messages/s).
+    raw_msgs_per_s: f64,
+    /// Median of the rolecall rounds' rates.
+    rolecall_msgs_per_s: f64,
+    /// Median over pairs of the geometric mean of each pair's two ratios.
+    ratio: f64,
+    pair_ratios: Vec<f64>,
+    /// rolecall ÷ raw of each round (raw first in even rounds).
+    round_ratios: Vec<f64>,
+    /// Fewest messages any raw round received (all of them: `MESSAGES`).
+    raw_received: u64,
+    /// Fewest messages any rolecall round received.
+    rolecall_received: u64,
+    /// Highest peak resident memory of a rolecall round.
+    rolecall_peak_rss_mib: f64,
+}
+
+/// Runs `raw` and `rolecall` (each given a fresh port) in [`PAIRS`] pairs of
+/// rounds, one of each order per pair.
+fn paired(
+    port: &mut u16,
+    mut raw: impl FnMut(u16) -> Result<(f64, u64), String>,
+    mut rolecall: impl FnMut(u16) -> Result<(f64, u64), String>,
+) -> Result<Paired, String> {
+    let (mut raws, mut ours, mut rounds) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut raw_received, mut rolecall_received, mut peak) = (u64::MAX, u64::MAX, 0.0f64);
+    for round in 0..2 * PAIRS {
+        let mut ours_round = |port: u16| -> Result<(f64, u64), String> {
+            reset_peak_rss();
+            let r = rolecall(port)?;
+            peak = peak.max(peak_rss_mib());
+            Ok(r)
+        };
+        *port += 2;
+        let ((raw_rate, raw_n), (ours_rate, ours_n)) = if round % 2 == 0 {
+            let r = raw(*port)?;
+            (r, ours_round(*port + 1)?)
+        } else {
+            let o = ours_round(*port + 1)?;
+            (raw(*port)?, o)
+        };
+        raw_received = raw_received.min(raw_n);
+        rolecall_received = rolecall_received.min(ours_n);
+        rounds.push(if raw_rate > 0.0 { ours_rate / raw_rate } else { 0.0 });
+        raws.push(raw_rate);
+        ours.push(ours_rate);
+    }
+    let mut pairs: Vec<f64> = rounds
+        .chunks(2)
+        .map(|pair| pair.iter().product::<f64>().sqrt())
+        .collect();
+    let pair_ratios = pairs.clone();
+    Ok(Paired {
+        raw_msgs_per_s: median(&mut raws),
+        rolecall_msgs_per_s: median(&mut ours),
+        ratio: median(&mut pairs),
+        pair_ratios,
+        round_ratios: rounds,
+        raw_received,
+        rolecall_received,
+        rolecall_peak_rss_mib: peak,
+    })
+}
 
 #[derive(Debug, Clone, Serialize)]
 pub(super) struct Throughput {
     size: usize,
-    raw_msgs_per_s: f64,
-    rolecall_msgs_per_s: f64,
-    ratio: f64,
-    raw_received: u64,
-    rolecall_received: u64,
-    rolecall_peak_rss_mib: f64,
+    #[serde(flatten)]
+    paired: Paired,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -51,14 +123,12 @@ pub(super) struct RoundTrip {
     p50_ratio: f64,
 }
 
+/// The cross-node hop (`rolecall_*` fields) vs raw PUSH→PULL (`raw_*`).
 #[derive(Debug, Clone, Serialize)]
 pub(super) struct Hop {
     size: usize,
-    raw_push_pull_msgs_per_s: f64,
-    hop_msgs_per_s: f64,
-    ratio: f64,
-    raw_received: u64,
-    hop_received: u64,
+    #[serde(flatten)]
+    paired: Paired,
 }
 
 #[derive(Debug, Serialize)]
@@ -546,25 +616,14 @@ pub(super) fn run() -> Result<Report, String> {
     let _ = context();
     let system = System::new();
     let mut throughput = Vec::new();
-    let mut port = 16100;
+    let mut port = 16140;
     for size in [64usize, 1024] {
-        port += 2;
-        let (raw_rate, raw_n) = raw_pubsub(port, size)?;
-        reset_peak_rss();
-        let (ours_rate, ours_n) = system.block_on(rolecall_pubsub(port + 1, size))?;
-        throughput.push(Throughput {
-            size,
-            raw_msgs_per_s: raw_rate,
-            rolecall_msgs_per_s: ours_rate,
-            ratio: if raw_rate > 0.0 {
-                ours_rate / raw_rate
-            } else {
-                0.0
-            },
-            raw_received: raw_n,
-            rolecall_received: ours_n,
-            rolecall_peak_rss_mib: peak_rss_mib(),
-        });
+        let paired = paired(
+            &mut port,
+            |port| raw_pubsub(port, size),
+            |port| system.block_on(rolecall_pubsub(port, size)),
+        )?;
+        throughput.push(Throughput { size, paired });
     }
     let mut raw = raw_reqrep(16120)?;
     let mut ours = system.block_on(rolecall_reqrep(16121))?;
@@ -577,28 +636,22 @@ pub(super) fn run() -> Result<Report, String> {
         rolecall_p99_us: percentile(&ours, 99.0),
         p50_ratio: percentile(&ours, 50.0) / percentile(&raw, 50.0).max(1e-9),
     };
-    let (raw_hop, raw_hop_n) = raw_push_pull(16130, 64)?;
-    let (ours_hop, ours_hop_n) = system.block_on(rolecall_hop(16131, 64))?;
     let cross_node = Hop {
         size: 64,
-        raw_push_pull_msgs_per_s: raw_hop,
-        hop_msgs_per_s: ours_hop,
-        ratio: if raw_hop > 0.0 {
-            ours_hop / raw_hop
-        } else {
-            0.0
-        },
-        raw_received: raw_hop_n,
-        hop_received: ours_hop_n,
+        paired: paired(
+            &mut port,
+            |port| raw_push_pull(port, 64),
+            |port| system.block_on(rolecall_hop(port, 64)),
+        )?,
     };
     let (a, b, c) = zmq::version();
     Ok(Report {
         suite: "zmq",
-        ratio: throughput[0].ratio,
-        throughput_64b_ratio: throughput[0].ratio,
-        throughput_1k_ratio: throughput[1].ratio,
+        ratio: throughput[0].paired.ratio,
+        throughput_64b_ratio: throughput[0].paired.ratio,
+        throughput_1k_ratio: throughput[1].paired.ratio,
         round_trip_p50_ratio: round_trip.p50_ratio,
-        cross_node_64b_ratio: cross_node.ratio,
+        cross_node_64b_ratio: cross_node.paired.ratio,
         throughput,
         round_trip,
         cross_node,
