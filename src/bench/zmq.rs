@@ -86,7 +86,11 @@ fn paired(
         };
         raw_received = raw_received.min(raw_n);
         rolecall_received = rolecall_received.min(ours_n);
-        rounds.push(if raw_rate > 0.0 { ours_rate / raw_rate } else { 0.0 });
+        rounds.push(if raw_rate > 0.0 {
+            ours_rate / raw_rate
+        } else {
+            0.0
+        });
         raws.push(raw_rate);
         ours.push(ours_rate);
     }
