@@ -256,7 +256,7 @@ impl Batcher {
                 let per_line = self.line_bytes.max(body.len());
                 let want = per_line.saturating_mul(batch_size);
                 body.reserve(
-                    (want + want / 8)
+                    want.saturating_add(want / 8)
                         .min(MAX_RESERVE)
                         .saturating_sub(body.len()),
                 );
