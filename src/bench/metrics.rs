@@ -34,7 +34,7 @@ use rolecall_runtime::wire::{Policy, WireConfig};
 use rolecall_runtime::Node;
 use serde::Serialize;
 
-use super::{load, median};
+use super::{load, median, paired_ratio};
 
 /// Points per request, on both sides.
 const BATCH: usize = 5000;
@@ -273,26 +273,22 @@ pub(super) fn run(n: u64) -> Result<Report, String> {
         }
         // The reporter's own ceiling: the same points into a results file.
         let dir = std::env::temp_dir().join(format!("rolecall-bench-metrics-{tag}.lp"));
+        let output = format!(r#"output = "file", path = "{}""#, dir.display());
         let mut file_rates = Vec::new();
         for _ in 0..3 {
-            let output = format!(r#"output = "file", path = "{}""#, dir.display());
             file_rates.push(through_reporter(&output, &pts).await?.0);
         }
         let _ = std::fs::remove_file(&dir);
         let file_rate = median(&mut file_rates);
         let direct_rounds = direct_rates.clone();
         let reporter_rounds = reporter_rates.clone();
-        let mut pair_ratios: Vec<f64> = ratios
-            .chunks(2)
-            .map(|pair| pair.iter().product::<f64>().sqrt())
-            .collect();
-        let pairs = pair_ratios.clone();
+        let (ratio, pair_ratios) = paired_ratio(&ratios);
         let d = median(&mut direct_rates);
         let r = median(&mut reporter_rates);
         Ok(Report {
             suite: "metrics",
-            ratio: median(&mut pair_ratios),
-            pair_ratios: pairs,
+            ratio,
+            pair_ratios,
             round_ratios: ratios,
             points: n,
             batch: BATCH,

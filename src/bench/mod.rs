@@ -17,7 +17,8 @@ pub fn run_suite(name: &str, json: bool, messages: Option<u64>) -> i32 {
     let report = match name {
         "actor" => actor::run(messages.unwrap_or(10_000_000))
             .and_then(|r| serde_json::to_value(r).map_err(|e| e.to_string())),
-        "zmq" => zmq::run().and_then(|r| serde_json::to_value(r).map_err(|e| e.to_string())),
+        "zmq" => zmq::run(messages.unwrap_or(zmq::MESSAGES))
+            .and_then(|r| serde_json::to_value(r).map_err(|e| e.to_string())),
         "zk" => zk::run().and_then(|r| serde_json::to_value(r).map_err(|e| e.to_string())),
         "metrics" => metrics::run(messages.unwrap_or(100_000))
             .and_then(|r| serde_json::to_value(r).map_err(|e| e.to_string())),
@@ -88,4 +89,16 @@ async fn run_loaded(
 fn median(values: &mut [f64]) -> f64 {
     values.sort_by(f64::total_cmp);
     values.get(values.len() / 2).copied().unwrap_or(0.0)
+}
+
+/// Rounds measured in pairs, one of each order (the baseline first in even
+/// rounds): each pair's ratio is the geometric mean of its two rounds'
+/// ratios, in which the order's effect cancels. Returns the median of the
+/// pairs' ratios and the pairs' ratios.
+fn paired_ratio(round_ratios: &[f64]) -> (f64, Vec<f64>) {
+    let pairs: Vec<f64> = round_ratios
+        .chunks(2)
+        .map(|pair| pair.iter().product::<f64>().sqrt())
+        .collect();
+    (median(&mut pairs.clone()), pairs)
 }

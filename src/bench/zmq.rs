@@ -15,7 +15,7 @@
 //! in a pair the raw side goes first once and second once; a pair's ratio is
 //! the geometric mean of its two rounds' rolecall ÷ raw ratios (the order's
 //! effect cancels) and the reported ratio is the median over the pairs. One
-//! round moves 200,000 messages in some tens of milliseconds, too short for
+//! round moves 200,000 messages (by default; `--messages`) in some tens of milliseconds, too short for
 //! one pair to stand for the machine on 2 shared cores.
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -25,15 +25,15 @@ use std::time::{Duration, Instant};
 use actix::prelude::*;
 use rolecall_actors::zmq::{io::context, Frames};
 
-use super::{load, median, run_topology};
+use super::{load, median, paired_ratio, run_topology};
 use rolecall_runtime::kind::{CreateError, Io, Ports, Role};
 use rolecall_runtime::wire::Output;
 use serde::{Deserialize, Serialize};
 
-/// Messages per throughput run.
-const MESSAGES: u64 = 200_000;
+/// Messages per throughput round, unless `--messages` says otherwise.
+pub(super) const MESSAGES: u64 = 200_000;
 /// High-water mark of every socket on both sides: 0 (none), so that neither
-/// side drops and both deliver all `MESSAGES` (memory is bounded by that count).
+/// side drops and both deliver every message (memory is bounded by their count).
 const HWM: i32 = 0;
 /// Round trips per latency run.
 const ROUND_TRIPS: usize = 3_000;
@@ -52,7 +52,7 @@ pub(super) struct Paired {
     pair_ratios: Vec<f64>,
     /// rolecall ÷ raw of each round (raw first in even rounds).
     round_ratios: Vec<f64>,
-    /// Fewest messages any raw round received (all of them: `MESSAGES`).
+    /// Fewest messages any raw round received (all of them).
     raw_received: u64,
     /// Fewest messages any rolecall round received.
     rolecall_received: u64,
@@ -94,15 +94,11 @@ fn paired(
         raws.push(raw_rate);
         ours.push(ours_rate);
     }
-    let mut pairs: Vec<f64> = rounds
-        .chunks(2)
-        .map(|pair| pair.iter().product::<f64>().sqrt())
-        .collect();
-    let pair_ratios = pairs.clone();
+    let (ratio, pair_ratios) = paired_ratio(&rounds);
     Ok(Paired {
         raw_msgs_per_s: median(&mut raws),
         rolecall_msgs_per_s: median(&mut ours),
-        ratio: median(&mut pairs),
+        ratio,
         pair_ratios,
         round_ratios: rounds,
         raw_received,
@@ -178,7 +174,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 // ---- raw ----------------------------------------------------------------
 
-fn raw_pubsub(port: u16, size: usize) -> Result<(f64, u64), String> {
+fn raw_pubsub(port: u16, size: usize, messages: u64) -> Result<(f64, u64), String> {
     let ctx = zmq::Context::new();
     let publisher = ctx.socket(zmq::PUB).map_err(|e| e.to_string())?;
     publisher.set_sndhwm(HWM).map_err(|e| e.to_string())?;
@@ -203,7 +199,7 @@ fn raw_pubsub(port: u16, size: usize) -> Result<(f64, u64), String> {
             first.get_or_insert_with(Instant::now);
             last = Instant::now();
             n += 1;
-            if n == MESSAGES {
+            if n == messages {
                 break;
             }
         }
@@ -219,7 +215,7 @@ fn raw_pubsub(port: u16, size: usize) -> Result<(f64, u64), String> {
         std::thread::sleep(Duration::from_millis(5));
     }
     let body = vec![b'm'; size];
-    for _ in 0..MESSAGES {
+    for _ in 0..messages {
         publisher.send(&body, 0).map_err(|e| e.to_string())?;
     }
     receiver
@@ -227,7 +223,7 @@ fn raw_pubsub(port: u16, size: usize) -> Result<(f64, u64), String> {
         .map_err(|_| "receiver panicked".to_owned())?
 }
 
-fn raw_push_pull(port: u16, size: usize) -> Result<(f64, u64), String> {
+fn raw_push_pull(port: u16, size: usize, messages: u64) -> Result<(f64, u64), String> {
     let ctx = zmq::Context::new();
     let pull = ctx.socket(zmq::PULL).map_err(|e| e.to_string())?;
     pull.set_rcvhwm(HWM).map_err(|e| e.to_string())?;
@@ -242,7 +238,7 @@ fn raw_push_pull(port: u16, size: usize) -> Result<(f64, u64), String> {
             first.get_or_insert_with(Instant::now);
             last = Instant::now();
             n += 1;
-            if n == MESSAGES {
+            if n == messages {
                 break;
             }
         }
@@ -256,7 +252,7 @@ fn raw_push_pull(port: u16, size: usize) -> Result<(f64, u64), String> {
     push.connect(&format!("tcp://127.0.0.1:{port}"))
         .map_err(|e| e.to_string())?;
     let body = vec![b'm'; size];
-    for _ in 0..MESSAGES {
+    for _ in 0..messages {
         push.send(&body, 0).map_err(|e| e.to_string())?;
     }
     receiver.join().map_err(|_| "receiver panicked".to_owned())
@@ -434,7 +430,7 @@ fn registry() -> Result<rolecall_runtime::Registry, String> {
     Ok(r)
 }
 
-async fn rolecall_pubsub(port: u16, size: usize) -> Result<(f64, u64), String> {
+async fn rolecall_pubsub(port: u16, size: usize, messages: u64) -> Result<(f64, u64), String> {
     RECEIVED.store(0, Ordering::SeqCst);
     let text = format!(
         r#"
@@ -443,7 +439,7 @@ async fn rolecall_pubsub(port: u16, size: usize) -> Result<(f64, u64), String> {
         drain_timeout = "1s"
         [actors.blaster]
         kind = "bench.blaster"
-        params = {{ size = {size}, count = {MESSAGES} }}
+        params = {{ size = {size}, count = {messages} }}
         [actors.pub]
         kind = "zmq.pub"
         params = {{ bind = ["tcp://127.0.0.1:{port}"], sndhwm = {HWM} }}
@@ -452,7 +448,7 @@ async fn rolecall_pubsub(port: u16, size: usize) -> Result<(f64, u64), String> {
         params = {{ connect = ["tcp://127.0.0.1:{port}"], rcvhwm = {HWM}, subscribe = [""] }}
         [actors.counter]
         kind = "bench.counter"
-        params = {{ count = {MESSAGES} }}
+        params = {{ count = {messages} }}
         [[wires]]
         from = "blaster.out"
         to = "pub.in"
@@ -472,7 +468,7 @@ async fn rolecall_pubsub(port: u16, size: usize) -> Result<(f64, u64), String> {
 
 /// Producer and consumer on two nodes of one topology, both hosted here as
 /// separate `Node`s, so the wire between them is a cross-node hop over tcp.
-async fn rolecall_hop(port: u16, size: usize) -> Result<(f64, u64), String> {
+async fn rolecall_hop(port: u16, size: usize, messages: u64) -> Result<(f64, u64), String> {
     RECEIVED.store(0, Ordering::SeqCst);
     let text = format!(
         r#"
@@ -486,11 +482,11 @@ async fn rolecall_hop(port: u16, size: usize) -> Result<(f64, u64), String> {
         [actors.blaster]
         kind = "bench.blaster"
         node = "a"
-        params = {{ size = {size}, count = {MESSAGES} }}
+        params = {{ size = {size}, count = {messages} }}
         [actors.counter]
         kind = "bench.counter"
         node = "b"
-        params = {{ count = {MESSAGES} }}
+        params = {{ count = {messages} }}
         [[wires]]
         from = "blaster.out"
         to = "counter.in"
@@ -616,7 +612,7 @@ async fn rolecall_reqrep(port: u16) -> Result<Vec<f64>, String> {
 }
 
 /// Runs the suite.
-pub(super) fn run() -> Result<Report, String> {
+pub(super) fn run(messages: u64) -> Result<Report, String> {
     let _ = context();
     let system = System::new();
     let mut throughput = Vec::new();
@@ -624,8 +620,8 @@ pub(super) fn run() -> Result<Report, String> {
     for size in [64usize, 1024] {
         let paired = paired(
             &mut port,
-            |port| raw_pubsub(port, size),
-            |port| system.block_on(rolecall_pubsub(port, size)),
+            |port| raw_pubsub(port, size, messages),
+            |port| system.block_on(rolecall_pubsub(port, size, messages)),
         )?;
         throughput.push(Throughput { size, paired });
     }
@@ -644,8 +640,8 @@ pub(super) fn run() -> Result<Report, String> {
         size: 64,
         paired: paired(
             &mut port,
-            |port| raw_push_pull(port, 64),
-            |port| system.block_on(rolecall_hop(port, 64)),
+            |port| raw_push_pull(port, 64, messages),
+            |port| system.block_on(rolecall_hop(port, 64, messages)),
         )?,
     };
     let (a, b, c) = zmq::version();

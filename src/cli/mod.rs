@@ -80,12 +80,12 @@ enum Command {
     Report(report::ReportArgs),
     /// Run a benchmark suite; with --json the last line is one JSON object with `ratio`.
     Bench {
-        /// Suite: `actor`.
+        /// Suite: `actor`, `zmq`, `zk`, `metrics`, `dht` or `paxos`.
         suite: String,
         /// Print machine-readable JSON.
         #[arg(long)]
         json: bool,
-        /// Messages per measured run.
+        /// Messages per measured run (`actor`, `zmq`, `metrics`, `paxos`).
         #[arg(long)]
         messages: Option<u64>,
     },

@@ -359,24 +359,8 @@ fn bench_metrics_prints_one_json_line_with_the_ratio_of_paired_rounds() {
     let v: serde_json::Value = serde_json::from_str(last).unwrap_or_else(|e| panic!("{e}: {last}"));
     assert_eq!(v["suite"], "metrics");
     assert_eq!(v["points"], 10000);
-    let floats = |key: &str| -> Vec<f64> {
-        let values = v[key]
-            .as_array()
-            .unwrap_or_else(|| panic!("no {key}: {last}"));
-        values
-            .iter()
-            .filter_map(serde_json::Value::as_f64)
-            .collect()
-    };
-    let (rounds, pairs) = (floats("round_ratios"), floats("pair_ratios"));
-    assert_eq!((rounds.len(), pairs.len()), (10, 5), "{last}");
-    // Each pair's ratio is the geometric mean of its two rounds'.
-    for (pair, two) in pairs.iter().zip(rounds.chunks(2)) {
-        assert!((pair - (two[0] * two[1]).sqrt()).abs() < 1e-9, "{last}");
-    }
-    let mut sorted = pairs.clone();
-    sorted.sort_by(f64::total_cmp);
-    assert_eq!(v["ratio"].as_f64(), Some(sorted[2]), "{last}");
+    // Five pairs; each pair's ratio is the geometric mean of its two rounds'.
+    let sorted = assert_paired_ratios(&v, 5, last);
     assert!(sorted[0] > 0.0, "{last}");
     assert!(v["reporter_to_file_points_per_s"]
         .as_f64()

@@ -87,3 +87,33 @@ pub(crate) fn stdout(o: &Output) -> String {
 pub(crate) fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
+
+/// Checks a bench comparison measured in pairs of rounds (`round_ratios`,
+/// `pair_ratios`, `ratio` of the JSON object `c`): `pairs` pairs of two
+/// rounds, each pair's ratio the geometric mean of its rounds', `ratio` the
+/// median of the pairs'. Returns the pairs' ratios, sorted. `line` is the
+/// whole JSON line, for the messages.
+pub(crate) fn assert_paired_ratios(c: &serde_json::Value, pairs: usize, line: &str) -> Vec<f64> {
+    let floats = |key: &str| -> Vec<f64> {
+        let values = c[key]
+            .as_array()
+            .unwrap_or_else(|| panic!("no {key}: {line}"));
+        values
+            .iter()
+            .filter_map(serde_json::Value::as_f64)
+            .collect()
+    };
+    let (rounds, pair_ratios) = (floats("round_ratios"), floats("pair_ratios"));
+    assert_eq!(
+        (rounds.len(), pair_ratios.len()),
+        (2 * pairs, pairs),
+        "{line}"
+    );
+    for (pair, two) in pair_ratios.iter().zip(rounds.chunks(2)) {
+        assert!((pair - (two[0] * two[1]).sqrt()).abs() < 1e-9, "{line}");
+    }
+    let mut sorted = pair_ratios;
+    sorted.sort_by(f64::total_cmp);
+    assert_eq!(c["ratio"].as_f64(), Some(sorted[pairs / 2]), "{line}");
+    sorted
+}

@@ -233,3 +233,26 @@ fn garbage_into_a_cross_node_wire_is_counted_with_its_peer_and_the_flow_goes_on(
         "the total at the end: {err}"
     );
 }
+
+#[test]
+fn bench_zmq_reports_paired_rounds_with_every_message_delivered() {
+    let out = run(rolecall().args(["bench", "zmq", "--json", "--messages", "2000"]));
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}\n{}", stderr(&out));
+    let last = text.lines().last().unwrap_or_default();
+    let v: serde_json::Value = serde_json::from_str(last).unwrap_or_else(|e| panic!("{e}: {last}"));
+    assert_eq!(v["suite"], "zmq");
+    let comparisons = [&v["throughput"][0], &v["throughput"][1], &v["cross_node"]];
+    for c in comparisons {
+        assert_paired_ratios(c, 3, last);
+        // Nothing is dropped on either side, in any round.
+        assert_eq!(
+            (c["raw_received"].as_u64(), c["rolecall_received"].as_u64()),
+            (Some(2000), Some(2000)),
+            "{last}"
+        );
+    }
+    assert_eq!(v["ratio"], v["throughput"][0]["ratio"]);
+    assert_eq!(v["throughput_64b_ratio"], v["throughput"][0]["ratio"]);
+    assert_eq!(v["cross_node_64b_ratio"], v["cross_node"]["ratio"]);
+}

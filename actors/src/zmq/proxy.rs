@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 use actix::prelude::*;
 use parking_lot::Mutex;
 use rolecall_runtime::kind::{CreateError, Io, Ports, Role};
-use rolecall_runtime::remote::close_monitored;
+use rolecall_runtime::remote::{close_monitored, MONITOR_CLOSE};
 use rolecall_runtime::wire::{Output, Popped, PushError, Queue};
 use serde::Deserialize;
 
@@ -43,8 +43,6 @@ use super::params::Params;
 const BATCH: usize = 256;
 /// Longest sleep in `zmq_poll`, so that a stop request is seen.
 const TICK_MS: i64 = 100;
-/// How long closing waits for a monitored socket's last monitor events.
-const MONITOR_CLOSE: Duration = Duration::from_secs(1);
 
 /// Which pair of sockets the device joins.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -170,18 +168,14 @@ impl Role for Proxy {
         let front = open(front_kind, &p.frontend, &actor).map_err(|e| format!("frontend: {e}"))?;
         let back = open(back_kind, &p.backend, &actor).map_err(|e| format!("backend: {e}"))?;
         // Monitors first, so that they see the binds and connects.
-        let mut monitors = Vec::new();
-        for (name, socket, params) in [
-            ("frontend", &front, &p.frontend),
-            ("backend", &back, &p.backend),
-        ] {
-            if params.monitor {
-                monitors.push((
-                    name,
-                    monitor_socket(socket).map_err(|e| format!("{name}: {e}"))?,
-                ));
-            }
-        }
+        let monitor = |socket: &zmq::Socket, params: &Params, name: &str| {
+            params
+                .monitor
+                .then(|| monitor_socket(socket).map_err(|e| format!("{name}: {e}")))
+                .transpose()
+        };
+        let front_monitor = monitor(&front, &p.frontend, "frontend")?;
+        let back_monitor = monitor(&back, &p.backend, "backend")?;
         attach(&front, &p.frontend).map_err(|e| format!("frontend: {e}"))?;
         attach(&back, &p.backend).map_err(|e| format!("backend: {e}"))?;
         let wake_ep = format!("inproc://rolecall-proxy-wake-{}", unique());
@@ -199,6 +193,7 @@ impl Role for Proxy {
                 Side {
                     name: "frontend",
                     socket: front,
+                    monitor: front_monitor,
                     receives: true,
                     inspected: inspect_front,
                     out: io.output("from_frontend")?,
@@ -209,6 +204,7 @@ impl Role for Proxy {
                 Side {
                     name: "backend",
                     socket: back,
+                    monitor: back_monitor,
                     receives: p.mode.two_way(),
                     inspected: inspect_back,
                     out: io.output("from_backend")?,
@@ -218,7 +214,6 @@ impl Role for Proxy {
                 },
             ],
             capture: io.output("capture")?,
-            monitors,
             monitor_out: io.output("monitor")?,
             wake_rx,
             waker: std::task::Waker::from(Arc::clone(&wake)),
@@ -240,6 +235,8 @@ impl Role for Proxy {
 struct Side {
     name: &'static str,
     socket: zmq::Socket,
+    /// A PAIR reading libzmq's monitor of `socket`, when monitored.
+    monitor: Option<zmq::Socket>,
     /// Whether it is read (not a PUSH).
     receives: bool,
     /// Whether what it receives goes to `out` instead of the other socket.
@@ -308,8 +305,6 @@ struct Device {
     actor: String,
     sides: [Side; 2],
     capture: Output<Frames>,
-    /// PAIR sockets reading libzmq's monitors of the monitored sides.
-    monitors: Vec<(&'static str, zmq::Socket)>,
     monitor_out: Output<SocketEvent>,
     wake_rx: zmq::Socket,
     waker: std::task::Waker,
@@ -392,33 +387,34 @@ impl Device {
         let Device {
             actor,
             sides,
-            mut monitors,
             monitor_out,
             ..
         } = self;
         for side in sides {
-            let Some(at) = monitors.iter().position(|(name, _)| *name == side.name) else {
-                continue; // unmonitored: dropped here
-            };
-            let (name, monitor) = monitors.swap_remove(at);
-            close_monitored(side.socket, monitor, MONITOR_CLOSE, |parts| {
-                if let Some(event) = monitor_event(&actor, name, &parts) {
-                    let _ = monitor_out.try_send(event);
-                }
-            });
+            // An unmonitored socket is simply dropped.
+            if let Some(monitor) = side.monitor {
+                close_monitored(side.socket, monitor, MONITOR_CLOSE, |parts| {
+                    if let Some(event) = monitor_event(&actor, side.name, &parts) {
+                        let _ = monitor_out.try_send(event);
+                    }
+                });
+            }
         }
     }
 
     /// Passes on the monitor events that have arrived; true if any did.
     fn read_monitors(&mut self) -> bool {
         let mut any = false;
-        for (side, socket) in &self.monitors {
+        for side in &self.sides {
+            let Some(monitor) = &side.monitor else {
+                continue;
+            };
             for _ in 0..BATCH {
-                let Ok(parts) = socket.recv_multipart(zmq::DONTWAIT) else {
+                let Ok(parts) = monitor.recv_multipart(zmq::DONTWAIT) else {
                     break;
                 };
                 any = true;
-                if let Some(event) = monitor_event(&self.actor, side, &parts) {
+                if let Some(event) = monitor_event(&self.actor, side.name, &parts) {
                     // Monitoring never holds up the device: a full wire drops (counted).
                     let _ = self.monitor_out.try_send(event);
                 }
@@ -484,9 +480,10 @@ impl Device {
             back.socket.as_poll_item(events(back, front)),
         ];
         items.extend(
-            self.monitors
+            self.sides
                 .iter()
-                .map(|(_, m)| m.as_poll_item(zmq::POLLIN)),
+                .filter_map(|side| side.monitor.as_ref())
+                .map(|m| m.as_poll_item(zmq::POLLIN)),
         );
         let _ = zmq::poll(&mut items, TICK_MS);
         while self.wake_rx.recv_bytes(zmq::DONTWAIT).is_ok() {}

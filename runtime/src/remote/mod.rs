@@ -26,7 +26,7 @@ mod wake;
 
 pub(crate) use link::{spawn_receiver, spawn_sender};
 pub use link::{RemoteEndpoint, RemoteError, RemoteLink, RemoteStats};
-pub use monitor::close_monitored;
+pub use monitor::{close_monitored, MONITOR_CLOSE};
 pub use socket::{Builder, Decoded, Framing, MonitorSink, SocketThread};
 
 /// Header byte of a frame carrying one encoded message.

@@ -13,6 +13,10 @@
 
 use std::time::{Duration, Instant};
 
+/// How long closing waits for a monitored socket's last monitor events, by
+/// default.
+pub const MONITOR_CLOSE: Duration = Duration::from_secs(1);
+
 /// libzmq's `ZMQ_EVENT_MONITOR_STOPPED`: the last event a monitor sends.
 const MONITOR_STOPPED: u16 = 0x0400;
 

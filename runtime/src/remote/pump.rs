@@ -20,8 +20,6 @@ pub(super) const RESEND_FOR: Duration = Duration::from_secs(3);
 pub(super) const RESEND_EVERY: Duration = Duration::from_millis(200);
 /// Longest sleep in `zmq_poll`, so that a stop request is seen.
 pub(super) const TICK_MS: i64 = 100;
-/// How long closing waits for a monitored socket's last monitor events.
-const MONITOR_CLOSE: Duration = Duration::from_secs(1);
 
 pub(super) struct Loop<T> {
     pub(super) socket: zmq::Socket,
@@ -88,7 +86,7 @@ impl<T: Clone + Send + 'static> Loop<T> {
         } = self;
         if let Some(monitor) = monitor {
             let mut sink = monitor_sink;
-            super::monitor::close_monitored(socket, monitor, MONITOR_CLOSE, |parts| {
+            super::monitor::close_monitored(socket, monitor, super::MONITOR_CLOSE, |parts| {
                 if let Some(sink) = &mut sink {
                     sink(parts);
                 }
