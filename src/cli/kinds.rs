@@ -15,7 +15,7 @@ pub(crate) fn kinds() -> i32 {
             println!("  {}", kind.about);
         }
         if kind.params.is_empty() {
-            println!("  params: {}", kind.params_type);
+            println!("  params: none");
         } else {
             println!(
                 "  params: {} ({})",

@@ -71,7 +71,7 @@ enum Command {
         #[arg(long, default_value = ".")]
         dir: PathBuf,
     },
-    /// Kademlia DHT tools: `node`, `put`, `get`, `id` (issue 7).
+    /// Kademlia DHT tools: `node`, `put`, `get`, `id`.
     Dht {
         #[command(subcommand)]
         command: dht::DhtCommand,

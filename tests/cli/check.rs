@@ -52,6 +52,25 @@ fn kinds_lists_kinds_with_ports_and_the_libzmq_capabilities() {
     ] {
         assert!(text.contains(needle), "{needle} missing:\n{text}");
     }
+    // Each kind's description matches its ports: a PUB has no `out`.
+    let block = |name: &str| {
+        let start = text
+            .find(&format!("\n{name}\n"))
+            .unwrap_or_else(|| panic!("{name} listed:\n{text}"));
+        let rest = &text[start + 1..];
+        rest[..rest.find("\n\n").unwrap_or(rest.len())].to_owned()
+    };
+    for kind in ["zmq.pub", "zmq.push"] {
+        let about = block(kind);
+        assert!(
+            !about.contains("`out`") || about.contains("no `out`"),
+            "{about}"
+        );
+        assert!(!about.contains("output out"), "{about}");
+    }
+    assert!(block("zmq.sub").contains("output out"));
+    assert!(block("registry.text-server").contains("params: none"));
+    assert!(!text.contains("toml::map::Map"), "{text}");
 }
 
 #[test]

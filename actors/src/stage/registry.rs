@@ -113,13 +113,18 @@ impl Handler<Frames> for TextServer {
     }
 }
 
+/// Parameters of `registry.text-server`: none (an unknown key is an error).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TextServerParams {}
+
 impl Role for TextServer {
-    type Params = toml::Table;
+    type Params = TextServerParams;
     const ABOUT: &'static str = "Registry over hand-formatted strings: `put KEY VALUE`, `get KEY`";
     fn ports(p: &mut Ports<Self>) {
         p.input::<Frames>("in").output::<Frames>("out");
     }
-    fn build(_: &toml::Table, io: &mut Io) -> Result<Self, CreateError> {
+    fn build(_: &TextServerParams, io: &mut Io) -> Result<Self, CreateError> {
         Ok(TextServer {
             store: HashMap::new(),
             out: io.output("out")?,

@@ -63,7 +63,7 @@ impl<K: SocketKind> Handler<Subscription> for Endpoint<K> {
 
 impl<K: SocketKind> Role for Endpoint<K> {
     type Params = Params;
-    const ABOUT: &'static str = "a ZeroMQ socket: `in` is sent, what arrives goes to `out`";
+    const ABOUT: &'static str = K::ABOUT;
 
     fn ports(ports: &mut Ports<Self>) {
         if K::SENDS {

@@ -12,10 +12,12 @@ pub trait SocketKind: Unpin + 'static {
     const RECEIVES: bool;
     /// Whether it takes subscription filters (has a `subscriptions` port).
     const FILTERS: bool = false;
+    /// What the kind does, in `rolecall kinds`: the socket's pattern and ports.
+    const ABOUT: &'static str;
 }
 
 macro_rules! socket_kind {
-    ($(#[$doc:meta])* $name:ident, $kind:literal, $ty:ident, sends: $s:literal, receives: $r:literal $(, filters: $f:literal)?) => {
+    ($(#[$doc:meta])* $name:ident, $kind:literal, $ty:ident, sends: $s:literal, receives: $r:literal $(, filters: $f:literal)?, about: $about:literal) => {
         $(#[$doc])*
         #[derive(Debug)]
         pub struct $name;
@@ -25,29 +27,30 @@ macro_rules! socket_kind {
             const SENDS: bool = $s;
             const RECEIVES: bool = $r;
             $(const FILTERS: bool = $f;)?
+            const ABOUT: &'static str = $about;
         }
     };
 }
 
 socket_kind!(/// REQ: sends a request, then receives its reply.
-    Req, "zmq.req", REQ, sends: true, receives: true);
+    Req, "zmq.req", REQ, sends: true, receives: true, about: "ZeroMQ REQ: each message on `in` is a request; its reply goes to `out` (one at a time)");
 socket_kind!(/// REP: receives a request, then sends its reply.
-    Rep, "zmq.rep", REP, sends: true, receives: true);
+    Rep, "zmq.rep", REP, sends: true, receives: true, about: "ZeroMQ REP: each request received goes to `out`; the next message on `in` is its reply");
 socket_kind!(/// DEALER: asynchronous REQ, round-robin to peers.
-    Dealer, "zmq.dealer", DEALER, sends: true, receives: true);
+    Dealer, "zmq.dealer", DEALER, sends: true, receives: true, about: "ZeroMQ DEALER: `in` is sent round-robin to peers; what arrives goes to `out`");
 socket_kind!(/// ROUTER: asynchronous REP, addressing peers by identity frame.
-    Router, "zmq.router", ROUTER, sends: true, receives: true);
+    Router, "zmq.router", ROUTER, sends: true, receives: true, about: "ZeroMQ ROUTER: what arrives goes to `out` with the peer's identity frame first; `in` is routed by its first frame");
 socket_kind!(/// PUB: publishes to every matching subscriber.
-    Pub, "zmq.pub", PUB, sends: true, receives: false);
+    Pub, "zmq.pub", PUB, sends: true, receives: false, about: "ZeroMQ PUB: `in` is published to every matching subscriber (no `out`)");
 socket_kind!(/// SUB: receives what matches its subscriptions.
-    Sub, "zmq.sub", SUB, sends: false, receives: true, filters: true);
+    Sub, "zmq.sub", SUB, sends: false, receives: true, filters: true, about: "ZeroMQ SUB: what matches its subscriptions goes to `out`; `subscriptions` changes them");
 socket_kind!(/// XPUB: PUB that also receives subscription messages.
-    XPub, "zmq.xpub", XPUB, sends: true, receives: true);
+    XPub, "zmq.xpub", XPUB, sends: true, receives: true, about: "ZeroMQ XPUB: `in` is published; subscription messages from subscribers go to `out`");
 socket_kind!(/// XSUB: SUB that sends subscriptions as messages.
-    XSub, "zmq.xsub", XSUB, sends: true, receives: true, filters: true);
+    XSub, "zmq.xsub", XSUB, sends: true, receives: true, filters: true, about: "ZeroMQ XSUB: what arrives goes to `out`; `in` is sent upstream, `subscriptions` become subscription messages");
 socket_kind!(/// PUSH: sends round-robin to pullers.
-    Push, "zmq.push", PUSH, sends: true, receives: false);
+    Push, "zmq.push", PUSH, sends: true, receives: false, about: "ZeroMQ PUSH: `in` is sent round-robin to pullers (no `out`)");
 socket_kind!(/// PULL: fair-queues from pushers.
-    Pull, "zmq.pull", PULL, sends: false, receives: true);
+    Pull, "zmq.pull", PULL, sends: false, receives: true, about: "ZeroMQ PULL: what arrives from pushers (fair-queued) goes to `out`");
 socket_kind!(/// PAIR: exclusive two-way connection.
-    Pair, "zmq.pair", PAIR, sends: true, receives: true);
+    Pair, "zmq.pair", PAIR, sends: true, receives: true, about: "ZeroMQ PAIR: exclusive two-way connection: `in` is sent, what arrives goes to `out`");
