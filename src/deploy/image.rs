@@ -77,7 +77,16 @@ pub fn parse_ldd(output: &str) -> Result<Vec<PathBuf>, String> {
 
 /// The libraries `binary` needs, by `ldd`. A static binary needs none.
 pub fn libraries(binary: &Path) -> Result<Vec<PathBuf>, ImageError> {
-    let out = Command::new("ldd")
+    libraries_in(binary, &[])
+}
+
+/// As [`libraries`], also searching `dirs` (as `LD_LIBRARY_PATH`).
+pub fn libraries_in(binary: &Path, dirs: &[PathBuf]) -> Result<Vec<PathBuf>, ImageError> {
+    let mut ldd = Command::new("ldd");
+    if !dirs.is_empty() {
+        ldd.env("LD_LIBRARY_PATH", std::env::join_paths(dirs).unwrap_or_default());
+    }
+    let out = ldd
         .arg(binary)
         .output()
         .map_err(|e| ImageError::Ldd {
@@ -159,7 +168,11 @@ impl RootFs {
         binary: &Path,
         skip: Option<&Path>,
     ) -> Result<&mut Self, ImageError> {
-        for lib in libraries(binary)? {
+        // A directory mounted at run time: its libraries are found there.
+        let dirs: Vec<PathBuf> = skip
+            .map(|s| vec![s.join("lib"), s.join("lib/server")])
+            .unwrap_or_default();
+        for lib in libraries_in(binary, &dirs)? {
             if skip.is_some_and(|s| lib.starts_with(s)) {
                 continue;
             }
