@@ -27,7 +27,7 @@ pub fn compose(plan: &Plan, names: &Names, topology: &Path, image: &str, zk_imag
                     "command": zk::args(),
                     "environment": env_map(&zk::env(z, i)),
                     "volumes": zk::host_mounts().iter().map(|(h, c)| format!("{h}:{c}:ro")).collect::<Vec<_>>(),
-                    "networks": [net],
+                    "networks": { net.clone(): { "aliases": [format!("zk{}", i + 1)] } },
                 }),
             );
         }
@@ -46,7 +46,7 @@ pub fn compose(plan: &Plan, names: &Names, topology: &Path, image: &str, zk_imag
             "command": plan.node_args(n),
             "environment": env_map(&plan.env),
             "volumes": mounts,
-            "networks": [net],
+            "networks": { net.clone(): { "aliases": [n.label] } },
         });
         if let Some(z) = &plan.zk {
             let deps: Vec<String> = (1..=z.hosts.len()).map(|i| format!("zk{i}")).collect();

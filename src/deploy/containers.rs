@@ -82,7 +82,7 @@ pub fn up(
         for (i, host) in z.hosts.iter().enumerate() {
             let vol = names.zk_volume(plan, i);
             docker.run(&["volume", "create", "--label", &label, &vol])?;
-            let mut args: Vec<String> = common_args(host, &net, &label);
+            let mut args: Vec<String> = common_args(host, &format!("zk{}", i + 1), &net, &label);
             for (h, c) in zk::host_mounts() {
                 args.extend(["-v".into(), format!("{h}:{c}:ro")]);
             }
@@ -100,7 +100,7 @@ pub fn up(
         }
     }
     for n in &plan.nodes {
-        let mut args = common_args(&n.host, &net, &label);
+        let mut args = common_args(&n.host, &n.label, &net, &label);
         args.extend([
             "-v".into(),
             format!("{}:{TOPOLOGY_PATH}:ro", topology.display()),
@@ -121,7 +121,9 @@ pub fn up(
     Ok(started)
 }
 
-fn common_args(host: &str, net: &str, label: &str) -> Vec<String> {
+/// `docker run -d` on the network, reachable by its container name and by
+/// `alias` (the node's own name, as on Kubernetes).
+fn common_args(host: &str, alias: &str, net: &str, label: &str) -> Vec<String> {
     [
         "run",
         "-d",
@@ -131,6 +133,8 @@ fn common_args(host: &str, net: &str, label: &str) -> Vec<String> {
         host,
         "--network",
         net,
+        "--network-alias",
+        alias,
         "--label",
         label,
     ]

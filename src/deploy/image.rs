@@ -84,15 +84,15 @@ pub fn libraries(binary: &Path) -> Result<Vec<PathBuf>, ImageError> {
 pub fn libraries_in(binary: &Path, dirs: &[PathBuf]) -> Result<Vec<PathBuf>, ImageError> {
     let mut ldd = Command::new("ldd");
     if !dirs.is_empty() {
-        ldd.env("LD_LIBRARY_PATH", std::env::join_paths(dirs).unwrap_or_default());
+        ldd.env(
+            "LD_LIBRARY_PATH",
+            std::env::join_paths(dirs).unwrap_or_default(),
+        );
     }
-    let out = ldd
-        .arg(binary)
-        .output()
-        .map_err(|e| ImageError::Ldd {
-            path: binary.into(),
-            detail: e.to_string(),
-        })?;
+    let out = ldd.arg(binary).output().map_err(|e| ImageError::Ldd {
+        path: binary.into(),
+        detail: e.to_string(),
+    })?;
     let text = String::from_utf8_lossy(&out.stdout);
     if !out.status.success() {
         let err = String::from_utf8_lossy(&out.stderr);

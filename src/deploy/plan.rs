@@ -292,7 +292,7 @@ impl Plan {
             all.set(s)?;
         }
         let topology = topology::load_str(text, origin, registry, &all)?;
-        super::reach::check(&topology, &nodes, origin)?;
+        super::reach::check(&topology, &nodes, origin, text)?;
         for n in &mut nodes {
             n.ports = super::reach::ports(&topology, &n.node);
         }

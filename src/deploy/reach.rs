@@ -27,9 +27,15 @@ fn strings(v: Option<&toml::Value>) -> Vec<&str> {
 }
 
 /// Checks that every cross-node wire connects to the consumer node's host,
-/// and that no actor connects to a loopback port that no actor of its own
-/// node binds (each container has its own loopback).
-pub fn check(t: &Topology, nodes: &[NodePlan], origin: &str) -> Result<(), PlanError> {
+/// and that no actor connects to a loopback port that an actor of another
+/// node binds (`bind` parameters; each container has its own loopback).
+///
+/// `text` is the topology's source: errors name `origin:LINE` of the endpoint.
+pub fn check(t: &Topology, nodes: &[NodePlan], origin: &str, text: &str) -> Result<(), PlanError> {
+    let at = |needle: &str| match text.lines().position(|l| l.contains(needle)) {
+        Some(i) => format!("{origin}:{}", i + 1),
+        None => origin.to_owned(),
+    };
     let host_of = |node: &str| {
         nodes
             .iter()
@@ -51,7 +57,7 @@ pub fn check(t: &Topology, nodes: &[NodePlan], origin: &str) -> Result<(), PlanE
             let ok = split_tcp(&route.connect).is_some_and(|(h, _)| h == expected);
             if !ok {
                 return Err(PlanError::Unreachable {
-                    origin: origin.into(),
+                    origin: at(&route.connect),
                     what: format!("wire `{}` → `{}`", w.from, d.port),
                     endpoint: route.connect.clone(),
                     node: producer.into(),
@@ -70,28 +76,27 @@ pub fn check(t: &Topology, nodes: &[NodePlan], origin: &str) -> Result<(), PlanE
             if !is_loopback(host) {
                 continue;
             }
-            let bound_here = t.actors_on(&a.node).any(|b| {
+            let binds = |b: &&rolecall_runtime::topology::ActorSpec| {
                 strings(b.params.get("bind"))
                     .iter()
                     .any(|e| split_tcp(e).is_some_and(|(_, p)| p == port))
-            });
-            if !bound_here {
-                let binder = t.actors.iter().find(|b| {
-                    strings(b.params.get("bind"))
-                        .iter()
-                        .any(|e| split_tcp(e).is_some_and(|(_, p)| p == port))
-                });
-                let hint = match binder.and_then(|b| host_of(&b.node)) {
-                    Some(h) => format!(
-                        "port {port} is bound on node `{}`: --set {}.{}.connect=tcp://{h}:{port}",
-                        binder.map(|b| b.node.as_str()).unwrap_or(""),
-                        a.node,
-                        a.name
-                    ),
-                    None => format!("no actor of node `{}` binds port {port}", a.node),
-                };
+            };
+            // Only a port known to be bound on another node (and not on this
+            // one) is an error: other kinds bind under other parameter names.
+            if t.actors_on(&a.node).any(|b| binds(&b)) {
+                continue;
+            }
+            let Some(binder) = t.actors.iter().find(binds) else {
+                continue;
+            };
+            {
+                let h = host_of(&binder.node).unwrap_or("");
+                let hint = format!(
+                    "port {port} is bound on node `{}`: connect to `tcp://{h}:{port}` instead, e.g. with --set {}.{}.connect=...",
+                    binder.node, a.node, a.name
+                );
                 return Err(PlanError::Unreachable {
-                    origin: origin.into(),
+                    origin: at(c),
                     what: format!("actor `{}`", a.name),
                     endpoint: c.into(),
                     node: a.node.clone(),
