@@ -17,7 +17,12 @@ fn a_wire_with_a_fixed_loopback_endpoint_is_unreachable_in_containers() {
         let mut args = cmd.to_vec();
         args.push(f);
         let err = one_line_error(&rolecall_out(&args));
-        assert!(err.starts_with(&format!("{f}:19: wire `source.out` → `sink.in` connects to `tcp://127.0.0.1:7600`")), "{cmd:?}: {err}");
+        assert!(
+            err.starts_with(&format!(
+                "{f}:19: wire `source.out` → `sink.in` connects to `tcp://127.0.0.1:7600`"
+            )),
+            "{cmd:?}: {err}"
+        );
         assert!(err.contains("remove the wire's `endpoint`"), "{err}");
     }
 }
@@ -26,10 +31,25 @@ fn a_wire_with_a_fixed_loopback_endpoint_is_unreachable_in_containers() {
 fn a_loopback_connect_to_another_node_is_unreachable_in_containers() {
     let f = "tests/cli/fixtures/containers_loopback.toml";
     let err = one_line_error(&rolecall_out(&["compose", f]));
-    assert!(err.starts_with(&format!("{f}:14: actor `req` connects to `tcp://127.0.0.1:15590`")), "{err}");
-    assert!(err.contains("bound on node `server`: connect to `tcp://rolecall-containers-loopback-server:15590`"), "{err}");
+    assert!(
+        err.starts_with(&format!(
+            "{f}:14: actor `req` connects to `tcp://127.0.0.1:15590`"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "bound on node `server`: connect to `tcp://rolecall-containers-loopback-server:15590`"
+        ),
+        "{err}"
+    );
     // Pointed at the server's container, it plans.
-    let ok = rolecall_out(&["compose", f, "--set", "client.req.connect=[\"tcp://rolecall-containers-loopback-server:15590\"]"]);
+    let ok = rolecall_out(&[
+        "compose",
+        f,
+        "--set",
+        "client.req.connect=[\"tcp://rolecall-containers-loopback-server:15590\"]",
+    ]);
     assert!(ok.status.success(), "{}", text(&ok));
 }
 
@@ -44,9 +64,15 @@ fn a_missing_docker_daemon_is_one_line() {
             || err.starts_with("error: the `docker` command was not found"),
         "{err}"
     );
-    let o = run(crate::support::rolecall().env("DOCKER_HOST", "tcp://127.0.0.1:34999").args(["image", "--tag", "rcct-nowhere:1"]));
+    let o = run(crate::support::rolecall()
+        .env("DOCKER_HOST", "tcp://127.0.0.1:34999")
+        .args(["image", "--tag", "rcct-nowhere:1"]));
     let err = one_line_error(&o);
-    assert!(err.contains("Docker daemon is not reachable") || err.contains("`docker` command was not found"), "{err}");
+    assert!(
+        err.contains("Docker daemon is not reachable")
+            || err.contains("`docker` command was not found"),
+        "{err}"
+    );
 }
 
 use crate::support::run;

@@ -28,16 +28,30 @@ fn docker_works() -> bool {
 
 /// `docker ARGS`, standard output and error together; panics if it fails.
 pub(crate) fn docker(args: &[&str]) -> String {
-    let out = Command::new("docker").args(args).output().expect("docker runs");
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("docker")
+        .args(args)
+        .output()
+        .expect("docker runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(out.status.success(), "docker {args:?}: {text}");
     text
 }
 
 /// `docker logs NAME` (standard output and error).
 pub(crate) fn logs(name: &str) -> String {
-    let out = Command::new("docker").args(["logs", name]).output().expect("docker runs");
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    let out = Command::new("docker")
+        .args(["logs", name])
+        .output()
+        .expect("docker runs");
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
 }
 
 /// Polls `docker logs NAME` until it contains `needle`; the time it took.
@@ -47,7 +61,11 @@ pub(crate) fn wait_for_log(name: &str, needle: &str, timeout: Duration) -> Durat
         if logs(name).contains(needle) {
             return start.elapsed();
         }
-        assert!(start.elapsed() < timeout, "`{needle}` not in the logs of {name} within {timeout:?}:\n{}", logs(name));
+        assert!(
+            start.elapsed() < timeout,
+            "`{needle}` not in the logs of {name} within {timeout:?}:\n{}",
+            logs(name)
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -58,7 +76,11 @@ pub(crate) fn rolecall_out(args: &[&str]) -> Output {
 }
 
 pub(crate) fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 impl Lab {
@@ -103,12 +125,34 @@ impl Lab {
         let filter = format!("name={}", self.prefix);
         let mut left = Vec::new();
         for (what, args) in [
-            ("container", vec!["ps", "-a", "--filter", &filter, "--format", "{{.Names}}"]),
-            ("network", vec!["network", "ls", "--filter", &filter, "--format", "{{.Name}}"]),
-            ("volume", vec!["volume", "ls", "--filter", &filter, "--format", "{{.Name}}"]),
-            ("image", vec!["images", "--format", "{{.Repository}}:{{.Tag}}"]),
+            (
+                "container",
+                vec!["ps", "-a", "--filter", &filter, "--format", "{{.Names}}"],
+            ),
+            (
+                "network",
+                vec![
+                    "network",
+                    "ls",
+                    "--filter",
+                    &filter,
+                    "--format",
+                    "{{.Name}}",
+                ],
+            ),
+            (
+                "volume",
+                vec!["volume", "ls", "--filter", &filter, "--format", "{{.Name}}"],
+            ),
+            (
+                "image",
+                vec!["images", "--format", "{{.Repository}}:{{.Tag}}"],
+            ),
         ] {
-            let out = Command::new("docker").args(&args).output().expect("docker runs");
+            let out = Command::new("docker")
+                .args(&args)
+                .output()
+                .expect("docker runs");
             for line in String::from_utf8_lossy(&out.stdout).lines() {
                 // `name=` filters match substrings: keep true prefixes only.
                 if line.starts_with(&self.prefix) {
@@ -139,7 +183,9 @@ impl Lab {
         let o = self.rolecall(&["docker", "down"], &["--volumes", topology]);
         assert!(o.status.success(), "{}", text(&o));
         for image in ["rolecall:latest", "zookeeper:latest"] {
-            let _ = Command::new("docker").args(["rmi", &format!("{}{image}", self.prefix)]).output();
+            let _ = Command::new("docker")
+                .args(["rmi", &format!("{}{image}", self.prefix)])
+                .output();
         }
         let left = self.leftovers();
         assert!(left.is_empty(), "left behind: {left:?}");

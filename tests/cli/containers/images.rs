@@ -6,16 +6,29 @@ use std::process::Command;
 use super::harness::*;
 
 fn layer(tag: &str) -> String {
-    docker(&["image", "inspect", "--format", "{{index .RootFS.Layers 0}}", tag]).trim().to_owned()
+    docker(&[
+        "image",
+        "inspect",
+        "--format",
+        "{{index .RootFS.Layers 0}}",
+        tag,
+    ])
+    .trim()
+    .to_owned()
 }
 
 #[test]
 fn images_are_reproducible_and_run_embedding_programs() {
     let Some(lab) = Lab::new("image") else { return };
     // The user's own binary: the custom_role example, built by cargo.
-    let exe = crate::support::example("custom_role").get_program().to_owned();
+    let exe = crate::support::example("custom_role")
+        .get_program()
+        .to_owned();
     let exe = exe.to_string_lossy().into_owned();
-    let (t1, t2) = (format!("{}custom:one", lab.prefix), format!("{}custom:two", lab.prefix));
+    let (t1, t2) = (
+        format!("{}custom:one", lab.prefix),
+        format!("{}custom:two", lab.prefix),
+    );
     for t in [&t1, &t2] {
         let o = lab.rolecall(&["image"], &["--binary", &exe, "--tag", t]);
         assert!(o.status.success(), "{}", text(&o));
@@ -23,7 +36,10 @@ fn images_are_reproducible_and_run_embedding_programs() {
     }
     // Same files, same layer.
     assert_eq!(layer(&t1), layer(&t2));
-    let size: u64 = docker(&["image", "inspect", "--format", "{{.Size}}", &t1]).trim().parse().unwrap();
+    let size: u64 = docker(&["image", "inspect", "--format", "{{.Size}}", &t1])
+        .trim()
+        .parse()
+        .unwrap();
     assert!(size < 150_000_000, "image of {size} bytes");
     // It runs: the program reads its topology from the source tree, mounted.
     let dir = crate::support::root().join("examples/custom_role");
@@ -34,15 +50,30 @@ fn images_are_reproducible_and_run_embedding_programs() {
         .output()
         .expect("docker runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(stdout.contains("alarms raised: "), "{stdout}");
     docker(&["rm", &name]);
 
     // A tag that rolecall did not build is refused; one it built is replaced.
     let foreign = format!("{}foreign:1", lab.prefix);
-    let empty = tempfile::tempdir().unwrap();
-    let tar = empty.path().join("empty.tar");
-    let st = Command::new("tar").args(["-cf"]).arg(&tar).args(["-C"]).arg(empty.path()).arg(".").status().unwrap();
+    let scratch = tempfile::tempdir().unwrap();
+    let (empty, tar) = (
+        scratch.path().join("root"),
+        scratch.path().join("empty.tar"),
+    );
+    std::fs::create_dir(&empty).unwrap();
+    let st = Command::new("tar")
+        .args(["-cf"])
+        .arg(&tar)
+        .args(["-C"])
+        .arg(&empty)
+        .arg(".")
+        .status()
+        .unwrap();
     assert!(st.success());
     docker(&["import", &tar.display().to_string(), &foreign]);
     let o = lab.rolecall(&["image"], &["--tag", &foreign]);

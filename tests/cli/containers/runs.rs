@@ -13,12 +13,21 @@ const ELECTION: &str = "examples/zk_election/topology.toml";
 fn wait_exit(name: &str, timeout: Duration) -> i32 {
     let start = Instant::now();
     loop {
-        let state = docker(&["inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", name]);
+        let state = docker(&[
+            "inspect",
+            "--format",
+            "{{.State.Status}} {{.State.ExitCode}}",
+            name,
+        ]);
         let mut parts = state.split_whitespace();
         if parts.next() == Some("exited") {
             return parts.next().and_then(|c| c.parse().ok()).unwrap_or(-1);
         }
-        assert!(start.elapsed() < timeout, "{name} still {state} after {timeout:?}:\n{}", logs(name));
+        assert!(
+            start.elapsed() < timeout,
+            "{name} still {state} after {timeout:?}:\n{}",
+            logs(name)
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -35,7 +44,11 @@ fn paxos_acceptor_container_killed_and_restarted_from_its_volume() {
     let up = lab.rolecall(&["docker", "up"], &[PAXOS]);
     assert!(up.status.success(), "{}", text(&up));
     let name = "paxos-containers";
-    let (core, replica, a2) = (lab.container(name, "core"), lab.container(name, "replica"), lab.container(name, "a2"));
+    let (core, replica, a2) = (
+        lab.container(name, "core"),
+        lab.container(name, "replica"),
+        lab.container(name, "a2"),
+    );
     wait_for_log(&core, "node started", Duration::from_secs(30));
     // 1500 commands take about 6 s: kill acceptor 2 after some have been
     // decided, start the same container again (same volume) a second later.
@@ -43,12 +56,30 @@ fn paxos_acceptor_container_killed_and_restarted_from_its_volume() {
     docker(&["kill", &a2]);
     std::thread::sleep(Duration::from_secs(1));
     docker(&["start", &a2]);
-    assert_eq!(wait_exit(&core, Duration::from_secs(90)), 0, "{}", logs(&core));
-    assert_eq!(wait_exit(&replica, Duration::from_secs(30)), 0, "{}", logs(&replica));
+    assert_eq!(
+        wait_exit(&core, Duration::from_secs(90)),
+        0,
+        "{}",
+        logs(&core)
+    );
+    assert_eq!(
+        wait_exit(&replica, Duration::from_secs(30)),
+        0,
+        "{}",
+        logs(&replica)
+    );
     let (core_out, replica_out) = (logs(&core), logs(&replica));
     let (s1, s2) = (store(&core_out), store(&replica_out));
-    assert!(s1.first().is_some_and(|l| l.starts_with("kv: applied 1500 commands")), "{core_out}");
-    assert!(s2.first().is_some_and(|l| l.starts_with("kv: applied 1500 commands")), "{replica_out}");
+    assert!(
+        s1.first()
+            .is_some_and(|l| l.starts_with("kv: applied 1500 commands")),
+        "{core_out}"
+    );
+    assert!(
+        s2.first()
+            .is_some_and(|l| l.starts_with("kv: applied 1500 commands")),
+        "{replica_out}"
+    );
     // The final values agree, and are the last write of each key.
     assert_eq!(s1[1..], s2[1..]);
     for k in 0..5 {
@@ -57,12 +88,22 @@ fn paxos_acceptor_container_killed_and_restarted_from_its_volume() {
     }
     // The restarted acceptor read a promise back from its volume.
     let a2_out = logs(&a2);
-    let recovered: Vec<&str> = a2_out.lines().filter(|l| l.contains("acceptor recovered")).collect();
+    let recovered: Vec<&str> = a2_out
+        .lines()
+        .filter(|l| l.contains("acceptor recovered"))
+        .collect();
     assert_eq!(recovered.len(), 2, "{a2_out}");
     assert!(recovered[0].contains("promised=0.0"), "{a2_out}");
-    assert!(!recovered[1].contains("promised=0.0") && recovered[1].contains("durable=true"), "{a2_out}");
+    assert!(
+        !recovered[1].contains("promised=0.0") && recovered[1].contains("durable=true"),
+        "{a2_out}"
+    );
     let status = lab.rolecall(&["docker", "logs"], &[PAXOS]);
-    assert!(text(&status).contains(&format!("==> {core}: exited (exit code 0)")), "{}", text(&status));
+    assert!(
+        text(&status).contains(&format!("==> {core}: exited (exit code 0)")),
+        "{}",
+        text(&status)
+    );
     lab.finish(PAXOS);
 }
 
@@ -73,21 +114,48 @@ fn elected(lab: &Lab, candidates: &[&str]) -> Option<String> {
         .map(|c| (*c).to_owned())
 }
 
+/// Waits for the first leader and both followers; the leader's name.
+fn first_leader(lab: &Lab) -> String {
+    let start = Instant::now();
+    let leader = loop {
+        if let Some(l) = elected(lab, &["a", "b", "c"]) {
+            break l;
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "no leader");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    for c in ["a", "b", "c"].into_iter().filter(|c| *c != leader) {
+        let needle = format!("{c} following {leader}");
+        wait_for_log(
+            &lab.container("zk-election", c),
+            &needle,
+            Duration::from_secs(30),
+        );
+    }
+    leader
+}
+
+fn others<'a>(leader: &str) -> Vec<&'a str> {
+    ["a", "b", "c"]
+        .into_iter()
+        .filter(|c| *c != leader)
+        .collect()
+}
+
 #[test]
 fn zk_election_leader_container_killed_followers_take_over_within_the_session_timeout() {
-    let Some(lab) = Lab::new("zkkill") else { return };
+    let Some(lab) = Lab::new("zkkill") else {
+        return;
+    };
     lab.images(true);
     let up = lab.rolecall(&["docker", "up"], &[ELECTION]);
     assert!(up.status.success(), "{}", text(&up));
-    let a = lab.container("zk-election", "a");
-    wait_for_log(&a, "a elected", Duration::from_secs(30));
-    for c in ["b", "c"] {
-        wait_for_log(&lab.container("zk-election", c), &format!("{c} following a"), Duration::from_secs(30));
-    }
+    let first = first_leader(&lab);
+    let rest = others(&first);
     let killed = Instant::now();
-    docker(&["kill", &a]);
+    docker(&["kill", &lab.container("zk-election", &first)]);
     let leader = loop {
-        if let Some(l) = elected(&lab, &["b", "c"]) {
+        if let Some(l) = elected(&lab, &rest) {
             break l;
         }
         assert!(killed.elapsed() < Duration::from_secs(10), "no new leader");
@@ -96,37 +164,55 @@ fn zk_election_leader_container_killed_followers_take_over_within_the_session_ti
     let took = killed.elapsed();
     // The examples' session timeout is 2 s.
     assert!(took < Duration::from_secs(3), "takeover took {took:?}");
-    let other = if leader == "b" { "c" } else { "b" };
-    wait_for_log(&lab.container("zk-election", other), &format!("{other} following {leader}"), Duration::from_secs(5));
+    let other = rest
+        .iter()
+        .find(|c| **c != leader)
+        .copied()
+        .unwrap_or_default();
+    wait_for_log(
+        &lab.container("zk-election", other),
+        &format!("{other} following {leader}"),
+        Duration::from_secs(5),
+    );
     eprintln!("takeover after {took:?}");
     lab.finish(ELECTION);
 }
 
 #[test]
-fn zk_election_leader_cut_off_the_network_and_reconnected_follows() {
+fn zk_election_leader_cut_off_the_network_and_reconnected_rejoins_as_a_follower() {
     let Some(lab) = Lab::new("zkcut") else { return };
     lab.images(true);
     let up = lab.rolecall(&["docker", "up"], &[ELECTION]);
     assert!(up.status.success(), "{}", text(&up));
-    let a = lab.container("zk-election", "a");
     let net = format!("{}zk-election", lab.prefix);
-    wait_for_log(&a, "a elected", Duration::from_secs(30));
-    wait_for_log(&lab.container("zk-election", "b"), "b following a", Duration::from_secs(30));
-    wait_for_log(&lab.container("zk-election", "c"), "c following a", Duration::from_secs(30));
+    let first = first_leader(&lab);
+    let rest = others(&first);
+    let a = lab.container("zk-election", &first);
     let cut = Instant::now();
     docker(&["network", "disconnect", &net, &a]);
     let leader = loop {
-        if let Some(l) = elected(&lab, &["b", "c"]) {
+        if let Some(l) = elected(&lab, &rest) {
             break l;
         }
-        assert!(cut.elapsed() < Duration::from_secs(10), "no new leader while a is cut off");
+        assert!(
+            cut.elapsed() < Duration::from_secs(10),
+            "no new leader while a is cut off"
+        );
         std::thread::sleep(Duration::from_millis(50));
     };
-    assert!(cut.elapsed() < Duration::from_secs(3), "takeover took {:?}", cut.elapsed());
+    assert!(
+        cut.elapsed() < Duration::from_secs(3),
+        "takeover took {:?}",
+        cut.elapsed()
+    );
     std::thread::sleep(Duration::from_millis(500));
     docker(&["network", "connect", &net, &a]);
-    // Back on the network, a's session has expired: it rejoins as a follower.
-    wait_for_log(&a, &format!("a following {leader}"), Duration::from_secs(20));
+    // Back on the network, its session has expired: it rejoins as a follower.
+    wait_for_log(
+        &a,
+        &format!("{first} following {leader}"),
+        Duration::from_secs(20),
+    );
     let state = docker(&["inspect", "--format", "{{.State.Status}}", &a]);
     assert_eq!(state.trim(), "running", "{}", logs(&a));
     lab.finish(ELECTION);
