@@ -14,6 +14,8 @@ pub mod k8s;
 pub mod names;
 pub mod plan;
 pub mod reach;
+#[cfg(test)]
+mod tests;
 pub mod yaml;
 pub mod zk;
 
