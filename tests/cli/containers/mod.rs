@@ -6,6 +6,7 @@
 
 mod errors;
 mod harness;
+mod health;
 mod images;
 mod manifests;
 mod runs;
