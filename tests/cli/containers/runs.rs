@@ -217,3 +217,39 @@ fn zk_election_leader_cut_off_the_network_and_reconnected_rejoins_as_a_follower(
     assert_eq!(state.trim(), "running", "{}", logs(&a));
     lab.finish(ELECTION);
 }
+
+#[test]
+fn the_course_chain_runs_in_containers_and_its_clients_finish() {
+    const CHAIN: &str = "examples/k8s_chain/topology.toml";
+    let Some(lab) = Lab::new("chain") else { return };
+    lab.images(true);
+    let up = lab.rolecall(&["docker", "up"], &[CHAIN]);
+    assert!(up.status.success(), "{}", text(&up));
+    for c in ["client1", "client2"] {
+        let name = lab.container("k8s-chain", c);
+        assert_eq!(
+            wait_exit(&name, Duration::from_secs(60)),
+            0,
+            "{}",
+            logs(&name)
+        );
+        let out = logs(&name);
+        // Every reply went through the three tiers.
+        for i in 0..5 {
+            assert!(
+                out.contains(&format!("reply {i}: tier3: {c} {i} (")),
+                "{out}"
+            );
+        }
+    }
+    let tier3 = lab.container("k8s-chain", "tier3");
+    wait_for_log(
+        &tier3,
+        "chain members [tier1=tcp://tier1:4444,tier2=tcp://tier2:4444,tier3=tcp://tier3:4444]",
+        Duration::from_secs(10),
+    );
+    // The tiers are servers: still running.
+    let state = docker(&["inspect", "--format", "{{.State.Status}}", &tier3]);
+    assert_eq!(state.trim(), "running");
+    lab.finish(CHAIN);
+}
