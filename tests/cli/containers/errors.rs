@@ -76,3 +76,33 @@ fn a_missing_docker_daemon_is_one_line() {
 }
 
 use crate::support::run;
+
+#[test]
+fn a_missing_image_or_a_topology_already_up_is_one_line() {
+    let Some(lab) = super::harness::Lab::new("noimage") else {
+        return;
+    };
+    let missing = format!("{}missing:1", lab.prefix);
+    let o = lab.rolecall(
+        &["docker", "up"],
+        &["--image", &missing, "examples/paxos_kv/nodes.toml"],
+    );
+    let err = one_line_error(&o);
+    assert_eq!(
+        err,
+        format!(
+            "error: image `{missing}` not found: build it with `rolecall image --tag {missing}`"
+        )
+    );
+    // A network of the same name means the topology is up already.
+    lab.images(false);
+    let net = format!("{}paxos-kv-nodes", lab.prefix);
+    docker(&["network", "create", &net]);
+    let err = one_line_error(&lab.rolecall(&["docker", "up"], &["examples/paxos_kv/nodes.toml"]));
+    assert!(
+        err.contains(&format!("network `{net}` already exists")),
+        "{err}"
+    );
+    docker(&["network", "rm", &net]);
+    lab.finish("examples/paxos_kv/nodes.toml");
+}
