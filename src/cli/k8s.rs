@@ -67,8 +67,13 @@ pub(crate) fn k8s(args: K8sArgs) -> i32 {
             return 2;
         }
     }
+    let namespace = args.namespace.unwrap_or_else(|| plan.name.clone());
+    if !rolecall::deploy::plan::valid_label(&namespace) {
+        eprintln!("error: --namespace {namespace}: use lowercase letters, digits and `-`, at most 63 characters");
+        return 2;
+    }
     let o = Options {
-        namespace: args.namespace.unwrap_or_else(|| plan.name.clone()),
+        namespace,
         image: args.image,
         zk_image: args.zk_image,
         jobs: args.job,

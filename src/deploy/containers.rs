@@ -31,6 +31,12 @@ pub enum ContainersError {
     /// ZooKeeper did not become ready.
     #[error("ZooKeeper container `{0}` did not answer within {1} s (see `docker logs {0}`)")]
     ZkTimeout(String, u64),
+    /// A ZooKeeper container stopped while starting.
+    #[error("ZooKeeper container `{0}` exited while starting (see `docker logs {0}`)")]
+    ZkExited(String),
+    /// ZooKeeper containers need the host's JRE and jars.
+    #[error("ZooKeeper containers mount this host's JRE and ZooKeeper jars: {0} not found (apt-get install zookeeper)")]
+    NoZooKeeper(String),
     /// The topology file's path cannot be made absolute.
     #[error("{0}: {1}")]
     Path(String, std::io::Error),
@@ -75,8 +81,32 @@ pub fn up(
     if docker.exists("network", &net)? {
         return Err(ContainersError::AlreadyUp(net));
     }
+    if plan.zk.is_some() {
+        if zk::java_home().is_none() {
+            return Err(ContainersError::NoZooKeeper("java (on the PATH)".into()));
+        }
+        let jar = std::path::Path::new(zk::JARS).join("zookeeper.jar");
+        if !jar.is_file() {
+            return Err(ContainersError::NoZooKeeper(jar.display().to_string()));
+        }
+    }
     let label = label_arg(plan);
     docker.run(&["network", "create", "--label", &label, &net])?;
+    start(docker, plan, names, &topology, o, &net, &label).inspect_err(|_| {
+        // Leave nothing half-started; volumes (durable state) stay.
+        let _ = down(docker, plan, names, false);
+    })
+}
+
+fn start(
+    docker: &Docker,
+    plan: &Plan,
+    names: &Names,
+    topology: &Path,
+    o: &UpOptions,
+    net: &str,
+    label: &str,
+) -> Result<Vec<String>, ContainersError> {
     let mut started = Vec::new();
     if let Some(z) = &plan.zk {
         for (i, host) in z.hosts.iter().enumerate() {
@@ -152,17 +182,20 @@ fn run_detached(docker: &Docker, args: &[String]) -> Result<String, DockerError>
 fn wait_zk(docker: &Docker, host: &str, timeout: Duration) -> Result<(), ContainersError> {
     let deadline = Instant::now() + timeout;
     while Instant::now() < deadline {
-        let ip = docker.inspect(
+        let state = docker.inspect(
             "container",
             host,
-            "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
+            "{{.State.Status}} {{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
         )?;
-        if let Ok(mut s) = TcpStream::connect_timeout(
-            &format!("{ip}:{}", super::plan::ZK_PORT)
-                .parse()
-                .map_err(|_| ContainersError::ZkTimeout(host.into(), 0))?,
-            Duration::from_millis(500),
-        ) {
+        let (status, ip) = state.split_once(' ').unwrap_or((state.as_str(), ""));
+        if status == "exited" || status == "dead" {
+            return Err(ContainersError::ZkExited(host.into()));
+        }
+        let addr: Option<std::net::SocketAddr> =
+            format!("{ip}:{}", super::plan::ZK_PORT).parse().ok();
+        if let Some(mut s) =
+            addr.and_then(|a| TcpStream::connect_timeout(&a, Duration::from_millis(500)).ok())
+        {
             let _ = s.set_read_timeout(Some(Duration::from_secs(1)));
             let mut reply = String::new();
             if s.write_all(b"srvr").is_ok()

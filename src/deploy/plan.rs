@@ -10,7 +10,6 @@
 //! through the ordinary loader and checks that every cross-node wire then
 //! connects to the host of the node that binds it.
 
-use std::collections::BTreeSet;
 use std::path::Path;
 
 use rolecall_runtime::topology::{self, Overrides, Topology};
@@ -163,7 +162,8 @@ pub fn label(name: &str) -> String {
     name.to_ascii_lowercase().replace('_', "-")
 }
 
-fn valid_label(l: &str) -> bool {
+/// True when `l` is a DNS label (what Kubernetes names need).
+pub fn valid_label(l: &str) -> bool {
     !l.is_empty()
         && l.len() <= 63
         && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
@@ -326,13 +326,5 @@ impl Plan {
             "--health".into(),
             format!("0.0.0.0:{HEALTH_PORT}"),
         ]
-    }
-
-    /// Every port any node listens on, deduplicated (for messages and tests).
-    pub fn all_ports(&self) -> BTreeSet<u16> {
-        self.nodes
-            .iter()
-            .flat_map(|n| n.ports.iter().copied())
-            .collect()
     }
 }
