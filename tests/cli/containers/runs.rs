@@ -142,14 +142,28 @@ fn others<'a>(leader: &str) -> Vec<&'a str> {
         .collect()
 }
 
-#[test]
-fn zk_election_leader_container_killed_followers_take_over_within_the_session_timeout() {
-    let Some(lab) = Lab::new("zkkill") else {
-        return;
-    };
+/// Kills the first leader's container: another candidate leads within the
+/// session timeout (2 s in the example) + 1 s.
+fn leader_killed(test: &str, up_args: &[&str]) {
+    let Some(lab) = Lab::new(test) else { return };
     lab.images(true);
-    let up = lab.rolecall(&["docker", "up"], &[ELECTION]);
+    let mut args = up_args.to_vec();
+    args.push(ELECTION);
+    let up = lab.rolecall(&["docker", "up"], &args);
     assert!(up.status.success(), "{}", text(&up));
+    let zk_servers = String::from_utf8_lossy(&up.stdout)
+        .lines()
+        .filter_map(|l| l.rsplit('-').next()?.strip_prefix("zk"))
+        .filter(|n| n.parse::<u8>().is_ok())
+        .count();
+    assert_eq!(
+        zk_servers,
+        if up_args.contains(&"--zk-ensemble") {
+            3
+        } else {
+            1
+        }
+    );
     let first = first_leader(&lab);
     let rest = others(&first);
     let killed = Instant::now();
@@ -176,6 +190,16 @@ fn zk_election_leader_container_killed_followers_take_over_within_the_session_ti
     );
     eprintln!("takeover after {took:?}");
     lab.finish(ELECTION);
+}
+
+#[test]
+fn zk_election_leader_container_killed_followers_take_over_within_the_session_timeout() {
+    leader_killed("zkkill", &[]);
+}
+
+#[test]
+fn zk_election_on_a_three_server_ensemble_in_containers_survives_the_leader_kill() {
+    leader_killed("zkens", &["--zk-ensemble"]);
 }
 
 #[test]
