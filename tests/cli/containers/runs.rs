@@ -277,3 +277,58 @@ fn the_course_chain_runs_in_containers_and_its_clients_finish() {
     assert_eq!(state.trim(), "running");
     lab.finish(CHAIN);
 }
+
+#[test]
+fn the_compose_file_runs_the_same_containers_with_docker_compose() {
+    const NODES: &str = "examples/paxos_kv/nodes.toml";
+    let Some(lab) = Lab::new("compose") else {
+        return;
+    };
+    let compose_ok = std::process::Command::new("docker-compose")
+        .arg("version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !compose_ok {
+        eprintln!("skipped: docker-compose is not installed");
+        return;
+    }
+    lab.images(false);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("docker-compose.yml").display().to_string();
+    let o = lab.rolecall(&["compose"], &[NODES, "-o", &file]);
+    assert!(o.status.success(), "{}", text(&o));
+    let compose = |args: &[&str]| {
+        let project = format!("{}proj", lab.prefix).replace('-', "");
+        let out = std::process::Command::new("docker-compose")
+            .args(["-p", &project, "-f", &file])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "docker-compose {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    compose(&["up", "-d"]);
+    let core = lab.container("paxos-kv-nodes", "core");
+    assert_eq!(
+        wait_exit(&core, Duration::from_secs(60)),
+        0,
+        "{}",
+        logs(&core)
+    );
+    let out = logs(&core);
+    assert!(out.contains("kv: applied 300 commands"), "{out}");
+    for a in ["a1", "a2", "a3"] {
+        let name = lab.container("paxos-kv-nodes", a);
+        assert_eq!(
+            wait_exit(&name, Duration::from_secs(30)),
+            0,
+            "{}",
+            logs(&name)
+        );
+    }
+    compose(&["down", "-v"]);
+    lab.finish(NODES);
+}
