@@ -18,6 +18,13 @@ pub fn compose(plan: &Plan, names: &Names, topology: &Path, image: &str, zk_imag
     let mut volumes = Map::new();
     if let Some(z) = &plan.zk {
         for (i, host) in z.hosts.iter().enumerate() {
+            let vol = names.zk_volume(plan, i);
+            let mut mounts: Vec<String> = zk::host_mounts()
+                .iter()
+                .map(|(h, c)| format!("{h}:{c}:ro"))
+                .collect();
+            mounts.push(format!("{vol}:/data"));
+            volumes.insert(vol.clone(), json!({ "name": vol }));
             services.insert(
                 format!("zk{}", i + 1),
                 json!({
@@ -26,7 +33,7 @@ pub fn compose(plan: &Plan, names: &Names, topology: &Path, image: &str, zk_imag
                     "hostname": host,
                     "command": zk::args(),
                     "environment": env_map(&zk::env(z, i)),
-                    "volumes": zk::host_mounts().iter().map(|(h, c)| format!("{h}:{c}:ro")).collect::<Vec<_>>(),
+                    "volumes": mounts,
                     "networks": { net.clone(): { "aliases": [format!("zk{}", i + 1)] } },
                 }),
             );

@@ -1,7 +1,6 @@
 //! A thin driver of the `docker` command: runs it, turns its failures into
 //! typed errors with one line of text.
 
-use std::io::Write;
 use std::process::{Command, Stdio};
 
 /// A failed `docker` command.
@@ -103,32 +102,6 @@ impl Docker {
         } else {
             Err(self.classify(args, &out.stderr))
         }
-    }
-
-    /// Runs `docker ARGS` with `input` on its standard input.
-    pub fn run_with_input(&self, args: &[&str], input: &[u8]) -> Result<String, DockerError> {
-        let mut child = self
-            .command(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(Self::spawn_err)?;
-        let mut stdin = child
-            .stdin
-            .take()
-            .ok_or_else(|| std::io::Error::other("no stdin"))?;
-        let data = input.to_vec();
-        let writer = std::thread::spawn(move || stdin.write_all(&data));
-        let out = child.wait_with_output()?;
-        let written = writer
-            .join()
-            .map_err(|_| std::io::Error::other("writer panicked"))?;
-        if !out.status.success() {
-            return Err(self.classify(args, &out.stderr));
-        }
-        written?;
-        Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
     }
 
     /// Checks that the daemon answers.

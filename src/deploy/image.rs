@@ -181,11 +181,6 @@ impl RootFs {
         Ok(self)
     }
 
-    /// The paths in the image, sorted.
-    pub fn paths(&self) -> Vec<&Path> {
-        self.files.keys().map(PathBuf::as_path).collect()
-    }
-
     /// Writes the tree under `root` and packs it into `tar` reproducibly.
     /// `strip`: remove debug sections from `strip` (a path in the image).
     pub fn pack(&self, root: &Path, tar: &Path, strip: Option<&Path>) -> Result<(), ImageError> {
