@@ -111,8 +111,8 @@ fn start(
     if let Some(z) = &plan.zk {
         for (i, host) in z.hosts.iter().enumerate() {
             let vol = names.zk_volume(plan, i);
-            docker.run(&["volume", "create", "--label", &label, &vol])?;
-            let mut args: Vec<String> = common_args(host, &format!("zk{}", i + 1), &net, &label);
+            docker.run(&["volume", "create", "--label", label, &vol])?;
+            let mut args: Vec<String> = common_args(host, &format!("zk{}", i + 1), net, label);
             for (h, c) in zk::host_mounts() {
                 args.extend(["-v".into(), format!("{h}:{c}:ro")]);
             }
@@ -130,14 +130,14 @@ fn start(
         }
     }
     for n in &plan.nodes {
-        let mut args = common_args(&n.host, &n.label, &net, &label);
+        let mut args = common_args(&n.host, &n.label, net, label);
         args.extend([
             "-v".into(),
             format!("{}:{TOPOLOGY_PATH}:ro", topology.display()),
         ]);
         if !n.state.is_empty() {
             let vol = names.volume(plan, n);
-            docker.run(&["volume", "create", "--label", &label, &vol])?;
+            docker.run(&["volume", "create", "--label", label, &vol])?;
             args.extend(["-v".into(), format!("{vol}:{STATE_DIR}")]);
         }
         for (k, v) in &plan.env {
