@@ -1,7 +1,11 @@
 //! Command-line interface: argument parsing and one module per subcommand.
 
 mod check;
+mod containers;
 mod dht;
+mod health;
+mod image;
+mod k8s;
 mod kinds;
 mod report;
 mod run;
@@ -52,6 +56,10 @@ enum Command {
         /// Seed of all randomness (backoff jitter); printed at start.
         #[arg(long)]
         seed: Option<u64>,
+        /// Serve `GET /healthz` on this address (e.g. `0.0.0.0:8558`) for
+        /// container probes: 503 while starting, then 200.
+        #[arg(long, value_name = "ADDR")]
+        health: Option<String>,
     },
     /// Validate a topology and print its wiring graph.
     Check {
@@ -63,6 +71,17 @@ enum Command {
     },
     /// List the registered kinds with their parameters and ports.
     Kinds,
+    /// Build a Docker image of this binary (or --binary) from local files.
+    Image(image::ImageArgs),
+    /// Run a topology as one Docker container per node: `up`, `down`, `logs`.
+    Docker {
+        #[command(subcommand)]
+        command: containers::DockerCommand,
+    },
+    /// Write the compose file equivalent to `rolecall docker up`.
+    Compose(containers::ComposeArgs),
+    /// Write Kubernetes manifests for a topology.
+    K8s(k8s::K8sArgs),
     /// Write a CURVE key pair: DIR/NAME.key (secret) and DIR/NAME.pub (public).
     Keygen {
         /// Name of the key files.
@@ -96,12 +115,17 @@ pub(crate) fn main() -> i32 {
     let cli = Cli::parse();
     init_logging(&cli.log);
     match cli.command {
-        Command::Run { topology, seed } => run::run(&topology, None, seed),
+        Command::Run { topology, seed } => run::run(&topology, None, seed, None),
         Command::Node {
             topology,
             node,
             seed,
-        } => run::run(&topology, Some(&node), seed),
+            health,
+        } => run::run(&topology, Some(&node), seed, health.as_deref()),
+        Command::Image(args) => image::image(args),
+        Command::Docker { command } => containers::docker(command),
+        Command::Compose(args) => containers::compose(args),
+        Command::K8s(args) => k8s::k8s(args),
         Command::Check { topology, format } => check::check(&topology, format),
         Command::Kinds => kinds::kinds(),
         Command::Report(args) => report::report(args),
@@ -161,4 +185,35 @@ fn load(args: &TopologyArgs, registry: &rolecall::runtime::Registry) -> Result<T
         eprintln!("{e}");
         2
     })
+}
+
+/// The user's assignments as text, as the loader applies them: environment
+/// `ROLECALL_SET*` variables (by name), then `--set`.
+fn assignments(args: &TopologyArgs) -> Vec<String> {
+    let prefix = rolecall::runtime::topology::ENV_PREFIX;
+    let mut vars: Vec<(String, String)> = std::env::vars()
+        .filter(|(k, _)| k == prefix || k.starts_with(&format!("{prefix}_")))
+        .collect();
+    vars.sort();
+    vars.into_iter()
+        .map(|(_, v)| v)
+        .chain(args.set.iter().cloned())
+        .collect()
+}
+
+/// Writes `text` to `path`, or standard output without one.
+fn write_output(path: Option<&std::path::Path>, text: &str) -> i32 {
+    match path {
+        None => {
+            print!("{text}");
+            0
+        }
+        Some(p) => match std::fs::write(p, text) {
+            Ok(()) => 0,
+            Err(e) => {
+                eprintln!("error: {}: {e}", p.display());
+                1
+            }
+        },
+    }
 }

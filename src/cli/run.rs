@@ -4,7 +4,12 @@ use rolecall::runtime::{Node, NodeExit};
 
 use super::{load, TopologyArgs};
 
-pub(crate) fn run(args: &TopologyArgs, node: Option<&str>, seed: Option<u64>) -> i32 {
+pub(crate) fn run(
+    args: &TopologyArgs,
+    node: Option<&str>,
+    seed: Option<u64>,
+    health: Option<&str>,
+) -> i32 {
     let registry = rolecall::default_registry();
     let topology = match load(args, &registry) {
         Ok(t) => t,
@@ -30,6 +35,13 @@ pub(crate) fn run(args: &TopologyArgs, node: Option<&str>, seed: Option<u64>) ->
         "starting (replay with --seed {})",
         node.seed()
     );
+    let ready = match health.map(super::health::serve).transpose() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: --health {}: {e}", health.unwrap_or_default());
+            return 2;
+        }
+    };
     let system = actix::System::new();
     let exit = system.block_on(async move {
         let running = match node.start().await {
@@ -37,6 +49,9 @@ pub(crate) fn run(args: &TopologyArgs, node: Option<&str>, seed: Option<u64>) ->
             Err(e) => return Err(e),
         };
         running.shutdown_on_signals();
+        if let Some(r) = &ready {
+            r.set();
+        }
         Ok(running.wait().await)
     });
     match exit {

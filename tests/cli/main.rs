@@ -2,6 +2,7 @@
 //! signals, and two `rolecall node` processes wired together.
 
 mod check;
+mod containers;
 mod dht;
 mod examples;
 mod metrics;
