@@ -130,7 +130,11 @@ pub fn report(
         for f in &files {
             let points = Source::File(f.clone()).read()?;
             for s in summary::series(&points) {
-                if !s.name.contains(&filter) {
+                let field_ok = exp
+                    .field
+                    .as_ref()
+                    .is_none_or(|f| s.name.ends_with(&format!(" {f}")));
+                if !s.name.contains(&filter) || !field_ok {
                     continue;
                 }
                 samples += s.samples.len();
@@ -252,6 +256,11 @@ fn table(exp: &Experiment, variants: &[VariantSummary], runs: &[RunResult]) -> S
             .as_ref()
             .map(|f| format!(", series matching `{f}`"))
             .unwrap_or_default()
+            + &exp
+                .field
+                .as_ref()
+                .map(|f| format!(", field `{f}`"))
+                .unwrap_or_default()
     );
     let _ = writeln!(s, "\nper variant (all repetitions merged):");
     let rows: Vec<Row> = variants.iter().map(|v| v.all.clone()).collect();

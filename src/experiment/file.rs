@@ -101,6 +101,9 @@ pub struct Variant {
     pub x: Option<f64>,
     /// Samples each run must produce (of the results series).
     pub expect: Option<u64>,
+    /// Nodes that serve the others (a broker, ZooKeeper): stopped with
+    /// SIGTERM once every other node has ended.
+    pub services: Vec<String>,
     /// Where it was written.
     pub pos: Pos,
 }
@@ -143,6 +146,8 @@ pub struct Experiment {
     pub events: Vec<Event>,
     /// Only results series whose name contains this.
     pub series: Option<String>,
+    /// Only this numeric field of the results points (e.g. `us`).
+    pub field: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -167,6 +172,8 @@ struct RawExperiment {
     repetitions: Option<Spanned<i64>>,
     timeout: Option<Spanned<String>>,
     seed: Option<u64>,
+    #[serde(default)]
+    services: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -191,6 +198,7 @@ struct RawPlacement {
 #[serde(deny_unknown_fields)]
 struct RawResults {
     series: Option<String>,
+    field: Option<String>,
     expect: Option<u64>,
 }
 
@@ -203,6 +211,7 @@ struct RawVariant {
     set: Vec<String>,
     x: Option<f64>,
     expect: Option<u64>,
+    services: Option<Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -330,6 +339,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Experiment, FileError> {
     let placement = placement(&mut cx, raw.placement);
     let results = raw.results.unwrap_or(RawResults {
         series: None,
+        field: None,
         expect: None,
     });
     let mut variants = Vec::new();
@@ -341,6 +351,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Experiment, FileError> {
                 set: Vec::new(),
                 x: None,
                 expect: results.expect,
+                services: exp.services.clone(),
                 pos: cx.pos(t.span()),
             }),
             None => cx.error(
@@ -372,6 +383,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Experiment, FileError> {
             set: v.set,
             x: v.x,
             expect: v.expect.or(results.expect),
+            services: v.services.unwrap_or_else(|| exp.services.clone()),
             pos: cx.pos(v.name.span()),
         });
     }
@@ -405,6 +417,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Experiment, FileError> {
         sweep,
         events,
         series: results.series,
+        field: results.field,
     })
 }
 

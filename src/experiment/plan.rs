@@ -33,6 +33,8 @@ pub struct VariantPlan {
     pub name: String,
     /// Its nodes, in topology order.
     pub nodes: Vec<NodePlan>,
+    /// Nodes stopped once all others have ended.
+    pub services: Vec<String>,
 }
 
 /// The whole plan: the network and every variant's nodes.
@@ -212,9 +214,19 @@ pub fn plan(exp: &Experiment, local: bool) -> Result<Plan, FileError> {
                 args: node_args(&topology_path, &n.name, exp.seed, &sets),
             })
             .collect();
+        for s in &v.services {
+            if !topology.nodes.iter().any(|n| &n.name == s) {
+                problems.push(v.pos.diagnostic(format!(
+                    "variant `{}`: service `{s}` is not a node of {}",
+                    v.name,
+                    v.topology.display()
+                )));
+            }
+        }
         variants.push(VariantPlan {
             name: v.name.clone(),
             nodes,
+            services: v.services.clone(),
         });
     }
     if !problems.is_empty() {

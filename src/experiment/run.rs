@@ -214,6 +214,7 @@ fn run_one(
     events.sort_by_key(|e| e.at);
     let mut next_event = 0;
     let mut timed_out = false;
+    let mut services_stopped = false;
     loop {
         if stop.load(Ordering::SeqCst) {
             return Err(RunError::Interrupted);
@@ -225,15 +226,31 @@ fn run_one(
             }
             next_event += 1;
         }
-        let mut running = 0;
+        let (mut running, mut workers) = (0, 0);
         for (c, rec) in procs.0.iter_mut().zip(&mut nodes) {
             match c.try_wait().map_err(io("waiting for a node"))? {
                 Some(status) => rec.status = status.code(),
-                None => running += 1,
+                None => {
+                    running += 1;
+                    if !v.services.contains(&rec.node) {
+                        workers += 1;
+                    }
+                }
             }
         }
         if running == 0 {
             break;
+        }
+        if workers == 0 && !services_stopped {
+            // every worker is done: stop the services gracefully
+            for rec in nodes.iter().filter(|r| r.status.is_none()) {
+                let _ = Command::new("kill")
+                    .args(["-TERM", &rec.pid.to_string()])
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .status();
+            }
+            services_stopped = true;
         }
         if start.elapsed() > exp.timeout {
             timed_out = true;
