@@ -66,8 +66,8 @@ pub use rolecall_actors as actors;
 pub use rolecall_codecs as codecs;
 pub use rolecall_runtime as runtime;
 
-pub mod experiment;
 pub mod bench;
+pub mod experiment;
 pub mod report;
 
 /// A kind registry with every kind of [`actors`] registered.

@@ -139,20 +139,36 @@ fn run_cmd(file: &PathBuf, local: bool, out: Option<PathBuf>) -> i32 {
             return 1;
         }
     }
-    let prefix = if local { String::new() } else { netns::unique_prefix() };
+    let prefix = if local {
+        String::new()
+    } else {
+        netns::unique_prefix()
+    };
     println!(
         "experiment {}: {} variant(s) × {} repetition(s) on {}{}",
         exp.name,
         plan.variants.len(),
         exp.repetitions,
-        if local { "loopback".to_owned() } else { plan.shape.to_string() },
-        if local { String::new() } else { format!(" (namespaces {prefix}-*)") }
+        if local {
+            "loopback".to_owned()
+        } else {
+            plan.shape.to_string()
+        },
+        if local {
+            String::new()
+        } else {
+            format!(" (namespaces {prefix}-*)")
+        }
     );
     if local && !exp.events.is_empty() {
         println!("note: --local plays no link events and shapes no links");
     }
     for v in &plan.variants {
-        let placed: Vec<String> = v.nodes.iter().map(|n| format!("{}@{}", n.node, n.host)).collect();
+        let placed: Vec<String> = v
+            .nodes
+            .iter()
+            .map(|n| format!("{}@{}", n.node, n.host))
+            .collect();
         println!("variant {}: {}", v.name, placed.join(" "));
     }
     let opts = run::Options {
@@ -184,7 +200,10 @@ fn run_cmd(file: &PathBuf, local: bool, out: Option<PathBuf>) -> i32 {
             if summary.ok() {
                 0
             } else {
-                eprintln!("error: some runs failed or missed samples (see {})", out.join("table.txt").display());
+                eprintln!(
+                    "error: some runs failed or missed samples (see {})",
+                    out.join("table.txt").display()
+                );
                 1
             }
         }
@@ -295,7 +314,9 @@ fn pingall(file: &PathBuf) -> i32 {
             .args(["experiment", "probe", "--connect"])
             .args(&targets)
             .output();
-        let text = out.map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default();
+        let text = out
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default();
         for line in text.lines() {
             match line.split_once(' ') {
                 Some(("ok", _)) => reached += 1,

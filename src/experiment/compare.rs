@@ -195,7 +195,11 @@ pub fn report(
         files.extend(plot::cdf_only(&plots, &per_variant)?);
     }
     if let Some(sweep) = &exp.sweep {
-        files.extend(plot::lines(&plots, "sweep", &sweep_chart(sweep, &variants))?);
+        files.extend(plot::lines(
+            &plots,
+            "sweep",
+            &sweep_chart(sweep, &variants),
+        )?);
     }
     let mut summary = Summary {
         experiment: exp.name.clone(),
@@ -224,7 +228,10 @@ fn sweep_chart(sweep: &str, variants: &[VariantSummary]) -> Lines {
             .filter(|f| !f.is_empty())
             .unwrap_or("all")
             .to_owned();
-        families.entry(family).or_default().push((x, v.all.p50, v.all.p99));
+        families
+            .entry(family)
+            .or_default()
+            .push((x, v.all.p50, v.all.p99));
     }
     let mut chart = Lines {
         title: format!("Median and p99 against {sweep}"),
@@ -234,12 +241,14 @@ fn sweep_chart(sweep: &str, variants: &[VariantSummary]) -> Lines {
     };
     for (family, mut points) in families {
         points.sort_by(|a, b| a.0.total_cmp(&b.0));
-        chart
-            .lines
-            .push((format!("{family} p50"), points.iter().map(|p| (p.0, p.1)).collect()));
-        chart
-            .lines
-            .push((format!("{family} p99"), points.iter().map(|p| (p.0, p.2)).collect()));
+        chart.lines.push((
+            format!("{family} p50"),
+            points.iter().map(|p| (p.0, p.1)).collect(),
+        ));
+        chart.lines.push((
+            format!("{family} p99"),
+            points.iter().map(|p| (p.0, p.2)).collect(),
+        ));
     }
     chart
 }
@@ -285,7 +294,9 @@ fn table(exp: &Experiment, variants: &[VariantSummary], runs: &[RunResult]) -> S
             },
             r.record.seconds,
             r.samples,
-            r.expected.map(|e| format!(" (expected {e})")).unwrap_or_default()
+            r.expected
+                .map(|e| format!(" (expected {e})"))
+                .unwrap_or_default()
         );
     }
     s

@@ -330,7 +330,10 @@ pub fn parse(text: &str, path: &Path) -> Result<Experiment, FileError> {
         Some(t) => parse_duration(t.get_ref()).unwrap_or_else(|| {
             cx.error(
                 t.span(),
-                format!("`timeout` must be a duration like \"60s\", not `{}`", t.get_ref()),
+                format!(
+                    "`timeout` must be a duration like \"60s\", not `{}`",
+                    t.get_ref()
+                ),
             );
             Duration::from_secs(120)
         }),
@@ -374,8 +377,14 @@ pub fn parse(text: &str, path: &Path) -> Result<Experiment, FileError> {
                 continue;
             }
         };
-        if variants.iter().any(|o: &Variant| &o.name == v.name.get_ref()) {
-            cx.error(v.name.span(), format!("variant `{}` twice", v.name.get_ref()));
+        if variants
+            .iter()
+            .any(|o: &Variant| &o.name == v.name.get_ref())
+        {
+            cx.error(
+                v.name.span(),
+                format!("variant `{}` twice", v.name.get_ref()),
+            );
         }
         variants.push(Variant {
             name: v.name.get_ref().clone(),
@@ -441,7 +450,13 @@ fn network(cx: &mut Ctx<'_>, n: RawNetwork) -> Option<Network> {
     let delay = n.delay.and_then(|d| {
         let v = parse_duration(d.get_ref());
         if v.is_none() {
-            cx.error(d.span(), format!("`delay` must be a duration like \"5ms\", not `{}`", d.get_ref()));
+            cx.error(
+                d.span(),
+                format!(
+                    "`delay` must be a duration like \"5ms\", not `{}`",
+                    d.get_ref()
+                ),
+            );
         }
         v
     });
@@ -509,7 +524,10 @@ fn sweep(cx: &mut Ctx<'_>, s: RawSweep, variants: &mut Vec<Variant>) -> String {
         }
     }
     if !s.set.get_ref().contains('.') {
-        cx.error(s.set.span(), "sweep `set` must be a path NODE.ACTOR.PARAM or NODE.FIELD");
+        cx.error(
+            s.set.span(),
+            "sweep `set` must be a path NODE.ACTOR.PARAM or NODE.FIELD",
+        );
     }
     let base = std::mem::take(variants);
     for b in base {
@@ -534,13 +552,22 @@ fn sweep(cx: &mut Ctx<'_>, s: RawSweep, variants: &mut Vec<Variant>) -> String {
 fn event(cx: &mut Ctx<'_>, e: RawEvent) -> Option<Event> {
     let at = parse_duration(e.at.get_ref());
     if at.is_none() {
-        cx.error(e.at.span(), format!("`at` must be a duration like \"2s\", not `{}`", e.at.get_ref()));
+        cx.error(
+            e.at.span(),
+            format!(
+                "`at` must be a duration like \"2s\", not `{}`",
+                e.at.get_ref()
+            ),
+        );
     }
     let up = match e.link.get_ref().as_str() {
         "up" => Some(true),
         "down" => Some(false),
         other => {
-            cx.error(e.link.span(), format!("`link` must be `up` or `down`, not `{other}`"));
+            cx.error(
+                e.link.span(),
+                format!("`link` must be `up` or `down`, not `{other}`"),
+            );
             None
         }
     };
@@ -626,18 +653,30 @@ link = "down"
     #[test]
     fn reports_problems_with_file_line_and_column() {
         let e = errors("[experiment]\ntopology = \"t.toml\"\n[network]\nshape = \"ring,3\"\n");
-        assert!(e.starts_with("exp.toml:4:9: unknown network shape `ring`"), "{e}");
+        assert!(
+            e.starts_with("exp.toml:4:9: unknown network shape `ring`"),
+            "{e}"
+        );
         let e = errors("[experiment]\ntopology = \"t.toml\"\nrepetition = 2\n");
-        assert!(e.starts_with("exp.toml:3:1: unknown field `repetition`"), "{e}");
+        assert!(
+            e.starts_with("exp.toml:3:1: unknown field `repetition`"),
+            "{e}"
+        );
         let e = errors("[experiment]\n");
         assert!(e.contains("no topology"), "{e}");
         let e = errors(
             "[experiment]\ntopology = \"t\"\n[[events]]\nat = \"soon\"\nhost = \"h1\"\nlink = \"sideways\"\n",
         );
         assert!(e.contains("exp.toml:4:6: `at` must be a duration"), "{e}");
-        assert!(e.contains("exp.toml:6:8: `link` must be `up` or `down`"), "{e}");
+        assert!(
+            e.contains("exp.toml:6:8: `link` must be `up` or `down`"),
+            "{e}"
+        );
         let e = errors("[experiment]\ntopology = \"t\"\n[placement]\nrule = \"packed\"\n");
-        assert!(e.contains("exp.toml:4:8: unknown placement rule `packed`"), "{e}");
+        assert!(
+            e.contains("exp.toml:4:8: unknown placement rule `packed`"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -89,7 +89,11 @@ pub struct Emulation {
 
 impl Emulation {
     /// Builds `net` with namespaces named `PREFIX-NAME`, shaped as `shaping` says.
-    pub fn build(net: &Net, shaping: Option<&Network>, prefix: &str) -> Result<Emulation, NetError> {
+    pub fn build(
+        net: &Net,
+        shaping: Option<&Network>,
+        prefix: &str,
+    ) -> Result<Emulation, NetError> {
         let mut em = Emulation {
             prefix: prefix.to_owned(),
             net: net.clone(),
@@ -134,7 +138,14 @@ impl Emulation {
             self.add_ns(ns.clone())?;
             run(
                 "ip",
-                &["netns", "exec", &ns, "sh", "-c", "echo 1 > /proc/sys/net/ipv4/ip_forward"],
+                &[
+                    "netns",
+                    "exec",
+                    &ns,
+                    "sh",
+                    "-c",
+                    "echo 1 > /proc/sys/net/ipv4/ip_forward",
+                ],
             )?;
             for (i, p) in r.ports.iter().enumerate() {
                 let eth = format!("eth{i}");
@@ -145,7 +156,18 @@ impl Emulation {
             }
             for route in &r.routes {
                 let dest = format!("{}/{}", route.dest, route.prefix);
-                run("ip", &["-n", &ns, "route", "add", &dest, "via", &route.via.to_string()])?;
+                run(
+                    "ip",
+                    &[
+                        "-n",
+                        &ns,
+                        "route",
+                        "add",
+                        &dest,
+                        "via",
+                        &route.via.to_string(),
+                    ],
+                )?;
             }
         }
         for link in self.net.links.clone() {
@@ -153,10 +175,21 @@ impl Emulation {
                 continue;
             }
             // switch to switch
-            let (ab, ba) = (format!("{}-{}", link.a, link.b), format!("{}-{}", link.b, link.a));
-            run("ip", &["-n", &sw, "link", "add", &ab, "type", "veth", "peer", "name", &ba])?;
+            let (ab, ba) = (
+                format!("{}-{}", link.a, link.b),
+                format!("{}-{}", link.b, link.a),
+            );
+            run(
+                "ip",
+                &[
+                    "-n", &sw, "link", "add", &ab, "type", "veth", "peer", "name", &ba,
+                ],
+            )?;
             for (end, bridge) in [(&ab, &link.a), (&ba, &link.b)] {
-                run("ip", &["-n", &sw, "link", "set", end, "master", bridge, "up"])?;
+                run(
+                    "ip",
+                    &["-n", &sw, "link", "set", end, "master", bridge, "up"],
+                )?;
             }
         }
         for h in self.net.hosts.clone() {
@@ -170,9 +203,14 @@ impl Emulation {
         let sw = self.switch_ns();
         run(
             "ip",
-            &["link", "add", eth, "netns", ns, "type", "veth", "peer", "name", peer, "netns", &sw],
+            &[
+                "link", "add", eth, "netns", ns, "type", "veth", "peer", "name", peer, "netns", &sw,
+            ],
         )?;
-        run("ip", &["-n", &sw, "link", "set", peer, "master", switch, "up"])?;
+        run(
+            "ip",
+            &["-n", &sw, "link", "set", peer, "master", switch, "up"],
+        )?;
         run("ip", &["-n", ns, "link", "set", eth, "up"])
     }
 
@@ -184,7 +222,10 @@ impl Emulation {
         let cidr = format!("{}/{}", h.ip, h.prefix);
         run("ip", &["-n", &ns, "addr", "add", &cidr, "dev", "eth0"])?;
         if let Some(gw) = h.gateway {
-            run("ip", &["-n", &ns, "route", "add", "default", "via", &gw.to_string()])?;
+            run(
+                "ip",
+                &["-n", &ns, "route", "add", "default", "via", &gw.to_string()],
+            )?;
         }
         let Some(shaping) = shaping else {
             return Ok(());
@@ -210,8 +251,14 @@ impl Emulation {
         let switch = self.net.switch_of(host).unwrap_or("s1").to_owned();
         let state = if up { "up" } else { "down" };
         let peer = format!("{switch}-{host}");
-        run("ip", &["-n", &self.switch_ns(), "link", "set", &peer, state])?;
-        run("ip", &["-n", &self.namespace(host), "link", "set", "eth0", state])
+        run(
+            "ip",
+            &["-n", &self.switch_ns(), "link", "set", &peer, state],
+        )?;
+        run(
+            "ip",
+            &["-n", &self.namespace(host), "link", "set", "eth0", state],
+        )
     }
 
     /// Deletes every namespace (and with them every interface, bridge,
@@ -246,7 +293,9 @@ fn shape_link(
     match (delay, rate) {
         (Some(d), rate) => {
             let delay = format!("{}us", d.as_micros());
-            let mut args = vec!["-n", ns, "qdisc", "add", "dev", dev, "root", "netem", "delay", &delay];
+            let mut args = vec![
+                "-n", ns, "qdisc", "add", "dev", dev, "root", "netem", "delay", &delay,
+            ];
             if let Some(r) = &rate {
                 args.extend(["rate", r.as_str()]);
             }
@@ -259,7 +308,10 @@ fn shape_link(
         }
         (None, Some(rate)) => run(
             "tc",
-            &["-n", ns, "qdisc", "add", "dev", dev, "root", "tbf", "rate", &rate, "burst", "32kbit", "latency", "50ms"],
+            &[
+                "-n", ns, "qdisc", "add", "dev", dev, "root", "tbf", "rate", &rate, "burst",
+                "32kbit", "latency", "50ms",
+            ],
         ),
         (None, None) => Ok(()),
     }

@@ -275,7 +275,12 @@ mod tests {
     #[test]
     fn round_robin_after_explicit_pairs() {
         let e = exp("nodes = { c = \"h3\" }");
-        let p = place(&e, &names(&["a", "b", "c", "d"]), &names(&["h1", "h2", "h3"])).unwrap();
+        let p = place(
+            &e,
+            &names(&["a", "b", "c", "d"]),
+            &names(&["h1", "h2", "h3"]),
+        )
+        .unwrap();
         assert_eq!(p["c"], "h3");
         assert_eq!(p["a"], "h1");
         assert_eq!(p["b"], "h2");
@@ -315,7 +320,9 @@ mod tests {
             substitute("s.sub.connect=[\"tcp://{addr:b}:1\"]", &a).unwrap(),
             "s.sub.connect=[\"tcp://10.0.0.2:1\"]"
         );
-        assert!(substitute("{addr:z}", &a).unwrap_err().contains("no node `z`"));
+        assert!(substitute("{addr:z}", &a)
+            .unwrap_err()
+            .contains("no node `z`"));
         assert!(substitute("{addr:b", &a).is_err());
     }
 }

@@ -106,7 +106,13 @@ impl Drop for Procs {
 /// A file/folder name for a variant.
 pub fn slug(name: &str) -> String {
     name.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
@@ -121,7 +127,11 @@ pub fn run_all(
     let mut emulation = if opts.local {
         None
     } else {
-        Some(Emulation::build(&plan.net, exp.network.as_ref(), &opts.prefix)?)
+        Some(Emulation::build(
+            &plan.net,
+            exp.network.as_ref(),
+            &opts.prefix,
+        )?)
     };
     let total = plan.variants.len() as u64 * u64::from(exp.repetitions);
     let bar = ProgressBar::new(total);
@@ -133,7 +143,11 @@ pub fn run_all(
     for v in &plan.variants {
         for rep in 1..=exp.repetitions {
             bar.set_message(format!("{} #{rep}", v.name));
-            let dir = opts.out.join("raw").join(slug(&v.name)).join(format!("rep-{rep}"));
+            let dir = opts
+                .out
+                .join("raw")
+                .join(slug(&v.name))
+                .join(format!("rep-{rep}"));
             let record = run_one(exp, v, rep, &dir, opts, emulation.as_ref(), stop);
             let record = match record {
                 Ok(r) => r,
@@ -150,7 +164,13 @@ pub fn run_all(
                     "run {}/{total}: {} #{rep}: {} in {:.1}s",
                     records.len() + 1,
                     v.name,
-                    if record.ok() { "ok" } else if record.timed_out { "TIMED OUT" } else { "FAILED" },
+                    if record.ok() {
+                        "ok"
+                    } else if record.timed_out {
+                        "TIMED OUT"
+                    } else {
+                        "FAILED"
+                    },
                     record.seconds
                 )
             });
@@ -184,11 +204,14 @@ fn run_one(
         std::fs::create_dir_all(&node_dir).map_err(io(node_dir.display().to_string()))?;
         let log_path = node_dir.join("node.log");
         let log = File::create(&log_path).map_err(io(log_path.display().to_string()))?;
-        let err = log.try_clone().map_err(io(log_path.display().to_string()))?;
+        let err = log
+            .try_clone()
+            .map_err(io(log_path.display().to_string()))?;
         let mut cmd = match emulation {
             Some(em) => {
                 let mut c = Command::new("ip");
-                c.args(["netns", "exec", &em.namespace(&n.host)]).arg(&opts.exe);
+                c.args(["netns", "exec", &em.namespace(&n.host)])
+                    .arg(&opts.exe);
                 c
             }
             None => Command::new(&opts.exe),
@@ -200,7 +223,9 @@ fn run_one(
             .stdout(log)
             .stderr(err);
         // `ip netns exec` execs the binary: the child is the node itself
-        let child = cmd.spawn().map_err(io(format!("starting node {}", n.node)))?;
+        let child = cmd
+            .spawn()
+            .map_err(io(format!("starting node {}", n.node)))?;
         nodes.push(NodeRecord {
             node: n.node.clone(),
             host: n.host.clone(),
@@ -210,7 +235,11 @@ fn run_one(
         procs.0.push(child);
     }
     let start = Instant::now();
-    let mut events: Vec<_> = if emulation.is_some() { exp.events.iter().collect() } else { Vec::new() };
+    let mut events: Vec<_> = if emulation.is_some() {
+        exp.events.iter().collect()
+    } else {
+        Vec::new()
+    };
     events.sort_by_key(|e| e.at);
     let mut next_event = 0;
     let mut timed_out = false;

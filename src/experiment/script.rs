@@ -10,7 +10,9 @@ use super::shape::Shape;
 
 /// A shape Mininet has no `--topo` for.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("the {0} shape has no `mn --topo`: run it with `rolecall experiment run` (network namespaces)")]
+#[error(
+    "the {0} shape has no `mn --topo`: run it with `rolecall experiment run` (network namespaces)"
+)]
 pub struct NoMininetTopo(String);
 
 /// `mn --topo ...` for `shape`.
@@ -36,7 +38,11 @@ pub fn quote(s: &str) -> String {
 }
 
 /// The script of `variant` (planned with host addresses).
-pub fn script(exp: &Experiment, plan: &Plan, variant: &VariantPlan) -> Result<String, NoMininetTopo> {
+pub fn script(
+    exp: &Experiment,
+    plan: &Plan,
+    variant: &VariantPlan,
+) -> Result<String, NoMininetTopo> {
     let topo = mn_topo(&plan.shape)?;
     let mut link = String::new();
     if let Some(n) = &exp.network {
@@ -55,14 +61,37 @@ pub fn script(exp: &Experiment, plan: &Plan, variant: &VariantPlan) -> Result<St
         }
     }
     let mut s = String::new();
-    let _ = writeln!(s, "# rolecall experiment `{}`, variant `{}`", exp.name, variant.name);
-    let _ = writeln!(s, "# Start Mininet, then source this file at the mininet> prompt:");
-    let _ = writeln!(s, "#   sudo mn --topo {topo} --switch lxbr --controller none{link}");
-    let _ = writeln!(s, "#   mininet> source {}.mn", super::run::slug(&variant.name));
-    let _ = writeln!(s, "# Each node writes its output to NODE.log in the current directory.");
+    let _ = writeln!(
+        s,
+        "# rolecall experiment `{}`, variant `{}`",
+        exp.name, variant.name
+    );
+    let _ = writeln!(
+        s,
+        "# Start Mininet, then source this file at the mininet> prompt:"
+    );
+    let _ = writeln!(
+        s,
+        "#   sudo mn --topo {topo} --switch lxbr --controller none{link}"
+    );
+    let _ = writeln!(
+        s,
+        "#   mininet> source {}.mn",
+        super::run::slug(&variant.name)
+    );
+    let _ = writeln!(
+        s,
+        "# Each node writes its output to NODE.log in the current directory."
+    );
     for n in &variant.nodes {
         let args: Vec<String> = n.args.iter().map(|a| quote(a)).collect();
-        let _ = writeln!(s, "{} rolecall {} > {}.log 2>&1 &", n.host, args.join(" "), n.node);
+        let _ = writeln!(
+            s,
+            "{} rolecall {} > {}.log 2>&1 &",
+            n.host,
+            args.join(" "),
+            n.node
+        );
     }
     let mut events: Vec<_> = exp.events.iter().collect();
     events.sort_by_key(|e| e.at);
@@ -95,7 +124,10 @@ mod tests {
 
     #[test]
     fn mininet_topologies() {
-        assert_eq!(mn_topo(&"tree,fanout=2,depth=3".parse().unwrap()).unwrap(), "tree,depth=3,fanout=2");
+        assert_eq!(
+            mn_topo(&"tree,fanout=2,depth=3".parse().unwrap()).unwrap(),
+            "tree,depth=3,fanout=2"
+        );
         assert!(mn_topo(&"routed,1,1,1,1".parse().unwrap()).is_err());
     }
 }

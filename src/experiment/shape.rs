@@ -426,7 +426,10 @@ mod tests {
         let net = shape("single,3").build();
         assert_eq!(net.switches, ["s1"]);
         assert_eq!(net.hosts[2].ip, Ipv4Addr::new(10, 0, 0, 3));
-        assert!(net.hosts.iter().all(|h| net.switch_of(&h.name) == Some("s1")));
+        assert!(net
+            .hosts
+            .iter()
+            .all(|h| net.switch_of(&h.name) == Some("s1")));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 mod check;
 mod dht;
 mod examples;
+mod experiment;
 mod metrics;
 mod multicast;
 mod nodes;
