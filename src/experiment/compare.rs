@@ -198,7 +198,7 @@ pub fn report(
         files.extend(plot::lines(
             &plots,
             "sweep",
-            &sweep_chart(sweep, &variants),
+            &sweep_chart(sweep, exp.field.as_deref().unwrap_or("value"), &variants),
         )?);
     }
     let mut summary = Summary {
@@ -217,7 +217,7 @@ pub fn report(
 
 /// Median and p99 of each variant family (the name before the swept value)
 /// against the swept value.
-fn sweep_chart(sweep: &str, variants: &[VariantSummary]) -> Lines {
+fn sweep_chart(sweep: &str, y: &str, variants: &[VariantSummary]) -> Lines {
     let mut families: BTreeMap<String, Vec<(f64, f64, f64)>> = BTreeMap::new();
     for v in variants {
         let Some(x) = v.x else { continue };
@@ -236,7 +236,7 @@ fn sweep_chart(sweep: &str, variants: &[VariantSummary]) -> Lines {
     let mut chart = Lines {
         title: format!("Median and p99 against {sweep}"),
         x_desc: sweep.to_owned(),
-        y_desc: "value (of the results series)".to_owned(),
+        y_desc: y.to_owned(),
         lines: Vec::new(),
     };
     for (family, mut points) in families {
@@ -271,9 +271,16 @@ fn table(exp: &Experiment, variants: &[VariantSummary], runs: &[RunResult]) -> S
                 .map(|f| format!(", field `{f}`"))
                 .unwrap_or_default()
     );
-    let _ = writeln!(s, "\nper variant (all repetitions merged):");
     let rows: Vec<Row> = variants.iter().map(|v| v.all.clone()).collect();
-    s.push_str(&summary::table(&rows));
+    if rows.iter().all(|r| r.count == 0) {
+        let _ = writeln!(
+            s,
+            "\nno results series: the nodes wrote no matching .lp or .csv results file"
+        );
+    } else {
+        let _ = writeln!(s, "\nper variant (all repetitions merged):");
+        s.push_str(&summary::table(&rows));
+    }
     for v in variants.iter().filter(|v| v.rows.len() > 1) {
         let _ = writeln!(s, "\n{} by series:", v.name);
         s.push_str(&summary::table(&v.rows));
@@ -282,7 +289,7 @@ fn table(exp: &Experiment, variants: &[VariantSummary], runs: &[RunResult]) -> S
     for r in runs {
         let _ = writeln!(
             s,
-            "{} #{}: {} in {:.1}s, {} samples{}",
+            "{} #{}: {} in {:.1}s, {} samples{}{}",
             r.record.variant,
             r.record.repetition,
             if r.ok() {
@@ -296,7 +303,12 @@ fn table(exp: &Experiment, variants: &[VariantSummary], runs: &[RunResult]) -> S
             r.samples,
             r.expected
                 .map(|e| format!(" (expected {e})"))
-                .unwrap_or_default()
+                .unwrap_or_default(),
+            if r.record.events.is_empty() {
+                String::new()
+            } else {
+                format!("; links: {}", r.record.events.join(", "))
+            }
         );
     }
     s

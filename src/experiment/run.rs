@@ -82,6 +82,8 @@ pub struct RunRecord {
     pub timed_out: bool,
     /// Each node.
     pub nodes: Vec<NodeRecord>,
+    /// Link events played, e.g. `0.50s h2 down`.
+    pub events: Vec<String>,
 }
 
 impl RunRecord {
@@ -244,6 +246,7 @@ fn run_one(
     let mut next_event = 0;
     let mut timed_out = false;
     let mut services_stopped = false;
+    let mut played = Vec::new();
     loop {
         if stop.load(Ordering::SeqCst) {
             return Err(RunError::Interrupted);
@@ -252,6 +255,12 @@ fn run_one(
             let e = events[next_event];
             if let Some(em) = emulation {
                 em.set_link(&e.host, e.up)?;
+                played.push(format!(
+                    "{:.2}s {} {}",
+                    start.elapsed().as_secs_f64(),
+                    e.host,
+                    if e.up { "up" } else { "down" }
+                ));
             }
             next_event += 1;
         }
@@ -302,5 +311,6 @@ fn run_one(
         seconds,
         timed_out,
         nodes,
+        events: played,
     })
 }

@@ -324,3 +324,46 @@ fn bad_files_name_file_line_and_column() {
         "{e}"
     );
 }
+
+#[test]
+fn paxos_decides_everything_after_a_link_cut() {
+    if !have_root() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let o = run(rolecall()
+        .args([
+            "experiment",
+            "run",
+            "examples/experiment_paxos/experiment.toml",
+            "--out",
+        ])
+        .arg(dir.path()));
+    let so = stdout(&o);
+    assert!(o.status.success(), "{so}\n{}", stderr(&o));
+    let s = summary(dir.path());
+    assert_runs(&s, 2, 0);
+    for r in s["runs"].as_array().unwrap() {
+        let events: Vec<&str> = r["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|e| e.as_str())
+            .collect();
+        assert_eq!(events.len(), 2, "{r}");
+        assert!(
+            events[0].ends_with("h2 down") && events[1].ends_with("h2 up"),
+            "{events:?}"
+        );
+        // the core ran past the cut and its store applied every command
+        let rep = r["repetition"].as_u64().unwrap();
+        let log = std::fs::read_to_string(
+            dir.path()
+                .join(format!("raw/default/rep-{rep}/core/node.log")),
+        )
+        .unwrap();
+        assert!(log.contains("kv: key4 = v299"), "{log}");
+        assert!(r["seconds"].as_f64().unwrap() > 0.5, "{r}");
+    }
+    assert_nothing_left(s["prefix"].as_str().unwrap());
+}
