@@ -3,7 +3,7 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -70,7 +70,7 @@ pub(crate) fn main(command: ExperimentCommand) -> i32 {
     }
 }
 
-fn load(file: &PathBuf, local: bool) -> Result<(experiment::Experiment, plan::Plan), i32> {
+fn load(file: &Path, local: bool) -> Result<(experiment::Experiment, plan::Plan), i32> {
     let exp = experiment::load(file).map_err(|e| {
         eprintln!("{e}");
         2
@@ -93,7 +93,7 @@ fn is_root() -> bool {
         .unwrap_or(false)
 }
 
-fn need_root(file: &std::path::Path) -> bool {
+fn need_root(file: &Path) -> bool {
     if is_root() {
         return false;
     }
@@ -119,7 +119,7 @@ fn exe() -> Result<PathBuf, i32> {
     })
 }
 
-fn run_cmd(file: &PathBuf, local: bool, out: Option<PathBuf>) -> i32 {
+fn run_cmd(file: &Path, local: bool, out: Option<PathBuf>) -> i32 {
     let (exp, plan) = match load(file, local) {
         Ok(x) => x,
         Err(code) => return code,
@@ -214,7 +214,7 @@ fn run_cmd(file: &PathBuf, local: bool, out: Option<PathBuf>) -> i32 {
     }
 }
 
-fn script_cmd(file: &PathBuf, variant: Option<String>, out: Option<PathBuf>) -> i32 {
+fn script_cmd(file: &Path, variant: Option<String>, out: Option<PathBuf>) -> i32 {
     let (exp, plan) = match load(file, false) {
         Ok(x) => x,
         Err(code) => return code,
@@ -257,7 +257,7 @@ fn script_cmd(file: &PathBuf, variant: Option<String>, out: Option<PathBuf>) -> 
     }
 }
 
-fn pingall(file: &PathBuf) -> i32 {
+fn pingall(file: &Path) -> i32 {
     let (exp, plan) = match load(file, false) {
         Ok(x) => x,
         Err(code) => return code,

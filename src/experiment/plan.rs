@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
-use std::path::PathBuf;
 
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -239,7 +238,7 @@ pub fn plan(exp: &Experiment, local: bool) -> Result<Plan, FileError> {
     })
 }
 
-fn node_args(topology: &PathBuf, node: &str, seed: u64, sets: &[String]) -> Vec<String> {
+fn node_args(topology: &std::path::Path, node: &str, seed: u64, sets: &[String]) -> Vec<String> {
     let mut args = vec![
         "node".to_owned(),
         topology.display().to_string(),
