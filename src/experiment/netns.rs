@@ -235,11 +235,14 @@ impl Emulation {
             shape_link(side_ns, dev, shaping.bandwidth, shaping.delay)?;
         }
         if let Some(loss) = shaping.loss.filter(|l| *l > 0.0) {
-            // per ten thousand, so 0.5 % is 50
+            // per ten thousand: 0.5 % drops 0..=49 of 0..=9999
+            let n = ((loss * 100.0).round() as u32).clamp(1, 10_000) - 1;
             let rule = format!(
-                "table inet rxloss {{ chain o {{ type filter hook output priority 0; numgen random mod 10000 < {n} drop; }} \
-                 chain i {{ type filter hook input priority 0; numgen random mod 10000 < {n} drop; }} }}",
-                n = (loss * 100.0).round() as u32
+                "add table inet rxloss; \
+                 add chain inet rxloss o {{ type filter hook output priority 0; }}; \
+                 add chain inet rxloss i {{ type filter hook input priority 0; }}; \
+                 add rule inet rxloss o numgen random mod 10000 <= {n} drop; \
+                 add rule inet rxloss i numgen random mod 10000 <= {n} drop"
             );
             run("ip", &["netns", "exec", &ns, "nft", &rule])?;
         }

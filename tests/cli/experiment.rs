@@ -367,3 +367,72 @@ fn paxos_decides_everything_after_a_link_cut() {
     }
     assert_nothing_left(s["prefix"].as_str().unwrap());
 }
+
+#[test]
+fn loss_drops_on_the_links_and_leaves_nothing() {
+    if !have_root() {
+        return;
+    }
+    let o = run(rolecall().args([
+        "experiment",
+        "pingall",
+        "tests/cli/fixtures/experiment_loss.toml",
+    ]));
+    let so = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{so}\n{}", stderr(&o));
+    assert!(so.contains("reachability: 0/2 host pairs"), "{so}");
+    assert!(so.contains("unreachable: h1 -> 10.0.0.2:36999"), "{so}");
+    let prefix = so
+        .split("(namespaces ")
+        .nth(1)
+        .and_then(|s| s.split('-').next())
+        .expect("prefix printed");
+    assert_nothing_left(prefix);
+}
+
+#[test]
+fn delay_without_netem_says_where_delays_come_from() {
+    if !have_root() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("delay.toml");
+    let topology = root().join("examples/two_nodes/topology.toml");
+    std::fs::write(
+        &path,
+        format!("[experiment]\ntopology = {topology:?}\n[network]\nshape = \"single,2\"\ndelay = \"5ms\"\n"),
+    )
+    .unwrap();
+    let child = rolecall()
+        .args(["experiment", "pingall"])
+        .arg(&path)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let prefix = format!("rx{:04x}", child.id() & 0xffff);
+    let o = child.wait_with_output().unwrap();
+    let e = stderr(&o);
+    // does this kernel have netem? asked in a namespace of our own
+    let ns = format!("rxq{:04x}", std::process::id() & 0xffff);
+    let _ = Command::new("ip").args(["netns", "add", &ns]).status();
+    let netem = Command::new("tc")
+        .args([
+            "-n", &ns, "qdisc", "add", "dev", "lo", "root", "netem", "delay", "1ms",
+        ])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    let _ = Command::new("ip").args(["netns", "del", &ns]).status();
+    if netem {
+        assert!(o.status.success(), "{e}");
+    } else {
+        assert_eq!(o.status.code(), Some(1), "{e}");
+        assert!(
+            e.contains("netem qdisc, which this kernel lacks") && e.contains("[[faults]]"),
+            "{e}"
+        );
+    }
+    assert_nothing_left(&prefix);
+    assert!(!text("ip", &["netns", "list"]).contains(&ns));
+}
