@@ -436,3 +436,27 @@ fn delay_without_netem_says_where_delays_come_from() {
     assert_nothing_left(&prefix);
     assert!(!text("ip", &["netns", "list"]).contains(&ns));
 }
+
+#[test]
+fn without_root_one_line_says_so() {
+    if !have_root() {
+        return;
+    }
+    // drop to `nobody` for this one command
+    let o = run(Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(env!("CARGO_BIN_EXE_rolecall"))
+        .args([
+            "experiment",
+            "run",
+            "examples/experiment_paxos/experiment.toml",
+        ])
+        .current_dir(root())
+        .env("ROLECALL_LOG", "warn"));
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_eq!(
+        stderr(&o),
+        "error: examples/experiment_paxos/experiment.toml: emulated hosts need root \
+         (network namespaces): run as root, or with --local on loopback\n"
+    );
+}
