@@ -11,7 +11,7 @@ use rolecall_actors::metrics::plot::{self, Lines};
 use rolecall_actors::metrics::summary::{self, Row, Series};
 use serde::Serialize;
 
-use super::file::Experiment;
+use super::model::Experiment;
 use super::run::RunRecord;
 use crate::report::Source;
 
@@ -312,4 +312,90 @@ fn table(exp: &Experiment, variants: &[VariantSummary], runs: &[RunResult]) -> S
         );
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::file::parse;
+    use super::super::run::NodeRecord;
+    use super::*;
+
+    fn record(dir: &Path, variant: &str, lines: &[String]) -> RunRecord {
+        let node_dir = dir.join(variant).join("n1");
+        std::fs::create_dir_all(&node_dir).unwrap();
+        std::fs::write(node_dir.join("latency.lp"), lines.join("\n") + "\n").unwrap();
+        RunRecord {
+            variant: variant.to_owned(),
+            repetition: 1,
+            dir: dir.join(variant),
+            seconds: 1.0,
+            timed_out: false,
+            nodes: vec![NodeRecord {
+                node: "n1".to_owned(),
+                host: "h1".to_owned(),
+                pid: 1,
+                status: Some(0),
+            }],
+            events: Vec::new(),
+        }
+    }
+
+    fn points(n: usize, scale: f64) -> Vec<String> {
+        (0..n)
+            .map(|i| {
+                format!(
+                    "latency,subscriber=s us={},seq={i}i {}",
+                    (i + 1) as f64 * scale,
+                    1_000_000_000 + i * 1000
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn counts_filters_and_compares_variants() {
+        let dir = tempfile::tempdir().unwrap();
+        let exp = parse(
+            "[experiment]\ntopology = \"t.toml\"\n[results]\nseries = \"latency\"\nfield = \"us\"\nexpect = 100\n\
+             [[variants]]\nname = \"a\"\n[[variants]]\nname = \"b\"\n\
+             [sweep]\nname = \"k\"\nset = \"n.x.k\"\nvalues = [1, 2]\n",
+            Path::new("e.toml"),
+        )
+        .unwrap();
+        let names: Vec<String> = exp.variants.iter().map(|v| v.name.clone()).collect();
+        assert_eq!(names, ["a k=1", "a k=2", "b k=1", "b k=2"]);
+        let records = vec![
+            record(dir.path(), "a k=1", &points(100, 1.0)),
+            record(dir.path(), "a k=2", &points(100, 2.0)),
+            record(dir.path(), "b k=1", &points(100, 3.0)),
+            // one message short
+            record(dir.path(), "b k=2", &points(99, 4.0)),
+        ];
+        let out = dir.path().join("out");
+        let s = report(&exp, records, &out, "rx0000").unwrap();
+        let counts: Vec<usize> = s.runs.iter().map(|r| r.samples).collect();
+        assert_eq!(counts, [100, 100, 100, 99], "the `seq` field is left out");
+        assert!(!s.ok());
+        assert_eq!(s.variants[0].all.p50, 50.0);
+        assert_eq!(s.variants[1].all.p99, 198.0);
+        let table = std::fs::read_to_string(out.join("table.txt")).unwrap();
+        assert!(
+            table.contains("b k=2 #1: FAILED in 1.0s, 99 samples (expected 100)"),
+            "{table}"
+        );
+        assert!(table.contains("a k=1 #1: ok"), "{table}");
+        for f in [
+            "plots/cdf.png",
+            "plots/cdf.svg",
+            "plots/sweep.png",
+            "plots/sweep.svg",
+            "summary.json",
+        ] {
+            assert!(out.join(f).exists(), "{f}");
+        }
+        let chart = sweep_chart("k", "us", &s.variants);
+        let legends: Vec<&str> = chart.lines.iter().map(|l| l.0.as_str()).collect();
+        assert_eq!(legends, ["a p50", "a p99", "b p50", "b p99"]);
+        assert_eq!(chart.lines[0].1, [(1.0, 50.0), (2.0, 100.0)]);
+    }
 }

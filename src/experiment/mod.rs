@@ -3,6 +3,7 @@
 //! ending with a comparison report.
 //!
 //! * [`file`]: the experiment file and its validation (`file:line:column` errors);
+//! * [`model`]: the validated experiment (network, placement, variants, events);
 //! * [`shape`]: network shapes as pure data (hosts, switches, routers, links, routes);
 //! * [`plan`]: placement and every node's `rolecall node` arguments;
 //! * [`netns`]: the network built from namespaces, veths and bridges;
@@ -14,10 +15,12 @@
 
 pub mod compare;
 pub mod file;
+pub mod model;
 pub mod netns;
 pub mod plan;
 pub mod run;
 pub mod script;
 pub mod shape;
 
-pub use file::{load, Experiment, FileError};
+pub use file::{load, FileError};
+pub use model::Experiment;

@@ -9,7 +9,7 @@
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use super::file::Network;
+use super::model::Network;
 use super::shape::{Host, Net};
 
 /// Building or changing the emulated network failed.

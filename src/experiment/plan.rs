@@ -9,7 +9,8 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rolecall_runtime::topology::{load_file, Diagnostic, Overrides};
 
-use super::file::{Experiment, FileError, Rule};
+use super::file::FileError;
+use super::model::{Experiment, Rule};
 use super::shape::{Net, Shape};
 
 /// One node of one variant: where it runs and its `rolecall node` arguments.

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
-use super::file::Experiment;
+use super::model::Experiment;
 use super::netns::{Emulation, NetError};
 use super::plan::{Plan, VariantPlan};
 

@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use super::file::Experiment;
+use super::model::Experiment;
 use super::plan::{Plan, VariantPlan};
 use super::shape::Shape;
 
