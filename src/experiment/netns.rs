@@ -31,6 +31,9 @@ pub enum NetError {
         /// Its error output.
         stderr: String,
     },
+    /// Namespaces of an earlier experiment with the same prefix exist.
+    #[error("namespaces {0} exist already (left by an experiment that was killed): remove them with `ip netns del NAME`")]
+    Leftover(String),
     /// Link delay needs netem, which this kernel lacks.
     #[error(
         "link delay needs the kernel's netem qdisc, which this kernel lacks: \
@@ -74,9 +77,9 @@ pub fn namespaces_with(prefix: &str) -> Vec<String> {
         .collect()
 }
 
-/// A prefix for this process's namespaces: `rx` and four hex digits.
+/// A prefix for this process's namespaces: `rx` and the process id in hex.
 pub fn unique_prefix() -> String {
-    format!("rx{:04x}", std::process::id() & 0xffff)
+    format!("rx{:x}", std::process::id())
 }
 
 /// A built network; dropping it deletes every namespace it made.
@@ -94,6 +97,10 @@ impl Emulation {
         shaping: Option<&Network>,
         prefix: &str,
     ) -> Result<Emulation, NetError> {
+        let left = namespaces_with(&format!("{prefix}-"));
+        if !left.is_empty() {
+            return Err(NetError::Leftover(left.join(" ")));
+        }
         let mut em = Emulation {
             prefix: prefix.to_owned(),
             net: net.clone(),

@@ -41,17 +41,18 @@ fn text(cmd: &str, args: &[&str]) -> String {
 /// Nothing named with `prefix` is left: namespace, bridge or firewall rule.
 fn assert_nothing_left(prefix: &str) {
     assert!(
-        prefix.starts_with("rx") && prefix.len() == 6,
+        prefix.starts_with("rx") && prefix.len() > 2,
         "prefix {prefix}"
     );
+    let mine = format!("{prefix}-");
     let netns = text("ip", &["netns", "list"]);
-    assert!(!netns.contains(prefix), "namespaces left: {netns}");
+    assert!(!netns.contains(&mine), "namespaces left: {netns}");
     let bridges = text("ip", &["-o", "link", "show", "type", "bridge"]);
-    assert!(!bridges.contains(prefix), "bridges left: {bridges}");
+    assert!(!bridges.contains(&mine), "bridges left: {bridges}");
     let rules = text("iptables", &["-S"]);
-    assert!(!rules.contains(prefix), "firewall rules left: {rules}");
+    assert!(!rules.contains(&mine), "firewall rules left: {rules}");
     let nft = text("nft", &["list", "ruleset"]);
-    assert!(!nft.contains(prefix), "nftables rules left");
+    assert!(!nft.contains(&mine), "nftables rules left");
 }
 
 fn summary(out: &Path) -> serde_json::Value {
@@ -195,7 +196,7 @@ fn ctrl_c_tears_everything_down() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let prefix = format!("rx{:04x}", child.id() & 0xffff);
+    let prefix = format!("rx{:x}", child.id());
     // wait until the nodes run on their hosts
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
@@ -410,11 +411,11 @@ fn delay_without_netem_says_where_delays_come_from() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let prefix = format!("rx{:04x}", child.id() & 0xffff);
+    let prefix = format!("rx{:x}", child.id());
     let o = child.wait_with_output().unwrap();
     let e = stderr(&o);
     // does this kernel have netem? asked in a namespace of our own
-    let ns = format!("rxq{:04x}", std::process::id() & 0xffff);
+    let ns = format!("rxq{:x}", std::process::id());
     let _ = Command::new("ip").args(["netns", "add", &ns]).status();
     let netem = Command::new("tc")
         .args([
