@@ -160,7 +160,7 @@ fn run_cmd(file: &Path, local: bool, out: Option<PathBuf>) -> i32 {
             format!(" (namespaces {prefix}-*)")
         }
     );
-    if local && !exp.events.is_empty() {
+    if local && plan.variants.iter().any(|v| !v.events.is_empty()) {
         println!("note: --local plays no link events and shapes no links");
     }
     for v in &plan.variants {

@@ -194,6 +194,7 @@ pub fn report(
     if per_variant.iter().any(|s| !s.samples.is_empty()) {
         files.extend(plot::cdf_only(&plots, &per_variant)?);
     }
+    files.extend(plot::lines(&plots, "runs", &runs_chart(&runs))?);
     if let Some(sweep) = &exp.sweep {
         files.extend(plot::lines(
             &plots,
@@ -213,6 +214,24 @@ pub fn report(
     let json = serde_json::to_string_pretty(&summary).unwrap_or_default();
     write(&json_path, &json)?;
     Ok(summary)
+}
+
+/// Each variant's run durations against the repetition number.
+fn runs_chart(runs: &[RunResult]) -> Lines {
+    let mut chart = Lines {
+        title: "Run duration (start of the nodes to the last one's end)".to_owned(),
+        x_desc: "repetition".to_owned(),
+        y_desc: "seconds".to_owned(),
+        lines: Vec::new(),
+    };
+    for r in runs {
+        let point = (f64::from(r.record.repetition), r.record.seconds);
+        match chart.lines.iter_mut().find(|l| l.0 == r.record.variant) {
+            Some(line) => line.1.push(point),
+            None => chart.lines.push((r.record.variant.clone(), vec![point])),
+        }
+    }
+    chart
 }
 
 /// Median and p99 of each variant family (the name before the swept value)

@@ -96,6 +96,7 @@ struct RawVariant {
     x: Option<f64>,
     expect: Option<u64>,
     services: Option<Vec<String>>,
+    events: Option<Vec<RawEvent>>,
 }
 
 #[derive(Deserialize)]
@@ -229,6 +230,11 @@ pub fn parse(text: &str, path: &Path) -> Result<Experiment, FileError> {
         field: None,
         expect: None,
     });
+    let events: Vec<Event> = raw
+        .events
+        .into_iter()
+        .filter_map(|e| event(&mut cx, e))
+        .collect();
     let mut variants = Vec::new();
     if raw.variants.is_empty() {
         match &exp.topology {
@@ -239,6 +245,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Experiment, FileError> {
                 x: None,
                 expect: results.expect,
                 services: exp.services.clone(),
+                events: events.clone(),
                 pos: cx.pos(t.span()),
             }),
             None => cx.error(
@@ -270,7 +277,11 @@ pub fn parse(text: &str, path: &Path) -> Result<Experiment, FileError> {
                 format!("variant `{}` twice", v.name.get_ref()),
             );
         }
+        let own_events = v
+            .events
+            .map(|list| list.into_iter().filter_map(|e| event(&mut cx, e)).collect());
         variants.push(Variant {
+            events: own_events.unwrap_or_else(|| events.clone()),
             name: v.name.get_ref().clone(),
             topology,
             set: v.set,
@@ -290,11 +301,6 @@ pub fn parse(text: &str, path: &Path) -> Result<Experiment, FileError> {
             ),
         );
     }
-    let events = raw
-        .events
-        .into_iter()
-        .filter_map(|e| event(&mut cx, e))
-        .collect();
     if !cx.diagnostics.is_empty() {
         return Err(FileError::Invalid(cx.diagnostics));
     }
@@ -530,6 +536,7 @@ link = "down"
         assert_eq!(e.variants[3].expect, Some(20));
         assert_eq!(e.variants[3].set.last().unwrap(), "pub.source.count=2");
         assert_eq!(e.events[0].at, Duration::from_secs(1));
+        assert_eq!(e.variants[0].events, e.events);
         assert!(!e.events[0].up);
         assert_eq!(e.network.unwrap().bandwidth, Some(10.0));
     }

@@ -76,6 +76,8 @@ pub struct Variant {
     pub x: Option<f64>,
     /// Samples each run must produce (of the results series).
     pub expect: Option<u64>,
+    /// Link events of its runs (its own `events`, or the experiment's).
+    pub events: Vec<Event>,
     /// Nodes that serve the others (a broker, ZooKeeper): stopped with
     /// SIGTERM once every other node has ended.
     pub services: Vec<String>,
@@ -84,7 +86,7 @@ pub struct Variant {
 }
 
 /// An action on a host's link at an instant of every run.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event {
     /// After the nodes started.
     pub at: Duration,
@@ -117,7 +119,7 @@ pub struct Experiment {
     pub variants: Vec<Variant>,
     /// Name of the swept parameter (x axis), if any.
     pub sweep: Option<String>,
-    /// Link events of every run.
+    /// Link events of every variant that gives none of its own.
     pub events: Vec<Event>,
     /// Only results series whose name contains this.
     pub series: Option<String>,

@@ -35,6 +35,8 @@ pub struct VariantPlan {
     pub nodes: Vec<NodePlan>,
     /// Nodes stopped once all others have ended.
     pub services: Vec<String>,
+    /// Link events of each run.
+    pub events: Vec<super::model::Event>,
 }
 
 /// The whole plan: the network and every variant's nodes.
@@ -149,7 +151,16 @@ pub fn plan(exp: &Experiment, local: bool) -> Result<Plan, FileError> {
     let net = shape.build();
     let hosts: Vec<String> = net.hosts.iter().map(|h| h.name.clone()).collect();
     let placed = place(exp, &all_nodes, &hosts).map_err(FileError::Invalid)?;
-    for e in &exp.events {
+    let mut events: Vec<&super::model::Event> =
+        exp.variants.iter().flat_map(|v| &v.events).collect();
+    events.extend(&exp.events);
+    events.dedup_by(|a, b| a.pos == b.pos);
+    let mut seen = Vec::new();
+    for e in events {
+        if seen.contains(&&e.pos) {
+            continue;
+        }
+        seen.push(&e.pos);
         if !hosts.contains(&e.host) {
             problems.push(e.pos.diagnostic(format!(
                 "event on host `{}`, which the network lacks (hosts h1..h{})",
@@ -227,6 +238,7 @@ pub fn plan(exp: &Experiment, local: bool) -> Result<Plan, FileError> {
             name: v.name.clone(),
             nodes,
             services: v.services.clone(),
+            events: v.events.clone(),
         });
     }
     if !problems.is_empty() {

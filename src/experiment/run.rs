@@ -238,7 +238,7 @@ fn run_one(
     }
     let start = Instant::now();
     let mut events: Vec<_> = if emulation.is_some() {
-        exp.events.iter().collect()
+        v.events.iter().collect()
     } else {
         Vec::new()
     };
@@ -300,7 +300,7 @@ fn run_one(
     drop(procs);
     if let Some(em) = emulation {
         // heal every link an event touched, for the next run
-        for e in &exp.events {
+        for e in &v.events {
             em.set_link(&e.host, true)?;
         }
     }

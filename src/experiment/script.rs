@@ -93,7 +93,7 @@ pub fn script(
             n.node
         );
     }
-    let mut events: Vec<_> = exp.events.iter().collect();
+    let mut events: Vec<_> = variant.events.iter().collect();
     events.sort_by_key(|e| e.at);
     let mut at = std::time::Duration::ZERO;
     for e in events {
