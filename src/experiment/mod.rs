@@ -2,7 +2,7 @@
 //! nodes placed on hosts of a network shape, run as variants × repetitions,
 //! ending with a comparison report.
 //!
-//! * [`file`]: the experiment file and its validation (`file:line:column` errors);
+//! * [`file`](mod@file): the experiment file and its validation (`file:line:column` errors);
 //! * [`model`]: the validated experiment (network, placement, variants, events);
 //! * [`shape`]: network shapes as pure data (hosts, switches, routers, links, routes);
 //! * [`plan`]: placement and every node's `rolecall node` arguments;
