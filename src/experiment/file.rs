@@ -12,7 +12,7 @@ use rolecall_runtime::topology::Diagnostic;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::model::{Event, Experiment, Network, Placement, Pos, Rule, Variant};
+use super::model::{Event, Experiment, Network, Placement, Pos, Process, Rule, Variant};
 use super::shape::Shape;
 
 /// Most variants after sweeping, and most repetitions (every run is real work).
@@ -46,6 +46,17 @@ struct Raw {
     sweep: Option<RawSweep>,
     #[serde(default)]
     events: Vec<RawEvent>,
+    #[serde(default)]
+    processes: Vec<RawProcess>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProcess {
+    name: Spanned<String>,
+    host: String,
+    command: Spanned<Vec<String>>,
+    wait: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -235,6 +246,41 @@ pub fn parse(text: &str, path: &Path) -> Result<Experiment, FileError> {
         .into_iter()
         .filter_map(|e| event(&mut cx, e))
         .collect();
+    let mut processes = Vec::new();
+    for p in raw.processes {
+        if p.command.get_ref().is_empty() {
+            cx.error(p.command.span(), "`command` needs at least the program");
+        }
+        if processes
+            .iter()
+            .any(|o: &Process| &o.name == p.name.get_ref())
+        {
+            cx.error(
+                p.name.span(),
+                format!("process `{}` twice", p.name.get_ref()),
+            );
+        }
+        let wait = match &p.wait {
+            None => Duration::ZERO,
+            Some(w) => parse_duration(w.get_ref()).unwrap_or_else(|| {
+                cx.error(
+                    w.span(),
+                    format!(
+                        "`wait` must be a duration like \"1s\", not `{}`",
+                        w.get_ref()
+                    ),
+                );
+                Duration::ZERO
+            }),
+        };
+        processes.push(Process {
+            pos: cx.pos(p.name.span()),
+            name: p.name.into_inner(),
+            host: p.host,
+            command: p.command.into_inner(),
+            wait,
+        });
+    }
     let mut variants = Vec::new();
     if raw.variants.is_empty() {
         match &exp.topology {
@@ -314,6 +360,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Experiment, FileError> {
         seed: exp.seed.unwrap_or(1),
         variants,
         sweep,
+        processes,
         events,
         series: results.series,
         field: results.field,

@@ -98,6 +98,23 @@ pub struct Event {
     pub pos: Pos,
 }
 
+/// A program started on a host before the nodes of every run (a ZooKeeper
+/// server, a load generator) and stopped after them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Process {
+    /// Its name (a folder, and `{addr:NAME}`).
+    pub name: String,
+    /// The host it runs on.
+    pub host: String,
+    /// Program and arguments; `{rolecall}` as the program is this binary,
+    /// `{addr:NAME}` the address of a node's or process's host.
+    pub command: Vec<String>,
+    /// How long to wait after starting it before the nodes start.
+    pub wait: Duration,
+    /// Where it was written.
+    pub pos: Pos,
+}
+
 /// A validated experiment file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Experiment {
@@ -119,6 +136,8 @@ pub struct Experiment {
     pub variants: Vec<Variant>,
     /// Name of the swept parameter (x axis), if any.
     pub sweep: Option<String>,
+    /// Programs started on hosts before the nodes (`[[processes]]`).
+    pub processes: Vec<Process>,
     /// Link events of every variant that gives none of its own.
     pub events: Vec<Event>,
     /// Only results series whose name contains this.

@@ -39,6 +39,19 @@ pub struct VariantPlan {
     pub events: Vec<super::model::Event>,
 }
 
+/// A `[[processes]]` entry with addresses filled in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcessPlan {
+    /// Its name.
+    pub name: String,
+    /// Its host.
+    pub host: String,
+    /// Program and arguments (`{rolecall}` still stands for this binary).
+    pub argv: Vec<String>,
+    /// Wait after starting it.
+    pub wait: std::time::Duration,
+}
+
 /// The whole plan: the network and every variant's nodes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {
@@ -48,6 +61,8 @@ pub struct Plan {
     pub shape: Shape,
     /// One per variant, in order.
     pub variants: Vec<VariantPlan>,
+    /// Programs started before the nodes of every run.
+    pub processes: Vec<ProcessPlan>,
 }
 
 /// Puts `nodes` on `hosts`: explicit pairs first, then the rule over all hosts.
@@ -169,6 +184,51 @@ pub fn plan(exp: &Experiment, local: bool) -> Result<Plan, FileError> {
             )));
         }
     }
+    let mut process_addresses: BTreeMap<String, Ipv4Addr> = BTreeMap::new();
+    for p in &exp.processes {
+        if all_nodes.contains(&p.name) {
+            problems.push(
+                p.pos
+                    .diagnostic(format!("process `{}` has the name of a node", p.name)),
+            );
+        }
+        match net.host(&p.host) {
+            Some(h) => {
+                let ip = if local { Ipv4Addr::LOCALHOST } else { h.ip };
+                process_addresses.insert(p.name.clone(), ip);
+            }
+            None => problems.push(p.pos.diagnostic(format!(
+                "process `{}` on host `{}`, which the network lacks (hosts h1..h{})",
+                p.name,
+                p.host,
+                hosts.len()
+            ))),
+        }
+    }
+    let mut node_addresses: BTreeMap<String, Ipv4Addr> = process_addresses.clone();
+    for n in &all_nodes {
+        let ip = match placed.get(n).and_then(|h| net.host(h)) {
+            Some(h) if !local => h.ip,
+            _ => Ipv4Addr::LOCALHOST,
+        };
+        node_addresses.insert(n.clone(), ip);
+    }
+    let mut processes = Vec::new();
+    for p in &exp.processes {
+        let mut argv = Vec::new();
+        for a in &p.command {
+            match substitute(a, &node_addresses) {
+                Ok(a) => argv.push(a),
+                Err(e) => problems.push(p.pos.diagnostic(format!("process `{}`: {e}", p.name))),
+            }
+        }
+        processes.push(ProcessPlan {
+            name: p.name.clone(),
+            host: p.host.clone(),
+            argv,
+            wait: p.wait,
+        });
+    }
     let mut variants = Vec::new();
     for (v, topology) in exp.variants.iter().zip(&topologies) {
         let address = |node: &str| -> Ipv4Addr {
@@ -181,11 +241,12 @@ pub fn plan(exp: &Experiment, local: bool) -> Result<Plan, FileError> {
                 .map(|h| h.ip)
                 .unwrap_or(Ipv4Addr::LOCALHOST)
         };
-        let addresses: BTreeMap<String, Ipv4Addr> = topology
+        let mut addresses: BTreeMap<String, Ipv4Addr> = topology
             .nodes
             .iter()
             .map(|n| (n.name.clone(), address(&n.name)))
             .collect();
+        addresses.extend(process_addresses.iter().map(|(k, v)| (k.clone(), *v)));
         let mut sets: Vec<String> = topology
             .nodes
             .iter()
@@ -248,6 +309,7 @@ pub fn plan(exp: &Experiment, local: bool) -> Result<Plan, FileError> {
         net,
         shape,
         variants,
+        processes,
     })
 }
 

@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use super::model::Experiment;
 use super::netns::{Emulation, NetError};
-use super::plan::{Plan, VariantPlan};
+use super::plan::{Plan, ProcessPlan, VariantPlan};
 
 /// How to run.
 #[derive(Debug, Clone)]
@@ -82,6 +82,9 @@ pub struct RunRecord {
     pub timed_out: bool,
     /// Each node.
     pub nodes: Vec<NodeRecord>,
+    /// The experiment's extra processes (`[[processes]]`); their exit status
+    /// is recorded, not judged.
+    pub processes: Vec<NodeRecord>,
     /// Link events played, e.g. `0.50s h2 down`.
     pub events: Vec<String>,
 }
@@ -150,7 +153,16 @@ pub fn run_all(
                 .join("raw")
                 .join(slug(&v.name))
                 .join(format!("rep-{rep}"));
-            let record = run_one(exp, v, rep, &dir, opts, emulation.as_ref(), stop);
+            let record = run_one(
+                exp,
+                v,
+                &plan.processes,
+                rep,
+                &dir,
+                opts,
+                emulation.as_ref(),
+                stop,
+            );
             let record = match record {
                 Ok(r) => r,
                 Err(e) => {
@@ -190,9 +202,11 @@ pub fn run_all(
     Ok(records)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn run_one(
     exp: &Experiment,
     v: &VariantPlan,
+    extra: &[ProcessPlan],
     rep: u32,
     dir: &Path,
     opts: &Options,
@@ -200,34 +214,43 @@ fn run_one(
     stop: &Arc<AtomicBool>,
 ) -> Result<RunRecord, RunError> {
     let mut procs = Procs(Vec::new());
+    let mut helpers = Procs(Vec::new());
+    let mut processes = Vec::new();
+    for p in extra {
+        let program = if p.argv[0] == "{rolecall}" {
+            opts.exe.clone()
+        } else {
+            PathBuf::from(&p.argv[0])
+        };
+        let child = spawn(
+            &dir.join(&p.name),
+            "process.log",
+            &p.host,
+            &program,
+            &p.argv[1..],
+            emulation,
+        )?;
+        processes.push(NodeRecord {
+            node: p.name.clone(),
+            host: p.host.clone(),
+            pid: child.id(),
+            status: None,
+        });
+        helpers.0.push(child);
+    }
+    if let Some(wait) = extra.iter().map(|p| p.wait).max() {
+        std::thread::sleep(wait);
+    }
     let mut nodes = Vec::new();
     for n in &v.nodes {
-        let node_dir = dir.join(&n.node);
-        std::fs::create_dir_all(&node_dir).map_err(io(node_dir.display().to_string()))?;
-        let log_path = node_dir.join("node.log");
-        let log = File::create(&log_path).map_err(io(log_path.display().to_string()))?;
-        let err = log
-            .try_clone()
-            .map_err(io(log_path.display().to_string()))?;
-        let mut cmd = match emulation {
-            Some(em) => {
-                let mut c = Command::new("ip");
-                c.args(["netns", "exec", &em.namespace(&n.host)])
-                    .arg(&opts.exe);
-                c
-            }
-            None => Command::new(&opts.exe),
-        };
-        cmd.args(&n.args)
-            .current_dir(&node_dir)
-            .env("ROLECALL_LOG", "info")
-            .stdin(Stdio::null())
-            .stdout(log)
-            .stderr(err);
-        // `ip netns exec` execs the binary: the child is the node itself
-        let child = cmd
-            .spawn()
-            .map_err(io(format!("starting node {}", n.node)))?;
+        let child = spawn(
+            &dir.join(&n.node),
+            "node.log",
+            &n.host,
+            &opts.exe,
+            &n.args,
+            emulation,
+        )?;
         nodes.push(NodeRecord {
             node: n.node.clone(),
             host: n.host.clone(),
@@ -298,6 +321,10 @@ fn run_one(
     }
     let seconds = start.elapsed().as_secs_f64();
     drop(procs);
+    for (c, rec) in helpers.0.iter_mut().zip(&mut processes) {
+        terminate(c, rec);
+    }
+    drop(helpers);
     if let Some(em) = emulation {
         // heal every link an event touched, for the next run
         for e in &v.events {
@@ -311,6 +338,65 @@ fn run_one(
         seconds,
         timed_out,
         nodes,
+        processes,
         events: played,
     })
+}
+
+/// Starts `program args` on `host` (in its namespace, unless local) with its
+/// working directory `dir` and its output in `dir/log`.
+fn spawn(
+    dir: &Path,
+    log: &str,
+    host: &str,
+    program: &Path,
+    args: &[String],
+    emulation: Option<&Emulation>,
+) -> Result<Child, RunError> {
+    std::fs::create_dir_all(dir).map_err(io(dir.display().to_string()))?;
+    let log_path = dir.join(log);
+    let out = File::create(&log_path).map_err(io(log_path.display().to_string()))?;
+    let err = out
+        .try_clone()
+        .map_err(io(log_path.display().to_string()))?;
+    let mut cmd = match emulation {
+        Some(em) => {
+            let mut c = Command::new("ip");
+            c.args(["netns", "exec", &em.namespace(host)]).arg(program);
+            c
+        }
+        None => Command::new(program),
+    };
+    cmd.args(args)
+        .current_dir(dir)
+        .env("ROLECALL_LOG", "info")
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err);
+    // `ip netns exec` execs the program: the child is the program itself
+    cmd.spawn()
+        .map_err(io(format!("starting {} on {host}", program.display())))
+}
+
+/// SIGTERM, up to two seconds' grace, then SIGKILL; records the status.
+fn terminate(child: &mut Child, rec: &mut NodeRecord) {
+    if let Ok(Some(status)) = child.try_wait() {
+        rec.status = status.code();
+        return;
+    }
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while Instant::now() < deadline {
+        if let Ok(Some(status)) = child.try_wait() {
+            rec.status = status.code();
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    rec.status = child.wait().ok().and_then(|s| s.code());
 }

@@ -83,6 +83,16 @@ pub fn script(
         s,
         "# Each node writes its output to NODE.log in the current directory."
     );
+    for p in &plan.processes {
+        let mut argv: Vec<String> = p.argv.iter().map(|a| quote(a)).collect();
+        if argv.first().is_some_and(|a| a == "'{rolecall}'") {
+            argv[0] = "rolecall".to_owned();
+        }
+        let _ = writeln!(s, "{} {} > {}.log 2>&1 &", p.host, argv.join(" "), p.name);
+        if !p.wait.is_zero() {
+            let _ = writeln!(s, "sh sleep {:.3}", p.wait.as_secs_f64());
+        }
+    }
     for n in &variant.nodes {
         let args: Vec<String> = n.args.iter().map(|a| quote(a)).collect();
         let _ = writeln!(

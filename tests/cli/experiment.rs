@@ -152,6 +152,24 @@ fn pubsub_on_a_tree_direct_and_broker() {
     );
     let s = summary(&out);
     assert_runs(&s, 2, 600);
+    for r in s["runs"].as_array().unwrap() {
+        // the helper process ran on h1 and was stopped (SIGTERM) after the nodes
+        let p = &r["processes"][0];
+        assert_eq!(p["node"], "probe", "{r}");
+        assert_eq!(p["host"], "h1", "{r}");
+        let pid = p["pid"].as_u64().unwrap();
+        assert!(
+            !Path::new(&format!("/proc/{pid}")).exists() || {
+                let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+                !String::from_utf8_lossy(&cmd).contains("probe")
+            },
+            "helper process {pid} left"
+        );
+        let variant = r["variant"].as_str().unwrap();
+        assert!(out
+            .join(format!("raw/{variant}/rep-1/probe/process.log"))
+            .exists());
+    }
     assert_report_files(&out);
     assert_nothing_left(s["prefix"].as_str().unwrap());
 }
