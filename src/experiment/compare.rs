@@ -355,6 +355,7 @@ mod tests {
                 pid: 1,
                 status: Some(0),
             }],
+            processes: Vec::new(),
             events: Vec::new(),
         }
     }
