@@ -68,6 +68,7 @@ pub use rolecall_runtime as runtime;
 
 pub mod bench;
 pub mod deploy;
+pub mod experiment;
 pub mod report;
 
 /// A kind registry with every kind of [`actors`] registered.

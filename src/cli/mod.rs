@@ -3,6 +3,7 @@
 mod check;
 mod containers;
 mod dht;
+mod experiment;
 mod health;
 mod image;
 mod k8s;
@@ -95,6 +96,11 @@ enum Command {
         #[command(subcommand)]
         command: dht::DhtCommand,
     },
+    /// Experiments on emulated hosts: `run`, `script` (Mininet), `pingall`.
+    Experiment {
+        #[command(subcommand)]
+        command: experiment::ExperimentCommand,
+    },
     /// Percentile table (p50/p90/p99/p99.9/max per series) and plots of a results file or a server query.
     Report(report::ReportArgs),
     /// Run a benchmark suite; with --json the last line is one JSON object with `ratio`.
@@ -143,6 +149,7 @@ pub(crate) fn main() -> i32 {
             }
         }
         Command::Dht { command } => dht::main(command),
+        Command::Experiment { command } => experiment::main(command),
         Command::Bench {
             suite,
             json,

@@ -5,6 +5,7 @@ mod check;
 mod containers;
 mod dht;
 mod examples;
+mod experiment;
 mod metrics;
 mod multicast;
 mod nodes;

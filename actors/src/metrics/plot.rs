@@ -104,6 +104,122 @@ pub fn all(dir: &Path, series: &[Series]) -> Result<Vec<PathBuf>, PlotError> {
     Ok(written)
 }
 
+/// Draws only the CDF of `series` (one line each, on one chart) into `dir`
+/// as `cdf.png` and `cdf.svg`; returns the files written.
+pub fn cdf_only(dir: &Path, series: &[Series]) -> Result<Vec<PathBuf>, PlotError> {
+    register_font()?;
+    create_dir(dir)?;
+    let shown: Vec<&Series> = series.iter().take(PALETTE.len()).collect();
+    let png = dir.join("cdf.png");
+    draw(
+        Kind::Cdf,
+        &shown,
+        BitMapBackend::new(&png, (960, 600)).into_drawing_area(),
+    )
+    .map_err(|message| draw_error(&png, message))?;
+    let svg = dir.join("cdf.svg");
+    draw(
+        Kind::Cdf,
+        &shown,
+        SVGBackend::new(&svg, (960, 600)).into_drawing_area(),
+    )
+    .map_err(|message| draw_error(&svg, message))?;
+    Ok(vec![png, svg])
+}
+
+/// A line chart: what each line is called and its (x, y) points.
+#[derive(Debug, Clone, Default)]
+pub struct Lines {
+    /// Chart title.
+    pub title: String,
+    /// What x is.
+    pub x_desc: String,
+    /// What y is.
+    pub y_desc: String,
+    /// (legend, points sorted by x).
+    pub lines: Vec<(String, Vec<(f64, f64)>)>,
+}
+
+/// Draws `chart` into `dir` as `STEM.png` and `STEM.svg` (a marker on each
+/// point); returns the files written.
+pub fn lines(dir: &Path, stem: &str, chart: &Lines) -> Result<Vec<PathBuf>, PlotError> {
+    register_font()?;
+    create_dir(dir)?;
+    let png = dir.join(format!("{stem}.png"));
+    draw_lines(
+        chart,
+        BitMapBackend::new(&png, (960, 600)).into_drawing_area(),
+    )
+    .map_err(|message| draw_error(&png, message))?;
+    let svg = dir.join(format!("{stem}.svg"));
+    draw_lines(chart, SVGBackend::new(&svg, (960, 600)).into_drawing_area())
+        .map_err(|message| draw_error(&svg, message))?;
+    Ok(vec![png, svg])
+}
+
+fn create_dir(dir: &Path) -> Result<(), PlotError> {
+    std::fs::create_dir_all(dir).map_err(|source| PlotError::Io {
+        path: dir.display().to_string(),
+        source,
+    })
+}
+
+fn draw_error(path: &Path, message: String) -> PlotError {
+    PlotError::Draw {
+        path: path.display().to_string(),
+        message,
+    }
+}
+
+fn draw_lines<DB: DrawingBackend>(
+    chart: &Lines,
+    root: DrawingArea<DB, Shift>,
+) -> Result<(), String> {
+    root.fill(&WHITE).map_err(err)?;
+    let points = chart.lines.iter().flat_map(|l| l.1.iter());
+    let (mut x0, mut x1, mut y1) = (f64::INFINITY, f64::NEG_INFINITY, 0.0_f64);
+    for &(x, y) in points {
+        x0 = x0.min(x);
+        x1 = x1.max(x);
+        y1 = y1.max(y);
+    }
+    if !x0.is_finite() {
+        (x0, x1) = (0.0, 1.0);
+    }
+    if x1 <= x0 {
+        x1 = x0 + 1.0;
+    }
+    let pad = (x1 - x0) * 0.05;
+    let y1 = if y1 > 0.0 { y1 * 1.1 } else { 1.0 };
+    let mut c = ChartBuilder::on(&root)
+        .caption(&chart.title, ("sans-serif", 24))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(70)
+        .build_cartesian_2d(x0 - pad..x1 + pad, 0.0..y1)
+        .map_err(err)?;
+    c.configure_mesh()
+        .x_desc(chart.x_desc.as_str())
+        .y_desc(chart.y_desc.as_str())
+        .draw()
+        .map_err(err)?;
+    for (k, (name, pts)) in chart.lines.iter().take(PALETTE.len()).enumerate() {
+        let color = PALETTE[k % PALETTE.len()];
+        c.draw_series(LineSeries::new(pts.iter().copied(), color.stroke_width(2)))
+            .map_err(err)?
+            .label(name.as_str())
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 14, y)], color.stroke_width(2)));
+        c.draw_series(pts.iter().map(|&p| Circle::new(p, 4, color.filled())))
+            .map_err(err)?;
+    }
+    c.configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
+        .map_err(err)?;
+    root.present().map_err(err)
+}
+
 #[derive(Debug, Clone, Copy)]
 enum Kind {
     Histogram,
