@@ -12,6 +12,7 @@
 pub mod dht;
 pub mod metrics;
 pub mod paxos;
+pub mod pubsub;
 pub mod stage;
 pub mod zk;
 pub mod zmq;

@@ -36,10 +36,18 @@ pub struct LookupPubByTopicReq {
     #[prost(string, repeated, tag = "1")]
     pub topiclist: ::prost::alloc::vec::Vec<::prost::alloc::string::String>,
 }
+/// The publishers of the requested topics (Direct), or the broker (Broker).
+/// Fields 2 and 3 are rolecall's: STATUS_CHECK_AGAIN with a reason while the
+/// discovery service cannot answer yet (not every publisher has registered);
+/// a client that ignores them sees an empty list.
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct LookupPubByTopicResp {
     #[prost(message, repeated, tag = "1")]
     pub publishers: ::prost::alloc::vec::Vec<RegistrantInfo>,
+    #[prost(enumeration = "Status", tag = "2")]
+    pub status: i32,
+    #[prost(string, optional, tag = "3")]
+    pub reason: ::core::option::Option<::prost::alloc::string::String>,
 }
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct DiscoveryReq {

@@ -1,0 +1,17 @@
+//! The course's publish/subscribe assignments as rolecall roles: a discovery
+//! service, publishers, subscribers and a broker, wire-compatible with the
+//! course's starter code (protobuf `DiscoveryReq`/`DiscoveryResp` over REQ/REP,
+//! publications as `topic:data` frames over PUB/SUB). See `docs/pubsub.md`.
+//!
+//! The protocol is in I/O-free state machines: [`Directory`] (the centralized
+//! discovery service) and [`Client`] (the lifecycle every client walks);
+//! the kinds around them do the sockets.
+
+pub mod client;
+pub mod directory;
+pub mod publication;
+pub mod topics;
+
+pub use client::{Action, Client, ClientError, Kind, Phase};
+pub use directory::{Directory, Dissemination, Expect};
+pub use publication::{Publication, Stamp};
