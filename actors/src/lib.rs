@@ -25,6 +25,7 @@ pub fn register_all(registry: &mut Registry) -> Result<(), RegisterError> {
     zk::register(registry)?; // issue 4
     metrics::register(registry)?;
     paxos::register(registry)?;
+    pubsub::register(registry)?;
     dht::register(registry)?;
     zmq::register(registry)
 }

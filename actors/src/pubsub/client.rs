@@ -174,7 +174,8 @@ impl Client {
     /// Feeds one encoded reply.
     pub fn on_reply_bytes(&mut self, bytes: &[u8]) -> Result<Action, ClientError> {
         use prost::Message as _;
-        let resp = DiscoveryResp::decode(bytes).map_err(|e| ClientError::Malformed(e.to_string()))?;
+        let resp =
+            DiscoveryResp::decode(bytes).map_err(|e| ClientError::Malformed(e.to_string()))?;
         self.on_reply(resp)
     }
 

@@ -65,10 +65,24 @@ fn five_publishers_four_subscribers_reach_dissemination() {
 #[test]
 fn refusal_and_garbage_are_errors() {
     let mut d = Directory::new(Expect::new(1, 1, Dissemination::Direct));
-    let mut a = Client::new(Kind::Publisher, info("p", 1), vec!["weather".into()], Duration::ZERO);
-    let mut b = Client::new(Kind::Publisher, info("p", 2), vec!["weather".into()], Duration::ZERO);
-    let Action::Send(ra) = a.start() else { panic!() };
-    let Action::Send(rb) = b.start() else { panic!() };
+    let mut a = Client::new(
+        Kind::Publisher,
+        info("p", 1),
+        vec!["weather".into()],
+        Duration::ZERO,
+    );
+    let mut b = Client::new(
+        Kind::Publisher,
+        info("p", 2),
+        vec!["weather".into()],
+        Duration::ZERO,
+    );
+    let Action::Send(ra) = a.start() else {
+        panic!()
+    };
+    let Action::Send(rb) = b.start() else {
+        panic!()
+    };
     assert!(matches!(a.on_reply(d.handle(ra)), Ok(Action::Send(_))));
     assert_eq!(
         b.on_reply(d.handle(rb)),
@@ -82,6 +96,9 @@ fn refusal_and_garbage_are_errors() {
     let wrong = d.handle(lookup_req(None));
     assert!(matches!(
         a.on_reply(wrong),
-        Err(ClientError::Unexpected { phase: Phase::IsReady, .. })
+        Err(ClientError::Unexpected {
+            phase: Phase::IsReady,
+            ..
+        })
     ));
 }

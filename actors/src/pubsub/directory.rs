@@ -156,10 +156,7 @@ impl Directory {
             (MsgTypes::TypeLookupAllPubs, _) => self.lookup(kind, None),
             (kind, _) => refused(
                 kind,
-                format!(
-                    "msg_type {} with no matching content",
-                    kind.as_str_name()
-                ),
+                format!("msg_type {} with no matching content", kind.as_str_name()),
             ),
         }
     }
@@ -197,8 +194,12 @@ impl Directory {
             return Err(format!("unknown topic '{t}'"));
         }
         let needs_endpoint = matches!(role, Role::Publisher | Role::Both);
-        if needs_endpoint && (info.addr.as_deref().unwrap_or("").is_empty() || info.port.is_none()) {
-            return Err(format!("{} must give its address and port", role.as_str_name()));
+        if needs_endpoint && (info.addr.as_deref().unwrap_or("").is_empty() || info.port.is_none())
+        {
+            return Err(format!(
+                "{} must give its address and port",
+                role.as_str_name()
+            ));
         }
         let entry = Entry {
             info: info.clone(),

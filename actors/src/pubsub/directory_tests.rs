@@ -34,10 +34,18 @@ fn ready(d: &mut Directory) -> bool {
 #[test]
 fn direct_lifecycle() {
     let mut d = Directory::new(Expect::new(2, 1, Dissemination::Direct));
-    let r = d.handle(register_req(Role::Publisher, info("p1", 1), &topics(&["weather", "light"])));
+    let r = d.handle(register_req(
+        Role::Publisher,
+        info("p1", 1),
+        &topics(&["weather", "light"]),
+    ));
     assert_eq!(r.msg_type, MsgTypes::TypeRegister as i32);
     assert_eq!(status(&r).0, Status::Success as i32);
-    let r = d.handle(register_req(Role::Subscriber, info("s1", 0), &topics(&["light"])));
+    let r = d.handle(register_req(
+        Role::Subscriber,
+        info("s1", 0),
+        &topics(&["light"]),
+    ));
     assert_eq!(status(&r).0, Status::Success as i32);
     // A lookup before every publisher registered: check again, with the reason.
     let r = d.handle(lookup_req(Some(&topics(&["light"]))));
@@ -46,7 +54,11 @@ fn direct_lifecycle() {
     assert_eq!(s, Status::CheckAgain as i32);
     assert_eq!(reason.unwrap(), "not ready: 1 of 2 publishers registered");
     assert!(!ready(&mut d));
-    d.handle(register_req(Role::Publisher, info("p2", 2), &topics(&["sound"])));
+    d.handle(register_req(
+        Role::Publisher,
+        info("p2", 2),
+        &topics(&["sound"]),
+    ));
     // Every publisher registered, but the subscriber has not been answered a lookup.
     assert!(!ready(&mut d));
     let r = d.handle(lookup_req(Some(&topics(&["light"]))));
@@ -65,8 +77,16 @@ fn direct_lifecycle() {
 #[test]
 fn broker_lifecycle() {
     let mut d = Directory::new(Expect::new(1, 1, Dissemination::Broker));
-    d.handle(register_req(Role::Publisher, info("p1", 1), &topics(&["weather"])));
-    d.handle(register_req(Role::Subscriber, info("s1", 0), &topics(&["weather"])));
+    d.handle(register_req(
+        Role::Publisher,
+        info("p1", 1),
+        &topics(&["weather"]),
+    ));
+    d.handle(register_req(
+        Role::Subscriber,
+        info("s1", 0),
+        &topics(&["weather"]),
+    ));
     let r = d.handle(lookup_req(Some(&topics(&["weather"]))));
     assert_eq!(
         status(&r).1.unwrap(),
@@ -78,7 +98,10 @@ fn broker_lifecycle() {
         Some(Content::LookupResp(l)) => assert_eq!(l.publishers, vec![info("b", 9)]),
         other => panic!("{other:?}"),
     }
-    assert!(!ready(&mut d), "the broker has not looked up the publishers");
+    assert!(
+        !ready(&mut d),
+        "the broker has not looked up the publishers"
+    );
     let r = d.handle(lookup_req(None));
     assert_eq!(r.msg_type, MsgTypes::TypeLookupAllPubs as i32);
     match r.content {
@@ -93,7 +116,11 @@ fn broker_lifecycle() {
 #[test]
 fn refusals_change_nothing() {
     let mut d = Directory::new(Expect::new(1, 1, Dissemination::Direct));
-    d.handle(register_req(Role::Publisher, info("p1", 1), &topics(&["weather"])));
+    d.handle(register_req(
+        Role::Publisher,
+        info("p1", 1),
+        &topics(&["weather"]),
+    ));
     let cases = [
         (
             register_req(Role::Subscriber, info("p1", 0), &topics(&["weather"])),
@@ -157,7 +184,11 @@ fn capacity_is_a_bound() {
     e.capacity = 2;
     let mut d = Directory::new(e);
     for i in 0..2 {
-        d.handle(register_req(Role::Subscriber, info(&format!("s{i}"), 0), &[]));
+        d.handle(register_req(
+            Role::Subscriber,
+            info(&format!("s{i}"), 0),
+            &[],
+        ));
     }
     let r = d.handle(register_req(Role::Subscriber, info("s9", 0), &[]));
     assert_eq!(status(&r).1.unwrap(), "directory is full (2 registrants)");

@@ -9,9 +9,23 @@
 
 pub mod client;
 pub mod directory;
+pub mod driver;
+pub mod kinds;
 pub mod publication;
 pub mod topics;
 
 pub use client::{Action, Client, ClientError, Kind, Phase};
 pub use directory::{Directory, Dissemination, Expect};
 pub use publication::{Publication, Stamp};
+
+use rolecall_runtime::kind::{RegisterError, Registry};
+
+/// Registers `pubsub.discovery`, `pubsub.publisher`, `pubsub.subscriber` and `pubsub.broker`.
+pub fn register(registry: &mut Registry) -> Result<(), RegisterError> {
+    registry
+        .register::<kinds::Discovery>("pubsub.discovery")?
+        .register::<kinds::Member<kinds::Publisher>>("pubsub.publisher")?
+        .register::<kinds::Member<kinds::Subscriber>>("pubsub.subscriber")?
+        .register::<kinds::Member<kinds::Broker>>("pubsub.broker")?;
+    Ok(())
+}

@@ -50,10 +50,7 @@ pub fn value(topic: &str, rng: &mut impl Rng) -> String {
         "temperature" => rng.random_range(-100..=100).to_string(),
         "sound" => rng.random_range(30..=95).to_string(),
         "altitude" => rng.random_range(0..=40000).to_string(),
-        "location" => pick(
-            rng,
-            &["America", "Europe", "Asia", "Africa", "Australia"],
-        ),
+        "location" => pick(rng, &["America", "Europe", "Asia", "Africa", "Australia"]),
         _ => rng.random_range(0..1000).to_string(),
     }
 }
