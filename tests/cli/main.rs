@@ -8,6 +8,7 @@ mod metrics;
 mod multicast;
 mod nodes;
 mod paxos;
+mod pubsub;
 mod support;
 mod zk; // issue 4
 mod zmq;
