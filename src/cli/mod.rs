@@ -3,6 +3,7 @@
 mod check;
 mod dht;
 mod kinds;
+mod pubsub;
 mod report;
 mod run;
 
@@ -76,6 +77,11 @@ enum Command {
         #[command(subcommand)]
         command: dht::DhtCommand,
     },
+    /// The course's publish/subscribe apps: `discovery`, `publisher`, `subscriber`, `broker`.
+    Pubsub {
+        #[command(subcommand)]
+        command: pubsub::PubsubCommand,
+    },
     /// Percentile table (p50/p90/p99/p99.9/max per series) and plots of a results file or a server query.
     Report(report::ReportArgs),
     /// Run a benchmark suite; with --json the last line is one JSON object with `ratio`.
@@ -94,7 +100,15 @@ enum Command {
 /// Parses arguments, runs the command, returns the exit status.
 pub(crate) fn main() -> i32 {
     let cli = Cli::parse();
-    init_logging(&cli.log);
+    match &cli.command {
+        // The course's `-l` level, unless --log or ROLECALL_LOG says otherwise.
+        Command::Pubsub { command }
+            if std::env::var_os("ROLECALL_LOG").is_none() && cli.log == "info" =>
+        {
+            init_logging(command.log_filter())
+        }
+        _ => init_logging(&cli.log),
+    }
     match cli.command {
         Command::Run { topology, seed } => run::run(&topology, None, seed),
         Command::Node {
@@ -119,6 +133,7 @@ pub(crate) fn main() -> i32 {
             }
         }
         Command::Dht { command } => dht::main(command),
+        Command::Pubsub { command } => pubsub::main(command),
         Command::Bench {
             suite,
             json,

@@ -16,6 +16,7 @@ use rolecall_codecs::pb::discovery::RegistrantInfo;
 use rolecall_runtime::kind::{CreateError, Io, Ports, Role};
 use rolecall_runtime::wire::Output;
 use serde::Deserialize;
+use tokio::sync::oneshot;
 
 use super::client::Kind;
 use super::directory::{Directory, Dissemination, Expect};
@@ -320,6 +321,7 @@ pub struct Member<R: ClientRole> {
     points: Output<Point>,
     counts: BTreeMap<(String, String), u64>,
     malformed: u64,
+    watchers: Vec<oneshot::Sender<Result<String, String>>>,
     _role: PhantomData<R>,
 }
 
@@ -355,7 +357,29 @@ impl<R: ClientRole> Actor for Member<R> {
     }
 }
 
+/// Asks a client for its outcome: the reply is a receiver that gets
+/// `Ok(summary)` when the role completes or `Err(reason)` when it fails
+/// (dropped unanswered if the actor stops otherwise).
+#[derive(Debug, Message)]
+#[rtype(result = "oneshot::Receiver<Result<String, String>>")]
+pub struct Watch;
+
+impl<R: ClientRole> Handler<Watch> for Member<R> {
+    type Result = MessageResult<Watch>;
+    fn handle(&mut self, _: Watch, _ctx: &mut Context<Self>) -> Self::Result {
+        let (tx, rx) = oneshot::channel();
+        self.watchers.push(tx);
+        MessageResult(rx)
+    }
+}
+
 impl<R: ClientRole> Member<R> {
+    fn finish(&mut self, outcome: Result<String, String>) {
+        for w in self.watchers.drain(..) {
+            let _ = w.send(outcome.clone());
+        }
+    }
+
     fn summary(&self) -> String {
         let total: u64 = self.counts.values().sum();
         let parts: Vec<String> = self
@@ -412,7 +436,9 @@ impl<R: ClientRole> StreamHandler<Event> for Member<R> {
                 ctx.stop();
             }
             Event::Done(Err(e)) => {
-                tracing::error!(actor = %self.name, "{} failed: {e}", R::LABEL);
+                let e = format!("{} {} failed: {e}", R::LABEL, self.config.info.id);
+                tracing::error!(actor = %self.name, "{e}");
+                self.finish(Err(e));
                 ctx.stop();
             }
         }
@@ -446,6 +472,7 @@ impl<R: ClientRole> Role for Member<R> {
             points: io.output("points")?,
             counts: BTreeMap::new(),
             malformed: 0,
+            watchers: Vec::new(),
             _role: PhantomData,
         })
     }

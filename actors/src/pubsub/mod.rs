@@ -8,6 +8,7 @@
 //! the kinds around them do the sockets.
 
 pub mod client;
+pub mod config;
 pub mod directory;
 pub mod driver;
 pub mod kinds;
