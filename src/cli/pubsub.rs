@@ -87,6 +87,9 @@ pub(crate) struct ClientArgs {
     /// Seed of the topic choice and the values (default: from the name).
     #[arg(long)]
     seed: Option<u64>,
+    /// These topics (comma-separated) instead of `-T` random ones.
+    #[arg(long, value_delimiter = ',')]
+    topics: Vec<String>,
     #[command(flatten)]
     common: Common,
 }
@@ -202,6 +205,10 @@ fn client_params(c: &ClientArgs, default_name: &str) -> String {
     if let Some(seed) = c.seed {
         p.push_str(&format!(", seed = {seed}"));
     }
+    if !c.topics.is_empty() {
+        let list: Vec<String> = c.topics.iter().map(|t| quote(t)).collect();
+        p.push_str(&format!(", topics = [{}]", list.join(", ")));
+    }
     p
 }
 
@@ -227,6 +234,21 @@ pub(crate) fn main(command: PubsubCommand) -> i32 {
     };
     if let Some(n) = bad {
         eprintln!("error: -T/--num_topics must be 1-9, not {n}");
+        return 2;
+    }
+    let given = match &command {
+        PubsubCommand::Publisher(a) => &a.client.topics,
+        PubsubCommand::Subscriber(a) => &a.client.topics,
+        _ => &Vec::new(),
+    };
+    if let Some(t) = given
+        .iter()
+        .find(|t| !rolecall::actors::pubsub::topics::is_known(t))
+    {
+        eprintln!(
+            "error: unknown topic '{t}' (known: {})",
+            rolecall::actors::pubsub::topics::TOPICS.join(", ")
+        );
         return 2;
     }
     if let PubsubCommand::Publisher(a) = &command {

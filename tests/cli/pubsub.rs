@@ -128,3 +128,256 @@ fn broker_five_publishers_four_subscribers_every_publication_counted() {
         "{log}"
     );
 }
+
+/// A background process, killed when dropped.
+pub(crate) struct Bg(pub(crate) std::process::Child);
+
+impl Drop for Bg {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `rolecall pubsub ARGS` in the background, quiet.
+pub(crate) fn background(args: &[&str]) -> Bg {
+    Bg(rolecall()
+        .arg("pubsub")
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("rolecall runs"))
+}
+
+/// `rolecall pubsub ARGS`, run to the end, logging at info.
+pub(crate) fn pubsub(args: &[&str]) -> std::process::Output {
+    run(rolecall()
+        .arg("pubsub")
+        .args(args)
+        .env("ROLECALL_LOG", "info"))
+}
+
+#[test]
+fn the_command_line_apps_in_separate_processes() {
+    let _discovery = background(&["discovery", "-P", "2", "-S", "1", "-p", "33801"]);
+    let fast = ["--pause-ms", "50", "-d", "127.0.0.1:33801"];
+    let publisher = |name: &'static str, port: &'static str, topics: &'static str| {
+        std::thread::spawn(move || {
+            pubsub(&[
+                "publisher",
+                "-n",
+                name,
+                "-a",
+                "127.0.0.1",
+                "-p",
+                port,
+                "--topics",
+                topics,
+                "-i",
+                "30",
+                "-f",
+                "100",
+                "--pause-ms",
+                "50",
+                "-d",
+                "127.0.0.1:33801",
+            ])
+        })
+    };
+    let p1 = publisher("pub1", "33802", "weather,light");
+    let p2 = publisher("pub2", "33803", "light,sound");
+    let results = tempfile::tempdir().expect("a temp dir");
+    let lp = results.path().join("sub.lp");
+    let mut args = vec![
+        "subscriber",
+        "-n",
+        "sub1",
+        "--topics",
+        "light,weather",
+        "--idle-timeout-ms",
+        "1000",
+    ];
+    args.extend(fast);
+    args.extend(["--results", lp.to_str().expect("utf-8")]);
+    let sub = pubsub(&args);
+    for p in [p1, p2] {
+        let out = p.join().expect("publisher thread");
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("publisher COMPLETED: published"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    let log = stderr(&sub);
+    assert!(sub.status.success(), "{log}");
+    let got = completed(&log);
+    let want: BTreeMap<String, u64> =
+        [("pub1/light", 30), ("pub1/weather", 30), ("pub2/light", 30)]
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), *v))
+            .collect();
+    assert_eq!(got.get("subscriber"), Some(&(90, want)), "{log}");
+    // The run ends with the percentile table of the latency points.
+    let rows = latency_rows(&stdout(&sub));
+    assert_eq!(rows.len(), 3, "{}", stdout(&sub));
+    assert!(rows.values().all(|&c| c == 30));
+
+    // A second pub1 is refused: a clear error and status 1.
+    let dup = pubsub(&[
+        "publisher",
+        "-n",
+        "pub1",
+        "-p",
+        "33804",
+        "-d",
+        "127.0.0.1:33801",
+    ]);
+    assert_eq!(dup.status.code(), Some(1));
+    assert!(
+        stderr(&dup).contains("error: publisher pub1 failed: discovery refused the registration: pub1 needs to have unique id"),
+        "{}",
+        stderr(&dup)
+    );
+}
+
+#[test]
+fn bad_input_is_a_clear_error() {
+    // Discovery that never answers: resent, then status 1 naming it.
+    let out = pubsub(&[
+        "subscriber",
+        "-n",
+        "s",
+        "-d",
+        "127.0.0.1:33899",
+        "--timeout-ms",
+        "100",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("error: subscriber s failed: discovery at tcp://127.0.0.1:33899 did not answer within 100ms (4 tries)"),
+        "{}",
+        stderr(&out)
+    );
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let ini = dir.path().join("config.ini");
+    std::fs::write(
+        &ini,
+        "[Discovery]\nStrategy = Centralized\n[Dissemination]\nStrategy = Flood\n",
+    )
+    .unwrap();
+    let out = pubsub(&["publisher", "-c", ini.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains(":4: unknown dissemination strategy 'flood' (Direct or Broker)"),
+        "{}",
+        stderr(&out)
+    );
+    let out = pubsub(&["subscriber", "--topics", "weather,stocks"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("error: unknown topic 'stocks'"),
+        "{}",
+        stderr(&out)
+    );
+    let out = pubsub(&["publisher", "-T", "10"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("-T/--num_topics must be 1-9, not 10"),
+        "{}",
+        stderr(&out)
+    );
+    // A broker under Direct dissemination.
+    let out = pubsub(&["broker"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("a broker needs `[Dissemination] Strategy = Broker`"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn config_ini_broker_runs_the_broker_dissemination() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let ini = dir.path().join("config.ini");
+    std::fs::write(
+        &ini,
+        "[Discovery]\nStrategy = Centralized\n\n[Dissemination]\nStrategy = Broker\n",
+    )
+    .unwrap();
+    let ini = ini.to_str().unwrap().to_owned();
+    let _discovery = background(&["discovery", "-P", "1", "-S", "1", "-p", "33811", "-c", &ini]);
+    let d = "127.0.0.1:33811";
+    let _broker = background(&[
+        "broker",
+        "-n",
+        "b",
+        "-a",
+        "127.0.0.1",
+        "-p",
+        "33812",
+        "-d",
+        d,
+        "-c",
+        &ini,
+        "--pause-ms",
+        "50",
+    ]);
+    let ini2 = ini.clone();
+    let publisher = std::thread::spawn(move || {
+        pubsub(&[
+            "publisher",
+            "-n",
+            "p",
+            "-a",
+            "127.0.0.1",
+            "-p",
+            "33813",
+            "-d",
+            "127.0.0.1:33811",
+            "-c",
+            &ini2,
+            "--topics",
+            "sound",
+            "-i",
+            "40",
+            "-f",
+            "200",
+            "--pause-ms",
+            "50",
+        ])
+    });
+    let sub = pubsub(&[
+        "subscriber",
+        "-n",
+        "s",
+        "-d",
+        d,
+        "-c",
+        &ini,
+        "--topics",
+        "sound",
+        "--pause-ms",
+        "50",
+        "--stop-after",
+        "40",
+        "--results",
+        dir.path().join("s.lp").to_str().unwrap(),
+    ]);
+    let p = publisher.join().expect("publisher thread");
+    assert!(p.status.success(), "{}", stderr(&p));
+    let log = stderr(&sub);
+    assert!(sub.status.success(), "{log}");
+    assert!(
+        log.contains("connecting to [tcp://127.0.0.1:33812]"),
+        "{log}"
+    );
+    let want: BTreeMap<String, u64> = [("p/sound".to_owned(), 40)].into_iter().collect();
+    assert_eq!(
+        completed(&log).get("subscriber"),
+        Some(&(40, want)),
+        "{log}"
+    );
+}

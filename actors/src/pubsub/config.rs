@@ -117,9 +117,11 @@ impl Strategies {
                         "centralized" => DiscoveryStrategy::Centralized,
                         "dht" | "chord" => DiscoveryStrategy::Chord,
                         "kademlia" => DiscoveryStrategy::Kademlia,
-                        other => return Err(bad(format!(
+                        other => {
+                            return Err(bad(format!(
                             "unknown discovery strategy '{other}' (Centralized, DHT or Kademlia)"
-                        ))),
+                        )))
+                        }
                     }
                 }
                 "Dissemination" => out.dissemination = value.parse().map_err(bad)?,
