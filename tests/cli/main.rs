@@ -9,6 +9,7 @@ mod multicast;
 mod nodes;
 mod paxos;
 mod pubsub;
+mod pubsub_interop;
 mod support;
 mod zk; // issue 4
 mod zmq;
