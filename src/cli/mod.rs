@@ -4,6 +4,7 @@ mod check;
 mod dht;
 mod kinds;
 mod pubsub;
+mod pubsub_dht;
 mod report;
 mod run;
 

@@ -25,6 +25,17 @@ use rolecall::runtime::{Node, NodeExit};
 /// The `pubsub` subcommands.
 #[derive(Debug, clap::Subcommand)]
 pub(crate) enum PubsubCommand {
+    #[command(flatten)]
+    App(App),
+    /// PA2's generator: `dht.json` for a Chord ring and one Mininet command per role.
+    DhtJson(super::pubsub_dht::DhtJsonArgs),
+    /// Route keys (topics) on the Chord ring of a `dht.json`: responsible node and hops.
+    DhtLookup(super::pubsub_dht::DhtLookupArgs),
+}
+
+/// The four apps.
+#[derive(Debug, clap::Subcommand)]
+pub(crate) enum App {
     /// The centralized discovery service (REP on `-p`).
     Discovery(DiscoveryArgs),
     /// A publisher: PUB on `-p`, registers with `-d`, publishes `-i` iterations at `-f` per second.
@@ -152,16 +163,25 @@ impl PubsubCommand {
     /// The tracing filter for `-l`.
     pub(crate) fn log_filter(&self) -> &'static str {
         let level = match self {
-            PubsubCommand::Discovery(a) => a.common.loglevel,
-            PubsubCommand::Publisher(a) => a.client.common.loglevel,
-            PubsubCommand::Subscriber(a) => a.client.common.loglevel,
-            PubsubCommand::Broker(a) => a.client.common.loglevel,
+            PubsubCommand::DhtJson(_) | PubsubCommand::DhtLookup(_) => 20,
+            PubsubCommand::App(app) => app.loglevel(),
         };
         match level {
             0..=10 => "debug",
             11..=20 => "info",
             21..=30 => "warn",
             _ => "error",
+        }
+    }
+}
+
+impl App {
+    fn loglevel(&self) -> u32 {
+        match self {
+            App::Discovery(a) => a.common.loglevel,
+            App::Publisher(a) => a.client.common.loglevel,
+            App::Subscriber(a) => a.client.common.loglevel,
+            App::Broker(a) => a.client.common.loglevel,
         }
     }
 }
@@ -214,11 +234,19 @@ fn client_params(c: &ClientArgs, default_name: &str) -> String {
 
 /// Runs a `pubsub` subcommand; returns the exit status.
 pub(crate) fn main(command: PubsubCommand) -> i32 {
+    match command {
+        PubsubCommand::DhtJson(a) => super::pubsub_dht::main(a),
+        PubsubCommand::DhtLookup(a) => super::pubsub_dht::lookup(a),
+        PubsubCommand::App(app) => run_app(app),
+    }
+}
+
+fn run_app(command: App) -> i32 {
     let common = match &command {
-        PubsubCommand::Discovery(a) => &a.common,
-        PubsubCommand::Publisher(a) => &a.client.common,
-        PubsubCommand::Subscriber(a) => &a.client.common,
-        PubsubCommand::Broker(a) => &a.client.common,
+        App::Discovery(a) => &a.common,
+        App::Publisher(a) => &a.client.common,
+        App::Subscriber(a) => &a.client.common,
+        App::Broker(a) => &a.client.common,
     };
     let strategies = match strategies(common) {
         Ok(s) => s,
@@ -228,8 +256,8 @@ pub(crate) fn main(command: PubsubCommand) -> i32 {
         }
     };
     let bad = match &command {
-        PubsubCommand::Publisher(a) if !(1..=9).contains(&a.num_topics) => Some(a.num_topics),
-        PubsubCommand::Subscriber(a) if !(1..=9).contains(&a.num_topics) => Some(a.num_topics),
+        App::Publisher(a) if !(1..=9).contains(&a.num_topics) => Some(a.num_topics),
+        App::Subscriber(a) if !(1..=9).contains(&a.num_topics) => Some(a.num_topics),
         _ => None,
     };
     if let Some(n) = bad {
@@ -237,8 +265,8 @@ pub(crate) fn main(command: PubsubCommand) -> i32 {
         return 2;
     }
     let given = match &command {
-        PubsubCommand::Publisher(a) => &a.client.topics,
-        PubsubCommand::Subscriber(a) => &a.client.topics,
+        App::Publisher(a) => &a.client.topics,
+        App::Subscriber(a) => &a.client.topics,
         _ => &Vec::new(),
     };
     if let Some(t) = given
@@ -251,7 +279,7 @@ pub(crate) fn main(command: PubsubCommand) -> i32 {
         );
         return 2;
     }
-    if let PubsubCommand::Publisher(a) = &command {
+    if let App::Publisher(a) = &command {
         if !a.frequency.is_finite() || a.frequency < 0.0 {
             eprintln!(
                 "error: -f/--frequency must be a number >= 0, not {}",
@@ -265,7 +293,7 @@ pub(crate) fn main(command: PubsubCommand) -> i32 {
         rolecall::actors::pubsub::Dissemination::Broker => "broker",
     };
     let text = match &command {
-        PubsubCommand::Discovery(a) => format!(
+        App::Discovery(a) => format!(
             r#"
             [topology]
             name = "pubsub-discovery"
@@ -288,7 +316,7 @@ pub(crate) fn main(command: PubsubCommand) -> i32 {
             a.publishers,
             a.subscribers
         ),
-        PubsubCommand::Publisher(a) => format!(
+        App::Publisher(a) => format!(
             r#"
             [topology]
             name = "pubsub-publisher"
@@ -304,7 +332,7 @@ pub(crate) fn main(command: PubsubCommand) -> i32 {
             a.iters,
             a.settle_ms
         ),
-        PubsubCommand::Subscriber(a) => {
+        App::Subscriber(a) => {
             let results = a
                 .results
                 .clone()
@@ -332,7 +360,7 @@ pub(crate) fn main(command: PubsubCommand) -> i32 {
                 quote(&results.display().to_string())
             )
         }
-        PubsubCommand::Broker(a) => {
+        App::Broker(a) => {
             if dissemination != "broker" {
                 eprintln!(
                     "error: a broker needs `[Dissemination] Strategy = Broker` in config.ini"
@@ -355,10 +383,10 @@ pub(crate) fn main(command: PubsubCommand) -> i32 {
         }
     };
     match &command {
-        PubsubCommand::Discovery(_) => run::<Member<Publisher>>(&text, None),
-        PubsubCommand::Publisher(_) => run::<Member<Publisher>>(&text, Some("publisher")),
-        PubsubCommand::Subscriber(_) => run::<Member<Subscriber>>(&text, Some("subscriber")),
-        PubsubCommand::Broker(_) => run::<Member<Broker>>(&text, Some("broker")),
+        App::Discovery(_) => run::<Member<Publisher>>(&text, None),
+        App::Publisher(_) => run::<Member<Publisher>>(&text, Some("publisher")),
+        App::Subscriber(_) => run::<Member<Subscriber>>(&text, Some("subscriber")),
+        App::Broker(_) => run::<Member<Broker>>(&text, Some("broker")),
     }
 }
 

@@ -381,3 +381,102 @@ fn config_ini_broker_runs_the_broker_dissemination() {
         "{log}"
     );
 }
+
+#[test]
+fn dht_json_generator_and_lookups_on_its_ring() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let json = dir.path().join("dht.json");
+    let json = json.to_str().unwrap();
+    let out = run(rolecall().args([
+        "pubsub",
+        "dht-json",
+        "-D",
+        "20",
+        "-P",
+        "5",
+        "-S",
+        "5",
+        "-t",
+        "tree,fanout=2,depth=2",
+        "-j",
+        json,
+    ]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
+    let nodes = v["dht"].as_array().expect("a dht array");
+    assert_eq!(nodes.len(), 20);
+    let hashes: Vec<u64> = nodes.iter().map(|n| n["hash"].as_u64().unwrap()).collect();
+    assert!(
+        hashes.windows(2).all(|w| w[0] < w[1]),
+        "sorted by hash: {hashes:?}"
+    );
+    // Python: int.from_bytes(hashlib.sha256(b"disc1:10.0.0.1:5555").digest()[:6], "big")
+    let disc1 = nodes.iter().find(|n| n["id"] == "disc1").unwrap();
+    assert_eq!(disc1["hash"], 252586633574633u64);
+    assert_eq!(
+        (
+            disc1["IP"].as_str(),
+            disc1["port"].as_u64(),
+            disc1["host"].as_str()
+        ),
+        (Some("10.0.0.1"), Some(5555), Some("h1"))
+    );
+    // Four hosts (tree of fanout 2, depth 2): every command runs on h1-h4.
+    let script = stdout(&out);
+    let commands: Vec<&str> = script.lines().filter(|l| !l.starts_with('#')).collect();
+    assert_eq!(commands.len(), 11, "{script}");
+    assert!(
+        commands.iter().all(|l| ["h1 ", "h2 ", "h3 ", "h4 "]
+            .iter()
+            .any(|h| l.starts_with(h))),
+        "{script}"
+    );
+    assert!(
+        script.contains("rolecall pubsub publisher -n pub1 -a 10.0.0."),
+        "{script}"
+    );
+
+    let out = run(rolecall().args(["pubsub", "dht-lookup", "-j", json, "weather", "light"]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    // Python: ... sha256(b"weather") ... = 252781037047356: the first node at or after it.
+    let want = hashes
+        .iter()
+        .find(|&&h| h >= 252781037047356)
+        .or(hashes.first())
+        .unwrap();
+    let owner = nodes
+        .iter()
+        .find(|n| n["hash"].as_u64() == Some(*want))
+        .unwrap()["id"]
+        .as_str()
+        .unwrap();
+    assert!(
+        text.contains(&format!("weather 252781037047356 -> {owner} (hops")),
+        "{text}"
+    );
+    // The responsible node down: a clear error, status 1.
+    let out = run(rolecall().args([
+        "pubsub",
+        "dht-lookup",
+        "-j",
+        json,
+        "--down",
+        owner,
+        "weather",
+    ]));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains(&format!("belongs to {owner}, which is down")),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(rolecall().args(["pubsub", "dht-json", "-t", "ring,3", "-j", json]));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("bad topology 'ring,3'"),
+        "{}",
+        stderr(&out)
+    );
+}
