@@ -1,4 +1,4 @@
-//! The kinds: thin actors around [`Directory`] and the [`driver`](super::driver).
+//! The kinds: thin actors around [`Directory`] and the [`driver`](mod@super::driver).
 //!
 //! | kind | ports |
 //! |---|---|
