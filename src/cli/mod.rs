@@ -87,12 +87,12 @@ enum Command {
     Report(report::ReportArgs),
     /// Run a benchmark suite; with --json the last line is one JSON object with `ratio`.
     Bench {
-        /// Suite: `actor`, `zmq`, `zk`, `metrics`, `dht` or `paxos`.
+        /// Suite: `actor`, `zmq`, `zk`, `metrics`, `dht`, `paxos` or `pubsub`.
         suite: String,
         /// Print machine-readable JSON.
         #[arg(long)]
         json: bool,
-        /// Messages per measured run (`actor`, `zmq`, `metrics`, `paxos`).
+        /// Messages per measured run (`actor`, `zmq`, `metrics`, `paxos`; lookups per round for `pubsub`).
         #[arg(long)]
         messages: Option<u64>,
     },

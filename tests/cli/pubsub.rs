@@ -480,3 +480,23 @@ fn dht_json_generator_and_lookups_on_its_ring() {
         stderr(&out)
     );
 }
+
+#[test]
+fn bench_pubsub_reports_paired_lookup_rounds_and_latency_direct_and_broker() {
+    let out = run(rolecall().args(["bench", "pubsub", "--json", "--messages", "300"]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let line = text.lines().last().expect("a JSON line");
+    let v: serde_json::Value = serde_json::from_str(line).expect("json");
+    assert_eq!(v["suite"], "pubsub");
+    assert_eq!(v["lookups_per_round"], 300);
+    assert_paired_ratios(&v, 3, line);
+    for (i, name) in ["direct", "broker"].iter().enumerate() {
+        let l = &v["latency"][i];
+        assert_eq!(l["dissemination"], *name, "{line}");
+        // Every publication arrived (the suite fails otherwise) and was timed.
+        assert_eq!(l["publications"], 2000, "{line}");
+        let (p50, p99) = (l["p50_us"].as_f64().unwrap(), l["p99_us"].as_f64().unwrap());
+        assert!(p50 > 0.0 && p50 <= p99, "{line}");
+    }
+}
