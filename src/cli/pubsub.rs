@@ -125,6 +125,9 @@ pub(crate) struct PublisherArgs {
     /// Milliseconds between ready and the first publication.
     #[arg(long = "settle-ms", default_value_t = 300)]
     settle_ms: u64,
+    /// `text` (the course's `topic:data` frames) or `flatbuffers` (the course's Topic).
+    #[arg(long, default_value = "text", value_parser = ["text", "flatbuffers"])]
+    format: String,
 }
 
 /// `rolecall pubsub subscriber`.
@@ -323,14 +326,15 @@ fn run_app(command: App) -> i32 {
             [actors.publisher]
             kind = "pubsub.publisher"
             restart = "never"
-            params = {{ {}, port = {}, num_topics = {}, frequency = {:?}, iters = {}, settle_ms = {} }}
+            params = {{ {}, port = {}, num_topics = {}, frequency = {:?}, iters = {}, settle_ms = {}, format = "{}" }}
             "#,
             client_params(&a.client, "pub"),
             a.port,
             a.num_topics,
             a.frequency,
             a.iters,
-            a.settle_ms
+            a.settle_ms,
+            a.format
         ),
         App::Subscriber(a) => {
             let results = a

@@ -500,3 +500,62 @@ fn bench_pubsub_reports_paired_lookup_rounds_and_latency_direct_and_broker() {
         assert!(p50 > 0.0 && p50 <= p99, "{line}");
     }
 }
+
+#[test]
+fn flatbuffers_publications_are_counted_and_timed() {
+    let _discovery = background(&["discovery", "-P", "1", "-S", "1", "-p", "33851"]);
+    let publisher = std::thread::spawn(|| {
+        pubsub(&[
+            "publisher",
+            "-n",
+            "fb",
+            "-a",
+            "127.0.0.1",
+            "-p",
+            "33852",
+            "-d",
+            "127.0.0.1:33851",
+            "--topics",
+            "altitude,location",
+            "-i",
+            "25",
+            "-f",
+            "100",
+            "--pause-ms",
+            "50",
+            "--format",
+            "flatbuffers",
+        ])
+    });
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let sub = pubsub(&[
+        "subscriber",
+        "-n",
+        "s",
+        "-d",
+        "127.0.0.1:33851",
+        "--topics",
+        "location",
+        "--pause-ms",
+        "50",
+        "--stop-after",
+        "25",
+        "--results",
+        dir.path().join("s.lp").to_str().unwrap(),
+    ]);
+    let p = publisher.join().expect("publisher thread");
+    assert!(p.status.success(), "{}", stderr(&p));
+    let log = stderr(&sub);
+    assert!(sub.status.success(), "{log}");
+    assert!(
+        log.contains("subscriber COMPLETED: received 25 [fb/location=25] malformed 0"),
+        "{log}"
+    );
+    let rows = latency_rows(&stdout(&sub));
+    assert_eq!(
+        rows.get("latency,publisher=fb,subscriber=s,topic=location"),
+        Some(&25),
+        "{}",
+        stdout(&sub)
+    );
+}

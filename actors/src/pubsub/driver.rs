@@ -21,7 +21,7 @@ use rolecall_codecs::pb::discovery::{DiscoveryReq, RegistrantInfo};
 use thiserror::Error;
 
 use super::client::{Action, Client, ClientError, Kind};
-use super::publication::{Publication, Stamp};
+use super::publication::{Format, Publication, Stamp};
 use super::topics;
 use crate::metrics::now_ns;
 use crate::zmq::io::context;
@@ -89,6 +89,8 @@ pub struct Config {
     pub idle_timeout: Option<Duration>,
     /// PUB send high-water mark.
     pub sndhwm: i32,
+    /// Publisher: text `topic:data` frames or FlatBuffers `Topic`s.
+    pub format: Format,
 }
 
 /// What the driver tells its actor.
@@ -296,11 +298,12 @@ fn publish(
                     sent_ns: now_ns(),
                 }),
             };
-            s.send(p.encode(), 0).map_err(|error| DriverError::Socket {
-                action: "publishing on",
-                endpoint: cfg.bind.clone().unwrap_or_default(),
-                error,
-            })?;
+            s.send_multipart(p.encode_frames(cfg.format), 0)
+                .map_err(|error| DriverError::Socket {
+                    action: "publishing on",
+                    endpoint: cfg.bind.clone().unwrap_or_default(),
+                    error,
+                })?;
             sent += 1;
         }
         if stop.load(Ordering::Relaxed) {
@@ -350,20 +353,20 @@ fn receive(
             }
             continue;
         }
-        let Ok(frame) = sub.recv_bytes(0) else {
+        let Ok(frames) = sub.recv_multipart(0) else {
             continue;
         };
         let now = now_ns();
         last = Some(Instant::now());
         received += 1;
         if let Some(out) = forward {
-            let _ = out.send(frame, 0);
+            let _ = out.send_multipart(frames, 0);
             if received % 1000 == 0 {
                 emit(events, Event::Sent(received));
             }
             continue;
         }
-        match Publication::decode(&frame) {
+        match Publication::decode_frames(&frames) {
             Ok(p) => {
                 let (publisher, latency_ns) = match p.stamp {
                     Some(s) => (s.publisher, Some(now - s.sent_ns)),

@@ -21,6 +21,7 @@ use tokio::sync::oneshot;
 use super::client::Kind;
 use super::directory::{Directory, Dissemination, Expect};
 use super::driver::{self, Event, Running};
+use super::publication::Format;
 use super::topics;
 use crate::metrics::Point;
 use crate::zmq::Frames;
@@ -160,6 +161,10 @@ pub struct ClientParams {
     /// High-water mark of the data sockets (default 100000).
     #[serde(default = "default_hwm")]
     pub hwm: i32,
+    /// Publisher: `text` (the course's `topic:data`, default) or `flatbuffers`
+    /// (the course's `Topic`); subscribers read both.
+    #[serde(default)]
+    pub format: Format,
 }
 
 fn default_addr() -> String {
@@ -278,6 +283,7 @@ impl ClientParams {
             idle_timeout: (self.idle_timeout_ms > 0)
                 .then(|| Duration::from_millis(self.idle_timeout_ms)),
             sndhwm: self.hwm,
+            format: self.format,
         })
     }
 }
