@@ -20,7 +20,9 @@ if [ "${1:-}" = "--check" ]; then
   trap 'rm -rf "$out"' EXIT
 fi
 mkdir -p "$out"
-cargo run --quiet --manifest-path "$root/Cargo.toml" -p rolecall-protogen -- "$out" "$root"/codecs/schemas/*.proto
+# tools/protogen is its own workspace (prost-build never enters normal
+# builds); it shares the repository's target directory.
+CARGO_TARGET_DIR="$root/target" cargo run --quiet --manifest-path "$root/tools/protogen/Cargo.toml" -- "$out" "$root"/codecs/schemas/*.proto
 # Committed in rustfmt's style, so that `cargo fmt` leaves it alone.
 PATH="$HOME/.cargo/bin:$PATH" rustfmt --edition 2021 "$out"/*.rs
 
