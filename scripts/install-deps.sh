@@ -34,6 +34,7 @@ packages=(
   zookeeper python3-kazoo                 # issue 4: ZooKeeper 3.8 (brings a JRE), kazoo for interop tests
   influxdb victoria-metrics fonts-dejavu-core  # metrics: test servers (1.x API, v2 write API), plot font
   iproute2 nftables iptables util-linux   # experiments: ip netns/tc, link loss, the teardown checks, setpriv
+  protobuf-compiler                       # pubsub: protoc for scripts/regen-protobuf.sh and the Python interop tests
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -12,6 +12,7 @@
 pub mod dht;
 pub mod metrics;
 pub mod paxos;
+pub mod pubsub;
 pub mod stage;
 pub mod zk;
 pub mod zmq;
@@ -24,6 +25,7 @@ pub fn register_all(registry: &mut Registry) -> Result<(), RegisterError> {
     zk::register(registry)?; // issue 4
     metrics::register(registry)?;
     paxos::register(registry)?;
+    pubsub::register(registry)?;
     dht::register(registry)?;
     zmq::register(registry)
 }

@@ -9,6 +9,9 @@ pub enum EncodeError {
     /// postcard refused the value.
     #[error("binary: cannot encode: {0}")]
     Binary(#[source] postcard::Error),
+    /// prost refused the value (the buffer cannot grow).
+    #[error("protobuf: cannot encode: {0}")]
+    Protobuf(#[source] prost::EncodeError),
 }
 
 /// Bytes could not be decoded.
@@ -29,4 +32,7 @@ pub enum DecodeError {
     /// The FlatBuffers verifier rejected the buffer.
     #[error("flatbuffers: invalid buffer: {0}")]
     FlatBuffers(#[source] flatbuffers::InvalidFlatbuffer),
+    /// Not a valid protobuf encoding of the message.
+    #[error("protobuf: cannot decode: {0}")]
+    Protobuf(#[source] prost::DecodeError),
 }

@@ -9,6 +9,9 @@
 //! topology's `codec = "..."` on a wire is resolved; [`serde_codec`] gives the
 //! serde formats ([`SERDE_FORMATS`]) for any serde type without registering.
 //!
+//! [`pb`] has the course's protobuf schemas (the publish/subscribe discovery
+//! protocol) as prost types and [`Protobuf`], their codec.
+//!
 //! [`Topic`] is the course's `MyPubSub.Topic` message; [`TopicFlatBuffers`]
 //! encodes it exactly as other languages' code generated from
 //! `codecs/schemas/topic.fbs` does (absent fields decode as their defaults).
@@ -20,6 +23,7 @@ mod codec;
 mod error;
 pub mod fb;
 mod json;
+pub mod pb;
 mod registry;
 mod topic;
 
@@ -28,5 +32,6 @@ pub use codec::Codec;
 pub use error::{DecodeError, EncodeError};
 pub use fb::TopicFlatBuffers;
 pub use json::Json;
+pub use pb::Protobuf;
 pub use registry::{serde_codec, Registry, SERDE_FORMATS};
 pub use topic::Topic;

@@ -9,6 +9,7 @@ mod actor;
 mod dht;
 mod metrics;
 mod paxos;
+mod pubsub;
 mod zk;
 mod zmq;
 
@@ -23,10 +24,12 @@ pub fn run_suite(name: &str, json: bool, messages: Option<u64>) -> i32 {
         "metrics" => metrics::run(messages.unwrap_or(100_000))
             .and_then(|r| serde_json::to_value(r).map_err(|e| e.to_string())),
         "dht" => dht::run().and_then(|r| serde_json::to_value(r).map_err(|e| e.to_string())),
+        "pubsub" => pubsub::run(messages.unwrap_or(pubsub::LOOKUPS))
+            .and_then(|r| serde_json::to_value(r).map_err(|e| e.to_string())),
         "paxos" => paxos::run(messages.unwrap_or(200_000))
             .and_then(|r| serde_json::to_value(r).map_err(|e| e.to_string())),
         other => {
-            eprintln!("error: unknown bench suite `{other}`: available: actor, zmq, zk, metrics, dht, paxos");
+            eprintln!("error: unknown bench suite `{other}`: available: actor, zmq, zk, metrics, dht, paxos, pubsub");
             return 2;
         }
     };

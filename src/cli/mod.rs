@@ -8,6 +8,8 @@ mod health;
 mod image;
 mod k8s;
 mod kinds;
+mod pubsub;
+mod pubsub_dht;
 mod report;
 mod run;
 
@@ -101,16 +103,21 @@ enum Command {
         #[command(subcommand)]
         command: experiment::ExperimentCommand,
     },
+    /// The course's publish/subscribe apps: `discovery`, `publisher`, `subscriber`, `broker`.
+    Pubsub {
+        #[command(subcommand)]
+        command: pubsub::PubsubCommand,
+    },
     /// Percentile table (p50/p90/p99/p99.9/max per series) and plots of a results file or a server query.
     Report(report::ReportArgs),
     /// Run a benchmark suite; with --json the last line is one JSON object with `ratio`.
     Bench {
-        /// Suite: `actor`, `zmq`, `zk`, `metrics`, `dht` or `paxos`.
+        /// Suite: `actor`, `zmq`, `zk`, `metrics`, `dht`, `paxos` or `pubsub`.
         suite: String,
         /// Print machine-readable JSON.
         #[arg(long)]
         json: bool,
-        /// Messages per measured run (`actor`, `zmq`, `metrics`, `paxos`).
+        /// Messages per measured run (`actor`, `zmq`, `metrics`, `paxos`; lookups per round for `pubsub`).
         #[arg(long)]
         messages: Option<u64>,
     },
@@ -119,7 +126,15 @@ enum Command {
 /// Parses arguments, runs the command, returns the exit status.
 pub(crate) fn main() -> i32 {
     let cli = Cli::parse();
-    init_logging(&cli.log);
+    match &cli.command {
+        // The course's `-l` level, unless --log or ROLECALL_LOG says otherwise.
+        Command::Pubsub { command }
+            if std::env::var_os("ROLECALL_LOG").is_none() && cli.log == "info" =>
+        {
+            init_logging(command.log_filter())
+        }
+        _ => init_logging(&cli.log),
+    }
     match cli.command {
         Command::Run { topology, seed } => run::run(&topology, None, seed, None),
         Command::Node {
@@ -150,6 +165,7 @@ pub(crate) fn main() -> i32 {
         }
         Command::Dht { command } => dht::main(command),
         Command::Experiment { command } => experiment::main(command),
+        Command::Pubsub { command } => pubsub::main(command),
         Command::Bench {
             suite,
             json,

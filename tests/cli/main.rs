@@ -10,6 +10,8 @@ mod metrics;
 mod multicast;
 mod nodes;
 mod paxos;
+mod pubsub;
+mod pubsub_interop;
 mod support;
 mod zk; // issue 4
 mod zmq;

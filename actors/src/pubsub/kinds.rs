@@ -1,0 +1,528 @@
+//! The kinds: thin actors around [`Directory`] and the [`driver`](mod@super::driver).
+//!
+//! | kind | ports |
+//! |---|---|
+//! | `pubsub.discovery` | `requests`: [`Frames`] in (from a `zmq.rep`), `replies`: [`Frames`] out (to it) |
+//! | `pubsub.publisher` | `points`: [`Point`] out (progress) |
+//! | `pubsub.subscriber` | `points`: [`Point`] out (one `latency` point per stamped publication) |
+//! | `pubsub.broker` | `points`: [`Point`] out |
+
+use std::collections::BTreeMap;
+use std::marker::PhantomData;
+use std::time::Duration;
+
+use actix::prelude::*;
+use rolecall_codecs::pb::discovery::RegistrantInfo;
+use rolecall_runtime::kind::{CreateError, Io, Ports, Role};
+use rolecall_runtime::wire::Output;
+use serde::Deserialize;
+use tokio::sync::oneshot;
+
+use super::client::Kind;
+use super::directory::{Directory, Dissemination, Expect};
+use super::driver::{self, Event, Running};
+use super::publication::Format;
+use super::topics;
+use crate::metrics::Point;
+use crate::zmq::Frames;
+
+// ---------------------------------------------------------------- discovery
+
+/// Parameters of `pubsub.discovery`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiscoveryParams {
+    /// Publishers expected before lookups are answered (`-P`).
+    pub publishers: usize,
+    /// Subscribers expected before the system is ready (`-S`).
+    pub subscribers: usize,
+    /// `direct` (default) or `broker`.
+    #[serde(default)]
+    pub dissemination: Dissemination,
+    /// Topics accepted at registration (default: the course's nine).
+    #[serde(default)]
+    pub topics: Option<Vec<String>>,
+    /// Most registrants kept (default 10000).
+    #[serde(default)]
+    pub capacity: Option<usize>,
+}
+
+/// The centralized discovery service: answers each request frame from a
+/// `zmq.rep` endpoint with one reply frame.
+#[derive(Debug)]
+pub struct Discovery {
+    directory: Directory,
+    replies: Output<Frames>,
+    name: String,
+}
+
+impl Actor for Discovery {
+    type Context = Context<Self>;
+}
+
+impl Handler<Frames> for Discovery {
+    type Result = ();
+    fn handle(&mut self, msg: Frames, ctx: &mut Context<Self>) {
+        let before = self.directory.counts();
+        let reply = self.directory.handle_bytes(msg.body());
+        let after = self.directory.counts();
+        if before != after {
+            tracing::info!(
+                actor = %self.name,
+                publishers = after.0,
+                subscribers = after.1,
+                broker = after.2,
+                ready = self.directory.is_ready(),
+                "registered"
+            );
+        }
+        self.replies.send(Frames::one(reply), ctx);
+    }
+}
+
+impl Role for Discovery {
+    type Params = DiscoveryParams;
+    const ABOUT: &'static str =
+        "the course's centralized discovery service: protobuf DiscoveryReq on `requests`, DiscoveryResp on `replies`";
+    fn ports(ports: &mut Ports<Self>) {
+        ports
+            .input::<Frames>("requests")
+            .output::<Frames>("replies");
+    }
+    fn build(p: &DiscoveryParams, io: &mut Io) -> Result<Self, CreateError> {
+        let mut expect = Expect::new(p.publishers, p.subscribers, p.dissemination);
+        if let Some(t) = &p.topics {
+            expect.topics = t.clone();
+        }
+        if let Some(c) = p.capacity {
+            expect.capacity = c;
+        }
+        Ok(Discovery {
+            directory: Directory::new(expect),
+            replies: io.output("replies")?,
+            name: io.actor_name().to_owned(),
+        })
+    }
+}
+
+// ---------------------------------------------------------------- clients
+
+/// Parameters of `pubsub.publisher`, `pubsub.subscriber` and `pubsub.broker`
+/// (each uses the fields of its role).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientParams {
+    /// The unique id (`-n`).
+    pub id: String,
+    /// The address others reach this one at (`-a`, default `localhost`).
+    #[serde(default = "default_addr")]
+    pub addr: String,
+    /// Publisher, broker: the PUB port (`-p`, default 5577).
+    #[serde(default = "default_port")]
+    pub port: u16,
+    /// Discovery, `HOST:PORT` (`-d`, default `localhost:5555`).
+    #[serde(default = "default_discovery")]
+    pub discovery: String,
+    /// Topics; without them `num_topics` are chosen from `seed`.
+    #[serde(default)]
+    pub topics: Option<Vec<String>>,
+    /// How many topics to choose (`-T`, 1-9, default 1).
+    #[serde(default = "one")]
+    pub num_topics: usize,
+    /// Seed of the topic choice and the values (default: from the id).
+    #[serde(default)]
+    pub seed: Option<u64>,
+    /// Publisher: iterations (`-i`, default 1000).
+    #[serde(default = "default_iters")]
+    pub iters: u64,
+    /// Publisher: iterations per second (`-f`, default 1; 0: unpaced).
+    #[serde(default = "default_frequency")]
+    pub frequency: f64,
+    /// Milliseconds between isready or lookup polls while not ready (default 1000;
+    /// the course's publisher waits 10 s).
+    #[serde(default = "default_pause")]
+    pub pause_ms: u64,
+    /// Milliseconds a discovery request may take before it is resent (default 5000).
+    #[serde(default = "default_timeout")]
+    pub request_timeout_ms: u64,
+    /// Resends of an unanswered discovery request (default 3).
+    #[serde(default = "default_retries")]
+    pub retries: u32,
+    /// Publisher: milliseconds between ready and the first publication (default 300).
+    #[serde(default = "default_settle")]
+    pub settle_ms: u64,
+    /// Subscriber: complete after this many publications (0: never).
+    #[serde(default)]
+    pub stop_after: u64,
+    /// Subscriber, broker: complete after this many ms without a publication
+    /// once one arrived (0: never).
+    #[serde(default)]
+    pub idle_timeout_ms: u64,
+    /// High-water mark of the data sockets (default 100000).
+    #[serde(default = "default_hwm")]
+    pub hwm: i32,
+    /// Publisher: `text` (the course's `topic:data`, default) or `flatbuffers`
+    /// (the course's `Topic`); subscribers read both.
+    #[serde(default)]
+    pub format: Format,
+}
+
+fn default_addr() -> String {
+    "localhost".into()
+}
+fn default_port() -> u16 {
+    5577
+}
+fn default_discovery() -> String {
+    "localhost:5555".into()
+}
+fn one() -> usize {
+    1
+}
+fn default_iters() -> u64 {
+    1000
+}
+fn default_frequency() -> f64 {
+    1.0
+}
+fn default_pause() -> u64 {
+    1000
+}
+fn default_timeout() -> u64 {
+    5000
+}
+fn default_retries() -> u32 {
+    3
+}
+fn default_settle() -> u64 {
+    300
+}
+fn default_hwm() -> i32 {
+    100_000
+}
+
+/// A bad parameter of a client kind.
+#[derive(Debug, thiserror::Error)]
+pub enum ParamsError {
+    /// A topic outside the course's nine.
+    #[error("unknown topic '{0}' (known: {known})", known = topics::TOPICS.join(", "))]
+    UnknownTopic(String),
+    /// `num_topics` out of 1-9.
+    #[error("num_topics must be 1-9, not {0}")]
+    NumTopics(usize),
+    /// An empty id.
+    #[error("id must not be empty")]
+    EmptyId,
+    /// A bad frequency.
+    #[error("frequency must be finite and >= 0, not {0}")]
+    Frequency(f64),
+}
+
+impl ClientParams {
+    fn seed(&self) -> u64 {
+        self.seed.unwrap_or_else(|| {
+            // FNV-1a of the id: stable across runs and platforms.
+            self.id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+                (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+            })
+        })
+    }
+
+    /// The topics: as given, or `num_topics` chosen from the seed.
+    pub fn topics(&self) -> Result<Vec<String>, ParamsError> {
+        match &self.topics {
+            Some(t) => {
+                if let Some(bad) = t.iter().find(|t| !topics::is_known(t)) {
+                    return Err(ParamsError::UnknownTopic(bad.clone()));
+                }
+                Ok(t.clone())
+            }
+            None if (1..=9).contains(&self.num_topics) => {
+                Ok(topics::interest(self.num_topics, self.seed()))
+            }
+            None => Err(ParamsError::NumTopics(self.num_topics)),
+        }
+    }
+
+    /// The driver's configuration for role `kind`.
+    pub fn driver_config(&self, kind: Kind) -> Result<driver::Config, ParamsError> {
+        if self.id.is_empty() {
+            return Err(ParamsError::EmptyId);
+        }
+        if !self.frequency.is_finite() || self.frequency < 0.0 {
+            return Err(ParamsError::Frequency(self.frequency));
+        }
+        let serves = kind != Kind::Subscriber;
+        let discovery = if self.discovery.contains("://") {
+            self.discovery.clone()
+        } else {
+            format!("tcp://{}", self.discovery)
+        };
+        Ok(driver::Config {
+            kind,
+            discovery,
+            info: RegistrantInfo {
+                id: self.id.clone(),
+                addr: Some(self.addr.clone()),
+                port: serves.then_some(u32::from(self.port)),
+            },
+            topics: if kind == Kind::Broker {
+                Vec::new()
+            } else {
+                self.topics()?
+            },
+            bind: serves.then(|| format!("tcp://*:{}", self.port)),
+            pause: Duration::from_millis(self.pause_ms),
+            request_timeout: Duration::from_millis(self.request_timeout_ms.max(1)),
+            retries: self.retries,
+            iters: self.iters,
+            frequency: self.frequency,
+            settle: Duration::from_millis(self.settle_ms),
+            seed: self.seed(),
+            stop_after: self.stop_after,
+            idle_timeout: (self.idle_timeout_ms > 0)
+                .then(|| Duration::from_millis(self.idle_timeout_ms)),
+            sndhwm: self.hwm,
+            format: self.format,
+        })
+    }
+}
+
+/// Which client role a [`Member`] plays.
+pub trait ClientRole: Unpin + 'static {
+    /// The role.
+    const KIND: Kind;
+    /// Its name in log lines.
+    const LABEL: &'static str;
+}
+
+macro_rules! client_role {
+    ($(#[$doc:meta])* $name:ident, $kind:ident, $label:literal) => {
+        $(#[$doc])*
+        #[derive(Debug)]
+        pub struct $name;
+        impl ClientRole for $name {
+            const KIND: Kind = Kind::$kind;
+            const LABEL: &'static str = $label;
+        }
+    };
+}
+
+client_role!(/// `pubsub.publisher`.
+    Publisher, Publisher, "publisher");
+client_role!(/// `pubsub.subscriber`.
+    Subscriber, Subscriber, "subscriber");
+client_role!(/// `pubsub.broker`.
+    Broker, Broker, "broker");
+
+/// Most distinct (publisher, topic) counters a subscriber keeps.
+const MAX_SERIES: usize = 4096;
+
+/// A publisher, subscriber or broker: starts its driver thread, turns its
+/// events into log lines and metrics points, and stops when it completes.
+pub struct Member<R: ClientRole> {
+    name: String,
+    config: driver::Config,
+    running: Option<Running>,
+    points: Output<Point>,
+    counts: BTreeMap<(String, String), u64>,
+    malformed: u64,
+    watchers: Vec<oneshot::Sender<Result<String, String>>>,
+    _role: PhantomData<R>,
+}
+
+impl<R: ClientRole> std::fmt::Debug for Member<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Member")
+            .field("role", &R::LABEL)
+            .field("name", &self.name)
+            .finish()
+    }
+}
+
+impl<R: ClientRole> Actor for Member<R> {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        match Running::start(self.config.clone(), 1024) {
+            Ok((running, events)) => {
+                self.running = Some(running);
+                ctx.add_stream(events);
+            }
+            Err(e) => {
+                tracing::error!(actor = %self.name, "cannot start the {} thread: {e}", R::LABEL);
+                ctx.stop();
+            }
+        }
+    }
+
+    fn stopped(&mut self, _ctx: &mut Context<Self>) {
+        if let Some(r) = self.running.take() {
+            r.stop();
+        }
+    }
+}
+
+/// Asks a client for its outcome: the reply is a receiver that gets
+/// `Ok(summary)` when the role completes or `Err(reason)` when it fails
+/// (dropped unanswered if the actor stops otherwise).
+#[derive(Debug, Message)]
+#[rtype(result = "oneshot::Receiver<Result<String, String>>")]
+pub struct Watch;
+
+impl<R: ClientRole> Handler<Watch> for Member<R> {
+    type Result = MessageResult<Watch>;
+    fn handle(&mut self, _: Watch, _ctx: &mut Context<Self>) -> Self::Result {
+        let (tx, rx) = oneshot::channel();
+        self.watchers.push(tx);
+        MessageResult(rx)
+    }
+}
+
+impl<R: ClientRole> Member<R> {
+    fn finish(&mut self, outcome: Result<String, String>) {
+        for w in self.watchers.drain(..) {
+            let _ = w.send(outcome.clone());
+        }
+    }
+
+    fn summary(&self) -> String {
+        let total: u64 = self.counts.values().sum();
+        let parts: Vec<String> = self
+            .counts
+            .iter()
+            .map(|((p, t), n)| format!("{p}/{t}={n}"))
+            .collect();
+        format!(
+            "received {total} [{}] malformed {}",
+            parts.join(" "),
+            self.malformed
+        )
+    }
+}
+
+impl<R: ClientRole> StreamHandler<Event> for Member<R> {
+    fn handle(&mut self, ev: Event, ctx: &mut Context<Self>) {
+        match ev {
+            Event::Phase(phase, detail) => {
+                tracing::info!(actor = %self.name, "{} {phase}: {detail}", R::LABEL);
+            }
+            Event::Delivered {
+                topic,
+                publisher,
+                latency_ns,
+            } => {
+                if let Some(ns) = latency_ns {
+                    let point = Point::now("latency")
+                        .tag("publisher", publisher.clone())
+                        .tag("subscriber", self.config.info.id.clone())
+                        .tag("topic", topic.clone())
+                        .field("us", ns as f64 / 1000.0);
+                    self.points.send(point, ctx);
+                }
+                let key = (publisher, topic);
+                if self.counts.len() < MAX_SERIES || self.counts.contains_key(&key) {
+                    *self.counts.entry(key).or_default() += 1;
+                }
+            }
+            Event::Sent(n) => {
+                tracing::debug!(actor = %self.name, sent = n, "{} progress", R::LABEL);
+            }
+            Event::Malformed(reason) => {
+                self.malformed += 1;
+                tracing::warn!(actor = %self.name, "dropped a frame: {reason}");
+            }
+            Event::Done(Ok(what)) => {
+                let detail = if R::KIND == Kind::Subscriber {
+                    self.summary()
+                } else {
+                    what
+                };
+                tracing::info!(actor = %self.name, "{} COMPLETED: {detail}", R::LABEL);
+                ctx.stop();
+            }
+            Event::Done(Err(e)) => {
+                let e = format!("{} {} failed: {e}", R::LABEL, self.config.info.id);
+                tracing::error!(actor = %self.name, "{e}");
+                self.finish(Err(e));
+                ctx.stop();
+            }
+        }
+    }
+
+    fn finished(&mut self, ctx: &mut Context<Self>) {
+        ctx.stop();
+    }
+}
+
+impl<R: ClientRole> Role for Member<R> {
+    type Params = ClientParams;
+    const ABOUT: &'static str =
+        "a course publish/subscribe client (publisher, subscriber or broker): registers with discovery, then disseminates";
+    fn ports(ports: &mut Ports<Self>) {
+        ports.output::<Point>("points");
+    }
+    fn build(p: &ClientParams, io: &mut Io) -> Result<Self, CreateError> {
+        let config = p.driver_config(R::KIND)?;
+        tracing::info!(
+            actor = io.actor_name(),
+            id = %config.info.id,
+            topics = ?config.topics,
+            "{} INITIALIZE/CONFIGURE done",
+            R::LABEL
+        );
+        Ok(Member {
+            name: io.actor_name().to_owned(),
+            config,
+            running: None,
+            points: io.output("points")?,
+            counts: BTreeMap::new(),
+            malformed: 0,
+            watchers: Vec::new(),
+            _role: PhantomData,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(extra: &str) -> ClientParams {
+        toml::from_str(&format!("id = \"p1\"\n{extra}")).expect("params")
+    }
+
+    #[test]
+    fn defaults_are_the_courses() {
+        let p = params("");
+        let c = p.driver_config(Kind::Publisher).unwrap();
+        assert_eq!(c.discovery, "tcp://localhost:5555");
+        assert_eq!(c.bind.as_deref(), Some("tcp://*:5577"));
+        assert_eq!(c.info.port, Some(5577));
+        assert_eq!((c.iters, c.frequency), (1000, 1.0));
+        assert_eq!(c.topics.len(), 1);
+        // A subscriber binds nothing and registers no port.
+        let c = p.driver_config(Kind::Subscriber).unwrap();
+        assert_eq!((c.bind, c.info.port), (None, None));
+        // Seeded from the id: the same topics every run.
+        let t = params("num_topics = 5").topics().unwrap();
+        assert_eq!(t, params("num_topics = 5").topics().unwrap());
+        assert_eq!(t.len(), 5);
+    }
+
+    #[test]
+    fn bad_parameters_are_errors() {
+        let e = params("topics = [\"weather\", \"stocks\"]").driver_config(Kind::Subscriber);
+        assert!(matches!(e, Err(ParamsError::UnknownTopic(t)) if t == "stocks"));
+        let e = params("num_topics = 0").driver_config(Kind::Publisher);
+        assert!(matches!(e, Err(ParamsError::NumTopics(0))));
+        let e = params("frequency = -1.0").driver_config(Kind::Publisher);
+        assert!(matches!(e, Err(ParamsError::Frequency(_))));
+        let p: ClientParams = toml::from_str("id = \"\"").unwrap();
+        assert!(matches!(
+            p.driver_config(Kind::Publisher),
+            Err(ParamsError::EmptyId)
+        ));
+        assert!(toml::from_str::<ClientParams>("id = \"x\"\nfrequncy = 2.0").is_err());
+    }
+}

@@ -1,0 +1,33 @@
+//! The course's publish/subscribe assignments as rolecall roles: a discovery
+//! service, publishers, subscribers and a broker, wire-compatible with the
+//! course's starter code (protobuf `DiscoveryReq`/`DiscoveryResp` over REQ/REP,
+//! publications as `topic:data` frames over PUB/SUB). See `docs/pubsub.md`.
+//!
+//! The protocol is in I/O-free state machines: [`Directory`] (the centralized
+//! discovery service) and [`Client`] (the lifecycle every client walks);
+//! the kinds around them do the sockets.
+
+pub mod chord;
+pub mod client;
+pub mod config;
+pub mod directory;
+pub mod driver;
+pub mod kinds;
+pub mod publication;
+pub mod topics;
+
+pub use client::{Action, Client, ClientError, Kind, Phase};
+pub use directory::{Directory, Dissemination, Expect};
+pub use publication::{Publication, Stamp};
+
+use rolecall_runtime::kind::{RegisterError, Registry};
+
+/// Registers `pubsub.discovery`, `pubsub.publisher`, `pubsub.subscriber` and `pubsub.broker`.
+pub fn register(registry: &mut Registry) -> Result<(), RegisterError> {
+    registry
+        .register::<kinds::Discovery>("pubsub.discovery")?
+        .register::<kinds::Member<kinds::Publisher>>("pubsub.publisher")?
+        .register::<kinds::Member<kinds::Subscriber>>("pubsub.subscriber")?
+        .register::<kinds::Member<kinds::Broker>>("pubsub.broker")?;
+    Ok(())
+}
