@@ -67,7 +67,9 @@ pub use rolecall_codecs as codecs;
 pub use rolecall_runtime as runtime;
 
 pub mod bench;
+pub mod model;
 pub mod report;
+pub mod trace;
 
 /// A kind registry with every kind of [`actors`] registered.
 pub fn default_registry() -> runtime::Registry {
