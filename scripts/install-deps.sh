@@ -33,6 +33,7 @@ packages=(
   procps                                  # pgrep/pkill for scripts/servers.sh
   zookeeper python3-kazoo                 # issue 4: ZooKeeper 3.8 (brings a JRE), kazoo for interop tests
   influxdb victoria-metrics fonts-dejavu-core  # metrics: test servers (1.x API, v2 write API), plot font
+  chromium                                # the trace viewer's page, loaded headless by a test
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -5,6 +5,7 @@ mod check;
 mod dht;
 mod examples;
 mod metrics;
+mod model;
 mod multicast;
 mod nodes;
 mod paxos;
