@@ -96,7 +96,11 @@ pub fn summary<M>(o: &Outcome<M>) -> String {
         o.depth,
         secs,
         o.states as f64 / secs.max(1e-9),
-        if o.complete { "" } else { " (stopped at the bound)" }
+        if o.complete {
+            ""
+        } else {
+            " (stopped at the bound)"
+        }
     )
 }
 

@@ -62,7 +62,10 @@ pub(super) fn run() -> Result<Report, String> {
     let m = model::single_decree(&setup, Proposer::new);
     let exhaust = m.bfs(50_000_000);
     if let Some(v) = &exhaust.violation {
-        return Err(format!("unexpected violation of {}: {}", v.property, v.problem));
+        return Err(format!(
+            "unexpected violation of {}: {}",
+            v.property, v.problem
+        ));
     }
     let hashing = m.dfs(DEPTH, true, u64::MAX);
     let naive = m.dfs(DEPTH, false, u64::MAX);

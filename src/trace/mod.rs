@@ -208,7 +208,11 @@ pub fn svg(events: &[Event]) -> String {
                 );
             }
             Kind::Drop | Kind::Duplicate => {
-                let label = if e.kind == Kind::Drop { "✕ drop" } else { "×2 dup" };
+                let label = if e.kind == Kind::Drop {
+                    "✕ drop"
+                } else {
+                    "×2 dup"
+                };
                 let _ = writeln!(
                     s,
                     r##"<g {data}><circle cx="{x}" cy="{y}" r="6" fill="{c}"/><text x="{}" y="{}" fill="{c}">{label} → {}</text></g>"##,

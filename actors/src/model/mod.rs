@@ -386,15 +386,17 @@ impl<R: Role> Model<R> {
             return None;
         }
         self.quiescent.iter().find_map(|p| {
-            (p.check)(&state.actors)
-                .err()
-                .map(|e| (p.name.clone(), format!("{e} (in a state where nothing is left to happen)")))
+            (p.check)(&state.actors).err().map(|e| {
+                (
+                    p.name.clone(),
+                    format!("{e} (in a state where nothing is left to happen)"),
+                )
+            })
         })
     }
 }
 
 /// Nothing left to deliver and no timer that may fire.
 fn quiescent<R: Role>(state: &State<R>) -> bool {
-    state.net.is_empty()
-        && (state.left.timers == 0 || !state.actors.iter().any(Role::timer_armed))
+    state.net.is_empty() && (state.left.timers == 0 || !state.actors.iter().any(Role::timer_armed))
 }

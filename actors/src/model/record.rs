@@ -93,13 +93,7 @@ impl<'a, R: Role> Recorder<'a, R> {
         self.model.name(i).0
     }
 
-    fn event(
-        &self,
-        i: usize,
-        kind: Kind,
-        lamport: u64,
-        vc: BTreeMap<String, u64>,
-    ) -> TraceEvent {
+    fn event(&self, i: usize, kind: Kind, lamport: u64, vc: BTreeMap<String, u64>) -> TraceEvent {
         let (actor, node) = self.model.name(i);
         TraceEvent {
             actor: actor.to_string(),
@@ -122,7 +116,10 @@ impl<'a, R: Role> Recorder<'a, R> {
     }
 
     fn put(&mut self, env: &Envelope<R::Msg>, stamp: Stamp) {
-        self.in_flight.entry(env.clone()).or_default().push_back(stamp);
+        self.in_flight
+            .entry(env.clone())
+            .or_default()
+            .push_back(stamp);
     }
 
     fn take(&mut self, env: &Envelope<R::Msg>) -> Stamp {

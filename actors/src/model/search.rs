@@ -66,13 +66,12 @@ impl<R: Role> Model<R> {
             elapsed: Duration::ZERO,
             violation: None,
         };
-        let found = |id: u32, tree: &[(u32, u32)], (property, problem): (String, String)| {
-            Counterexample {
+        let found =
+            |id: u32, tree: &[(u32, u32)], (property, problem): (String, String)| Counterexample {
                 property,
                 problem,
                 path: self.path_to(id, tree),
-            }
-        };
+            };
         if let Some(v) = self.violated(&self.init).or_else(|| self.stuck(&self.init)) {
             outcome.violation = Some(found(0, &tree, v));
             outcome.elapsed = started.elapsed();

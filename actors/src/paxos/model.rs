@@ -115,7 +115,9 @@ impl Layout {
     }
     fn send_all(self, action: Action, out: &mut Outbox<Msg>) {
         match action {
-            Action::Send(m) => out.extend(self.acceptors().map(|a| (a, Msg::ToAcceptor(m.clone())))),
+            Action::Send(m) => {
+                out.extend(self.acceptors().map(|a| (a, Msg::ToAcceptor(m.clone()))))
+            }
             Action::Decided(d) => out.extend(self.learners().map(|l| (l, Msg::Decided(d.clone())))),
         }
     }
@@ -232,7 +234,11 @@ impl<R: Retry + Clone> Role for Node<R> {
                     return; // MemStorage never fails
                 };
                 if matches!(reply, FromAcceptor::Accepted { .. }) {
-                    out.extend(layout.learners().map(|l| (l, Msg::FromAcceptor(reply.clone()))));
+                    out.extend(
+                        layout
+                            .learners()
+                            .map(|l| (l, Msg::FromAcceptor(reply.clone()))),
+                    );
                 }
                 // The answer goes to the proposer that asked: the others
                 // ignore answers to ballots that are not theirs.
@@ -307,13 +313,12 @@ impl<R: Retry + Clone> Role for Node<R> {
 /// The values single-decree proposers propose, by index.
 pub fn value_of(i: usize) -> Value {
     const NAMES: [&str; 4] = ["apples", "oranges", "pears", "plums"];
-    vec![NAMES.get(i).map_or_else(|| format!("value{}", i + 1), |s| s.to_string())]
+    vec![NAMES
+        .get(i)
+        .map_or_else(|| format!("value{}", i + 1), |s| s.to_string())]
 }
 
-fn names<R: Retry + Clone>(
-    setup: &Setup,
-    roles: Vec<Node<R>>,
-) -> Vec<(String, String, Node<R>)> {
+fn names<R: Retry + Clone>(setup: &Setup, roles: Vec<Node<R>>) -> Vec<(String, String, Node<R>)> {
     roles
         .into_iter()
         .enumerate()
@@ -465,7 +470,10 @@ fn agreement<R: Retry + Clone>(nodes: &[Node<R>]) -> Result<(), String> {
     for n in nodes {
         if let Node::Learner { learner } = n {
             if learner.conflicts() > 0 {
-                return Err(format!("a learner saw {} conflicting quorums", learner.conflicts()));
+                return Err(format!(
+                    "a learner saw {} conflicting quorums",
+                    learner.conflicts()
+                ));
             }
         }
     }
