@@ -136,7 +136,7 @@ pub fn cut(text: &str, bound: usize) -> String {
 /// The type name in a `Debug` text: what comes before the first space, brace or parenthesis.
 pub fn type_of(debug: &str) -> String {
     debug
-        .split(|c: char| c == ' ' || c == '{' || c == '(')
+        .split([' ', '{', '('])
         .next()
         .unwrap_or_default()
         .to_string()

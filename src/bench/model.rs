@@ -12,7 +12,7 @@ use rolecall_actors::paxos::Proposer;
 use serde::Serialize;
 
 /// Steps of the bounded comparison (the naive search is exponential in it).
-const DEPTH: u32 = 11;
+const DEPTH: u32 = 8;
 
 /// A search's numbers.
 #[derive(Debug, Serialize)]

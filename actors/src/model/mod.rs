@@ -115,10 +115,13 @@ pub enum Event<M> {
     Restart(usize),
 }
 
+/// A check of the roles' states: `Err` says what is wrong.
+type Check<R> = Box<dyn Fn(&[R]) -> Result<(), String> + Send + Sync>;
+
 /// A named property of a state: `Err` says what is wrong.
 pub struct Property<R> {
     name: String,
-    check: Box<dyn Fn(&[R]) -> Result<(), String> + Send + Sync>,
+    check: Check<R>,
 }
 
 impl<R> Debug for Property<R> {

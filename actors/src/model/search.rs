@@ -6,6 +6,9 @@ use std::time::{Duration, Instant};
 
 use super::{Event, Model, Role, State};
 
+/// A state of a depth-first search and its events not yet tried.
+type Frame<R> = (State<R>, Vec<Event<<R as Role>::Msg>>);
+
 /// A run that violates a property.
 #[derive(Debug, Clone)]
 pub struct Counterexample<M> {
@@ -172,7 +175,7 @@ impl<R: Role> Model<R> {
         let mut first = Vec::new();
         self.init.events(&mut first);
         first.reverse();
-        let mut stack: Vec<(State<R>, Vec<Event<R::Msg>>)> = vec![(self.init.clone(), first)];
+        let mut stack: Vec<Frame<R>> = vec![(self.init.clone(), first)];
         let mut path: Vec<Event<R::Msg>> = Vec::new();
         while let Some((state, todo)) = stack.last_mut() {
             let Some(event) = todo.pop() else {
