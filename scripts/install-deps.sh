@@ -35,6 +35,7 @@ packages=(
   influxdb victoria-metrics fonts-dejavu-core  # metrics: test servers (1.x API, v2 write API), plot font
   iproute2 nftables iptables util-linux   # experiments: ip netns/tc, link loss, the teardown checks, setpriv
   protobuf-compiler                       # pubsub: protoc for scripts/regen-protobuf.sh and the Python interop tests
+  chromium                                # the trace viewer's page, loaded headless by a test
 )
 missing=()
 for p in "${packages[@]}"; do

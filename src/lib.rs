@@ -69,7 +69,9 @@ pub use rolecall_runtime as runtime;
 pub mod bench;
 pub mod deploy;
 pub mod experiment;
+pub mod model;
 pub mod report;
+pub mod trace;
 
 /// A kind registry with every kind of [`actors`] registered.
 pub fn default_registry() -> runtime::Registry {

@@ -7,10 +7,12 @@
 //!   turn messages into frames and back, latency statistics;
 //! * [`zmq`], [`zk`], [`dht`], [`paxos`], [`metrics`]: the homes of the ZeroMQ
 //!   endpoints, ZooKeeper recipes, Kademlia DHT node, Paxos roles and metrics
-//!   reporter (each filled by its own issue; see their module docs).
+//!   reporter (each filled by its own issue; see their module docs);
+//! * [`model`]: a model checker for roles written as I/O-free state machines.
 
 pub mod dht;
 pub mod metrics;
+pub mod model;
 pub mod paxos;
 pub mod pubsub;
 pub mod stage;

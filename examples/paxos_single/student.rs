@@ -2,6 +2,11 @@
 //! retry strategy, registered as its own kind (`student.proposer`) and used
 //! for one proposer of the paxos_single scenario. See README.md in this folder
 //! and docs/writing-a-role.md.
+//!
+//! `cargo run --example paxos_student_proposer -- --model` instead
+//! model-checks the student's proposer (docs/checking.md) with three
+//! acceptors: every interleaving of deliveries, a drop, an acceptor restart
+//! and a timer firing.
 
 use rand::rngs::SmallRng;
 use rolecall::actors::paxos::role::Proposer;
@@ -11,15 +16,19 @@ use rolecall::runtime::{Node, NodeExit};
 use serde::Deserialize;
 
 /// Waits `step · attempt` ms: linear, deterministic backoff.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct LinearBackoff {
     step: Millis,
+    /// Print each retry (not under the model checker, which tries millions).
+    verbose: bool,
 }
 
 impl Retry for LinearBackoff {
     fn backoff(&mut self, attempt: u32, _rng: &mut SmallRng) -> Millis {
         let wait = self.step * Millis::from(attempt);
-        println!("student.proposer: retry {attempt} after {wait} ms");
+        if self.verbose {
+            println!("student.proposer: retry {attempt} after {wait} ms");
+        }
         wait
     }
 }
@@ -37,12 +46,46 @@ impl Strategy for LinearBackoff {
     fn from_params(p: &LinearParams) -> Self {
         LinearBackoff {
             step: p.step_ms.max(1),
+            verbose: true,
         }
     }
 }
 
+/// Model-checks single-decree Paxos with the student's proposer and 3
+/// acceptors under a drop, a restart and a timer firing.
+fn model_check() -> i32 {
+    use rolecall::actors::model::Budget;
+    use rolecall::actors::paxos::model::{single_decree, Setup};
+    let setup = Setup {
+        proposers: 1,
+        learners: 0,
+        budget: Budget {
+            drops: 1,
+            restarts: 1,
+            timers: 1,
+            ..Budget::default()
+        },
+        ..Setup::default()
+    };
+    let student = |config| {
+        let retry = LinearBackoff {
+            step: 10,
+            verbose: false,
+        };
+        rolecall::actors::paxos::Proposer::with_retry(config, retry)
+    };
+    let options = rolecall::model::Options {
+        trace: Some("student-counterexample.jsonl".into()),
+        ..Default::default()
+    };
+    rolecall::model::check(&single_decree(&setup, student), &options)
+}
+
 #[actix_rt::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    if std::env::args().any(|a| a == "--model") {
+        std::process::exit(model_check());
+    }
     let mut registry = rolecall::default_registry();
     registry.register::<Proposer<LinearBackoff>>("student.proposer")?;
     let path = concat!(

@@ -11,7 +11,9 @@
 //! * [`supervision`]: restart policies, backoff, groups, escalation, events;
 //! * [`node`]: building and running a topology node, typed addresses by name;
 //! * [`remote`]: cross-node wires over ZeroMQ PUSH/PULL with a codec;
-//! * [`fault`]: seeded fault injection on wires and crash schedules.
+//! * [`fault`]: seeded fault injection on wires and crash schedules;
+//! * [`trace`]: the causal trace file format (JSON lines with Lamport and
+//!   vector clocks) and the clocks that stamp it.
 //!
 //! `docs/architecture.md` draws the whole picture; `docs/runtime-semantics.md`
 //! states the guarantees (ordering, what survives a restart, what is dropped).
@@ -22,6 +24,7 @@ pub mod node;
 pub mod remote;
 pub mod supervision;
 pub mod topology;
+pub mod trace;
 pub mod wire;
 
 pub use kind::{Io, Ports, Registry, Role};

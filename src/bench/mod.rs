@@ -8,6 +8,7 @@
 mod actor;
 mod dht;
 mod metrics;
+mod model;
 mod paxos;
 mod pubsub;
 mod zk;
@@ -28,8 +29,9 @@ pub fn run_suite(name: &str, json: bool, messages: Option<u64>) -> i32 {
             .and_then(|r| serde_json::to_value(r).map_err(|e| e.to_string())),
         "paxos" => paxos::run(messages.unwrap_or(200_000))
             .and_then(|r| serde_json::to_value(r).map_err(|e| e.to_string())),
+        "model" => model::run().and_then(|r| serde_json::to_value(r).map_err(|e| e.to_string())),
         other => {
-            eprintln!("error: unknown bench suite `{other}`: available: actor, zmq, zk, metrics, dht, paxos, pubsub");
+            eprintln!("error: unknown bench suite `{other}`: available: actor, zmq, zk, metrics, dht, paxos, pubsub, model");
             return 2;
         }
     };

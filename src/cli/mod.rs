@@ -8,10 +8,12 @@ mod health;
 mod image;
 mod k8s;
 mod kinds;
+mod model;
 mod pubsub;
 mod pubsub_dht;
 mod report;
 mod run;
+mod trace;
 
 use std::path::PathBuf;
 
@@ -110,9 +112,13 @@ enum Command {
     },
     /// Percentile table (p50/p90/p99/p99.9/max per series) and plots of a results file or a server query.
     Report(report::ReportArgs),
+    /// Model-check roles: every interleaving of deliveries, drops, duplicates, timers and restarts.
+    Model(model::ModelArgs),
+    /// Draw trace files (merged into one run) as an HTML page or an SVG picture.
+    Trace(trace::TraceArgs),
     /// Run a benchmark suite; with --json the last line is one JSON object with `ratio`.
     Bench {
-        /// Suite: `actor`, `zmq`, `zk`, `metrics`, `dht`, `paxos` or `pubsub`.
+        /// Suite: `actor`, `zmq`, `zk`, `metrics`, `dht`, `paxos`, `pubsub` or `model`.
         suite: String,
         /// Print machine-readable JSON.
         #[arg(long)]
@@ -150,6 +156,8 @@ pub(crate) fn main() -> i32 {
         Command::Check { topology, format } => check::check(&topology, format),
         Command::Kinds => kinds::kinds(),
         Command::Report(args) => report::report(args),
+        Command::Model(args) => model::model(args),
+        Command::Trace(args) => trace::trace(args),
         Command::Keygen { name, dir } => {
             match rolecall::actors::zmq::curve::generate(&dir, &name) {
                 Ok(files) => {

@@ -7,6 +7,7 @@ mod dht;
 mod examples;
 mod experiment;
 mod metrics;
+mod model;
 mod multicast;
 mod nodes;
 mod paxos;

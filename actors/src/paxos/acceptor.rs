@@ -15,7 +15,7 @@ use super::message::{AcceptorId, FromAcceptor, ToAcceptor, Value};
 use super::storage::{Record, Storage, StorageError};
 
 /// The acceptor role.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Acceptor<S> {
     id: AcceptorId,
     storage: S,

@@ -9,7 +9,7 @@ use super::ballot::Ballot;
 use super::message::{AcceptorId, Decided, FromAcceptor, Value};
 
 /// The learner role.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Learner {
     quorum: usize,
     votes: BTreeMap<u64, BTreeMap<Ballot, (Value, BTreeSet<AcceptorId>)>>,

@@ -20,7 +20,7 @@ pub type AcceptorId = u32;
 pub type AcceptedEntry = (u64, Ballot, Value);
 
 /// From proposers to acceptors.
-#[derive(Debug, Clone, PartialEq, Eq, Message, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Message, Serialize, Deserialize)]
 #[rtype(result = "()")]
 pub enum ToAcceptor {
     /// Phase 1a: promise to ignore ballots below `ballot` for slots ≥ `from_slot`.
@@ -42,7 +42,7 @@ pub enum ToAcceptor {
 }
 
 /// From acceptors to proposers and learners.
-#[derive(Debug, Clone, PartialEq, Eq, Message, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Message, Serialize, Deserialize)]
 #[rtype(result = "()")]
 pub enum FromAcceptor {
     /// Phase 1b: promised `ballot`; here is what I accepted at slots ≥ `from_slot`.
@@ -91,7 +91,7 @@ impl FromAcceptor {
 
 /// A slot's value is chosen: sent by proposers that saw a quorum accept, and by
 /// learners that counted a quorum of `Accepted`.
-#[derive(Debug, Clone, PartialEq, Eq, Message, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Message, Serialize, Deserialize)]
 #[rtype(result = "()")]
 pub struct Decided {
     /// The slot.
@@ -101,7 +101,7 @@ pub struct Decided {
 }
 
 /// A client's request to a proposer or leader: get these commands decided.
-#[derive(Debug, Clone, PartialEq, Eq, Message, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Message, Serialize, Deserialize)]
 #[rtype(result = "()")]
 pub struct Propose {
     /// Commands to decide (single-decree: the value; Multi-Paxos: appended to the log).

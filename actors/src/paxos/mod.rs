@@ -7,7 +7,8 @@
 //! [`Retry`] strategy), [`Learner`]. [`sim`] runs them on a simulated network
 //! with delays, drops, duplicates, partitions and crash-restarts from one seed,
 //! and checks that no two learners ever learn different values. The actor
-//! kinds wrap the same state machines; see `docs/paxos.md`.
+//! kinds wrap the same state machines; see `docs/paxos.md`. [`model`] puts
+//! them under the model checker (`docs/checking.md`).
 
 mod acceptor;
 mod alarm;
@@ -15,6 +16,7 @@ mod ballot;
 pub mod kv;
 mod learner;
 mod message;
+pub mod model;
 pub mod multi;
 mod proposer;
 pub mod retry;

@@ -62,7 +62,7 @@ pub enum Action {
     Decided(Decided),
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 enum Phase {
     Idle,
     Preparing {
@@ -77,7 +77,7 @@ enum Phase {
 }
 
 /// The single-decree proposer role, generic over its retry strategy.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Proposer<R = RandomBackoff> {
     config: Config,
     retry: R,

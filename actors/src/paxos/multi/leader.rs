@@ -77,14 +77,14 @@ impl LeaderConfig {
 #[error("leader queue full ({} commands refused)", .0.len())]
 pub struct Full(pub Vec<String>);
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct InFlight {
     value: Value,
     accepted: BTreeSet<AcceptorId>,
     sent: Millis,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 enum Phase {
     Idle,
     Candidate {
@@ -98,7 +98,7 @@ enum Phase {
 }
 
 /// The Multi-Paxos leader role.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Leader<R = RandomBackoff> {
     config: LeaderConfig,
     retry: R,
