@@ -6,6 +6,7 @@ mod dht;
 mod examples;
 mod metrics;
 mod multicast;
+mod netns;
 mod nodes;
 mod paxos;
 mod support;
