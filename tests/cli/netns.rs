@@ -13,13 +13,13 @@ const CAP_NET_ADMIN: u32 = 12;
 const CAP_SYS_ADMIN: u32 = 21;
 
 /// The namespaces; removed when dropped, whatever the test does.
-pub struct Hosts {
+pub(crate) struct Hosts {
     prefix: String,
 }
 
 impl Hosts {
     /// Makes the two hosts, or panics with one line saying what is missing.
-    pub fn up(prefix: &str) -> Hosts {
+    pub(crate) fn up(prefix: &str) -> Hosts {
         if let Err(missing) = can_make_namespaces() {
             panic!("{missing}");
         }
@@ -41,7 +41,7 @@ impl Hosts {
     }
 
     /// `PREFIX-a` or `PREFIX-b`.
-    pub fn name(&self, host: char) -> String {
+    pub(crate) fn name(&self, host: char) -> String {
         format!("{}-{host}", self.prefix)
     }
 }
@@ -79,11 +79,14 @@ fn can_make_namespaces() -> Result<(), String> {
         ));
     }
     let caps = u64::from_str_radix(&field("CapEff:"), 16).unwrap_or(0);
-    let lacking: Vec<&str> = [(CAP_NET_ADMIN, "CAP_NET_ADMIN"), (CAP_SYS_ADMIN, "CAP_SYS_ADMIN")]
-        .into_iter()
-        .filter(|(bit, _)| caps & (1 << bit) == 0)
-        .map(|(_, name)| name)
-        .collect();
+    let lacking: Vec<&str> = [
+        (CAP_NET_ADMIN, "CAP_NET_ADMIN"),
+        (CAP_SYS_ADMIN, "CAP_SYS_ADMIN"),
+    ]
+    .into_iter()
+    .filter(|(bit, _)| caps & (1 << bit) == 0)
+    .map(|(_, name)| name)
+    .collect();
     if !lacking.is_empty() {
         return Err(format!(
             "emulated hosts need root with CAP_NET_ADMIN and CAP_SYS_ADMIN (network namespaces); \
@@ -97,9 +100,11 @@ fn can_make_namespaces() -> Result<(), String> {
         .stderr(Stdio::null())
         .status();
     if !ip.map(|s| s.success()).unwrap_or(false) {
-        return Err("emulated hosts need iproute2's `ip`, which is not installed: \
+        return Err(
+            "emulated hosts need iproute2's `ip`, which is not installed: \
              run scripts/install-deps.sh (or apt-get install iproute2)"
-            .to_owned());
+                .to_owned(),
+        );
     }
     Ok(())
 }
