@@ -77,6 +77,9 @@ if [ ${#missing[@]} -gt 0 ]; then
     say "installing: ${missing[*]}"
     say "(apt downloads and unpacks them: about a minute on a bare machine; its progress follows)"
     export DEBIAN_FRONTEND=noninteractive
+    # An earlier run cut short (Ctrl-C) can leave packages unpacked but not
+    # configured, and apt refuses to install more until they are.
+    dpkg --configure -a
     apt-get update -q
     # -q: apt's one line per download and per package set up, no progress bars.
     apt-get install -y -q --no-install-recommends "${missing[@]}" \
