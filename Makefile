@@ -10,7 +10,8 @@
 #   make deps   install what is missing for test and lint (scripts/install-deps.sh test)
 #   make deps-run  install what is missing for run, build and bench
 #   make build  build every target of the workspace (debug)
-#   make lint   the lint gates alone: rustfmt, clippy, rustdoc, flatbuffers
+#   make lint   the lint gates alone: rustfmt, commands-to-packages, clippy,
+#               rustdoc, flatbuffers
 #   make fmt    format the code
 #   make bench  the actor benchmark, as JSON
 #   make clean  remove build output
