@@ -81,9 +81,10 @@ if [ ${#missing[@]} -gt 0 ]; then
     # configured, and apt refuses to install more until they are.
     dpkg --configure -a
     apt-get update -q
-    # -q: apt's one line per download and per package set up, no progress bars.
+    # -q: apt's one line per download, per package unpacked and per package set
+    # up (unpacking a JRE is otherwise two silent minutes); no progress bars.
     apt-get install -y -q --no-install-recommends "${missing[@]}" \
-      | grep --line-buffered -E '^(Get:|Setting up|Err|E:|W:)' || true
+      | grep --line-buffered -E '^(Get:|Unpacking|Setting up|Err|E:|W:)' || true
     still=()
     for p in "${missing[@]}"; do
       dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || still+=("$p")
