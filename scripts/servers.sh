@@ -98,12 +98,22 @@ wait_port() {
   pid="$(cat "$ROLECALL_TEST_DIR/$name.pid")"
   for ((i = 0; i < secs * 10; i++)); do
     if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
-    if ! kill -0 "$pid" 2>/dev/null; then break; fi
+    if ! alive "$pid"; then break; fi
     sleep 0.1
   done
   echo "servers: $name did not listen on 127.0.0.1:$port; its log:" >&2
   tail -n 50 "$ROLECALL_TEST_DIR/$name.log" >&2 || true
   return 1
+}
+
+# alive PID: whether PID runs. A process that has exited but that nobody has
+# reaped yet (a zombie: in a container without an init, orphans are reaped
+# late or never) counts as stopped, although `kill -0` still finds it.
+alive() {
+  local stat
+  stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
+  stat="${stat##*) }"
+  [ "${stat%% *}" != Z ]
 }
 
 # stop_pidfile NAME: TERM, then KILL after 10 s, the process group in NAME.pid.
@@ -112,11 +122,11 @@ stop_pidfile() {
   [ -f "$pidfile" ] || return 0
   pid="$(cat "$pidfile")"
   kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 100; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
+  for ((i = 0; i < 200; i++)); do
+    alive "$pid" || break
+    sleep 0.05
   done
-  if kill -0 "$pid" 2>/dev/null; then
+  if alive "$pid"; then
     echo "servers: $name did not stop on TERM; killing it" >&2
     kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
   fi
@@ -225,7 +235,7 @@ zk_kill() {
   [ -f "$pidfile" ] || return 0
   pid="$(cat "$pidfile")"
   kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
-  for ((t = 0; t < 100; t++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+  for ((t = 0; t < 100; t++)); do alive "$pid" || break; sleep 0.05; done
   rm -f "$pidfile"
 }
 
@@ -255,7 +265,7 @@ stop_all() {
 status_all() {
   for s in "${SERVERS[@]}"; do
     local pidfile="$ROLECALL_TEST_DIR/$s.pid"
-    if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+    if [ -f "$pidfile" ] && alive "$(cat "$pidfile")"; then
       echo "$s: running (pid $(cat "$pidfile"))"
     else
       echo "$s: stopped"

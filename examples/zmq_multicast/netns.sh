@@ -8,6 +8,8 @@
 #   examples/zmq_multicast/netns.sh down [PREFIX]
 set -euo pipefail
 p="${2:-rcmc}"
+command -v ip >/dev/null 2>&1 \
+  || { echo "netns.sh: iproute2's ip is not installed (apt-get install iproute2)" >&2; exit 1; }
 case "${1:-}" in
   up)
     ip link add "$p-br" type bridge

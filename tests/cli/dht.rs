@@ -210,45 +210,18 @@ fn dht_node_key_file_is_created_once_and_keeps_the_peer_id() {
     assert!(stderr(&out).contains("node.key"), "{}", stderr(&out));
 }
 
-/// Removes the namespaces whatever the test does.
-struct Hosts(String);
-
-impl Drop for Hosts {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("examples/zmq_multicast/netns.sh")
-            .current_dir(root())
-            .args(["down", &self.0])
-            .status();
-    }
-}
-
 #[test]
 fn a_ring_on_two_emulated_hosts_uses_the_same_port_on_both() {
-    let root_user = std::process::Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| o.stdout.starts_with(b"0"))
-        .unwrap_or(false);
-    if !root_user {
-        eprintln!("skipped: creating network namespaces needs root (CI runs as root)");
-        return;
-    }
     // Two hosts, 10.77.0.1 (PREFIX-a) and 10.77.0.2 (PREFIX-b), on a bridge.
     let prefix = format!("rd{}", std::process::id() % 100_000);
-    let hosts = Hosts(prefix.clone());
-    let up = std::process::Command::new("examples/zmq_multicast/netns.sh")
-        .current_dir(root())
-        .args(["up", &prefix])
-        .status()
-        .expect("netns.sh runs");
-    assert!(up.success(), "setting up the namespaces failed");
+    let hosts = crate::netns::Hosts::up(&prefix);
     let bin = env!("CARGO_BIN_EXE_rolecall");
     let on = |host: &str, args: &[&str]| {
         let mut all = vec!["netns", "exec", host, bin];
         all.extend_from_slice(args);
         all.into_iter().map(str::to_owned).collect::<Vec<_>>()
     };
-    let (a, b) = (format!("{prefix}-a"), format!("{prefix}-b"));
+    let (a, b) = (hosts.name('a'), hosts.name('b'));
     let first = format!("/ip4/10.77.0.1/tcp/24000/p2p/{}", id(21));
     let second = format!("/ip4/10.77.0.2/tcp/24000/p2p/{}", id(22));
     let start = |args: Vec<String>| {

@@ -9,6 +9,7 @@ mod experiment;
 mod metrics;
 mod model;
 mod multicast;
+mod netns;
 mod nodes;
 mod paxos;
 mod pubsub;

@@ -2,48 +2,19 @@
 
 use std::process::Command;
 
+use crate::netns::Hosts;
 use crate::support::*;
-
-/// Removes the namespaces whatever the test does.
-struct Hosts(String);
-
-impl Drop for Hosts {
-    fn drop(&mut self) {
-        let _ = Command::new("examples/zmq_multicast/netns.sh")
-            .current_dir(root())
-            .args(["down", &self.0])
-            .status();
-    }
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| o.stdout.starts_with(b"0"))
-        .unwrap_or(false)
-}
 
 #[test]
 fn epgm_multicast_crosses_between_two_emulated_hosts() {
-    if !is_root() {
-        eprintln!("skipped: creating network namespaces needs root (CI runs as root)");
-        return;
-    }
     let prefix = format!("rc{}", std::process::id() % 100_000);
-    let hosts = Hosts(prefix.clone());
-    let up = Command::new("examples/zmq_multicast/netns.sh")
-        .current_dir(root())
-        .args(["up", &prefix])
-        .status()
-        .expect("netns.sh runs");
-    assert!(up.success(), "setting up the namespaces failed");
+    let hosts = Hosts::up(&prefix);
     let bin = env!("CARGO_BIN_EXE_rolecall");
     let mut sub = Command::new("ip");
     sub.current_dir(root()).env("ROLECALL_LOG", "warn").args([
         "netns",
         "exec",
-        &format!("{prefix}-b"),
+        &hosts.name('b'),
         bin,
         "run",
         "examples/zmq_multicast/subscriber.toml",
@@ -56,7 +27,7 @@ fn epgm_multicast_crosses_between_two_emulated_hosts() {
         .args([
             "netns",
             "exec",
-            &format!("{prefix}-a"),
+            &hosts.name('a'),
             bin,
             "run",
             "examples/zmq_multicast/publisher.toml",

@@ -12,6 +12,17 @@ use super::election::candidate;
 use super::lock::{contender, quiet};
 use crate::support::{next, servers, unique};
 
+/// The Python interpreter of the test peers: `$ROLECALL_PYTHON`, or
+/// `<repo>/.tools/pyvenv/bin/python3` as `scripts/install-deps.sh test` makes it.
+fn python() -> String {
+    std::env::var("ROLECALL_PYTHON").unwrap_or_else(|_| {
+        format!(
+            "{}/../.tools/pyvenv/bin/python3",
+            env!("CARGO_MANIFEST_DIR")
+        )
+    })
+}
+
 /// A kazoo contender; its stdout lines arrive on a channel.
 pub(crate) struct Kazoo {
     child: Child,
@@ -24,19 +35,22 @@ impl Kazoo {
         Kazoo::run("contend.py", &[&servers(), path, id, mode])
     }
 
-    /// Runs `tests/kazoo/SCRIPT ARGS...` with Debian's python3 and kazoo.
+    /// Runs `tests/kazoo/SCRIPT ARGS...` with the test peers' Python
+    /// (`.tools/pyvenv`, which holds kazoo; `$ROLECALL_PYTHON` overrides it).
     pub(crate) fn run(script: &str, args: &[&str]) -> Kazoo {
         let script = format!("{}/../tests/kazoo/{script}", env!("CARGO_MANIFEST_DIR"));
-        let ok = Command::new("/usr/bin/python3")
+        let python = python();
+        let ok = Command::new(&python)
             .args(["-c", "import kazoo"])
             .status()
             .map(|s| s.success())
             .unwrap_or(false);
         assert!(
             ok,
-            "kazoo is missing: scripts/install-deps.sh installs it (apt-get install python3-kazoo)"
+            "{python} cannot import kazoo: `scripts/install-deps.sh test` makes .tools/pyvenv with it \
+             (or set ROLECALL_PYTHON to a python3 that has kazoo)"
         );
-        let mut child = Command::new("/usr/bin/python3")
+        let mut child = Command::new(&python)
             .arg(&script)
             .args(args)
             .stdin(Stdio::piped())
