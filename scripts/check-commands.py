@@ -12,7 +12,8 @@ and fails when
   * a command is not listed in scripts/commands.txt (command -> package),
   * a listed package is neither in `scripts/install-deps.sh --list test` nor
     marked required (and, where dpkg knows it, of Priority: required, which
-    every Debian system has, minbase included),
+    every Debian system has, minbase included) nor marked `machine` (Docker
+    Engine, which the machine kind provides with its daemon running),
   * a listed command is not found on PATH (after installing, it must be).
 """
 import os
@@ -254,8 +255,8 @@ def table():
             line = line.split("#", 1)[0].split()
             if not line:
                 continue
-            if len(line) != 3 or line[2] not in ("required", "install-deps", "rustup"):
-                sys.exit(f"scripts/commands.txt:{no}: expected 'COMMAND PACKAGE required|install-deps|rustup'")
+            if len(line) != 3 or line[2] not in ("required", "install-deps", "rustup", "machine"):
+                sys.exit(f"scripts/commands.txt:{no}: expected 'COMMAND PACKAGE required|install-deps|rustup|machine'")
             rows[line[0]] = (line[1], line[2], no)
     return rows
 
