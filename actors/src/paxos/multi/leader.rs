@@ -49,11 +49,14 @@ pub struct LeaderConfig {
     pub announce: Millis,
     /// Seed of the retry randomness.
     pub seed: u64,
+    /// This life of the leader (see [`Ballot`]): a leader restarted without
+    /// memory must get a new one, or it may reuse a ballot.
+    pub incarnation: u64,
 }
 
 impl LeaderConfig {
     /// Defaults: batch 64, window 16, 100 000 pending, 100 ms timeout,
-    /// 200 ms announce.
+    /// 200 ms announce, incarnation 0.
     pub fn new(id: u32, acceptors: usize, seed: u64) -> Self {
         LeaderConfig {
             id,
@@ -64,6 +67,7 @@ impl LeaderConfig {
             timeout: 100,
             announce: 200,
             seed,
+            incarnation: 0,
         }
     }
 
@@ -200,7 +204,8 @@ impl<R: Retry> Leader<R> {
     fn campaign(&mut self, now: Millis, out: &mut Vec<Action>) {
         self.attempts += 1;
         self.highest_round += 1;
-        self.ballot = Ballot::new(self.highest_round, self.config.id);
+        self.ballot =
+            Ballot::new(self.highest_round, self.config.id).with_incarnation(self.config.incarnation);
         self.phase = Phase::Candidate {
             promises: BTreeMap::new(),
             since: now,
