@@ -67,6 +67,7 @@ pub use rolecall_codecs as codecs;
 pub use rolecall_runtime as runtime;
 
 pub mod bench;
+pub mod paxos_check;
 pub mod report;
 
 /// A kind registry with every kind of [`actors`] registered.

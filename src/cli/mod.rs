@@ -3,6 +3,7 @@
 mod check;
 mod dht;
 mod kinds;
+mod paxos_check;
 mod report;
 mod run;
 
@@ -78,6 +79,9 @@ enum Command {
     },
     /// Percentile table (p50/p90/p99/p99.9/max per series) and plots of a results file or a server query.
     Report(report::ReportArgs),
+    /// Sweep seeded fault schedules of the Paxos simulator across all cores and check
+    /// every run (safety, then liveness); or replay one seed with its event trace.
+    PaxosCheck(paxos_check::Args),
     /// Run a benchmark suite; with --json the last line is one JSON object with `ratio`.
     Bench {
         /// Suite: `actor`, `zmq`, `zk`, `metrics`, `dht` or `paxos`.
@@ -105,6 +109,7 @@ pub(crate) fn main() -> i32 {
         Command::Check { topology, format } => check::check(&topology, format),
         Command::Kinds => kinds::kinds(),
         Command::Report(args) => report::report(args),
+        Command::PaxosCheck(args) => paxos_check::main(args),
         Command::Keygen { name, dir } => {
             match rolecall::actors::zmq::curve::generate(&dir, &name) {
                 Ok(files) => {

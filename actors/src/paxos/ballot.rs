@@ -82,6 +82,9 @@ mod tests {
     #[test]
     fn displays_the_incarnation_unless_zero() {
         assert_eq!(Ballot::new(2, 1).to_string(), "2.1");
-        assert_eq!(Ballot::new(2, 1).with_incarnation(255).to_string(), "2.1~ff");
+        assert_eq!(
+            Ballot::new(2, 1).with_incarnation(255).to_string(),
+            "2.1~ff"
+        );
     }
 }

@@ -153,8 +153,8 @@ impl<R: Retry> Proposer<R> {
     fn start(&mut self, now: Millis, out: &mut Vec<Action>) {
         self.attempts += 1;
         self.highest_round += 1;
-        self.ballot =
-            Ballot::new(self.highest_round, self.config.id).with_incarnation(self.config.incarnation);
+        self.ballot = Ballot::new(self.highest_round, self.config.id)
+            .with_incarnation(self.config.incarnation);
         self.phase = Phase::Preparing {
             promises: BTreeMap::new(),
         };

@@ -127,10 +127,9 @@ pub fn multi_paxos(seed: u64) -> Sim {
     let (n, acceptors) = shape(seed);
     let faults = Faults::random(seed, n, acceptors);
     let leaders = multi_leaders(seed, n, acceptors, COMMANDS);
-    Sim::new(seed, leaders, acceptors, LEARNERS, faults)
-        .restart_proposers_with(move |i, incarnation| {
-            multi_leader(seed, i, acceptors, incarnation, COMMANDS)
-        })
+    Sim::new(seed, leaders, acceptors, LEARNERS, faults).restart_proposers_with(
+        move |i, incarnation| multi_leader(seed, i, acceptors, incarnation, COMMANDS),
+    )
 }
 
 /// Runs a single-decree simulation to its end (the sim stops once every

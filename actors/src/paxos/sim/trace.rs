@@ -124,7 +124,10 @@ fn message(p: &Payload) -> String {
             ballot,
             slot,
             value: v,
-        }) => format!("Accepted {ballot} slot {slot} {} by acceptor {acceptor}", value(v)),
+        }) => format!(
+            "Accepted {ballot} slot {slot} {} by acceptor {acceptor}",
+            value(v)
+        ),
         Payload::FromAcceptor(FromAcceptor::Nack {
             acceptor,
             ballot,
