@@ -107,3 +107,14 @@ bench: deps-run
 clean:
 	$(CARGO) clean
 	rm -rf "$(ROLECALL_TEST_DIR)"
+
+# The long safety check of the Paxos simulator, in release mode on every
+# core: CHECK_SEEDS (default 1,000,000) seeded fault schedules of
+# single-decree Paxos, of Multi-Paxos and of the student's proposer
+# (examples/paxos_single/student.rs); prints progress, schedules/s and the
+# first violating seed with the command that replays it.
+CHECK_SEEDS ?= 0..1000000
+.PHONY: check-long
+check-long: deps
+	$(CARGO) run --release -p rolecall --bin rolecall -- paxos-check --seeds $(CHECK_SEEDS)
+	$(CARGO) run --release --example paxos_student_proposer -- --sweep $(CHECK_SEEDS)

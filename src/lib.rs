@@ -70,6 +70,7 @@ pub mod bench;
 pub mod deploy;
 pub mod experiment;
 pub mod model;
+pub mod paxos_check;
 pub mod report;
 pub mod trace;
 

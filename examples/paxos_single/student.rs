@@ -7,10 +7,16 @@
 //! model-checks the student's proposer (docs/checking.md) with three
 //! acceptors: every interleaving of deliveries, a drop, an acceptor restart
 //! and a timer firing.
+//! With `--sweep START..END [--threads N]` it runs the student's proposer
+//! through the simulator's long safety check instead (every proposer of each
+//! seeded single-decree schedule uses the linear backoff); with
+//! `--replay SEED` it replays one seed with its event trace.
 
 use rand::rngs::SmallRng;
 use rolecall::actors::paxos::role::Proposer;
+use rolecall::actors::paxos::sim::scenario;
 use rolecall::actors::paxos::{Millis, Retry, Strategy};
+use rolecall::paxos_check::{self, Scenario};
 use rolecall::runtime::topology::{load_file, Overrides};
 use rolecall::runtime::{Node, NodeExit};
 use serde::Deserialize;
@@ -19,14 +25,14 @@ use serde::Deserialize;
 #[derive(Debug, Clone)]
 struct LinearBackoff {
     step: Millis,
-    /// Print each retry (not under the model checker, which tries millions).
-    verbose: bool,
+    /// Print each retry (not in simulator sweeps).
+    print: bool,
 }
 
 impl Retry for LinearBackoff {
     fn backoff(&mut self, attempt: u32, _rng: &mut SmallRng) -> Millis {
         let wait = self.step * Millis::from(attempt);
-        if self.verbose {
+        if self.print {
             println!("student.proposer: retry {attempt} after {wait} ms");
         }
         wait
@@ -46,7 +52,7 @@ impl Strategy for LinearBackoff {
     fn from_params(p: &LinearParams) -> Self {
         LinearBackoff {
             step: p.step_ms.max(1),
-            verbose: true,
+            print: true,
         }
     }
 }
@@ -70,7 +76,7 @@ fn model_check() -> i32 {
     let student = |config| {
         let retry = LinearBackoff {
             step: 10,
-            verbose: false,
+            print: false,
         };
         rolecall::actors::paxos::Proposer::with_retry(config, retry)
     };
@@ -81,11 +87,73 @@ fn model_check() -> i32 {
     rolecall::model::check(&single_decree(&setup, student), &options)
 }
 
-#[actix_rt::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    if std::env::args().any(|a| a == "--model") {
+/// The student's proposer as the simulator runs it: the step of student.toml.
+fn simulated() -> LinearBackoff {
+    LinearBackoff {
+        step: 30,
+        print: false,
+    }
+}
+
+/// `--sweep START..END [--threads N]` or `--replay SEED`: the simulator's
+/// check of the student's proposer. `None` without those flags.
+fn check(args: &[String]) -> Option<i32> {
+    let value = |flag: &str| {
+        args.iter()
+            .position(|a| a == flag)
+            .map(|i| args.get(i + 1).cloned().unwrap_or_default())
+    };
+    if let Some(seed) = value("--replay") {
+        let Ok(seed) = seed.parse::<u64>() else {
+            eprintln!("error: --replay `{seed}`: expected a seed number");
+            return Some(2);
+        };
+        return Some(paxos_check::replay(
+            "student-proposer",
+            seed,
+            scenario::single_decree_with(seed, simulated),
+            scenario::run_single_decree,
+            scenario::SINGLE_BOUND,
+        ));
+    }
+    let seeds = value("--sweep")?;
+    let seeds = match paxos_check::parse_seeds(&seeds) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Some(2);
+        }
+    };
+    let threads = match value("--threads").map(|t| t.parse::<usize>()) {
+        None => 0,
+        Some(Ok(t)) => t,
+        Some(Err(_)) => {
+            eprintln!("error: --threads: expected a number");
+            return Some(2);
+        }
+    };
+    let s = Scenario {
+        name: "student-proposer",
+        run: |seed| scenario::run_single_decree(scenario::single_decree_with(seed, simulated)),
+        bound: scenario::SINGLE_BOUND,
+        replay: "cargo run --release --example paxos_student_proposer -- --replay {seed}",
+    };
+    Some(s.print(&s.sweep(seeds, paxos_check::threads(threads))))
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "--model") {
         std::process::exit(model_check());
     }
+    if let Some(code) = check(&args) {
+        std::process::exit(code);
+    }
+    run()
+}
+
+#[actix_rt::main]
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let mut registry = rolecall::default_registry();
     registry.register::<Proposer<LinearBackoff>>("student.proposer")?;
     let path = concat!(

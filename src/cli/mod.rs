@@ -9,6 +9,7 @@ mod image;
 mod k8s;
 mod kinds;
 mod model;
+mod paxos_check;
 mod pubsub;
 mod pubsub_dht;
 mod report;
@@ -116,6 +117,9 @@ enum Command {
     Model(model::ModelArgs),
     /// Draw trace files (merged into one run) as an HTML page or an SVG picture.
     Trace(trace::TraceArgs),
+    /// Sweep seeded fault schedules of the Paxos simulator across all cores and check
+    /// every run (safety, then liveness); or replay one seed with its event trace.
+    PaxosCheck(paxos_check::Args),
     /// Run a benchmark suite; with --json the last line is one JSON object with `ratio`.
     Bench {
         /// Suite: `actor`, `zmq`, `zk`, `metrics`, `dht`, `paxos`, `pubsub` or `model`.
@@ -158,6 +162,7 @@ pub(crate) fn main() -> i32 {
         Command::Report(args) => report::report(args),
         Command::Model(args) => model::model(args),
         Command::Trace(args) => trace::trace(args),
+        Command::PaxosCheck(args) => paxos_check::main(args),
         Command::Keygen { name, dir } => {
             match rolecall::actors::zmq::curve::generate(&dir, &name) {
                 Ok(files) => {

@@ -325,3 +325,48 @@ fn bench_paxos_prints_one_json_line_with_a_ratio_and_every_run() {
         assert!(r["decided_per_s"].as_f64().is_some_and(|d| d > 0.0), "{r}");
     }
 }
+
+#[test]
+fn the_students_proposer_goes_through_the_simulators_sweep() {
+    let out = run(std::process::Command::new(env!("CARGO"))
+        .current_dir(root())
+        .args([
+            "run",
+            "--quiet",
+            "--example",
+            "paxos_student_proposer",
+            "--",
+        ])
+        .args(["--sweep", "0..5000", "--threads", "2"]));
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}\n{}", stderr(&out));
+    assert!(
+        text.contains("student-proposer: 5000 schedules (seeds 0..5000), 0 violation(s)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn paxos_check_sweeps_replays_and_refuses_bad_seed_ranges() {
+    let out = run(rolecall().args(["paxos-check", "--seeds", "1000..1400", "--threads", "2"]));
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}\n{}", stderr(&out));
+    for kind in ["single-decree", "multi-paxos"] {
+        let line = format!("{kind}: 400 schedules (seeds 1000..1400), 0 violation(s)");
+        assert!(text.contains(&line), "{text}");
+    }
+    let out = run(rolecall().args(["paxos-check", "--kind", "multi-paxos", "--replay", "239963"]));
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}\n{}", stderr(&out));
+    assert!(
+        text.contains("proposer_restarts: [(2, 158), (1, 222)]"),
+        "{text}"
+    );
+    assert!(text.contains("multi-paxos seed 239963: ok"), "{text}");
+    let out = run(rolecall().args(["paxos-check", "--seeds", "9..3"]));
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out).trim(),
+        "error: seeds `9..3`: the range is empty"
+    );
+}

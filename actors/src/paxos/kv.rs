@@ -138,6 +138,8 @@ impl Role for Leader {
         config.window = p.window;
         config.timeout = p.timeout_ms;
         config.announce = p.announce_ms;
+        // A fresh life on every (re)start: see `Ballot`.
+        config.incarnation = rand::random();
         Ok(Leader {
             machine: LeaderMachine::new(config),
             start: Instant::now(),

@@ -33,10 +33,14 @@ pub struct Config {
     pub announce: Millis,
     /// Seed of the retry randomness.
     pub seed: u64,
+    /// This life of the proposer (see [`Ballot`]): a proposer restarted
+    /// without memory must get a new one, or it may reuse a ballot.
+    pub incarnation: u64,
 }
 
 impl Config {
-    /// Settings with a 100 ms timeout and 200 ms announce period.
+    /// Settings with a 100 ms timeout and 200 ms announce period,
+    /// incarnation 0.
     pub fn new(id: u32, acceptors: usize, seed: u64) -> Self {
         Config {
             id,
@@ -44,6 +48,7 @@ impl Config {
             timeout: 100,
             announce: 200,
             seed,
+            incarnation: 0,
         }
     }
 
@@ -148,7 +153,8 @@ impl<R: Retry> Proposer<R> {
     fn start(&mut self, now: Millis, out: &mut Vec<Action>) {
         self.attempts += 1;
         self.highest_round += 1;
-        self.ballot = Ballot::new(self.highest_round, self.config.id);
+        self.ballot = Ballot::new(self.highest_round, self.config.id)
+            .with_incarnation(self.config.incarnation);
         self.phase = Phase::Preparing {
             promises: BTreeMap::new(),
         };

@@ -258,6 +258,8 @@ impl<S: Strategy> Role for Proposer<S> {
             timeout: p.timeout_ms,
             announce: p.announce_ms,
             seed: p.seed,
+            // A fresh life on every (re)start: see `Ballot`.
+            incarnation: rand::random(),
         };
         Ok(Proposer {
             name: io.actor_name().to_owned(),

@@ -3,39 +3,26 @@
 //! proposers); no two learners may ever learn different values, and every run
 //! must decide within a bound after the faults stop.
 
-use rolecall_actors::paxos::sim::{Driver, Faults, Sim, SingleDecree, Violation};
-use rolecall_actors::paxos::{Config, FixedBackoff, Proposer};
-
-/// Liveness bound after faults stop, in simulated ms.
-const BOUND: u64 = 3_000;
-
-fn run(seed: u64, proposers_n: usize, acceptors: usize, faults: Faults) -> Result<u64, Violation> {
-    let ps = proposers_for(seed, proposers_n, acceptors);
-    let report = Sim::new(seed, ps, acceptors, 3, faults)
-        .restart_proposers_with(move |i| proposers_for(seed, i + 1, acceptors).remove(i))
-        .run(u64::MAX / 2);
-    report.check(BOUND)?;
-    Ok(report.ended)
-}
+use rolecall_actors::paxos::sim::scenario::{self, SINGLE_BOUND as BOUND};
+use rolecall_actors::paxos::sim::{Driver, Faults, Sim, Violation};
+use rolecall_actors::paxos::{FixedBackoff, RandomBackoff};
 
 #[test]
 fn no_fault_run_decides_quickly() {
-    let ended = run(1, 2, 3, Faults::none()).unwrap();
-    assert!(ended < 1_000, "took {ended} ms");
+    let report = Sim::new(1, proposers_for(1, 2, 3), 3, 3, Faults::none()).run(u64::MAX / 2);
+    report.check(BOUND).unwrap();
+    assert!(report.ended < 1_000, "took {} ms", report.ended);
 }
 
 #[test]
 fn two_hundred_and_fifty_random_fault_schedules_are_safe_and_live() {
     let mut worst = 0;
     for seed in 0..250u64 {
-        let proposers = 1 + (seed % 3) as usize;
-        let acceptors = if seed % 2 == 0 { 3 } else { 5 };
-        let faults = Faults::random(seed, proposers, acceptors);
-        let until = faults.until;
-        let ended = run(seed, proposers, acceptors, faults).unwrap_or_else(|v| {
-            panic!("{v}\nreplay: Faults::random({seed}, {proposers}, {acceptors})")
-        });
-        worst = worst.max(ended.saturating_sub(until));
+        let report = scenario::run_single_decree(scenario::single_decree(seed));
+        report
+            .check(BOUND)
+            .unwrap_or_else(|v| panic!("{v}\nreplay: {}", scenario::replay_call(seed)));
+        worst = worst.max(report.ended.saturating_sub(report.faults_until));
     }
     println!("worst time to decide after faults stopped: {worst} ms");
 }
@@ -50,15 +37,7 @@ fn the_same_seed_replays_the_same_run() {
 }
 
 fn proposers_for(seed: u64, n: usize, acceptors: usize) -> Vec<Box<dyn Driver>> {
-    (0..n)
-        .map(|i| {
-            let id = i as u32 + 1;
-            Box::new(SingleDecree {
-                proposer: Proposer::new(Config::new(id, acceptors, seed)),
-                value: vec![format!("value-of-p{id}")],
-            }) as Box<dyn Driver>
-        })
-        .collect()
+    scenario::single_decree_proposers(seed, n, acceptors, &RandomBackoff::default)
 }
 
 #[test]
@@ -68,15 +47,7 @@ fn the_checker_catches_a_broken_acceptor_quorum() {
     // disagreement on some seed.
     let mut caught = 0;
     for seed in 0..50u64 {
-        let ps: Vec<Box<dyn Driver>> = (0..3)
-            .map(|i| {
-                let id = i as u32 + 1;
-                Box::new(SingleDecree {
-                    proposer: Proposer::with_retry(Config::new(id, 1, seed), FixedBackoff(5)),
-                    value: vec![format!("value-of-p{id}")],
-                }) as Box<dyn Driver>
-            })
-            .collect();
+        let ps = scenario::single_decree_proposers(seed, 3, 1, &|| FixedBackoff(5));
         let mut faults = Faults::none();
         faults.delay = (1, 40);
         faults.until = 500;

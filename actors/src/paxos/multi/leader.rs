@@ -49,11 +49,14 @@ pub struct LeaderConfig {
     pub announce: Millis,
     /// Seed of the retry randomness.
     pub seed: u64,
+    /// This life of the leader (see [`Ballot`]): a leader restarted without
+    /// memory must get a new one, or it may reuse a ballot.
+    pub incarnation: u64,
 }
 
 impl LeaderConfig {
     /// Defaults: batch 64, window 16, 100 000 pending, 100 ms timeout,
-    /// 200 ms announce.
+    /// 200 ms announce, incarnation 0.
     pub fn new(id: u32, acceptors: usize, seed: u64) -> Self {
         LeaderConfig {
             id,
@@ -64,6 +67,7 @@ impl LeaderConfig {
             timeout: 100,
             announce: 200,
             seed,
+            incarnation: 0,
         }
     }
 
@@ -200,7 +204,8 @@ impl<R: Retry> Leader<R> {
     fn campaign(&mut self, now: Millis, out: &mut Vec<Action>) {
         self.attempts += 1;
         self.highest_round += 1;
-        self.ballot = Ballot::new(self.highest_round, self.config.id);
+        self.ballot = Ballot::new(self.highest_round, self.config.id)
+            .with_incarnation(self.config.incarnation);
         self.phase = Phase::Candidate {
             promises: BTreeMap::new(),
             since: now,
@@ -425,5 +430,47 @@ impl<R: Retry> Leader<R> {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn promise(acceptor: AcceptorId, ballot: Ballot, from_slot: u64) -> FromAcceptor {
+        FromAcceptor::Promise {
+            acceptor,
+            ballot,
+            from_slot,
+            accepted: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_restarted_leader_does_not_count_the_promises_of_its_previous_life() {
+        let mut config = LeaderConfig::new(1, 3, 0);
+        let mut out = Vec::new();
+        let mut first = Leader::new(config);
+        first.submit(vec!["a".into()], 0, &mut out).unwrap();
+        let old = first.ballot();
+        // Restarted without memory: same id, same round, a new life.
+        config.incarnation = 1;
+        let mut second = Leader::new(config);
+        second.submit(vec!["b".into()], 10, &mut out).unwrap();
+        assert_eq!(second.ballot().round, old.round);
+        assert_ne!(second.ballot(), old);
+        // The first life's promises (from another first slot) arrive late.
+        for acceptor in 1..=3 {
+            second.on_message(promise(acceptor, old, 1), 20, &mut out);
+        }
+        assert!(
+            !second.is_leading(),
+            "elected on promises it never asked for"
+        );
+        let mine = second.ballot();
+        for acceptor in 1..=2 {
+            second.on_message(promise(acceptor, mine, 0), 30, &mut out);
+        }
+        assert!(second.is_leading());
     }
 }

@@ -15,6 +15,8 @@
 //! exactly.
 
 mod faults;
+pub mod scenario;
+mod trace;
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
@@ -23,6 +25,7 @@ use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
 pub use faults::{Crash, Faults, Partition};
+use trace::Trace;
 
 use super::acceptor::Acceptor;
 use super::learner::Learner;
@@ -167,6 +170,12 @@ pub struct Report {
     pub messages: u64,
     /// Time the run ended.
     pub ended: Millis,
+    /// Events around the first safety violation (empty unless the run was
+    /// [traced](Sim::traced)): the events before it, a `>>> first violation`
+    /// line, the events after it.
+    pub trace: Vec<String>,
+    /// Index in `trace` of the `>>> first violation` line, if one occurred.
+    pub trace_violation: Option<usize>,
 }
 
 /// What the checker found wrong.
@@ -224,6 +233,13 @@ pub enum Violation {
 impl Report {
     /// Checks safety, then liveness within `bound` ms after faults stopped.
     pub fn check(&self, bound: Millis) -> Result<(), Violation> {
+        self.check_safety()?;
+        self.check_liveness(bound)
+    }
+
+    /// Safety alone: no conflicting quorum, no disagreement, only proposed
+    /// values decided.
+    pub fn check_safety(&self) -> Result<(), Violation> {
         let seed = self.seed;
         if self.conflicts > 0 {
             return Err(Violation::Conflict {
@@ -265,6 +281,12 @@ impl Report {
                 });
             }
         }
+        Ok(())
+    }
+
+    /// Liveness alone: everything learned within `bound` ms after faults stopped.
+    pub fn check_liveness(&self, bound: Millis) -> Result<(), Violation> {
+        let seed = self.seed;
         let deadline = self.faults_until + bound;
         for (i, l) in self.learned.iter().enumerate() {
             if !self.commands.is_empty() {
@@ -330,10 +352,14 @@ pub struct Sim {
     fresh: bool,
     /// Builds a fresh incarnation of proposer `i` (for proposer restarts).
     factory: Option<Factory>,
+    /// Event record for the replay tool (off in sweeps: it costs).
+    trace: Option<Trace>,
+    /// Per proposer: its current life (0 until restarted).
+    incarnations: Vec<u64>,
 }
 
 /// Builds a fresh incarnation of proposer `i`.
-struct Factory(Box<dyn Fn(usize) -> Box<dyn Driver>>);
+struct Factory(Box<dyn Fn(usize, u64) -> Box<dyn Driver>>);
 
 impl std::fmt::Debug for Factory {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -366,6 +392,8 @@ impl Sim {
             learners: (0..learners).map(|_| Learner::new(acceptors)).collect(),
             fresh: true,
             factory: None,
+            trace: None,
+            incarnations: vec![0; proposers.len()],
             report: Report {
                 seed,
                 learned: vec![BTreeMap::new(); learners],
@@ -389,12 +417,14 @@ impl Sim {
         sim
     }
 
-    /// Enables the schedule's proposer restarts: `factory(i)` builds a fresh,
-    /// memoryless incarnation of proposer `i` (same id, same value or
-    /// commands), started at the restart instant.
+    /// Enables the schedule's proposer restarts: `factory(i, incarnation)`
+    /// builds a fresh, memoryless incarnation of proposer `i` (same id, same
+    /// value or commands), started at the restart instant. `incarnation`
+    /// counts the lives of proposer `i` (its first life is 0); it stands for
+    /// the fresh identity a real restarted process draws (see `Ballot`).
     pub fn restart_proposers_with(
         mut self,
-        factory: impl Fn(usize) -> Box<dyn Driver> + 'static,
+        factory: impl Fn(usize, u64) -> Box<dyn Driver> + 'static,
     ) -> Self {
         for (p, at) in self.faults.proposer_restarts.clone() {
             if p < self.proposers.len() {
@@ -403,6 +433,29 @@ impl Sim {
         }
         self.factory = Some(Factory(Box::new(factory)));
         self
+    }
+
+    /// Records the events of the run: the last `before` ones before the
+    /// first safety violation, and `after` ones after it, in
+    /// [`Report::trace`]. Slower; for replaying one seed.
+    pub fn traced(mut self, before: usize, after: usize) -> Self {
+        self.trace = Some(Trace::new(before, after));
+        self
+    }
+
+    /// When the faults of this run stop.
+    pub fn faults_until(&self) -> Millis {
+        self.faults.until
+    }
+
+    /// The number of acceptors.
+    pub fn acceptors(&self) -> usize {
+        self.acceptors.len()
+    }
+
+    /// The fault schedule.
+    pub fn faults(&self) -> &Faults {
+        &self.faults
     }
 
     fn schedule(&mut self, at: Millis, e: Event) {
@@ -490,7 +543,8 @@ impl Sim {
             }
             Event::RestartProposer(p) => {
                 if let Some(f) = &self.factory {
-                    self.proposers[p] = (f.0)(p);
+                    self.incarnations[p] += 1;
+                    self.proposers[p] = (f.0)(p, self.incarnations[p]);
                     self.timers[p] = None;
                     self.proposers[p].start(self.now, &mut out);
                     self.proposer_actions(p, out);
@@ -577,6 +631,19 @@ impl Sim {
             .all(|l| (0..slots).all(|s| l.contains_key(&s)))
     }
 
+    /// With a trace: marks the first event after which safety is broken.
+    fn watch(&mut self) {
+        if self.trace.as_ref().is_none_or(|t| t.violated()) {
+            return;
+        }
+        self.report.conflicts = self.learners.iter().map(Learner::conflicts).sum();
+        if let Err(v) = self.report.check_safety() {
+            if let Some(t) = self.trace.as_mut() {
+                t.mark(v.to_string());
+            }
+        }
+    }
+
     /// Runs until every learner learned every slot after the faults stopped,
     /// or until `limit` ms; returns the report to check.
     pub fn run(mut self, limit: Millis) -> Report {
@@ -586,7 +653,11 @@ impl Sim {
             }
             self.now = at;
             if let Some(e) = self.slab.remove(&id) {
+                if let Some(t) = self.trace.as_mut().filter(|t| t.recording()) {
+                    t.push(format!("{at:>6} ms  {}", trace::describe(&e)));
+                }
                 self.step(e);
+                self.watch();
             }
             if self.now >= self.faults.until
                 && std::mem::take(&mut self.fresh)
@@ -598,6 +669,9 @@ impl Sim {
         self.report.ended = self.now;
         self.report.conflicts = self.learners.iter().map(Learner::conflicts).sum();
         self.report.seed = self.seed;
+        if let Some(t) = self.trace.take() {
+            (self.report.trace, self.report.trace_violation) = t.into_parts();
+        }
         self.report
     }
 }
