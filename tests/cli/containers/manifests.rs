@@ -27,7 +27,10 @@ fn example_topologies() -> Vec<String> {
             .flatten()
         {
             let p = f.path();
-            if p.extension().is_some_and(|e| e == "toml") {
+            // An experiment's folder holds the experiment file and the variant
+            // topologies it fills in with each host's address: not deployable as they are.
+            let experiment = dir.path().join("experiment.toml").exists();
+            if p.extension().is_some_and(|e| e == "toml") && !experiment {
                 let rel = p.strip_prefix(root()).unwrap().display().to_string();
                 if !OWN_KINDS.contains(&rel.as_str()) {
                     all.push(rel);
