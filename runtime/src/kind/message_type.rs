@@ -14,7 +14,7 @@ use rolecall_codecs::{serde_codec, Codec, Registry as CodecRegistry, SERDE_FORMA
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::remote::{self, RemoteEndpoint, RemoteError, RemoteLink};
+use crate::remote::{self, HopIdentity, RemoteEndpoint, RemoteError, RemoteLink};
 use crate::wire::{Queue, WireConfig, WireStats};
 
 /// What every message on a wire is: an actix message that can be moved between
@@ -65,21 +65,23 @@ pub(crate) trait MessageOps: Send + Sync {
     fn new_wire(&self, config: WireConfig) -> Arc<dyn AnyWire>;
     /// Formats a wire of this type can use across nodes.
     fn formats(&self, codecs: &CodecRegistry) -> Vec<&'static str>;
-    /// Starts a thread that drains `wire` into a ZeroMQ PUSH socket.
+    /// Starts the sending end of a hop that drains `wire`.
     fn spawn_sender(
         &self,
         wire: &Arc<dyn AnyWire>,
         format: &str,
         codecs: &CodecRegistry,
         endpoint: RemoteEndpoint,
+        identity: HopIdentity,
     ) -> Result<RemoteLink, RemoteError>;
-    /// Starts a thread that fills `wire` from a ZeroMQ PULL socket.
+    /// Starts the receiving end of a hop that fills `wire`.
     fn spawn_receiver(
         &self,
         wire: &Arc<dyn AnyWire>,
         format: &str,
         codecs: &CodecRegistry,
         endpoint: RemoteEndpoint,
+        identity: HopIdentity,
     ) -> Result<RemoteLink, RemoteError>;
 }
 
@@ -126,12 +128,13 @@ impl<T: Payload> MessageOps for Ops<T> {
         format: &str,
         codecs: &CodecRegistry,
         endpoint: RemoteEndpoint,
+        identity: HopIdentity,
     ) -> Result<RemoteLink, RemoteError> {
         let codec = (self.lookup)(format, codecs).ok_or_else(|| RemoteError::NoCodec {
             format: format.to_owned(),
             message: self.type_name(),
         })?;
-        remote::spawn_sender(queue_of::<T>(wire)?, codec, endpoint)
+        remote::spawn_sender(queue_of::<T>(wire)?, codec, endpoint, identity)
     }
     fn spawn_receiver(
         &self,
@@ -139,12 +142,13 @@ impl<T: Payload> MessageOps for Ops<T> {
         format: &str,
         codecs: &CodecRegistry,
         endpoint: RemoteEndpoint,
+        identity: HopIdentity,
     ) -> Result<RemoteLink, RemoteError> {
         let codec = (self.lookup)(format, codecs).ok_or_else(|| RemoteError::NoCodec {
             format: format.to_owned(),
             message: self.type_name(),
         })?;
-        remote::spawn_receiver(queue_of::<T>(wire)?, codec, endpoint)
+        remote::spawn_receiver(queue_of::<T>(wire)?, codec, endpoint, identity)
     }
 }
 

@@ -12,7 +12,7 @@ use super::running::Running;
 use super::supervisor::{Child, Supervisor, SupervisorParts};
 use crate::kind::message_type::{AnyWire, MessageOps};
 use crate::kind::{Direction, Payload, Registry};
-use crate::remote::{RemoteEndpoint, RemoteError, RemoteLink};
+use crate::remote::{stable_hash, HopIdentity, RemoteEndpoint, RemoteError, RemoteLink};
 use crate::supervision::{Event, MemberId, Tree};
 use crate::topology::{start_order, PortRef, Topology};
 use crate::wire::{Queue, WireConfig};
@@ -30,6 +30,7 @@ struct Hop {
     address: String,
     sender: bool,
     label: String,
+    identity: HopIdentity,
 }
 
 /// ZeroMQ high-water mark of cross-node hops, in messages.
@@ -321,7 +322,24 @@ impl Node {
                 };
                 // Started once the producers are registered on their wires
                 // (below), so a sender never sees a wire with no producer yet.
+                let producer_node = topology
+                    .actor(&wire.from.actor)
+                    .map(|a| a.node.clone())
+                    .unwrap_or_default();
+                let identity = HopIdentity {
+                    topology: topology.name.clone(),
+                    wiring: stable_hash(&[
+                        &label,
+                        ops.type_name(),
+                        &wire.codec,
+                        wire.delivery.as_str(),
+                    ]),
+                    producer_node,
+                    delivery: wire.delivery,
+                    max_message_size: wire.max_message_size.min(i64::MAX as u64) as i64,
+                };
                 hops.push(Hop {
+                    identity,
                     queue: Arc::clone(&queue),
                     ops: Arc::clone(&ops),
                     codec: wire.codec.clone(),
@@ -437,10 +455,10 @@ impl Node {
             let codecs = self.registry.codecs();
             let link = if hop.sender {
                 hop.ops
-                    .spawn_sender(&hop.queue, &hop.codec, codecs, endpoint)
+                    .spawn_sender(&hop.queue, &hop.codec, codecs, endpoint, hop.identity)
             } else {
                 hop.ops
-                    .spawn_receiver(&hop.queue, &hop.codec, codecs, endpoint)
+                    .spawn_receiver(&hop.queue, &hop.codec, codecs, endpoint, hop.identity)
             };
             links.push(link.map_err(|source| BuildError::Remote {
                 wire: hop.label,

@@ -430,7 +430,19 @@ impl Supervisor {
                 bad_frames = stats.bad_frames.load(std::sync::atomic::Ordering::Relaxed),
                 "remote wire closed"
             );
-            link.finish(deadline);
+            if let Err(unacknowledged) = link.finish(deadline) {
+                tracing::warn!(
+                    node = %self.node,
+                    hop = %label,
+                    unacknowledged,
+                    "drain_timeout passed before the receiving node acknowledged the end of the stream; these messages may not have arrived"
+                );
+                if self.failure.is_none() {
+                    self.failure = Some(format!(
+                        "hop `{label}`: {unacknowledged} messages unacknowledged at drain_timeout"
+                    ));
+                }
+            }
         }
         let missed: u64 = self.subscribers.iter().map(|s| s.missed).sum();
         if missed > 0 {

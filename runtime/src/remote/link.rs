@@ -1,16 +1,13 @@
-//! The sender and receiver of one cross-node hop: a [`SocketThread`] each,
-//! with a PUSH (connecting) or PULL (binding) socket and the wire's codec as
-//! its [`Framing`].
+//! A running cross-node hop ([`RemoteLink`]), its endpoint, errors and
+//! counters, and how its socket is opened (the protocol is in [`super::hop`]).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rolecall_codecs::Codec;
+use std::thread::JoinHandle;
 
-use super::socket::{Builder, Decoded, Framing, SocketThread};
-use super::{DATA, END};
-use crate::wire::{Output, Queue};
+use super::hop::{HopIdentity, HopStats, Stop};
 
 /// Where and how a hop's socket is set up.
 #[derive(Clone)]
@@ -81,171 +78,133 @@ pub struct RemoteStats {
 /// A running hop; stopping it joins its thread.
 #[derive(Debug)]
 pub struct RemoteLink {
-    /// Sender hops end by themselves once their producer is gone and the
-    /// queue is drained; receiver hops run until stopped (or the END frame).
+    /// Sender hops end by themselves once their producer is gone and END is
+    /// acknowledged; receiver hops run until stopped.
     sender: bool,
-    thread: Box<dyn Hop>,
+    label: String,
+    stats: Arc<RemoteStats>,
+    hop: Arc<HopStats>,
+    stop: Arc<Stop>,
+    thread: Option<JoinHandle<()>>,
 }
 
 impl RemoteLink {
+    pub(crate) fn new(
+        sender: bool,
+        label: String,
+        stats: Arc<RemoteStats>,
+        hop: Arc<HopStats>,
+        stop: Arc<Stop>,
+        thread: JoinHandle<()>,
+    ) -> Self {
+        RemoteLink {
+            sender,
+            label,
+            stats,
+            hop,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
     /// The hop's counters.
     pub fn stats(&self) -> &RemoteStats {
-        self.thread.stats()
+        &self.stats
     }
 
     /// The hop's counters, shared (they outlive the hop).
     pub fn shared_stats(&self) -> Arc<RemoteStats> {
-        Arc::clone(self.thread.stats())
+        Arc::clone(&self.stats)
+    }
+
+    /// The delivery contract's counters.
+    pub fn hop_stats(&self) -> &HopStats {
+        &self.hop
     }
 
     /// The hop's label.
     pub fn label(&self) -> &str {
-        self.thread.label()
+        &self.label
+    }
+
+    /// Whether this end sends.
+    pub fn is_sender(&self) -> bool {
+        self.sender
     }
 
     /// Asks the thread to finish and waits for it.
-    pub fn stop(self) {
+    pub fn stop(mut self) {
+        self.halt();
         self.report();
-        self.thread.halt();
     }
 
-    /// Warns with the totals when frames were skipped, so that the count
-    /// shows at the end of a run too.
+    fn halt(&mut self) {
+        self.stop.request();
+        if let Some(t) = self.thread.take() {
+            if t.join().is_err() {
+                tracing::error!(hop = %self.label, "hop thread panicked");
+            }
+        }
+    }
+
+    /// Warns with the totals of anything the contract had to repair or
+    /// refuse, so that the counts show at the end of a run.
     fn report(&self) {
-        let stats = self.thread.stats();
-        let bad = stats.bad_frames.load(Ordering::Relaxed);
-        if bad > 0 {
+        let h = &self.hop;
+        let get = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
+        let bad = get(&self.stats.bad_frames);
+        let (resent, refused, duplicates, lost) =
+            (get(&h.resent), get(&h.refused), get(&h.duplicates), get(&h.lost));
+        let restarts = get(&h.receiver_restarts) + get(&h.sender_restarts);
+        if bad + resent + refused + duplicates + lost + restarts > 0 {
             tracing::warn!(
-                hop = %self.thread.label(),
+                hop = %self.label,
+                messages = get(&self.stats.messages),
                 bad_frames = bad,
-                messages = stats.messages.load(Ordering::Relaxed),
-                "hop closed; undecodable frames were skipped"
+                resent,
+                duplicates_dropped = duplicates,
+                refused,
+                lost,
+                restarts,
+                "hop closed"
             );
         }
     }
 
-    /// Lets a sender hop finish what its queue still holds (and send the end
-    /// of stream) until `deadline`, then stops it. Receivers stop at once.
-    pub fn finish(self, deadline: Instant) {
+    /// Lets a sender hop finish what its queue still holds, send END and get
+    /// it acknowledged until `deadline`, then stops it. Receivers stop at
+    /// once. `Err` holds how many messages were left unacknowledged.
+    pub fn finish(mut self, deadline: Instant) -> Result<(), u64> {
         if self.sender {
-            while !self.thread.is_finished() && Instant::now() < deadline {
+            while self.thread.as_ref().is_some_and(|t| !t.is_finished()) && Instant::now() < deadline {
                 std::thread::sleep(Duration::from_millis(5));
             }
         }
+        let finished = self.thread.as_ref().is_none_or(JoinHandle::is_finished);
+        self.halt();
         self.report();
-        self.thread.halt();
-    }
-}
-
-/// A hop's socket thread with the wire's message type erased.
-trait Hop: Send + std::fmt::Debug {
-    fn stats(&self) -> &Arc<RemoteStats>;
-    fn label(&self) -> &str;
-    fn is_finished(&self) -> bool;
-    fn halt(self: Box<Self>);
-}
-
-impl<T: Send + 'static> Hop for SocketThread<T> {
-    fn stats(&self) -> &Arc<RemoteStats> {
-        SocketThread::stats(self)
-    }
-    fn label(&self) -> &str {
-        SocketThread::label(self)
-    }
-    fn is_finished(&self) -> bool {
-        SocketThread::is_finished(self)
-    }
-    fn halt(self: Box<Self>) {
-        SocketThread::stop(*self);
-    }
-}
-
-/// DATA/END framing of one wire's messages with the wire's codec.
-struct CodecFraming<T> {
-    codec: Arc<dyn Codec<T>>,
-}
-
-impl<T: 'static> Framing<T> for CodecFraming<T> {
-    fn encode(&self, msg: T, frames: &mut Vec<Vec<u8>>) -> Result<(), String> {
-        frames.truncate(1);
-        if frames.is_empty() {
-            frames.push(Vec::with_capacity(128));
+        let left = self.hop.unacknowledged.load(Ordering::Relaxed);
+        if self.sender && (!finished || left > 0) {
+            return Err(left);
         }
-        let frame = &mut frames[0];
-        frame.clear();
-        frame.push(DATA);
-        self.codec.encode(&msg, frame).map_err(|e| e.to_string())
-    }
-
-    fn decode(&self, parts: &[zmq::Message]) -> Decoded<T> {
-        let [frame] = parts else {
-            return Decoded::Bad(format!("{} frames, expected 1", parts.len()));
-        };
-        let bytes: &[u8] = frame;
-        match bytes.split_first() {
-            Some((&END, [])) => Decoded::End,
-            Some((&DATA, body)) => match self.codec.decode(body) {
-                Ok(v) => Decoded::Message(v),
-                Err(e) => Decoded::Bad(format!("{} bytes not decodable: {e}", body.len())),
-            },
-            Some((&h, _)) => Decoded::Bad(format!("unknown header byte {h}")),
-            None => Decoded::Bad("empty frame".into()),
-        }
-    }
-
-    fn end_of_stream(&self) -> Option<Vec<Vec<u8>>> {
-        Some(vec![vec![END]])
+        Ok(())
     }
 }
 
-/// Starts the thread that drains `queue` into a PUSH socket connected to the
-/// endpoint; it sends END and finishes once the queue's producers are gone.
-pub(crate) fn spawn_sender<T: Clone + Send + 'static>(
-    queue: Queue<T>,
-    codec: Arc<dyn Codec<T>>,
-    ep: RemoteEndpoint,
-) -> Result<RemoteLink, RemoteError> {
-    let socket = open(&ep, zmq::PUSH)?;
-    let thread = Builder::new(
-        ep.label.clone(),
-        &ep.context,
-        socket,
-        zmq::PUSH,
-        Arc::new(CodecFraming { codec }),
-    )
-    .inputs(vec![queue])
-    .start()?;
-    Ok(RemoteLink {
-        sender: true,
-        thread: Box::new(thread),
-    })
+impl Drop for RemoteLink {
+    fn drop(&mut self) {
+        self.halt();
+    }
 }
 
-/// Starts the thread that fills `queue` from a PULL socket bound at the endpoint.
-pub(crate) fn spawn_receiver<T: Clone + Send + 'static>(
-    queue: Queue<T>,
-    codec: Arc<dyn Codec<T>>,
-    ep: RemoteEndpoint,
-) -> Result<RemoteLink, RemoteError> {
-    let socket = open(&ep, zmq::PULL)?;
-    queue.add_sender();
-    let thread = Builder::new(
-        ep.label.clone(),
-        &ep.context,
-        socket,
-        zmq::PULL,
-        Arc::new(CodecFraming { codec }),
-    )
-    .output(Output::new(ep.label.clone(), vec![queue.clone()]))
-    .on_exit(move || queue.remove_sender())
-    .start()?;
-    Ok(RemoteLink {
-        sender: false,
-        thread: Box::new(thread),
-    })
-}
-
-fn open(ep: &RemoteEndpoint, kind: zmq::SocketType) -> Result<zmq::Socket, RemoteError> {
+/// Opens a hop's socket: a ROUTER binds (receiver), a DEALER connects
+/// (sender). Heartbeats notice a dead connection; the receiver refuses
+/// frames above `max_message_size`.
+pub(crate) fn open_socket(
+    ep: &RemoteEndpoint,
+    kind: zmq::SocketType,
+    id: &HopIdentity,
+) -> Result<zmq::Socket, RemoteError> {
     let err = |action, source| RemoteError::Socket {
         action,
         address: ep.address.clone(),
@@ -261,9 +220,20 @@ fn open(ep: &RemoteEndpoint, kind: zmq::SocketType) -> Result<zmq::Socket, Remot
         .map_err(|e| err("setting the high-water mark of", e))?;
     s.set_linger(1000)
         .map_err(|e| err("setting linger on", e))?;
-    if kind == zmq::PULL {
+    s.set_heartbeat_ivl(1000)
+        .and_then(|()| s.set_heartbeat_timeout(3000))
+        .map_err(|e| err("setting heartbeats on", e))?;
+    s.set_reconnect_ivl_max(1000)
+        .map_err(|e| err("setting the reconnect interval of", e))?;
+    s.set_maxmsgsize(id.max_message_size)
+        .map_err(|e| err("setting the largest message size of", e))?;
+    if kind == zmq::ROUTER {
         s.bind(&ep.address).map_err(|e| err("binding", e))?;
     } else {
+        // Nothing is queued for a connection that is not there yet: the
+        // sender sees EAGAIN and keeps its window.
+        s.set_immediate(true)
+            .map_err(|e| err("setting immediate on", e))?;
         s.connect(&ep.address)
             .map_err(|e| err("connecting to", e))?;
     }

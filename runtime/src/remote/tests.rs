@@ -1,12 +1,12 @@
-//! Cross-node hops against real sockets: garbage from a raw peer is counted
-//! and skipped while good messages flow on; END ends the stream; a sender
-//! hop drains its wire and sends END by itself.
+//! Cross-node hops against real sockets: the delivery contract end to end.
+//! Start order, a receiver that restarts mid-stream, strangers and
+//! oversize frames on the receiver's port, a hello for another wire.
 
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use super::{spawn_receiver, spawn_sender, RemoteEndpoint, DATA, END};
+use super::{spawn_receiver, spawn_sender, Delivery, HopIdentity, RemoteEndpoint, RemoteLink};
 use crate::wire::{Policy, Popped, Queue};
 
 fn endpoint(context: &zmq::Context, address: &str) -> RemoteEndpoint {
@@ -14,7 +14,17 @@ fn endpoint(context: &zmq::Context, address: &str) -> RemoteEndpoint {
         context: context.clone(),
         address: address.to_owned(),
         hwm: 1000,
-        label: "test hop".to_owned(),
+        label: "a.out -> b.in".to_owned(),
+    }
+}
+
+fn identity(wiring: u64) -> HopIdentity {
+    HopIdentity {
+        topology: "hop test".into(),
+        wiring,
+        producer_node: "a".into(),
+        delivery: Delivery::AtLeastOnce,
+        max_message_size: 1 << 20,
     }
 }
 
@@ -22,12 +32,52 @@ fn json() -> std::sync::Arc<dyn rolecall_codecs::Codec<String>> {
     rolecall_codecs::serde_codec::<String>("json").expect("json codec")
 }
 
-/// Pops until the queue ends or `deadline`; returns what arrived and whether it ended.
-fn drain(queue: &Queue<String>, deadline: Instant) -> (Vec<String>, bool) {
+/// A receiver hop; a port its predecessor in this process just closed may
+/// take libzmq a moment to free.
+fn receiver(context: &zmq::Context, address: &str, queue: &Queue<String>) -> RemoteLink {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        match spawn_receiver(queue.clone(), json(), endpoint(context, address), identity(1)) {
+            Ok(link) => return link,
+            Err(e) if Instant::now() < deadline && e.to_string().contains("in use") => {
+                std::thread::sleep(Duration::from_millis(20))
+            }
+            Err(e) => panic!("receiver: {e}"),
+        }
+    }
+}
+
+/// A producer thread pushing `m0..m{n}` into a fresh wire drained by a sender hop.
+fn produce(
+    context: &zmq::Context,
+    address: &str,
+    n: usize,
+    capacity: usize,
+) -> (RemoteLink, std::thread::JoinHandle<()>) {
+    let outbound = Queue::<String>::new(capacity, Policy::Block);
+    outbound.add_sender();
+    let sender = spawn_sender(outbound.clone(), json(), endpoint(context, address), identity(1))
+        .expect("sender");
+    let producer = std::thread::spawn(move || {
+        for i in 0..n {
+            outbound.push_blocking(format!("m{i}"), None).expect("pushed");
+        }
+        outbound.remove_sender();
+    });
+    (sender, producer)
+}
+
+/// Pops (handling each message at once) until the queue ends, `stop_after`
+/// messages arrived, or `deadline`; returns what arrived and whether it ended.
+fn drain(
+    queue: &Queue<String>,
+    stop_after: usize,
+    deadline: Instant,
+) -> (Vec<String>, bool) {
     let mut got = Vec::new();
     let mut buf = VecDeque::new();
-    while Instant::now() < deadline {
-        match queue.pop_blocking(&mut buf, 64, Duration::from_millis(20)) {
+    while Instant::now() < deadline && got.len() < stop_after {
+        match queue.pop_blocking(&mut buf, 16.min(stop_after - got.len()), Duration::from_millis(20)) {
             Popped::Items(n) => {
                 got.extend(buf.drain(..));
                 queue.settle(n, &mut VecDeque::new());
@@ -39,72 +89,120 @@ fn drain(queue: &Queue<String>, deadline: Instant) -> (Vec<String>, bool) {
     (got, false)
 }
 
-#[test]
-fn garbage_frames_are_counted_and_skipped_while_good_messages_flow_on() {
-    let context = zmq::Context::new();
-    let address = "tcp://127.0.0.1:16050";
-    let queue = Queue::<String>::new(1024, Policy::Block);
-    let link = spawn_receiver(queue.clone(), json(), endpoint(&context, address)).expect("hop");
-    let peer = context.socket(zmq::PUSH).expect("socket");
-    peer.connect(address).expect("connect");
-    let garbage: Vec<Vec<u8>> = vec![
-        vec![],                                  // no header at all
-        vec![7, 1, 2, 3],                        // unknown header byte
-        vec![DATA, 0xff, 0xfe],                  // not JSON
-        b"\x00{\"not\": \"a string\"}".to_vec(), // JSON of the wrong type
-    ];
-    let mut sent = Vec::new();
-    for i in 0..100 {
-        let good = format!("message {i}");
-        let mut frame = vec![DATA];
-        frame.extend(serde_json::to_vec(&good).expect("json"));
-        peer.send(frame, 0).expect("send");
-        sent.push(good);
-        if i % 25 == 0 {
-            peer.send(garbage[i / 25].clone(), 0).expect("send");
-        }
-    }
-    // A multipart message is malformed too.
-    peer.send_multipart([&[DATA][..], b"\"x\""], 0)
-        .expect("send");
-    peer.send(&[END][..], 0).expect("send");
-    let (got, ended) = drain(&queue, Instant::now() + Duration::from_secs(10));
-    assert_eq!(got, sent, "every good message, in order");
-    assert!(ended, "END ends the stream");
-    assert_eq!(link.stats().bad_frames.load(Ordering::Relaxed), 5);
-    assert_eq!(link.stats().messages.load(Ordering::Relaxed), 100);
-    link.stop();
+fn in_order(got: &[String], from: usize) -> bool {
+    got.iter().enumerate().all(|(i, m)| *m == format!("m{}", i + from))
 }
 
 #[test]
-fn a_sender_hop_drains_its_wire_then_sends_end() {
+fn every_message_arrives_once_in_order_and_end_is_acknowledged() {
     let context = zmq::Context::new();
     let address = "tcp://127.0.0.1:16051";
     let inbound = Queue::<String>::new(16, Policy::Block);
-    let receiver =
-        spawn_receiver(inbound.clone(), json(), endpoint(&context, address)).expect("receiver");
+    let rx = receiver(&context, address, &inbound);
+    let (tx, producer) = produce(&context, address, 3000, 16);
+    let (got, ended) = drain(&inbound, usize::MAX, Instant::now() + Duration::from_secs(30));
+    producer.join().expect("producer");
+    assert_eq!(got.len(), 3000);
+    assert!(in_order(&got, 0));
+    assert!(ended, "the end of the producer crossed as END");
+    assert_eq!(tx.finish(Instant::now() + Duration::from_secs(5)), Ok(()));
+    assert_eq!(rx.stats().bad_frames.load(Ordering::Relaxed), 0);
+    assert_eq!(rx.hop_stats().duplicates.load(Ordering::Relaxed), 0);
+    rx.stop();
+}
+
+#[test]
+fn a_sender_that_starts_first_loses_nothing() {
+    let context = zmq::Context::new();
+    let address = "tcp://127.0.0.1:16052";
+    let (tx, producer) = produce(&context, address, 500, 64);
+    std::thread::sleep(Duration::from_millis(700));
+    let inbound = Queue::<String>::new(64, Policy::Block);
+    let rx = receiver(&context, address, &inbound);
+    let (got, ended) = drain(&inbound, usize::MAX, Instant::now() + Duration::from_secs(30));
+    producer.join().expect("producer");
+    assert_eq!(got.len(), 500);
+    assert!(in_order(&got, 0) && ended);
+    assert_eq!(tx.finish(Instant::now() + Duration::from_secs(5)), Ok(()));
+    rx.stop();
+}
+
+#[test]
+fn a_receiver_restarted_mid_stream_gets_every_unhandled_message_again() {
+    let context = zmq::Context::new();
+    let address = "tcp://127.0.0.1:16053";
+    let first = Queue::<String>::new(32, Policy::Block);
+    let rx = receiver(&context, address, &first);
+    let (tx, producer) = produce(&context, address, 2000, 32);
+    // Handle 700 messages, then the receiving side dies with its wire full.
+    let (before, _) = drain(&first, 700, Instant::now() + Duration::from_secs(30));
+    assert_eq!(before.len(), 700);
+    rx.stop();
+    drop(first);
+    let second = Queue::<String>::new(32, Policy::Block);
+    let rx = receiver(&context, address, &second);
+    let (after, ended) = drain(&second, usize::MAX, Instant::now() + Duration::from_secs(30));
+    producer.join().expect("producer");
+    assert!(ended);
+    // Nothing lost: the new wire starts at or before message 700 and runs to the end in order.
+    let first_after: usize = after[0][1..].parse().expect("number");
+    assert!(first_after <= 700, "resumed at m{first_after}");
+    assert!(in_order(&after, first_after));
+    assert_eq!(first_after + after.len(), 2000);
+    assert_eq!(tx.hop_stats().receiver_restarts.load(Ordering::Relaxed), 1);
+    assert_eq!(tx.finish(Instant::now() + Duration::from_secs(5)), Ok(()));
+    rx.stop();
+}
+
+#[test]
+fn strangers_and_oversize_frames_are_refused_while_the_stream_flows_on() {
+    let context = zmq::Context::new();
+    let address = "tcp://127.0.0.1:16054";
+    let inbound = Queue::<String>::new(64, Policy::Block);
+    let rx = receiver(&context, address, &inbound);
+    // A stranger that speaks ZeroMQ but says no hello: END, DATA, garbage.
+    let stranger = context.socket(zmq::DEALER).expect("socket");
+    stranger.connect(address).expect("connect");
+    let mut data = vec![0u8];
+    data.extend_from_slice(&1u64.to_le_bytes());
+    data.extend_from_slice(b"\"forged\"");
+    for frame in [vec![1u8], data, vec![7, 7, 7], vec![]] {
+        stranger.send(frame, 0).expect("send");
+    }
+    // A frame over the receiver's max_message_size (1 MiB) drops that connection.
+    let big = context.socket(zmq::DEALER).expect("socket");
+    big.connect(address).expect("connect");
+    big.send(vec![0u8; 2 << 20], 0).expect("send");
+    let (tx, producer) = produce(&context, address, 1000, 64);
+    let (got, ended) = drain(&inbound, usize::MAX, Instant::now() + Duration::from_secs(30));
+    producer.join().expect("producer");
+    assert_eq!(got.len(), 1000);
+    assert!(in_order(&got, 0) && ended, "no forged message got in");
+    assert_eq!(tx.finish(Instant::now() + Duration::from_secs(5)), Ok(()));
+    // The stranger was answered WHO (say hello) and is counted.
+    let mut answer = zmq::Message::new();
+    stranger.set_rcvtimeo(2000).expect("timeout");
+    stranger.recv(&mut answer, 0).expect("an answer");
+    assert_eq!(&answer[..], &[5u8][..]);
+    assert_eq!(rx.hop_stats().refused.load(Ordering::Relaxed), 4);
+    rx.stop();
+}
+
+#[test]
+fn a_sender_of_another_definition_is_refused_and_its_node_fails_at_drain() {
+    let context = zmq::Context::new();
+    let address = "tcp://127.0.0.1:16055";
+    let inbound = Queue::<String>::new(16, Policy::Block);
+    let rx = receiver(&context, address, &inbound);
     let outbound = Queue::<String>::new(16, Policy::Block);
     outbound.add_sender();
-    let sender =
-        spawn_sender(outbound.clone(), json(), endpoint(&context, address)).expect("sender");
-    let producer = std::thread::spawn({
-        let outbound = outbound.clone();
-        move || {
-            for i in 0..2000 {
-                // Small queues at both ends: this blocks while the hop is behind.
-                outbound
-                    .push_blocking(format!("m{i}"), None)
-                    .expect("pushed");
-            }
-            outbound.remove_sender();
-        }
-    });
-    let (got, ended) = drain(&inbound, Instant::now() + Duration::from_secs(20));
-    producer.join().expect("producer");
-    assert_eq!(got.len(), 2000);
-    assert!(got.iter().enumerate().all(|(i, m)| *m == format!("m{i}")));
-    assert!(ended, "the end of the producer crossed as END");
-    sender.finish(Instant::now() + Duration::from_secs(2));
-    assert_eq!(receiver.stats().bad_frames.load(Ordering::Relaxed), 0);
-    receiver.stop();
+    let tx = spawn_sender(outbound.clone(), json(), endpoint(&context, address), identity(2))
+        .expect("sender");
+    outbound.push_blocking("x".into(), None).expect("pushed");
+    outbound.remove_sender();
+    let (got, _) = drain(&inbound, usize::MAX, Instant::now() + Duration::from_millis(800));
+    assert!(got.is_empty());
+    assert_eq!(tx.finish(Instant::now() + Duration::from_millis(200)), Err(2));
+    assert!(rx.hop_stats().refused.load(Ordering::Relaxed) >= 1);
+    rx.stop();
 }

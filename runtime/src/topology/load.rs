@@ -17,7 +17,7 @@ use super::read::{entry, suggest, Reader, Span};
 use super::source::{Diagnostic, LoadError, SourceMap};
 use crate::kind::{Direction, KindInfo, Registry};
 use crate::supervision::{ActorPolicy, Backoff, GroupPolicy, Intensity, Restart, Strategy};
-use crate::wire::{Policy, WireConfig};
+use crate::wire::{Delivery, Policy, WireConfig};
 
 const TOP_KEYS: &[&str] = &["topology", "nodes", "groups", "actors", "wires", "faults"];
 const TOPOLOGY_KEYS: &[&str] = &["name", "drain_timeout", "finish_when"];
@@ -41,7 +41,16 @@ const ACTOR_KEYS: &[&str] = &[
     "backoff",
     "params",
 ];
-const WIRE_KEYS: &[&str] = &["from", "to", "capacity", "policy", "codec", "endpoint"];
+const WIRE_KEYS: &[&str] = &[
+    "from",
+    "to",
+    "capacity",
+    "policy",
+    "codec",
+    "endpoint",
+    "delivery",
+    "max_message_size",
+];
 const BACKOFF_KEYS: &[&str] = &["min", "max", "factor", "jitter"];
 const DEFAULT_NODE: &str = "main";
 const DEFAULT_CODEC: &str = "binary";
@@ -1100,6 +1109,22 @@ impl<'s> Loader<'s> {
                 },
                 None => Policy::Block,
             };
+            let delivery = match self.r.string(t, "delivery", &what) {
+                Some((d, span)) => Delivery::parse(&d).unwrap_or_else(|| {
+                    self.r.error(
+                        Some(span),
+                        format!("unknown delivery `{d}` in {what}"),
+                        Some("use \"at-least-once\" (the default) or \"at-most-once\"".into()),
+                    );
+                    Delivery::AtLeastOnce
+                }),
+                None => Delivery::AtLeastOnce,
+            };
+            let max_message_size = self
+                .r
+                .integer(t, "max_message_size", &what, 16..=(1 << 40))
+                .map(|m| m.0 as u64)
+                .unwrap_or(WireSpec::DEFAULT_MAX_MESSAGE_SIZE);
             let codec = self.r.string(t, "codec", &what);
             let endpoint = self.r.string(t, "endpoint", &what);
             let Some((from, from_actor, from_kind)) = from else {
@@ -1204,6 +1229,8 @@ impl<'s> Loader<'s> {
                     codec: codec
                         .map(|c| c.0)
                         .unwrap_or_else(|| DEFAULT_CODEC.to_owned()),
+                    delivery,
+                    max_message_size,
                 },
                 spans,
             ));

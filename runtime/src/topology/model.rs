@@ -104,6 +104,15 @@ pub struct WireSpec {
     pub config: WireConfig,
     /// Codec format for destinations on another node.
     pub codec: String,
+    /// What the wire promises across nodes.
+    pub delivery: crate::wire::Delivery,
+    /// Largest frame a receiving hop accepts, in bytes.
+    pub max_message_size: u64,
+}
+
+impl WireSpec {
+    /// Default of `max_message_size`: 64 MiB.
+    pub const DEFAULT_MAX_MESSAGE_SIZE: u64 = 64 << 20;
 }
 
 /// One input port a wire feeds.

@@ -13,5 +13,5 @@ mod policy;
 mod queue;
 
 pub use output::{Output, Sent};
-pub use policy::{Policy, UnknownPolicy, WireConfig, WireStats};
+pub use policy::{Delivery, Policy, UnknownPolicy, WireConfig, WireStats};
 pub use queue::{Popped, PushError, Pushed, Queue};

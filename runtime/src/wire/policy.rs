@@ -59,6 +59,36 @@ impl FromStr for Policy {
     }
 }
 
+/// What a cross-node wire promises (topology key `delivery`; see
+/// docs/runtime-semantics.md, "Cross-node wires").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Delivery {
+    /// No loss, no duplicates and order kept within one sender incarnation.
+    #[default]
+    AtLeastOnce,
+    /// Nothing is sent twice; losses are counted where they can be detected.
+    AtMostOnce,
+}
+
+impl Delivery {
+    /// Parses the topology value.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "at-least-once" => Some(Delivery::AtLeastOnce),
+            "at-most-once" => Some(Delivery::AtMostOnce),
+            _ => None,
+        }
+    }
+
+    /// The topology value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Delivery::AtLeastOnce => "at-least-once",
+            Delivery::AtMostOnce => "at-most-once",
+        }
+    }
+}
+
 /// A wire's capacity and overflow policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WireConfig {

@@ -86,6 +86,9 @@ struct Shared<T> {
     /// Wakes threads blocked in [`Queue::push_blocking`].
     not_full: Condvar,
     accepted: AtomicU64,
+    /// Accepted messages that left the queue: handled, evicted by
+    /// drop-oldest, or discarded when the consumer closed.
+    finished: AtomicU64,
     delivered: AtomicU64,
     dropped: AtomicU64,
     fault_dropped: AtomicU64,
@@ -135,6 +138,7 @@ impl<T> Queue<T> {
                 not_empty: Condvar::new(),
                 not_full: Condvar::new(),
                 accepted: AtomicU64::new(0),
+                finished: AtomicU64::new(0),
                 delivered: AtomicU64::new(0),
                 dropped: AtomicU64::new(0),
                 fault_dropped: AtomicU64::new(0),
@@ -190,6 +194,18 @@ impl<T> Queue<T> {
         }
     }
 
+    /// Messages accepted since creation. The FIFO queue has handled a
+    /// message accepted as number `n` once [`Queue::finished_count`] ≥ `n`.
+    pub fn accepted_count(&self) -> u64 {
+        self.shared.accepted.load(Ordering::SeqCst)
+    }
+
+    /// Accepted messages that left the queue since creation: handled,
+    /// evicted by drop-oldest, or discarded when the consumer closed.
+    pub fn finished_count(&self) -> u64 {
+        self.shared.finished.load(Ordering::SeqCst)
+    }
+
     /// Number of messages queued or in flight.
     pub fn len(&self) -> usize {
         self.shared.inner.lock().occupied()
@@ -237,6 +253,7 @@ impl<T> Queue<T> {
             let lost = inner.items.len() as u64;
             inner.items.clear();
             self.shared.dropped.fetch_add(lost, Ordering::Relaxed);
+            self.shared.finished.fetch_add(lost, Ordering::Relaxed);
             inner.take_producers()
         };
         self.shared.not_full.notify_all();
@@ -266,6 +283,7 @@ impl<T> Queue<T> {
                     Policy::DropOldest => {
                         if inner.items.pop_front().is_some() {
                             self.shared.dropped.fetch_add(1, Ordering::Relaxed);
+                            self.shared.finished.fetch_add(1, Ordering::Relaxed);
                             inner.items.push_back(msg);
                             Pushed::DroppedOldest
                         } else {
@@ -277,9 +295,10 @@ impl<T> Queue<T> {
                     }
                 }
             };
+            // Counted under the lock: the count orders messages as the queue does.
+            self.shared.accepted.fetch_add(1, Ordering::SeqCst);
             (result, inner.consumer.take())
         };
-        self.shared.accepted.fetch_add(1, Ordering::Relaxed);
         self.shared.not_empty.notify_one();
         if let Some(w) = consumer {
             w.wake();
@@ -438,6 +457,9 @@ impl<T> Queue<T> {
         };
         self.shared
             .delivered
+            .fetch_add(handled as u64, Ordering::Relaxed);
+        self.shared
+            .finished
             .fetch_add(handled as u64, Ordering::Relaxed);
         self.shared.not_full.notify_all();
         producers.into_iter().for_each(Waker::wake);

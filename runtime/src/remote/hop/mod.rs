@@ -1,0 +1,134 @@
+//! Cross-node hops with a delivery contract (docs/runtime-semantics.md,
+//! "Cross-node wires").
+//!
+//! A wire whose producer and consumer run on different nodes keeps a local
+//! [`Queue`] at each end. On the producer's node a sender thread owns a
+//! DEALER socket (connecting); on the consumer's node a receiver thread owns
+//! a ROUTER socket (binding). The protocol logic is two I/O-free state
+//! machines, [`sender::Sender`] and [`receiver::Receiver`]; the threads
+//! ([`send_loop`], [`recv_loop`]) move bytes between them, the socket and
+//! the wire. The frames are in [`frame`].
+//!
+//! * A sender says hello (topology, wiring hash, wire, node, incarnation)
+//!   and sends nothing else until the receiver welcomes it, so either node
+//!   may start first.
+//! * `at-least-once` (default): every message carries a sequence number and
+//!   stays with the sender until the receiver acknowledges it as *handled*
+//!   (batched cumulative acknowledgements). The window is the wire's
+//!   capacity, so backpressure still reaches the producer. A restarted
+//!   receiver, a reconnect or a silent connection makes the sender send
+//!   what is unacknowledged again; the receiver drops copies by sequence.
+//! * `at-most-once`: sequence numbers only; the receiver counts gaps as lost.
+//! * END is a numbered frame acknowledged like a message: a finite
+//!   producer's node waits for it, up to its `drain_timeout`.
+//! * Connections that say no valid hello are refused and reported.
+
+mod frame;
+mod receiver;
+mod recv_loop;
+mod send_loop;
+mod sender;
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+pub(crate) use recv_loop::spawn_receiver;
+pub(crate) use send_loop::spawn_sender;
+pub use crate::wire::Delivery;
+
+/// Who is at each end of a hop, as the hello says it.
+#[derive(Debug, Clone)]
+pub struct HopIdentity {
+    /// The topology's name.
+    pub topology: String,
+    /// Hash of the wire's definition; both ends must agree.
+    pub wiring: u64,
+    /// The producer's node.
+    pub producer_node: String,
+    /// What the wire promises.
+    pub delivery: Delivery,
+    /// Largest inbound frame accepted (libzmq's MAXMSGSIZE), bytes.
+    pub max_message_size: i64,
+}
+
+/// A new incarnation number for one end of a hop: random, so that a
+/// restarted node (a new hop with fresh state) is told apart from a
+/// reconnecting one.
+pub(crate) fn new_incarnation() -> u64 {
+    rand::random::<u64>() | 1
+}
+
+/// A stable 64-bit FNV-1a hash (the same in every build and process).
+pub fn stable_hash(parts: &[&str]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for p in parts {
+        for b in p.bytes().chain([0xff]) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    h
+}
+
+/// The counters of one hop (both ends; each end fills its own).
+#[derive(Debug, Default)]
+pub struct HopStats {
+    /// Frames sent again (after a receiver restart, a reconnect or a gap).
+    pub resent: AtomicU64,
+    /// Messages (and END) the receiver has not acknowledged yet.
+    pub unacknowledged: AtomicU64,
+    /// Times the receiver came back with a new incarnation.
+    pub receiver_restarts: AtomicU64,
+    /// Times the producer's node came back with a new incarnation.
+    pub sender_restarts: AtomicU64,
+    /// Frames refused from connections that said no valid hello.
+    pub refused: AtomicU64,
+    /// Copies of frames already received, dropped.
+    pub duplicates: AtomicU64,
+    /// At-most-once: messages that never arrived.
+    pub lost: AtomicU64,
+}
+
+impl HopStats {
+    fn set(field: &AtomicU64, value: u64) {
+        field.store(value, Ordering::Relaxed);
+    }
+}
+
+/// Stop request shared with a hop thread.
+#[derive(Debug, Default)]
+pub(crate) struct Stop(AtomicBool);
+
+impl Stop {
+    pub(crate) fn request(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+    pub(crate) fn requested(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// Logs the first few occurrences of something in full, then one line per
+/// thousand (the count is always kept in the stats).
+pub(crate) fn worth_logging(count: u64) -> bool {
+    count <= 5 || count.is_multiple_of(1000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_wiring_hash_is_stable_and_tells_parts_apart() {
+        assert_eq!(stable_hash(&["a", "b"]), stable_hash(&["a", "b"]));
+        assert_ne!(stable_hash(&["ab", ""]), stable_hash(&["a", "b"]));
+        assert_eq!(stable_hash(&[]), 0xcbf2_9ce4_8422_2325);
+    }
+
+    #[test]
+    fn delivery_names_round_trip() {
+        for d in [Delivery::AtLeastOnce, Delivery::AtMostOnce] {
+            assert_eq!(Delivery::parse(d.as_str()), Some(d));
+        }
+        assert_eq!(Delivery::parse("exactly-once"), None);
+    }
+}

@@ -1,0 +1,565 @@
+//! The receiving end of a hop as an I/O-free state machine: which frames to
+//! deliver, which to drop as duplicates, what to answer, and when to
+//! acknowledge. The thread around it ([`super::recv_loop`]) only moves bytes,
+//! decodes bodies, pushes into the consumer's wire and reads the clock.
+//!
+//! One wire has one producer node, so one sender incarnation at a time has
+//! a session. A connection is known once it said a valid hello; frames from
+//! any other connection are refused (answered with WHO, so that a sender
+//! that reconnected says hello again), and a connection that does not say
+//! hello within [`STRANGER_AFTER`] is reported as a stranger.
+//!
+//! Acknowledgements count *handled* messages: the thread records, for each
+//! message it pushes, the wire's accepted count after the push; the message
+//! is handled once the wire's finished count reaches it (the wire is FIFO).
+//! So a receiver killed with messages still in its wire has not acknowledged
+//! them, and the sender sends them again to its next incarnation.
+
+use std::collections::{HashMap, VecDeque};
+use std::time::{Duration, Instant};
+
+use super::frame::{self, Hello, ToReceiver};
+use super::Delivery;
+
+/// An unknown connection that says no hello within this is a stranger.
+pub(crate) const STRANGER_AFTER: Duration = Duration::from_secs(1);
+/// An acknowledgement goes out at most this long after progress...
+pub(crate) const ACK_DELAY: Duration = Duration::from_millis(1);
+/// ...and at least this often while a session is open (a keepalive, so that
+/// a slow receiver is not taken for a lost connection).
+pub(crate) const KEEPALIVE: Duration = Duration::from_millis(250);
+/// A WHO to one connection at most this often.
+const WHO_EVERY: Duration = Duration::from_millis(100);
+/// Unknown connections tracked at once (more are counted, not tracked).
+const MAX_UNKNOWN: usize = 1024;
+
+/// What a receiver accepts.
+#[derive(Debug, Clone)]
+pub(crate) struct Expect {
+    pub topology: String,
+    pub wiring: u64,
+    pub wire: String,
+    /// The producer's node.
+    pub node: String,
+}
+
+/// What to do with a frame.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Action<'a> {
+    /// Decode and push `body`, then [`Receiver::record`] it.
+    Deliver { seq: u64, body: &'a [u8] },
+    /// The end of the stream: [`Receiver::record`] it after what was
+    /// delivered before it.
+    End { seq: u64 },
+    /// Answer the connection the frame came from.
+    Reply(Vec<u8>),
+    Nothing,
+}
+
+/// Something worth a log line.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Note {
+    /// A hello that does not match this wire: refused.
+    Refused { peer: String, reason: String },
+    /// Frames from a connection that never said hello.
+    Stranger { peer: String, frames: u64 },
+    /// The producer's node restarted.
+    SenderRestarted { old: u64, new: u64 },
+    /// This receiver joined a stream mid-way (it restarted): messages from
+    /// `from` on may have been handled by its previous incarnation.
+    Resumed { from: u64 },
+    /// At-most-once: messages that never arrived.
+    Lost { count: u64 },
+    /// Every message before END was handled: the stream ended.
+    EndOfStream,
+}
+
+/// Counters the receiver keeps.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ReceiverCounts {
+    /// Frames refused from connections that said no (valid) hello.
+    pub refused: u64,
+    /// Copies of frames already received, dropped.
+    pub duplicates: u64,
+    /// Frames past a gap, dropped until the gap is filled.
+    pub out_of_order: u64,
+    /// At-most-once: sequence numbers that never arrived.
+    pub lost: u64,
+    /// New incarnations of the producer's node.
+    pub sender_restarts: u64,
+}
+
+struct Session {
+    incarnation: u64,
+    identity: Vec<u8>,
+    /// Next sequence number to deliver.
+    next: u64,
+    /// Delivered, not yet handled: (seq, the wire's accepted count after the push).
+    pending: VecDeque<(u64, u64)>,
+    handled: u64,
+    acked: u64,
+    last_ack: Instant,
+    ack_due: bool,
+    nack_for: u64,
+    end: Option<u64>,
+}
+
+struct Unknown {
+    first: Instant,
+    frames: u64,
+    last_who: Option<Instant>,
+    peer: String,
+}
+
+pub(crate) struct Receiver {
+    expect: Expect,
+    incarnation: u64,
+    delivery: Delivery,
+    ack_every: u64,
+    session: Option<Session>,
+    /// Connections that said a valid hello, with the incarnation they spoke for.
+    known: HashMap<Vec<u8>, u64>,
+    unknown: HashMap<Vec<u8>, Unknown>,
+    ended: bool,
+    notes: Vec<Note>,
+    counts: ReceiverCounts,
+}
+
+impl Receiver {
+    pub(crate) fn new(expect: Expect, incarnation: u64, delivery: Delivery, capacity: usize) -> Self {
+        Receiver {
+            expect,
+            incarnation,
+            delivery,
+            ack_every: (capacity as u64 / 4).max(1),
+            session: None,
+            known: HashMap::new(),
+            unknown: HashMap::new(),
+            ended: false,
+            notes: Vec::new(),
+            counts: ReceiverCounts::default(),
+        }
+    }
+
+    pub(crate) fn counts(&self) -> ReceiverCounts {
+        self.counts
+    }
+
+    /// Notes since the last call.
+    pub(crate) fn take_notes(&mut self) -> Vec<Note> {
+        std::mem::take(&mut self.notes)
+    }
+
+    /// A frame from connection `identity`; `peer` names its address for logs.
+    pub(crate) fn on_frame<'a>(
+        &mut self,
+        identity: &[u8],
+        bytes: &'a [u8],
+        now: Instant,
+        peer: impl FnOnce() -> String,
+    ) -> Action<'a> {
+        let parsed = frame::parse_to_receiver(bytes);
+        if let Ok(ToReceiver::Hello(h)) = parsed {
+            return self.on_hello(identity, h, now, peer);
+        }
+        let known = self
+            .known
+            .get(identity)
+            .copied()
+            .filter(|inc| self.session.as_ref().is_some_and(|s| s.incarnation == *inc));
+        let (Some(_), Ok(frame)) = (known, parsed) else {
+            return self.refuse(identity, now, peer);
+        };
+        let Some(s) = self.session.as_mut() else {
+            return Action::Nothing;
+        };
+        s.identity = identity.to_vec();
+        let (seq, body) = match frame {
+            ToReceiver::Data { seq, body } => (seq, Some(body)),
+            ToReceiver::End { seq } => (seq, None),
+            ToReceiver::Hello(_) => unreachable!("handled above"),
+        };
+        if seq < s.next {
+            self.counts.duplicates += 1;
+            s.ack_due = true;
+            return Action::Nothing;
+        }
+        if seq > s.next {
+            match self.delivery {
+                Delivery::AtLeastOnce => {
+                    // Frames lost with a connection: ask for them again, once.
+                    self.counts.out_of_order += 1;
+                    if s.nack_for != s.next {
+                        s.nack_for = s.next;
+                        s.last_ack = now;
+                        return Action::Reply(frame::ack(s.handled, s.next - 1, true));
+                    }
+                    return Action::Nothing;
+                }
+                Delivery::AtMostOnce => {
+                    let lost = seq - s.next;
+                    self.counts.lost += lost;
+                    self.notes.push(Note::Lost { count: lost });
+                    s.next = seq;
+                }
+            }
+        }
+        s.next = seq + 1;
+        match body {
+            Some(body) => Action::Deliver { seq, body },
+            None => {
+                // Recorded in turn: handled once everything before it is.
+                s.end = Some(seq);
+                Action::End { seq }
+            }
+        }
+    }
+
+    fn on_hello(
+        &mut self,
+        identity: &[u8],
+        h: Hello,
+        now: Instant,
+        peer: impl FnOnce() -> String,
+    ) -> Action<'static> {
+        let e = &self.expect;
+        let mismatch = if h.topology != e.topology {
+            Some(format!("topology `{}`, expected `{}`", h.topology, e.topology))
+        } else if h.wire != e.wire {
+            Some(format!("wire `{}`, expected `{}`", h.wire, e.wire))
+        } else if h.node != e.node {
+            Some(format!("node `{}`, expected `{}`", h.node, e.node))
+        } else if h.wiring != e.wiring {
+            Some(format!(
+                "the wire is defined differently there (wiring hash {:016x}, here {:016x}): \
+                 are both nodes running the same topology file?",
+                h.wiring, e.wiring
+            ))
+        } else {
+            None
+        };
+        if let Some(reason) = mismatch {
+            self.counts.refused += 1;
+            self.unknown.remove(identity);
+            self.notes.push(Note::Refused {
+                peer: peer(),
+                reason: reason.clone(),
+            });
+            return Action::Reply(frame::refused(&reason));
+        }
+        self.unknown.remove(identity);
+        if self.known.len() >= 64 {
+            let current = self.session.as_ref().map(|s| s.incarnation);
+            self.known.retain(|_, inc| Some(*inc) == current);
+        }
+        self.known.insert(identity.to_vec(), h.incarnation);
+        let fresh = |first: u64| Session {
+            incarnation: h.incarnation,
+            identity: identity.to_vec(),
+            next: first,
+            pending: VecDeque::new(),
+            handled: first - 1,
+            acked: first - 1,
+            last_ack: now,
+            ack_due: false,
+            nack_for: 0,
+            end: None,
+        };
+        let first = h.first_unacked.max(1);
+        match &mut self.session {
+            Some(s) if s.incarnation == h.incarnation => {
+                // The same sender on a new connection.
+                s.identity = identity.to_vec();
+            }
+            Some(s) => {
+                self.counts.sender_restarts += 1;
+                self.notes.push(Note::SenderRestarted {
+                    old: s.incarnation,
+                    new: h.incarnation,
+                });
+                // What the old incarnation delivered stays in the wire.
+                *s = fresh(first);
+            }
+            None => {
+                if first > 1 {
+                    self.notes.push(Note::Resumed { from: first });
+                }
+                self.session = Some(fresh(first));
+            }
+        }
+        let s = self.session.as_mut().expect("session set above");
+        s.last_ack = now;
+        s.acked = s.handled;
+        Action::Reply(frame::welcome(self.incarnation, s.handled, s.next - 1))
+    }
+
+    fn refuse(
+        &mut self,
+        identity: &[u8],
+        now: Instant,
+        peer: impl FnOnce() -> String,
+    ) -> Action<'static> {
+        self.counts.refused += 1;
+        if !self.unknown.contains_key(identity) && self.unknown.len() >= MAX_UNKNOWN {
+            return Action::Nothing;
+        }
+        let u = self.unknown.entry(identity.to_vec()).or_insert_with(|| Unknown {
+            first: now,
+            frames: 0,
+            last_who: None,
+            peer: peer(),
+        });
+        u.frames += 1;
+        if u.last_who.is_none_or(|t| now.duration_since(t) >= WHO_EVERY) {
+            u.last_who = Some(now);
+            return Action::Reply(frame::who());
+        }
+        Action::Nothing
+    }
+
+    /// A delivered message went into the wire, which had accepted `ordinal`
+    /// messages in all just after (0: nothing to wait for, e.g. a frame that
+    /// did not decode).
+    pub(crate) fn record(&mut self, seq: u64, ordinal: u64) {
+        if let Some(s) = &mut self.session {
+            s.pending.push_back((seq, ordinal));
+        }
+    }
+
+    /// The wire has finished (handled or discarded) `finished` messages in
+    /// all: an acknowledgement to send, if one is due, with the connection
+    /// to send it on.
+    pub(crate) fn poll_ack(&mut self, finished: u64, now: Instant) -> Option<(Vec<u8>, Vec<u8>)> {
+        let s = self.session.as_mut()?;
+        while s.pending.front().is_some_and(|(_, ord)| *ord <= finished) {
+            let (seq, _) = s.pending.pop_front().expect("front checked");
+            s.handled = s.handled.max(seq);
+            if s.end == Some(seq) && !self.ended {
+                self.ended = true;
+                s.ack_due = true;
+                self.notes.push(Note::EndOfStream);
+            }
+        }
+        let since = now.duration_since(s.last_ack);
+        let due = s.ack_due
+            || s.handled >= s.acked + self.ack_every
+            || (s.handled > s.acked && since >= ACK_DELAY)
+            || since >= KEEPALIVE;
+        if !due {
+            return None;
+        }
+        s.ack_due = false;
+        s.acked = s.handled;
+        s.last_ack = now;
+        Some((s.identity.clone(), frame::ack(s.handled, s.next - 1, false)))
+    }
+
+    /// Time passing: connections that never said hello are reported.
+    pub(crate) fn on_tick(&mut self, now: Instant) {
+        let notes = &mut self.notes;
+        self.unknown.retain(|_, u| {
+            if now.duration_since(u.first) < STRANGER_AFTER {
+                return true;
+            }
+            notes.push(Note::Stranger {
+                peer: std::mem::take(&mut u.peer),
+                frames: u.frames,
+            });
+            false
+        });
+    }
+
+    /// How long the thread may sleep before an acknowledgement or a tick is due.
+    pub(crate) fn sleep_for(&self, now: Instant) -> Duration {
+        let Some(s) = &self.session else {
+            return Duration::from_millis(100);
+        };
+        if !s.pending.is_empty() || s.ack_due {
+            return ACK_DELAY;
+        }
+        KEEPALIVE
+            .saturating_sub(now.duration_since(s.last_ack))
+            .min(Duration::from_millis(100))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::remote::hop::frame::{ack, data_header, end, hello, parse_to_sender, welcome, ToSender};
+
+    fn expect() -> Expect {
+        Expect {
+            topology: "t".into(),
+            wiring: 7,
+            wire: "a.out -> b.in".into(),
+            node: "a".into(),
+        }
+    }
+
+    fn hello_of(incarnation: u64, first_unacked: u64) -> Vec<u8> {
+        hello(&Hello {
+            topology: "t".into(),
+            wiring: 7,
+            wire: "a.out -> b.in".into(),
+            node: "a".into(),
+            incarnation,
+            first_unacked,
+        })
+    }
+
+    fn data(seq: u64) -> Vec<u8> {
+        let mut f = Vec::new();
+        data_header(seq, &mut f);
+        f.push(b'x');
+        f
+    }
+
+    fn peer() -> String {
+        "tcp://127.0.0.1:1".into()
+    }
+
+    /// Feeds a frame; returns the delivered sequence number, if any.
+    fn feed(r: &mut Receiver, id: &[u8], f: &[u8], now: Instant) -> Option<u64> {
+        match r.on_frame(id, f, now, peer) {
+            Action::Deliver { seq, .. } => Some(seq),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn frames_before_a_hello_are_refused_and_answered_with_who() {
+        let t = Instant::now();
+        let mut r = Receiver::new(expect(), 1, Delivery::AtLeastOnce, 8);
+        assert_eq!(r.on_frame(b"s", &end(1), t, peer), Action::Reply(frame::who()));
+        assert_eq!(r.on_frame(b"s", &data(1), t, peer), Action::Nothing);
+        assert_eq!(r.on_frame(b"s", b"\x01", t, peer), Action::Nothing);
+        assert_eq!(r.counts().refused, 3);
+        r.on_tick(t + STRANGER_AFTER);
+        assert_eq!(
+            r.take_notes(),
+            vec![Note::Stranger {
+                peer: peer(),
+                frames: 3
+            }]
+        );
+    }
+
+    #[test]
+    fn a_hello_for_another_wire_is_refused_with_the_reason() {
+        let t = Instant::now();
+        let mut r = Receiver::new(expect(), 1, Delivery::AtLeastOnce, 8);
+        let bytes = hello_of(5, 1);
+        let mut h = frame::parse_to_receiver(&bytes).unwrap();
+        if let ToReceiver::Hello(h) = &mut h {
+            h.wiring = 8;
+            let Action::Reply(answer) = r.on_frame(b"s", &hello(h), t, peer) else {
+                panic!("no answer");
+            };
+            assert!(
+                matches!(parse_to_sender(&answer), Ok(ToSender::Refused(why)) if why.contains("same topology file"))
+            );
+        }
+        assert_eq!(feed(&mut r, b"s", &data(1), t), None);
+    }
+
+    #[test]
+    fn messages_are_delivered_once_in_order_and_acknowledged_when_handled() {
+        let t = Instant::now();
+        let mut r = Receiver::new(expect(), 1, Delivery::AtLeastOnce, 8);
+        assert_eq!(
+            r.on_frame(b"s", &hello_of(5, 1), t, peer),
+            Action::Reply(welcome(1, 0, 0))
+        );
+        for seq in 1..=3 {
+            assert_eq!(feed(&mut r, b"s", &data(seq), t), Some(seq));
+            r.record(seq, seq + 10);
+        }
+        // A resent copy is dropped.
+        assert_eq!(feed(&mut r, b"s", &data(2), t), None);
+        assert_eq!(r.counts().duplicates, 1);
+        // Handled up to the second: acknowledged (a duplicate makes it due).
+        let (id, a) = r.poll_ack(12, t).expect("ack due");
+        assert_eq!((id.as_slice(), a), (&b"s"[..], ack(2, 3, false)));
+        assert_eq!(r.poll_ack(12, t), None);
+        assert_eq!(r.poll_ack(13, t + ACK_DELAY).map(|x| x.1), Some(ack(3, 3, false)));
+    }
+
+    #[test]
+    fn a_gap_is_not_delivered_but_asked_for_once() {
+        let t = Instant::now();
+        let mut r = Receiver::new(expect(), 1, Delivery::AtLeastOnce, 8);
+        r.on_frame(b"s", &hello_of(5, 1), t, peer);
+        assert_eq!(feed(&mut r, b"s", &data(1), t), Some(1));
+        assert_eq!(
+            r.on_frame(b"s", &data(3), t, peer),
+            Action::Reply(ack(0, 1, true))
+        );
+        assert_eq!(r.on_frame(b"s", &data(4), t, peer), Action::Nothing);
+        assert_eq!(feed(&mut r, b"s", &data(2), t), Some(2));
+        assert_eq!(feed(&mut r, b"s", &data(3), t), Some(3));
+        assert_eq!(r.counts().out_of_order, 2);
+    }
+
+    #[test]
+    fn a_reconnecting_sender_keeps_its_session_and_a_restarted_one_is_counted() {
+        let t = Instant::now();
+        let mut r = Receiver::new(expect(), 1, Delivery::AtLeastOnce, 8);
+        r.on_frame(b"s1", &hello_of(5, 1), t, peer);
+        feed(&mut r, b"s1", &data(1), t);
+        r.record(1, 1);
+        // New connection, same incarnation: the welcome says what arrived.
+        assert_eq!(
+            r.on_frame(b"s2", &hello_of(5, 1), t, peer),
+            Action::Reply(welcome(1, 0, 1))
+        );
+        assert_eq!(feed(&mut r, b"s2", &data(1), t), None);
+        assert_eq!(feed(&mut r, b"s2", &data(2), t), Some(2));
+        // The old connection's frames no longer count once a new incarnation spoke.
+        r.on_frame(b"s3", &hello_of(6, 1), t, peer);
+        assert_eq!(r.counts().sender_restarts, 1);
+        assert_eq!(feed(&mut r, b"s2", &data(3), t), None);
+        assert_eq!(feed(&mut r, b"s3", &data(1), t), Some(1));
+        assert!(r
+            .take_notes()
+            .contains(&Note::SenderRestarted { old: 5, new: 6 }));
+    }
+
+    #[test]
+    fn a_receiver_that_joins_mid_stream_says_so() {
+        let t = Instant::now();
+        let mut r = Receiver::new(expect(), 2, Delivery::AtLeastOnce, 8);
+        assert_eq!(
+            r.on_frame(b"s", &hello_of(5, 40), t, peer),
+            Action::Reply(welcome(2, 39, 39))
+        );
+        assert_eq!(r.take_notes(), vec![Note::Resumed { from: 40 }]);
+        assert_eq!(feed(&mut r, b"s", &data(40), t), Some(40));
+    }
+
+    #[test]
+    fn end_is_acknowledged_once_everything_before_it_is_handled() {
+        let t = Instant::now();
+        let mut r = Receiver::new(expect(), 1, Delivery::AtLeastOnce, 8);
+        r.on_frame(b"s", &hello_of(5, 1), t, peer);
+        feed(&mut r, b"s", &data(1), t);
+        r.record(1, 4);
+        assert_eq!(r.on_frame(b"s", &end(2), t, peer), Action::End { seq: 2 });
+        r.record(2, 0);
+        r.poll_ack(3, t);
+        assert!(!r.take_notes().contains(&Note::EndOfStream));
+        assert_eq!(r.poll_ack(4, t).map(|x| x.1), Some(ack(2, 2, false)));
+        assert_eq!(r.take_notes(), vec![Note::EndOfStream]);
+    }
+
+    #[test]
+    fn at_most_once_counts_gaps_as_lost_and_delivers_on() {
+        let t = Instant::now();
+        let mut r = Receiver::new(expect(), 1, Delivery::AtMostOnce, 8);
+        r.on_frame(b"s", &hello_of(5, 1), t, peer);
+        assert_eq!(feed(&mut r, b"s", &data(1), t), Some(1));
+        assert_eq!(feed(&mut r, b"s", &data(4), t), Some(4));
+        assert_eq!(r.counts().lost, 2);
+        assert_eq!(r.take_notes(), vec![Note::Lost { count: 2 }]);
+    }
+}

@@ -1,0 +1,255 @@
+//! The receiver thread of a hop: reads frames off a ROUTER socket, lets the
+//! [`Receiver`] decide, decodes and pushes delivered messages into the
+//! consumer's wire, and sends the answers and acknowledgements it asks for.
+
+use std::collections::VecDeque;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rolecall_codecs::Codec;
+
+use super::receiver::{Action, Expect, Note, Receiver};
+use super::{worth_logging, HopIdentity, HopStats, Stop};
+use crate::remote::link::{open_socket, RemoteEndpoint, RemoteError, RemoteLink, RemoteStats};
+use crate::wire::{PushError, Queue};
+
+/// Frames read per loop turn.
+const BATCH: usize = 256;
+
+struct RecvLoop<T> {
+    socket: zmq::Socket,
+    queue: Queue<T>,
+    codec: Arc<dyn Codec<T>>,
+    receiver: Receiver,
+    stop: Arc<Stop>,
+    stats: Arc<RemoteStats>,
+    hop: Arc<HopStats>,
+    label: String,
+    /// Decoded, not yet in the wire (it was full): (seq, message), or
+    /// (seq, None) for a frame with nothing to push (END, undecodable),
+    /// recorded in turn.
+    inbox: VecDeque<(u64, Option<T>)>,
+    ended: bool,
+    strangers: u64,
+    refusals: u64,
+    /// The ROUTER identity and payload of the frame being read (reused).
+    identity: zmq::Message,
+    payload: zmq::Message,
+    id_buf: Vec<u8>,
+}
+
+/// Starts the thread that fills `queue` from a ROUTER bound at the endpoint.
+/// The wire counts the remote producer as one sender until its END.
+pub(crate) fn spawn_receiver<T: Send + 'static>(
+    queue: Queue<T>,
+    codec: Arc<dyn Codec<T>>,
+    ep: RemoteEndpoint,
+    id: HopIdentity,
+) -> Result<RemoteLink, RemoteError> {
+    let socket = open_socket(&ep, zmq::ROUTER, &id)?;
+    queue.add_sender();
+    let receiver = Receiver::new(
+        Expect {
+            topology: id.topology.clone(),
+            wiring: id.wiring,
+            wire: ep.label.clone(),
+            node: id.producer_node.clone(),
+        },
+        super::new_incarnation(),
+        id.delivery,
+        queue.capacity(),
+    );
+    let stop = Arc::new(Stop::default());
+    let stats = Arc::new(RemoteStats::default());
+    let hop = Arc::new(HopStats::default());
+    let run = RecvLoop {
+        socket,
+        queue,
+        codec,
+        receiver,
+        stop: Arc::clone(&stop),
+        stats: Arc::clone(&stats),
+        hop: Arc::clone(&hop),
+        label: ep.label.clone(),
+        inbox: VecDeque::new(),
+        ended: false,
+        strangers: 0,
+        refusals: 0,
+        identity: zmq::Message::new(),
+        payload: zmq::Message::new(),
+        id_buf: Vec::new(),
+    };
+    let thread = std::thread::Builder::new()
+        .name(format!("rc-hop {}", ep.label))
+        .spawn(move || run.run())?;
+    Ok(RemoteLink::new(false, ep.label, stats, hop, stop, thread))
+}
+
+impl<T: Send + 'static> RecvLoop<T> {
+    fn run(mut self) {
+        while !self.stop.requested() {
+            let now = Instant::now();
+            let pushed = self.push_inbox();
+            let read = self.inbox.is_empty() && self.read(now);
+            let pushed = pushed || self.push_inbox();
+            self.acknowledge(Instant::now());
+            self.receiver.on_tick(now);
+            self.report();
+            if read || pushed {
+                continue;
+            }
+            if !self.inbox.is_empty() {
+                // The wire is full: wait for room a little, then look again.
+                continue;
+            }
+            let timeout = self.receiver.sleep_for(Instant::now());
+            let mut items = [self.socket.as_poll_item(zmq::POLLIN)];
+            let ms = timeout.as_millis().clamp(1, 100) as i64;
+            let _ = zmq::poll(&mut items, ms);
+        }
+        if !self.ended {
+            self.queue.remove_sender();
+        }
+    }
+
+    /// Reads a batch of frames; true if any arrived.
+    fn read(&mut self, now: Instant) -> bool {
+        let mut any = false;
+        for _ in 0..BATCH {
+            if self.socket.recv(&mut self.identity, zmq::DONTWAIT).is_err() {
+                break;
+            }
+            any = true;
+            if !self.identity.get_more() {
+                continue; // a ROUTER always gives identity + payload
+            }
+            if self.socket.recv(&mut self.payload, 0).is_err() {
+                break;
+            }
+            let mut extra = false;
+            while self.payload.get_more() {
+                extra = true;
+                if self.socket.recv(&mut self.payload, 0).is_err() {
+                    break;
+                }
+            }
+            self.id_buf.clear();
+            self.id_buf.extend_from_slice(&self.identity);
+            let identity: &[u8] = &self.id_buf;
+            let payload: &[u8] = if extra { &[0xff] } else { &self.payload };
+            let first = &mut self.identity;
+            let action = self.receiver.on_frame(identity, payload, now, || {
+                first
+                    .gets("Peer-Address")
+                    .unwrap_or("an unknown address")
+                    .to_owned()
+            });
+            match action {
+                Action::Nothing => {}
+                Action::Reply(answer) => {
+                    let _ = self
+                        .socket
+                        .send_multipart([identity, &answer[..]], zmq::DONTWAIT);
+                }
+                Action::End { seq } => self.inbox.push_back((seq, None)),
+                Action::Deliver { seq, body } => match self.codec.decode(body) {
+                    Ok(m) => self.inbox.push_back((seq, Some(m))),
+                    Err(e) => {
+                        let bad = self.stats.bad_frames.fetch_add(1, Ordering::Relaxed) + 1;
+                        if worth_logging(bad) {
+                            tracing::warn!(hop = %self.label, seq, bad, error = %e, bytes = body.len(), "message not decodable; skipped");
+                        }
+                        self.inbox.push_back((seq, None));
+                    }
+                },
+            }
+        }
+        any
+    }
+
+    /// Moves decoded messages into the wire while it has room; true if any moved.
+    fn push_inbox(&mut self) -> bool {
+        let mut moved = false;
+        while let Some((seq, msg)) = self.inbox.pop_front() {
+            let Some(msg) = msg else {
+                self.receiver.record(seq, 0);
+                moved = true;
+                continue;
+            };
+            let deadline = Instant::now() + Duration::from_millis(2);
+            match self.queue.push_blocking(msg, Some(deadline)) {
+                Ok(_) | Err(PushError::Closed(_)) => {
+                    self.stats.messages.fetch_add(1, Ordering::Relaxed);
+                    self.receiver.record(seq, self.queue.accepted_count());
+                    moved = true;
+                }
+                Err(PushError::Full(msg)) => {
+                    self.inbox.push_front((seq, Some(msg)));
+                    break;
+                }
+            }
+        }
+        moved
+    }
+
+    fn acknowledge(&mut self, now: Instant) {
+        if let Some((identity, ack)) = self.receiver.poll_ack(self.queue.finished_count(), now) {
+            let _ = self
+                .socket
+                .send_multipart([&identity[..], &ack[..]], zmq::DONTWAIT);
+        }
+        for note in self.receiver.take_notes() {
+            self.log(note);
+        }
+    }
+
+    fn log(&mut self, note: Note) {
+        match note {
+            Note::EndOfStream => {
+                tracing::debug!(hop = %self.label, "end of stream received");
+                if !self.ended {
+                    self.ended = true;
+                    self.queue.remove_sender();
+                }
+            }
+            Note::Refused { peer, reason } => {
+                self.refusals += 1;
+                if worth_logging(self.refusals) {
+                    tracing::warn!(hop = %self.label, %peer, %reason, refusals = self.refusals, "hello refused");
+                }
+            }
+            Note::Stranger { peer, frames } => {
+                self.strangers += 1;
+                if worth_logging(self.strangers) {
+                    tracing::warn!(hop = %self.label, %peer, frames, strangers = self.strangers, "frames from a peer that said no hello were refused");
+                }
+            }
+            Note::SenderRestarted { old, new } => tracing::warn!(
+                hop = %self.label,
+                old = format_args!("{old:016x}"),
+                new = format_args!("{new:016x}"),
+                "the producing node restarted; its stream starts again (what the application replays may arrive twice)"
+            ),
+            Note::Resumed { from } => tracing::warn!(
+                hop = %self.label,
+                from,
+                "this node joined the stream mid-way (it restarted): messages from this sequence number on may have been handled by its previous incarnation too"
+            ),
+            Note::Lost { count } => {
+                let lost = self.receiver.counts().lost;
+                if worth_logging(lost) || count > 100 {
+                    tracing::warn!(hop = %self.label, count, lost, "at-most-once: messages lost on the way");
+                }
+            }
+        }
+    }
+
+    fn report(&self) {
+        let c = self.receiver.counts();
+        HopStats::set(&self.hop.refused, c.refused);
+        HopStats::set(&self.hop.duplicates, c.duplicates);
+        HopStats::set(&self.hop.lost, c.lost);
+        HopStats::set(&self.hop.sender_restarts, c.sender_restarts);
+    }
+}

@@ -1,0 +1,451 @@
+//! The sending end of a hop as an I/O-free state machine: what to send next,
+//! what the receiver's answers mean. The thread around it
+//! ([`super::send_loop`]) only moves bytes and reads the clock.
+//!
+//! Sequence numbers start at 1 per sender incarnation. Every DATA frame (and
+//! the END frame) stays in the window until the receiver acknowledges it as
+//! handled; the window holds at most the wire's capacity, so a receiver that
+//! does not keep up stops the sender and, through the wire, the producer.
+//! Nothing is sent before the receiver has welcomed the sender's hello, so a
+//! receiver that starts later loses nothing.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use super::frame::{self, Hello, ToSender};
+use super::Delivery;
+
+/// A hello not answered within this is said again.
+pub(crate) const HELLO_RETRY: Duration = Duration::from_millis(500);
+/// With frames unacknowledged, this long without a word from the receiver
+/// means the connection may have lost frames: hello again, then resend.
+pub(crate) const SILENCE: Duration = Duration::from_millis(1500);
+
+/// What to put on the socket next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Out {
+    Hello,
+    /// The window's frame with this sequence number (DATA or END).
+    Frame(u64),
+}
+
+/// What an answer from the receiver meant, for the thread to log.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Heard {
+    Nothing,
+    /// First welcome of this receiver.
+    Welcomed { receiver: u64 },
+    /// The receiver restarted: its new incarnation and how many unacknowledged
+    /// messages are sent again (the old one may have handled some of them).
+    ReceiverRestarted { receiver: u64, resent: u64 },
+    Refused(String),
+    Bad(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Waiting for a welcome; the hello was last sent then.
+    Greeting(Option<Instant>),
+    Ready,
+}
+
+/// Counters the sender keeps (the thread publishes them).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SenderCounts {
+    /// Frames sent again (after a receiver restart, a reconnect, or a gap).
+    pub resent: u64,
+    /// Times the receiver came back with a new incarnation.
+    pub receiver_restarts: u64,
+    /// Times the connection went silent with frames unacknowledged.
+    pub silences: u64,
+}
+
+pub(crate) struct Sender {
+    hello: Hello,
+    delivery: Delivery,
+    capacity: usize,
+    /// Unacknowledged frames in sequence order (at-most-once: unsent only,
+    /// and the END frame until it is acknowledged).
+    window: VecDeque<(u64, Vec<u8>)>,
+    next_seq: u64,
+    /// Next sequence number to put on the socket.
+    cursor: u64,
+    /// Highest sequence number the receiver handled (all below too).
+    acked: u64,
+    /// Highest sequence number put on the socket at least once.
+    highest_sent: u64,
+    end: Option<u64>,
+    phase: Phase,
+    receiver: Option<u64>,
+    last_heard: Instant,
+    counts: SenderCounts,
+}
+
+impl Sender {
+    pub(crate) fn new(hello: Hello, delivery: Delivery, capacity: usize, now: Instant) -> Self {
+        Sender {
+            hello,
+            delivery,
+            capacity: capacity.max(1),
+            window: VecDeque::new(),
+            next_seq: 1,
+            cursor: 1,
+            acked: 0,
+            highest_sent: 0,
+            end: None,
+            phase: Phase::Greeting(None),
+            receiver: None,
+            last_heard: now,
+            counts: SenderCounts::default(),
+        }
+    }
+
+    /// How many more messages the window takes now.
+    pub(crate) fn room(&self) -> usize {
+        if self.end.is_some() {
+            return 0;
+        }
+        self.capacity.saturating_sub(self.window.len())
+    }
+
+    /// The sequence number the next [`Sender::push`] gets.
+    pub(crate) fn next_seq(&self) -> u64 {
+        self.next_seq
+    }
+
+    /// Adds an encoded DATA frame (made with [`frame::data_header`] and
+    /// [`Sender::next_seq`]).
+    pub(crate) fn push(&mut self, frame: Vec<u8>) {
+        self.window.push_back((self.next_seq, frame));
+        self.next_seq += 1;
+    }
+
+    /// The producers are gone: END follows the last message.
+    pub(crate) fn finish(&mut self) {
+        if self.end.is_none() {
+            let seq = self.next_seq;
+            self.window.push_back((seq, frame::end(seq)));
+            self.next_seq += 1;
+            self.end = Some(seq);
+        }
+    }
+
+    /// Whether END was acknowledged (everything was handled).
+    pub(crate) fn done(&self) -> bool {
+        self.end.is_some_and(|e| self.acked >= e)
+    }
+
+    /// Messages (and END) not yet acknowledged as handled.
+    pub(crate) fn unacknowledged(&self) -> u64 {
+        (self.next_seq - 1).saturating_sub(self.acked)
+    }
+
+    pub(crate) fn counts(&self) -> SenderCounts {
+        self.counts
+    }
+
+    /// What to send now, if anything.
+    pub(crate) fn next_out(&self, now: Instant) -> Option<Out> {
+        match self.phase {
+            Phase::Greeting(None) => Some(Out::Hello),
+            Phase::Greeting(Some(at)) if now.duration_since(at) >= HELLO_RETRY => Some(Out::Hello),
+            Phase::Greeting(Some(_)) => None,
+            Phase::Ready if self.cursor < self.next_seq => Some(Out::Frame(self.cursor)),
+            Phase::Ready => None,
+        }
+    }
+
+    /// The bytes of `out` (valid until the next mutation).
+    pub(crate) fn bytes(&self, out: Out) -> std::borrow::Cow<'_, [u8]> {
+        match out {
+            Out::Hello => {
+                let mut h = self.hello.clone();
+                h.first_unacked = self.acked + 1;
+                std::borrow::Cow::Owned(frame::hello(&h))
+            }
+            Out::Frame(seq) => std::borrow::Cow::Borrowed(&self.frame(seq).1),
+        }
+    }
+
+    fn frame(&self, seq: u64) -> &(u64, Vec<u8>) {
+        let first = self.window.front().map_or(seq, |f| f.0);
+        &self.window[(seq - first) as usize]
+    }
+
+    /// The socket took `out`.
+    pub(crate) fn sent(&mut self, out: Out, now: Instant) {
+        match out {
+            Out::Hello => self.phase = Phase::Greeting(Some(now)),
+            Out::Frame(seq) => {
+                if self.highest_sent <= self.acked {
+                    // Frames outstanding from now on: the silence clock starts.
+                    self.last_heard = now;
+                }
+                if seq <= self.highest_sent {
+                    self.counts.resent += 1;
+                }
+                self.highest_sent = self.highest_sent.max(seq);
+                self.cursor = seq + 1;
+                if self.delivery == Delivery::AtMostOnce {
+                    // Only END waits for its acknowledgement.
+                    while self
+                        .window
+                        .front()
+                        .is_some_and(|(s, _)| *s <= seq && Some(*s) != self.end)
+                    {
+                        self.window.pop_front();
+                    }
+                }
+            }
+        }
+    }
+
+    /// An answer from the receiver.
+    pub(crate) fn on_frame(&mut self, bytes: &[u8], now: Instant) -> Heard {
+        let parsed = match frame::parse_to_sender(bytes) {
+            Ok(p) => p,
+            Err(e) => return Heard::Bad(e),
+        };
+        self.last_heard = now;
+        match parsed {
+            ToSender::Welcome {
+                receiver,
+                handled,
+                received,
+            } => {
+                self.acknowledge(handled);
+                let greeting = matches!(self.phase, Phase::Greeting(_));
+                let heard = match self.receiver.replace(receiver) {
+                    None => Heard::Welcomed { receiver },
+                    Some(old) if old != receiver => {
+                        self.counts.receiver_restarts += 1;
+                        Heard::ReceiverRestarted {
+                            receiver,
+                            resent: self.highest_sent.saturating_sub(self.acked),
+                        }
+                    }
+                    Some(_) => Heard::Nothing,
+                };
+                if greeting {
+                    self.phase = Phase::Ready;
+                    self.cursor = self.acked.max(received) + 1;
+                    self.cursor = self.cursor.max(self.window.front().map_or(0, |f| f.0));
+                }
+                heard
+            }
+            ToSender::Ack {
+                handled,
+                received,
+                resend,
+            } => {
+                self.acknowledge(handled);
+                if resend && self.phase == Phase::Ready {
+                    let from = self.acked.max(received) + 1;
+                    self.cursor = self.cursor.min(from.max(self.first_held()));
+                }
+                Heard::Nothing
+            }
+            ToSender::Who => {
+                if self.phase == Phase::Ready {
+                    self.phase = Phase::Greeting(None);
+                }
+                Heard::Nothing
+            }
+            ToSender::Refused(reason) => {
+                self.phase = Phase::Greeting(Some(now));
+                Heard::Refused(reason)
+            }
+        }
+    }
+
+    fn first_held(&self) -> u64 {
+        self.window.front().map_or(self.next_seq, |f| f.0)
+    }
+
+    fn acknowledge(&mut self, handled: u64) {
+        let handled = handled.min(self.next_seq - 1);
+        if handled <= self.acked {
+            return;
+        }
+        self.acked = handled;
+        while self.window.front().is_some_and(|(s, _)| *s <= handled) {
+            self.window.pop_front();
+        }
+        self.cursor = self.cursor.max(handled + 1);
+    }
+
+    /// Time passing: a silent receiver with frames outstanding gets a new hello.
+    pub(crate) fn on_tick(&mut self, now: Instant) {
+        let waiting = self.highest_sent > self.acked;
+        if self.phase == Phase::Ready && waiting && now.duration_since(self.last_heard) >= SILENCE
+        {
+            self.counts.silences += 1;
+            self.phase = Phase::Greeting(None);
+        }
+    }
+
+    /// How long the thread may sleep before [`Sender::on_tick`] or a hello is due.
+    pub(crate) fn sleep_for(&self, now: Instant) -> Duration {
+        match self.phase {
+            Phase::Greeting(Some(at)) => HELLO_RETRY.saturating_sub(now.duration_since(at)),
+            Phase::Greeting(None) => Duration::ZERO,
+            Phase::Ready if self.highest_sent > self.acked => {
+                SILENCE.saturating_sub(now.duration_since(self.last_heard))
+            }
+            Phase::Ready => Duration::from_millis(100),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::remote::hop::frame::{ack, welcome, who};
+
+    fn hello() -> Hello {
+        Hello {
+            topology: "t".into(),
+            wiring: 1,
+            wire: "a.out -> b.in".into(),
+            node: "a".into(),
+            incarnation: 9,
+            first_unacked: 1,
+        }
+    }
+
+    fn data(s: &mut Sender, body: &[u8]) {
+        let mut f = Vec::new();
+        frame::data_header(s.next_seq(), &mut f);
+        f.extend_from_slice(body);
+        s.push(f);
+    }
+
+    /// Sends everything sendable now; returns what went out.
+    fn flush(s: &mut Sender, now: Instant) -> Vec<Out> {
+        let mut out = Vec::new();
+        while let Some(o) = s.next_out(now) {
+            s.sent(o, now);
+            out.push(o);
+        }
+        out
+    }
+
+    #[test]
+    fn nothing_but_hello_goes_out_before_the_welcome() {
+        let t = Instant::now();
+        let mut s = Sender::new(hello(), Delivery::AtLeastOnce, 4, t);
+        data(&mut s, b"x");
+        assert_eq!(flush(&mut s, t), vec![Out::Hello]);
+        assert_eq!(flush(&mut s, t + Duration::from_millis(10)), vec![]);
+        assert_eq!(flush(&mut s, t + HELLO_RETRY), vec![Out::Hello]);
+        s.on_frame(&welcome(77, 0, 0), t + HELLO_RETRY);
+        assert_eq!(flush(&mut s, t + HELLO_RETRY), vec![Out::Frame(1)]);
+    }
+
+    #[test]
+    fn the_window_is_bounded_and_freed_by_acknowledgements() {
+        let t = Instant::now();
+        let mut s = Sender::new(hello(), Delivery::AtLeastOnce, 3, t);
+        s.on_frame(&welcome(1, 0, 0), t);
+        for _ in 0..3 {
+            data(&mut s, b"m");
+        }
+        assert_eq!(s.room(), 0);
+        assert_eq!(flush(&mut s, t).len(), 3);
+        s.on_frame(&ack(2, 3, false), t);
+        assert_eq!(s.room(), 2);
+        assert_eq!(s.unacknowledged(), 1);
+        s.finish();
+        assert_eq!(flush(&mut s, t), vec![Out::Frame(4)]);
+        assert!(!s.done());
+        s.on_frame(&ack(4, 4, false), t);
+        assert!(s.done());
+    }
+
+    #[test]
+    fn a_restarted_receiver_gets_every_unacknowledged_frame_again() {
+        let t = Instant::now();
+        let mut s = Sender::new(hello(), Delivery::AtLeastOnce, 10, t);
+        s.on_frame(&welcome(1, 0, 0), t);
+        for _ in 0..5 {
+            data(&mut s, b"m");
+        }
+        flush(&mut s, t);
+        s.on_frame(&ack(2, 5, false), t);
+        // The new receiver does not know this connection.
+        s.on_frame(&who(), t);
+        assert_eq!(flush(&mut s, t), vec![Out::Hello]);
+        let bytes = s.bytes(Out::Hello).into_owned();
+        let h = frame::parse_to_receiver(&bytes).unwrap();
+        assert!(matches!(h, frame::ToReceiver::Hello(h) if h.first_unacked == 3));
+        assert_eq!(
+            s.on_frame(&welcome(2, 2, 2), t),
+            Heard::ReceiverRestarted {
+                receiver: 2,
+                resent: 3
+            }
+        );
+        assert_eq!(
+            flush(&mut s, t),
+            vec![Out::Frame(3), Out::Frame(4), Out::Frame(5)]
+        );
+        assert_eq!(s.counts().resent, 3);
+    }
+
+    #[test]
+    fn a_reconnect_resends_only_what_the_receiver_did_not_get() {
+        let t = Instant::now();
+        let mut s = Sender::new(hello(), Delivery::AtLeastOnce, 10, t);
+        s.on_frame(&welcome(1, 0, 0), t);
+        for _ in 0..5 {
+            data(&mut s, b"m");
+        }
+        flush(&mut s, t);
+        // Silence: frames may be lost in a dead connection.
+        s.on_tick(t + SILENCE);
+        assert_eq!(flush(&mut s, t + SILENCE), vec![Out::Hello]);
+        // Same receiver: it handled 1 and received up to 3.
+        assert_eq!(s.on_frame(&welcome(1, 1, 3), t + SILENCE), Heard::Nothing);
+        assert_eq!(
+            flush(&mut s, t + SILENCE),
+            vec![Out::Frame(4), Out::Frame(5)]
+        );
+        assert_eq!(s.counts().silences, 1);
+    }
+
+    #[test]
+    fn a_gap_reported_by_the_receiver_is_filled() {
+        let t = Instant::now();
+        let mut s = Sender::new(hello(), Delivery::AtLeastOnce, 10, t);
+        s.on_frame(&welcome(1, 0, 0), t);
+        for _ in 0..5 {
+            data(&mut s, b"m");
+        }
+        flush(&mut s, t);
+        s.on_frame(&ack(1, 2, true), t);
+        assert_eq!(
+            flush(&mut s, t),
+            vec![Out::Frame(3), Out::Frame(4), Out::Frame(5)]
+        );
+    }
+
+    #[test]
+    fn at_most_once_keeps_nothing_it_has_sent_but_end() {
+        let t = Instant::now();
+        let mut s = Sender::new(hello(), Delivery::AtMostOnce, 2, t);
+        s.on_frame(&welcome(1, 0, 0), t);
+        data(&mut s, b"m");
+        data(&mut s, b"m");
+        flush(&mut s, t);
+        assert_eq!(s.room(), 2);
+        s.finish();
+        flush(&mut s, t);
+        assert!(!s.done());
+        s.on_tick(t + SILENCE);
+        assert_eq!(flush(&mut s, t + SILENCE), vec![Out::Hello]);
+        s.on_frame(&welcome(1, 0, 2), t + SILENCE);
+        assert_eq!(flush(&mut s, t + SILENCE), vec![Out::Frame(3)]);
+        s.on_frame(&ack(3, 3, false), t);
+        assert!(s.done());
+    }
+}
