@@ -358,9 +358,11 @@ impl Role for Blaster {
 static RECEIVED: AtomicU64 = AtomicU64::new(0);
 static SPAN: Mutex<Option<(Instant, Instant)>> = Mutex::new(None);
 
-/// Counts measured messages; stops after `count`, or when idle for 500 ms.
+/// Counts measured messages; stops after `count` (or, with `until_end`,
+/// records then and stops at the end of its input), or when idle for 500 ms.
 struct Counter {
     count: u64,
+    until_end: bool,
     n: u64,
     first: Option<Instant>,
     last: Instant,
@@ -369,14 +371,20 @@ struct Counter {
 #[derive(Deserialize)]
 struct CounterParams {
     count: u64,
+    #[serde(default)]
+    until_end: bool,
 }
 
 impl Counter {
-    fn finish(&mut self, ctx: &mut Context<Self>) {
+    fn record(&self) {
         RECEIVED.store(self.n, Ordering::SeqCst);
         if let Ok(mut s) = SPAN.lock() {
             *s = self.first.map(|f| (f, self.last));
         }
+    }
+
+    fn finish(&mut self, ctx: &mut Context<Self>) {
+        self.record();
         ctx.stop();
     }
 }
@@ -402,7 +410,12 @@ impl Handler<Frames> for Counter {
         self.last = Instant::now();
         self.n += 1;
         if self.n == self.count {
-            self.finish(ctx);
+            if self.until_end {
+                // A cross-node wire: END follows and is acknowledged.
+                self.record();
+            } else {
+                self.finish(ctx);
+            }
         }
     }
 }
@@ -415,6 +428,7 @@ impl Role for Counter {
     fn build(p: &CounterParams, _: &mut Io) -> Result<Self, CreateError> {
         Ok(Counter {
             count: p.count,
+            until_end: p.until_end,
             n: 0,
             first: None,
             last: Instant::now(),
@@ -486,7 +500,7 @@ async fn rolecall_hop(port: u16, size: usize, messages: u64) -> Result<(f64, u64
         [actors.counter]
         kind = "bench.counter"
         node = "b"
-        params = {{ count = {messages} }}
+        params = {{ count = {messages}, until_end = true }}
         [[wires]]
         from = "blaster.out"
         to = "counter.in"

@@ -15,5 +15,6 @@ mod paxos;
 mod pubsub;
 mod pubsub_interop;
 mod support;
+mod wires;
 mod zk; // issue 4
 mod zmq;

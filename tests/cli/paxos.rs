@@ -283,8 +283,9 @@ mod processes {
             .lines()
             .find(|l| l.contains("acceptor recovered"))
             .unwrap_or_else(|| panic!("{a2_err}"));
+        // (Which ballot depends on timing: the first leader's, or a later one's.)
         assert!(
-            recovered.contains("promised=1.1") && recovered.contains("durable=true"),
+            !recovered.contains("promised=0.0") && recovered.contains("durable=true"),
             "{recovered}"
         );
         for (i, (status, out, err)) in results.iter().enumerate() {

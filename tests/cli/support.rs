@@ -117,3 +117,43 @@ pub(crate) fn assert_paired_ratios(c: &serde_json::Value, pairs: usize, line: &s
     assert_eq!(c["ratio"].as_f64(), Some(sorted[pairs / 2]), "{line}");
     sorted
 }
+
+/// Waits for `child` up to `timeout`; kills it (and returns None) past it.
+pub(crate) fn wait_with_timeout(
+    child: &mut std::process::Child,
+    timeout: std::time::Duration,
+) -> Option<std::process::ExitStatus> {
+    let deadline = std::time::Instant::now() + timeout;
+    while std::time::Instant::now() < deadline {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Some(status);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    None
+}
+
+/// Starts `rolecall ARGS` with stdout and stderr piped.
+pub(crate) fn spawn(args: &[&str]) -> std::process::Child {
+    rolecall()
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("rolecall starts")
+}
+
+/// Everything the child wrote (call after it exited).
+pub(crate) fn read_all(child: &mut std::process::Child) -> (String, String) {
+    use std::io::Read;
+    let mut out = String::new();
+    let mut err = String::new();
+    if let Some(mut o) = child.stdout.take() {
+        let _ = o.read_to_string(&mut out);
+    }
+    if let Some(mut e) = child.stderr.take() {
+        let _ = e.read_to_string(&mut err);
+    }
+    (out, err)
+}

@@ -113,6 +113,12 @@ enum Phase {
         pos: usize,
         deadline: Instant,
     },
+    /// Every actor stopped; sending hops get their END acknowledged until
+    /// the deadline (polled, so that actors of other nodes sharing this
+    /// thread keep running).
+    Draining {
+        deadline: Instant,
+    },
     Done,
 }
 
@@ -263,7 +269,10 @@ impl Supervisor {
     }
 
     fn start_due(&mut self, idx: usize, ctx: &mut Context<Self>) {
-        if matches!(self.phase, Phase::ShuttingDown { .. } | Phase::Done) {
+        if matches!(
+            self.phase,
+            Phase::ShuttingDown { .. } | Phase::Draining { .. } | Phase::Done
+        ) {
             return;
         }
         let child = &mut self.children[idx];
@@ -358,7 +367,10 @@ impl Supervisor {
         if failure.is_some() && self.failure.is_none() {
             self.failure = failure;
         }
-        if matches!(self.phase, Phase::ShuttingDown { .. } | Phase::Done) {
+        if matches!(
+            self.phase,
+            Phase::ShuttingDown { .. } | Phase::Draining { .. } | Phase::Done
+        ) {
             return;
         }
         if let Some(tx) = self.started_tx.take() {
@@ -420,6 +432,20 @@ impl Supervisor {
             }
             _ => Instant::now(),
         };
+        self.phase = Phase::Draining { deadline };
+        self.drain_links(ctx);
+    }
+
+    /// Waits (without blocking the thread) until every sending hop has its
+    /// END acknowledged or the deadline passed, then closes the hops.
+    fn drain_links(&mut self, ctx: &mut Context<Self>) {
+        let Phase::Draining { deadline } = self.phase else {
+            return;
+        };
+        if Instant::now() < deadline && self.links.iter().any(|l| !l.is_finished()) {
+            ctx.run_later(DRAIN_POLL, |act, ctx| act.drain_links(ctx));
+            return;
+        }
         self.phase = Phase::Done;
         for link in self.links.drain(..) {
             let label = link.label().to_owned();
@@ -430,7 +456,7 @@ impl Supervisor {
                 bad_frames = stats.bad_frames.load(std::sync::atomic::Ordering::Relaxed),
                 "remote wire closed"
             );
-            if let Err(unacknowledged) = link.finish(deadline) {
+            if let Err(unacknowledged) = link.finish(Instant::now()) {
                 tracing::warn!(
                     node = %self.node,
                     hop = %label,

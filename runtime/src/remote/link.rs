@@ -127,6 +127,12 @@ impl RemoteLink {
         &self.label
     }
 
+    /// Whether the hop is done by itself: a sender whose END was
+    /// acknowledged (receivers run until stopped).
+    pub fn is_finished(&self) -> bool {
+        !self.sender || self.thread.as_ref().is_none_or(JoinHandle::is_finished)
+    }
+
     /// Whether this end sends.
     pub fn is_sender(&self) -> bool {
         self.sender
@@ -153,8 +159,12 @@ impl RemoteLink {
         let h = &self.hop;
         let get = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
         let bad = get(&self.stats.bad_frames);
-        let (resent, refused, duplicates, lost) =
-            (get(&h.resent), get(&h.refused), get(&h.duplicates), get(&h.lost));
+        let (resent, refused, duplicates, lost) = (
+            get(&h.resent),
+            get(&h.refused),
+            get(&h.duplicates),
+            get(&h.lost),
+        );
         let restarts = get(&h.receiver_restarts) + get(&h.sender_restarts);
         if bad + resent + refused + duplicates + lost + restarts > 0 {
             tracing::warn!(
@@ -176,7 +186,9 @@ impl RemoteLink {
     /// once. `Err` holds how many messages were left unacknowledged.
     pub fn finish(mut self, deadline: Instant) -> Result<(), u64> {
         if self.sender {
-            while self.thread.as_ref().is_some_and(|t| !t.is_finished()) && Instant::now() < deadline {
+            while self.thread.as_ref().is_some_and(|t| !t.is_finished())
+                && Instant::now() < deadline
+            {
                 std::thread::sleep(Duration::from_millis(5));
             }
         }
@@ -223,8 +235,6 @@ pub(crate) fn open_socket(
     s.set_heartbeat_ivl(1000)
         .and_then(|()| s.set_heartbeat_timeout(3000))
         .map_err(|e| err("setting heartbeats on", e))?;
-    s.set_reconnect_ivl_max(1000)
-        .map_err(|e| err("setting the reconnect interval of", e))?;
     s.set_maxmsgsize(id.max_message_size)
         .map_err(|e| err("setting the largest message size of", e))?;
     if kind == zmq::ROUTER {

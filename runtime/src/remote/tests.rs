@@ -37,7 +37,12 @@ fn json() -> std::sync::Arc<dyn rolecall_codecs::Codec<String>> {
 fn receiver(context: &zmq::Context, address: &str, queue: &Queue<String>) -> RemoteLink {
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
-        match spawn_receiver(queue.clone(), json(), endpoint(context, address), identity(1)) {
+        match spawn_receiver(
+            queue.clone(),
+            json(),
+            endpoint(context, address),
+            identity(1),
+        ) {
             Ok(link) => return link,
             Err(e) if Instant::now() < deadline && e.to_string().contains("in use") => {
                 std::thread::sleep(Duration::from_millis(20))
@@ -56,11 +61,18 @@ fn produce(
 ) -> (RemoteLink, std::thread::JoinHandle<()>) {
     let outbound = Queue::<String>::new(capacity, Policy::Block);
     outbound.add_sender();
-    let sender = spawn_sender(outbound.clone(), json(), endpoint(context, address), identity(1))
-        .expect("sender");
+    let sender = spawn_sender(
+        outbound.clone(),
+        json(),
+        endpoint(context, address),
+        identity(1),
+    )
+    .expect("sender");
     let producer = std::thread::spawn(move || {
         for i in 0..n {
-            outbound.push_blocking(format!("m{i}"), None).expect("pushed");
+            outbound
+                .push_blocking(format!("m{i}"), None)
+                .expect("pushed");
         }
         outbound.remove_sender();
     });
@@ -69,15 +81,15 @@ fn produce(
 
 /// Pops (handling each message at once) until the queue ends, `stop_after`
 /// messages arrived, or `deadline`; returns what arrived and whether it ended.
-fn drain(
-    queue: &Queue<String>,
-    stop_after: usize,
-    deadline: Instant,
-) -> (Vec<String>, bool) {
+fn drain(queue: &Queue<String>, stop_after: usize, deadline: Instant) -> (Vec<String>, bool) {
     let mut got = Vec::new();
     let mut buf = VecDeque::new();
     while Instant::now() < deadline && got.len() < stop_after {
-        match queue.pop_blocking(&mut buf, 16.min(stop_after - got.len()), Duration::from_millis(20)) {
+        match queue.pop_blocking(
+            &mut buf,
+            16.min(stop_after - got.len()),
+            Duration::from_millis(20),
+        ) {
             Popped::Items(n) => {
                 got.extend(buf.drain(..));
                 queue.settle(n, &mut VecDeque::new());
@@ -90,7 +102,9 @@ fn drain(
 }
 
 fn in_order(got: &[String], from: usize) -> bool {
-    got.iter().enumerate().all(|(i, m)| *m == format!("m{}", i + from))
+    got.iter()
+        .enumerate()
+        .all(|(i, m)| *m == format!("m{}", i + from))
 }
 
 #[test]
@@ -99,8 +113,12 @@ fn every_message_arrives_once_in_order_and_end_is_acknowledged() {
     let address = "tcp://127.0.0.1:16051";
     let inbound = Queue::<String>::new(16, Policy::Block);
     let rx = receiver(&context, address, &inbound);
-    let (tx, producer) = produce(&context, address, 3000, 16);
-    let (got, ended) = drain(&inbound, usize::MAX, Instant::now() + Duration::from_secs(30));
+    let (tx, producer) = produce(&context, address, 3000, 1024);
+    let (got, ended) = drain(
+        &inbound,
+        usize::MAX,
+        Instant::now() + Duration::from_secs(30),
+    );
     producer.join().expect("producer");
     assert_eq!(got.len(), 3000);
     assert!(in_order(&got, 0));
@@ -119,7 +137,11 @@ fn a_sender_that_starts_first_loses_nothing() {
     std::thread::sleep(Duration::from_millis(700));
     let inbound = Queue::<String>::new(64, Policy::Block);
     let rx = receiver(&context, address, &inbound);
-    let (got, ended) = drain(&inbound, usize::MAX, Instant::now() + Duration::from_secs(30));
+    let (got, ended) = drain(
+        &inbound,
+        usize::MAX,
+        Instant::now() + Duration::from_secs(30),
+    );
     producer.join().expect("producer");
     assert_eq!(got.len(), 500);
     assert!(in_order(&got, 0) && ended);
@@ -141,7 +163,11 @@ fn a_receiver_restarted_mid_stream_gets_every_unhandled_message_again() {
     drop(first);
     let second = Queue::<String>::new(32, Policy::Block);
     let rx = receiver(&context, address, &second);
-    let (after, ended) = drain(&second, usize::MAX, Instant::now() + Duration::from_secs(30));
+    let (after, ended) = drain(
+        &second,
+        usize::MAX,
+        Instant::now() + Duration::from_secs(30),
+    );
     producer.join().expect("producer");
     assert!(ended);
     // Nothing lost: the new wire starts at or before message 700 and runs to the end in order.
@@ -174,7 +200,11 @@ fn strangers_and_oversize_frames_are_refused_while_the_stream_flows_on() {
     big.connect(address).expect("connect");
     big.send(vec![0u8; 2 << 20], 0).expect("send");
     let (tx, producer) = produce(&context, address, 1000, 64);
-    let (got, ended) = drain(&inbound, usize::MAX, Instant::now() + Duration::from_secs(30));
+    let (got, ended) = drain(
+        &inbound,
+        usize::MAX,
+        Instant::now() + Duration::from_secs(30),
+    );
     producer.join().expect("producer");
     assert_eq!(got.len(), 1000);
     assert!(in_order(&got, 0) && ended, "no forged message got in");
@@ -196,13 +226,25 @@ fn a_sender_of_another_definition_is_refused_and_its_node_fails_at_drain() {
     let rx = receiver(&context, address, &inbound);
     let outbound = Queue::<String>::new(16, Policy::Block);
     outbound.add_sender();
-    let tx = spawn_sender(outbound.clone(), json(), endpoint(&context, address), identity(2))
-        .expect("sender");
+    let tx = spawn_sender(
+        outbound.clone(),
+        json(),
+        endpoint(&context, address),
+        identity(2),
+    )
+    .expect("sender");
     outbound.push_blocking("x".into(), None).expect("pushed");
     outbound.remove_sender();
-    let (got, _) = drain(&inbound, usize::MAX, Instant::now() + Duration::from_millis(800));
+    let (got, _) = drain(
+        &inbound,
+        usize::MAX,
+        Instant::now() + Duration::from_millis(800),
+    );
     assert!(got.is_empty());
-    assert_eq!(tx.finish(Instant::now() + Duration::from_millis(200)), Err(2));
+    assert_eq!(
+        tx.finish(Instant::now() + Duration::from_millis(200)),
+        Err(2)
+    );
     assert!(rx.hop_stats().refused.load(Ordering::Relaxed) >= 1);
     rx.stop();
 }

@@ -273,13 +273,26 @@ mod tests {
 
     #[test]
     fn malformed_frames_are_errors_not_panics() {
-        for f in [&[][..], &[END], &[END, 1, 2], &[HELLO, VERSION, 9], &[HELLO, 99], &[77]] {
+        for f in [
+            &[][..],
+            &[END],
+            &[END, 1, 2],
+            &[HELLO, VERSION, 9],
+            &[HELLO, 99],
+            &[77],
+        ] {
             assert!(parse_to_receiver(f).is_err(), "{f:?}");
         }
         let mut long = end(1);
         long.push(0);
         assert!(parse_to_receiver(&long).is_err());
-        for f in [&[][..], &[ACK, 1], &[WELCOME], &[REFUSED, 5, 0, b'a'], &[WHO, 0]] {
+        for f in [
+            &[][..],
+            &[ACK, 1],
+            &[WELCOME],
+            &[REFUSED, 5, 0, b'a'],
+            &[WHO, 0],
+        ] {
             assert!(parse_to_sender(f).is_err(), "{f:?}");
         }
     }

@@ -31,9 +31,9 @@ mod sender;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
+pub use crate::wire::Delivery;
 pub(crate) use recv_loop::spawn_receiver;
 pub(crate) use send_loop::spawn_sender;
-pub use crate::wire::Delivery;
 
 /// Who is at each end of a hop, as the hello says it.
 #[derive(Debug, Clone)]

@@ -47,10 +47,15 @@ pub(crate) struct Expect {
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Action<'a> {
     /// Decode and push `body`, then [`Receiver::record`] it.
-    Deliver { seq: u64, body: &'a [u8] },
+    Deliver {
+        seq: u64,
+        body: &'a [u8],
+    },
     /// The end of the stream: [`Receiver::record`] it after what was
     /// delivered before it.
-    End { seq: u64 },
+    End {
+        seq: u64,
+    },
     /// Answer the connection the frame came from.
     Reply(Vec<u8>),
     Nothing,
@@ -126,7 +131,12 @@ pub(crate) struct Receiver {
 }
 
 impl Receiver {
-    pub(crate) fn new(expect: Expect, incarnation: u64, delivery: Delivery, capacity: usize) -> Self {
+    pub(crate) fn new(
+        expect: Expect,
+        incarnation: u64,
+        delivery: Delivery,
+        capacity: usize,
+    ) -> Self {
         Receiver {
             expect,
             incarnation,
@@ -224,7 +234,10 @@ impl Receiver {
     ) -> Action<'static> {
         let e = &self.expect;
         let mismatch = if h.topology != e.topology {
-            Some(format!("topology `{}`, expected `{}`", h.topology, e.topology))
+            Some(format!(
+                "topology `{}`, expected `{}`",
+                h.topology, e.topology
+            ))
         } else if h.wire != e.wire {
             Some(format!("wire `{}`, expected `{}`", h.wire, e.wire))
         } else if h.node != e.node {
@@ -303,14 +316,19 @@ impl Receiver {
         if !self.unknown.contains_key(identity) && self.unknown.len() >= MAX_UNKNOWN {
             return Action::Nothing;
         }
-        let u = self.unknown.entry(identity.to_vec()).or_insert_with(|| Unknown {
-            first: now,
-            frames: 0,
-            last_who: None,
-            peer: peer(),
-        });
+        let u = self
+            .unknown
+            .entry(identity.to_vec())
+            .or_insert_with(|| Unknown {
+                first: now,
+                frames: 0,
+                last_who: None,
+                peer: peer(),
+            });
         u.frames += 1;
-        if u.last_who.is_none_or(|t| now.duration_since(t) >= WHO_EVERY) {
+        if u.last_who
+            .is_none_or(|t| now.duration_since(t) >= WHO_EVERY)
+        {
             u.last_who = Some(now);
             return Action::Reply(frame::who());
         }
@@ -369,6 +387,16 @@ impl Receiver {
         });
     }
 
+    /// The hop is closing: connections that never said hello are reported now.
+    pub(crate) fn close(&mut self) {
+        for (_, u) in self.unknown.drain() {
+            self.notes.push(Note::Stranger {
+                peer: u.peer,
+                frames: u.frames,
+            });
+        }
+    }
+
     /// How long the thread may sleep before an acknowledgement or a tick is due.
     pub(crate) fn sleep_for(&self, now: Instant) -> Duration {
         let Some(s) = &self.session else {
@@ -386,7 +414,9 @@ impl Receiver {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::remote::hop::frame::{ack, data_header, end, hello, parse_to_sender, welcome, ToSender};
+    use crate::remote::hop::frame::{
+        ack, data_header, end, hello, parse_to_sender, welcome, ToSender,
+    };
 
     fn expect() -> Expect {
         Expect {
@@ -431,7 +461,10 @@ mod tests {
     fn frames_before_a_hello_are_refused_and_answered_with_who() {
         let t = Instant::now();
         let mut r = Receiver::new(expect(), 1, Delivery::AtLeastOnce, 8);
-        assert_eq!(r.on_frame(b"s", &end(1), t, peer), Action::Reply(frame::who()));
+        assert_eq!(
+            r.on_frame(b"s", &end(1), t, peer),
+            Action::Reply(frame::who())
+        );
         assert_eq!(r.on_frame(b"s", &data(1), t, peer), Action::Nothing);
         assert_eq!(r.on_frame(b"s", b"\x01", t, peer), Action::Nothing);
         assert_eq!(r.counts().refused, 3);
@@ -482,7 +515,10 @@ mod tests {
         let (id, a) = r.poll_ack(12, t).expect("ack due");
         assert_eq!((id.as_slice(), a), (&b"s"[..], ack(2, 3, false)));
         assert_eq!(r.poll_ack(12, t), None);
-        assert_eq!(r.poll_ack(13, t + ACK_DELAY).map(|x| x.1), Some(ack(3, 3, false)));
+        assert_eq!(
+            r.poll_ack(13, t + ACK_DELAY).map(|x| x.1),
+            Some(ack(3, 3, false))
+        );
     }
 
     #[test]

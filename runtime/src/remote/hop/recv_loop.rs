@@ -108,6 +108,11 @@ impl<T: Send + 'static> RecvLoop<T> {
             let ms = timeout.as_millis().clamp(1, 100) as i64;
             let _ = zmq::poll(&mut items, ms);
         }
+        self.receiver.close();
+        for note in self.receiver.take_notes() {
+            self.log(note);
+        }
+        self.report();
         if !self.ended {
             self.queue.remove_sender();
         }

@@ -89,7 +89,9 @@ pub(crate) fn spawn_sender<T: Send + 'static>(
 
 /// The inproc PAIR that wakes a thread sleeping in `zmq_poll` when its
 /// queue gets a message.
-pub(super) fn wake_pair(ep: &RemoteEndpoint) -> Result<(zmq::Socket, Arc<WakeSignal>), RemoteError> {
+pub(super) fn wake_pair(
+    ep: &RemoteEndpoint,
+) -> Result<(zmq::Socket, Arc<WakeSignal>), RemoteError> {
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let err = |action: &'static str, source| RemoteError::Socket {
         action,
@@ -189,7 +191,10 @@ impl<T: Send + 'static> SendLoop<T> {
         if room == 0 {
             return false;
         }
-        match self.queue.pop_batch(&mut self.batch, room, Some(&self.waker)) {
+        match self
+            .queue
+            .pop_batch(&mut self.batch, room, Some(&self.waker))
+        {
             Popped::Items(n) => {
                 // Room is freed as soon as the window holds them.
                 self.queue.settle(n, &mut VecDeque::new());

@@ -34,10 +34,15 @@ pub(crate) enum Out {
 pub(crate) enum Heard {
     Nothing,
     /// First welcome of this receiver.
-    Welcomed { receiver: u64 },
+    Welcomed {
+        receiver: u64,
+    },
     /// The receiver restarted: its new incarnation and how many unacknowledged
     /// messages are sent again (the old one may have handled some of them).
-    ReceiverRestarted { receiver: u64, resent: u64 },
+    ReceiverRestarted {
+        receiver: u64,
+        resent: u64,
+    },
     Refused(String),
     Bad(String),
 }
@@ -277,8 +282,7 @@ impl Sender {
     /// Time passing: a silent receiver with frames outstanding gets a new hello.
     pub(crate) fn on_tick(&mut self, now: Instant) {
         let waiting = self.highest_sent > self.acked;
-        if self.phase == Phase::Ready && waiting && now.duration_since(self.last_heard) >= SILENCE
-        {
+        if self.phase == Phase::Ready && waiting && now.duration_since(self.last_heard) >= SILENCE {
             self.counts.silences += 1;
             self.phase = Phase::Greeting(None);
         }

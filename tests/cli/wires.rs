@@ -1,0 +1,172 @@
+//! The delivery contract of cross-node wires (docs/runtime-semantics.md,
+//! "Cross-node wires"), with real `rolecall node` processes of
+//! `examples/two_nodes`: both start orders, `kill -9` of each side
+//! mid-stream, strangers on the receiving port.
+
+use std::process::Child;
+use std::time::Duration;
+
+use crate::support::*;
+
+const TOPO: &str = "examples/two_nodes/topology.toml";
+
+/// `rolecall node` of two_nodes with the analysis node on `port` and the
+/// source sending `count` messages, one every `interval_ms`.
+fn node(name: &str, port: u16, count: u32, interval_ms: u32) -> Child {
+    spawn(&[
+        "node",
+        TOPO,
+        "--node",
+        name,
+        &format!("--set=analysis.base_port={port}"),
+        &format!("--set=sensors.weather.count={count}"),
+        &format!("--set=sensors.weather.interval_ms={interval_ms}"),
+    ])
+}
+
+/// Waits for a node; returns (success, stdout, stderr).
+fn finish(mut child: Child, name: &str) -> (String, String) {
+    let status = wait_with_timeout(&mut child, Duration::from_secs(60));
+    let (out, err) = read_all(&mut child);
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "{name}: {status:?}\n{out}\n{err}"
+    );
+    (out, err)
+}
+
+/// (count, gaps) of the `weather` row of a latency table.
+fn weather_row(out: &str, err: &str) -> (u64, u64) {
+    let row = out
+        .lines()
+        .find(|l| l.starts_with("weather"))
+        .unwrap_or_else(|| panic!("no table\n{out}\n{err}"));
+    let cols: Vec<u64> = row
+        .split_whitespace()
+        .skip(1)
+        .take(2)
+        .map(|c| c.parse().expect("a number"))
+        .collect();
+    (cols[0], cols[1])
+}
+
+/// The number after `key=` in the first stderr line containing `needle`.
+fn logged(err: &str, needle: &str, key: &str) -> u64 {
+    let line = err
+        .lines()
+        .find(|l| l.contains(needle))
+        .unwrap_or_else(|| panic!("no `{needle}` line:\n{err}"));
+    let at = line
+        .find(&format!("{key}="))
+        .unwrap_or_else(|| panic!("no {key}= in {line}"));
+    line[at + key.len() + 1..]
+        .split(|c: char| !c.is_ascii_digit())
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{key} in {line}"))
+}
+
+#[test]
+fn the_sending_node_may_start_first_and_nothing_is_lost() {
+    let sensors = node("sensors", 17431, 200, 2);
+    std::thread::sleep(Duration::from_secs(2));
+    let analysis = node("analysis", 17431, 200, 2);
+    finish(sensors, "sensors");
+    let (out, err) = finish(analysis, "analysis");
+    assert_eq!(weather_row(&out, &err), (200, 0), "{out}");
+}
+
+#[test]
+fn a_receiving_node_killed_mid_stream_gets_everything_unhandled_again() {
+    let sensors = node("sensors", 17441, 2000, 1);
+    let mut first = node("analysis", 17441, 2000, 1);
+    std::thread::sleep(Duration::from_millis(1200));
+    first.kill().expect("kill -9");
+    let _ = first.wait();
+    std::thread::sleep(Duration::from_secs(1));
+    let second = node("analysis", 17441, 2000, 1);
+    let (_, s_err) = finish(sensors, "sensors");
+    let (out, err) = finish(second, "analysis");
+    // The sender saw the receiver come back and said how much it sent again.
+    assert!(s_err.contains("the receiving node restarted"), "{s_err}");
+    // The new receiver says where it joined: everything from there arrived,
+    // once each, in order (sequence numbers of the hop count from 1, the
+    // source's from 0).
+    let from = logged(&err, "joined the stream mid-way", "from");
+    assert!(from > 1 && from <= 2000, "joined at {from}");
+    let (count, gaps) = weather_row(&out, &err);
+    assert_eq!(gaps, 0, "{out}");
+    assert_eq!(count, 2000 - (from - 1), "{out}\n{err}");
+}
+
+#[test]
+fn a_sending_node_killed_and_restarted_is_announced_and_its_new_stream_arrives_whole() {
+    let mut first = node("sensors", 17451, 2000, 1);
+    let analysis = node("analysis", 17451, 2000, 1);
+    std::thread::sleep(Duration::from_millis(1200));
+    first.kill().expect("kill -9");
+    let _ = first.wait();
+    std::thread::sleep(Duration::from_millis(500));
+    let second = node("sensors", 17451, 2000, 1);
+    finish(second, "sensors");
+    let (out, err) = finish(analysis, "analysis");
+    assert!(
+        err.contains("the producing node restarted"),
+        "the restart is logged: {err}"
+    );
+    // The application replays from sequence 0: every number of the second
+    // run arrived, and the first run's are there again (counted, no gap).
+    let (count, gaps) = weather_row(&out, &err);
+    assert_eq!(gaps, 0, "{out}");
+    assert!(count > 2000, "both runs arrived: {out}");
+}
+
+#[test]
+fn strangers_on_the_receiving_port_are_refused_and_named_while_the_stream_flows_on() {
+    let analysis = node("analysis", 17461, 200, 2);
+    std::thread::sleep(Duration::from_millis(500));
+    // A ZeroMQ peer that says no hello: END, a forged DATA frame, garbage.
+    let ctx = zmq::Context::new();
+    let stranger = ctx.socket(zmq::DEALER).expect("socket");
+    stranger.set_linger(2000).expect("linger");
+    stranger.connect("tcp://127.0.0.1:17461").expect("connect");
+    let mut forged = vec![0u8];
+    forged.extend_from_slice(&1u64.to_le_bytes());
+    forged.extend_from_slice(b"forged");
+    for frame in [vec![1u8], forged, vec![7, 1, 2], vec![]] {
+        stranger.send(frame, 0).expect("send");
+    }
+    // One frame far over max_message_size (64 MiB): libzmq drops that connection.
+    let big = ctx.socket(zmq::DEALER).expect("socket");
+    big.set_linger(0).expect("linger");
+    big.connect("tcp://127.0.0.1:17461").expect("connect");
+    big.send(vec![0u8; 65 << 20], 0).expect("send");
+    // A plain TCP client writing the old END byte.
+    if let Ok(mut raw) = std::net::TcpStream::connect("127.0.0.1:17461") {
+        use std::io::Write;
+        let _ = raw.write_all(&[1]);
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let sensors = node("sensors", 17461, 200, 2);
+    finish(sensors, "sensors");
+    let (out, err) = finish(analysis, "analysis");
+    assert_eq!(
+        weather_row(&out, &err),
+        (200, 0),
+        "only the real stream: {out}"
+    );
+    let refused: Vec<&str> = err
+        .lines()
+        .filter(|l| l.contains("said no hello were refused"))
+        .collect();
+    assert_eq!(refused.len(), 1, "one line per stranger: {err}");
+    assert!(
+        refused[0].contains("peer=127.0.0.1") && refused[0].contains("frames=4"),
+        "{err}"
+    );
+    assert!(
+        err.lines()
+            .any(|l| l.contains("hop closed") && l.contains("refused=4")),
+        "the total at the end: {err}"
+    );
+}
