@@ -170,3 +170,95 @@ fn strangers_on_the_receiving_port_are_refused_and_named_while_the_stream_flows_
         "the total at the end: {err}"
     );
 }
+
+/// Key pairs written by `rolecall keygen` into a fresh directory.
+fn keys(names: &[&str]) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("rolecall-hop-keys-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    for name in names {
+        let out = run(rolecall().args(["keygen", name, "--dir", dir.to_str().expect("utf-8")]));
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    dir
+}
+
+/// `--set` arguments giving node `node` the key pair `pair` from `dir`.
+fn node_keys(dir: &std::path::Path, node: &str, pair: &str) -> [String; 2] {
+    let path = |ext: &str| dir.join(format!("{pair}.{ext}")).display().to_string();
+    [
+        format!("--set={node}.curve_public_key={}", path("pub")),
+        format!("--set={node}.curve_secret_key={}", path("key")),
+    ]
+}
+
+fn curve_node(name: &str, port: u16, keys: &[String]) -> Child {
+    let mut args: Vec<String> = [
+        "node",
+        TOPO,
+        "--node",
+        name,
+        &format!("--set=analysis.base_port={port}"),
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    args.extend(keys.iter().cloned());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    spawn(&args)
+}
+
+#[test]
+fn curve_keys_encrypt_the_wire_and_a_node_with_another_key_is_refused_and_named() {
+    let dir = keys(&["sensors", "analysis", "mallory"]);
+    let mut good: Vec<String> = node_keys(&dir, "sensors", "sensors").to_vec();
+    good.extend(node_keys(&dir, "analysis", "analysis"));
+    // The right keys: everything crosses.
+    let analysis = curve_node("analysis", 17471, &good);
+    let sensors = curve_node("sensors", 17471, &good);
+    finish(sensors, "sensors");
+    let (out, err) = finish(analysis, "analysis");
+    assert_eq!(weather_row(&out, &err), (200, 0), "{out}\n{err}");
+
+    // A sender presenting another key pair than the topology names for
+    // `sensors` is refused during the handshake; nothing crosses.
+    let mut analysis = curve_node("analysis", 17472, &good);
+    let mut impostor: Vec<String> = node_keys(&dir, "sensors", "mallory").to_vec();
+    impostor.extend(node_keys(&dir, "analysis", "analysis"));
+    let mut sensors = curve_node("sensors", 17472, &impostor);
+    let status = wait_with_timeout(&mut sensors, Duration::from_secs(40));
+    let (_, s_err) = read_all(&mut sensors);
+    assert_eq!(
+        status.and_then(|s| s.code()),
+        Some(1),
+        "the sender fails at drain_timeout: {s_err}"
+    );
+    assert!(s_err.contains("unacknowledged=201"), "{s_err}");
+    let _ = analysis.kill();
+    let _ = analysis.wait();
+    let (out, err) = read_all(&mut analysis);
+    assert!(!out.contains("weather"), "nothing crossed: {out}");
+    let mallory = std::fs::read_to_string(dir.join("mallory.pub")).expect("key");
+    let refused = err
+        .lines()
+        .find(|l| l.contains("CURVE client refused"))
+        .unwrap_or_else(|| panic!("{err}"));
+    assert!(
+        refused.contains("peer=127.0.0.1") && refused.contains(mallory.trim()),
+        "names the peer and its key: {refused}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_wire_into_a_curve_node_from_a_node_without_keys_is_a_topology_error() {
+    let dir = keys(&["analysis"]);
+    let [public, secret] = node_keys(&dir, "analysis", "analysis");
+    let out = run(rolecall().args(["check", TOPO, &public, &secret]));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("node `sensors` has no CURVE keys"),
+        "{}",
+        stderr(&out)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -12,7 +12,9 @@ use super::running::Running;
 use super::supervisor::{Child, Supervisor, SupervisorParts};
 use crate::kind::message_type::{AnyWire, MessageOps};
 use crate::kind::{Direction, Payload, Registry};
-use crate::remote::{stable_hash, HopIdentity, RemoteEndpoint, RemoteError, RemoteLink};
+use crate::remote::{
+    stable_hash, HopCurve, HopIdentity, RemoteEndpoint, RemoteError, RemoteLink, Zap,
+};
 use crate::supervision::{Event, MemberId, Tree};
 use crate::topology::{start_order, PortRef, Topology};
 use crate::wire::{Queue, WireConfig};
@@ -272,6 +274,8 @@ impl Node {
         let mut incoming: Incoming = HashMap::new();
         let mut outgoing: Outgoing = HashMap::new();
         let mut hops: Vec<Hop> = Vec::new();
+        // The node's ZAP handler, started with its first receiving CURVE hop.
+        let mut zap: Option<Arc<Zap>> = None;
         let mut stats: Vec<(String, Arc<dyn AnyWire>)> = Vec::new();
 
         let fault_start = std::time::Instant::now();
@@ -326,6 +330,39 @@ impl Node {
                     .actor(&wire.from.actor)
                     .map(|a| a.node.clone())
                     .unwrap_or_default();
+                let consumer_node = topology
+                    .actor(&dest.port.actor)
+                    .map(|a| a.node.as_str())
+                    .unwrap_or_default();
+                let keys = |node: &str| topology.node(node).and_then(|n| n.curve.clone());
+                // Encrypted when the receiving node has keys (the loader
+                // checked that the producer's node has some too).
+                let curve = match (keys(&producer_node), keys(consumer_node)) {
+                    (Some(p), Some(c)) if from_local => Some(HopCurve {
+                        own_public: p.public_key,
+                        own_secret: p.secret_key,
+                        peer_public: c.public_key,
+                        zap: None,
+                    }),
+                    (Some(p), Some(c)) => Some(HopCurve {
+                        own_public: c.public_key,
+                        own_secret: c.secret_key,
+                        peer_public: p.public_key,
+                        zap: Some(match &zap {
+                            Some(z) => Arc::clone(z),
+                            None => {
+                                let z =
+                                    Zap::start(&self.zmq).map_err(|source| BuildError::Remote {
+                                        wire: label.clone(),
+                                        source,
+                                    })?;
+                                zap = Some(Arc::clone(&z));
+                                z
+                            }
+                        }),
+                    }),
+                    _ => None,
+                };
                 let identity = HopIdentity {
                     topology: topology.name.clone(),
                     wiring: stable_hash(&[
@@ -337,6 +374,7 @@ impl Node {
                     producer_node,
                     delivery: wire.delivery,
                     max_message_size: wire.max_message_size.min(i64::MAX as u64) as i64,
+                    curve,
                 };
                 hops.push(Hop {
                     identity,

@@ -59,6 +59,14 @@ pub enum RemoteError {
         /// ZeroMQ's error.
         source: zmq::Error,
     },
+    /// CURVE keys could not be read or set.
+    #[error("CURVE on `{address}`: {reason}")]
+    Curve {
+        /// The endpoint.
+        address: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// The thread could not be started.
     #[error("starting the I/O thread failed: {0}")]
     Thread(#[from] std::io::Error),
@@ -86,9 +94,17 @@ pub struct RemoteLink {
     hop: Arc<HopStats>,
     stop: Arc<Stop>,
     thread: Option<JoinHandle<()>>,
+    /// A receiving CURVE hop keeps the node's ZAP handler alive.
+    zap: Option<Arc<super::hop::Zap>>,
 }
 
 impl RemoteLink {
+    /// Keeps `zap` running as long as this hop.
+    pub(crate) fn with_zap(mut self, zap: Option<Arc<super::hop::Zap>>) -> Self {
+        self.zap = zap;
+        self
+    }
+
     pub(crate) fn new(
         sender: bool,
         label: String,
@@ -104,6 +120,7 @@ impl RemoteLink {
             hop,
             stop,
             thread: Some(thread),
+            zap: None,
         }
     }
 
@@ -151,6 +168,7 @@ impl RemoteLink {
                 tracing::error!(hop = %self.label, "hop thread panicked");
             }
         }
+        self.zap = None;
     }
 
     /// Warns with the totals of anything the contract had to repair or
@@ -237,6 +255,9 @@ pub(crate) fn open_socket(
         .map_err(|e| err("setting heartbeats on", e))?;
     s.set_maxmsgsize(id.max_message_size)
         .map_err(|e| err("setting the largest message size of", e))?;
+    if let Some(curve) = &id.curve {
+        super::hop::apply_curve(&s, curve, kind == zmq::ROUTER, &ep.label, &ep.address)?;
+    }
     if kind == zmq::ROUTER {
         s.bind(&ep.address).map_err(|e| err("binding", e))?;
     } else {

@@ -25,6 +25,7 @@ fn identity(wiring: u64) -> HopIdentity {
         producer_node: "a".into(),
         delivery: Delivery::AtLeastOnce,
         max_message_size: 1 << 20,
+        curve: None,
     }
 }
 

@@ -10,7 +10,8 @@ use toml::de::{DeArray, DeTable, DeValue, ValueDeserializer};
 use toml::Spanned;
 
 use super::model::{
-    ActorSpec, Destination, GroupSpec, NodeSpec, PortRef, RemoteRoute, Topology, WireSpec,
+    ActorSpec, Destination, GroupSpec, NodeCurve, NodeSpec, PortRef, RemoteRoute, Topology,
+    WireSpec,
 };
 use super::overrides::{Assignment, Overrides};
 use super::read::{entry, suggest, Reader, Span};
@@ -21,7 +22,13 @@ use crate::wire::{Delivery, Policy, WireConfig};
 
 const TOP_KEYS: &[&str] = &["topology", "nodes", "groups", "actors", "wires", "faults"];
 const TOPOLOGY_KEYS: &[&str] = &["name", "drain_timeout", "finish_when"];
-const NODE_KEYS: &[&str] = &["address", "listen", "base_port"];
+const NODE_KEYS: &[&str] = &[
+    "address",
+    "listen",
+    "base_port",
+    "curve_public_key",
+    "curve_secret_key",
+];
 const GROUP_KEYS: &[&str] = &[
     "node",
     "strategy",
@@ -351,7 +358,7 @@ impl<'s> Loader<'s> {
                         .map(|s| format!("did you mean `{node}.{s}`?"));
                     self.r.error(
                         Some(span),
-                        format!("`{field}` is not a node field (address, listen, base_port); an actor parameter is NODE.ACTOR.PARAM"),
+                        format!("`{field}` is not a node field ({}); an actor parameter is NODE.ACTOR.PARAM", NODE_KEYS.join(", ")),
                         help,
                     );
                     return;
@@ -447,6 +454,7 @@ impl<'s> Loader<'s> {
             address: "127.0.0.1".into(),
             listen: "0.0.0.0".into(),
             base_port: 7400,
+            curve: None,
         };
         let Some((_, v)) = entry(root, "nodes") else {
             return vec![NodeIn {
@@ -482,6 +490,24 @@ impl<'s> Loader<'s> {
                 }
                 if let Some((p, _)) = self.r.integer(t, "base_port", &what, 1..=65535) {
                     spec.base_port = p as u16;
+                }
+                let public = self.r.string(t, "curve_public_key", &what);
+                let secret = self.r.string(t, "curve_secret_key", &what);
+                match (public, secret) {
+                    (Some((public_key, _)), Some((secret_key, _))) => {
+                        spec.curve = Some(NodeCurve {
+                            public_key,
+                            secret_key,
+                        })
+                    }
+                    (Some((_, span)), None) | (None, Some((_, span))) => self.r.error(
+                        Some(span),
+                        format!("{what} has only one of curve_public_key and curve_secret_key"),
+                        Some(format!(
+                            "give both key files, as `rolecall keygen {name}` writes them"
+                        )),
+                    ),
+                    (None, None) => {}
                 }
             }
             nodes.push(NodeIn {
@@ -1168,6 +1194,19 @@ impl<'s> Loader<'s> {
                 let to_node = &actors[dest_actor].spec.node;
                 let remote = if from_node != to_node {
                     remote_count += 1;
+                    let curve_of = |name: &str| {
+                        nodes
+                            .iter()
+                            .find(|n| n.spec.name == name)
+                            .is_some_and(|n| n.spec.curve.is_some())
+                    };
+                    if curve_of(to_node) && !curve_of(from_node) {
+                        self.r.error(
+                            Some(dest.span.clone()),
+                            format!("wire `{} -> {}` crosses into node `{to_node}`, which takes CURVE-encrypted wires only, but node `{from_node}` has no CURVE keys", from.port, dest.port),
+                            Some(format!("give [nodes.{from_node}] curve_public_key and curve_secret_key (`rolecall keygen {from_node}`)")),
+                        );
+                    }
                     if let Some(f) = &from_info {
                         let format = codec
                             .as_ref()

@@ -44,6 +44,18 @@ pub struct NodeSpec {
     pub listen: String,
     /// First TCP port for incoming cross-node wires.
     pub base_port: u16,
+    /// CURVE key files of this node (`rolecall keygen NAME`): wires into a
+    /// node with keys are encrypted, and admit only their producer's key.
+    pub curve: Option<NodeCurve>,
+}
+
+/// A node's CURVE key files (Z85 text, as `rolecall keygen` writes them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeCurve {
+    /// The public key file (every node that talks to this one reads it).
+    pub public_key: String,
+    /// The secret key file (read only on this node's host).
+    pub secret_key: String,
 }
 
 /// One supervision group on a node.

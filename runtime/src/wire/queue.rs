@@ -206,6 +206,15 @@ impl<T> Queue<T> {
         self.shared.finished.load(Ordering::SeqCst)
     }
 
+    /// Wakes `waker` once the consumer next settles (handles) messages or room
+    /// is made: a thread that acknowledges handled messages sleeps on it.
+    pub fn wake_on_progress(&self, waker: &Waker) {
+        let mut inner = self.shared.inner.lock();
+        if !inner.producers.iter().any(|w| w.will_wake(waker)) {
+            inner.producers.push(waker.clone());
+        }
+    }
+
     /// Number of messages queued or in flight.
     pub fn len(&self) -> usize {
         self.shared.inner.lock().occupied()

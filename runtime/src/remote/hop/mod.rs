@@ -23,6 +23,7 @@
 //!   producer's node waits for it, up to its `drain_timeout`.
 //! * Connections that say no valid hello are refused and reported.
 
+mod curve;
 mod frame;
 mod receiver;
 mod recv_loop;
@@ -32,6 +33,7 @@ mod sender;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 pub use crate::wire::Delivery;
+pub use curve::{HopCurve, Zap};
 pub(crate) use recv_loop::spawn_receiver;
 pub(crate) use send_loop::spawn_sender;
 
@@ -48,6 +50,8 @@ pub struct HopIdentity {
     pub delivery: Delivery,
     /// Largest inbound frame accepted (libzmq's MAXMSGSIZE), bytes.
     pub max_message_size: i64,
+    /// CURVE keys, when the receiving node has them.
+    pub curve: Option<HopCurve>,
 }
 
 /// A new incarnation number for one end of a hop: random, so that a
@@ -93,6 +97,8 @@ impl HopStats {
         field.store(value, Ordering::Relaxed);
     }
 }
+
+pub(crate) use curve::apply as apply_curve;
 
 /// Stop request shared with a hop thread.
 #[derive(Debug, Default)]

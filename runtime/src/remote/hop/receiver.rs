@@ -160,6 +160,27 @@ impl Receiver {
         std::mem::take(&mut self.notes)
     }
 
+    /// Whether `identity` said a valid hello for the current session.
+    pub(crate) fn knows(&self, identity: &[u8]) -> bool {
+        self.known
+            .get(identity)
+            .is_some_and(|inc| self.session.as_ref().is_some_and(|s| s.incarnation == *inc))
+    }
+
+    /// Whether messages were delivered that are not yet handled.
+    pub(crate) fn waiting_for_handling(&self) -> bool {
+        self.session.as_ref().is_some_and(|s| !s.pending.is_empty())
+    }
+
+    /// Whether the wire, having finished `finished` messages, has handled
+    /// some that wait for their acknowledgement.
+    pub(crate) fn handled_since(&self, finished: u64) -> bool {
+        self.session
+            .as_ref()
+            .and_then(|s| s.pending.front())
+            .is_some_and(|(_, ord)| *ord <= finished)
+    }
+
     /// A frame from connection `identity`; `peer` names its address for logs.
     pub(crate) fn on_frame<'a>(
         &mut self,
@@ -402,7 +423,7 @@ impl Receiver {
         let Some(s) = &self.session else {
             return Duration::from_millis(100);
         };
-        if !s.pending.is_empty() || s.ack_due {
+        if s.ack_due || s.handled > s.acked {
             return ACK_DELAY;
         }
         KEEPALIVE

@@ -12,6 +12,7 @@ use rolecall_codecs::Codec;
 use super::receiver::{Action, Expect, Note, Receiver};
 use super::{worth_logging, HopIdentity, HopStats, Stop};
 use crate::remote::link::{open_socket, RemoteEndpoint, RemoteError, RemoteLink, RemoteStats};
+use crate::remote::wake::{WakeSignal, AWAKE, POLLING};
 use crate::wire::{PushError, Queue};
 
 /// Frames read per loop turn.
@@ -19,6 +20,10 @@ const BATCH: usize = 256;
 
 struct RecvLoop<T> {
     socket: zmq::Socket,
+    /// Woken when the consumer handles messages (acknowledgements are due).
+    wake_rx: zmq::Socket,
+    wake: Arc<WakeSignal>,
+    waker: std::task::Waker,
     queue: Queue<T>,
     codec: Arc<dyn Codec<T>>,
     receiver: Receiver,
@@ -48,6 +53,7 @@ pub(crate) fn spawn_receiver<T: Send + 'static>(
     id: HopIdentity,
 ) -> Result<RemoteLink, RemoteError> {
     let socket = open_socket(&ep, zmq::ROUTER, &id)?;
+    let (wake_rx, wake) = super::send_loop::wake_pair(&ep)?;
     queue.add_sender();
     let receiver = Receiver::new(
         Expect {
@@ -65,6 +71,9 @@ pub(crate) fn spawn_receiver<T: Send + 'static>(
     let hop = Arc::new(HopStats::default());
     let run = RecvLoop {
         socket,
+        wake_rx,
+        waker: std::task::Waker::from(Arc::clone(&wake)),
+        wake,
         queue,
         codec,
         receiver,
@@ -82,8 +91,12 @@ pub(crate) fn spawn_receiver<T: Send + 'static>(
     };
     let thread = std::thread::Builder::new()
         .name(format!("rc-hop {}", ep.label))
-        .spawn(move || run.run())?;
-    Ok(RemoteLink::new(false, ep.label, stats, hop, stop, thread))
+        .spawn(move || {
+            let _ = run.wake.thread.set(std::thread::current());
+            run.run()
+        })?;
+    let zap = id.curve.as_ref().and_then(|c| c.zap.clone());
+    Ok(RemoteLink::new(false, ep.label, stats, hop, stop, thread).with_zap(zap))
 }
 
 impl<T: Send + 'static> RecvLoop<T> {
@@ -103,10 +116,7 @@ impl<T: Send + 'static> RecvLoop<T> {
                 // The wire is full: wait for room a little, then look again.
                 continue;
             }
-            let timeout = self.receiver.sleep_for(Instant::now());
-            let mut items = [self.socket.as_poll_item(zmq::POLLIN)];
-            let ms = timeout.as_millis().clamp(1, 100) as i64;
-            let _ = zmq::poll(&mut items, ms);
+            self.sleep();
         }
         self.receiver.close();
         for note in self.receiver.take_notes() {
@@ -116,6 +126,29 @@ impl<T: Send + 'static> RecvLoop<T> {
         if !self.ended {
             self.queue.remove_sender();
         }
+    }
+
+    /// Sleeps until a frame arrives, the consumer handles messages we wait
+    /// for, or an acknowledgement or tick is due.
+    fn sleep(&mut self) {
+        if self.receiver.waiting_for_handling() {
+            self.queue.wake_on_progress(&self.waker);
+            if self.receiver.handled_since(self.queue.finished_count()) {
+                return; // handled in the meantime: acknowledge next turn
+            }
+        }
+        let timeout = self.receiver.sleep_for(Instant::now());
+        let mut items = [
+            self.wake_rx.as_poll_item(zmq::POLLIN),
+            self.socket.as_poll_item(zmq::POLLIN),
+        ];
+        self.wake.state.store(POLLING, Ordering::SeqCst);
+        if !self.wake.notified.swap(false, Ordering::SeqCst) {
+            let ms = timeout.as_millis().clamp(1, 100) as i64;
+            let _ = zmq::poll(&mut items, ms);
+        }
+        self.wake.state.store(AWAKE, Ordering::SeqCst);
+        while self.wake_rx.recv_bytes(zmq::DONTWAIT).is_ok() {}
     }
 
     /// Reads a batch of frames; true if any arrived.
@@ -141,14 +174,16 @@ impl<T: Send + 'static> RecvLoop<T> {
             }
             self.id_buf.clear();
             self.id_buf.extend_from_slice(&self.identity);
+            // The peer's address, for connections the receiver may report.
+            let peer = if self.receiver.knows(&self.id_buf) {
+                None
+            } else {
+                self.payload.gets("Peer-Address").map(str::to_owned)
+            };
             let identity: &[u8] = &self.id_buf;
             let payload: &[u8] = if extra { &[0xff] } else { &self.payload };
-            let first = &mut self.identity;
             let action = self.receiver.on_frame(identity, payload, now, || {
-                first
-                    .gets("Peer-Address")
-                    .unwrap_or("an unknown address")
-                    .to_owned()
+                peer.unwrap_or_else(|| "an unknown address".into())
             });
             match action {
                 Action::Nothing => {}
