@@ -114,7 +114,8 @@ impl Connect {
                 Err(Some(e)) => return Err(e),
                 Err(None) => why_unreachable(&servers).await,
             };
-            if Instant::now() + delay >= deadline {
+            let now = Instant::now();
+            if now >= deadline {
                 return Err(Error::Unreachable {
                     servers,
                     origin: origin.to_owned(),
@@ -130,7 +131,8 @@ impl Connect {
                     self.connect_timeout()
                 );
             }
-            tokio::time::sleep(delay).await;
+            // The last attempt is made when the connect timeout ends.
+            tokio::time::sleep(delay.min(deadline - now)).await;
             delay = (delay * 2).min(RETRY_MAX);
         }
     }
