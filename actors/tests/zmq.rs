@@ -381,3 +381,65 @@ async fn curve_admits_allowlisted_clients_and_refuses_unknown_keys() {
     running.wait().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[actix_rt::test]
+async fn curve_client_with_the_wrong_server_key_is_never_connected() {
+    use rolecall_actors::zmq::curve::generate;
+    let dir = std::env::temp_dir().join(format!("rolecall-curve-wrong-{}", std::process::id()));
+    let server = generate(&dir, "server").expect("server keys");
+    let other = generate(&dir, "other").expect("other keys");
+    let client = generate(&dir, "client").expect("client keys");
+    // An empty allowlist admits any client key: only the server key is wrong.
+    let topology = format!(
+        r#"
+        [actors.rep]
+        kind = "zmq.rep"
+        params = {{ bind = ["tcp://127.0.0.1:16008"], curve = {{ secret_key = "{}" }} }}
+        [actors.server]
+        kind = "text.responder"
+        [[wires]]
+        from = "rep.out"
+        to = "server.in"
+        [[wires]]
+        from = "server.out"
+        to = "rep.in"
+        [actors.req]
+        kind = "zmq.req"
+        after = ["rep"]
+        params = {{ connect = ["tcp://127.0.0.1:16008"], monitor = true, curve = {{ secret_key = "{}", public_key = "{}", server_key = "{}" }} }}
+        "#,
+        server.secret.display(),
+        client.secret.display(),
+        client.public.display(),
+        other.public.display()
+    );
+    let mut n = node(&topology);
+    let to_req = n
+        .inject::<Frames>("req.in", WireConfig::default())
+        .expect("inject");
+    let mut req_out = n
+        .tap::<Frames>("req.out", WireConfig::default())
+        .expect("tap");
+    let mut events = n
+        .tap::<SocketEvent>("req.monitor", WireConfig::default())
+        .expect("tap");
+    let running = n.start().await.expect("start");
+    to_req.output().send_async(Frames::text("hi")).await;
+    // Failed handshakes, retried; never a successful one.
+    let mut failed = 0;
+    while failed < 2 {
+        match next(&mut events).await {
+            Some(EventKind::HandshakeSucceeded) => panic!("handshake with the wrong server key"),
+            Some(EventKind::HandshakeFailedNoDetail | EventKind::HandshakeFailedProtocol) => {
+                failed += 1
+            }
+            Some(_) => {}
+            None => panic!("no handshake failure reported (seen {failed})"),
+        }
+    }
+    let nothing = actix_rt::time::timeout(Duration::from_millis(300), req_out.recv()).await;
+    assert!(nothing.is_err(), "no reply without a handshake");
+    running.shutdown();
+    running.wait().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -10,7 +10,7 @@ use futures::FutureExt;
 
 use super::line_protocol::{self, Dialect, EncodeError};
 use super::point::Point;
-use super::sink::{http_client, parse_url, transport, Sink, SinkError, WriteError};
+use super::sink::{http_client, parse_url, ping, transport, Sink, SinkError, WriteError};
 
 /// Writes line protocol (1.x dialect) to an InfluxDB 1.x server.
 ///
@@ -19,6 +19,7 @@ use super::sink::{http_client, parse_url, transport, Sink, SinkError, WriteError
 #[derive(Debug)]
 pub struct InfluxV1 {
     client: reqwest::Client,
+    base: reqwest::Url,
     write_url: reqwest::Url,
     query_url: reqwest::Url,
     db: String,
@@ -53,6 +54,7 @@ impl InfluxV1 {
             .map_err(|e| SinkError::Client(e.to_string()))?;
         Ok(InfluxV1 {
             client,
+            base,
             write_url,
             query_url,
             db: db.to_owned(),
@@ -113,5 +115,9 @@ impl Sink for InfluxV1 {
 
     fn target(&self) -> String {
         self.target.clone()
+    }
+
+    fn probe(&self) -> Option<BoxFuture<'static, Result<(), WriteError>>> {
+        Some(ping(&self.client, &self.base, &self.target))
     }
 }

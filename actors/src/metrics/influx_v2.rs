@@ -14,12 +14,15 @@ use futures::FutureExt;
 use influxdb2::api::write::TimestampPrecision;
 use influxdb2::RequestError;
 
-use super::sink::{http_client, parse_url, Sink, SinkError, WriteError};
+use super::sink::{http_client, parse_url, ping, Sink, SinkError, WriteError};
 
 /// Writes line protocol to an InfluxDB 2 compatible server (org, bucket, token).
 #[derive(Debug)]
 pub struct InfluxV2 {
     client: influxdb2::Client,
+    /// For [`Sink::probe`] (the crate's client has no plain request).
+    http: reqwest::Client,
+    base: reqwest::Url,
     org: String,
     bucket: String,
     target: String,
@@ -35,12 +38,17 @@ impl InfluxV2 {
         token: &str,
         timeout: Duration,
     ) -> Result<Self, SinkError> {
-        parse_url(url)?;
+        let base = parse_url(url)?;
+        let http = http_client(timeout)
+            .build()
+            .map_err(|e| SinkError::Client(e.to_string()))?;
         let client = influxdb2::ClientBuilder::with_builder(http_client(timeout), url, org, token)
             .build()
             .map_err(|e| SinkError::Client(e.to_string()))?;
         Ok(InfluxV2 {
             client,
+            http,
+            base,
             org: org.to_owned(),
             bucket: bucket.to_owned(),
             target: format!("influxdb v2 {url} org {org} bucket {bucket}"),
@@ -80,5 +88,9 @@ impl Sink for InfluxV2 {
 
     fn target(&self) -> String {
         self.target.clone()
+    }
+
+    fn probe(&self) -> Option<BoxFuture<'static, Result<(), WriteError>>> {
+        Some(ping(&self.http, &self.base, &self.target))
     }
 }

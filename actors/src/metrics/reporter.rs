@@ -13,6 +13,17 @@
 //! bounds it too); the final counters then show what was left unwritten. A
 //! supervised restart starts with an empty buffer.
 //!
+//! A server output must answer when the reporter starts: it asks `GET /ping`
+//! (any HTTP answer counts) and, while nothing answers, tries again for
+//! `wait_for_server_ms` (default 5 s, one WARN at the first failure), holding
+//! the points it takes meanwhile. If no server answered by then, the node
+//! fails with one line naming the URL, where it came from and how to set it:
+//! a run whose measurements cannot be stored is better stopped at once than
+//! found empty at the end. Once the server has answered, an outage later in
+//! the run does not end the node: writes are retried with backoff, points
+//! wait in the bounded buffer, and what does not fit is dropped and counted.
+//! `wait_for_server_ms = 0` skips the check (start with the server down).
+//!
 //! With `print_report = true` and/or `plots_dir`, the run ends with the report:
 //! once stopped, the reporter prints the percentile table and writes the
 //! histogram, CDF and throughput plots (PNG and SVG) of what it reported, from
@@ -25,6 +36,7 @@ use std::time::{Duration, Instant};
 use actix::prelude::*;
 use rolecall_runtime::kind::{CreateError, Io, Ports, Role};
 use rolecall_runtime::wire::Output;
+use rolecall_runtime::NodeHandle;
 use serde::Deserialize;
 
 use super::batcher::{self, Batcher, Poll, Stats};
@@ -65,7 +77,10 @@ pub struct Params {
     /// Empty the results file when this process first opens it (default true).
     #[serde(default = "yes")]
     pub truncate: bool,
-    /// Server URL, e.g. `http://127.0.0.1:8086`.
+    /// Server URL, e.g. `http://127.0.0.1:8086`. Default: the environment
+    /// variable `ROLECALL_INFLUXDB_V1` (output `influx-v1`) or
+    /// `ROLECALL_INFLUX_V2` (output `influx-v2`), as `scripts/servers.sh`
+    /// exports them.
     #[serde(default)]
     pub url: Option<String>,
     /// InfluxDB 1.x database (default `rolecall`).
@@ -101,6 +116,11 @@ pub struct Params {
     /// HTTP request timeout (default 5000).
     #[serde(default = "default_timeout")]
     pub timeout_ms: u64,
+    /// Server outputs: how long the reporter keeps asking at start for its
+    /// server to answer before the node fails (default 5000; 0: no check,
+    /// points wait in the buffer until the server comes).
+    #[serde(default = "default_timeout")]
+    pub wait_for_server_ms: u64,
     /// Send [`Stats`] on `stats` this often (default 1000; 0: only at stop).
     #[serde(default = "default_stats")]
     pub stats_interval_ms: u64,
@@ -158,6 +178,11 @@ fn default_stats() -> u64 {
     1000
 }
 
+/// Environment variable giving `url` for output `influx-v1`.
+pub const INFLUXDB_V1_ENV: &str = "ROLECALL_INFLUXDB_V1";
+/// Environment variable giving `url` for output `influx-v2`.
+pub const INFLUX_V2_ENV: &str = "ROLECALL_INFLUX_V2";
+
 /// Parameters that do not make a working reporter.
 #[derive(Debug, thiserror::Error)]
 pub enum ParamsError {
@@ -181,14 +206,35 @@ impl Params {
             )
     }
 
+    /// For a server output: its name, the environment variable that may
+    /// give its URL, and the URL in use with where it came from.
+    fn server(&self) -> Option<Server> {
+        let (name, env) = match self.output {
+            OutputKind::File => return None,
+            OutputKind::InfluxV1 => ("InfluxDB 1.x", INFLUXDB_V1_ENV),
+            OutputKind::InfluxV2 => ("the InfluxDB 2 write API", INFLUX_V2_ENV),
+        };
+        let url = match &self.url {
+            Some(u) => Some((u.clone(), "the `url` parameter")),
+            None => std::env::var(env).ok().map(|u| (u, env)),
+        };
+        Some(Server { name, env, url })
+    }
+
     fn sink(&self) -> Result<Box<dyn Sink>, ParamsError> {
         use super::sink::SinkError::Missing;
         let timeout = Duration::from_millis(self.timeout_ms);
+        let server = self.server();
         let url = |output| {
-            self.url.as_deref().ok_or(Missing {
-                output,
-                param: "url",
-            })
+            let server = server.as_ref();
+            server
+                .and_then(|s| s.url.as_ref())
+                .map(|(u, _)| u.as_str())
+                .ok_or(Missing {
+                    output,
+                    param: "url",
+                    env: server.map_or("", |s| s.env),
+                })
         };
         Ok(match self.output {
             OutputKind::File => {
@@ -212,6 +258,46 @@ impl Params {
     }
 }
 
+/// A server output's URL and how a user sets it, for the messages.
+#[derive(Debug, Clone)]
+struct Server {
+    /// What kind of server, for people.
+    name: &'static str,
+    /// The environment variable read when `url` is not given.
+    env: &'static str,
+    /// The URL and where it came from.
+    url: Option<(String, &'static str)>,
+}
+
+/// The start-up check of a server output (see the module doc).
+#[derive(Debug)]
+struct Check {
+    server: Server,
+    started: Instant,
+    wait: Duration,
+    delay: Duration,
+    warned: bool,
+}
+
+impl Check {
+    const FIRST_DELAY: Duration = Duration::from_millis(100);
+    const MAX_DELAY: Duration = Duration::from_secs(1);
+
+    /// The line the node fails with when no server answered.
+    fn unreachable(&self, reporter: &str, node: &str, reason: &str) -> String {
+        let Server { name, env, url } = &self.server;
+        let (url, origin) = url
+            .as_ref()
+            .map_or(("?", "nowhere"), |(u, o)| (u.as_str(), *o));
+        format!(
+            "metrics.reporter `{reporter}`: cannot reach {name} at {url} (from {origin}), \
+             tried for {:.1}s: {reason}; start it, or set the reporter's `url` parameter \
+             (--set {node}.{reporter}.url=http://HOST:PORT) or {env}",
+            self.started.elapsed().as_secs_f64()
+        )
+    }
+}
+
 /// Asks for the counters now.
 #[derive(Debug, Clone, Copy, Message)]
 #[rtype(result = "Stats")]
@@ -226,7 +312,11 @@ pub struct Flush;
 /// The reporter actor (see the module doc).
 pub struct Reporter {
     name: String,
+    node: NodeHandle,
     sink: Box<dyn Sink>,
+    /// The start-up check of the server, while it runs: no writes until
+    /// the server has answered.
+    check: Option<Check>,
     /// Runs the sink's writes.
     writer: Writer,
     batcher: Batcher,
@@ -287,6 +377,9 @@ impl Reporter {
     }
 
     fn pump_at(&mut self, now: Instant, ctx: &mut Context<Self>) {
+        if self.check.is_some() {
+            return;
+        }
         match self.batcher.poll(now) {
             Poll::Write(batch) => {
                 let id = batch.id;
@@ -354,6 +447,58 @@ impl Reporter {
         }
     }
 
+    /// Asks the server once; on no answer, again after a delay while the
+    /// check's time lasts, then fails the node.
+    fn probe(&mut self, ctx: &mut Context<Self>) {
+        let Some(probe) = self.sink.probe() else {
+            self.check = None;
+            return;
+        };
+        let answer = self.writer.submit(probe);
+        ctx.spawn(answer.into_actor(self).map(|result, act, ctx| {
+            let Some(check) = &mut act.check else {
+                return;
+            };
+            let reason = match result {
+                // Any HTTP status: a server is there.
+                Ok(()) | Err(WriteError::Status { .. }) => {
+                    if check.warned {
+                        tracing::info!(reporter = %act.name, target = %act.sink.target(), "metrics server answers");
+                    }
+                    act.check = None;
+                    act.pump(ctx);
+                    return;
+                }
+                Err(WriteError::Transport { message, .. }) => message,
+                Err(e) => e.to_string(),
+            };
+            let elapsed = check.started.elapsed();
+            if elapsed >= check.wait {
+                let line = check.unreachable(&act.name, act.node.name(), &reason);
+                // Nothing to flush at stop: nothing can be written.
+                act.gave_up = true;
+                act.node.fail(line);
+                if act.stopping_since.is_some() {
+                    ctx.stop();
+                }
+                return;
+            }
+            if !check.warned {
+                check.warned = true;
+                tracing::warn!(
+                    reporter = %act.name,
+                    "cannot reach {}: {reason}; trying again for up to {:?}",
+                    act.sink.target(),
+                    check.wait
+                );
+            }
+            // The last attempt is made when the wait ends.
+            let delay = check.delay.min(check.wait - elapsed);
+            check.delay = (check.delay * 2).min(Check::MAX_DELAY);
+            ctx.run_later(delay, |act, ctx| act.probe(ctx));
+        }));
+    }
+
     fn send_stats(&mut self, ctx: &mut Context<Self>) {
         let stats = self.batcher.stats();
         if stats.dropped > self.logged_dropped {
@@ -394,6 +539,9 @@ impl Actor for Reporter {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
+        if self.check.is_some() {
+            self.probe(ctx);
+        }
         if !self.stats_interval.is_zero() {
             ctx.run_interval(self.stats_interval, |act, ctx| act.send_stats(ctx));
         }
@@ -496,9 +644,21 @@ impl Role for Reporter {
                 },
             },
         });
+        let check = params
+            .server()
+            .filter(|_| params.wait_for_server_ms > 0)
+            .map(|server| Check {
+                server,
+                started: Instant::now(),
+                wait: Duration::from_millis(params.wait_for_server_ms),
+                delay: Check::FIRST_DELAY,
+                warned: false,
+            });
         Ok(Reporter {
             name: io.actor_name().to_owned(),
+            node: io.node().clone(),
             sink,
+            check,
             writer,
             batcher: Batcher::new(config),
             stats_out: io.output("stats")?,

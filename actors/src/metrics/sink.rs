@@ -63,12 +63,14 @@ pub enum SinkError {
         message: String,
     },
     /// A parameter the output needs is missing.
-    #[error("output `{output}` needs parameter `{param}`")]
+    #[error("output `{output}` needs parameter `{param}` (or the environment variable {env})")]
     Missing {
         /// The output kind.
         output: &'static str,
         /// The parameter.
         param: &'static str,
+        /// The environment variable that may give it instead.
+        env: &'static str,
     },
     /// The HTTP client could not be built.
     #[error("http client: {0}")]
@@ -100,6 +102,13 @@ pub trait Sink: std::fmt::Debug {
 
     /// Where it writes, for logs.
     fn target(&self) -> String;
+
+    /// A request showing whether the server answers at all (any HTTP
+    /// status counts), made when the reporter starts; `None` for outputs
+    /// without a server.
+    fn probe(&self) -> Option<BoxFuture<'static, Result<(), WriteError>>> {
+        None
+    }
 }
 
 /// Parses and checks an `http://` URL.
@@ -128,6 +137,46 @@ pub(crate) fn http_client(timeout: Duration) -> reqwest::ClientBuilder {
 pub(crate) fn transport(target: &str, e: &reqwest::Error) -> WriteError {
     WriteError::Transport {
         target: target.to_owned(),
-        message: e.to_string(),
+        message: describe(e),
     }
+}
+
+/// A reqwest error in words a user can act on: reqwest's own text ("error
+/// sending request for url ...") hides the cause, which is at the end of
+/// its source chain ("connection refused").
+pub(crate) fn describe(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        return "no answer within `timeout_ms`".into();
+    }
+    let mut cause: &dyn std::error::Error = e;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    let text = cause.to_string();
+    let text = match text.find(" (os error") {
+        Some(i) => &text[..i],
+        None => &text,
+    };
+    text.to_lowercase()
+}
+
+/// Asks `GET {base}/ping`; any HTTP answer means a server is there (InfluxDB
+/// 1.x and 2 answer 204; other servers may answer 404, which is fine too).
+pub(crate) fn ping(
+    client: &reqwest::Client,
+    base: &reqwest::Url,
+    target: &str,
+) -> BoxFuture<'static, Result<(), WriteError>> {
+    use futures::FutureExt;
+    let request = base.join("ping").map(|url| client.get(url).send());
+    let target = target.to_owned();
+    async move {
+        let request = request.map_err(|e| WriteError::Transport {
+            target: target.clone(),
+            message: e.to_string(),
+        })?;
+        request.await.map_err(|e| transport(&target, &e))?;
+        Ok(())
+    }
+    .boxed()
 }

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use zookeeper_client as zkc;
 
 use super::config::params_with_session;
-use super::contender::{crash, terminated};
+use super::contender::{crash, terminated, OnError};
 use super::error::{validate_path, Error, Result};
 
 /// The marker child created once the barrier is full.
@@ -137,6 +137,7 @@ pub struct Barrier {
     released: bool,
     leaving: bool,
     out: Output<BarrierEvent>,
+    on_error: OnError,
 }
 
 impl std::fmt::Debug for Barrier {
@@ -281,7 +282,7 @@ impl Actor for Barrier {
             move |res, act, ctx| {
                 let client = match res {
                     Ok(c) => c,
-                    Err(e) => crash("zk.barrier", &e),
+                    Err(e) => return act.on_error.fail(&e),
                 };
                 act.client = Some(client.clone());
                 ctx.spawn(
@@ -380,6 +381,7 @@ impl Role for Barrier {
             released: false,
             leaving: false,
             out: io.output("events")?,
+            on_error: OnError::new("zk.barrier", io),
         })
     }
 

@@ -1,6 +1,6 @@
 //! [`Connect`]: where the ZooKeeper servers are and how to open a session.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use zookeeper_client as zkc;
@@ -10,7 +10,10 @@ use super::error::{Error, Result};
 /// Environment variable read when `servers` is not given.
 pub const SERVERS_ENV: &str = "ROLECALL_ZK";
 
-/// Session parameters: the same three fields in `zk.session`'s and every
+/// The connect string used when neither `servers` nor `ROLECALL_ZK` is set.
+const DEFAULT_SERVERS: &str = "127.0.0.1:2181";
+
+/// Session parameters: the same four fields in `zk.session`'s and every
 /// recipe's `params`.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -26,7 +29,17 @@ pub struct Connect {
     /// Digest credentials `user:password` added to every session.
     #[serde(default)]
     pub auth: Vec<String>,
+    /// How long opening a session keeps trying before giving up, in
+    /// milliseconds (default 5000). A kind that cannot open one within it
+    /// fails its node with one line naming the servers.
+    #[serde(default)]
+    pub connect_timeout_ms: Option<u64>,
 }
+
+/// First delay between two attempts to open a session; doubles up to
+/// [`RETRY_MAX`].
+const RETRY_FIRST: Duration = Duration::from_millis(100);
+const RETRY_MAX: Duration = Duration::from_secs(1);
 
 impl Connect {
     /// Parameters for `servers`, with defaults otherwise.
@@ -39,10 +52,18 @@ impl Connect {
 
     /// The connect string in use.
     pub fn servers(&self) -> String {
-        self.servers
-            .clone()
-            .or_else(|| std::env::var(SERVERS_ENV).ok())
-            .unwrap_or_else(|| "127.0.0.1:2181".to_owned())
+        self.servers_and_origin().0
+    }
+
+    /// The connect string in use and where it came from (for messages).
+    fn servers_and_origin(&self) -> (String, &'static str) {
+        if let Some(s) = &self.servers {
+            return (s.clone(), "the `servers` parameter");
+        }
+        match std::env::var(SERVERS_ENV) {
+            Ok(s) => (s, "ROLECALL_ZK"),
+            Err(_) => (DEFAULT_SERVERS.to_owned(), "the default"),
+        }
     }
 
     /// The session timeout asked for.
@@ -50,8 +71,13 @@ impl Connect {
         Duration::from_millis(self.session_timeout_ms.unwrap_or(4000))
     }
 
+    /// How long [`connect`](Self::connect) keeps trying.
+    pub fn connect_timeout(&self) -> Duration {
+        Duration::from_millis(self.connect_timeout_ms.unwrap_or(5000))
+    }
+
     /// Checks the parameters: a non-empty connect string, `user:password`
-    /// credentials, a timeout of at least 100 ms.
+    /// credentials, timeouts of at least 100 ms.
     pub fn validate(&self) -> std::result::Result<(), String> {
         let servers = self.servers();
         if servers.trim().is_empty() {
@@ -65,37 +91,116 @@ impl Connect {
         if self.session_timeout() < Duration::from_millis(100) {
             return Err("`session_timeout_ms` is below 100".into());
         }
+        if self.connect_timeout() < Duration::from_millis(100) {
+            return Err("`connect_timeout_ms` is below 100".into());
+        }
         Ok(())
     }
 
-    /// Opens a session (fails after about one session timeout).
+    /// Opens a session. While no server of the connect string answers it
+    /// tries again (100 ms, doubling up to 1 s between attempts, one WARN at
+    /// the first failure) until [`connect_timeout`](Self::connect_timeout)
+    /// has passed, then fails with [`Error::Unreachable`].
     pub async fn connect(&self) -> Result<zkc::Client> {
-        let servers = self.servers();
+        let (servers, origin) = self.servers_and_origin();
+        let started = Instant::now();
+        let deadline = started + self.connect_timeout();
+        let mut delay = RETRY_FIRST;
+        let mut warned = false;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let reason = match self.connect_once(&servers, left).await {
+                Ok(client) => return Ok(client),
+                Err(Some(e)) => return Err(e),
+                Err(None) => why_unreachable(&servers).await,
+            };
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(Error::Unreachable {
+                    servers,
+                    origin: origin.to_owned(),
+                    waited_ms: started.elapsed().as_millis() as u64,
+                    reason,
+                });
+            }
+            if !warned {
+                warned = true;
+                tracing::warn!(
+                    "cannot reach ZooKeeper at {servers} (from {origin}): {reason}; \
+                     trying again for up to {:?}",
+                    self.connect_timeout()
+                );
+            }
+            // The last attempt is made when the connect timeout ends.
+            tokio::time::sleep(delay.min(deadline - now)).await;
+            delay = (delay * 2).min(RETRY_MAX);
+        }
+    }
+
+    /// One attempt within `left`: the client, or `Err(None)` when no server
+    /// answered, or `Err(Some(e))` for an error trying again will not fix.
+    async fn connect_once(
+        &self,
+        servers: &str,
+        left: Duration,
+    ) -> std::result::Result<zkc::Client, Option<Error>> {
         let mut connector = zkc::Client::connector()
             .with_session_timeout(self.session_timeout())
             .with_fail_eagerly();
         for a in &self.auth {
             connector = connector.with_auth("digest", a.as_bytes());
         }
-        let timeout = self.session_timeout() + Duration::from_secs(1);
-        match tokio::time::timeout(timeout, connector.connect(&servers)).await {
+        let timeout = (self.session_timeout() + Duration::from_secs(1))
+            .min(left)
+            .max(Duration::from_millis(100));
+        match tokio::time::timeout(timeout, connector.connect(servers)).await {
             Ok(Ok(client)) => Ok(client),
-            Ok(Err(zkc::Error::AuthFailed)) => Err(Error::AuthFailed),
-            Ok(Err(e)) => Err(Error::Unreachable {
-                servers,
-                reason: e.to_string(),
-            }),
-            Err(_) => Err(Error::Unreachable {
-                servers,
-                reason: format!("no session within {timeout:?}"),
-            }),
+            Ok(Err(zkc::Error::AuthFailed)) => Err(Some(Error::AuthFailed)),
+            Ok(Err(zkc::Error::BadArguments(why))) => Err(Some(Error::Other {
+                path: String::new(),
+                message: format!("connect string {servers:?}: {why}"),
+            })),
+            Ok(Err(_)) | Err(_) => Err(None),
         }
     }
 }
 
+/// Why no server of `servers` answers, in words a user can act on: each
+/// address tried with a plain TCP connect (the client itself only says "no
+/// available hosts").
+async fn why_unreachable(servers: &str) -> String {
+    let hosts = servers.split('/').next().unwrap_or(servers);
+    let mut reasons = Vec::new();
+    for host in hosts.split(',').map(str::trim).filter(|h| !h.is_empty()) {
+        let addr = if host.contains(':') {
+            host.to_owned()
+        } else {
+            format!("{host}:2181")
+        };
+        let probe = tokio::net::TcpStream::connect(addr.as_str());
+        let why = match tokio::time::timeout(Duration::from_secs(1), probe).await {
+            Ok(Ok(_)) => "a server listens but opened no session".to_owned(),
+            Ok(Err(e)) => io_reason(&e),
+            Err(_) => "no answer within 1s".to_owned(),
+        };
+        reasons.push(format!("{addr}: {why}"));
+    }
+    reasons.join(", ")
+}
+
+/// An I/O error's text without the "(os error N)" suffix.
+fn io_reason(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match text.find(" (os error") {
+        Some(i) => text[..i].to_lowercase(),
+        None => text.to_lowercase(),
+    }
+}
+
 /// Declares a kind's `Params` struct (`Debug`, `Clone`, serde, unknown
-/// fields refused) with [`Connect`]'s three session fields (`servers`,
-/// `session_timeout_ms`, `auth`) appended, and its `connect()`.
+/// fields refused) with [`Connect`]'s four session fields (`servers`,
+/// `session_timeout_ms`, `auth`, `connect_timeout_ms`) appended, and its
+/// `connect()`.
 ///
 /// serde's `flatten` would say this with one `#[serde(flatten)] session:
 /// Connect` field, but it cannot be combined with `deny_unknown_fields`,
@@ -128,6 +233,10 @@ macro_rules! params_with_session {
             /// Digest credentials `user:password`.
             #[serde(default)]
             pub auth: Vec<String>,
+            /// How long opening a session keeps trying, in milliseconds
+            /// (default 5000); then the node fails.
+            #[serde(default)]
+            pub connect_timeout_ms: Option<u64>,
         }
 
         impl $name {
@@ -137,6 +246,7 @@ macro_rules! params_with_session {
                     servers: self.servers.clone(),
                     session_timeout_ms: self.session_timeout_ms,
                     auth: self.auth.clone(),
+                    connect_timeout_ms: self.connect_timeout_ms,
                 }
             }
         }

@@ -3,6 +3,8 @@
 //! stands, wait for its turn.
 
 use futures::future::{select, Either};
+use rolecall_runtime::kind::Io;
+use rolecall_runtime::NodeHandle;
 use zookeeper_client as zkc;
 
 use super::contention::{position, Position};
@@ -140,8 +142,46 @@ pub(crate) fn transient(e: &Error) -> bool {
 }
 
 /// Ends an incarnation whose session or contention failed: the supervisor
-/// restarts it after its backoff, and the new incarnation contends anew (the
-/// runtime's crash is a panic).
+/// restarts it after its backoff, and the new incarnation contends anew.
+///
+/// The runtime's crash is an unwind that it catches around the actor; it is
+/// raised with [`std::panic::resume_unwind`], which skips the panic hook, so
+/// an expected failure is reported once, by the supervisor's `crashed` line,
+/// and not as a "thread panicked" message with a backtrace.
 pub(crate) fn crash(kind: &str, error: &Error) -> ! {
-    panic!("{kind}: {error}")
+    std::panic::resume_unwind(Box::new(format!("{kind}: {error}")))
+}
+
+/// How a ZooKeeper kind ends when a step fails: [`Error::Unreachable`] (no
+/// server answered for the whole connect timeout) fails the node at once,
+/// with one line naming the actor, the servers and how to point it
+/// elsewhere, since restarting would only wait again for the same absent
+/// server; any other error crashes the incarnation ([`crash`]).
+#[derive(Debug, Clone)]
+pub(crate) struct OnError {
+    kind: &'static str,
+    actor: String,
+    node: NodeHandle,
+}
+
+impl OnError {
+    /// For actor `io.actor_name()` of `kind`.
+    pub(crate) fn new(kind: &'static str, io: &Io) -> Self {
+        OnError {
+            kind,
+            actor: io.actor_name().to_owned(),
+            node: io.node().clone(),
+        }
+    }
+
+    /// Fails the node (unreachable servers) or crashes the incarnation.
+    pub(crate) fn fail(&self, error: &Error) {
+        match error {
+            Error::Unreachable { .. } => {
+                let (kind, actor) = (self.kind, &self.actor);
+                self.node.fail(format!("{kind} `{actor}`: {error}"));
+            }
+            _ => crash(self.kind, error),
+        }
+    }
 }

@@ -18,7 +18,9 @@ use serde::{Deserialize, Serialize};
 use zookeeper_client as zkc;
 
 use super::config::params_with_session;
-use super::contender::{crash, enter, standing, terminated, transient, wait_turn, Standing, RETRY};
+use super::contender::{
+    crash, enter, standing, terminated, transient, wait_turn, OnError, Standing, RETRY,
+};
 use super::contention::node_prefix;
 use super::error::{validate_path, Error};
 
@@ -68,6 +70,7 @@ pub struct Election {
     node: Option<String>,
     announced: Option<Leadership>,
     out: Output<Leadership>,
+    on_error: OnError,
 }
 
 impl std::fmt::Debug for Election {
@@ -156,7 +159,7 @@ impl Actor for Election {
             }
             .into_actor(self)
             .map(|res, act, ctx| match res {
-                Err(e) => crash("zk.election", &e),
+                Err(e) => act.on_error.fail(&e),
                 Ok((client, node)) => {
                     let watcher = client.state_watcher();
                     act.client = Some(client);
@@ -211,6 +214,7 @@ impl Role for Election {
             node: None,
             announced: None,
             out: io.output("leadership")?,
+            on_error: OnError::new("zk.election", io),
         })
     }
 }

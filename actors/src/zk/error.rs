@@ -57,12 +57,23 @@ pub enum Error {
         /// The path.
         path: String,
     },
-    /// No session could be opened with any server of the connect string.
-    #[error("cannot reach ZooKeeper at {servers}: {reason}")]
+    /// No session could be opened with any server of the connect string
+    /// within the connect timeout. The message says how to point the kind
+    /// elsewhere.
+    #[error(
+        "cannot reach ZooKeeper at {servers} (from {origin}), tried for {:.1}s: {reason}; \
+         start a server there, or point the `servers` parameter or ROLECALL_ZK at one \
+         (host:port[,host:port...])",
+        *.waited_ms as f64 / 1000.0
+    )]
     Unreachable {
         /// The connect string.
         servers: String,
-        /// What the client said.
+        /// Where it came from: the `servers` parameter, ROLECALL_ZK, the default.
+        origin: String,
+        /// How long the kind tried.
+        waited_ms: u64,
+        /// Why each address did not answer.
         reason: String,
     },
     /// The session is not connected yet (or is between sessions).

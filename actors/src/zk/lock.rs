@@ -17,7 +17,9 @@ use serde::{Deserialize, Serialize};
 use zookeeper_client as zkc;
 
 use super::config::params_with_session;
-use super::contender::{crash, enter, standing, terminated, transient, wait_turn, Standing, RETRY};
+use super::contender::{
+    crash, enter, standing, terminated, transient, wait_turn, OnError, Standing, RETRY,
+};
 use super::contention::node_prefix;
 use super::error::{validate_path, Error};
 
@@ -69,6 +71,7 @@ pub struct Lock {
     /// Incremented at every release: rounds of an older attempt stop.
     attempt: u64,
     out: Output<LockEvent>,
+    on_error: OnError,
 }
 
 impl std::fmt::Debug for Lock {
@@ -131,7 +134,7 @@ impl Actor for Lock {
         ctx.wait(
             async move { connect.connect().await }.into_actor(self).map(
                 |res, act, ctx| match res {
-                    Err(e) => crash("zk.lock", &e),
+                    Err(e) => act.on_error.fail(&e),
                     Ok(client) => {
                         let watcher = client.state_watcher();
                         act.client = Some(client);
@@ -229,6 +232,7 @@ impl Role for Lock {
             node: None,
             attempt: 0,
             out: io.output("events")?,
+            on_error: OnError::new("zk.lock", io),
         })
     }
 }

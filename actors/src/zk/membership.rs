@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use zookeeper_client as zkc;
 
 use super::config::params_with_session;
-use super::contender::{crash, terminated, transient, RETRY};
+use super::contender::{crash, terminated, transient, OnError, RETRY};
 use super::error::{validate_path, Error, Result};
 
 params_with_session! {
@@ -50,6 +50,7 @@ pub struct Membership {
     client: Option<zkc::Client>,
     last: Option<Members>,
     out: Output<Members>,
+    on_error: OnError,
 }
 
 impl std::fmt::Debug for Membership {
@@ -160,7 +161,7 @@ impl Actor for Membership {
             }
             .into_actor(self)
             .map(|res, act, ctx| match res {
-                Err(e) => crash("zk.membership", &e),
+                Err(e) => act.on_error.fail(&e),
                 Ok(client) => {
                     let w = client.state_watcher();
                     act.client = Some(client);
@@ -203,6 +204,7 @@ impl Role for Membership {
             client: None,
             last: None,
             out: io.output("members")?,
+            on_error: OnError::new("zk.membership", io),
         })
     }
 }

@@ -7,8 +7,10 @@
 //! connection changes go out as [`ConnectionState`] on `state`. When the
 //! session expires the actor opens a new one, creates again the ephemeral
 //! nodes it had created (non-sequential ones: their path is known), and sets
-//! its persistent watches again. A session that cannot be opened is a crash:
-//! the supervisor retries with backoff.
+//! its persistent watches again. Opening a session keeps trying for
+//! `connect_timeout_ms`; if no server answered by then the node fails with
+//! one line naming the servers and how to point the kind elsewhere (see
+//! [`Connect::connect`]).
 
 use std::collections::BTreeMap;
 
@@ -18,6 +20,7 @@ use rolecall_runtime::wire::Output;
 use zookeeper_client as zkc;
 
 use super::config::{params_with_session, Connect};
+use super::contender::{crash, OnError};
 use super::error::{validate_path, Error, Result};
 use super::request::{
     Access, Call, ConnectionState, EventKind, Mode, Op, Outcome, Reply, Request, WatchEvent,
@@ -41,6 +44,7 @@ fn default_max_in_flight() -> usize {
 /// A ZooKeeper session (kind `zk.session`); parameters: [`Params`].
 pub struct Session {
     connect: Connect,
+    on_error: OnError,
     max_in_flight: usize,
     in_flight: usize,
     client: Option<zkc::Client>,
@@ -64,12 +68,6 @@ impl std::fmt::Debug for Session {
             .field("ephemerals", &self.ephemerals.len())
             .finish()
     }
-}
-
-/// Ends this incarnation with `error` as the crash reason: the supervisor
-/// restarts it after its backoff (the runtime's crash is a panic).
-fn crash(error: &Error) -> ! {
-    panic!("zk session: {error}")
 }
 
 /// A watch a request set, to be followed by the actor.
@@ -192,7 +190,7 @@ impl Session {
             async move { connect.connect().await }.into_actor(self).map(
                 |res, act, ctx| match res {
                     Ok(client) => act.opened(client, ctx),
-                    Err(e) => crash(&e),
+                    Err(e) => act.on_error.fail(&e),
                 },
             ),
         );
@@ -284,7 +282,7 @@ impl Session {
             S::AuthFailed => {
                 self.client = None;
                 self.state.send(ConnectionState::AuthFailed, ctx);
-                crash(&Error::AuthFailed);
+                crash("zk.session", &Error::AuthFailed);
             }
             S::Closed => self.client = None,
         }
@@ -499,6 +497,7 @@ impl Role for Session {
         }
         Ok(Session {
             connect,
+            on_error: OnError::new("zk.session", io),
             max_in_flight: params.max_in_flight,
             in_flight: 0,
             client: None,

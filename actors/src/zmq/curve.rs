@@ -179,9 +179,11 @@ fn serve_zap(rep: &zmq::Socket) {
             Err(_) => false,
         };
         if !admitted {
+            let peer = String::from_utf8_lossy(&field(3)).into_owned();
+            let key = zmq::z85_encode(&key).unwrap_or_else(|_| format!("{} bytes", key.len()));
             tracing::warn!(
                 domain,
-                "CURVE client refused: its public key is not on the allowlist"
+                "CURVE client at {peer} refused: its public key {key} is not on the allowlist"
             );
         }
         let (code, text): (&[u8], &[u8]) = if admitted {

@@ -169,14 +169,15 @@ async fn bad_parameters_are_reported_with_the_reason() {
 
 #[actix_rt::test]
 async fn an_unreachable_server_does_not_hold_shutdown_beyond_the_timeout() {
-    // Port 1 on loopback: connection refused at once, every time.
+    // Port 1 on loopback: connection refused at once, every time. No
+    // start-up check (`wait_for_server_ms = 0`): the reporter runs, retries.
     let mut n = node(
         r#"
         [actors.reporter]
         kind = "metrics.reporter"
         params = { output = "influx-v1", url = "http://127.0.0.1:1", flush_interval_ms = 10,
                    retry_initial_ms = 20, retry_max_ms = 50, shutdown_timeout_ms = 400,
-                   stats_interval_ms = 50 }
+                   stats_interval_ms = 50, wait_for_server_ms = 0 }
         "#,
     );
     let input = n
@@ -204,4 +205,54 @@ async fn an_unreachable_server_does_not_hold_shutdown_beyond_the_timeout() {
     assert_eq!(last.written, 0);
     assert_eq!(last.buffered + last.in_flight, 10, "{last:?}");
     assert!(last.retries > 0, "{last:?}");
+}
+
+#[actix_rt::test]
+async fn an_unreachable_server_at_start_fails_the_node_with_one_line_and_writes_nothing() {
+    let mut n = node(
+        r#"
+        [actors.reporter]
+        kind = "metrics.reporter"
+        params = { output = "influx-v2", url = "http://127.0.0.1:1", flush_interval_ms = 10,
+                   wait_for_server_ms = 600, stats_interval_ms = 0 }
+        "#,
+    );
+    let input = n
+        .inject::<Point>("reporter.in", WireConfig::default())
+        .unwrap();
+    let mut stats = n
+        .tap::<Stats>("reporter.stats", WireConfig::default())
+        .unwrap();
+    let started = std::time::Instant::now();
+    let running = n.start().await.unwrap();
+    // Taken and held while it waits for the server; never written.
+    for p in points(10) {
+        input.output().send_async(p).await;
+    }
+    let exit = actix_rt::time::timeout(Duration::from_secs(10), running.wait())
+        .await
+        .expect("the node ends by itself");
+    let took = started.elapsed();
+    let reason = match exit {
+        NodeExit::Failed(reason) => reason,
+        NodeExit::Completed => panic!("an absent server must fail the node"),
+    };
+    assert!(
+        reason.starts_with(
+            "metrics.reporter `reporter`: cannot reach the InfluxDB 2 write API at \
+             http://127.0.0.1:1 (from the `url` parameter), tried for "
+        ),
+        "{reason}"
+    );
+    assert!(
+        reason.contains(": connection refused; ") && reason.contains("ROLECALL_INFLUX_V2"),
+        "{reason}"
+    );
+    assert!(!reason.contains('\n'), "{reason}");
+    // The wait, and no shutdown_timeout (5 s) spent flushing what cannot be written.
+    assert!(took >= Duration::from_millis(400), "{took:?}");
+    assert!(took < Duration::from_secs(3), "{took:?}");
+    let last = last_stats(&mut stats).await;
+    assert_eq!((last.written, last.retries), (0, 0), "{last:?}");
+    assert_eq!(last.accepted, 10, "{last:?}");
 }

@@ -349,7 +349,7 @@ async fn with_a_small_bound_the_drop_count_equals_the_points_missing() {
     let (stats, most_queued) = run_reporter(
         &format!(
             r#"output = "influx-v1", url = "{base}", db = "{db}", create_database = false,
-               batch_size = 50, capacity = 200, flush_interval_ms = 20,
+               wait_for_server_ms = 0, batch_size = 50, capacity = 200, flush_interval_ms = 20,
                retry_initial_ms = 100, retry_max_ms = 500, timeout_ms = 2000"#
         ),
         |i| feed.get(i).cloned(),

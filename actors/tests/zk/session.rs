@@ -496,27 +496,53 @@ async fn unreachable_servers_and_bad_parameters_are_typed_errors() {
     let c = rolecall_actors::zk::Connect {
         servers: Some("127.0.0.1:1".into()),
         session_timeout_ms: Some(1000),
-        auth: vec![],
+        connect_timeout_ms: Some(600),
+        ..Default::default()
     };
     let started = std::time::Instant::now();
+    let e = c.connect().await.map(|_| ()).unwrap_err();
+    let took = started.elapsed();
+    match &e {
+        Error::Unreachable {
+            servers,
+            origin,
+            reason,
+            ..
+        } => {
+            assert_eq!(servers, "127.0.0.1:1");
+            assert_eq!(origin, "the `servers` parameter");
+            assert_eq!(reason, "127.0.0.1:1: connection refused");
+        }
+        other => panic!("{other:?}"),
+    }
+    // Tried again (100 ms, 200 ms) within the connect timeout, not past it.
+    assert!(took >= Duration::from_millis(300), "{took:?}");
+    assert!(took < Duration::from_secs(2), "{took:?}");
+    let text = e.to_string();
+    assert!(!text.contains('\n'), "{text}");
     assert!(
-        matches!(c.connect().await, Err(Error::Unreachable { ref servers, .. }) if servers == "127.0.0.1:1")
+        text.contains("ROLECALL_ZK") && text.contains("`servers`"),
+        "{text}"
     );
-    assert!(started.elapsed() < Duration::from_secs(5));
     let bad = rolecall_actors::zk::Connect {
         auth: vec!["nocolon".into()],
-        ..c
+        ..c.clone()
     };
     assert!(bad.validate().unwrap_err().contains("nocolon"));
+    let bad = rolecall_actors::zk::Connect {
+        connect_timeout_ms: Some(10),
+        ..c
+    };
+    assert!(bad.validate().unwrap_err().contains("connect_timeout_ms"));
 }
 
 #[actix_rt::test]
-async fn an_unreachable_server_is_retried_with_backoff_then_escalated() {
+async fn an_unreachable_server_fails_the_node_after_the_connect_timeout_without_restarts() {
     let n = node(
         r#"
         [actors.zk]
         kind = "zk.session"
-        params = { servers = "127.0.0.1:1", session_timeout_ms = 500 }
+        params = { servers = "127.0.0.1:1", session_timeout_ms = 500, connect_timeout_ms = 1000 }
         restart = "on-failure"
         max_restarts = 2
         within = "60s"
@@ -533,12 +559,15 @@ async fn an_unreachable_server_is_retried_with_backoff_then_escalated() {
     };
     let took = started.elapsed();
     assert!(
-        reason.contains("cannot reach ZooKeeper at 127.0.0.1:1"),
+        reason.starts_with(
+            "zk.session `zk`: cannot reach ZooKeeper at 127.0.0.1:1 (from the `servers` parameter)"
+        ),
         "{reason}"
     );
-    // Two restarts after 300 ms and 600 ms of backoff.
-    assert!(took >= Duration::from_millis(900), "{took:?}");
-    assert!(took < Duration::from_secs(20), "{took:?}");
+    assert!(!reason.contains("panicked"), "{reason}");
+    // One connect timeout; a restart would have tried for another second.
+    assert!(took >= Duration::from_millis(700), "{took:?}");
+    assert!(took < Duration::from_millis(1900), "{took:?}");
 }
 
 #[actix_rt::test]

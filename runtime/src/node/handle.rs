@@ -163,6 +163,16 @@ impl NodeHandle {
         self.supervisor.do_send(RequestShutdown { failure: None });
     }
 
+    /// Starts a graceful shutdown of the node as failed: it exits
+    /// unsuccessfully with `reason` ([`NodeExit::Failed`](super::NodeExit)),
+    /// without restarting anyone first. For a condition no restart can fix
+    /// (a server that is not there), so the user gets one line saying why.
+    pub fn fail(&self, reason: impl Into<String>) {
+        self.supervisor.do_send(RequestShutdown {
+            failure: Some(reason.into()),
+        });
+    }
+
     /// Every actor's counters now: messages handled, backlog, restarts
     /// (empty if the node has ended).
     pub async fn actor_stats(&self) -> Vec<super::ActorStats> {
