@@ -262,3 +262,52 @@ fn a_wire_into_a_curve_node_from_a_node_without_keys_is_a_topology_error() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn metrics_runtime_reports_each_hops_delivery_counts_as_points() {
+    let dir = std::env::temp_dir().join(format!("rolecall-hop-points-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let points = dir.join("points.txt");
+    let mut text = std::fs::read_to_string(root().join(TOPO)).expect("two_nodes");
+    text.push_str(&format!(
+        r#"
+[actors.runtime]
+kind = "metrics.runtime"
+node = "analysis"
+params = {{ interval_ms = 50, until = ["stats"] }}
+
+[actors.report]
+kind = "metrics.reporter"
+node = "analysis"
+params = {{ output = "file", path = "{}" }}
+
+[[wires]]
+from = "runtime.points"
+to = "report.in"
+"#,
+        points.display()
+    ));
+    let topo = dir.join("topology.toml");
+    std::fs::write(&topo, text).expect("write");
+    let topo = topo.display().to_string();
+    let set = "--set=analysis.base_port=17481";
+    let analysis = spawn(&["node", &topo, "--node", "analysis", set]);
+    let sensors = spawn(&["node", &topo, "--node", "sensors", set]);
+    finish(sensors, "sensors");
+    finish(analysis, "analysis");
+    let written = std::fs::read_to_string(&points).expect("points file");
+    let last = written
+        .lines()
+        .filter(|l| l.starts_with("hop,"))
+        .last()
+        .unwrap_or_else(|| panic!("no hop point: {written}"));
+    assert!(
+        last.contains("end=receiver") && last.contains("messages=200i"),
+        "{last}"
+    );
+    for zero in ["refused=0i", "duplicates=0i", "lost=0i", "bad_frames=0i"] {
+        assert!(last.contains(zero), "{zero}: {last}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

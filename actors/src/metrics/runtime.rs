@@ -10,6 +10,12 @@
 //! figures come from the runtime's wire counters and supervisor
 //! ([`NodeHandle::actor_stats`]), so the measured actors do nothing extra.
 //!
+//! One point per cross-node hop of the node and sample: measurement `hop`
+//! (param `hop_measurement`), tags `node`, `hop` and `end` (`sender` or
+//! `receiver`), fields `messages`, `resent`, `unacknowledged`, `restarts`,
+//! `refused`, `duplicates`, `lost` and `bad_frames` (the delivery contract's
+//! counts, docs/runtime-semantics.md "Cross-node wires").
+//!
 //! With `until = ["a", "b"]` it takes a last sample and stops once all of
 //! those actors have stopped for good, which ends its `points` wire (and so,
 //! once its other producers end too, the reporter's input). Without `until`
@@ -20,7 +26,7 @@ use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 use rolecall_runtime::kind::{CreateError, Io, Ports, Role};
-use rolecall_runtime::node::ActorStats;
+use rolecall_runtime::node::{ActorStats, HopSample};
 use rolecall_runtime::wire::Output;
 use rolecall_runtime::NodeHandle;
 use serde::Deserialize;
@@ -37,6 +43,9 @@ pub struct Params {
     /// Measurement name (default `actor`).
     #[serde(default = "default_measurement")]
     pub measurement: String,
+    /// Measurement name of the hop points (default `hop`).
+    #[serde(default = "default_hop_measurement")]
+    pub hop_measurement: String,
     /// Stop after a last sample once these actors have all stopped for good.
     #[serde(default)]
     pub until: Vec<String>,
@@ -47,6 +56,9 @@ fn default_interval() -> u64 {
 }
 fn default_measurement() -> String {
     "actor".into()
+}
+fn default_hop_measurement() -> String {
+    "hop".into()
 }
 
 /// Samples the node's per-actor statistics (see the module doc).
@@ -69,13 +81,33 @@ impl RuntimeStats {
         self.sampling = true;
         let node = self.node.clone();
         ctx.spawn(
-            async move { node.actor_stats().await }
+            async move { (node.actor_stats().await, node.hop_stats().await) }
                 .into_actor(self)
-                .map(|stats, act, ctx| {
+                .map(|(stats, hops), act, ctx| {
                     act.sampling = false;
+                    act.emit_hops(&hops, ctx);
                     act.emit(&stats, ctx);
                 }),
         );
+    }
+
+    fn emit_hops(&mut self, hops: &[HopSample], ctx: &mut Context<Self>) {
+        let time_ns = now_ns();
+        for h in hops {
+            let point = Point::new(self.params.hop_measurement.as_str(), time_ns)
+                .tag("node", self.node.name())
+                .tag("hop", h.hop.as_str())
+                .tag("end", if h.sender { "sender" } else { "receiver" })
+                .field("messages", clamp(h.messages))
+                .field("resent", clamp(h.resent))
+                .field("unacknowledged", clamp(h.unacknowledged))
+                .field("restarts", clamp(h.restarts))
+                .field("refused", clamp(h.refused))
+                .field("duplicates", clamp(h.duplicates))
+                .field("lost", clamp(h.lost))
+                .field("bad_frames", clamp(h.bad_frames));
+            self.out.send(point, ctx);
+        }
     }
 
     fn emit(&mut self, stats: &[ActorStats], ctx: &mut Context<Self>) {
@@ -132,7 +164,7 @@ impl Actor for RuntimeStats {
 impl Role for RuntimeStats {
     type Params = Params;
     const ABOUT: &'static str =
-        "per-actor runtime statistics (handled, handled/s, backlog, dropped, fault_dropped, fault_duplicated, restarts) as Points every `interval_ms`";
+        "per-actor runtime statistics (handled, handled/s, backlog, dropped, fault_dropped, fault_duplicated, restarts) and per-hop delivery counts (measurement `hop`) as Points every `interval_ms`";
 
     fn ports(ports: &mut Ports<Self>) {
         ports.output::<Point>("points");

@@ -182,6 +182,15 @@ impl NodeHandle {
             .unwrap_or_default()
     }
 
+    /// Every cross-node hop's counters now (empty if the node has ended or
+    /// has no hops).
+    pub async fn hop_stats(&self) -> Vec<super::HopSample> {
+        self.supervisor
+            .send(super::stats::GetHopStats)
+            .await
+            .unwrap_or_default()
+    }
+
     /// Delivers every later supervision event of this node to `recipient`.
     /// Events are delivered with `try_send`: a subscriber whose mailbox is full
     /// misses events, and the misses are counted in its place.

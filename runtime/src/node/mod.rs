@@ -19,7 +19,7 @@ pub use builder::{BuildError, Node};
 pub use endpoints::{Injector, Tap};
 pub use handle::{NodeHandle, Ref, SendError};
 pub use running::{LookupError, Running};
-pub use stats::ActorStats;
+pub use stats::{ActorStats, HopSample};
 
 /// How a node ended.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -71,3 +71,63 @@ impl Handler<GetActorStats> for Supervisor {
         )
     }
 }
+
+/// A snapshot of one cross-node hop's counters (the delivery contract's).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HopSample {
+    /// The wire, `from.port -> to.port`.
+    pub hop: String,
+    /// Whether this node is the sending end.
+    pub sender: bool,
+    /// Messages sent (sender, resends included) or pushed into the wire (receiver).
+    pub messages: u64,
+    /// Sender: frames sent again.
+    pub resent: u64,
+    /// Sender: messages not yet acknowledged as handled.
+    pub unacknowledged: u64,
+    /// Restarts of the other end seen (receiver restarts at the sender,
+    /// sender restarts at the receiver).
+    pub restarts: u64,
+    /// Receiver: frames refused from connections without a valid hello.
+    pub refused: u64,
+    /// Receiver: copies of frames already received, dropped.
+    pub duplicates: u64,
+    /// Receiver, at-most-once: messages that never arrived.
+    pub lost: u64,
+    /// Frames that could not be encoded or decoded.
+    pub bad_frames: u64,
+}
+
+/// Asks the supervisor for every hop's [`HopSample`].
+#[derive(Debug, Clone, Copy, Message)]
+#[rtype(result = "Vec<HopSample>")]
+pub(crate) struct GetHopStats;
+
+impl Handler<GetHopStats> for Supervisor {
+    type Result = MessageResult<GetHopStats>;
+
+    fn handle(&mut self, _: GetHopStats, _: &mut Context<Self>) -> Self::Result {
+        use std::sync::atomic::Ordering::Relaxed;
+        MessageResult(
+            self.links()
+                .iter()
+                .map(|l| {
+                    let (h, r) = (l.hop_stats(), l.stats());
+                    HopSample {
+                        hop: l.label().to_owned(),
+                        sender: l.is_sender(),
+                        messages: r.messages.load(Relaxed),
+                        resent: h.resent.load(Relaxed),
+                        unacknowledged: h.unacknowledged.load(Relaxed),
+                        restarts: h.receiver_restarts.load(Relaxed)
+                            + h.sender_restarts.load(Relaxed),
+                        refused: h.refused.load(Relaxed),
+                        duplicates: h.duplicates.load(Relaxed),
+                        lost: h.lost.load(Relaxed),
+                        bad_frames: r.bad_frames.load(Relaxed),
+                    }
+                })
+                .collect(),
+        )
+    }
+}

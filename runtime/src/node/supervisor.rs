@@ -425,6 +425,11 @@ impl Supervisor {
         self.finish(ctx);
     }
 
+    /// The node's cross-node hops (until it finishes).
+    pub(crate) fn links(&self) -> &[RemoteLink] {
+        &self.links
+    }
+
     fn finish(&mut self, ctx: &mut Context<Self>) {
         let deadline = match self.phase {
             Phase::ShuttingDown { deadline, .. } => {
