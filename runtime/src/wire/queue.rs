@@ -409,6 +409,60 @@ impl<T> Queue<T> {
         pushed
     }
 
+    /// Pushes from the front of `items`, in order, as many as fit now under
+    /// one lock, without waiting (policy `block`; other policies apply per
+    /// message). Returns how many left `items`; those the consumer's close
+    /// discarded count as dropped.
+    pub fn push_available(&self, items: &mut VecDeque<T>) -> usize {
+        if self.shared.policy != Policy::Block {
+            let n = items.len();
+            while let Some(m) = items.pop_front() {
+                let _ = self.try_push(m);
+            }
+            return n;
+        }
+        let consumer = {
+            let mut inner = self.shared.inner.lock();
+            if inner.consumer_closed {
+                let lost = items.len();
+                items.clear();
+                drop(inner);
+                self.shared
+                    .dropped
+                    .fetch_add(lost as u64, Ordering::Relaxed);
+                return lost;
+            }
+            let room = self.shared.capacity.saturating_sub(inner.occupied());
+            let n = room.min(items.len());
+            if n == 0 {
+                return 0;
+            }
+            inner.items.extend(items.drain(..n));
+            self.shared.accepted.fetch_add(n as u64, Ordering::SeqCst);
+            (n, inner.consumer.take())
+        };
+        self.shared.not_empty.notify_one();
+        if let Some(w) = consumer.1 {
+            w.wake();
+        }
+        consumer.0
+    }
+
+    /// Waits until the queue has room (or its consumer is gone), at most until `deadline`.
+    pub fn wait_for_room(&self, deadline: Instant) {
+        let mut inner = self.shared.inner.lock();
+        while inner.occupied() >= self.shared.capacity && !inner.consumer_closed {
+            if self
+                .shared
+                .not_full
+                .wait_until(&mut inner, deadline)
+                .timed_out()
+            {
+                return;
+            }
+        }
+    }
+
     /// Moves up to `max` queued messages into `buf`, marking them in flight
     /// until [`Queue::settle`]. Registers `waker` when nothing is queued.
     pub fn pop_batch(&self, buf: &mut VecDeque<T>, max: usize, waker: Option<&Waker>) -> Popped {

@@ -13,7 +13,7 @@ use super::receiver::{Action, Expect, Note, Receiver};
 use super::{worth_logging, HopIdentity, HopStats, Stop};
 use crate::remote::link::{open_socket, RemoteEndpoint, RemoteError, RemoteLink, RemoteStats};
 use crate::remote::wake::{WakeSignal, AWAKE, POLLING};
-use crate::wire::{PushError, Queue};
+use crate::wire::Queue;
 
 /// Frames read per loop turn.
 const BATCH: usize = 256;
@@ -31,10 +31,11 @@ struct RecvLoop<T> {
     stats: Arc<RemoteStats>,
     hop: Arc<HopStats>,
     label: String,
-    /// Decoded, not yet in the wire (it was full): (seq, message), or
-    /// (seq, None) for a frame with nothing to push (END, undecodable),
-    /// recorded in turn.
-    inbox: VecDeque<(u64, Option<T>)>,
+    /// Decoded messages not yet in the wire (it was full), in order.
+    inbox: VecDeque<T>,
+    /// The sequence numbers of what `inbox` holds and, in turn, of frames
+    /// with nothing to push (END, undecodable: `false`), recorded in order.
+    inbox_seqs: VecDeque<(u64, bool)>,
     ended: bool,
     strangers: u64,
     refusals: u64,
@@ -82,6 +83,7 @@ pub(crate) fn spawn_receiver<T: Send + 'static>(
         hop: Arc::clone(&hop),
         label: ep.label.clone(),
         inbox: VecDeque::new(),
+        inbox_seqs: VecDeque::new(),
         ended: false,
         strangers: 0,
         refusals: 0,
@@ -104,7 +106,7 @@ impl<T: Send + 'static> RecvLoop<T> {
         while !self.stop.requested() {
             let now = Instant::now();
             let pushed = self.push_inbox();
-            let read = self.inbox.is_empty() && self.read(now);
+            let read = self.inbox_seqs.is_empty() && self.read(now);
             let pushed = pushed || self.push_inbox();
             self.acknowledge(Instant::now());
             self.receiver.on_tick(now);
@@ -112,7 +114,7 @@ impl<T: Send + 'static> RecvLoop<T> {
             if read || pushed {
                 continue;
             }
-            if !self.inbox.is_empty() {
+            if !self.inbox_seqs.is_empty() {
                 // The wire is full: wait for room a little, then look again.
                 continue;
             }
@@ -192,15 +194,18 @@ impl<T: Send + 'static> RecvLoop<T> {
                         .socket
                         .send_multipart([identity, &answer[..]], zmq::DONTWAIT);
                 }
-                Action::End { seq } => self.inbox.push_back((seq, None)),
+                Action::End { seq } => self.inbox_seqs.push_back((seq, false)),
                 Action::Deliver { seq, body } => match self.codec.decode(body) {
-                    Ok(m) => self.inbox.push_back((seq, Some(m))),
+                    Ok(m) => {
+                        self.inbox.push_back(m);
+                        self.inbox_seqs.push_back((seq, true));
+                    }
                     Err(e) => {
                         let bad = self.stats.bad_frames.fetch_add(1, Ordering::Relaxed) + 1;
                         if worth_logging(bad) {
                             tracing::warn!(hop = %self.label, seq, bad, error = %e, bytes = body.len(), "message not decodable; skipped");
                         }
-                        self.inbox.push_back((seq, None));
+                        self.inbox_seqs.push_back((seq, false));
                     }
                 },
             }
@@ -208,27 +213,36 @@ impl<T: Send + 'static> RecvLoop<T> {
         any
     }
 
-    /// Moves decoded messages into the wire while it has room; true if any moved.
+    /// Moves decoded messages into the wire while it has room (one lock per
+    /// batch) and records them; true if any moved.
     fn push_inbox(&mut self) -> bool {
+        if self.inbox_seqs.is_empty() {
+            return false;
+        }
+        let mut pushed = self.queue.push_available(&mut self.inbox);
+        if pushed == 0 && !self.inbox.is_empty() {
+            // Full: wait a little for room (acknowledgements go out between).
+            self.queue
+                .wait_for_room(Instant::now() + Duration::from_millis(2));
+            pushed = self.queue.push_available(&mut self.inbox);
+        }
+        self.stats
+            .messages
+            .fetch_add(pushed as u64, Ordering::Relaxed);
+        // Every message of this batch is handled once the wire has finished
+        // everything it had accepted by now (FIFO; a safe upper bound).
+        let ordinal = self.queue.accepted_count();
         let mut moved = false;
-        while let Some((seq, msg)) = self.inbox.pop_front() {
-            let Some(msg) = msg else {
-                self.receiver.record(seq, 0);
-                moved = true;
-                continue;
-            };
-            let deadline = Instant::now() + Duration::from_millis(2);
-            match self.queue.push_blocking(msg, Some(deadline)) {
-                Ok(_) | Err(PushError::Closed(_)) => {
-                    self.stats.messages.fetch_add(1, Ordering::Relaxed);
-                    self.receiver.record(seq, self.queue.accepted_count());
-                    moved = true;
-                }
-                Err(PushError::Full(msg)) => {
-                    self.inbox.push_front((seq, Some(msg)));
+        while let Some(&(seq, message)) = self.inbox_seqs.front() {
+            if message {
+                if pushed == 0 {
                     break;
                 }
+                pushed -= 1;
             }
+            self.inbox_seqs.pop_front();
+            self.receiver.record(seq, if message { ordinal } else { 0 });
+            moved = true;
         }
         moved
     }

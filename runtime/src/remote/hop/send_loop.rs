@@ -199,7 +199,7 @@ impl<T: Send + 'static> SendLoop<T> {
                 // Room is freed as soon as the window holds them.
                 self.queue.settle(n, &mut VecDeque::new());
                 while let Some(msg) = self.batch.pop_front() {
-                    let mut buf = Vec::with_capacity(64);
+                    let mut buf = self.sender.buffer();
                     frame::data_header(self.sender.next_seq(), &mut buf);
                     match self.codec.encode(&msg, &mut buf) {
                         Ok(()) => self.sender.push(buf),

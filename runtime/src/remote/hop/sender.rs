@@ -84,7 +84,12 @@ pub(crate) struct Sender {
     receiver: Option<u64>,
     last_heard: Instant,
     counts: SenderCounts,
+    /// Buffers of acknowledged frames, reused for new ones.
+    spare: Vec<Vec<u8>>,
 }
+
+/// Most spare buffers kept.
+const SPARE: usize = 256;
 
 impl Sender {
     pub(crate) fn new(hello: Hello, delivery: Delivery, capacity: usize, now: Instant) -> Self {
@@ -102,6 +107,7 @@ impl Sender {
             receiver: None,
             last_heard: now,
             counts: SenderCounts::default(),
+            spare: Vec::new(),
         }
     }
 
@@ -116,6 +122,11 @@ impl Sender {
     /// The sequence number the next [`Sender::push`] gets.
     pub(crate) fn next_seq(&self) -> u64 {
         self.next_seq
+    }
+
+    /// An empty buffer for the next frame (reused from acknowledged ones).
+    pub(crate) fn buffer(&mut self) -> Vec<u8> {
+        self.spare.pop().unwrap_or_else(|| Vec::with_capacity(64))
     }
 
     /// Adds an encoded DATA frame (made with [`frame::data_header`] and
@@ -274,7 +285,11 @@ impl Sender {
         }
         self.acked = handled;
         while self.window.front().is_some_and(|(s, _)| *s <= handled) {
-            self.window.pop_front();
+            if let Some((_, buf)) = self.window.pop_front() {
+                if self.spare.len() < SPARE {
+                    self.spare.push(buf);
+                }
+            }
         }
         self.cursor = self.cursor.max(handled + 1);
     }
