@@ -17,6 +17,7 @@
 //! [`END`] when the producer stopped for good (end of stream crosses nodes).
 //! Undecodable frames are counted and logged, never fatal.
 
+pub(crate) mod limit;
 mod link;
 mod lockstep;
 mod monitor;

@@ -7,6 +7,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::limit::{LogLimiter, Verdict};
 use super::link::RemoteStats;
 use super::lockstep::Lockstep;
 use super::socket::{Control, Decoded, Framing, MonitorSink, Shared};
@@ -67,12 +68,106 @@ pub(super) struct Loop<T> {
     pub(super) inbox: VecDeque<T>,
     /// The end-of-stream frames are pending: finish once they are sent.
     pub(super) ending: bool,
+    /// Set once [`Shared::finish`] is seen: until when the thread keeps
+    /// trying to hand queued messages to the socket (`None`: forever, a
+    /// linger of -1).
+    pub(super) finishing: Option<Option<Instant>>,
+    /// Undecodable received messages: the first few logged in full, then counted.
+    pub(super) bad_log: LogLimiter,
+    /// Unencodable outbound messages, likewise.
+    pub(super) encode_log: LogLimiter,
 }
 
 impl<T: Clone + Send + 'static> Loop<T> {
     pub(super) fn run(mut self) {
         self.serve();
+        self.report_quiet(None);
         self.close();
+    }
+
+    /// Logs how many bad frames went unlogged, once their interval has
+    /// passed (`None`: whatever is left, at close).
+    fn report_quiet(&mut self, now: Option<Instant>) {
+        let (bad, unencodable) = match now {
+            Some(now) => (self.bad_log.due(now), self.encode_log.due(now)),
+            None => (self.bad_log.take(), self.encode_log.take()),
+        };
+        if let Some(n) = bad {
+            tracing::warn!(
+                socket = %self.label,
+                more = n,
+                bad = self.bad_log.seen(),
+                "undecodable messages skipped (not logged one by one)"
+            );
+        }
+        if let Some(n) = unencodable {
+            tracing::warn!(
+                socket = %self.label,
+                more = n,
+                bad = self.encode_log.seen(),
+                "unencodable messages skipped (not logged one by one)"
+            );
+        }
+    }
+
+    /// Notes when every input wire's producers are gone (their messages may
+    /// still be queued).
+    fn see_producers_gone(&self) {
+        if !self.wired || self.shared.producers_gone.load(Ordering::Relaxed) {
+            return;
+        }
+        let wires = &self.inputs[..self.inputs.len() - 1];
+        if wires.iter().all(Queue::senders_gone) {
+            self.shared.producers_gone.store(true, Ordering::SeqCst);
+        }
+    }
+
+    /// Messages taken from the queues or still in them, not yet handed to libzmq.
+    fn unsent(&self) -> usize {
+        usize::from(self.pending.is_some())
+            + self.batch.len()
+            + self.inputs.iter().map(Queue::len).sum::<usize>()
+    }
+
+    /// Counts what is still unsent as dropped, with one WARN saying why.
+    fn give_up(&mut self, why: &str) {
+        let n = self.unsent();
+        if n == 0 {
+            return;
+        }
+        self.stats.dropped.fetch_add(n as u64, Ordering::Relaxed);
+        tracing::warn!(socket = %self.label, unsent = n, "{why}: messages not handed to the socket were dropped");
+    }
+
+    /// A finish was asked for: returns true once the thread should close
+    /// (everything handed to libzmq, or the deadline passed), setting the
+    /// socket's linger to what is left of the deadline.
+    fn finished(&mut self) -> bool {
+        if !self.shared.finish.load(Ordering::SeqCst) {
+            return false;
+        }
+        let deadline = *self.finishing.get_or_insert_with(|| {
+            let linger = self.socket.get_linger().unwrap_or(0);
+            u64::try_from(linger)
+                .ok()
+                .map(|ms| Instant::now() + Duration::from_millis(ms))
+        });
+        let Some(deadline) = deadline else {
+            // Linger -1: wait for the peer for as long as it takes.
+            return self.unsent() == 0;
+        };
+        let left = deadline.saturating_duration_since(Instant::now());
+        if self.unsent() == 0 {
+            let ms = i32::try_from(left.as_millis()).unwrap_or(i32::MAX);
+            let _ = self.socket.set_linger(ms);
+            return true;
+        }
+        if left.is_zero() {
+            self.give_up("linger passed before the peers took everything (what the socket still holds is discarded too)");
+            let _ = self.socket.set_linger(0);
+            return true;
+        }
+        false
     }
 
     /// Closes the socket; a monitored one first, its monitor read to the end
@@ -99,6 +194,8 @@ impl<T: Clone + Send + 'static> Loop<T> {
             let stopping = self.shared.stop.load(Ordering::SeqCst);
             self.apply_control();
             self.resend_subscriptions();
+            self.report_quiet(Some(Instant::now()));
+            self.see_producers_gone();
             let sent = self.send_some();
             let sent_all = sent == Sending::Idle;
             if sent_all && self.ending {
@@ -115,6 +212,10 @@ impl<T: Clone + Send + 'static> Loop<T> {
             if stopping {
                 // Hand everything still queued to libzmq; linger decides its fate.
                 while self.send_some() == Sending::More {}
+                self.give_up("stopped with the socket full");
+                return;
+            }
+            if self.finished() {
                 return;
             }
             let received = match self.receive_some() {
@@ -244,7 +345,9 @@ impl<T: Clone + Send + 'static> Loop<T> {
                     };
                     if let Err(reason) = self.framing.encode(msg, &mut self.scratch) {
                         let bad = self.stats.bad_frames.fetch_add(1, Ordering::Relaxed) + 1;
-                        tracing::warn!(socket = %self.label, %reason, bad, "message not encodable; skipped");
+                        if self.encode_log.event(Instant::now()) == Verdict::Log {
+                            tracing::warn!(socket = %self.label, %reason, bad, "message not encodable; skipped");
+                        }
                         continue;
                     }
                 }
@@ -335,8 +438,10 @@ impl<T: Clone + Send + 'static> Loop<T> {
                         }
                         Decoded::Bad(reason) => {
                             let bad = self.stats.bad_frames.fetch_add(1, Ordering::Relaxed) + 1;
-                            let peer = self.parts[0].gets("Peer-Address").unwrap_or("?").to_owned();
-                            tracing::warn!(socket = %self.label, %peer, %reason, bad, "undecodable message skipped");
+                            if self.bad_log.event(Instant::now()) == Verdict::Log {
+                                let peer = self.parts[0].gets("Peer-Address").unwrap_or("?");
+                                tracing::warn!(socket = %self.label, %peer, %reason, bad, "undecodable message skipped");
+                            }
                         }
                     }
                 }
