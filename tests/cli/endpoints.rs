@@ -226,3 +226,68 @@ fn past_linger_ms_what_was_not_delivered_is_counted_and_logged() {
     let (count, _, _) = peer.received();
     assert_eq!(count, 0, "nothing arrived after the linger had passed");
 }
+
+/// `examples/zmq_flatbuffers` with 50,000 messages as fast as they come and
+/// small high-water marks: the PUB drops silently, the latency stage ends on
+/// its idle timeout instead of waiting for ever, and the WARN and the table
+/// agree on what really arrived.
+#[test]
+fn pub_sub_losses_show_and_the_consumer_ends_on_its_idle_timeout() {
+    let started = Instant::now();
+    let out = run(rolecall().args([
+        "run",
+        "examples/zmq_flatbuffers/topology.toml",
+        "--set",
+        "main.sensor.count=50000",
+        "--set",
+        "main.sensor.interval_ms=0",
+        "--set",
+        "main.publisher.sndhwm=20",
+        "--set",
+        "main.subscriber.rcvhwm=20",
+        "--set",
+        "main.latency.stop_after=50000",
+        "--set",
+        "main.latency.idle_timeout_ms=1000",
+    ]));
+    let (text, err) = (stdout(&out), stderr(&out));
+    assert!(out.status.success(), "{:?}\n{err}", out.status);
+    assert!(started.elapsed() < Duration::from_secs(50), "it ended");
+    let field = |name: &str| -> u64 {
+        err.lines()
+            .find(|l| l.contains("no message for 1000 ms"))
+            .and_then(|l| l.split(&format!(" {name}=")).nth(1))
+            .and_then(|v| v.split_whitespace().next()?.parse().ok())
+            .unwrap_or_else(|| panic!("a WARN with {name}=:\n{err}\n{text}"))
+    };
+    let (arrived, expected, missing, gaps) = (
+        field("arrived"),
+        field("expected"),
+        field("missing"),
+        field("gaps"),
+    );
+    assert_eq!(expected, 50000);
+    assert!(missing > 0 && arrived + missing == 50000, "{err}");
+    assert!(
+        err.contains(&format!("ending with {arrived} of 50000 messages arrived")),
+        "{err}"
+    );
+    // The table: one row for `weather`, count = what arrived (no duplicates on
+    // PUB/SUB), gaps = the missing numbers between the lowest and highest seen.
+    let row: Vec<u64> = text
+        .lines()
+        .find(|l| l.starts_with("weather"))
+        .map(|l| {
+            l.split_whitespace()
+                .skip(1)
+                .take(2)
+                .filter_map(|v| v.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(row, vec![arrived, gaps], "{text}");
+    assert!(
+        gaps > 0 && gaps <= missing,
+        "gaps {gaps}, missing {missing}"
+    );
+}

@@ -51,7 +51,7 @@ impl<K: SocketKind> Actor for Endpoint<K> {
 
     fn stopped(&mut self, _ctx: &mut Context<Self>) {
         let (messages, dropped) = self.io.counts();
-        tracing::debug!(kind = K::NAME, messages, dropped, "endpoint closed");
+        tracing::info!(kind = K::NAME, messages, dropped, "endpoint closed");
     }
 }
 
