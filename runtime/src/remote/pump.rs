@@ -173,6 +173,12 @@ impl<T: Clone + Send + 'static> Loop<T> {
     /// Closes the socket; a monitored one first, its monitor read to the end
     /// (see [`super::monitor`]).
     fn close(self) {
+        // A SUB or PULL holds nothing of the user's to deliver (a SUB only its
+        // subscriptions): no linger, so that terminating the context does not
+        // wait for a publisher that is gone.
+        if matches!(self.socket.get_socket_type(), Ok(zmq::SUB | zmq::PULL)) {
+            let _ = self.socket.set_linger(0);
+        }
         let Loop {
             socket,
             monitor,
