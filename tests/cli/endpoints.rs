@@ -134,8 +134,18 @@ to = "endpoint.in"
 }
 
 fn late_peer_gets_every_message(kind: &str, peer_kind: &str, port: u16) {
-    let peer = Peer::start(&format!("tcp://127.0.0.1:{port}"), 0.5, 2.0, peer_kind);
-    let (out, took) = run_topology(&finite_producer_into(kind, port, ""));
+    late_peer_gets_every_message_with(kind, peer_kind, port, 0.5, "");
+}
+
+fn late_peer_gets_every_message_with(
+    kind: &str,
+    peer_kind: &str,
+    port: u16,
+    delay: f64,
+    extra: &str,
+) {
+    let peer = Peer::start(&format!("tcp://127.0.0.1:{port}"), delay, 2.0, peer_kind);
+    let (out, took) = run_topology(&finite_producer_into(kind, port, extra));
     assert!(
         out.status.success(),
         "{kind}: {:?}\n{}",
@@ -147,7 +157,7 @@ fn late_peer_gets_every_message(kind: &str, peer_kind: &str, port: u16) {
     let want: Vec<String> = (0..50).map(|i| format!("task|task {i}")).collect();
     assert_eq!(bodies, want, "{kind}: every message once, in order");
     assert!(
-        took >= Duration::from_millis(400),
+        took >= Duration::from_secs_f64(delay - 0.1),
         "{kind}: rolecall waited for the peer (took {took:?})"
     );
 }
@@ -160,6 +170,19 @@ fn a_push_endpoint_delivers_everything_to_a_peer_that_binds_late() {
 #[test]
 fn a_dealer_endpoint_delivers_everything_to_a_peer_that_binds_late() {
     late_peer_gets_every_message("zmq.dealer", "router", 15912);
+}
+
+#[test]
+fn linger_minus_one_waits_for_a_peer_later_than_the_default_linger() {
+    // 2.5 s is past the default linger of 2 s: -1 waits as long as it takes,
+    // with a send high-water mark below the 50 messages.
+    late_peer_gets_every_message_with(
+        "zmq.push",
+        "pull",
+        15915,
+        2.5,
+        ", linger_ms = -1, sndhwm = 10",
+    );
 }
 
 #[test]
