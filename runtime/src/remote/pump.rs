@@ -76,6 +76,8 @@ pub(super) struct Loop<T> {
     pub(super) bad_log: LogLimiter,
     /// Unencodable outbound messages, likewise.
     pub(super) encode_log: LogLimiter,
+    /// The context was terminated (`ETERM`) while the socket was open.
+    pub(super) context_gone: bool,
 }
 
 impl<T: Clone + Send + 'static> Loop<T> {
@@ -173,6 +175,7 @@ impl<T: Clone + Send + 'static> Loop<T> {
     /// Closes the socket; a monitored one first, its monitor read to the end
     /// (see [`super::monitor`]).
     fn close(self) {
+        self.wake.socket.lock().take();
         // A SUB or PULL holds nothing of the user's to deliver (a SUB only its
         // subscriptions): no linger, so that terminating the context does not
         // wait for a publisher that is gone.
@@ -197,6 +200,11 @@ impl<T: Clone + Send + 'static> Loop<T> {
 
     fn serve(&mut self) {
         loop {
+            if self.context_gone {
+                // Terminating the context waits for this socket: close it.
+                self.give_up("the ZeroMQ context was terminated");
+                return;
+            }
             let stopping = self.shared.stop.load(Ordering::SeqCst);
             self.apply_control();
             self.resend_subscriptions();
@@ -277,7 +285,9 @@ impl<T: Clone + Send + 'static> Loop<T> {
             }
         }
         if ready == 0 && !self.wake.notified.swap(false, Ordering::SeqCst) {
-            let _ = zmq::poll(&mut items, TICK_MS);
+            if let Err(zmq::Error::ETERM) = zmq::poll(&mut items, TICK_MS) {
+                self.context_gone = true;
+            }
         }
         self.wake.state.store(AWAKE, Ordering::SeqCst);
         while self.wake_rx.recv_bytes(zmq::DONTWAIT).is_ok() {}
@@ -370,6 +380,11 @@ impl<T: Clone + Send + 'static> Loop<T> {
                     self.pending = Some(std::mem::take(&mut self.scratch));
                     return Sending::Blocked;
                 }
+                Err(zmq::Error::ETERM) => {
+                    self.pending = Some(std::mem::take(&mut self.scratch));
+                    self.context_gone = true;
+                    return Sending::Blocked;
+                }
                 Err(e) => {
                     self.stats.dropped.fetch_add(1, Ordering::Relaxed);
                     tracing::warn!(socket = %self.label, error = %e, frames = self.scratch.len(), "send failed; message dropped")
@@ -452,6 +467,10 @@ impl<T: Clone + Send + 'static> Loop<T> {
                     }
                 }
                 Err(zmq::Error::EAGAIN) | Err(zmq::Error::EFSM) => break,
+                Err(zmq::Error::ETERM) => {
+                    self.context_gone = true;
+                    break;
+                }
                 Err(e) => {
                     tracing::warn!(socket = %self.label, error = %e, "receive failed");
                     break;
@@ -623,6 +642,44 @@ mod tests {
         }
         fn enter(&self, _: &tracing::span::Id) {}
         fn exit(&self, _: &tracing::span::Id) {}
+    }
+
+    #[test]
+    fn a_socket_thread_closes_its_socket_when_the_context_is_terminated() {
+        let context = zmq::Context::new();
+        let pull = context.socket(zmq::PULL).expect("socket");
+        pull.bind("tcp://127.0.0.1:16062").expect("bind");
+        let queue = Queue::<String>::new(64, Policy::Block);
+        let thread = Builder::new(
+            "term test socket",
+            &context,
+            pull,
+            zmq::PULL,
+            Arc::new(Garbage),
+        )
+        .output(Output::new("out", vec![queue]))
+        .start()
+        .expect("thread");
+        // zmq_ctx_term frees the context: keep one handle that never drops it again.
+        std::mem::forget(context.clone());
+        let (done_tx, done_rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut context = context;
+            let _ = done_tx.send(context.destroy());
+        });
+        // The thread sees ETERM and closes its socket by itself.
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while !thread.is_finished() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(thread.is_finished(), "the thread ended on ETERM");
+        // Its wake socket closed with it, though its handle is still here.
+        let done = done_rx.recv_timeout(Duration::from_secs(3));
+        assert!(
+            matches!(done, Ok(Ok(()))),
+            "the context terminated: {done:?}"
+        );
+        drop(thread);
     }
 
     #[test]

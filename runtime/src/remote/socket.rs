@@ -218,7 +218,7 @@ impl<T: Clone + Send + 'static> Builder<T> {
         });
         let stats = Arc::new(RemoteStats::default());
         let wake = Arc::new(WakeSignal {
-            socket: Mutex::new(wake_tx),
+            socket: Mutex::new(Some(wake_tx)),
             state: AtomicU8::new(AWAKE),
             notified: AtomicBool::new(false),
             thread: OnceLock::new(),
@@ -269,6 +269,7 @@ impl<T: Clone + Send + 'static> Builder<T> {
             finishing: None,
             bad_log: LogLimiter::default(),
             encode_log: LogLimiter::default(),
+            context_gone: false,
         };
         let thread = std::thread::Builder::new()
             .name(format!("rc-zmq {}", self.label))
