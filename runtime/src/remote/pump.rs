@@ -662,7 +662,7 @@ mod tests {
         .expect("thread");
         // zmq_ctx_term frees the context: keep one handle that never drops it again.
         std::mem::forget(context.clone());
-        let (done_tx, done_rx) = std::sync::mpsc::channel();
+        let (done_tx, done_rx) = std::sync::mpsc::sync_channel(1);
         std::thread::spawn(move || {
             let mut context = context;
             let _ = done_tx.send(context.destroy());
