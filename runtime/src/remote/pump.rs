@@ -261,7 +261,16 @@ impl<T: Clone + Send + 'static> Loop<T> {
             // Only the queues can bring work: park.
             self.wake.state.store(PARKED, Ordering::SeqCst);
             if !self.wake.notified.swap(false, Ordering::SeqCst) {
-                std::thread::park_timeout(Duration::from_millis(TICK_MS as u64));
+                let tick = Duration::from_millis(TICK_MS as u64);
+                let parked = Instant::now();
+                std::thread::park_timeout(tick);
+                // A whole tick without work: see whether the context was
+                // terminated (its termination waits for this socket).
+                if parked.elapsed() >= tick {
+                    if let Err(zmq::Error::ETERM) = self.socket.get_events() {
+                        self.context_gone = true;
+                    }
+                }
             }
             self.wake.state.store(AWAKE, Ordering::SeqCst);
             return;
@@ -680,6 +689,41 @@ mod tests {
             "the context terminated: {done:?}"
         );
         drop(thread);
+    }
+
+    #[test]
+    fn an_idle_sending_thread_closes_its_socket_when_the_context_is_terminated() {
+        let context = zmq::Context::new();
+        let push = context.socket(zmq::PUSH).expect("socket");
+        push.connect("tcp://127.0.0.1:16063").expect("connect");
+        let input = Queue::<String>::new(64, Policy::Block);
+        input.add_sender();
+        // Nothing to send and nothing to read: the thread parks.
+        let thread = Builder::new(
+            "idle term test socket",
+            &context,
+            push,
+            zmq::PUSH,
+            Arc::new(Garbage),
+        )
+        .inputs(vec![input.clone()])
+        .start()
+        .expect("thread");
+        std::thread::sleep(Duration::from_millis(50));
+        std::mem::forget(context.clone());
+        let (done_tx, done_rx) = std::sync::mpsc::sync_channel(1);
+        std::thread::spawn(move || {
+            let mut context = context;
+            let _ = done_tx.send(context.destroy());
+        });
+        let done = done_rx.recv_timeout(Duration::from_secs(3));
+        assert!(
+            matches!(done, Ok(Ok(()))),
+            "the context terminated: {done:?}"
+        );
+        assert!(thread.is_finished());
+        drop(thread);
+        input.remove_sender();
     }
 
     #[test]
