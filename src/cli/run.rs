@@ -54,6 +54,12 @@ pub(crate) fn run(
         }
         Ok(running.wait().await)
     });
+    drop(system);
+    // Closed endpoints may still be delivering within their linger: wait for
+    // that before the process exits.
+    if let Err(e) = rolecall::actors::zmq::io::terminate() {
+        tracing::warn!("{e}; exiting anyway");
+    }
     match exit {
         Ok(NodeExit::Completed) => 0,
         Ok(NodeExit::Failed(reason)) => {

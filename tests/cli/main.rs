@@ -4,6 +4,7 @@
 mod check;
 mod containers;
 mod dht;
+mod endpoints;
 mod examples;
 mod experiment;
 mod metrics;

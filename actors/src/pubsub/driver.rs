@@ -348,6 +348,17 @@ fn receive(
         if sub.poll(zmq::POLLIN, 50).unwrap_or(0) == 0 {
             if let (Some(idle), Some(t)) = (cfg.idle_timeout, last) {
                 if t.elapsed() >= idle {
+                    if received < cfg.stop_after {
+                        tracing::warn!(
+                            id = %cfg.info.id,
+                            arrived = received,
+                            expected = cfg.stop_after,
+                            missing = cfg.stop_after - received,
+                            "no publication for {} ms: ending with {received} of {} publications arrived",
+                            idle.as_millis(),
+                            cfg.stop_after,
+                        );
+                    }
                     break;
                 }
             }

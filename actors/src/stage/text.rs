@@ -357,6 +357,12 @@ pub struct PrinterParams {
     /// Stop after this many messages (0: run until the input ends).
     #[serde(default)]
     pub stop_after: u64,
+    /// With `stop_after`: stop anyway when no message came for this many
+    /// milliseconds since the last one (the clock starts at the first), with
+    /// a WARN naming how many of `stop_after` arrived (default 5000; 0: wait
+    /// for ever).
+    #[serde(default = "super::latency::default_idle_timeout")]
+    pub idle_timeout_ms: u64,
 }
 
 /// Prints every message it gets.
@@ -365,16 +371,44 @@ pub struct Printer {
     label: String,
     seen: u64,
     stop_after: u64,
+    idle_timeout: Option<Duration>,
+    last_seen: Option<Instant>,
 }
 
 impl Actor for Printer {
     type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        let Some(idle) = self.idle_timeout else {
+            return;
+        };
+        let every = (idle / 4).clamp(Duration::from_millis(10), Duration::from_millis(250));
+        ctx.run_interval(every, move |act, ctx| {
+            let Some(last) = act.last_seen else {
+                return;
+            };
+            if last.elapsed() >= idle && act.seen < act.stop_after {
+                tracing::warn!(
+                    actor = %act.label,
+                    arrived = act.seen,
+                    expected = act.stop_after,
+                    missing = act.stop_after - act.seen,
+                    "no message for {} ms: ending with {} of {} messages arrived",
+                    idle.as_millis(),
+                    act.seen,
+                    act.stop_after,
+                );
+                act.end_of_input(ctx);
+            }
+        });
+    }
 }
 
 impl Handler<Frames> for Printer {
     type Result = ();
     fn handle(&mut self, msg: Frames, ctx: &mut Context<Self>) {
         self.seen += 1;
+        self.last_seen = Some(Instant::now());
         println!("{}: {}", self.label, show(&msg));
         if self.seen == self.stop_after {
             self.end_of_input(ctx);
@@ -384,7 +418,7 @@ impl Handler<Frames> for Printer {
 
 impl Role for Printer {
     type Params = PrinterParams;
-    const ABOUT: &'static str = "prints each message; at end of input prints how many it got";
+    const ABOUT: &'static str = "prints each message; at end of input (or after `stop_after`, or `idle_timeout_ms` without one) prints how many it got";
     fn ports(p: &mut Ports<Self>) {
         p.input::<Frames>("in");
     }
@@ -396,6 +430,9 @@ impl Role for Printer {
                 .unwrap_or_else(|| io.actor_name().to_owned()),
             seen: 0,
             stop_after: p.stop_after,
+            idle_timeout: (p.stop_after > 0 && p.idle_timeout_ms > 0)
+                .then(|| Duration::from_millis(p.idle_timeout_ms)),
+            last_seen: None,
         })
     }
     fn end_of_input(&mut self, ctx: &mut Context<Self>) {

@@ -142,25 +142,28 @@ fn allowlists() -> &'static Mutex<HashMap<String, HashSet<Vec<u8>>>> {
     LISTS.get_or_init(Default::default)
 }
 
+/// Starts the ZAP handler of the current ZeroMQ context, once per context.
 fn ensure_zap_handler() -> Result<(), String> {
-    static STARTED: OnceLock<Result<(), String>> = OnceLock::new();
-    STARTED
-        .get_or_init(|| {
-            let rep = context()
-                .socket(zmq::REP)
-                .map_err(|e| format!("ZAP socket: {e}"))?;
-            rep.bind("inproc://zeromq.zap.01")
-                .map_err(|e| format!("binding the ZAP handler: {e}"))?;
-            std::thread::Builder::new()
-                .name("rc-zap".into())
-                .spawn(move || serve_zap(&rep))
-                .map(|_| ())
-                .map_err(|e| format!("starting the ZAP handler: {e}"))
-        })
-        .clone()
+    static STARTED: Mutex<Option<u64>> = Mutex::new(None);
+    let mut started = STARTED.lock().map_err(|_| "ZAP handler state poisoned")?;
+    let generation = super::io::generation();
+    if *started == Some(generation) {
+        return Ok(());
+    }
+    let rep = context()
+        .socket(zmq::REP)
+        .map_err(|e| format!("ZAP socket: {e}"))?;
+    rep.bind("inproc://zeromq.zap.01")
+        .map_err(|e| format!("binding the ZAP handler: {e}"))?;
+    std::thread::Builder::new()
+        .name("rc-zap".into())
+        .spawn(move || serve_zap(&rep))
+        .map_err(|e| format!("starting the ZAP handler: {e}"))?;
+    *started = Some(generation);
+    Ok(())
 }
 
-/// Answers ZAP requests (RFC 27) for as long as the process lives.
+/// Answers ZAP requests (RFC 27) until its context is terminated.
 fn serve_zap(rep: &zmq::Socket) {
     while let Ok(req) = rep.recv_multipart(0) {
         // version, request id, domain, address, identity, mechanism, credentials...

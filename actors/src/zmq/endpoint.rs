@@ -36,12 +36,22 @@ impl<K: SocketKind> Actor for Endpoint<K> {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
-        // The socket thread drains `in` itself; when those wires end, stop.
+        // The socket thread drains `in` itself; when those wires end, it
+        // hands what is queued to the socket (waiting up to `linger_ms` for
+        // a peer that binds late) and closes it; then the endpoint stops.
         ctx.run_interval(Duration::from_millis(20), |act, ctx| {
-            if act.io.inputs_ended() {
-                ctx.stop();
+            if act.io.producers_gone() {
+                act.io.finish();
+                if act.io.is_finished() {
+                    ctx.stop();
+                }
             }
         });
+    }
+
+    fn stopped(&mut self, _ctx: &mut Context<Self>) {
+        let (messages, dropped) = self.io.counts();
+        tracing::info!(kind = K::NAME, messages, dropped, "endpoint closed");
     }
 }
 

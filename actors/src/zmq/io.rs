@@ -9,7 +9,8 @@
 //! and the [`Frames`] framing (every frame as is).
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
 
 use rolecall_runtime::remote::{Builder, Decoded, Framing, SocketThread};
 use rolecall_runtime::wire::{Output, Queue};
@@ -17,10 +18,114 @@ use rolecall_runtime::wire::{Output, Queue};
 use super::message::{EventKind, Frames, SocketEvent, Subscription};
 use super::params::Params;
 
-/// The process's ZeroMQ context (one, so that `inproc://` works between endpoints).
-pub fn context() -> &'static zmq::Context {
-    static CONTEXT: OnceLock<zmq::Context> = OnceLock::new();
-    CONTEXT.get_or_init(zmq::Context::new)
+/// The process's ZeroMQ context and what [`terminate`] needs to know.
+#[derive(Default)]
+struct Process {
+    context: Option<zmq::Context>,
+    /// Contexts made so far (a new one after each [`terminate`]).
+    generation: u64,
+    /// The longest linger of the sockets opened in it, in milliseconds (-1: forever).
+    longest_linger: i32,
+}
+
+fn process() -> std::sync::MutexGuard<'static, Process> {
+    static PROCESS: OnceLock<Mutex<Process>> = OnceLock::new();
+    PROCESS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The process's ZeroMQ context (one, so that `inproc://` works between
+/// endpoints), made on first use and again after [`terminate`].
+pub fn context() -> zmq::Context {
+    process()
+        .context
+        .get_or_insert_with(|| {
+            tracing::trace!("new ZeroMQ context");
+            zmq::Context::new()
+        })
+        .clone()
+}
+
+/// Which context [`context`] hands out now (it changes at [`terminate`]).
+pub(crate) fn generation() -> u64 {
+    process().generation
+}
+
+fn note_linger(ms: i32) {
+    let mut p = process();
+    if p.longest_linger != -1 {
+        p.longest_linger = if ms < 0 { -1 } else { p.longest_linger.max(ms) };
+    }
+}
+
+/// How long [`terminate`] waits beyond the longest linger for sockets to close.
+const TERMINATE_GRACE: Duration = Duration::from_secs(2);
+
+/// The process's ZeroMQ context did not terminate in time.
+#[derive(Debug, thiserror::Error)]
+#[error("the ZeroMQ context did not terminate within {waited:?}: a socket is still open")]
+pub struct TerminateError {
+    /// How long it waited.
+    pub waited: Duration,
+}
+
+/// Terminates the process's ZeroMQ context (`zmq_ctx_term`), waiting for
+/// what closed sockets still have to deliver within their linger: call it at
+/// node end, once every endpoint is gone, so that the process does not exit
+/// with messages still on their way. Waits for at most the longest linger of
+/// the sockets opened plus two seconds (forever if one lingers forever); the
+/// next [`context`] is a new one.
+pub fn terminate() -> Result<(), TerminateError> {
+    let (context, linger) = {
+        let mut p = process();
+        let Some(context) = p.context.take() else {
+            return Ok(());
+        };
+        p.generation += 1;
+        let linger = std::mem::take(&mut p.longest_linger);
+        (context, linger)
+    };
+    // zmq_ctx_term frees the context: the handle that would term it again on
+    // its last drop (sockets hold clones) must never be dropped.
+    std::mem::forget(context.clone());
+    let bound = u64::try_from(linger)
+        .ok()
+        .map(|ms| Duration::from_millis(ms) + TERMINATE_GRACE);
+    let (done_tx, done_rx) = std::sync::mpsc::sync_channel(1);
+    let spawned = std::thread::Builder::new()
+        .name("rc-zmq-term".into())
+        .spawn(move || {
+            let mut context = context;
+            let mut r = context.destroy();
+            while r == Err(zmq::Error::EINTR) {
+                r = context.destroy();
+            }
+            let _ = done_tx.send(r);
+        });
+    if spawned.is_err() {
+        tracing::warn!(
+            "no thread to terminate the ZeroMQ context on; not waiting for lingering sockets"
+        );
+        return Ok(());
+    }
+    let started = std::time::Instant::now();
+    let result = match bound {
+        Some(bound) => done_rx
+            .recv_timeout(bound)
+            .map_err(|_| TerminateError { waited: bound }),
+        None => done_rx.recv().map_err(|_| TerminateError {
+            waited: started.elapsed(),
+        }),
+    };
+    match result {
+        Ok(Ok(())) | Ok(Err(_)) => {
+            tracing::debug!(took = ?started.elapsed(), "ZeroMQ context terminated");
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
 }
 
 fn unique() -> u64 {
@@ -80,6 +185,9 @@ pub(crate) fn open(kind: zmq::SocketType, p: &Params, actor: &str) -> Result<zmq
     }
     s.set_linger(p.linger_ms)
         .map_err(|e| failed("setting", "linger", e))?;
+    note_linger(p.linger_ms);
+    s.set_maxmsgsize(p.max_message_size)
+        .map_err(|e| failed("setting", "max_message_size", e))?;
     if let Some(id) = &p.identity {
         s.set_identity(id.as_bytes())
             .map_err(|e| failed("setting", "identity", e))?;
@@ -161,10 +269,16 @@ impl SocketIo {
             None => None,
         };
         attach(&socket, params)?;
-        let mut b = Builder::new(wiring.actor.clone(), context(), socket, kind, Arc::new(Raw))
-            .inputs(inputs)
-            .send_queue(params.send_queue)
-            .spin(params.spin_us.map(std::time::Duration::from_micros));
+        let mut b = Builder::new(
+            wiring.actor.clone(),
+            &context(),
+            socket,
+            kind,
+            Arc::new(Raw),
+        )
+        .inputs(inputs)
+        .send_queue(params.send_queue)
+        .spin(params.spin_us.map(std::time::Duration::from_micros));
         if let Some(out) = wiring.out {
             b = b.output(out);
         }
@@ -206,8 +320,30 @@ impl SocketIo {
         }
     }
 
-    /// True once every wire into `in` has ended.
-    pub(crate) fn inputs_ended(&self) -> bool {
-        self.thread.inputs_ended()
+    /// True once the producers of every wire into `in` are gone (what they
+    /// sent may still be queued).
+    pub(crate) fn producers_gone(&self) -> bool {
+        self.thread.producers_gone()
+    }
+
+    /// Asks the thread to hand everything queued to the socket (waiting up
+    /// to the linger for room or a peer) and close it; see [`SocketThread::finish`].
+    pub(crate) fn finish(&self) {
+        self.thread.finish();
+    }
+
+    /// True once the thread has closed the socket.
+    pub(crate) fn is_finished(&self) -> bool {
+        self.thread.is_finished()
+    }
+
+    /// Messages sent and received, and messages dropped (not handed to the
+    /// socket in time, or received with the consumer gone).
+    pub(crate) fn counts(&self) -> (u64, u64) {
+        let s = self.thread.stats();
+        (
+            s.messages.load(Ordering::Relaxed),
+            s.dropped.load(Ordering::Relaxed),
+        )
     }
 }

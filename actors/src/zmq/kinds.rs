@@ -33,24 +33,24 @@ macro_rules! socket_kind {
 }
 
 socket_kind!(/// REQ: sends a request, then receives its reply.
-    Req, "zmq.req", REQ, sends: true, receives: true, about: "ZeroMQ REQ: each message on `in` is a request; its reply goes to `out` (one at a time)");
+    Req, "zmq.req", REQ, sends: true, receives: true, about: "ZeroMQ REQ: each message on `in` is a request; its reply goes to `out` (one at a time); a peer sending over `max_message_size` bytes (default 64 MiB) is disconnected; at end of input what is queued is still delivered for `linger_ms` (default 2000, -1 forever)");
 socket_kind!(/// REP: receives a request, then sends its reply.
-    Rep, "zmq.rep", REP, sends: true, receives: true, about: "ZeroMQ REP: each request received goes to `out`; the next message on `in` is its reply");
+    Rep, "zmq.rep", REP, sends: true, receives: true, about: "ZeroMQ REP: each request received goes to `out`; the next message on `in` is its reply; a peer sending over `max_message_size` bytes (default 64 MiB) is disconnected; at end of input what is queued is still delivered for `linger_ms` (default 2000, -1 forever)");
 socket_kind!(/// DEALER: asynchronous REQ, round-robin to peers.
-    Dealer, "zmq.dealer", DEALER, sends: true, receives: true, about: "ZeroMQ DEALER: `in` is sent round-robin to peers; what arrives goes to `out`");
+    Dealer, "zmq.dealer", DEALER, sends: true, receives: true, about: "ZeroMQ DEALER: `in` is sent round-robin to peers; what arrives goes to `out`; a peer sending over `max_message_size` bytes (default 64 MiB) is disconnected; at end of input what is queued is still delivered for `linger_ms` (default 2000, -1 forever)");
 socket_kind!(/// ROUTER: asynchronous REP, addressing peers by identity frame.
-    Router, "zmq.router", ROUTER, sends: true, receives: true, about: "ZeroMQ ROUTER: what arrives goes to `out` with the peer's identity frame first; `in` is routed by its first frame");
+    Router, "zmq.router", ROUTER, sends: true, receives: true, about: "ZeroMQ ROUTER: what arrives goes to `out` with the peer's identity frame first; `in` is routed by its first frame; a peer sending over `max_message_size` bytes (default 64 MiB) is disconnected; at end of input what is queued is still delivered for `linger_ms` (default 2000, -1 forever)");
 socket_kind!(/// PUB: publishes to every matching subscriber.
-    Pub, "zmq.pub", PUB, sends: true, receives: false, about: "ZeroMQ PUB: `in` is published to every matching subscriber (no `out`)");
+    Pub, "zmq.pub", PUB, sends: true, receives: false, about: "ZeroMQ PUB: `in` is published to every matching subscriber (no `out`); at end of input what is queued is still delivered for `linger_ms` (default 2000, -1 forever)");
 socket_kind!(/// SUB: receives what matches its subscriptions.
-    Sub, "zmq.sub", SUB, sends: false, receives: true, filters: true, about: "ZeroMQ SUB: what matches its subscriptions goes to `out`; `subscriptions` changes them");
+    Sub, "zmq.sub", SUB, sends: false, receives: true, filters: true, about: "ZeroMQ SUB: what matches its subscriptions goes to `out`; `subscriptions` changes them; a peer sending over `max_message_size` bytes (default 64 MiB) is disconnected");
 socket_kind!(/// XPUB: PUB that also receives subscription messages.
-    XPub, "zmq.xpub", XPUB, sends: true, receives: true, about: "ZeroMQ XPUB: `in` is published; subscription messages from subscribers go to `out`");
+    XPub, "zmq.xpub", XPUB, sends: true, receives: true, about: "ZeroMQ XPUB: `in` is published; subscription messages from subscribers go to `out`; a peer sending over `max_message_size` bytes (default 64 MiB) is disconnected; at end of input what is queued is still delivered for `linger_ms` (default 2000, -1 forever)");
 socket_kind!(/// XSUB: SUB that sends subscriptions as messages.
-    XSub, "zmq.xsub", XSUB, sends: true, receives: true, filters: true, about: "ZeroMQ XSUB: what arrives goes to `out`; `in` is sent upstream, `subscriptions` become subscription messages");
+    XSub, "zmq.xsub", XSUB, sends: true, receives: true, filters: true, about: "ZeroMQ XSUB: what arrives goes to `out`; `in` is sent upstream, `subscriptions` become subscription messages; a peer sending over `max_message_size` bytes (default 64 MiB) is disconnected; at end of input what is queued is still delivered for `linger_ms` (default 2000, -1 forever)");
 socket_kind!(/// PUSH: sends round-robin to pullers.
-    Push, "zmq.push", PUSH, sends: true, receives: false, about: "ZeroMQ PUSH: `in` is sent round-robin to pullers (no `out`)");
+    Push, "zmq.push", PUSH, sends: true, receives: false, about: "ZeroMQ PUSH: `in` is sent round-robin to pullers (no `out`); at end of input what is queued is still delivered for `linger_ms` (default 2000, -1 forever)");
 socket_kind!(/// PULL: fair-queues from pushers.
-    Pull, "zmq.pull", PULL, sends: false, receives: true, about: "ZeroMQ PULL: what arrives from pushers (fair-queued) goes to `out`");
+    Pull, "zmq.pull", PULL, sends: false, receives: true, about: "ZeroMQ PULL: what arrives from pushers (fair-queued) goes to `out`; a peer sending over `max_message_size` bytes (default 64 MiB) is disconnected");
 socket_kind!(/// PAIR: exclusive two-way connection.
-    Pair, "zmq.pair", PAIR, sends: true, receives: true, about: "ZeroMQ PAIR: exclusive two-way connection: `in` is sent, what arrives goes to `out`");
+    Pair, "zmq.pair", PAIR, sends: true, receives: true, about: "ZeroMQ PAIR: exclusive two-way connection: `in` is sent, what arrives goes to `out`; a peer sending over `max_message_size` bytes (default 64 MiB) is disconnected; at end of input what is queued is still delivered for `linger_ms` (default 2000, -1 forever)");

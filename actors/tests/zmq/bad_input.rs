@@ -94,3 +94,70 @@ async fn garbage_frames_are_rejected_and_good_messages_flow_on() {
     running.shutdown();
     assert_eq!(running.wait().await, NodeExit::Completed);
 }
+
+/// A peer that sends a frame over `max_message_size` is disconnected by
+/// libzmq (seen on the monitor port) and its frame never reaches `out`;
+/// another peer's messages, before and after, all arrive in order.
+#[actix_rt::test]
+async fn an_oversize_sender_is_disconnected_and_other_peers_are_served_on() {
+    let mut n = node(
+        r#"
+        [actors.pull]
+        kind = "zmq.pull"
+        params = { bind = ["tcp://127.0.0.1:16027"], max_message_size = 1024, monitor = true }
+        "#,
+    );
+    let mut out = n
+        .tap::<Frames>("pull.out", WireConfig::default())
+        .expect("tap");
+    let mut events = n
+        .tap::<SocketEvent>("pull.monitor", WireConfig::default())
+        .expect("tap");
+    let running = n.start().await.expect("start");
+
+    let ctx = zmq::Context::new();
+    let good = ctx.socket(zmq::PUSH).expect("socket");
+    good.set_linger(0).expect("linger");
+    good.connect("tcp://127.0.0.1:16027").expect("connect");
+    for i in 0..25u32 {
+        good.send(format!("good {i}").as_bytes(), 0).expect("send");
+    }
+    let mut got = Vec::new();
+    while got.len() < 25 {
+        got.push(text(&recv(&mut out).await).concat());
+    }
+
+    let big = ctx.socket(zmq::PUSH).expect("socket");
+    big.set_linger(0).expect("linger");
+    big.connect("tcp://127.0.0.1:16027").expect("connect");
+    big.send(vec![b'x'; 4096], 0)
+        .expect("send the oversize frame");
+    // libzmq closes the oversize peer's connection: Disconnected on the monitor.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let mut disconnected = false;
+    while !disconnected && std::time::Instant::now() < deadline {
+        match actix_rt::time::timeout(Duration::from_millis(500), events.recv()).await {
+            Ok(Some(e)) => disconnected = e.kind == EventKind::Disconnected,
+            Ok(None) => break,
+            Err(_) => {}
+        }
+    }
+    assert!(disconnected, "the oversize sender was disconnected");
+
+    for i in 25..50u32 {
+        good.send(format!("good {i}").as_bytes(), 0).expect("send");
+    }
+    while got.len() < 50 {
+        got.push(text(&recv(&mut out).await).concat());
+    }
+    let want: Vec<String> = (0..50).map(|i| format!("good {i}")).collect();
+    assert_eq!(got, want, "every message of the good peer, in order");
+    assert!(
+        actix_rt::time::timeout(Duration::from_millis(300), out.recv())
+            .await
+            .is_err(),
+        "nothing of the oversize peer got through"
+    );
+    running.shutdown();
+    assert_eq!(running.wait().await, NodeExit::Completed);
+}

@@ -5,6 +5,7 @@
 //! acknowledgements (the delivery contract of docs/runtime-semantics.md).
 
 mod hop;
+pub(crate) mod limit;
 mod link;
 mod lockstep;
 mod monitor;

@@ -7,6 +7,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::limit::{LogLimiter, Verdict};
 use super::link::RemoteStats;
 use super::lockstep::Lockstep;
 use super::socket::{Control, Decoded, Framing, MonitorSink, Shared};
@@ -67,17 +68,120 @@ pub(super) struct Loop<T> {
     pub(super) inbox: VecDeque<T>,
     /// The end-of-stream frames are pending: finish once they are sent.
     pub(super) ending: bool,
+    /// Set once [`Shared::finish`] is seen: until when the thread keeps
+    /// trying to hand queued messages to the socket (`None`: forever, a
+    /// linger of -1).
+    pub(super) finishing: Option<Option<Instant>>,
+    /// Undecodable received messages: the first few logged in full, then counted.
+    pub(super) bad_log: LogLimiter,
+    /// Unencodable outbound messages, likewise.
+    pub(super) encode_log: LogLimiter,
+    /// The context was terminated (`ETERM`) while the socket was open.
+    pub(super) context_gone: bool,
 }
 
 impl<T: Clone + Send + 'static> Loop<T> {
     pub(super) fn run(mut self) {
         self.serve();
+        self.report_quiet(None);
         self.close();
+    }
+
+    /// Logs how many bad frames went unlogged, once their interval has
+    /// passed (`None`: whatever is left, at close).
+    fn report_quiet(&mut self, now: Option<Instant>) {
+        let (bad, unencodable) = match now {
+            Some(now) => (self.bad_log.due(now), self.encode_log.due(now)),
+            None => (self.bad_log.take(), self.encode_log.take()),
+        };
+        if let Some(n) = bad {
+            tracing::warn!(
+                socket = %self.label,
+                more = n,
+                bad = self.bad_log.seen(),
+                "undecodable messages skipped (not logged one by one)"
+            );
+        }
+        if let Some(n) = unencodable {
+            tracing::warn!(
+                socket = %self.label,
+                more = n,
+                bad = self.encode_log.seen(),
+                "unencodable messages skipped (not logged one by one)"
+            );
+        }
+    }
+
+    /// Notes when every input wire's producers are gone (their messages may
+    /// still be queued).
+    fn see_producers_gone(&self) {
+        if !self.wired || self.shared.producers_gone.load(Ordering::Relaxed) {
+            return;
+        }
+        let wires = &self.inputs[..self.inputs.len() - 1];
+        if wires.iter().all(Queue::senders_gone) {
+            self.shared.producers_gone.store(true, Ordering::SeqCst);
+        }
+    }
+
+    /// Messages taken from the queues or still in them, not yet handed to libzmq.
+    fn unsent(&self) -> usize {
+        usize::from(self.pending.is_some())
+            + self.batch.len()
+            + self.inputs.iter().map(Queue::len).sum::<usize>()
+    }
+
+    /// Counts what is still unsent as dropped, with one WARN saying why.
+    fn give_up(&mut self, why: &str) {
+        let n = self.unsent();
+        if n == 0 {
+            return;
+        }
+        self.stats.dropped.fetch_add(n as u64, Ordering::Relaxed);
+        tracing::warn!(socket = %self.label, unsent = n, "{why}: messages not handed to the socket were dropped");
+    }
+
+    /// A finish was asked for: returns true once the thread should close
+    /// (everything handed to libzmq, or the deadline passed), setting the
+    /// socket's linger to what is left of the deadline.
+    fn finished(&mut self) -> bool {
+        if !self.shared.finish.load(Ordering::SeqCst) {
+            return false;
+        }
+        let deadline = *self.finishing.get_or_insert_with(|| {
+            let linger = self.socket.get_linger().unwrap_or(0);
+            u64::try_from(linger)
+                .ok()
+                .map(|ms| Instant::now() + Duration::from_millis(ms))
+        });
+        let Some(deadline) = deadline else {
+            // Linger -1: wait for the peer for as long as it takes.
+            return self.unsent() == 0;
+        };
+        let left = deadline.saturating_duration_since(Instant::now());
+        if self.unsent() == 0 {
+            let ms = i32::try_from(left.as_millis()).unwrap_or(i32::MAX);
+            let _ = self.socket.set_linger(ms);
+            return true;
+        }
+        if left.is_zero() {
+            self.give_up("linger passed before the peers took everything (what the socket still holds is discarded too)");
+            let _ = self.socket.set_linger(0);
+            return true;
+        }
+        false
     }
 
     /// Closes the socket; a monitored one first, its monitor read to the end
     /// (see [`super::monitor`]).
     fn close(self) {
+        self.wake.socket.lock().take();
+        // A SUB or PULL holds nothing of the user's to deliver (a SUB only its
+        // subscriptions): no linger, so that terminating the context does not
+        // wait for a publisher that is gone.
+        if matches!(self.socket.get_socket_type(), Ok(zmq::SUB | zmq::PULL)) {
+            let _ = self.socket.set_linger(0);
+        }
         let Loop {
             socket,
             monitor,
@@ -96,9 +200,16 @@ impl<T: Clone + Send + 'static> Loop<T> {
 
     fn serve(&mut self) {
         loop {
+            if self.context_gone {
+                // Terminating the context waits for this socket: close it.
+                self.give_up("the ZeroMQ context was terminated");
+                return;
+            }
             let stopping = self.shared.stop.load(Ordering::SeqCst);
             self.apply_control();
             self.resend_subscriptions();
+            self.report_quiet(Some(Instant::now()));
+            self.see_producers_gone();
             let sent = self.send_some();
             let sent_all = sent == Sending::Idle;
             if sent_all && self.ending {
@@ -115,6 +226,10 @@ impl<T: Clone + Send + 'static> Loop<T> {
             if stopping {
                 // Hand everything still queued to libzmq; linger decides its fate.
                 while self.send_some() == Sending::More {}
+                self.give_up("stopped with the socket full");
+                return;
+            }
+            if self.finished() {
                 return;
             }
             let received = match self.receive_some() {
@@ -146,7 +261,16 @@ impl<T: Clone + Send + 'static> Loop<T> {
             // Only the queues can bring work: park.
             self.wake.state.store(PARKED, Ordering::SeqCst);
             if !self.wake.notified.swap(false, Ordering::SeqCst) {
-                std::thread::park_timeout(Duration::from_millis(TICK_MS as u64));
+                let tick = Duration::from_millis(TICK_MS as u64);
+                let parked = Instant::now();
+                std::thread::park_timeout(tick);
+                // A whole tick without work: see whether the context was
+                // terminated (its termination waits for this socket).
+                if parked.elapsed() >= tick {
+                    if let Err(zmq::Error::ETERM) = self.socket.get_events() {
+                        self.context_gone = true;
+                    }
+                }
             }
             self.wake.state.store(AWAKE, Ordering::SeqCst);
             return;
@@ -170,7 +294,9 @@ impl<T: Clone + Send + 'static> Loop<T> {
             }
         }
         if ready == 0 && !self.wake.notified.swap(false, Ordering::SeqCst) {
-            let _ = zmq::poll(&mut items, TICK_MS);
+            if let Err(zmq::Error::ETERM) = zmq::poll(&mut items, TICK_MS) {
+                self.context_gone = true;
+            }
         }
         self.wake.state.store(AWAKE, Ordering::SeqCst);
         while self.wake_rx.recv_bytes(zmq::DONTWAIT).is_ok() {}
@@ -244,7 +370,9 @@ impl<T: Clone + Send + 'static> Loop<T> {
                     };
                     if let Err(reason) = self.framing.encode(msg, &mut self.scratch) {
                         let bad = self.stats.bad_frames.fetch_add(1, Ordering::Relaxed) + 1;
-                        tracing::warn!(socket = %self.label, %reason, bad, "message not encodable; skipped");
+                        if self.encode_log.event(Instant::now()) == Verdict::Log {
+                            tracing::warn!(socket = %self.label, %reason, bad, "message not encodable; skipped");
+                        }
                         continue;
                     }
                 }
@@ -259,6 +387,11 @@ impl<T: Clone + Send + 'static> Loop<T> {
                 }
                 Err(zmq::Error::EAGAIN) => {
                     self.pending = Some(std::mem::take(&mut self.scratch));
+                    return Sending::Blocked;
+                }
+                Err(zmq::Error::ETERM) => {
+                    self.pending = Some(std::mem::take(&mut self.scratch));
+                    self.context_gone = true;
                     return Sending::Blocked;
                 }
                 Err(e) => {
@@ -335,12 +468,18 @@ impl<T: Clone + Send + 'static> Loop<T> {
                         }
                         Decoded::Bad(reason) => {
                             let bad = self.stats.bad_frames.fetch_add(1, Ordering::Relaxed) + 1;
-                            let peer = self.parts[0].gets("Peer-Address").unwrap_or("?").to_owned();
-                            tracing::warn!(socket = %self.label, %peer, %reason, bad, "undecodable message skipped");
+                            if self.bad_log.event(Instant::now()) == Verdict::Log {
+                                let peer = self.parts[0].gets("Peer-Address").unwrap_or("?");
+                                tracing::warn!(socket = %self.label, %peer, %reason, bad, "undecodable message skipped");
+                            }
                         }
                     }
                 }
                 Err(zmq::Error::EAGAIN) | Err(zmq::Error::EFSM) => break,
+                Err(zmq::Error::ETERM) => {
+                    self.context_gone = true;
+                    break;
+                }
                 Err(e) => {
                     tracing::warn!(socket = %self.label, error = %e, "receive failed");
                     break;
@@ -433,4 +572,209 @@ enum Received {
     None,
     Some,
     Ended,
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicU64;
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::remote::socket::Builder;
+
+    /// Every received message is garbage.
+    struct Garbage;
+
+    impl Framing<String> for Garbage {
+        fn encode(&self, msg: String, frames: &mut Vec<Vec<u8>>) -> Result<(), String> {
+            *frames = vec![msg.into_bytes()];
+            Ok(())
+        }
+        fn decode(&self, _parts: &[zmq::Message]) -> Decoded<String> {
+            Decoded::Bad("garbage".into())
+        }
+    }
+
+    /// Counts the WARN events of the socket labelled `label`: one by one,
+    /// and the summaries with the `more` they report.
+    #[derive(Default)]
+    struct Counter {
+        label: &'static str,
+        single: AtomicU64,
+        summaries: AtomicU64,
+        more: AtomicU64,
+    }
+
+    #[derive(Default)]
+    struct Fields {
+        message: String,
+        socket: String,
+        more: u64,
+    }
+
+    impl tracing::field::Visit for Fields {
+        fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+            match field.name() {
+                "message" => self.message = format!("{value:?}"),
+                "socket" => self.socket = format!("{value:?}"),
+                _ => {}
+            }
+        }
+        fn record_u64(&mut self, field: &tracing::field::Field, value: u64) {
+            if field.name() == "more" {
+                self.more = value;
+            }
+        }
+    }
+
+    impl tracing::Subscriber for Counter {
+        fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+            true
+        }
+        fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+            tracing::span::Id::from_u64(1)
+        }
+        fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+        fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+        fn event(&self, event: &tracing::Event<'_>) {
+            let mut f = Fields::default();
+            event.record(&mut f);
+            if f.socket != self.label {
+                return;
+            }
+            if f.message.starts_with("undecodable message skipped") {
+                self.single.fetch_add(1, Ordering::SeqCst);
+            } else if f.message.starts_with("undecodable messages skipped") {
+                self.summaries.fetch_add(1, Ordering::SeqCst);
+                self.more.fetch_add(f.more, Ordering::SeqCst);
+            }
+        }
+        fn enter(&self, _: &tracing::span::Id) {}
+        fn exit(&self, _: &tracing::span::Id) {}
+    }
+
+    #[test]
+    fn a_socket_thread_closes_its_socket_when_the_context_is_terminated() {
+        let context = zmq::Context::new();
+        let pull = context.socket(zmq::PULL).expect("socket");
+        pull.bind("tcp://127.0.0.1:16062").expect("bind");
+        let queue = Queue::<String>::new(64, Policy::Block);
+        let thread = Builder::new(
+            "term test socket",
+            &context,
+            pull,
+            zmq::PULL,
+            Arc::new(Garbage),
+        )
+        .output(Output::new("out", vec![queue]))
+        .start()
+        .expect("thread");
+        // zmq_ctx_term frees the context: keep one handle that never drops it again.
+        std::mem::forget(context.clone());
+        let (done_tx, done_rx) = std::sync::mpsc::sync_channel(1);
+        std::thread::spawn(move || {
+            let mut context = context;
+            let _ = done_tx.send(context.destroy());
+        });
+        // The thread sees ETERM and closes its socket by itself.
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while !thread.is_finished() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(thread.is_finished(), "the thread ended on ETERM");
+        // Its wake socket closed with it, though its handle is still here.
+        let done = done_rx.recv_timeout(Duration::from_secs(3));
+        assert!(
+            matches!(done, Ok(Ok(()))),
+            "the context terminated: {done:?}"
+        );
+        drop(thread);
+    }
+
+    #[test]
+    fn an_idle_sending_thread_closes_its_socket_when_the_context_is_terminated() {
+        let context = zmq::Context::new();
+        let push = context.socket(zmq::PUSH).expect("socket");
+        push.connect("tcp://127.0.0.1:16063").expect("connect");
+        let input = Queue::<String>::new(64, Policy::Block);
+        input.add_sender();
+        // Nothing to send and nothing to read: the thread parks.
+        let thread = Builder::new(
+            "idle term test socket",
+            &context,
+            push,
+            zmq::PUSH,
+            Arc::new(Garbage),
+        )
+        .inputs(vec![input.clone()])
+        .start()
+        .expect("thread");
+        std::thread::sleep(Duration::from_millis(50));
+        std::mem::forget(context.clone());
+        let (done_tx, done_rx) = std::sync::mpsc::sync_channel(1);
+        std::thread::spawn(move || {
+            let mut context = context;
+            let _ = done_tx.send(context.destroy());
+        });
+        let done = done_rx.recv_timeout(Duration::from_secs(3));
+        assert!(
+            matches!(done, Ok(Ok(()))),
+            "the context terminated: {done:?}"
+        );
+        assert!(thread.is_finished());
+        drop(thread);
+        input.remove_sender();
+    }
+
+    #[test]
+    fn bad_frame_warnings_are_rate_limited_and_the_rest_is_counted_at_close() {
+        let counter = Arc::new(Counter {
+            label: "rate-limited test socket",
+            ..Counter::default()
+        });
+        // The socket thread logs from its own thread: a global subscriber
+        // (no other test in this binary sets one; it filters by label).
+        let _ = tracing::dispatcher::set_global_default(tracing::Dispatch::from(
+            Arc::clone(&counter) as Arc<dyn tracing::Subscriber + Send + Sync>,
+        ));
+        let context = zmq::Context::new();
+        let address = "tcp://127.0.0.1:16061";
+        let pull = context.socket(zmq::PULL).expect("socket");
+        pull.bind(address).expect("bind");
+        let queue = Queue::<String>::new(64, Policy::Block);
+        let thread = Builder::new(counter.label, &context, pull, zmq::PULL, Arc::new(Garbage))
+            .output(Output::new("out", vec![queue.clone()]))
+            .start()
+            .expect("thread");
+        let peer = context.socket(zmq::PUSH).expect("socket");
+        peer.connect(address).expect("connect");
+        for i in 0..20 {
+            peer.send(format!("junk {i}").as_bytes(), 0).expect("send");
+        }
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while thread.stats().bad_frames.load(Ordering::SeqCst) < 20 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert_eq!(thread.stats().bad_frames.load(Ordering::SeqCst), 20);
+        assert_eq!(
+            counter.single.load(Ordering::SeqCst),
+            5,
+            "the first five in full"
+        );
+        assert_eq!(
+            counter.summaries.load(Ordering::SeqCst),
+            0,
+            "no summary before 10 s"
+        );
+        thread.stop();
+        assert_eq!(
+            (
+                counter.summaries.load(Ordering::SeqCst),
+                counter.more.load(Ordering::SeqCst)
+            ),
+            (1, 15),
+            "one summary at close with the other fifteen"
+        );
+        assert!(queue.is_empty(), "nothing undecodable was delivered");
+    }
 }

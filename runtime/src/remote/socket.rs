@@ -23,9 +23,14 @@
 //!   framing with an [`Framing::end_of_stream`] message sends it and the
 //!   thread finishes (cross-node hops); a received [`Decoded::End`] finishes a
 //!   receiving thread.
-//! * **lossless close**: on [`SocketThread::stop`] the thread hands what is
-//!   still queued to libzmq before it closes the socket; the socket's linger
-//!   decides how long libzmq keeps delivering it.
+//! * **close**: [`SocketThread::finish`] keeps the socket open until
+//!   everything queued is handed to libzmq, waiting for room (a peer that
+//!   binds late, a high-water mark) up to the socket's linger, then closes it
+//!   with the rest of the linger for libzmq to deliver (the process must then
+//!   terminate its ZeroMQ context, which waits for that, before it exits).
+//!   [`SocketThread::stop`] (and dropping the thread) hands over only what
+//!   the socket takes at once. Either way what is left is counted in
+//!   [`RemoteStats::dropped`] and logged.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
@@ -35,6 +40,7 @@ use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 
+use super::limit::LogLimiter;
 use super::link::{RemoteError, RemoteStats};
 use super::lockstep::Lockstep;
 use super::pump::{Loop, BATCH, RESEND_FOR};
@@ -206,11 +212,13 @@ impl<T: Clone + Send + 'static> Builder<T> {
         }
         let shared = Arc::new(Shared {
             stop: AtomicBool::new(false),
+            finish: AtomicBool::new(false),
             inputs_ended: AtomicBool::new(false),
+            producers_gone: AtomicBool::new(false),
         });
         let stats = Arc::new(RemoteStats::default());
         let wake = Arc::new(WakeSignal {
-            socket: Mutex::new(wake_tx),
+            socket: Mutex::new(Some(wake_tx)),
             state: AtomicU8::new(AWAKE),
             notified: AtomicBool::new(false),
             thread: OnceLock::new(),
@@ -258,6 +266,10 @@ impl<T: Clone + Send + 'static> Builder<T> {
             batch: VecDeque::with_capacity(BATCH),
             inbox: VecDeque::with_capacity(BATCH),
             ending: false,
+            finishing: None,
+            bad_log: LogLimiter::default(),
+            encode_log: LogLimiter::default(),
+            context_gone: false,
         };
         let thread = std::thread::Builder::new()
             .name(format!("rc-zmq {}", self.label))
@@ -282,8 +294,13 @@ impl<T: Clone + Send + 'static> Builder<T> {
 
 pub(super) struct Shared {
     pub(super) stop: AtomicBool,
+    /// Finish gracefully: keep handing queued messages to the socket, waiting
+    /// for room up to its linger, then close (see [`SocketThread::finish`]).
+    pub(super) finish: AtomicBool,
     /// Every input wire has ended (their producers stopped for good).
     pub(super) inputs_ended: AtomicBool,
+    /// Every input wire's producers are gone (what they sent may still be queued).
+    pub(super) producers_gone: AtomicBool,
 }
 
 /// A subscription change for the socket thread.
@@ -336,6 +353,12 @@ impl<T> SocketThread<T> {
         self.shared.inputs_ended.load(Ordering::SeqCst)
     }
 
+    /// True once the producers of every input wire are gone, even if what
+    /// they sent is still queued (then [`SocketThread::finish`] delivers it).
+    pub fn producers_gone(&self) -> bool {
+        self.shared.producers_gone.load(Ordering::SeqCst)
+    }
+
     /// The thread's counters.
     pub fn stats(&self) -> &Arc<RemoteStats> {
         &self.stats
@@ -351,7 +374,20 @@ impl<T> SocketThread<T> {
         self.thread.as_ref().is_none_or(JoinHandle::is_finished)
     }
 
-    /// Stops the thread after it has handed everything queued to libzmq, and waits for it.
+    /// Asks the thread to finish without waiting for it: it keeps handing
+    /// what its queues hold to the socket, waiting for room (a peer that is
+    /// not there yet, a high-water mark) for up to the socket's linger (-1:
+    /// for as long as it takes), then closes the socket with the rest of the
+    /// linger left for libzmq to deliver. Whatever it could not hand over by
+    /// then is counted in [`RemoteStats::dropped`] and logged. Poll
+    /// [`SocketThread::is_finished`] to see it done.
+    pub fn finish(&self) {
+        self.shared.finish.store(true, Ordering::SeqCst);
+        std::task::Wake::wake_by_ref(&self.wake);
+    }
+
+    /// Stops the thread after it has handed to libzmq what the socket takes
+    /// at once (the rest is counted as dropped), and waits for it.
     pub fn stop(mut self) {
         self.shutdown();
     }

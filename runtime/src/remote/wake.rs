@@ -19,7 +19,9 @@ pub(super) const POLLING: u8 = 2;
 /// also waits for its socket sleeps in `zmq_poll`, and is woken by a byte on
 /// its inproc wake socket.
 pub(super) struct WakeSignal {
-    pub(super) socket: Mutex<zmq::Socket>,
+    /// Closed (`None`) when the thread ends, so that the wakers the queues
+    /// still hold do not keep a socket open in the context.
+    pub(super) socket: Mutex<Option<zmq::Socket>>,
     pub(super) state: AtomicU8,
     /// Set by every wake; consumed by the thread before it sleeps, so that a
     /// wake between its last look at the queues and its sleep is not lost.
@@ -40,7 +42,9 @@ impl std::task::Wake for WakeSignal {
                 }
             }
             POLLING => {
-                let _ = self.socket.lock().send(&[0u8][..], zmq::DONTWAIT);
+                if let Some(s) = &*self.socket.lock() {
+                    let _ = s.send(&[0u8][..], zmq::DONTWAIT);
+                }
             }
             _ => {}
         }

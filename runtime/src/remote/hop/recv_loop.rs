@@ -128,6 +128,7 @@ impl<T: Send + 'static> RecvLoop<T> {
         if !self.ended {
             self.queue.remove_sender();
         }
+        *self.wake.socket.lock() = None;
     }
 
     /// Sleeps until a frame arrives, the consumer handles messages we wait

@@ -115,7 +115,7 @@ pub(super) fn wake_pair(
     tx.connect(&name)
         .map_err(|e| err("connecting the wake socket of", e))?;
     let wake = Arc::new(WakeSignal {
-        socket: Mutex::new(tx),
+        socket: Mutex::new(Some(tx)),
         state: AtomicU8::new(AWAKE),
         notified: AtomicBool::new(false),
         thread: OnceLock::new(),
@@ -145,6 +145,8 @@ impl<T: Send + 'static> SendLoop<T> {
             self.sleep(blocked, self.sender.sleep_for(Instant::now()));
         }
         self.publish();
+        // The wakers the wire still holds must not keep a socket open.
+        *self.wake.socket.lock() = None;
     }
 
     fn read_answers(&mut self, now: Instant) -> bool {
