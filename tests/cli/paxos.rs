@@ -291,7 +291,7 @@ mod processes {
         for (i, (status, out, err)) in results.iter().enumerate() {
             assert!(
                 status.is_some(),
-                "acceptor {} did not exit after the core: {out}\n{err}",
+                "acceptor {} did not exit after the core: {out}\n{err}\ncore:\n{core_err}",
                 i + 1
             );
         }

@@ -50,6 +50,14 @@ fn weather_row(out: &str, err: &str) -> (u64, u64) {
     (cols[0], cols[1])
 }
 
+/// The `weather N duplicates` line of a latency table (0 when absent).
+fn weather_duplicates(out: &str) -> u64 {
+    out.lines()
+        .find(|l| l.starts_with("weather") && l.ends_with("duplicates"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .map_or(0, |n| n.parse().expect("a number"))
+}
+
 /// The number after `key=` in the first stderr line containing `needle`.
 fn logged(err: &str, needle: &str, key: &str) -> u64 {
     let line = err
@@ -97,6 +105,7 @@ fn a_receiving_node_killed_mid_stream_gets_everything_unhandled_again() {
     let (count, gaps) = weather_row(&out, &err);
     assert_eq!(gaps, 0, "{out}");
     assert_eq!(count, 2000 - (from - 1), "{out}\n{err}");
+    assert_eq!(weather_duplicates(&out), 0, "{out}");
 }
 
 #[test]
@@ -116,9 +125,12 @@ fn a_sending_node_killed_and_restarted_is_announced_and_its_new_stream_arrives_w
     );
     // The application replays from sequence 0: every number of the second
     // run arrived, and the first run's are there again (counted, no gap).
+    // Exactly: the second run's 2000 plus the first run's prefix, each of
+    // those numbers counted once as a duplicate, and no gap.
     let (count, gaps) = weather_row(&out, &err);
     assert_eq!(gaps, 0, "{out}");
     assert!(count > 2000, "both runs arrived: {out}");
+    assert_eq!(weather_duplicates(&out), count - 2000, "{out}");
 }
 
 #[test]

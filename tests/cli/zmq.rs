@@ -227,9 +227,10 @@ fn curve_docs_example_across_processes() {
 
     let doc = std::fs::read_to_string(root().join("docs/curve.md")).expect("docs/curve.md");
     let blocks = toml_blocks(&doc);
-    assert_eq!(
-        blocks.len(),
-        2,
+    // The endpoint example comes first; the page's later blocks (CURVE
+    // between nodes) are run by tests/cli/wires.rs.
+    assert!(
+        blocks.len() >= 2,
         "server.toml and client.toml in docs/curve.md"
     );
     let dir = std::env::temp_dir().join(format!("rolecall-curve-doc-{}", std::process::id()));

@@ -165,7 +165,13 @@ fn ensure_zap_handler() -> Result<(), String> {
 
 /// Answers ZAP requests (RFC 27) until its context is terminated.
 fn serve_zap(rep: &zmq::Socket) {
-    while let Ok(req) = rep.recv_multipart(0) {
+    loop {
+        let req = match rep.recv_multipart(0) {
+            Ok(req) => req,
+            // A signal interrupted the wait: go on serving.
+            Err(zmq::Error::EINTR) => continue,
+            Err(_) => return,
+        };
         // version, request id, domain, address, identity, mechanism, credentials...
         let field = |i: usize| req.get(i).cloned().unwrap_or_default();
         let domain = String::from_utf8_lossy(&field(2)).into_owned();

@@ -17,11 +17,15 @@ use std::time::{Duration, Instant};
 /// default.
 pub const MONITOR_CLOSE: Duration = Duration::from_secs(1);
 
+/// How long closing waits for a socket that lingers forever (`linger = -1`).
+const LINGER_FOREVER_CAP: Duration = Duration::from_secs(60);
+
 /// libzmq's `ZMQ_EVENT_MONITOR_STOPPED`: the last event a monitor sends.
 const MONITOR_STOPPED: u16 = 0x0400;
 
 /// Closes `socket`, then reads `monitor` (the PAIR reading its libzmq
-/// monitor) until the monitor reports that it stopped or `within` passes,
+/// monitor) until the monitor reports that it stopped or `within` (plus the
+/// socket's linger, during which it still reports events) passes,
 /// handing each event's parts to `sink`; then closes `monitor`.
 pub fn close_monitored(
     socket: zmq::Socket,
@@ -29,6 +33,13 @@ pub fn close_monitored(
     within: Duration,
     mut sink: impl FnMut(Vec<Vec<u8>>),
 ) {
+    // A closed socket lingers (sending what it holds) and reports events
+    // all that time (retries, failed handshakes): read them until it is gone.
+    let within = match socket.get_linger() {
+        Ok(ms) if ms > 0 => within + Duration::from_millis(ms as u64),
+        Ok(ms) if ms < 0 => within.max(LINGER_FOREVER_CAP),
+        _ => within,
+    };
     drop(socket);
     let deadline = Instant::now() + within;
     while let Some(left) = deadline.checked_duration_since(Instant::now()) {

@@ -160,7 +160,7 @@ fn a_receiver_restarted_mid_stream_gets_every_unhandled_message_again() {
     // Handle 700 messages, then the receiving side dies with its wire full.
     let (before, _) = drain(&first, 700, Instant::now() + Duration::from_secs(30));
     assert_eq!(before.len(), 700);
-    rx.stop();
+    rx.abort();
     drop(first);
     let second = Queue::<String>::new(32, Policy::Block);
     let rx = receiver(&context, address, &second);
@@ -179,6 +179,44 @@ fn a_receiver_restarted_mid_stream_gets_every_unhandled_message_again() {
     assert_eq!(tx.hop_stats().receiver_restarts.load(Ordering::Relaxed), 1);
     assert_eq!(tx.finish(Instant::now() + Duration::from_secs(5)), Ok(()));
     rx.stop();
+}
+
+#[test]
+fn a_receiver_stopped_for_good_ends_its_sender_with_the_rest_dropped_and_counted() {
+    let context = zmq::Context::new();
+    let address = "tcp://127.0.0.1:16056";
+    let inbound = Queue::<String>::new(16, Policy::Block);
+    let rx = receiver(&context, address, &inbound);
+    let outbound = Queue::<String>::new(16, Policy::Block);
+    outbound.add_sender();
+    let tx = spawn_sender(
+        outbound.clone(),
+        json(),
+        endpoint(&context, address),
+        identity(1),
+    )
+    .expect("sender");
+    let producer = std::thread::spawn({
+        let outbound = outbound.clone();
+        move || {
+            let mut refused = 0;
+            for i in 0..1000 {
+                if outbound.push_blocking(format!("m{i}"), None).is_err() {
+                    refused += 1;
+                }
+            }
+            outbound.remove_sender();
+            refused
+        }
+    });
+    let (got, _) = drain(&inbound, 100, Instant::now() + Duration::from_secs(30));
+    assert_eq!(got.len(), 100);
+    rx.stop();
+    let refused = producer.join().expect("producer");
+    assert!(refused > 0, "later messages are refused by the closed wire");
+    let dropped = tx.stats().dropped.load(Ordering::Relaxed);
+    assert!(dropped > 0, "what the window held is counted");
+    assert_eq!(tx.finish(Instant::now() + Duration::from_secs(5)), Ok(()));
 }
 
 #[test]

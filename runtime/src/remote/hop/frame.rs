@@ -3,7 +3,8 @@
 //!
 //! Sender → receiver (a DEALER connected to the receiver's ROUTER):
 //! `HELLO` (who is sending what), `DATA seq body`, `END seq`.
-//! Receiver → sender: `WELCOME`, `ACK`, `WHO` (say hello first), `REFUSED reason`.
+//! Receiver → sender: `WELCOME`, `ACK`, `WHO` (say hello first), `REFUSED reason`,
+//! `GONE` (the receiving node stopped for good).
 
 /// One encoded message: `DATA seq body`.
 pub(crate) const DATA: u8 = 0;
@@ -19,6 +20,9 @@ pub(crate) const ACK: u8 = 4;
 pub(crate) const WHO: u8 = 5;
 /// The receiver refused a hello, with the reason.
 pub(crate) const REFUSED: u8 = 6;
+/// The receiving node stopped for good (graceful shutdown): its consumer
+/// takes nothing more.
+pub(crate) const GONE: u8 = 7;
 
 /// Protocol version carried in every hello.
 pub(crate) const VERSION: u8 = 1;
@@ -63,6 +67,7 @@ pub(crate) enum ToSender {
     },
     Who,
     Refused(String),
+    Gone,
 }
 
 /// Starts a DATA frame in `buf` (cleared); the codec appends the body.
@@ -108,6 +113,10 @@ pub(crate) fn ack(handled: u64, received: u64, resend: bool) -> Vec<u8> {
 
 pub(crate) fn who() -> Vec<u8> {
     vec![WHO]
+}
+
+pub(crate) fn gone() -> Vec<u8> {
+    vec![GONE]
 }
 
 pub(crate) fn refused(reason: &str) -> Vec<u8> {
@@ -216,6 +225,7 @@ pub(crate) fn parse_to_sender(frame: &[u8]) -> Result<ToSender, String> {
         },
         WHO => ToSender::Who,
         REFUSED => ToSender::Refused(r.string()?),
+        GONE => ToSender::Gone,
         other => return Err(format!("unknown frame tag {other}")),
     };
     r.done()?;
@@ -265,6 +275,7 @@ mod tests {
             })
         );
         assert_eq!(parse_to_sender(&who()), Ok(ToSender::Who));
+        assert_eq!(parse_to_sender(&gone()), Ok(ToSender::Gone));
         assert_eq!(
             parse_to_sender(&refused("no")),
             Ok(ToSender::Refused("no".into()))

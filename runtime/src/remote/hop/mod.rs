@@ -29,6 +29,8 @@ mod receiver;
 mod recv_loop;
 mod send_loop;
 mod sender;
+#[cfg(test)]
+mod sim_tests;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
@@ -100,16 +102,27 @@ impl HopStats {
 
 pub(crate) use curve::apply as apply_curve;
 
-/// Stop request shared with a hop thread.
+/// Stop request shared with a hop thread: graceful (a receiver tells its
+/// sender it is gone for good) or silent (as if the process died).
 #[derive(Debug, Default)]
-pub(crate) struct Stop(AtomicBool);
+pub(crate) struct Stop {
+    stop: AtomicBool,
+    silent: AtomicBool,
+}
 
 impl Stop {
     pub(crate) fn request(&self) {
-        self.0.store(true, Ordering::SeqCst);
+        self.stop.store(true, Ordering::SeqCst);
+    }
+    pub(crate) fn request_silent(&self) {
+        self.silent.store(true, Ordering::SeqCst);
+        self.request();
     }
     pub(crate) fn requested(&self) -> bool {
-        self.0.load(Ordering::SeqCst)
+        self.stop.load(Ordering::SeqCst)
+    }
+    pub(crate) fn silent(&self) -> bool {
+        self.silent.load(Ordering::SeqCst)
     }
 }
 

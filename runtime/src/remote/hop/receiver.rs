@@ -408,6 +408,17 @@ impl Receiver {
         });
     }
 
+    /// The connection to tell that this node stopped for good, unless the
+    /// stream already ended.
+    pub(crate) fn gone(&self) -> Option<(Vec<u8>, Vec<u8>)> {
+        if self.ended {
+            return None;
+        }
+        self.session
+            .as_ref()
+            .map(|s| (s.identity.clone(), frame::gone()))
+    }
+
     /// The hop is closing: connections that never said hello are reported now.
     pub(crate) fn close(&mut self) {
         for (_, u) in self.unknown.drain() {

@@ -98,7 +98,9 @@ pub(crate) fn spawn_receiver<T: Send + 'static>(
             run.run()
         })?;
     let zap = id.curve.as_ref().and_then(|c| c.zap.clone());
-    Ok(RemoteLink::new(false, ep.label, stats, hop, stop, thread).with_zap(zap))
+    Ok(RemoteLink::new(false, ep.label, stats, hop, stop, thread)
+        .with_delivery(id.delivery)
+        .with_zap(zap))
 }
 
 impl<T: Send + 'static> RecvLoop<T> {
@@ -119,6 +121,13 @@ impl<T: Send + 'static> RecvLoop<T> {
                 continue;
             }
             self.sleep();
+        }
+        // Stopping for good: the sender drops what it holds instead of
+        // waiting for acknowledgements that will not come.
+        if let Some((identity, gone)) = self.receiver.gone().filter(|_| !self.stop.silent()) {
+            let _ = self
+                .socket
+                .send_multipart([&identity[..], &gone[..]], zmq::DONTWAIT);
         }
         self.receiver.close();
         for note in self.receiver.take_notes() {

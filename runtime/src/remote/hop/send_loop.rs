@@ -84,7 +84,7 @@ pub(crate) fn spawn_sender<T: Send + 'static>(
             let _ = run.wake.thread.set(std::thread::current());
             run.run();
         })?;
-    Ok(RemoteLink::new(true, ep.label, stats, hop, stop, thread))
+    Ok(RemoteLink::new(true, ep.label, stats, hop, stop, thread).with_delivery(id.delivery))
 }
 
 /// The inproc PAIR that wakes a thread sleeping in `zmq_poll` when its
@@ -132,7 +132,11 @@ impl<T: Send + 'static> SendLoop<T> {
             let now = Instant::now();
             let heard = self.read_answers(now);
             let took = self.fill_window();
+            let silences = self.sender.counts().silences;
             self.sender.on_tick(now);
+            if self.sender.counts().silences > silences {
+                self.reconnect();
+            }
             let (sent, blocked) = self.send(now);
             self.publish();
             if self.sender.done() {
@@ -171,6 +175,17 @@ impl<T: Send + 'static> SendLoop<T> {
                     self.refusals += 1;
                     if worth_logging(self.refusals) {
                         tracing::error!(hop = %self.label, address = %self.address, %reason, refusals = self.refusals, "the receiving node refused this wire; retrying");
+                    }
+                }
+                Heard::Gone { dropped } => {
+                    self.stats.dropped.fetch_add(dropped, Ordering::Relaxed);
+                    // Later messages of the producer are dropped and counted
+                    // by the wire, as for a local consumer that stopped.
+                    self.queue.close_consumer();
+                    if dropped > 0 {
+                        tracing::warn!(hop = %self.label, dropped, "the receiving node stopped for good; unacknowledged messages were dropped");
+                    } else {
+                        tracing::info!(hop = %self.label, "the receiving node stopped for good");
                     }
                 }
                 Heard::Bad(reason) => {
@@ -247,6 +262,17 @@ impl<T: Send + 'static> SendLoop<T> {
             }
         }
         (sent, false)
+    }
+
+    /// The connection went silent with frames outstanding: rather than wait
+    /// for TCP's retransmission backoff (seconds after a network outage), open
+    /// a new connection; the hello on it makes the receiver say what it has.
+    fn reconnect(&mut self) {
+        tracing::debug!(hop = %self.label, address = %self.address, "connection silent with frames outstanding; reconnecting");
+        let _ = self.socket.disconnect(&self.address);
+        if let Err(e) = self.socket.connect(&self.address) {
+            tracing::warn!(hop = %self.label, address = %self.address, error = %e, "reconnecting failed; will retry");
+        }
     }
 
     fn publish(&self) {

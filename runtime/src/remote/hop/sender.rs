@@ -44,6 +44,11 @@ pub(crate) enum Heard {
         resent: u64,
     },
     Refused(String),
+    /// The receiving node stopped for good: the unacknowledged messages were
+    /// dropped (the sender is done).
+    Gone {
+        dropped: u64,
+    },
     Bad(String),
 }
 
@@ -86,6 +91,8 @@ pub(crate) struct Sender {
     counts: SenderCounts,
     /// Buffers of acknowledged frames, reused for new ones.
     spare: Vec<Vec<u8>>,
+    /// The receiving node said it stopped for good.
+    gone: bool,
 }
 
 /// Most spare buffers kept.
@@ -108,12 +115,13 @@ impl Sender {
             last_heard: now,
             counts: SenderCounts::default(),
             spare: Vec::new(),
+            gone: false,
         }
     }
 
     /// How many more messages the window takes now.
     pub(crate) fn room(&self) -> usize {
-        if self.end.is_some() {
+        if self.end.is_some() || self.gone {
             return 0;
         }
         self.capacity.saturating_sub(self.window.len())
@@ -146,13 +154,23 @@ impl Sender {
         }
     }
 
-    /// Whether END was acknowledged (everything was handled).
+    /// Whether END was acknowledged (everything was handled), or the
+    /// receiving node stopped for good.
     pub(crate) fn done(&self) -> bool {
-        self.end.is_some_and(|e| self.acked >= e)
+        self.gone || self.end.is_some_and(|e| self.acked >= e)
+    }
+
+    /// Whether the receiving node stopped for good.
+    #[cfg(test)]
+    pub(crate) fn is_gone(&self) -> bool {
+        self.gone
     }
 
     /// Messages (and END) not yet acknowledged as handled.
     pub(crate) fn unacknowledged(&self) -> u64 {
+        if self.gone {
+            return 0;
+        }
         (self.next_seq - 1).saturating_sub(self.acked)
     }
 
@@ -245,7 +263,9 @@ impl Sender {
                 if greeting {
                     self.phase = Phase::Ready;
                     self.cursor = self.acked.max(received) + 1;
-                    self.cursor = self.cursor.max(self.window.front().map_or(0, |f| f.0));
+                    // Never before what the window still holds (at-most-once
+                    // keeps nothing it sent).
+                    self.cursor = self.cursor.max(self.first_held());
                 }
                 heard
             }
@@ -270,6 +290,18 @@ impl Sender {
             ToSender::Refused(reason) => {
                 self.phase = Phase::Greeting(Some(now));
                 Heard::Refused(reason)
+            }
+            ToSender::Gone => {
+                // As a local wire whose consumer stopped for good: what it
+                // holds is dropped, and counted.
+                let dropped = self
+                    .window
+                    .iter()
+                    .filter(|(s, _)| Some(*s) != self.end)
+                    .count() as u64;
+                self.window.clear();
+                self.gone = true;
+                Heard::Gone { dropped }
             }
         }
     }
@@ -446,6 +478,22 @@ mod tests {
             flush(&mut s, t),
             vec![Out::Frame(3), Out::Frame(4), Out::Frame(5)]
         );
+    }
+
+    #[test]
+    fn a_receiver_gone_for_good_ends_the_sender_with_what_it_held_dropped() {
+        let t = Instant::now();
+        let mut s = Sender::new(hello(), Delivery::AtLeastOnce, 10, t);
+        s.on_frame(&welcome(1, 0, 0), t);
+        for _ in 0..4 {
+            data(&mut s, b"m");
+        }
+        flush(&mut s, t);
+        s.on_frame(&ack(1, 4, false), t);
+        assert_eq!(s.on_frame(&frame::gone(), t), Heard::Gone { dropped: 3 });
+        assert!(s.done() && s.is_gone());
+        assert_eq!(s.room(), 0);
+        assert_eq!(flush(&mut s, t), vec![]);
     }
 
     #[test]
