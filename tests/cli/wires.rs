@@ -311,8 +311,7 @@ to = "report.in"
     let written = std::fs::read_to_string(&points).expect("points file");
     let last = written
         .lines()
-        .filter(|l| l.starts_with("hop,"))
-        .last()
+        .rfind(|l| l.starts_with("hop,"))
         .unwrap_or_else(|| panic!("no hop point: {written}"));
     assert!(
         last.contains("end=receiver") && last.contains("messages=200i"),

@@ -1,6 +1,6 @@
 //! ZeroMQ I/O: the socket-owner thread ([`SocketThread`]) that the endpoint
 //! actors (`zmq.*` kinds of rolecall-actors) and the cross-node wires share,
-//! and the cross-node wires themselves ([`hop`]): one DEALER→ROUTER
+//! and the cross-node wires themselves (`hop`): one DEALER→ROUTER
 //! connection per wire destination, with a hello, sequence numbers and
 //! acknowledgements (the delivery contract of docs/runtime-semantics.md).
 

@@ -129,7 +129,7 @@ impl Stop {
 /// Logs the first few occurrences of something in full, then one line per
 /// thousand (the count is always kept in the stats).
 pub(crate) fn worth_logging(count: u64) -> bool {
-    count <= 5 || count.is_multiple_of(1000)
+    count <= 5 || count % 1000 == 0
 }
 
 #[cfg(test)]
