@@ -195,19 +195,7 @@ fn serve_zap(rep: &zmq::Socket) {
                 "CURVE client at {peer} refused: its public key {key} is not on the allowlist"
             );
         }
-        let (code, text): (&[u8], &[u8]) = if admitted {
-            (b"200", b"OK")
-        } else {
-            (b"400", b"key not allowed")
-        };
-        let reply: Vec<Vec<u8>> = vec![
-            b"1.0".to_vec(),
-            field(1),
-            code.to_vec(),
-            text.to_vec(),
-            Vec::new(),
-            Vec::new(),
-        ];
+        let reply = rolecall_runtime::remote::zap_reply(field(1), admitted);
         if rep.send_multipart(reply, 0).is_err() {
             return;
         }

@@ -14,7 +14,7 @@ mod socket;
 mod wake;
 
 pub(crate) use hop::{spawn_receiver, spawn_sender};
-pub use hop::{stable_hash, Delivery, HopCurve, HopIdentity, HopStats, Zap};
+pub use hop::{stable_hash, zap_reply, Delivery, HopCurve, HopIdentity, HopStats, Zap};
 pub use link::{RemoteEndpoint, RemoteError, RemoteLink, RemoteStats};
 pub use monitor::{close_monitored, MONITOR_CLOSE};
 pub use socket::{Builder, Decoded, Framing, MonitorSink, SocketThread};

@@ -150,6 +150,23 @@ impl Drop for Zap {
     }
 }
 
+/// The ZAP reply (RFC 27) to request `request_id`: 200 when `admitted`, else 400.
+pub fn zap_reply(request_id: Vec<u8>, admitted: bool) -> Vec<Vec<u8>> {
+    let (code, text): (&[u8], &[u8]) = if admitted {
+        (b"200", b"OK")
+    } else {
+        (b"400", b"key not admitted")
+    };
+    vec![
+        b"1.0".to_vec(),
+        request_id,
+        code.to_vec(),
+        text.to_vec(),
+        Vec::new(),
+        Vec::new(),
+    ]
+}
+
 /// Answers ZAP requests until stopped: 200 for the admitted key of the
 /// request's domain, 400 (and a WARN naming the peer and its key) otherwise.
 fn serve(rep: &zmq::Socket, domains: &Mutex<HashMap<String, Domain>>, stop: &Stop) {
@@ -186,19 +203,7 @@ fn serve(rep: &zmq::Socket, domains: &Mutex<HashMap<String, Domain>>, stop: &Sto
             },
             Err(_) => false,
         };
-        let (code, text): (&[u8], &[u8]) = if admitted {
-            (b"200", b"OK")
-        } else {
-            (b"400", b"key not admitted")
-        };
-        let reply: Vec<Vec<u8>> = vec![
-            b"1.0".to_vec(),
-            field(1),
-            code.to_vec(),
-            text.to_vec(),
-            Vec::new(),
-            Vec::new(),
-        ];
+        let reply = zap_reply(field(1), admitted);
         if rep.send_multipart(reply, 0).is_err() {
             return;
         }

@@ -33,9 +33,13 @@ mod sender;
 mod sim_tests;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+
+use crate::remote::link::{RemoteError, RemoteLink, RemoteStats};
+use crate::remote::wake::WakeSignal;
 
 pub use crate::wire::Delivery;
-pub use curve::{HopCurve, Zap};
+pub use curve::{zap_reply, HopCurve, Zap};
 pub(crate) use recv_loop::spawn_receiver;
 pub(crate) use send_loop::spawn_sender;
 
@@ -124,6 +128,35 @@ impl Stop {
     pub(crate) fn silent(&self) -> bool {
         self.silent.load(Ordering::SeqCst)
     }
+}
+
+/// The handles a hop's thread shares with its [`RemoteLink`].
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Shared {
+    pub(crate) stop: Arc<Stop>,
+    pub(crate) stats: Arc<RemoteStats>,
+    pub(crate) hop: Arc<HopStats>,
+}
+
+/// Starts a hop's thread, named after its wire, registered with its wake
+/// signal, and wraps it in a [`RemoteLink`].
+pub(crate) fn start_thread(
+    sender: bool,
+    label: &str,
+    delivery: Delivery,
+    shared: &Shared,
+    wake: &Arc<WakeSignal>,
+    run: impl FnOnce() + Send + 'static,
+) -> Result<RemoteLink, RemoteError> {
+    let wake = Arc::clone(wake);
+    let thread = std::thread::Builder::new()
+        .name(format!("rc-hop {label}"))
+        .spawn(move || {
+            let _ = wake.thread.set(std::thread::current());
+            run();
+        })?;
+    let Shared { stop, stats, hop } = shared.clone();
+    Ok(RemoteLink::new(sender, label.to_owned(), stats, hop, stop, thread).with_delivery(delivery))
 }
 
 /// Logs the first few occurrences of something in full, then one line per

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use rolecall_codecs::Codec;
 
 use super::receiver::{Action, Expect, Note, Receiver};
-use super::{worth_logging, HopIdentity, HopStats, Stop};
-use crate::remote::link::{open_socket, RemoteEndpoint, RemoteError, RemoteLink, RemoteStats};
+use super::{start_thread, worth_logging, HopIdentity, HopStats, Shared};
+use crate::remote::link::{open_socket, RemoteEndpoint, RemoteError, RemoteLink};
 use crate::remote::wake::{WakeSignal, AWAKE, POLLING};
 use crate::wire::Queue;
 
@@ -27,9 +27,7 @@ struct RecvLoop<T> {
     queue: Queue<T>,
     codec: Arc<dyn Codec<T>>,
     receiver: Receiver,
-    stop: Arc<Stop>,
-    stats: Arc<RemoteStats>,
-    hop: Arc<HopStats>,
+    shared: Shared,
     label: String,
     /// Decoded messages not yet in the wire (it was full), in order.
     inbox: VecDeque<T>,
@@ -67,9 +65,7 @@ pub(crate) fn spawn_receiver<T: Send + 'static>(
         id.delivery,
         queue.capacity(),
     );
-    let stop = Arc::new(Stop::default());
-    let stats = Arc::new(RemoteStats::default());
-    let hop = Arc::new(HopStats::default());
+    let shared = Shared::default();
     let run = RecvLoop {
         socket,
         wake_rx,
@@ -78,9 +74,7 @@ pub(crate) fn spawn_receiver<T: Send + 'static>(
         queue,
         codec,
         receiver,
-        stop: Arc::clone(&stop),
-        stats: Arc::clone(&stats),
-        hop: Arc::clone(&hop),
+        shared: shared.clone(),
         label: ep.label.clone(),
         inbox: VecDeque::new(),
         inbox_seqs: VecDeque::new(),
@@ -91,21 +85,19 @@ pub(crate) fn spawn_receiver<T: Send + 'static>(
         payload: zmq::Message::new(),
         id_buf: Vec::new(),
     };
-    let thread = std::thread::Builder::new()
-        .name(format!("rc-hop {}", ep.label))
-        .spawn(move || {
-            let _ = run.wake.thread.set(std::thread::current());
-            run.run()
-        })?;
     let zap = id.curve.as_ref().and_then(|c| c.zap.clone());
-    Ok(RemoteLink::new(false, ep.label, stats, hop, stop, thread)
-        .with_delivery(id.delivery)
-        .with_zap(zap))
+    let wake = Arc::clone(&run.wake);
+    Ok(
+        start_thread(false, &ep.label, id.delivery, &shared, &wake, move || {
+            run.run()
+        })?
+        .with_zap(zap),
+    )
 }
 
 impl<T: Send + 'static> RecvLoop<T> {
     fn run(mut self) {
-        while !self.stop.requested() {
+        while !self.shared.stop.requested() {
             let now = Instant::now();
             let pushed = self.push_inbox();
             let read = self.inbox_seqs.is_empty() && self.read(now);
@@ -124,7 +116,8 @@ impl<T: Send + 'static> RecvLoop<T> {
         }
         // Stopping for good: the sender drops what it holds instead of
         // waiting for acknowledgements that will not come.
-        if let Some((identity, gone)) = self.receiver.gone().filter(|_| !self.stop.silent()) {
+        if let Some((identity, gone)) = self.receiver.gone().filter(|_| !self.shared.stop.silent())
+        {
             let _ = self
                 .socket
                 .send_multipart([&identity[..], &gone[..]], zmq::DONTWAIT);
@@ -211,7 +204,7 @@ impl<T: Send + 'static> RecvLoop<T> {
                         self.inbox_seqs.push_back((seq, true));
                     }
                     Err(e) => {
-                        let bad = self.stats.bad_frames.fetch_add(1, Ordering::Relaxed) + 1;
+                        let bad = self.shared.stats.bad_frames.fetch_add(1, Ordering::Relaxed) + 1;
                         if worth_logging(bad) {
                             tracing::warn!(hop = %self.label, seq, bad, error = %e, bytes = body.len(), "message not decodable; skipped");
                         }
@@ -236,7 +229,8 @@ impl<T: Send + 'static> RecvLoop<T> {
                 .wait_for_room(Instant::now() + Duration::from_millis(2));
             pushed = self.queue.push_available(&mut self.inbox);
         }
-        self.stats
+        self.shared
+            .stats
             .messages
             .fetch_add(pushed as u64, Ordering::Relaxed);
         // Every message of this batch is handled once the wire has finished
@@ -311,9 +305,9 @@ impl<T: Send + 'static> RecvLoop<T> {
 
     fn report(&self) {
         let c = self.receiver.counts();
-        HopStats::set(&self.hop.refused, c.refused);
-        HopStats::set(&self.hop.duplicates, c.duplicates);
-        HopStats::set(&self.hop.lost, c.lost);
-        HopStats::set(&self.hop.sender_restarts, c.sender_restarts);
+        HopStats::set(&self.shared.hop.refused, c.refused);
+        HopStats::set(&self.shared.hop.duplicates, c.duplicates);
+        HopStats::set(&self.shared.hop.lost, c.lost);
+        HopStats::set(&self.shared.hop.sender_restarts, c.sender_restarts);
     }
 }

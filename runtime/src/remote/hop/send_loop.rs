@@ -12,8 +12,8 @@ use rolecall_codecs::Codec;
 
 use super::frame::{self, Hello};
 use super::sender::{Heard, Sender};
-use super::{worth_logging, HopIdentity, HopStats, Stop};
-use crate::remote::link::{open_socket, RemoteEndpoint, RemoteError, RemoteLink, RemoteStats};
+use super::{start_thread, worth_logging, HopIdentity, HopStats, Shared};
+use crate::remote::link::{open_socket, RemoteEndpoint, RemoteError, RemoteLink};
 use crate::remote::wake::{WakeSignal, AWAKE, POLLING};
 use crate::wire::{Popped, Queue};
 
@@ -28,9 +28,7 @@ struct SendLoop<T> {
     queue: Queue<T>,
     codec: Arc<dyn Codec<T>>,
     sender: Sender,
-    stop: Arc<Stop>,
-    stats: Arc<RemoteStats>,
-    hop: Arc<HopStats>,
+    shared: Shared,
     label: String,
     address: String,
     batch: VecDeque<T>,
@@ -58,9 +56,7 @@ pub(crate) fn spawn_sender<T: Send + 'static>(
         first_unacked: 1,
     };
     let sender = Sender::new(hello, id.delivery, queue.capacity(), Instant::now());
-    let stop = Arc::new(Stop::default());
-    let stats = Arc::new(RemoteStats::default());
-    let hop = Arc::new(HopStats::default());
+    let shared = Shared::default();
     let run = SendLoop {
         socket,
         wake_rx,
@@ -69,22 +65,17 @@ pub(crate) fn spawn_sender<T: Send + 'static>(
         queue,
         codec,
         sender,
-        stop: Arc::clone(&stop),
-        stats: Arc::clone(&stats),
-        hop: Arc::clone(&hop),
+        shared: shared.clone(),
         label: ep.label.clone(),
         address: ep.address.clone(),
         batch: VecDeque::with_capacity(BATCH),
         inputs_ended: false,
         refusals: 0,
     };
-    let thread = std::thread::Builder::new()
-        .name(format!("rc-hop {}", ep.label))
-        .spawn(move || {
-            let _ = run.wake.thread.set(std::thread::current());
-            run.run();
-        })?;
-    Ok(RemoteLink::new(true, ep.label, stats, hop, stop, thread).with_delivery(id.delivery))
+    let wake = Arc::clone(&run.wake);
+    start_thread(true, &ep.label, id.delivery, &shared, &wake, move || {
+        run.run()
+    })
 }
 
 /// The inproc PAIR that wakes a thread sleeping in `zmq_poll` when its
@@ -126,7 +117,7 @@ pub(super) fn wake_pair(
 impl<T: Send + 'static> SendLoop<T> {
     fn run(mut self) {
         loop {
-            if self.stop.requested() {
+            if self.shared.stop.requested() {
                 break;
             }
             let now = Instant::now();
@@ -178,7 +169,10 @@ impl<T: Send + 'static> SendLoop<T> {
                     }
                 }
                 Heard::Gone { dropped } => {
-                    self.stats.dropped.fetch_add(dropped, Ordering::Relaxed);
+                    self.shared
+                        .stats
+                        .dropped
+                        .fetch_add(dropped, Ordering::Relaxed);
                     // Later messages of the producer are dropped and counted
                     // by the wire, as for a local consumer that stopped.
                     self.queue.close_consumer();
@@ -189,7 +183,7 @@ impl<T: Send + 'static> SendLoop<T> {
                     }
                 }
                 Heard::Bad(reason) => {
-                    let bad = self.stats.bad_frames.fetch_add(1, Ordering::Relaxed) + 1;
+                    let bad = self.shared.stats.bad_frames.fetch_add(1, Ordering::Relaxed) + 1;
                     if worth_logging(bad) {
                         tracing::warn!(hop = %self.label, %reason, bad, "undecodable answer from the receiver skipped");
                     }
@@ -221,7 +215,8 @@ impl<T: Send + 'static> SendLoop<T> {
                     match self.codec.encode(&msg, &mut buf) {
                         Ok(()) => self.sender.push(buf),
                         Err(e) => {
-                            let bad = self.stats.bad_frames.fetch_add(1, Ordering::Relaxed) + 1;
+                            let bad =
+                                self.shared.stats.bad_frames.fetch_add(1, Ordering::Relaxed) + 1;
                             if worth_logging(bad) {
                                 tracing::warn!(hop = %self.label, error = %e, bad, "message not encodable; skipped");
                             }
@@ -250,7 +245,7 @@ impl<T: Send + 'static> SendLoop<T> {
                 Ok(()) => {
                     self.sender.sent(out, now);
                     if matches!(out, super::sender::Out::Frame(_)) {
-                        self.stats.messages.fetch_add(1, Ordering::Relaxed);
+                        self.shared.stats.messages.fetch_add(1, Ordering::Relaxed);
                     }
                     sent = true;
                 }
@@ -277,9 +272,12 @@ impl<T: Send + 'static> SendLoop<T> {
 
     fn publish(&self) {
         let c = self.sender.counts();
-        HopStats::set(&self.hop.resent, c.resent);
-        HopStats::set(&self.hop.receiver_restarts, c.receiver_restarts);
-        HopStats::set(&self.hop.unacknowledged, self.sender.unacknowledged());
+        HopStats::set(&self.shared.hop.resent, c.resent);
+        HopStats::set(&self.shared.hop.receiver_restarts, c.receiver_restarts);
+        HopStats::set(
+            &self.shared.hop.unacknowledged,
+            self.sender.unacknowledged(),
+        );
     }
 
     fn sleep(&mut self, blocked: bool, timeout: Duration) {
