@@ -430,6 +430,8 @@ where
             _ => Ok::<_, String>(exit),
         }
     });
+    drop(system);
+    super::run::terminate_endpoints();
     match exit {
         Ok(NodeExit::Completed) => 0,
         Ok(NodeExit::Failed(reason)) => {

@@ -55,11 +55,7 @@ pub(crate) fn run(
         Ok(running.wait().await)
     });
     drop(system);
-    // Closed endpoints may still be delivering within their linger: wait for
-    // that before the process exits.
-    if let Err(e) = rolecall::actors::zmq::io::terminate() {
-        tracing::warn!("{e}; exiting anyway");
-    }
+    terminate_endpoints();
     match exit {
         Ok(NodeExit::Completed) => 0,
         Ok(NodeExit::Failed(reason)) => {
@@ -70,5 +66,13 @@ pub(crate) fn run(
             eprintln!("error: {e}");
             1
         }
+    }
+}
+
+/// Closed endpoints may still be delivering within their linger: waits for
+/// that (terminating the endpoints' ZeroMQ context) before the process exits.
+pub(crate) fn terminate_endpoints() {
+    if let Err(e) = rolecall::actors::zmq::io::terminate() {
+        tracing::warn!("{e}; exiting anyway");
     }
 }
