@@ -371,6 +371,18 @@ mod tests {
         s.push(f);
     }
 
+    /// A welcomed at-least-once sender (window 10) that sent messages 1 to 5.
+    fn five_sent() -> (Sender, Instant) {
+        let t = Instant::now();
+        let mut s = Sender::new(hello(), Delivery::AtLeastOnce, 10, t);
+        s.on_frame(&welcome(1, 0, 0), t);
+        for _ in 0..5 {
+            data(&mut s, b"m");
+        }
+        flush(&mut s, t);
+        (s, t)
+    }
+
     /// Sends everything sendable now; returns what went out.
     fn flush(s: &mut Sender, now: Instant) -> Vec<Out> {
         let mut out = Vec::new();
@@ -415,13 +427,7 @@ mod tests {
 
     #[test]
     fn a_restarted_receiver_gets_every_unacknowledged_frame_again() {
-        let t = Instant::now();
-        let mut s = Sender::new(hello(), Delivery::AtLeastOnce, 10, t);
-        s.on_frame(&welcome(1, 0, 0), t);
-        for _ in 0..5 {
-            data(&mut s, b"m");
-        }
-        flush(&mut s, t);
+        let (mut s, t) = five_sent();
         s.on_frame(&ack(2, 5, false), t);
         // The new receiver does not know this connection.
         s.on_frame(&who(), t);
@@ -445,13 +451,7 @@ mod tests {
 
     #[test]
     fn a_reconnect_resends_only_what_the_receiver_did_not_get() {
-        let t = Instant::now();
-        let mut s = Sender::new(hello(), Delivery::AtLeastOnce, 10, t);
-        s.on_frame(&welcome(1, 0, 0), t);
-        for _ in 0..5 {
-            data(&mut s, b"m");
-        }
-        flush(&mut s, t);
+        let (mut s, t) = five_sent();
         // Silence: frames may be lost in a dead connection.
         s.on_tick(t + SILENCE);
         assert_eq!(flush(&mut s, t + SILENCE), vec![Out::Hello]);
@@ -466,13 +466,7 @@ mod tests {
 
     #[test]
     fn a_gap_reported_by_the_receiver_is_filled() {
-        let t = Instant::now();
-        let mut s = Sender::new(hello(), Delivery::AtLeastOnce, 10, t);
-        s.on_frame(&welcome(1, 0, 0), t);
-        for _ in 0..5 {
-            data(&mut s, b"m");
-        }
-        flush(&mut s, t);
+        let (mut s, t) = five_sent();
         s.on_frame(&ack(1, 2, true), t);
         assert_eq!(
             flush(&mut s, t),
