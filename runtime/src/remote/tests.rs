@@ -53,13 +53,14 @@ fn receiver(context: &zmq::Context, address: &str, queue: &Queue<String>) -> Rem
     }
 }
 
-/// A producer thread pushing `m0..m{n}` into a fresh wire drained by a sender hop.
+/// A producer thread pushing `m0..m{n}` into a fresh wire drained by a sender
+/// hop; it returns how many pushes the wire refused (its consumer gone).
 fn produce(
     context: &zmq::Context,
     address: &str,
     n: usize,
     capacity: usize,
-) -> (RemoteLink, std::thread::JoinHandle<()>) {
+) -> (RemoteLink, std::thread::JoinHandle<usize>) {
     let outbound = Queue::<String>::new(capacity, Policy::Block);
     outbound.add_sender();
     let sender = spawn_sender(
@@ -70,12 +71,11 @@ fn produce(
     )
     .expect("sender");
     let producer = std::thread::spawn(move || {
-        for i in 0..n {
-            outbound
-                .push_blocking(format!("m{i}"), None)
-                .expect("pushed");
-        }
+        let refused = (0..n)
+            .filter(|i| outbound.push_blocking(format!("m{i}"), None).is_err())
+            .count();
         outbound.remove_sender();
+        refused
     });
     (sender, producer)
 }
@@ -120,7 +120,7 @@ fn every_message_arrives_once_in_order_and_end_is_acknowledged() {
         usize::MAX,
         Instant::now() + Duration::from_secs(30),
     );
-    producer.join().expect("producer");
+    assert_eq!(producer.join().expect("producer"), 0, "every push taken");
     assert_eq!(got.len(), 3000);
     assert!(in_order(&got, 0));
     assert!(ended, "the end of the producer crossed as END");
@@ -143,7 +143,7 @@ fn a_sender_that_starts_first_loses_nothing() {
         usize::MAX,
         Instant::now() + Duration::from_secs(30),
     );
-    producer.join().expect("producer");
+    assert_eq!(producer.join().expect("producer"), 0, "every push taken");
     assert_eq!(got.len(), 500);
     assert!(in_order(&got, 0) && ended);
     assert_eq!(tx.finish(Instant::now() + Duration::from_secs(5)), Ok(()));
@@ -169,7 +169,7 @@ fn a_receiver_restarted_mid_stream_gets_every_unhandled_message_again() {
         usize::MAX,
         Instant::now() + Duration::from_secs(30),
     );
-    producer.join().expect("producer");
+    assert_eq!(producer.join().expect("producer"), 0, "every push taken");
     assert!(ended);
     // Nothing lost: the new wire starts at or before message 700 and runs to the end in order.
     let first_after: usize = after[0][1..].parse().expect("number");
@@ -187,28 +187,7 @@ fn a_receiver_stopped_for_good_ends_its_sender_with_the_rest_dropped_and_counted
     let address = "tcp://127.0.0.1:16056";
     let inbound = Queue::<String>::new(16, Policy::Block);
     let rx = receiver(&context, address, &inbound);
-    let outbound = Queue::<String>::new(16, Policy::Block);
-    outbound.add_sender();
-    let tx = spawn_sender(
-        outbound.clone(),
-        json(),
-        endpoint(&context, address),
-        identity(1),
-    )
-    .expect("sender");
-    let producer = std::thread::spawn({
-        let outbound = outbound.clone();
-        move || {
-            let mut refused = 0;
-            for i in 0..1000 {
-                if outbound.push_blocking(format!("m{i}"), None).is_err() {
-                    refused += 1;
-                }
-            }
-            outbound.remove_sender();
-            refused
-        }
-    });
+    let (tx, producer) = produce(&context, address, 1000, 16);
     let (got, _) = drain(&inbound, 100, Instant::now() + Duration::from_secs(30));
     assert_eq!(got.len(), 100);
     rx.stop();
@@ -244,7 +223,7 @@ fn strangers_and_oversize_frames_are_refused_while_the_stream_flows_on() {
         usize::MAX,
         Instant::now() + Duration::from_secs(30),
     );
-    producer.join().expect("producer");
+    assert_eq!(producer.join().expect("producer"), 0, "every push taken");
     assert_eq!(got.len(), 1000);
     assert!(in_order(&got, 0) && ended, "no forged message got in");
     assert_eq!(tx.finish(Instant::now() + Duration::from_secs(5)), Ok(()));
