@@ -21,7 +21,8 @@
 mod plan;
 mod spec;
 
-pub use plan::{FaultPlan, FaultStats, Verdict};
+pub use crate::wire::Verdict;
+pub use plan::{FaultPlan, FaultStats};
 pub use spec::{CrashSpec, Delay, FaultRule, Faults, Selector, Window, WireFault};
 
 use std::sync::Arc;
@@ -70,14 +71,15 @@ impl WireFaults {
         }
     }
 
-    /// The verdict for the next message, now.
-    pub fn decide(&self) -> Verdict {
-        self.plan.plan.lock().decide(self.start.elapsed())
-    }
-
     /// What the plan did so far.
     pub fn stats(&self) -> FaultStats {
         self.plan.plan.lock().stats()
+    }
+}
+
+impl crate::wire::Gate for WireFaults {
+    fn decide(&self) -> Verdict {
+        self.plan.plan.lock().decide(self.start.elapsed())
     }
 }
 
@@ -89,60 +91,4 @@ pub(crate) fn mix(seed: u64, s: &str) -> u64 {
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
     h
-}
-
-/// Attaches the plan of the wire `wire.from -> dest` (if `[[faults]]` select it)
-/// to its producer-side queue.
-pub(crate) fn attach(
-    topology: &crate::topology::Topology,
-    wire: &crate::topology::WireSpec,
-    dest: &crate::topology::Destination,
-    label: &str,
-    seed: u64,
-    start: Instant,
-    queue: &Arc<dyn crate::kind::message_type::AnyWire>,
-) {
-    let node = |actor: &str| topology.actor(actor).map(|a| a.node.as_str()).unwrap_or("");
-    let faults = topology.faults.for_wire(
-        &wire.from,
-        &dest.port,
-        node(&wire.from.actor),
-        node(&dest.port.actor),
-    );
-    if !faults.is_empty() {
-        tracing::info!(wire = label, "fault injection on this wire");
-        queue.set_faults(WireFaults::new(
-            label,
-            FaultPlan::new(faults, mix(seed, label)),
-            start,
-        ));
-    }
-}
-
-/// Schedules the `crash_at` instants of the hosted actors: `crash(actor)` runs at each.
-pub(crate) fn schedule_crashes(
-    topology: &crate::topology::Topology,
-    hosted: &std::collections::HashSet<&str>,
-    start: Instant,
-    crash: impl Fn(String) + Clone + 'static,
-) {
-    for c in &topology.faults.crashes {
-        for actor in &c.actors {
-            let on_here = topology
-                .actor(actor)
-                .is_some_and(|a| hosted.contains(a.node.as_str()));
-            if !on_here {
-                continue;
-            }
-            for at in &c.at {
-                let when = start + *at;
-                let name = actor.clone();
-                let crash = crash.clone();
-                actix::spawn(async move {
-                    actix_rt::time::sleep_until(when.into()).await;
-                    crash(name);
-                });
-            }
-        }
-    }
 }

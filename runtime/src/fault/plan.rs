@@ -6,17 +6,7 @@ use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
 use super::spec::{Delay, WireFault};
-
-/// What happens to one message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
-    /// Lost.
-    Drop,
-    /// Delivered after this delay (zero: now).
-    Deliver(Duration),
-    /// Delivered twice, after each delay.
-    Duplicate(Duration, Duration),
-}
+use crate::wire::Verdict;
 
 /// Counts of what a plan decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::topology::PortRef;
+use crate::wire::PortRef;
 
 /// How long a message is held back.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -4,8 +4,8 @@ use std::any::Any;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::message_type::AnyWire;
-use crate::node::NodeHandle;
+use super::handle::NodeHandle;
+use crate::wire::erased::AnyWire;
 use crate::wire::{Output, Queue};
 
 /// Output ports and node services handed to [`Role::build`](super::Role::build).

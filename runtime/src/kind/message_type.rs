@@ -3,10 +3,10 @@
 //!
 //! A port declares its message type `T` once, with Rust types; from then on the
 //! runtime handles wires of that type through the object-safe [`MessageOps`]
-//! (made by generic code that knows `T`) and [`AnyWire`] (a [`Queue<T>`] behind
-//! `dyn`). Type equality on a wire is checked by `TypeId` at load time.
+//! (made by generic code that knows `T`) and `AnyWire` (a [`Queue<T>`](crate::wire::Queue) behind
+//! `dyn`, in `wire::erased`). Type equality on a wire is checked by `TypeId` at load time.
 
-use std::any::{Any, TypeId};
+use std::any::TypeId;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
@@ -15,48 +15,14 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::remote::{self, HopIdentity, RemoteEndpoint, RemoteError, RemoteLink};
-use crate::wire::{Queue, WireConfig, WireStats};
+use crate::wire::erased::AnyWire;
+use crate::wire::WireConfig;
 
 /// What every message on a wire is: an actix message that can be moved between
 /// threads and copied for fan-out.
 pub trait Payload: actix::Message + Clone + Send + 'static {}
 
 impl<T: actix::Message + Clone + Send + 'static> Payload for T {}
-
-/// A wire's queue with its message type erased.
-pub(crate) trait AnyWire: Send + Sync + std::fmt::Debug {
-    fn as_any(&self) -> &dyn Any;
-    fn stats(&self) -> WireStats;
-    fn add_sender(&self);
-    fn remove_sender(&self);
-    fn close_consumer(&self);
-    fn len(&self) -> usize;
-    fn set_faults(&self, faults: crate::fault::WireFaults);
-}
-
-impl<T: Send + 'static> AnyWire for Queue<T> {
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-    fn stats(&self) -> WireStats {
-        Queue::stats(self)
-    }
-    fn add_sender(&self) {
-        Queue::add_sender(self)
-    }
-    fn remove_sender(&self) {
-        Queue::remove_sender(self)
-    }
-    fn close_consumer(&self) {
-        Queue::close_consumer(self)
-    }
-    fn len(&self) -> usize {
-        Queue::len(self)
-    }
-    fn set_faults(&self, faults: crate::fault::WireFaults) {
-        Queue::set_faults(self, faults)
-    }
-}
 
 /// Type-specific operations on wires of one message type.
 pub(crate) trait MessageOps: Send + Sync {
@@ -85,15 +51,6 @@ pub(crate) trait MessageOps: Send + Sync {
     ) -> Result<RemoteLink, RemoteError>;
 }
 
-fn queue_of<T: Send + 'static>(wire: &Arc<dyn AnyWire>) -> Result<Queue<T>, RemoteError> {
-    wire.as_any()
-        .downcast_ref::<Queue<T>>()
-        .cloned()
-        .ok_or(RemoteError::TypeMismatch {
-            expected: std::any::type_name::<T>(),
-        })
-}
-
 /// Finds a codec for `T`: the serde formats when `T` is serde, then the registry.
 type CodecLookup<T> = fn(&str, &CodecRegistry) -> Option<Arc<dyn Codec<T>>>;
 
@@ -111,7 +68,7 @@ impl<T: Payload> MessageOps for Ops<T> {
         std::any::type_name::<T>()
     }
     fn new_wire(&self, config: WireConfig) -> Arc<dyn AnyWire> {
-        Arc::new(Queue::<T>::new(config.capacity(), config.policy()))
+        crate::wire::erased::new_wire::<T>(config)
     }
     fn formats(&self, codecs: &CodecRegistry) -> Vec<&'static str> {
         let mut formats = codecs.formats_for(TypeId::of::<T>());
@@ -134,7 +91,7 @@ impl<T: Payload> MessageOps for Ops<T> {
             format: format.to_owned(),
             message: self.type_name(),
         })?;
-        remote::spawn_sender(queue_of::<T>(wire)?, codec, endpoint, identity)
+        remote::start_sender(wire, codec, endpoint, identity)
     }
     fn spawn_receiver(
         &self,
@@ -148,7 +105,7 @@ impl<T: Payload> MessageOps for Ops<T> {
             format: format.to_owned(),
             message: self.type_name(),
         })?;
-        remote::spawn_receiver(queue_of::<T>(wire)?, codec, endpoint, identity)
+        remote::start_receiver(wire, codec, endpoint, identity)
     }
 }
 

@@ -4,17 +4,21 @@
 //! it from parameters and which ports it has), registered under a name in a
 //! [`Registry`]. Topology files refer to kinds by that name.
 
+pub(crate) mod handle;
 mod io;
 pub(crate) mod message_type;
-mod outcome;
 mod ports;
 mod registry;
 mod role;
+pub(crate) mod spawn;
+pub(crate) mod stats;
 
+pub use crate::wire::Outcome;
+pub use handle::{NodeHandle, Ref, SendError};
 pub use io::{Io, PortError};
 pub use message_type::Payload;
-pub use outcome::Outcome;
 pub use ports::{Direction, Ports};
 pub use registry::{KindInfo, PortInfo, RegisterError, Registry};
 
 pub use role::{CreateError, Role};
+pub use stats::{ActorStats, HopSample};

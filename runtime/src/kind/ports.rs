@@ -8,11 +8,11 @@ use actix::{AsyncContext, Handler};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::message_type::{local_ops, serde_ops, AnyWire, MessageOps, Payload};
-use super::outcome::Outcome;
+use super::message_type::{local_ops, serde_ops, MessageOps, Payload};
 use super::role::Role;
+use crate::wire::erased::AnyWire;
 use crate::wire::inlet::{Inlet, InletGroup};
-use crate::wire::{Output, Queue};
+use crate::wire::{Outcome, Output, Queue};
 
 /// Whether a port receives or sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -11,7 +11,7 @@ use toml::Spanned;
 use super::message_type::MessageOps;
 use super::ports::{Direction, Ports};
 use super::role::Role;
-use crate::node::spawn::{ActorFactory, TypedFactory};
+use super::spawn::{ActorFactory, TypedFactory};
 
 /// Public description of one port.
 #[derive(Debug, Clone)]

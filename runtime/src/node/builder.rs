@@ -10,13 +10,14 @@ use tokio::sync::oneshot;
 use super::endpoints::{Injector, Tap};
 use super::running::Running;
 use super::supervisor::{Child, Supervisor, SupervisorParts};
-use crate::kind::message_type::{AnyWire, MessageOps};
+use crate::kind::message_type::MessageOps;
 use crate::kind::{Direction, Payload, Registry};
 use crate::remote::{
     stable_hash, HopCurve, HopIdentity, RemoteEndpoint, RemoteError, RemoteLink, Zap,
 };
 use crate::supervision::{Event, MemberId, Tree};
 use crate::topology::{start_order, PortRef, Topology};
+use crate::wire::erased::AnyWire;
 use crate::wire::{Queue, WireConfig};
 
 /// Incoming wires of each actor: (input port, wire).
@@ -290,7 +291,7 @@ impl Node {
                 let queue = ops.new_wire(wire.config);
                 let label = format!("{} -> {}", wire.from, dest.port);
                 if from_local {
-                    crate::fault::attach(
+                    super::faults::attach(
                         &topology,
                         wire,
                         dest,
@@ -544,10 +545,10 @@ impl Node {
         })
         .start();
         let crash_to = supervisor.clone();
-        crate::fault::schedule_crashes(&topology, &hosted, fault_start, move |actor| {
+        super::faults::schedule_crashes(&topology, &hosted, fault_start, move |actor| {
             crash_to.do_send(super::supervisor::InjectCrash(actor))
         });
-        let handle = super::handle::NodeHandle::new(label, supervisor);
+        let handle = crate::kind::NodeHandle::new(label, &supervisor);
         started_rx.await.map_err(|_| BuildError::Aborted)?;
         Ok(Running::new(handle, refs, exit_rx, stats))
     }

@@ -9,17 +9,16 @@
 
 mod builder;
 mod endpoints;
-mod handle;
+mod faults;
 mod running;
-pub(crate) mod spawn;
 mod stats;
 mod supervisor;
 
+pub use crate::kind::{ActorStats, HopSample};
+pub use crate::kind::{NodeHandle, Ref, SendError};
 pub use builder::{BuildError, Node};
 pub use endpoints::{Injector, Tap};
-pub use handle::{NodeHandle, Ref, SendError};
 pub use running::{LookupError, Running};
-pub use stats::{ActorStats, HopSample};
 
 /// How a node ended.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,10 +6,10 @@ use std::sync::Arc;
 
 use tokio::sync::oneshot;
 
-use super::handle::{NodeHandle, Ref};
 use super::NodeExit;
-use crate::kind::message_type::AnyWire;
 use crate::kind::Role;
+use crate::kind::{NodeHandle, Ref};
+use crate::wire::erased::AnyWire;
 use crate::wire::WireStats;
 
 /// Looking up an actor by name failed.

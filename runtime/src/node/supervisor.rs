@@ -13,12 +13,12 @@ use actix::prelude::*;
 use futures::future::AbortHandle;
 use tokio::sync::oneshot;
 
-use super::handle::NodeHandle;
-use super::spawn::{ActorFactory, Outputs, SpawnArgs, StopSignal};
 use super::NodeExit;
-use crate::kind::message_type::AnyWire;
+use crate::kind::handle::{NodeHandle, RequestShutdown, Subscribe};
+use crate::kind::spawn::{ActorFactory, Outputs, SpawnArgs, StopSignal};
 use crate::remote::RemoteLink;
 use crate::supervision::{Decision, Directive, Event, EventKind, Exit, MemberId, StopReason, Tree};
+use crate::wire::erased::AnyWire;
 
 /// How long a stopped actor may take before its incarnation is aborted.
 const STOP_GRACE: Duration = Duration::from_secs(2);
@@ -495,7 +495,7 @@ impl Actor for Supervisor {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
-        self.handle = Some(NodeHandle::new(Arc::clone(&self.node), ctx.address()));
+        self.handle = Some(NodeHandle::new(Arc::clone(&self.node), &ctx.address()));
         self.start_next(ctx);
     }
 }
@@ -578,13 +578,6 @@ impl Handler<Ready> for Supervisor {
     }
 }
 
-/// Start a graceful shutdown; with a failure, the node exits unsuccessfully.
-#[derive(Message)]
-#[rtype(result = "()")]
-pub(crate) struct RequestShutdown {
-    pub(crate) failure: Option<String>,
-}
-
 impl Handler<RequestShutdown> for Supervisor {
     type Result = ();
 
@@ -592,11 +585,6 @@ impl Handler<RequestShutdown> for Supervisor {
         self.begin_shutdown(msg.failure, ctx);
     }
 }
-
-/// Subscribe to supervision events.
-#[derive(Message)]
-#[rtype(result = "()")]
-pub(crate) struct Subscribe(pub(crate) Recipient<Event>);
 
 impl Handler<Subscribe> for Supervisor {
     type Result = ();

@@ -11,13 +11,14 @@ mod lockstep;
 mod monitor;
 mod pump;
 mod socket;
+mod start;
 mod wake;
 
-pub(crate) use hop::{spawn_receiver, spawn_sender};
 pub use hop::{stable_hash, zap_reply, Delivery, HopCurve, HopIdentity, HopStats, Zap};
 pub use link::{RemoteEndpoint, RemoteError, RemoteLink, RemoteStats};
 pub use monitor::{close_monitored, MONITOR_CLOSE};
 pub use socket::{Builder, Decoded, Framing, MonitorSink, SocketThread};
+pub(crate) use start::{start_receiver, start_sender};
 
 /// The linked libzmq's version.
 pub fn zmq_version() -> (i32, i32, i32) {

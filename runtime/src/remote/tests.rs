@@ -6,7 +6,8 @@ use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use super::{spawn_receiver, spawn_sender, Delivery, HopIdentity, RemoteEndpoint, RemoteLink};
+use super::hop::{spawn_receiver, spawn_sender};
+use super::{Delivery, HopIdentity, RemoteEndpoint, RemoteLink};
 use crate::wire::{Policy, Popped, Queue};
 
 fn endpoint(context: &zmq::Context, address: &str) -> RemoteEndpoint {

@@ -7,6 +7,7 @@
 //! [`Registry`]: crate::kind::Registry
 
 use crate::supervision::{ActorPolicy, GroupPolicy};
+pub use crate::wire::PortRef;
 use crate::wire::WireConfig;
 
 /// A whole topology: nodes, actors, groups and wires.
@@ -88,21 +89,6 @@ pub struct ActorSpec {
     pub group: Option<String>,
     /// Actors that must be started before this one.
     pub after: Vec<String>,
-}
-
-/// An `actor.port` reference.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct PortRef {
-    /// Actor name.
-    pub actor: String,
-    /// Port name.
-    pub port: String,
-}
-
-impl std::fmt::Display for PortRef {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}.{}", self.actor, self.port)
-    }
 }
 
 /// One wire: an output port feeding one or more input ports.

@@ -20,8 +20,8 @@ use std::task::{Context as TaskContext, Poll};
 
 use actix::{Actor, ActorContext, ActorFuture, AsyncContext, Handler, Message};
 
+use super::outcome::Outcome;
 use super::queue::{Popped, Queue};
-use crate::kind::Outcome;
 
 /// Messages an inlet handles per poll before yielding to other work.
 const BUDGET: usize = 256;

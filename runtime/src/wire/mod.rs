@@ -7,11 +7,18 @@
 //! the actor's `Handler` for each message. Wires are owned by the runtime, not by
 //! actor incarnations, so they outlive supervised restarts.
 
+pub(crate) mod erased;
+mod gate;
 pub(crate) mod inlet;
+mod outcome;
 mod output;
 mod policy;
+mod port_ref;
 mod queue;
 
+pub use gate::{Gate, Verdict};
+pub use outcome::Outcome;
 pub use output::{Output, Sent};
 pub use policy::{Delivery, Policy, UnknownPolicy, WireConfig, WireStats};
+pub use port_ref::PortRef;
 pub use queue::{Popped, PushError, Pushed, Queue};

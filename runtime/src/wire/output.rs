@@ -10,6 +10,7 @@ use std::time::Duration;
 use actix::{Actor, AsyncContext};
 use parking_lot::Mutex;
 
+use super::gate::Verdict;
 use super::queue::{PushError, Pushed, Queue};
 
 /// The sending end of an output port, fanned out to every wire from that port.
@@ -101,7 +102,7 @@ impl<T: Clone + Send + 'static> Output<T> {
     where
         A: Actor<Context = actix::Context<A>>,
     {
-        if self.wires.iter().any(|w| w.faults().is_some()) {
+        if self.wires.iter().any(|w| w.gate().is_some()) {
             return self.send_faulty(msg, ctx);
         }
         let mut backlog = self.backlog.lock();
@@ -130,10 +131,9 @@ impl<T: Clone + Send + 'static> Output<T> {
     where
         A: Actor<Context = actix::Context<A>>,
     {
-        use crate::fault::Verdict;
         let mut sent = Sent::default();
         let mut copies = Vec::new();
-        self.for_each_wire(msg, |i, wire, m| match wire.faults().map(|f| f.decide()) {
+        self.for_each_wire(msg, |i, wire, m| match wire.gate().map(|g| g.decide()) {
             None => copies.push((i, m, Duration::ZERO)),
             Some(Verdict::Drop) => {
                 wire.count_fault_dropped(1);

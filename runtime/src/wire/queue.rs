@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex};
 
+use super::gate::Gate;
 use super::policy::{Policy, WireStats};
 
 /// Why a push did not enqueue the message; the message is handed back.
@@ -93,8 +94,8 @@ struct Shared<T> {
     dropped: AtomicU64,
     fault_dropped: AtomicU64,
     fault_duplicated: AtomicU64,
-    /// Fault injection on this wire (see `crate::fault`), set once when built.
-    faults: std::sync::OnceLock<crate::fault::WireFaults>,
+    /// What decides each message's fate (fault injection), set once when built.
+    gate: std::sync::OnceLock<Arc<dyn Gate>>,
 }
 
 /// A bounded, policy-driven queue; cloning gives another handle to the same queue.
@@ -143,21 +144,21 @@ impl<T> Queue<T> {
                 dropped: AtomicU64::new(0),
                 fault_dropped: AtomicU64::new(0),
                 fault_duplicated: AtomicU64::new(0),
-                faults: std::sync::OnceLock::new(),
+                gate: std::sync::OnceLock::new(),
             }),
         }
     }
 
-    /// Attaches a fault plan: actors sending on this wire through
+    /// Attaches a gate (a fault plan): actors sending on this wire through
     /// [`Output::send`](super::Output::send) get its delays, drops and
     /// duplicates. Only the first call has an effect.
-    pub fn set_faults(&self, faults: crate::fault::WireFaults) {
-        let _ = self.shared.faults.set(faults);
+    pub fn set_gate(&self, gate: Arc<dyn Gate>) {
+        let _ = self.shared.gate.set(gate);
     }
 
-    /// The fault plan of this wire, if any.
-    pub fn faults(&self) -> Option<&crate::fault::WireFaults> {
-        self.shared.faults.get()
+    /// The gate of this wire, if any.
+    pub fn gate(&self) -> Option<&Arc<dyn Gate>> {
+        self.shared.gate.get()
     }
 
     /// Counts `n` messages the fault layer dropped on their way to this wire.

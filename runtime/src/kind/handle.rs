@@ -1,5 +1,7 @@
 //! Handles given out by a running node: [`Ref`] (a typed address that survives
-//! restarts) and [`NodeHandle`] (shutdown requests and event subscriptions).
+//! restarts) and [`NodeHandle`] (shutdown requests, statistics and event
+//! subscriptions). The node's supervisor answers the requests defined here;
+//! this layer does not know it, only the messages it handles.
 
 use std::sync::Arc;
 
@@ -7,7 +9,7 @@ use actix::dev::ToEnvelope;
 use actix::{Actor, Addr, Handler, Message, Recipient};
 use tokio::sync::watch;
 
-use super::supervisor::{RequestShutdown, Subscribe, Supervisor};
+use super::stats::{ActorStats, GetActorStats, GetHopStats, HopSample};
 use crate::supervision::Event;
 
 /// A typed address of a named actor that stays valid across supervised
@@ -137,8 +139,23 @@ impl<A: Actor> Ref<A> {
 #[derive(Clone)]
 pub struct NodeHandle {
     name: Arc<str>,
-    supervisor: Addr<Supervisor>,
+    shutdown: Recipient<RequestShutdown>,
+    subscribe: Recipient<Subscribe>,
+    actor_stats: Recipient<GetActorStats>,
+    hop_stats: Recipient<GetHopStats>,
 }
+
+/// Start a graceful shutdown; with a failure, the node exits unsuccessfully.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub(crate) struct RequestShutdown {
+    pub(crate) failure: Option<String>,
+}
+
+/// Subscribe to supervision events.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub(crate) struct Subscribe(pub(crate) Recipient<Event>);
 
 impl std::fmt::Debug for NodeHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -149,8 +166,26 @@ impl std::fmt::Debug for NodeHandle {
 }
 
 impl NodeHandle {
-    pub(crate) fn new(name: Arc<str>, supervisor: Addr<Supervisor>) -> Self {
-        NodeHandle { name, supervisor }
+    /// The handle of the node named `name` whose requests `node` answers.
+    pub(crate) fn new<S>(name: Arc<str>, node: &Addr<S>) -> Self
+    where
+        S: Actor
+            + Handler<RequestShutdown>
+            + Handler<Subscribe>
+            + Handler<GetActorStats>
+            + Handler<GetHopStats>,
+        S::Context: ToEnvelope<S, RequestShutdown>
+            + ToEnvelope<S, Subscribe>
+            + ToEnvelope<S, GetActorStats>
+            + ToEnvelope<S, GetHopStats>,
+    {
+        NodeHandle {
+            name,
+            shutdown: node.clone().recipient(),
+            subscribe: node.clone().recipient(),
+            actor_stats: node.clone().recipient(),
+            hop_stats: node.clone().recipient(),
+        }
     }
 
     /// The node's name.
@@ -160,41 +195,38 @@ impl NodeHandle {
 
     /// Starts a graceful shutdown of the node (drain wires, stop actors).
     pub fn shutdown(&self) {
-        self.supervisor.do_send(RequestShutdown { failure: None });
+        self.shutdown.do_send(RequestShutdown { failure: None });
     }
 
     /// Starts a graceful shutdown of the node as failed: it exits
-    /// unsuccessfully with `reason` ([`NodeExit::Failed`](super::NodeExit)),
+    /// unsuccessfully with `reason` ([`NodeExit::Failed`](crate::node::NodeExit)),
     /// without restarting anyone first. For a condition no restart can fix
     /// (a server that is not there), so the user gets one line saying why.
     pub fn fail(&self, reason: impl Into<String>) {
-        self.supervisor.do_send(RequestShutdown {
+        self.shutdown.do_send(RequestShutdown {
             failure: Some(reason.into()),
         });
     }
 
     /// Every actor's counters now: messages handled, backlog, restarts
     /// (empty if the node has ended).
-    pub async fn actor_stats(&self) -> Vec<super::ActorStats> {
-        self.supervisor
-            .send(super::stats::GetActorStats)
+    pub async fn actor_stats(&self) -> Vec<ActorStats> {
+        self.actor_stats
+            .send(GetActorStats)
             .await
             .unwrap_or_default()
     }
 
     /// Every cross-node hop's counters now (empty if the node has ended or
     /// has no hops).
-    pub async fn hop_stats(&self) -> Vec<super::HopSample> {
-        self.supervisor
-            .send(super::stats::GetHopStats)
-            .await
-            .unwrap_or_default()
+    pub async fn hop_stats(&self) -> Vec<HopSample> {
+        self.hop_stats.send(GetHopStats).await.unwrap_or_default()
     }
 
     /// Delivers every later supervision event of this node to `recipient`.
     /// Events are delivered with `try_send`: a subscriber whose mailbox is full
     /// misses events, and the misses are counted in its place.
     pub fn subscribe(&self, recipient: Recipient<Event>) {
-        self.supervisor.do_send(Subscribe(recipient));
+        self.subscribe.do_send(Subscribe(recipient));
     }
 }

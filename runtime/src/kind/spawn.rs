@@ -21,9 +21,9 @@ use futures::future::{AbortHandle, Abortable};
 use futures::task::AtomicWaker;
 
 use super::handle::{NodeHandle, Ref};
-use crate::kind::message_type::AnyWire;
-use crate::kind::{Io, Ports, Role};
+use super::{Io, Ports, Role};
 use crate::supervision::Exit;
+use crate::wire::erased::AnyWire;
 use crate::wire::inlet::InletGroup;
 
 /// Output handles by port name, shared by every incarnation of an actor.
@@ -106,7 +106,7 @@ impl<A: Role> ActorFactory for TypedFactory<A> {
         self.ports
             .decls
             .iter()
-            .filter(|d| d.direction == crate::kind::Direction::Input)
+            .filter(|d| d.direction == super::Direction::Input)
             .map(|d| d.name)
             .collect()
     }
