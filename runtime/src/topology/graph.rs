@@ -1,5 +1,8 @@
-//! The wiring graph of a topology, as indented text and as Graphviz dot.
+//! The wiring graph of a topology, as indented text and as Graphviz dot, and
+//! the graph algorithms the loader uses (strongly connected components,
+//! shortest cycles).
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use super::model::Topology;
@@ -122,4 +125,100 @@ pub fn dot(t: &Topology) -> String {
     }
     let _ = writeln!(s, "}}");
     s
+}
+
+/// The strongly connected components of a graph given as successor lists
+/// (iterative Tarjan), each sorted; any graph size, no recursion.
+pub(super) fn strongly_connected(succ: &[Vec<usize>]) -> Vec<Vec<usize>> {
+    let n = succ.len();
+    let mut index = vec![usize::MAX; n];
+    let mut low = vec![0usize; n];
+    let mut on_stack = vec![false; n];
+    let mut stack = Vec::new();
+    let mut next = 0usize;
+    let mut out = Vec::new();
+    for root in 0..n {
+        if index[root] != usize::MAX {
+            continue;
+        }
+        // (vertex, position in its successor list)
+        let mut work = vec![(root, 0usize)];
+        index[root] = next;
+        low[root] = next;
+        next += 1;
+        stack.push(root);
+        on_stack[root] = true;
+        while let Some(&(v, i)) = work.last() {
+            match succ.get(v).and_then(|s| s.get(i)).copied() {
+                Some(w) => {
+                    if let Some(top) = work.last_mut() {
+                        top.1 += 1;
+                    }
+                    if w >= n {
+                        continue;
+                    }
+                    if index[w] == usize::MAX {
+                        index[w] = next;
+                        low[w] = next;
+                        next += 1;
+                        stack.push(w);
+                        on_stack[w] = true;
+                        work.push((w, 0));
+                    } else if on_stack[w] {
+                        low[v] = low[v].min(index[w]);
+                    }
+                }
+                None => {
+                    work.pop();
+                    if let Some(&(parent, _)) = work.last() {
+                        low[parent] = low[parent].min(low[v]);
+                    }
+                    if low[v] == index[v] {
+                        let mut component = Vec::new();
+                        while let Some(w) = stack.pop() {
+                            on_stack[w] = false;
+                            component.push(w);
+                            if w == v {
+                                break;
+                            }
+                        }
+                        component.sort_unstable();
+                        out.push(component);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A shortest cycle through the first vertex of `component` staying inside it
+/// (breadth-first), as the list of vertices without repeating the first.
+pub(super) fn shortest_cycle(succ: &[Vec<usize>], component: &[usize]) -> Option<Vec<usize>> {
+    let &start = component.first()?;
+    let inside = |v: usize| component.binary_search(&v).is_ok();
+    let mut parent: HashMap<usize, usize> = HashMap::new();
+    let mut queue = std::collections::VecDeque::from([start]);
+    while let Some(v) = queue.pop_front() {
+        for &w in succ.get(v).into_iter().flatten() {
+            if !inside(w) {
+                continue;
+            }
+            if w == start {
+                let mut cycle = vec![v];
+                let mut cur = v;
+                while cur != start {
+                    cur = *parent.get(&cur)?;
+                    cycle.push(cur);
+                }
+                cycle.reverse();
+                return Some(cycle);
+            }
+            if let std::collections::hash_map::Entry::Vacant(e) = parent.entry(w) {
+                e.insert(v);
+                queue.push_back(w);
+            }
+        }
+    }
+    None
 }
