@@ -91,3 +91,45 @@ fn keygen_writes_a_curve_key_pair() {
     assert_eq!(mode & 0o777, 0o600, "the secret key is private");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `rolecall check` on `text` (written to a temporary `t.toml`): exit code and stderr.
+fn check_text(text: &str) -> (Option<i32>, String) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("t.toml");
+    std::fs::write(&path, text).expect("write topology");
+    let out = run(rolecall().arg("check").arg(&path));
+    (out.status.code(), stderr(&out))
+}
+
+#[test]
+fn check_catches_values_roles_reject_and_binds_of_every_endpoint_kind() {
+    // Counts of zero, which used to fail only when the actor was built.
+    let (code, err) = check_text(
+        "[actors.p]\nkind = \"paxos.proposer\"\nparams = { id = 1, acceptors = 0, value = \"v\" }\n\
+         [actors.m]\nkind = \"metrics.reporter\"\nparams = { path = \"x.lp\", batch_size = 0 }\n",
+    );
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("t.toml:3:") && err.contains("parameter `acceptors`: must be at least 1"),
+        "{err}"
+    );
+    assert!(
+        err.contains("t.toml:6:") && err.contains("parameter `batch_size`"),
+        "{err}"
+    );
+    // A proxy's frontend and an endpoint's second bind take one address: the
+    // error points at the array element.
+    let (code, err) = check_text(
+        "[actors.proxy]\nkind = \"zmq.proxy\"\n\
+         params = { mode = \"pull-push\", frontend = { bind = [\"tcp://*:15990\"] }, backend = { bind = [\"tcp://*:15991\"] } }\n\
+         [actors.pull]\nkind = \"zmq.pull\"\nparams = { bind = [\"tcp://*:15992\", \"tcp://127.0.0.1:15990\"] }\n",
+    );
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("t.toml:6:37"), "{err}");
+    assert!(
+        err.contains(
+            "binds `tcp://127.0.0.1:15990`, which actor `proxy` on node `main` already binds"
+        ),
+        "{err}"
+    );
+}

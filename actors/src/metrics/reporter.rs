@@ -34,7 +34,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
-use rolecall_runtime::kind::{CreateError, Io, Ports, Role};
+use rolecall_runtime::kind::{CreateError, Io, ParamCheck, Ports, Role};
 use rolecall_runtime::wire::Output;
 use rolecall_runtime::NodeHandle;
 use serde::Deserialize;
@@ -618,6 +618,18 @@ impl Role for Reporter {
 
     fn ports(ports: &mut Ports<Self>) {
         ports.input::<Point>("in").output::<Stats>("stats");
+    }
+
+    fn check(params: &Params, check: &mut ParamCheck) {
+        use batcher::ConfigError;
+        if let Err(e) = params.config().validate() {
+            let key = match e {
+                ConfigError::ZeroBatch => "batch_size",
+                ConfigError::CapacityBelowBatch { .. } => "capacity",
+                ConfigError::Retry => "retry_initial_ms",
+            };
+            check.error(key, e.to_string());
+        }
     }
 
     fn build(params: &Params, io: &mut Io) -> Result<Self, CreateError> {

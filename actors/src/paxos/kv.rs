@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
-use rolecall_runtime::kind::{CreateError, Io, Ports, Role};
+use rolecall_runtime::kind::{CreateError, Io, ParamCheck, Ports, Role};
 use rolecall_runtime::wire::Output;
 use serde::Deserialize;
 
@@ -128,6 +128,15 @@ impl Role for Leader {
             .input::<Propose>("propose")
             .output::<ToAcceptor>("out")
             .output::<Decided>("decided");
+    }
+    fn check(p: &LeaderParams, check: &mut ParamCheck) {
+        let counts = [
+            ("id", p.id as usize),
+            ("acceptors", p.acceptors),
+            ("batch", p.batch),
+            ("window", p.window),
+        ];
+        super::role::at_least_one(check, &counts);
     }
     fn build(p: &LeaderParams, io: &mut Io) -> Result<Self, CreateError> {
         if p.id == 0 || p.acceptors == 0 || p.batch == 0 || p.window == 0 {

@@ -14,7 +14,7 @@
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
-use rolecall_runtime::kind::{CreateError, Io, Ports, Role};
+use rolecall_runtime::kind::{CreateError, Io, ParamCheck, Ports, Role};
 use rolecall_runtime::wire::Output;
 use serde::Deserialize;
 
@@ -248,6 +248,9 @@ impl<S: Strategy> Role for Proposer<S> {
             .output::<ToAcceptor>("out")
             .output::<Decided>("decided");
     }
+    fn check(p: &Self::Params, check: &mut ParamCheck) {
+        at_least_one(check, &[("id", p.id as usize), ("acceptors", p.acceptors)]);
+    }
     fn build(p: &Self::Params, io: &mut Io) -> Result<Self, CreateError> {
         if p.id == 0 || p.acceptors == 0 {
             return Err("`id` and `acceptors` must be at least 1".into());
@@ -358,6 +361,9 @@ impl Role for Learner {
             .input::<Decided>("announce")
             .output::<Decided>("out");
     }
+    fn check(p: &LearnerParams, check: &mut ParamCheck) {
+        at_least_one(check, &[("acceptors", p.acceptors)]);
+    }
     fn build(p: &LearnerParams, io: &mut Io) -> Result<Self, CreateError> {
         Ok(Learner {
             name: io.actor_name().to_owned(),
@@ -365,5 +371,14 @@ impl Role for Learner {
             machine: LearnerMachine::new(p.acceptors),
             out: io.output("out")?,
         })
+    }
+}
+
+/// Reports each of `counts` (parameter, value) that is zero.
+pub(crate) fn at_least_one(check: &mut ParamCheck, counts: &[(&str, usize)]) {
+    for (key, value) in counts {
+        if *value == 0 {
+            check.error(key, "must be at least 1");
+        }
     }
 }

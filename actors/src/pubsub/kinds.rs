@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use actix::prelude::*;
 use rolecall_codecs::pb::discovery::RegistrantInfo;
-use rolecall_runtime::kind::{CreateError, Io, Ports, Role};
+use rolecall_runtime::kind::{CreateError, Io, ParamCheck, Ports, Role};
 use rolecall_runtime::wire::Output;
 use serde::Deserialize;
 use tokio::sync::oneshot;
@@ -461,6 +461,12 @@ impl<R: ClientRole> Role for Member<R> {
         "a course publish/subscribe client (publisher, subscriber or broker): registers with discovery, then disseminates";
     fn ports(ports: &mut Ports<Self>) {
         ports.output::<Point>("points");
+    }
+    fn check(p: &ClientParams, check: &mut ParamCheck) {
+        // Bad values are reported by `build` with the driver's own error.
+        if let Ok(Some(bind)) = p.driver_config(R::KIND).map(|c| c.bind) {
+            check.binds("port", bind);
+        }
     }
     fn build(p: &ClientParams, io: &mut Io) -> Result<Self, CreateError> {
         let config = p.driver_config(R::KIND)?;

@@ -4,7 +4,7 @@ use std::marker::PhantomData;
 use std::time::Duration;
 
 use actix::prelude::*;
-use rolecall_runtime::kind::{CreateError, Io, Ports, Role};
+use rolecall_runtime::kind::{CreateError, Io, ParamCheck, Ports, Role};
 use rolecall_runtime::wire::Output;
 
 use super::io::{SocketIo, Wiring};
@@ -87,6 +87,12 @@ impl<K: SocketKind> Role for Endpoint<K> {
             ports.input::<Subscription>("subscriptions");
         }
         ports.output::<SocketEvent>("monitor");
+    }
+
+    fn check(params: &Params, check: &mut ParamCheck) {
+        for endpoint in &params.bind {
+            check.binds("bind", endpoint);
+        }
     }
 
     fn build(params: &Params, io: &mut Io) -> Result<Self, CreateError> {

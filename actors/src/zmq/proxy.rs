@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 use parking_lot::Mutex;
-use rolecall_runtime::kind::{CreateError, Io, Ports, Role};
+use rolecall_runtime::kind::{CreateError, Io, ParamCheck, Ports, Role};
 use rolecall_runtime::remote::{close_monitored, MONITOR_CLOSE};
 use rolecall_runtime::wire::{Output, Popped, PushError, Queue};
 use serde::Deserialize;
@@ -160,6 +160,14 @@ impl Role for Proxy {
             .direct_input::<Frames>("to_frontend")
             .direct_input::<Frames>("to_backend")
             .output::<SocketEvent>("monitor");
+    }
+
+    fn check(p: &ProxyParams, check: &mut ParamCheck) {
+        for (side, params) in [("frontend", &p.frontend), ("backend", &p.backend)] {
+            for endpoint in &params.bind {
+                check.binds(&format!("{side}.bind"), endpoint);
+            }
+        }
     }
 
     fn build(p: &ProxyParams, io: &mut Io) -> Result<Self, CreateError> {

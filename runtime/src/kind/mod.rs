@@ -4,6 +4,7 @@
 //! it from parameters and which ports it has), registered under a name in a
 //! [`Registry`]. Topology files refer to kinds by that name.
 
+pub(crate) mod check;
 pub(crate) mod handle;
 mod io;
 pub(crate) mod message_type;
@@ -14,6 +15,7 @@ pub(crate) mod spawn;
 pub(crate) mod stats;
 
 pub use crate::wire::Outcome;
+pub use check::ParamCheck;
 pub use handle::{NodeHandle, Ref, SendError};
 pub use io::{Io, PortError};
 pub use message_type::Payload;

@@ -8,6 +8,7 @@ use serde::de::{self, Deserializer, Visitor};
 use toml::de::DeValue;
 use toml::Spanned;
 
+use super::check::ParamCheck;
 use super::message_type::MessageOps;
 use super::ports::{Direction, Ports};
 use super::role::Role;
@@ -64,7 +65,8 @@ impl KindInfo {
 pub(crate) trait DynKind: Send + Sync {
     fn info(&self) -> &KindInfo;
     /// Deserializes the parameters to check them; errors carry spans into the source.
-    fn check_params(&self, params: Spanned<DeValue<'_>>) -> Result<(), toml::de::Error>;
+    /// Deserializes `params` and runs the role's [`Role::check`] on them.
+    fn check_params(&self, params: Spanned<DeValue<'_>>) -> Result<ParamCheck, toml::de::Error>;
     /// Prepares a factory of incarnations from already checked parameters.
     fn factory(&self, params: &toml::Value) -> Result<Box<dyn ActorFactory>, String>;
     /// `TypeId` of the actor type, for typed lookups.
@@ -80,9 +82,12 @@ impl<A: Role> DynKind for KindImpl<A> {
     fn info(&self) -> &KindInfo {
         &self.info
     }
-    fn check_params(&self, params: Spanned<DeValue<'_>>) -> Result<(), toml::de::Error> {
+    fn check_params(&self, params: Spanned<DeValue<'_>>) -> Result<ParamCheck, toml::de::Error> {
         let de = toml::de::ValueDeserializer::from(params);
-        serde::Deserialize::deserialize(de).map(|_: A::Params| ())
+        let params: A::Params = serde::Deserialize::deserialize(de)?;
+        let mut check = ParamCheck::new();
+        A::check(&params, &mut check);
+        Ok(check)
     }
     fn factory(&self, params: &toml::Value) -> Result<Box<dyn ActorFactory>, String> {
         let params: A::Params = params

@@ -2,6 +2,7 @@
 
 use serde::de::DeserializeOwned;
 
+use super::check::ParamCheck;
 use super::io::Io;
 use super::ports::Ports;
 
@@ -60,6 +61,16 @@ pub trait Role: actix::Actor<Context = actix::Context<Self>> + Sized {
 
     /// Builds a fresh incarnation (at start, and again at every restart).
     fn build(params: &Self::Params, io: &mut Io) -> Result<Self, CreateError>;
+
+    /// Checks the parameter values beyond their types, before anything
+    /// starts: a count of zero, a key file that is not there. `rolecall check`
+    /// and every start report each problem at the parameter, with file:line.
+    /// Also declares the addresses the actor binds
+    /// ([`ParamCheck::binds`]), so that two actors or hops of one node cannot
+    /// take the same one. Nothing by default.
+    fn check(params: &Self::Params, check: &mut ParamCheck) {
+        let _ = (params, check);
+    }
 
     /// Called once every incoming wire has ended (all their producers stopped
     /// for good and the wires are drained). Stops the actor by default, so the

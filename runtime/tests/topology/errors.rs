@@ -748,3 +748,15 @@ fn a_non_table_actor_does_not_cascade() {
         vec![(2, 5, "`x` in [actors] must be a table, not integer")]
     );
 }
+
+#[test]
+fn a_value_the_role_rejects_is_reported_at_the_parameter() {
+    let text = "[actors.a]\nkind = \"t.sensor\"\nparams = { bind = \"tcp://*:5555\", rate = 0 }\n";
+    let (line, col, msg, help) = one(text);
+    assert_eq!((line, col), (3, 42));
+    assert_eq!(
+        msg,
+        "actor `a` (kind `t.sensor`), parameter `rate`: must be at least 1"
+    );
+    assert_eq!(help.as_deref(), Some("readings per second"));
+}

@@ -1,7 +1,7 @@
 //! Small roles to validate topologies against.
 
 use actix::prelude::*;
-use rolecall_runtime::kind::{CreateError, Io, Ports, Role};
+use rolecall_runtime::kind::{CreateError, Io, ParamCheck, Ports, Role};
 use rolecall_runtime::wire::Output;
 use rolecall_runtime::Registry;
 use serde::{Deserialize, Serialize};
@@ -22,10 +22,8 @@ pub(crate) struct Local;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SensorParams {
-    #[allow(dead_code)]
     pub(crate) rate: u32,
     #[serde(default)]
-    #[allow(dead_code)]
     pub(crate) bind: Option<String>,
 }
 
@@ -37,6 +35,14 @@ impl Role for Sensor {
     type Params = SensorParams;
     fn ports(p: &mut Ports<Self>) {
         p.output::<Reading>("out").local_output::<Local>("local");
+    }
+    fn check(p: &SensorParams, check: &mut ParamCheck) {
+        if let Some(bind) = &p.bind {
+            check.binds("bind", bind);
+        }
+        if p.rate == 0 {
+            check.error_with_help("rate", "must be at least 1", "readings per second");
+        }
     }
     fn build(_: &SensorParams, _: &mut Io) -> Result<Self, CreateError> {
         Ok(Sensor)

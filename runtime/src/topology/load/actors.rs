@@ -7,7 +7,7 @@ use serde::Deserialize;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 use toml::Spanned;
 
-use super::binds::bind_params;
+use super::binds::param_span;
 use super::{names, params_help, suggest_in, valid_name, ActorIn, Loader, NodeIn, ACTOR_KEYS};
 use crate::supervision::{ActorPolicy, Restart};
 use crate::topology::graph::{shortest_cycle, strongly_connected};
@@ -96,7 +96,7 @@ impl Loader<'_> {
                 }
                 None => Spanned::new(k.span(), DeValue::Table(DeTable::new())),
             };
-            let binds = bind_params(&params_value);
+            let mut binds = Vec::new();
             let params = match self.registry.dyn_kind(&kind) {
                 _ if kind.is_empty() => None,
                 Some(_) if !params_ok => None,
@@ -119,19 +119,42 @@ impl Loader<'_> {
                 Some(k) => {
                     let info = k.info().clone();
                     match k.check_params(params_value.clone()) {
-                        Ok(()) => match toml::Value::deserialize(ValueDeserializer::from(
-                            params_value.clone(),
-                        )) {
-                            Ok(v) => Some(v),
-                            Err(e) => {
+                        Ok(check) if !check.is_ok() => {
+                            for p in check.problems {
+                                let span = param_span(&params_value, &p.key, None);
                                 self.r.error(
-                                    Some(params_value.span()),
-                                    format!("parameters of {what}: {}", e.message()),
-                                    None,
+                                    Some(span),
+                                    format!(
+                                        "{what} (kind `{kind}`), parameter `{}`: {}",
+                                        p.key, p.message
+                                    ),
+                                    p.help,
                                 );
-                                None
                             }
-                        },
+                            None
+                        }
+                        Ok(check) => {
+                            binds = check
+                                .binds
+                                .iter()
+                                .map(|(key, e)| {
+                                    (e.clone(), param_span(&params_value, key, Some(e)))
+                                })
+                                .collect();
+                            match toml::Value::deserialize(ValueDeserializer::from(
+                                params_value.clone(),
+                            )) {
+                                Ok(v) => Some(v),
+                                Err(e) => {
+                                    self.r.error(
+                                        Some(params_value.span()),
+                                        format!("parameters of {what}: {}", e.message()),
+                                        None,
+                                    );
+                                    None
+                                }
+                            }
+                        }
                         Err(e) => {
                             let span = e.span().unwrap_or_else(|| params_value.span());
                             let help = params_help(&info);

@@ -1,5 +1,6 @@
-//! Endpoints that would take the same address: the `bind` parameters of actors
-//! on one node, and the hops' endpoints.
+//! Endpoints that would take the same address: what the actors of one node
+//! bind (each role declares it in [`Role::check`](crate::kind::Role::check))
+//! and the hops' endpoints.
 
 use toml::de::DeValue;
 use toml::Spanned;
@@ -8,26 +9,29 @@ use super::{ActorIn, Loader, NodeIn};
 use crate::topology::model::WireSpec;
 use crate::topology::read::{entry, Span};
 
-/// The values of a `bind` parameter (a string or an array of strings); other
-/// types are left to the kind's parameter check.
-pub(super) fn bind_params(params: &Spanned<DeValue<'_>>) -> Vec<(String, Span)> {
-    let DeValue::Table(p) = params.get_ref() else {
-        return Vec::new();
-    };
-    let Some((_, v)) = entry(p, "bind") else {
-        return Vec::new();
-    };
-    match v.get_ref() {
-        DeValue::String(s) => vec![(s.to_string(), v.span())],
-        DeValue::Array(items) => items
-            .iter()
-            .filter_map(|i| match i.get_ref() {
-                DeValue::String(s) => Some((s.to_string(), i.span())),
-                _ => None,
-            })
-            .collect(),
-        _ => Vec::new(),
+/// Where parameter `key` (dotted for nested tables: `frontend.bind`) is in
+/// `params` (a table): the element equal to
+/// `value` when the parameter is an array of strings holding it, else the
+/// value; the innermost table present when the key is absent.
+pub(super) fn param_span(params: &Spanned<DeValue<'_>>, key: &str, value: Option<&str>) -> Span {
+    let mut v = params;
+    for part in key.split('.') {
+        let DeValue::Table(t) = v.get_ref() else {
+            return v.span();
+        };
+        let Some((_, inner)) = entry(t, part) else {
+            return v.span();
+        };
+        v = inner;
     }
+    if let (DeValue::Array(items), Some(value)) = (v.get_ref(), value) {
+        let equal =
+            |i: &&Spanned<DeValue<'_>>| matches!(i.get_ref(), DeValue::String(s) if s == value);
+        if let Some(item) = items.iter().find(equal) {
+            return item.span();
+        }
+    }
+    v.span()
 }
 
 /// Whether two bind endpoints take the same address (`*` and `0.0.0.0` take every host).
