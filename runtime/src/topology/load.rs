@@ -8,7 +8,7 @@
 //! wires, cross-node routes), `binds.rs` (endpoints that collide) and
 //! `faults.rs` (`[[faults]]`). Graph algorithms are in `topology/graph.rs`.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use toml::de::DeTable;
@@ -110,6 +110,7 @@ pub fn load_str(
         r: Reader::new(&src),
         registry,
         overrides: Vec::new(),
+        actor_index: HashMap::new(),
     };
     let topology = loader.load(&ranges, stem);
     match (topology, loader.r.diagnostics.is_empty()) {
@@ -123,6 +124,9 @@ struct Loader<'s> {
     registry: &'s Registry,
     /// Overrides that named a node for an actor: (actor, node, origin span).
     overrides: Vec<(String, String, Span)>,
+    /// Actor name → position in the actors read, once they are read: every
+    /// lookup by name is O(1), so checking stays linear in the topology's size.
+    actor_index: HashMap<String, usize>,
 }
 
 struct NodeIn {
@@ -248,11 +252,16 @@ impl<'s> Loader<'s> {
         let nodes = self.nodes(&root);
         let groups = self.groups(&root, &nodes);
         let actors = self.actors(&root, &nodes);
+        self.actor_index = actors
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a.spec.name.clone(), i))
+            .collect();
         self.check_override_nodes(&actors);
         self.check_groups(&groups, &actors);
         self.check_after(&actors);
         for (name, span) in &finish_when {
-            if !actors.iter().any(|a| &a.spec.name == name) {
+            if !self.actor_index.contains_key(name) {
                 self.r.error(
                     Some(span.clone()),
                     format!("`finish_when` names unknown actor `{name}`"),

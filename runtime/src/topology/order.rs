@@ -28,6 +28,7 @@ pub fn start_order(t: &Topology, node: &str) -> Vec<String> {
             }
         }
     }
+    let mut reach = Reach::new(actors.len());
     for w in &t.wires {
         let Some(&producer) = index.get(w.from.actor.as_str()) else {
             continue;
@@ -37,7 +38,7 @@ pub fn start_order(t: &Topology, node: &str) -> Vec<String> {
                 continue;
             };
             // consumer before producer, unless producer already precedes consumer.
-            if consumer != producer && !reaches(&edges, producer, consumer) {
+            if consumer != producer && !reach.reaches(&edges, producer, consumer) {
                 add(&mut edges, consumer, producer);
             }
         }
@@ -60,25 +61,51 @@ pub fn start_order(t: &Topology, node: &str) -> Vec<String> {
         }
     }
     // A cycle in `after` is rejected by the loader; should one remain, append the rest.
-    for a in &actors {
-        if !order.iter().any(|o| o == a) {
+    let mut placed = vec![false; actors.len()];
+    for name in &order {
+        if let Some(&i) = index.get(name.as_str()) {
+            placed[i] = true;
+        }
+    }
+    for (i, a) in actors.iter().enumerate() {
+        if !placed[i] {
             order.push((*a).to_owned());
         }
     }
     order
 }
 
-fn reaches(edges: &[Vec<usize>], from: usize, to: usize) -> bool {
-    let mut stack = vec![from];
-    let mut seen = vec![false; edges.len()];
-    while let Some(i) = stack.pop() {
-        if i == to {
-            return true;
+/// Depth-first reachability over `edges`, reusing one visit marker per
+/// search (a generation number), so a search costs what it visits, not the
+/// graph's size.
+struct Reach {
+    seen: Vec<u32>,
+    generation: u32,
+    stack: Vec<usize>,
+}
+
+impl Reach {
+    fn new(n: usize) -> Self {
+        Reach {
+            seen: vec![0; n],
+            generation: 0,
+            stack: Vec::new(),
         }
-        if std::mem::replace(&mut seen[i], true) {
-            continue;
-        }
-        stack.extend(edges[i].iter().copied());
     }
-    false
+
+    fn reaches(&mut self, edges: &[Vec<usize>], from: usize, to: usize) -> bool {
+        self.generation += 1;
+        self.stack.clear();
+        self.stack.push(from);
+        while let Some(i) = self.stack.pop() {
+            if i == to {
+                return true;
+            }
+            if std::mem::replace(&mut self.seen[i], self.generation) == self.generation {
+                continue;
+            }
+            self.stack.extend(edges[i].iter().copied());
+        }
+        false
+    }
 }

@@ -196,7 +196,7 @@ impl Loader<'_> {
                         format!("actor `{dep}` cannot start after itself"),
                         None,
                     );
-                } else if !actors.iter().any(|x| &x.spec.name == dep) {
+                } else if !self.actor_index.contains_key(dep) {
                     self.r.error(
                         Some(span.clone()),
                         format!("actor `{}` starts after unknown actor `{dep}`", a.spec.name),

@@ -73,7 +73,7 @@ impl Loader<'_> {
             }
             let mut crash_targets = Vec::new();
             for (name, span) in self.r.strings(t, "actors", &what).unwrap_or_default() {
-                if actors.iter().any(|a| a.spec.name == name) {
+                if self.actor_index.contains_key(&name) {
                     select.push(Selector::Actor(name.clone()));
                     crash_targets.push(name);
                 } else {

@@ -30,7 +30,7 @@ impl Loader<'_> {
             );
             return None;
         };
-        let Some(i) = actors.iter().position(|a| a.spec.name == actor) else {
+        let Some(&i) = self.actor_index.get(actor) else {
             self.r.error(
                 Some(span.clone()),
                 format!("wire refers to unknown actor `{actor}`"),
