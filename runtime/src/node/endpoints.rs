@@ -5,21 +5,20 @@ use std::collections::VecDeque;
 use std::future::poll_fn;
 use std::task::Poll;
 
-use crate::wire::{Output, Popped, Queue};
+use crate::wire::{Output, Popped, Queue, Sender};
 
 /// Feeds one input port from outside; dropping it ends that wire.
 #[derive(Debug)]
 pub struct Injector<T: Send + 'static> {
     output: Output<T>,
-    queue: Queue<T>,
+    sender: Sender<T>,
 }
 
 impl<T: Clone + Send + 'static> Injector<T> {
     pub(crate) fn new(port: &'static str, queue: Queue<T>) -> Self {
-        queue.add_sender();
         Injector {
             output: Output::new(port, vec![queue.clone()]),
-            queue,
+            sender: Sender::new(&queue),
         }
     }
 
@@ -30,13 +29,7 @@ impl<T: Clone + Send + 'static> Injector<T> {
 
     /// The wire's counters.
     pub fn stats(&self) -> crate::wire::WireStats {
-        self.queue.stats()
-    }
-}
-
-impl<T: Send + 'static> Drop for Injector<T> {
-    fn drop(&mut self) {
-        self.queue.remove_sender();
+        self.sender.queue().stats()
     }
 }
 

@@ -19,6 +19,7 @@ use crate::kind::spawn::{ActorFactory, Outputs, SpawnArgs, StopSignal};
 use crate::remote::RemoteLink;
 use crate::supervision::{Decision, Directive, Event, EventKind, Exit, MemberId, StopReason, Tree};
 use crate::wire::erased::AnyWire;
+use crate::wire::AnySender;
 
 /// How long a stopped actor may take before its incarnation is aborted.
 const STOP_GRACE: Duration = Duration::from_secs(2);
@@ -38,8 +39,9 @@ pub(crate) struct Child {
     pub(crate) factory: Box<dyn ActorFactory>,
     pub(crate) inputs: Vec<(&'static str, Arc<dyn AnyWire>)>,
     pub(crate) outputs: Outputs,
-    /// Wires this actor produces into (it holds one sender registration on each).
-    pub(crate) outgoing: Vec<Arc<dyn AnyWire>>,
+    /// Its registration as a producer on each wire it sends into; dropped
+    /// when it is gone for good, which ends those wires.
+    outgoing: Vec<AnySender>,
     incarnation: u64,
     running: Option<Incarnation>,
     start_due: bool,
@@ -57,9 +59,7 @@ impl Child {
         outputs: Outputs,
         outgoing: Vec<Arc<dyn AnyWire>>,
     ) -> Self {
-        for w in &outgoing {
-            w.add_sender();
-        }
+        let outgoing = outgoing.iter().map(AnySender::new).collect();
         Child {
             name,
             member,
@@ -91,9 +91,7 @@ impl Child {
             return;
         }
         self.factory.retire();
-        for w in &self.outgoing {
-            w.remove_sender();
-        }
+        self.outgoing.clear();
         for (_, w) in &self.inputs {
             w.close_consumer();
         }

@@ -45,7 +45,7 @@ use super::link::{RemoteError, RemoteStats};
 use super::lockstep::Lockstep;
 use super::pump::{Loop, BATCH, RESEND_FOR};
 use super::wake::{WakeSignal, AWAKE};
-use crate::wire::{Output, Policy, Queue};
+use crate::wire::{Output, Policy, Queue, Sender};
 
 /// How long REQ/REP threads poll without sleeping before they block in
 /// `zmq_poll` (other sockets: 0, unless [`Builder::spin`] says otherwise).
@@ -203,9 +203,8 @@ impl<T: Clone + Send + 'static> Builder<T> {
             .connect(&wake_ep)
             .map_err(|e| err("connecting the wake socket of", e))?;
         let outbound = Queue::new(self.send_queue, Policy::Block);
-        outbound.add_sender();
         let control = Queue::new(64, Policy::Block);
-        control.add_sender();
+        let senders = Some((Sender::new(&outbound), Sender::new(&control)));
         let xsub = self.xsub.is_some();
         for prefix in self.xsub.unwrap_or_default() {
             let _ = control.try_push(Control::Subscribe(prefix));
@@ -284,6 +283,7 @@ impl<T: Clone + Send + 'static> Builder<T> {
             label: self.label,
             outbound,
             control,
+            senders,
             shared,
             stats,
             wake,
@@ -315,6 +315,9 @@ pub struct SocketThread<T> {
     label: String,
     outbound: Queue<T>,
     control: Queue<Control>,
+    /// This handle's registrations on `outbound` and `control`: dropped at
+    /// shutdown, which ends both queues for the thread.
+    senders: Option<(Sender<T>, Sender<Control>)>,
     shared: Arc<Shared>,
     stats: Arc<RemoteStats>,
     wake: Arc<WakeSignal>,
@@ -395,8 +398,7 @@ impl<T> SocketThread<T> {
     fn shutdown(&mut self) {
         self.shared.stop.store(true, Ordering::SeqCst);
         std::task::Wake::wake_by_ref(&self.wake);
-        self.outbound.remove_sender();
-        self.control.remove_sender();
+        self.senders = None;
         if let Some(t) = self.thread.take() {
             if t.join().is_err() {
                 tracing::error!(socket = %self.label, "zmq socket thread panicked");

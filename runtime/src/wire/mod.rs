@@ -15,6 +15,7 @@ mod output;
 mod policy;
 mod port_ref;
 mod queue;
+mod sender;
 
 pub use gate::{Gate, Verdict};
 pub use outcome::Outcome;
@@ -22,3 +23,5 @@ pub use output::{Output, Sent};
 pub use policy::{Delivery, Policy, UnknownPolicy, WireConfig, WireStats};
 pub use port_ref::PortRef;
 pub use queue::{Popped, PushError, Pushed, Queue};
+pub(crate) use sender::AnySender;
+pub use sender::Sender;

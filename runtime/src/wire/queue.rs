@@ -227,7 +227,8 @@ impl<T> Queue<T> {
     }
 
     /// Registers one producer. The queue reports end of input once every
-    /// registered producer has called [`Queue::remove_sender`].
+    /// registered producer has called [`Queue::remove_sender`]. Prefer a
+    /// [`Sender`](super::Sender), which unregisters itself when dropped.
     pub fn add_sender(&self) {
         self.shared.inner.lock().senders += 1;
     }
