@@ -1,6 +1,6 @@
 //! [`Node`]: builds wires, hops and the supervisor from a topology, then starts.
 
-use std::any::{Any, TypeId};
+use std::any::TypeId;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -9,16 +9,21 @@ use tokio::sync::oneshot;
 
 use super::endpoints::{Injector, Tap};
 use super::running::Running;
-use super::supervisor::{Child, Supervisor, SupervisorParts};
+use super::supervisor::{Supervisor, SupervisorParts};
 use crate::kind::message_type::MessageOps;
 use crate::kind::{Direction, Payload, Registry};
-use crate::remote::{
-    stable_hash, HopCurve, HopIdentity, RemoteEndpoint, RemoteError, RemoteLink, Zap,
-};
-use crate::supervision::{Event, MemberId, Tree};
-use crate::topology::{start_order, PortRef, Topology};
+use crate::remote::{HopIdentity, RemoteError};
+use crate::supervision::Event;
+use crate::topology::{PortRef, Topology};
 use crate::wire::erased::AnyWire;
 use crate::wire::{Queue, WireConfig};
+
+mod hops;
+mod members;
+mod wiring;
+
+use members::{supervision_tree, Members};
+use wiring::Wiring;
 
 /// Incoming wires of each actor: (input port, wire).
 type Incoming = HashMap<String, Vec<(String, Arc<dyn AnyWire>)>>;
@@ -265,260 +270,22 @@ impl Node {
     pub async fn start(self) -> Result<Running, BuildError> {
         let topology = Arc::clone(&self.topology);
         let hosted: HashSet<&str> = self.hosted.iter().map(String::as_str).collect();
-        let local = |actor: &str| {
-            topology
-                .actor(actor)
-                .is_some_and(|a| hosted.contains(a.node.as_str()))
-        };
-
-        // Wires by (actor, port) at each end.
-        let mut incoming: Incoming = HashMap::new();
-        let mut outgoing: Outgoing = HashMap::new();
-        let mut hops: Vec<Hop> = Vec::new();
-        // The node's ZAP handler, started with its first receiving CURVE hop.
-        let mut zap: Option<Arc<Zap>> = None;
-        let mut stats: Vec<(String, Arc<dyn AnyWire>)> = Vec::new();
-
         let fault_start = std::time::Instant::now();
-        for wire in &topology.wires {
-            let from_local = local(&wire.from.actor);
-            let ops = self.ops_of(&wire.from)?;
-            for dest in &wire.to {
-                let to_local = local(&dest.port.actor);
-                if !from_local && !to_local {
-                    continue;
-                }
-                let queue = ops.new_wire(wire.config);
-                let label = format!("{} -> {}", wire.from, dest.port);
-                if from_local {
-                    super::faults::attach(
-                        &topology,
-                        wire,
-                        dest,
-                        &label,
-                        self.seed,
-                        fault_start,
-                        &queue,
-                    );
-                }
-                stats.push((label.clone(), Arc::clone(&queue)));
-                if from_local {
-                    outgoing
-                        .entry(wire.from.actor.clone())
-                        .or_default()
-                        .entry(wire.from.port.clone())
-                        .or_default()
-                        .push(Arc::clone(&queue));
-                }
-                if to_local {
-                    incoming
-                        .entry(dest.port.actor.clone())
-                        .or_default()
-                        .push((dest.port.port.clone(), Arc::clone(&queue)));
-                }
-                if from_local == to_local {
-                    continue;
-                }
-                let Some(route) = &dest.remote else {
-                    return Err(BuildError::Port {
-                        port: dest.port.to_string(),
-                        problem: "crosses nodes but has no route".into(),
-                    });
-                };
-                // Started once the producers are registered on their wires
-                // (below), so a sender never sees a wire with no producer yet.
-                let producer_node = topology
-                    .actor(&wire.from.actor)
-                    .map(|a| a.node.clone())
-                    .unwrap_or_default();
-                let consumer_node = topology
-                    .actor(&dest.port.actor)
-                    .map(|a| a.node.as_str())
-                    .unwrap_or_default();
-                let keys = |node: &str| topology.node(node).and_then(|n| n.curve.clone());
-                // Encrypted when the receiving node has keys (the loader
-                // checked that the producer's node has some too).
-                let curve = match (keys(&producer_node), keys(consumer_node)) {
-                    (Some(p), Some(c)) if from_local => Some(HopCurve {
-                        own_public: p.public_key,
-                        own_secret: p.secret_key,
-                        peer_public: c.public_key,
-                        zap: None,
-                    }),
-                    (Some(p), Some(c)) => Some(HopCurve {
-                        own_public: c.public_key,
-                        own_secret: c.secret_key,
-                        peer_public: p.public_key,
-                        zap: Some(match &zap {
-                            Some(z) => Arc::clone(z),
-                            None => {
-                                let z =
-                                    Zap::start(&self.zmq).map_err(|source| BuildError::Remote {
-                                        wire: label.clone(),
-                                        source,
-                                    })?;
-                                zap = Some(Arc::clone(&z));
-                                z
-                            }
-                        }),
-                    }),
-                    _ => None,
-                };
-                let identity = HopIdentity {
-                    topology: topology.name.clone(),
-                    wiring: stable_hash(&[
-                        &label,
-                        ops.type_name(),
-                        &wire.codec,
-                        wire.delivery.as_str(),
-                    ]),
-                    producer_node,
-                    delivery: wire.delivery,
-                    max_message_size: wire.max_message_size.min(i64::MAX as u64) as i64,
-                    curve,
-                };
-                hops.push(Hop {
-                    identity,
-                    queue: Arc::clone(&queue),
-                    ops: Arc::clone(&ops),
-                    codec: wire.codec.clone(),
-                    address: if from_local {
-                        route.connect.clone()
-                    } else {
-                        route.bind.clone()
-                    },
-                    sender: from_local,
-                    label: label.clone(),
-                });
-            }
-        }
-        for extra in &self.injections {
-            incoming
-                .entry(extra.port.actor.clone())
-                .or_default()
-                .push((extra.port.port.clone(), Arc::clone(&extra.wire)));
-        }
-        for extra in &self.taps {
-            outgoing
-                .entry(extra.port.actor.clone())
-                .or_default()
-                .entry(extra.port.port.clone())
-                .or_default()
-                .push(Arc::clone(&extra.wire));
-        }
-
-        // Supervision tree: groups (parents first), then actors.
-        let mut tree = Tree::new(self.seed);
-        let mut groups: HashMap<&str, MemberId> = HashMap::new();
-        let hosted_groups: Vec<_> = topology
-            .groups
-            .iter()
-            .filter(|g| hosted.contains(g.node.as_str()))
-            .collect();
-        while groups.len() < hosted_groups.len() {
-            let before = groups.len();
-            for g in &hosted_groups {
-                if groups.contains_key(g.name.as_str()) {
-                    continue;
-                }
-                let parent = match &g.parent {
-                    None => None,
-                    Some(p) => match groups.get(p.as_str()) {
-                        Some(id) => Some(*id),
-                        None => continue,
-                    },
-                };
-                groups.insert(&g.name, tree.add_group(&g.name, parent, g.policy));
-            }
-            if groups.len() == before {
-                break; // a parent cycle; the loader rejects these
-            }
-        }
-
-        let mut children = Vec::new();
-        let mut index: HashMap<&str, usize> = HashMap::new();
-        let mut refs: HashMap<String, (TypeId, Arc<dyn Any + Send + Sync>)> = HashMap::new();
-        for spec in topology
-            .actors
-            .iter()
-            .filter(|a| hosted.contains(a.node.as_str()))
-        {
-            let kind = self
-                .registry
-                .dyn_kind(&spec.kind)
-                .ok_or_else(|| BuildError::UnknownKind(spec.kind.clone()))?;
-            let factory = kind
-                .factory(&spec.params)
-                .map_err(|error| BuildError::Params {
-                    actor: spec.name.clone(),
-                    error,
-                })?;
-            let parent = spec.group.as_deref().and_then(|g| groups.get(g).copied());
-            let member = tree.add_actor(&spec.name, parent, spec.policy);
-            let out_wires = outgoing.remove(&spec.name).unwrap_or_default();
-            let by_port: HashMap<&str, Vec<Arc<dyn AnyWire>>> = out_wires
-                .iter()
-                .map(|(p, w)| (p.as_str(), w.clone()))
-                .collect();
-            let outputs = factory.outputs(&by_port);
-            let input_ports = factory.input_ports();
-            let inputs = incoming
-                .remove(&spec.name)
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(|(port, wire)| {
-                    input_ports.iter().find(|p| **p == port).map(|p| (*p, wire))
-                })
-                .collect();
-            let all_out: Vec<Arc<dyn AnyWire>> = out_wires.into_values().flatten().collect();
-            refs.insert(spec.name.clone(), (kind.actor_type(), factory.reference()));
-            index.insert(&spec.name, children.len());
-            children.push(Child::new(
-                spec.name.clone(),
-                member,
-                factory,
-                inputs,
-                outputs,
-                all_out,
-            ));
-        }
-
-        let mut links: Vec<RemoteLink> = Vec::new();
-        for hop in hops {
-            let endpoint = RemoteEndpoint {
-                context: self.zmq.clone(),
-                address: hop.address,
-                hwm: HOP_HWM,
-                label: hop.label.clone(),
-            };
-            let codecs = self.registry.codecs();
-            let link = if hop.sender {
-                hop.ops
-                    .spawn_sender(&hop.queue, &hop.codec, codecs, endpoint, hop.identity)
-            } else {
-                hop.ops
-                    .spawn_receiver(&hop.queue, &hop.codec, codecs, endpoint, hop.identity)
-            };
-            links.push(link.map_err(|source| BuildError::Remote {
-                wire: hop.label,
-                source,
-            })?);
-        }
-
-        let mut order = Vec::new();
-        for node in &self.hosted {
-            for name in start_order(&topology, node) {
-                if let Some(&i) = index.get(name.as_str()) {
-                    order.push(i);
-                }
-            }
-        }
-        // Anything the order missed still starts, in file order.
-        for i in 0..children.len() {
-            if !order.contains(&i) {
-                order.push(i);
-            }
-        }
+        let Wiring {
+            mut incoming,
+            mut outgoing,
+            hops,
+            stats,
+        } = self.wires(&hosted, fault_start)?;
+        self.add_injections_and_taps(&mut incoming, &mut outgoing);
+        let (mut tree, groups) = supervision_tree(&topology, &hosted, self.seed);
+        let Members {
+            children,
+            index,
+            refs,
+        } = self.children(&hosted, &mut tree, &groups, incoming, outgoing)?;
+        let links = self.start_hops(hops)?;
+        let order = self.start_order(&index, children.len());
 
         let label: Arc<str> = if self.hosted.len() == 1 {
             Arc::from(self.hosted[0].as_str())
@@ -551,6 +318,24 @@ impl Node {
         let handle = crate::kind::NodeHandle::new(label, &supervisor);
         started_rx.await.map_err(|_| BuildError::Aborted)?;
         Ok(Running::new(handle, refs, exit_rx, stats))
+    }
+
+    /// Injectors feed input ports and taps read output ports from outside.
+    fn add_injections_and_taps(&self, incoming: &mut Incoming, outgoing: &mut Outgoing) {
+        for extra in &self.injections {
+            incoming
+                .entry(extra.port.actor.clone())
+                .or_default()
+                .push((extra.port.port.clone(), Arc::clone(&extra.wire)));
+        }
+        for extra in &self.taps {
+            outgoing
+                .entry(extra.port.actor.clone())
+                .or_default()
+                .entry(extra.port.port.clone())
+                .or_default()
+                .push(Arc::clone(&extra.wire));
+        }
     }
 
     fn ops_of(&self, port: &PortRef) -> Result<Arc<dyn MessageOps>, BuildError> {
