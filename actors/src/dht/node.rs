@@ -12,7 +12,7 @@
 use std::future::Future;
 
 use actix::prelude::*;
-use rolecall_runtime::kind::{CreateError, Io, Ports, Role};
+use rolecall_runtime::kind::{Crash, CreateError, Io, Ports, Role};
 use rolecall_runtime::wire::Output;
 use tokio::sync::{mpsc, oneshot};
 
@@ -43,6 +43,7 @@ pub struct Node {
     responses: Output<Response>,
     events: Output<Event>,
     in_flight: usize,
+    crash: Crash,
 }
 
 impl std::fmt::Debug for Node {
@@ -127,14 +128,14 @@ impl Actor for Node {
                     }),
                 }
             };
-            ctx.spawn(fut.into_actor(self).map(|result, act, _| match result {
+            ctx.spawn(fut.into_actor(self).map(|result, act, ctx| match result {
                 Ok(done) => tracing::info!(
                     peer = %act.peer_id,
                     routing_peers = done.peers,
                     "dht node bootstrapped"
                 ),
                 // The supervisor's restart (with backoff) is the retry.
-                Err(e) => panic!("{e}"),
+                Err(e) => act.crash.now(ctx, e),
             }));
         }
     }
@@ -159,10 +160,11 @@ impl StreamHandler<Event> for Node {
         self.events.send(event, ctx);
     }
 
-    fn finished(&mut self, _: &mut Context<Self>) {
+    fn finished(&mut self, ctx: &mut Context<Self>) {
         // The driver holds the sender until its swarm ends, which only
         // happens when this actor drops its commands.
-        panic!("the dht swarm task of node {} ended", self.peer_id);
+        let reason = format!("the dht swarm task of node {} ended", self.peer_id);
+        self.crash.now(ctx, reason);
     }
 }
 
@@ -255,6 +257,7 @@ impl Role for Node {
             responses: io.output("responses")?,
             events: io.output("events")?,
             in_flight: 0,
+            crash: io.crash(),
         })
     }
 

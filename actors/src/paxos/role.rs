@@ -14,7 +14,7 @@
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
-use rolecall_runtime::kind::{CreateError, Io, ParamCheck, Ports, Role};
+use rolecall_runtime::kind::{Crash, CreateError, Io, ParamCheck, Ports, Role};
 use rolecall_runtime::wire::Output;
 use serde::Deserialize;
 
@@ -49,6 +49,7 @@ pub struct Acceptor {
     out: Output<FromAcceptor>,
     inbox: Vec<ToAcceptor>,
     replies: Vec<FromAcceptor>,
+    crash: Crash,
 }
 
 /// Asks the acceptor to persist and answer what it has collected.
@@ -78,7 +79,8 @@ impl Handler<Flush> for Acceptor {
             // Memory may now be ahead of the disk: crash on purpose, so the
             // supervisor restarts this acceptor and it recovers from the log.
             // Nothing of the batch was answered.
-            panic!("acceptor storage failed, crashing to recover: {e}");
+            let reason = format!("acceptor storage failed, crashing to recover: {e}");
+            return self.crash.now(ctx, reason);
         }
         for r in self.replies.drain(..) {
             self.out.send(r, ctx);
@@ -112,6 +114,7 @@ impl Role for Acceptor {
             out: io.output("out")?,
             inbox: Vec::new(),
             replies: Vec::new(),
+            crash: io.crash(),
         })
     }
 }

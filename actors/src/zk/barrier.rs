@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use zookeeper_client as zkc;
 
 use super::config::params_with_session;
-use super::contender::{crash, terminated, OnError};
+use super::contender::{terminated, OnError};
 use super::error::{validate_path, Error, Result};
 
 /// The marker child created once the barrier is full.
@@ -261,7 +261,7 @@ impl Barrier {
                             ctx.stop();
                         }
                     }
-                    Err(e) => crash("zk.barrier", &e),
+                    Err(e) => act.on_error.crash(ctx, &e),
                 }),
         );
     }
@@ -282,16 +282,16 @@ impl Actor for Barrier {
             move |res, act, ctx| {
                 let client = match res {
                     Ok(c) => c,
-                    Err(e) => return act.on_error.fail(&e),
+                    Err(e) => return act.on_error.fail(ctx, &e),
                 };
                 act.client = Some(client.clone());
                 ctx.spawn(
                     terminated(client.state_watcher())
                         .into_actor(act)
-                        .map(|s, act, _| {
+                        .map(|s, act, ctx| {
                             if !act.leaving {
-                                crash(
-                                    "zk.barrier",
+                                act.on_error.crash(
+                                    ctx,
                                     &Error::Other {
                                         path: act.params.path.clone(),
                                         message: format!("session ended ({s:?})"),
@@ -307,7 +307,7 @@ impl Actor for Barrier {
                         .into_actor(act)
                         .map(move |res, act, ctx| {
                             if let Err(e) = res {
-                                crash("zk.barrier", &e);
+                                return act.on_error.crash(ctx, &e);
                             }
                             act.out.send(BarrierEvent::Entered, ctx);
                             ctx.spawn(
@@ -315,7 +315,7 @@ impl Actor for Barrier {
                                     .into_actor(act)
                                     .map(|res, act, ctx| match res {
                                         Ok(members) => act.released(members, ctx),
-                                        Err(e) => crash("zk.barrier", &e),
+                                        Err(e) => act.on_error.crash(ctx, &e),
                                     }),
                             );
                         }),

@@ -2,8 +2,9 @@
 //! I/O-free [`contention`](super::contention) functions: enter, look where it
 //! stands, wait for its turn.
 
+use actix::{Actor, Context};
 use futures::future::{select, Either};
-use rolecall_runtime::kind::Io;
+use rolecall_runtime::kind::{Crash, Io};
 use rolecall_runtime::NodeHandle;
 use zookeeper_client as zkc;
 
@@ -141,27 +142,17 @@ pub(crate) fn transient(e: &Error) -> bool {
     matches!(e, Error::ConnectionLoss { .. } | Error::NotConnected)
 }
 
-/// Ends an incarnation whose session or contention failed: the supervisor
-/// restarts it after its backoff, and the new incarnation contends anew.
-///
-/// The runtime's crash is an unwind that it catches around the actor; it is
-/// raised with [`std::panic::resume_unwind`], which skips the panic hook, so
-/// an expected failure is reported once, by the supervisor's `crashed` line,
-/// and not as a "thread panicked" message with a backtrace.
-pub(crate) fn crash(kind: &str, error: &Error) -> ! {
-    std::panic::resume_unwind(Box::new(format!("{kind}: {error}")))
-}
-
 /// How a ZooKeeper kind ends when a step fails: [`Error::Unreachable`] (no
 /// server answered for the whole connect timeout) fails the node at once,
 /// with one line naming the actor, the servers and how to point it
 /// elsewhere, since restarting would only wait again for the same absent
-/// server; any other error crashes the incarnation ([`crash`]).
+/// server; any other error crashes the incarnation ([`OnError::crash`]).
 #[derive(Debug, Clone)]
 pub(crate) struct OnError {
     kind: &'static str,
     actor: String,
     node: NodeHandle,
+    crash: Crash,
 }
 
 impl OnError {
@@ -171,17 +162,31 @@ impl OnError {
             kind,
             actor: io.actor_name().to_owned(),
             node: io.node().clone(),
+            crash: io.crash(),
         }
     }
 
     /// Fails the node (unreachable servers) or crashes the incarnation.
-    pub(crate) fn fail(&self, error: &Error) {
+    pub(crate) fn fail<A>(&self, ctx: &mut Context<A>, error: &Error)
+    where
+        A: Actor<Context = Context<A>>,
+    {
         match error {
             Error::Unreachable { .. } => {
                 let (kind, actor) = (self.kind, &self.actor);
                 self.node.fail(format!("{kind} `{actor}`: {error}"));
             }
-            _ => crash(self.kind, error),
+            _ => self.crash(ctx, error),
         }
+    }
+
+    /// Ends the incarnation whose session or contention failed: the
+    /// supervisor restarts it after its backoff, and the new incarnation
+    /// contends anew. Reported once, by the supervisor's `crashed` line.
+    pub(crate) fn crash<A>(&self, ctx: &mut Context<A>, error: &Error)
+    where
+        A: Actor<Context = Context<A>>,
+    {
+        self.crash.now(ctx, format_args!("{}: {error}", self.kind));
     }
 }

@@ -19,7 +19,7 @@ use zookeeper_client as zkc;
 
 use super::config::params_with_session;
 use super::contender::{
-    crash, enter, standing, terminated, transient, wait_turn, OnError, Standing, RETRY,
+    enter, standing, terminated, transient, wait_turn, OnError, Standing, RETRY,
 };
 use super::contention::node_prefix;
 use super::error::{validate_path, Error};
@@ -108,7 +108,7 @@ impl Election {
                 Err(e) if transient(&e) => {
                     ctx.run_later(RETRY, |act, ctx| act.round(ctx));
                 }
-                Err(e) => crash("zk.election", &e),
+                Err(e) => act.on_error.crash(ctx, &e),
                 Ok((Standing::Holder, ..)) => {
                     let identifier = act.identifier.clone();
                     act.announce(Leadership::Elected { identifier }, ctx);
@@ -135,7 +135,7 @@ impl Election {
                             Err(e) if transient(&e) => {
                                 ctx.run_later(RETRY, |act, ctx| act.round(ctx));
                             }
-                            Err(e) => crash("zk.election", &e),
+                            Err(e) => act.on_error.crash(ctx, &e),
                         }),
                     );
                 }
@@ -159,14 +159,14 @@ impl Actor for Election {
             }
             .into_actor(self)
             .map(|res, act, ctx| match res {
-                Err(e) => act.on_error.fail(&e),
+                Err(e) => act.on_error.fail(ctx, &e),
                 Ok((client, node)) => {
                     let watcher = client.state_watcher();
                     act.client = Some(client);
                     act.node = Some(node);
-                    ctx.spawn(terminated(watcher).into_actor(act).map(|s, _, _| {
-                        crash(
-                            "zk.election",
+                    ctx.spawn(terminated(watcher).into_actor(act).map(|s, act, ctx| {
+                        act.on_error.crash(
+                            ctx,
                             &Error::Other {
                                 path: String::new(),
                                 message: format!("session ended ({s:?})"),

@@ -18,7 +18,7 @@ use zookeeper_client as zkc;
 
 use super::config::params_with_session;
 use super::contender::{
-    crash, enter, standing, terminated, transient, wait_turn, OnError, Standing, RETRY,
+    enter, standing, terminated, transient, wait_turn, OnError, Standing, RETRY,
 };
 use super::contention::node_prefix;
 use super::error::{validate_path, Error};
@@ -119,7 +119,7 @@ impl Lock {
                     Err(e) if transient(&e) => {
                         ctx.run_later(RETRY, move |act, ctx| act.round(attempt, ctx));
                     }
-                    Err(e) => crash("zk.lock", &e),
+                    Err(e) => act.on_error.crash(ctx, &e),
                 }
             }),
         );
@@ -134,16 +134,16 @@ impl Actor for Lock {
         ctx.wait(
             async move { connect.connect().await }.into_actor(self).map(
                 |res, act, ctx| match res {
-                    Err(e) => act.on_error.fail(&e),
+                    Err(e) => act.on_error.fail(ctx, &e),
                     Ok(client) => {
                         let watcher = client.state_watcher();
                         act.client = Some(client);
                         if act.params.hold_ms.is_some() {
                             ctx.notify(LockCommand::Acquire);
                         }
-                        ctx.spawn(terminated(watcher).into_actor(act).map(|s, _, _| {
-                            crash(
-                                "zk.lock",
+                        ctx.spawn(terminated(watcher).into_actor(act).map(|s, act, ctx| {
+                            act.on_error.crash(
+                                ctx,
                                 &Error::Other {
                                     path: String::new(),
                                     message: format!("session ended ({s:?})"),
@@ -178,7 +178,7 @@ impl Handler<LockCommand> for Lock {
                                 act.node = Some(node);
                                 act.round(attempt, ctx);
                             }
-                            Err(e) => crash("zk.lock", &e),
+                            Err(e) => act.on_error.crash(ctx, &e),
                         }),
                 );
             }
@@ -199,7 +199,7 @@ impl Handler<LockCommand> for Lock {
                                     ctx.stop();
                                 }
                             }
-                            Err(e) => crash("zk.lock", &Error::from_client(e, &path, None)),
+                            Err(e) => act.on_error.crash(ctx, &Error::from_client(e, &path, None)),
                         }),
                 );
             }

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use zookeeper_client as zkc;
 
 use super::config::params_with_session;
-use super::contender::{crash, terminated, transient, OnError, RETRY};
+use super::contender::{terminated, transient, OnError, RETRY};
 use super::error::{validate_path, Error, Result};
 
 params_with_session! {
@@ -121,7 +121,7 @@ impl Membership {
                     Err(e) if transient(&e) => {
                         ctx.run_later(RETRY, |act, ctx| act.follow(ctx));
                     }
-                    Err(e) => crash("zk.membership", &e),
+                    Err(e) => act.on_error.crash(ctx, &e),
                     Ok((members, w)) => {
                         if act.last.as_ref() != Some(&members) {
                             act.last = Some(members.clone());
@@ -161,13 +161,13 @@ impl Actor for Membership {
             }
             .into_actor(self)
             .map(|res, act, ctx| match res {
-                Err(e) => act.on_error.fail(&e),
+                Err(e) => act.on_error.fail(ctx, &e),
                 Ok(client) => {
                     let w = client.state_watcher();
                     act.client = Some(client);
-                    ctx.spawn(terminated(w).into_actor(act).map(|s, act, _| {
-                        crash(
-                            "zk.membership",
+                    ctx.spawn(terminated(w).into_actor(act).map(|s, act, ctx| {
+                        act.on_error.crash(
+                            ctx,
                             &Error::Other {
                                 path: act.params.path.clone(),
                                 message: format!("session ended ({s:?})"),

@@ -20,7 +20,7 @@ use rolecall_runtime::wire::Output;
 use zookeeper_client as zkc;
 
 use super::config::{params_with_session, Connect};
-use super::contender::{crash, OnError};
+use super::contender::OnError;
 use super::error::{validate_path, Error, Result};
 use super::request::{
     Access, Call, ConnectionState, EventKind, Mode, Op, Outcome, Reply, Request, WatchEvent,
@@ -190,7 +190,7 @@ impl Session {
             async move { connect.connect().await }.into_actor(self).map(
                 |res, act, ctx| match res {
                     Ok(client) => act.opened(client, ctx),
-                    Err(e) => act.on_error.fail(&e),
+                    Err(e) => act.on_error.fail(ctx, &e),
                 },
             ),
         );
@@ -282,7 +282,7 @@ impl Session {
             S::AuthFailed => {
                 self.client = None;
                 self.state.send(ConnectionState::AuthFailed, ctx);
-                crash("zk.session", &Error::AuthFailed);
+                self.on_error.crash(ctx, &Error::AuthFailed);
             }
             S::Closed => self.client = None,
         }

@@ -4,6 +4,7 @@ use std::any::Any;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use super::crash::Crash;
 use super::handle::NodeHandle;
 use crate::wire::erased::AnyWire;
 use crate::wire::{Output, Queue};
@@ -15,6 +16,7 @@ pub struct Io {
     outputs: HashMap<&'static str, Arc<dyn Any + Send + Sync>>,
     direct: Vec<(&'static str, Arc<dyn AnyWire>)>,
     node: NodeHandle,
+    crash: Crash,
 }
 
 /// Asking for an output port that is not declared, or with the wrong type.
@@ -46,13 +48,21 @@ impl Io {
         outputs: HashMap<&'static str, Arc<dyn Any + Send + Sync>>,
         direct: Vec<(&'static str, Arc<dyn AnyWire>)>,
         node: NodeHandle,
+        crash: Crash,
     ) -> Self {
         Io {
             actor,
             outputs,
             direct,
             node,
+            crash,
         }
+    }
+
+    /// A handle that ends this incarnation as failed from asynchronous code
+    /// (see [`Crash`]).
+    pub fn crash(&self) -> Crash {
+        self.crash.clone()
     }
 
     /// The wires into a port declared with

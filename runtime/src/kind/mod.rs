@@ -5,6 +5,7 @@
 //! [`Registry`]. Topology files refer to kinds by that name.
 
 pub(crate) mod check;
+mod crash;
 pub(crate) mod handle;
 mod io;
 pub(crate) mod message_type;
@@ -16,6 +17,7 @@ pub(crate) mod stats;
 
 pub use crate::wire::Outcome;
 pub use check::ParamCheck;
+pub use crash::Crash;
 pub use handle::{NodeHandle, Ref, SendError};
 pub use io::{Io, PortError};
 pub use message_type::Payload;

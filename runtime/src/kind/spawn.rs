@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
+use std::rc::Rc;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -127,7 +128,8 @@ impl<A: Role> ActorFactory for TypedFactory<A> {
             stop: args.stop,
             on_ready: Some(args.on_ready),
         });
-        let mut io = Io::new(args.actor.clone(), args.outputs, direct, args.node);
+        let crash = super::Crash::new(Rc::clone(&group));
+        let mut io = Io::new(args.actor.clone(), args.outputs, direct, args.node, crash);
         let params = Arc::clone(&self.params);
         let created = catch_unwind(AssertUnwindSafe(|| <A as Role>::build(&params, &mut io)));
         let act = match created {

@@ -42,6 +42,12 @@ impl InletGroup {
         Rc::new(InletGroup::default())
     }
 
+    /// Records `reason` as what ended this incarnation, unless a failure
+    /// is already recorded.
+    pub(crate) fn fail(&self, reason: String) {
+        self.failure.borrow_mut().get_or_insert(reason);
+    }
+
     /// The handler error that ended this incarnation, if one did.
     pub(crate) fn take_failure(&self) -> Option<String> {
         self.failure.borrow_mut().take()

@@ -5,7 +5,7 @@ use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use actix::prelude::*;
-use rolecall_runtime::kind::{CreateError, Io, Ports, Role};
+use rolecall_runtime::kind::{Crash, CreateError, Io, Ports, Role};
 use rolecall_runtime::supervision::Event;
 use rolecall_runtime::topology::{load_str, Overrides, Topology};
 use rolecall_runtime::wire::Output;
@@ -151,6 +151,7 @@ pub(crate) struct StageParams {
 
 /// Forwards `in` to `out`; can be made to crash or be slow.
 pub(crate) struct Stage {
+    crash: Crash,
     tag: String,
     panic_on: Option<u64>,
     work_us: u64,
@@ -180,9 +181,14 @@ impl Handler<Num> for Stage {
 
 impl Handler<Cmd> for Stage {
     type Result = Result<(), String>;
-    fn handle(&mut self, c: Cmd, _: &mut Context<Self>) -> Result<(), String> {
+    fn handle(&mut self, c: Cmd, ctx: &mut Context<Self>) -> Result<(), String> {
         if c.0 == "fail" {
             Err("told to fail".into())
+        } else if c.0 == "fail-later" {
+            // From an asynchronous continuation, where no `Err` can be returned.
+            let later = async { "gave up later" }.into_actor(self);
+            ctx.spawn(later.map(|reason, act, ctx| act.crash.now(ctx, reason)));
+            Ok(())
         } else {
             note(&self.tag, format!("cmd {}", c.0));
             Ok(())
@@ -211,6 +217,7 @@ impl Role for Stage {
             return Err(format!("build refused (incarnation {incarnation})").into());
         }
         Ok(Stage {
+            crash: io.crash(),
             tag: p.tag.clone(),
             panic_on: p.panic_on,
             work_us: p.work_us,

@@ -137,6 +137,42 @@ async fn an_error_returned_by_a_handler_is_a_crash() {
 }
 
 #[actix_rt::test]
+async fn a_crash_from_an_async_continuation_is_a_crash() {
+    let tag = "async-crash";
+    let t = topology(&format!(
+        r#"
+        [actors.stage]
+        kind = "test.stage"
+        {FAST_BACKOFF}
+        params = {{ tag = "{tag}" }}
+        "#
+    ));
+    let mut node = Node::all(t, registry()).with_seed(1);
+    node.subscribe(EventLog { tag: tag.into() }.start().recipient());
+    let cmd = node
+        .inject::<Cmd>("stage.cmd", WireConfig::default())
+        .expect("inject");
+    let running = node.start().await.expect("start");
+    cmd.output().send_async(Cmd("one".into())).await;
+    cmd.output().send_async(Cmd("fail-later".into())).await;
+    assert!(
+        eventually(Duration::from_secs(2), || lines(tag, "start stage#").len()
+            == 2)
+        .await,
+        "restarted: {:?}",
+        lines(tag, "")
+    );
+    cmd.output().send_async(Cmd("two".into())).await;
+    assert!(eventually(Duration::from_secs(2), || lines(tag, "cmd").len() == 2).await);
+    assert_eq!(lines(tag, "cmd"), vec!["cmd one", "cmd two"]);
+    assert!(lines(tag, "event")
+        .iter()
+        .any(|e| e.contains("stage: crashed: gave up later")));
+    running.shutdown();
+    running.wait().await;
+}
+
+#[actix_rt::test]
 async fn exceeding_the_restart_limit_fails_the_node() {
     let tag = "escalate-node";
     let t = topology(&format!(
