@@ -66,7 +66,6 @@ pub use rolecall_actors as actors;
 pub use rolecall_codecs as codecs;
 pub use rolecall_runtime as runtime;
 
-pub mod bench;
 pub mod deploy;
 pub mod experiment;
 pub mod model;

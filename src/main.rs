@@ -1,5 +1,6 @@
 //! The `rolecall` command: run, check and inspect topologies; benchmarks.
 
+mod bench;
 mod cli;
 
 fn main() {

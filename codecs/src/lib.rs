@@ -15,9 +15,8 @@
 //! [`Topic`] is the course's `MyPubSub.Topic` message; [`TopicFlatBuffers`]
 //! encodes it exactly as other languages' code generated from
 //! `codecs/schemas/topic.fbs` does (absent fields decode as their defaults).
-//! [`bench::topic_codec`] measures that codec against the raw flatbuffers API.
+//! `rolecall bench actor` measures that codec against the raw flatbuffers API.
 
-pub mod bench;
 mod binary;
 mod codec;
 mod error;

@@ -38,7 +38,7 @@ pub(super) struct Report {
     messages: u64,
     rolecall_msgs_per_s: f64,
     actix_msgs_per_s: f64,
-    codec: rolecall_codecs::bench::TopicBench,
+    codec: super::codec::TopicBench,
     codec_encode_ratio: f64,
     codec_decode_ratio: f64,
 }
@@ -261,7 +261,7 @@ pub(super) fn run(total: u64) -> Result<Report, String> {
     })?;
     let rolecall = median(&mut ours);
     let actix = median(&mut theirs);
-    let codec = rolecall_codecs::bench::topic_codec(200_000);
+    let codec = super::codec::topic_codec(200_000);
     Ok(Report {
         suite: "actor",
         ratio: rolecall / actix,

@@ -243,7 +243,7 @@ impl ActorRing {
                 "[actors.dht]\nkind = \"dht.node\"\nparams = {}\n",
                 toml_inline(&p)
             );
-            let registry = crate::default_registry();
+            let registry = rolecall::default_registry();
             let topology = super::load(&text, &registry)?;
             let running = Node::all(topology, registry)
                 .with_seed(1)

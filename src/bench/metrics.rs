@@ -143,7 +143,7 @@ async fn through_reporter(output: &str, pts: &[Point]) -> Result<(f64, f64), Str
         "#,
         cap = pts.len().max(BATCH)
     );
-    let registry = crate::default_registry();
+    let registry = rolecall::default_registry();
     let topology = load(&text, &registry)?;
     let mut node = Node::all(topology, registry).with_seed(1);
     let input = node

@@ -6,6 +6,7 @@
 //! JSON object with a `ratio` field.
 
 mod actor;
+mod codec;
 mod dht;
 mod metrics;
 mod model;
@@ -15,7 +16,7 @@ mod zk;
 mod zmq;
 
 /// Runs suite `name`; returns the process exit status.
-pub fn run_suite(name: &str, json: bool, messages: Option<u64>) -> i32 {
+pub(crate) fn run_suite(name: &str, json: bool, messages: Option<u64>) -> i32 {
     let report = match name {
         "actor" => actor::run(messages.unwrap_or(10_000_000))
             .and_then(|r| serde_json::to_value(r).map_err(|e| e.to_string())),

@@ -491,7 +491,7 @@ async fn baseline(slots: u64, batch: usize, registry: Registry) -> Result<f64, S
 }
 
 fn registry() -> Result<Registry, String> {
-    let mut r = crate::default_registry();
+    let mut r = rolecall::default_registry();
     r.register::<Client>("bench.paxos-client")
         .and_then(|r| r.register::<Sink>("bench.paxos-sink"))
         .and_then(|r| r.register::<Source>("bench.paxos-source"))

@@ -146,7 +146,7 @@ fn rolecall_round(port: u16, lookups: u64) -> Result<f64, String> {
         to = "rep.in"
         "#
     );
-    let registry = crate::default_registry();
+    let registry = rolecall::default_registry();
     let topology = super::load(&text, &registry)?;
     let system = actix::System::new();
     system.block_on(async move {
@@ -222,7 +222,7 @@ fn latency(dissemination: Dissemination, port: u16) -> Result<Latency, String> {
         lp.display().to_string()
     );
     let system = actix::System::new();
-    system.block_on(run_topology(&text, crate::default_registry()))?;
+    system.block_on(run_topology(&text, rolecall::default_registry()))?;
     let text = std::fs::read_to_string(&lp).map_err(|e| e.to_string());
     let _ = std::fs::remove_file(&lp);
     let text = text?;

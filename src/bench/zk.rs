@@ -139,7 +139,7 @@ async fn throughput(servers: String) -> Result<(f64, f64, f64), String> {
     c.create(&parent, b"", &open)
         .await
         .map_err(|e| e.to_string())?;
-    let registry = crate::default_registry();
+    let registry = rolecall::default_registry();
     let topology = load(
         &format!("[actors.zk]\nkind = \"zk.session\"\nparams = {{ servers = \"{servers}\" }}\n"),
         &registry,

@@ -437,7 +437,7 @@ impl Role for Counter {
 }
 
 fn registry() -> Result<rolecall_runtime::Registry, String> {
-    let mut r = crate::default_registry();
+    let mut r = rolecall::default_registry();
     r.register::<Blaster>("bench.blaster")
         .and_then(|r| r.register::<Counter>("bench.counter"))
         .map_err(|e| e.to_string())?;

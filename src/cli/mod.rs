@@ -183,7 +183,7 @@ pub(crate) fn main() -> i32 {
             suite,
             json,
             messages,
-        } => rolecall::bench::run_suite(&suite, json, messages),
+        } => crate::bench::run_suite(&suite, json, messages),
     }
 }
 

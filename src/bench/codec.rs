@@ -13,9 +13,8 @@ use std::time::Instant;
 use flatbuffers::FlatBufferBuilder;
 use serde::Serialize;
 
-use crate::codec::Codec;
-use crate::fb::{schema, TopicFlatBuffers};
-use crate::topic::Topic;
+use rolecall::codecs::fb::{schema, TopicFlatBuffers};
+use rolecall::codecs::{Codec, Topic};
 
 /// Rounds per path; the fastest is reported.
 const ROUNDS: usize = 5;
@@ -23,7 +22,7 @@ const ROUNDS: usize = 5;
 /// Nanoseconds per Topic (100-element data, short name) and ratios raw/codec
 /// (1.0 = equal speed, higher = the codec is faster).
 #[derive(Debug, Clone, Serialize)]
-pub struct TopicBench {
+pub(super) struct TopicBench {
     /// Codec encode into a reused `Vec`, ns per message.
     pub encode_ns: f64,
     /// Codec decode (verify + read into `Topic`), ns per message.
@@ -87,7 +86,7 @@ fn raw_decode(bytes: &[u8]) -> Option<Topic> {
 
 /// Measures the codec and raw paths on one Topic, `iterations` messages per
 /// round and path (at least 1), interleaved over several rounds.
-pub fn topic_codec(iterations: u64) -> TopicBench {
+pub(super) fn topic_codec(iterations: u64) -> TopicBench {
     let topic = sample();
     let codec = TopicFlatBuffers;
     let iterations = iterations.max(1);
