@@ -171,6 +171,11 @@ impl<T: Send + 'static> SendLoop<T> {
                         tracing::error!(hop = %self.label, address = %self.address, %reason, refusals = self.refusals, "the receiving node refused this wire; retrying");
                     }
                 }
+                Heard::HelloNotUnderstood { answers } => {
+                    if worth_logging(answers) {
+                        tracing::error!(hop = %self.label, address = %self.address, answers, "the receiver does not understand this hello (it answers WHO): is it a build of another hop protocol version?");
+                    }
+                }
                 Heard::Gone { dropped } => {
                     self.shared
                         .stats

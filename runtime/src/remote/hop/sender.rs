@@ -70,6 +70,11 @@ pub(crate) enum Heard {
         resent: u64,
     },
     Refused(String),
+    /// The receiver answered this many hellos in a row with WHO: it does
+    /// not understand them (a build of another protocol version).
+    HelloNotUnderstood {
+        answers: u64,
+    },
     /// The receiving node stopped for good: the unacknowledged messages were
     /// dropped (the sender is done).
     Gone {
@@ -124,7 +129,12 @@ pub(crate) struct Sender {
     batch_bytes: usize,
     /// The bytes of the last hello or BATCH asked for.
     scratch: Vec<u8>,
+    /// WHO answers to hellos since the last welcome.
+    whos_to_hello: u64,
 }
+
+/// WHO answers to hellos in a row that mean the receiver cannot read them.
+const NOT_UNDERSTOOD: u64 = 3;
 
 /// Most spare buffers kept...
 const SPARE: usize = 256;
@@ -152,6 +162,7 @@ impl Sender {
             batch_messages: BATCH_MESSAGES,
             batch_bytes: BATCH_BYTES,
             scratch: Vec::new(),
+            whos_to_hello: 0,
         }
     }
 
@@ -334,6 +345,7 @@ impl Sender {
                 received,
             } => {
                 self.acknowledge(handled);
+                self.whos_to_hello = 0;
                 let greeting = matches!(self.phase, Phase::Greeting(_));
                 let heard = match self.receiver.replace(receiver) {
                     None => Heard::Welcomed { receiver },
@@ -367,12 +379,24 @@ impl Sender {
                 }
                 Heard::Nothing
             }
-            ToSender::Who => {
-                if self.phase == Phase::Ready {
+            ToSender::Who => match self.phase {
+                Phase::Ready => {
                     self.phase = Phase::Greeting(None);
+                    Heard::Nothing
                 }
-                Heard::Nothing
-            }
+                Phase::Greeting(Some(_)) => {
+                    // An answer to the hello (or to a frame sent before it).
+                    self.whos_to_hello += 1;
+                    if self.whos_to_hello >= NOT_UNDERSTOOD {
+                        Heard::HelloNotUnderstood {
+                            answers: self.whos_to_hello,
+                        }
+                    } else {
+                        Heard::Nothing
+                    }
+                }
+                Phase::Greeting(None) => Heard::Nothing,
+            },
             ToSender::Refused(reason) => {
                 self.phase = Phase::Greeting(Some(now));
                 Heard::Refused(reason)
@@ -721,5 +745,31 @@ mod tests {
         assert_eq!(s.room(), 0);
         assert_eq!(flush(&mut s, t), vec![Out::Batch { first: 1, count: 4 }]);
         assert_eq!(s.room(), 4);
+    }
+
+    #[test]
+    fn hellos_answered_only_with_who_are_reported_as_not_understood() {
+        let t = Instant::now();
+        let mut s = Sender::new(hello(), Delivery::AtLeastOnce, 4, t);
+        let mut heard = Vec::new();
+        for i in 0..4 {
+            let at = t + HELLO_RETRY * i;
+            assert_eq!(flush(&mut s, at), vec![Out::Hello]);
+            heard.push(s.on_frame(&who(), at));
+        }
+        assert_eq!(
+            heard,
+            vec![
+                Heard::Nothing,
+                Heard::Nothing,
+                Heard::HelloNotUnderstood { answers: 3 },
+                Heard::HelloNotUnderstood { answers: 4 }
+            ]
+        );
+        // A welcome starts the count again.
+        s.on_frame(&welcome(1, 0, 0), t);
+        s.on_frame(&who(), t);
+        assert_eq!(flush(&mut s, t), vec![Out::Hello]);
+        assert_eq!(s.on_frame(&who(), t), Heard::Nothing);
     }
 }
