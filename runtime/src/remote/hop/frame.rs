@@ -491,7 +491,10 @@ mod tests {
         assert_eq!((m.first_seq(), m.remaining(), m.last_seq()), (41, 3, 43));
         assert_eq!(m.size_hint(), (3, Some(3)));
         let all: Vec<_> = m.clone().collect();
-        assert_eq!(all, vec![(41, &b"a"[..]), (42, &b""[..]), (43, &b"ccc"[..])]);
+        assert_eq!(
+            all,
+            vec![(41, &b"a"[..]), (42, &b""[..]), (43, &b"ccc"[..])]
+        );
         // Dropping what the receiver already has.
         m.skip_to(43);
         assert_eq!(m.collect::<Vec<_>>(), vec![(43, &b"ccc"[..])]);
@@ -565,7 +568,10 @@ mod tests {
         h[1] = 1;
         let e = parse_to_receiver(&h).unwrap_err();
         assert_eq!(e, BadFrame::Version { theirs: 1 });
-        assert!(e.to_string().contains("version 1, this build speaks 2"), "{e}");
+        assert!(
+            e.to_string().contains("version 1, this build speaks 2"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -82,9 +82,9 @@ pub(crate) enum Note {
 pub(crate) struct ReceiverCounts {
     /// Frames refused from connections that said no (valid) hello.
     pub refused: u64,
-    /// Copies of frames already received, dropped.
+    /// Copies of messages already received (alone or in a batch), dropped.
     pub duplicates: u64,
-    /// Frames past a gap, dropped until the gap is filled.
+    /// Messages past a gap, dropped until the gap is filled.
     pub out_of_order: u64,
     /// At-most-once: sequence numbers that never arrived.
     pub lost: u64,
@@ -718,7 +718,10 @@ mod tests {
             Action::Reply(ack(0, 2, true))
         );
         assert_eq!(r.counts().out_of_order, 4);
-        assert_eq!(feed_all(&mut r, b"s", &batch(3, 8), t), vec![3, 4, 5, 6, 7, 8]);
+        assert_eq!(
+            feed_all(&mut r, b"s", &batch(3, 8), t),
+            vec![3, 4, 5, 6, 7, 8]
+        );
     }
 
     #[test]
@@ -743,7 +746,10 @@ mod tests {
             r.on_frame(b"x", &good, t, peer),
             Action::Reply(frame::who())
         );
-        assert_eq!(r.on_frame(b"x", &good[..good.len() - 1], t, peer), Action::Nothing);
+        assert_eq!(
+            r.on_frame(b"x", &good[..good.len() - 1], t, peer),
+            Action::Nothing
+        );
         r.on_frame(b"s", &hello_of(5, 1), t, peer);
         for cut in [1, 9, 13, 14, good.len() - 1] {
             assert_eq!(feed_all(&mut r, b"s", &good[..cut], t), Vec::<u64>::new());

@@ -34,7 +34,10 @@ pub(crate) enum Out {
     Frame(u64),
     /// The window's DATA frames `first..first + count` as one BATCH frame
     /// (`count` ≥ 2).
-    Batch { first: u64, count: u32 },
+    Batch {
+        first: u64,
+        count: u32,
+    },
 }
 
 impl Out {
@@ -43,9 +46,10 @@ impl Out {
         match self {
             Out::Hello => None,
             Out::Frame(seq) => Some((seq, seq)),
-            Out::Batch { first, count } => {
-                Some((first, (first + u64::from(count)).saturating_sub(1).max(first)))
-            }
+            Out::Batch { first, count } => Some((
+                first,
+                (first + u64::from(count)).saturating_sub(1).max(first),
+            )),
         }
     }
 
@@ -93,7 +97,7 @@ enum Phase {
 /// Counters the sender keeps (the thread publishes them).
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct SenderCounts {
-    /// Frames sent again (after a receiver restart, a reconnect, or a gap).
+    /// Messages sent again (after a receiver restart, a reconnect, or a gap).
     pub resent: u64,
     /// Times the receiver came back with a new incarnation.
     pub receiver_restarts: u64,
@@ -275,7 +279,8 @@ impl Sender {
             Out::Hello => {
                 let mut h = self.hello.clone();
                 h.first_unacked = self.acked + 1;
-                self.scratch = frame::hello(&h);
+                self.scratch.clear();
+                self.scratch.extend_from_slice(&frame::hello(&h));
                 &self.scratch
             }
             Out::Frame(seq) => &self.window[self.index(seq)].1,
@@ -693,7 +698,10 @@ mod tests {
             vec![
                 Out::Frame(10),
                 Out::Frame(11),
-                Out::Batch { first: 12, count: 2 }
+                Out::Batch {
+                    first: 12,
+                    count: 2
+                }
             ]
         );
         // Count bound: tiny messages, four at most.

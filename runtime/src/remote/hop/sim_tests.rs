@@ -181,7 +181,10 @@ impl World {
             Step::Overtake => {
                 let newest = self.to_receiver.back().map(|f| f.0);
                 let at = self.to_receiver.iter().position(|f| Some(f.0) == newest);
-                if let Some(f) = at.filter(|&i| i > 0).and_then(|i| self.to_receiver.remove(i)) {
+                if let Some(f) = at
+                    .filter(|&i| i > 0)
+                    .and_then(|i| self.to_receiver.remove(i))
+                {
                     self.to_receiver.push_front(f);
                 }
             }
