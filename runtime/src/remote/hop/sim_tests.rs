@@ -215,6 +215,37 @@ impl World {
     }
 }
 
+#[test]
+fn a_resent_batch_that_overlaps_what_arrived_delivers_only_the_rest() {
+    let mut w = World::new(4, 8, Delivery::AtLeastOnce, (4, 1000));
+    for s in [Step::Send, Step::Carry] {
+        w.apply(s); // hello, welcome
+    }
+    for _ in 0..2 {
+        w.apply(Step::Produce);
+        w.apply(Step::Produce);
+        w.apply(Step::Send); // [1, 2], then [3, 4] on the first connection
+    }
+    // A new connection; the hello overtakes what the old one still carries,
+    // so the sender resends 1 to 4 as one batch.
+    w.apply(Step::Replace);
+    w.apply(Step::Wait(1600));
+    w.apply(Step::Send);
+    w.apply(Step::Overtake);
+    w.apply(Step::Carry);
+    w.apply(Step::Send);
+    assert_eq!(w.batches, 3);
+    // [1, 2] from the old connection, then the resent [1..4], then [3, 4].
+    w.apply(Step::Carry);
+    w.apply(Step::Overtake);
+    w.apply(Step::Carry);
+    w.apply(Step::Carry);
+    assert_eq!(w.wire, VecDeque::from(vec![0, 1, 2, 3]));
+    assert_eq!(w.receiver.counts().duplicates, 4);
+    assert!(w.settle(), "END acknowledged");
+    assert_eq!(w.handled, vec![0, 1, 2, 3]);
+}
+
 /// Batch bounds: up to 8 messages, and 20 to 140 bytes (a message takes 12
 /// in a batch, the header 13): from no batches at all to 8 messages.
 fn batch_bounds() -> impl Strategy<Value = (usize, usize)> {
