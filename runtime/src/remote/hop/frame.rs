@@ -1,10 +1,26 @@
 //! The frames of a cross-node hop, as bytes. Every frame starts with one tag
 //! byte; numbers are little-endian `u64`, strings a `u16` length and UTF-8.
 //!
+//! Every frame is one ZeroMQ message.
+//!
 //! Sender → receiver (a DEALER connected to the receiver's ROUTER):
-//! `HELLO` (who is sending what), `DATA seq body`, `END seq`.
-//! Receiver → sender: `WELCOME`, `ACK`, `WHO` (say hello first), `REFUSED reason`,
-//! `GONE` (the receiving node stopped for good).
+//!
+//! | frame   | bytes after the tag |
+//! |---------|---------------------|
+//! | `HELLO` | version `u8` (= [`VERSION`]), topology, wire, node (strings), wiring hash, incarnation, first unacknowledged sequence number |
+//! | `DATA`  | seq, then the encoded message up to the end of the frame |
+//! | `BATCH` | first seq, count `u32` (≥ 1), then `count` times: length `u32` and that many bytes of one encoded message; messages `first`, `first + 1`, … |
+//! | `END`   | seq |
+//!
+//! Receiver → sender: `WELCOME receiver handled received`, `ACK handled
+//! received resend(u8)`, `WHO` (say hello first), `REFUSED reason`, `GONE`
+//! (the receiving node stopped for good).
+//!
+//! A sender packs consecutive messages that are ready at once into one
+//! `BATCH` (bounded in messages and bytes, never above the wire's
+//! `max_message_size`); a message alone, or one larger than the batch bound,
+//! goes as `DATA`. A frame is checked whole before anything in it counts: a
+//! `BATCH` whose lengths do not add up to its size is malformed.
 
 /// One encoded message: `DATA seq body`.
 pub(crate) const DATA: u8 = 0;
@@ -24,8 +40,49 @@ pub(crate) const REFUSED: u8 = 6;
 /// takes nothing more.
 pub(crate) const GONE: u8 = 7;
 
-/// Protocol version carried in every hello.
-pub(crate) const VERSION: u8 = 1;
+/// Several consecutive messages: `BATCH first count (len body)*count`.
+pub(crate) const BATCH: u8 = 8;
+
+/// Protocol version carried in every hello. 2: `BATCH` frames (a build of
+/// version 1 would not read them; the receiver refuses a hello of another
+/// version with the reason).
+pub(crate) const VERSION: u8 = 2;
+
+/// Bytes of a `BATCH` frame before its messages: tag, first, count.
+pub(crate) const BATCH_HEADER: usize = 1 + 8 + 4;
+/// Bytes a `BATCH` frame adds per message: its length.
+pub(crate) const BATCH_PER_MESSAGE: usize = 4;
+/// Bytes of a `DATA` frame before its message: tag, seq.
+pub(crate) const DATA_HEADER: usize = 1 + 8;
+
+/// A frame that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum BadFrame {
+    /// A hello of another protocol version (another build).
+    #[error(
+        "hello of hop protocol version {theirs}, this build speaks {VERSION}: \
+         both nodes must run builds of the same hop protocol"
+    )]
+    Version {
+        /// The version the hello named.
+        theirs: u8,
+    },
+    /// Not a frame of this protocol (truncated, garbage, unknown tag).
+    #[error("{0}")]
+    Malformed(String),
+}
+
+impl From<String> for BadFrame {
+    fn from(s: String) -> Self {
+        BadFrame::Malformed(s)
+    }
+}
+
+impl From<&str> for BadFrame {
+    fn from(s: &str) -> Self {
+        BadFrame::Malformed(s.to_owned())
+    }
+}
 
 /// What a sender says when it (re)connects.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,8 +105,76 @@ pub(crate) struct Hello {
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum ToReceiver<'a> {
     Hello(Hello),
-    Data { seq: u64, body: &'a [u8] },
-    End { seq: u64 },
+    /// `DATA` (one message) or `BATCH` (several).
+    Messages(Messages<'a>),
+    End {
+        seq: u64,
+    },
+}
+
+/// Consecutive messages of one checked `DATA` or `BATCH` frame: iterates
+/// over `(seq, encoded body)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Messages<'a> {
+    first: u64,
+    count: u64,
+    /// `DATA`: the body; `BATCH`: the length-prefixed bodies.
+    bytes: &'a [u8],
+    packed: bool,
+}
+
+impl<'a> Messages<'a> {
+    /// The sequence number of the first message left.
+    pub(crate) fn first_seq(&self) -> u64 {
+        self.first
+    }
+
+    /// How many messages are left.
+    #[cfg(test)]
+    pub(crate) fn remaining(&self) -> u64 {
+        self.count
+    }
+
+    /// The sequence number of the last message (the frame was checked, so
+    /// this does not overflow).
+    pub(crate) fn last_seq(&self) -> u64 {
+        self.first + self.count.saturating_sub(1)
+    }
+
+    /// Drops the messages before `seq` (already received).
+    pub(crate) fn skip_to(&mut self, seq: u64) {
+        while self.count > 0 && self.first < seq {
+            self.next();
+        }
+    }
+}
+
+impl<'a> Iterator for Messages<'a> {
+    type Item = (u64, &'a [u8]);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.count == 0 {
+            return None;
+        }
+        let body = if self.packed {
+            let (len, rest) = self.bytes.split_first_chunk::<4>()?;
+            let len = (u32::from_le_bytes(*len) as usize).min(rest.len());
+            let (body, rest) = rest.split_at(len);
+            self.bytes = rest;
+            body
+        } else {
+            std::mem::take(&mut self.bytes)
+        };
+        let seq = self.first;
+        self.first += 1;
+        self.count -= 1;
+        Some((seq, body))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = usize::try_from(self.count).unwrap_or(usize::MAX);
+        (n, Some(n))
+    }
 }
 
 /// A frame the sender got.
@@ -75,6 +200,23 @@ pub(crate) fn data_header(seq: u64, buf: &mut Vec<u8>) {
     buf.clear();
     buf.push(DATA);
     buf.extend_from_slice(&seq.to_le_bytes());
+}
+
+/// Starts a BATCH frame of `count` messages from `first` in `buf` (cleared);
+/// [`batch_push`] appends each message.
+pub(crate) fn batch_header(first: u64, count: u32, buf: &mut Vec<u8>) {
+    buf.clear();
+    buf.push(BATCH);
+    buf.extend_from_slice(&first.to_le_bytes());
+    buf.extend_from_slice(&count.to_le_bytes());
+}
+
+/// Appends one encoded message to a BATCH frame (at most `u32::MAX` bytes:
+/// the sender never batches messages that large).
+pub(crate) fn batch_push(body: &[u8], buf: &mut Vec<u8>) {
+    let len = u32::try_from(body.len()).unwrap_or(u32::MAX);
+    buf.extend_from_slice(&len.to_le_bytes());
+    buf.extend_from_slice(&body[..len as usize]);
 }
 
 pub(crate) fn end(seq: u64) -> Vec<u8> {
@@ -143,6 +285,14 @@ impl<'a> Reader<'a> {
         self.0 = rest;
         Ok(u64::from_le_bytes(*head))
     }
+    fn u32(&mut self) -> Result<u32, String> {
+        let (head, rest) = self
+            .0
+            .split_first_chunk::<4>()
+            .ok_or_else(|| format!("{} bytes where a count was expected", self.0.len()))?;
+        self.0 = rest;
+        Ok(u32::from_le_bytes(*head))
+    }
     fn u8(&mut self) -> Result<u8, String> {
         let (&b, rest) = self.0.split_first().ok_or("frame too short")?;
         self.0 = rest;
@@ -167,14 +317,55 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// Checks the messages of a BATCH frame (after first and count): every
+/// length within the frame, nothing left over.
+fn check_batch(first: u64, count: u32, bytes: &[u8]) -> Result<(), String> {
+    if count == 0 {
+        return Err("a batch of no messages".into());
+    }
+    if first.checked_add(u64::from(count)).is_none() {
+        return Err(format!(
+            "a batch of {count} from {first} overflows the sequence numbers"
+        ));
+    }
+    let mut r = Reader(bytes);
+    for i in 0..count {
+        let len = r.u32()? as usize;
+        if r.0.len() < len {
+            return Err(format!(
+                "message {i} of a batch of {count} says {len} bytes, {} left",
+                r.0.len()
+            ));
+        }
+        r.0 = &r.0[len..];
+    }
+    r.done()
+}
+
 /// Parses a frame sent to a receiver.
-pub(crate) fn parse_to_receiver(frame: &[u8]) -> Result<ToReceiver<'_>, String> {
+pub(crate) fn parse_to_receiver(frame: &[u8]) -> Result<ToReceiver<'_>, BadFrame> {
     let (&tag, rest) = frame.split_first().ok_or("empty frame")?;
     let mut r = Reader(rest);
     match tag {
         DATA => {
             let seq = r.u64()?;
-            Ok(ToReceiver::Data { seq, body: r.0 })
+            Ok(ToReceiver::Messages(Messages {
+                first: seq,
+                count: 1,
+                bytes: r.0,
+                packed: false,
+            }))
+        }
+        BATCH => {
+            let first = r.u64()?;
+            let count = r.u32()?;
+            check_batch(first, count, r.0)?;
+            Ok(ToReceiver::Messages(Messages {
+                first,
+                count: u64::from(count),
+                bytes: r.0,
+                packed: true,
+            }))
         }
         END => {
             let seq = r.u64()?;
@@ -184,9 +375,7 @@ pub(crate) fn parse_to_receiver(frame: &[u8]) -> Result<ToReceiver<'_>, String> 
         HELLO => {
             let version = r.u8()?;
             if version != VERSION {
-                return Err(format!(
-                    "hello of protocol version {version}, this build speaks {VERSION}"
-                ));
+                return Err(BadFrame::Version { theirs: version });
             }
             let topology = r.string()?;
             let wire = r.string()?;
@@ -204,7 +393,7 @@ pub(crate) fn parse_to_receiver(frame: &[u8]) -> Result<ToReceiver<'_>, String> 
                 first_unacked,
             }))
         }
-        other => Err(format!("unknown frame tag {other}")),
+        other => Err(format!("unknown frame tag {other}").into()),
     }
 }
 
@@ -251,13 +440,10 @@ mod tests {
         let mut d = Vec::new();
         data_header(5, &mut d);
         d.extend_from_slice(b"xyz");
-        assert_eq!(
-            parse_to_receiver(&d),
-            Ok(ToReceiver::Data {
-                seq: 5,
-                body: b"xyz"
-            })
-        );
+        let Ok(ToReceiver::Messages(m)) = parse_to_receiver(&d) else {
+            panic!("DATA did not read back");
+        };
+        assert_eq!(m.collect::<Vec<_>>(), vec![(5, &b"xyz"[..])]);
         assert_eq!(
             parse_to_sender(&welcome(1, 2, 3)),
             Ok(ToSender::Welcome {
@@ -279,6 +465,112 @@ mod tests {
         assert_eq!(
             parse_to_sender(&refused("no")),
             Ok(ToSender::Refused("no".into()))
+        );
+    }
+
+    fn batch(first: u64, bodies: &[&[u8]]) -> Vec<u8> {
+        let mut b = Vec::new();
+        batch_header(first, bodies.len() as u32, &mut b);
+        for body in bodies {
+            batch_push(body, &mut b);
+        }
+        b
+    }
+
+    #[test]
+    fn a_batch_reads_back_as_its_messages_in_order() {
+        let b = batch(41, &[b"a", b"", b"ccc"]);
+        assert_eq!(
+            b.len(),
+            BATCH_HEADER + 3 * BATCH_PER_MESSAGE + 4,
+            "the documented size"
+        );
+        let Ok(ToReceiver::Messages(mut m)) = parse_to_receiver(&b) else {
+            panic!("BATCH did not read back");
+        };
+        assert_eq!((m.first_seq(), m.remaining(), m.last_seq()), (41, 3, 43));
+        assert_eq!(m.size_hint(), (3, Some(3)));
+        let all: Vec<_> = m.clone().collect();
+        assert_eq!(
+            all,
+            vec![(41, &b"a"[..]), (42, &b""[..]), (43, &b"ccc"[..])]
+        );
+        // Dropping what the receiver already has.
+        m.skip_to(43);
+        assert_eq!(m.collect::<Vec<_>>(), vec![(43, &b"ccc"[..])]);
+        let Ok(ToReceiver::Messages(mut m)) = parse_to_receiver(&b) else {
+            panic!("BATCH did not read back");
+        };
+        m.skip_to(99);
+        assert_eq!((m.remaining(), m.next()), (0, None));
+    }
+
+    #[test]
+    fn truncated_or_garbage_batches_are_errors_not_panics() {
+        let good = batch(1, &[b"one", b"two"]);
+        // Every truncation of a good batch, and every byte flipped.
+        for len in 0..good.len() {
+            assert!(parse_to_receiver(&good[..len]).is_err(), "cut at {len}");
+        }
+        for i in 1..good.len() {
+            let mut bad = good.clone();
+            bad[i] ^= 0xff;
+            // Either an error or a batch whose lengths add up: never a panic.
+            if let Ok(ToReceiver::Messages(m)) = parse_to_receiver(&bad) {
+                let total: usize = m.clone().map(|(_, b)| b.len()).sum();
+                assert!(total <= bad.len());
+                assert_eq!(Iterator::count(m.clone()) as u64, m.remaining());
+            }
+        }
+        let mut long = good.clone();
+        long.push(0);
+        assert!(parse_to_receiver(&long).is_err(), "bytes left over");
+        let mut none = Vec::new();
+        batch_header(1, 0, &mut none);
+        assert!(parse_to_receiver(&none).is_err(), "no messages");
+        let mut huge = Vec::new();
+        batch_header(u64::MAX, 2, &mut huge);
+        batch_push(b"a", &mut huge);
+        batch_push(b"b", &mut huge);
+        assert!(parse_to_receiver(&huge).is_err(), "overflowing sequence");
+        let mut lying = Vec::new();
+        batch_header(1, 1, &mut lying);
+        lying.extend_from_slice(&u32::MAX.to_le_bytes());
+        lying.extend_from_slice(b"short");
+        assert!(parse_to_receiver(&lying).is_err(), "a length past the end");
+        // Random bytes after a BATCH tag.
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..2000 {
+            let mut f = vec![BATCH];
+            for _ in 0..(x % 40) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                f.push(if x % 3 == 0 { 0 } else { x as u8 });
+            }
+            if let Ok(ToReceiver::Messages(m)) = parse_to_receiver(&f) {
+                assert!(m.remaining() >= 1);
+                assert_eq!(Iterator::count(m.clone()) as u64, m.remaining());
+            }
+        }
+    }
+
+    #[test]
+    fn a_hello_of_another_version_says_so() {
+        let mut h = hello(&Hello {
+            topology: "t".into(),
+            wiring: 1,
+            wire: "a.out -> b.in".into(),
+            node: "a".into(),
+            incarnation: 3,
+            first_unacked: 1,
+        });
+        h[1] = 1;
+        let e = parse_to_receiver(&h).unwrap_err();
+        assert_eq!(e, BadFrame::Version { theirs: 1 });
+        assert!(
+            e.to_string().contains("version 1, this build speaks 2"),
+            "{e}"
         );
     }
 

@@ -19,6 +19,9 @@
 //!   receiver, a reconnect or a silent connection makes the sender send
 //!   what is unacknowledged again; the receiver drops copies by sequence.
 //! * `at-most-once`: sequence numbers only; the receiver counts gaps as lost.
+//! * Messages ready at once travel as one `BATCH` frame (one ZeroMQ
+//!   message, bounded in messages and bytes); each keeps its sequence
+//!   number, so the contract is the same as for single `DATA` frames.
 //! * END is a numbered frame acknowledged like a message: a finite
 //!   producer's node waits for it, up to its `drain_timeout`.
 //! * Connections that say no valid hello are refused and reported.
@@ -82,7 +85,7 @@ pub fn stable_hash(parts: &[&str]) -> u64 {
 /// The counters of one hop (both ends; each end fills its own).
 #[derive(Debug, Default)]
 pub struct HopStats {
-    /// Frames sent again (after a receiver restart, a reconnect or a gap).
+    /// Messages sent again (after a receiver restart, a reconnect or a gap).
     pub resent: AtomicU64,
     /// Messages (and END) the receiver has not acknowledged yet.
     pub unacknowledged: AtomicU64,
@@ -92,7 +95,7 @@ pub struct HopStats {
     pub sender_restarts: AtomicU64,
     /// Frames refused from connections that said no valid hello.
     pub refused: AtomicU64,
-    /// Copies of frames already received, dropped.
+    /// Copies of messages already received (alone or in a batch), dropped.
     pub duplicates: AtomicU64,
     /// At-most-once: messages that never arrived.
     pub lost: AtomicU64,

@@ -18,7 +18,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
-use super::frame::{self, Hello, ToReceiver};
+use super::frame::{self, BadFrame, Hello, Messages, ToReceiver};
 use super::Delivery;
 
 /// An unknown connection that says no hello within this is a stranger.
@@ -46,11 +46,9 @@ pub(crate) struct Expect {
 /// What to do with a frame.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Action<'a> {
-    /// Decode and push `body`, then [`Receiver::record`] it.
-    Deliver {
-        seq: u64,
-        body: &'a [u8],
-    },
+    /// Decode and push each message (one `DATA` or the new part of a
+    /// `BATCH`), then [`Receiver::record`] each.
+    Deliver(Messages<'a>),
     /// The end of the stream: [`Receiver::record`] it after what was
     /// delivered before it.
     End {
@@ -84,9 +82,9 @@ pub(crate) enum Note {
 pub(crate) struct ReceiverCounts {
     /// Frames refused from connections that said no (valid) hello.
     pub refused: u64,
-    /// Copies of frames already received, dropped.
+    /// Copies of messages already received (alone or in a batch), dropped.
     pub duplicates: u64,
-    /// Frames past a gap, dropped until the gap is filled.
+    /// Messages past a gap, dropped until the gap is filled.
     pub out_of_order: u64,
     /// At-most-once: sequence numbers that never arrived.
     pub lost: u64,
@@ -189,10 +187,11 @@ impl Receiver {
         now: Instant,
         peer: impl FnOnce() -> String,
     ) -> Action<'a> {
-        let parsed = frame::parse_to_receiver(bytes);
-        if let Ok(ToReceiver::Hello(h)) = parsed {
-            return self.on_hello(identity, h, now, peer);
-        }
+        let parsed = match frame::parse_to_receiver(bytes) {
+            Ok(ToReceiver::Hello(h)) => return self.on_hello(identity, h, now, peer),
+            Err(e @ BadFrame::Version { .. }) => return self.refuse_hello(identity, e, peer),
+            other => other,
+        };
         let known = self
             .known
             .get(identity)
@@ -205,21 +204,22 @@ impl Receiver {
             return Action::Nothing;
         };
         s.identity = identity.to_vec();
-        let (seq, body) = match frame {
-            ToReceiver::Data { seq, body } => (seq, Some(body)),
-            ToReceiver::End { seq } => (seq, None),
+        let (first, last, messages) = match frame {
+            ToReceiver::Messages(m) => (m.first_seq(), m.last_seq(), Some(m)),
+            ToReceiver::End { seq } => (seq, seq, None),
             ToReceiver::Hello(_) => unreachable!("handled above"),
         };
-        if seq < s.next {
-            self.counts.duplicates += 1;
+        if last < s.next {
+            // A copy of what arrived already (all of a resent batch).
+            self.counts.duplicates += last - first + 1;
             s.ack_due = true;
             return Action::Nothing;
         }
-        if seq > s.next {
+        if first > s.next {
             match self.delivery {
                 Delivery::AtLeastOnce => {
                     // Frames lost with a connection: ask for them again, once.
-                    self.counts.out_of_order += 1;
+                    self.counts.out_of_order += last - first + 1;
                     if s.nack_for != s.next {
                         s.nack_for = s.next;
                         s.last_ack = now;
@@ -228,22 +228,49 @@ impl Receiver {
                     return Action::Nothing;
                 }
                 Delivery::AtMostOnce => {
-                    let lost = seq - s.next;
+                    let lost = first - s.next;
                     self.counts.lost += lost;
                     self.notes.push(Note::Lost { count: lost });
-                    s.next = seq;
+                    s.next = first;
                 }
             }
         }
-        s.next = seq + 1;
-        match body {
-            Some(body) => Action::Deliver { seq, body },
+        if first < s.next {
+            // A batch sent again that overlaps what arrived: the rest is new.
+            self.counts.duplicates += s.next - first;
+            s.ack_due = true;
+        }
+        let next = s.next;
+        s.next = last + 1;
+        match messages {
+            Some(mut m) => {
+                m.skip_to(next);
+                Action::Deliver(m)
+            }
             None => {
                 // Recorded in turn: handled once everything before it is.
-                s.end = Some(seq);
-                Action::End { seq }
+                s.end = Some(last);
+                Action::End { seq: last }
             }
         }
+    }
+
+    /// A hello of another protocol version: refused with the reason (it
+    /// comes from another build).
+    fn refuse_hello(
+        &mut self,
+        identity: &[u8],
+        why: BadFrame,
+        peer: impl FnOnce() -> String,
+    ) -> Action<'static> {
+        let reason = why.to_string();
+        self.counts.refused += 1;
+        self.unknown.remove(identity);
+        self.notes.push(Note::Refused {
+            peer: peer(),
+            reason: reason.clone(),
+        });
+        Action::Reply(frame::refused(&reason))
     }
 
     fn on_hello(
@@ -361,7 +388,12 @@ impl Receiver {
     /// did not decode).
     pub(crate) fn record(&mut self, seq: u64, ordinal: u64) {
         if let Some(s) = &mut self.session {
-            s.pending.push_back((seq, ordinal));
+            match s.pending.back_mut() {
+                // Handled no earlier than the one before it (the wire is
+                // FIFO): one entry for both, so a batch is one entry.
+                Some(back) if ordinal <= back.1 => back.0 = back.0.max(seq),
+                _ => s.pending.push_back((seq, ordinal)),
+            }
         }
     }
 
@@ -373,7 +405,7 @@ impl Receiver {
         while s.pending.front().is_some_and(|(_, ord)| *ord <= finished) {
             let (seq, _) = s.pending.pop_front().expect("front checked");
             s.handled = s.handled.max(seq);
-            if s.end == Some(seq) && !self.ended {
+            if s.end.is_some_and(|end| s.handled >= end) && !self.ended {
                 self.ended = true;
                 s.ack_due = true;
                 self.notes.push(Note::EndOfStream);
@@ -447,7 +479,8 @@ impl Receiver {
 mod tests {
     use super::*;
     use crate::remote::hop::frame::{
-        ack, data_header, end, hello, parse_to_sender, welcome, ToSender,
+        ack, batch_header, batch_push, data_header, end, hello, parse_to_sender, refused, welcome,
+        ToSender,
     };
 
     fn expect() -> Expect {
@@ -473,7 +506,7 @@ mod tests {
     fn data(seq: u64) -> Vec<u8> {
         let mut f = Vec::new();
         data_header(seq, &mut f);
-        f.push(b'x');
+        f.extend_from_slice(&seq.to_le_bytes());
         f
     }
 
@@ -481,12 +514,32 @@ mod tests {
         "tcp://127.0.0.1:1".into()
     }
 
-    /// Feeds a frame; returns the delivered sequence number, if any.
+    /// Feeds a frame; returns the (first) delivered sequence number, if any.
     fn feed(r: &mut Receiver, id: &[u8], f: &[u8], now: Instant) -> Option<u64> {
+        feed_all(r, id, f, now).first().copied()
+    }
+
+    /// Feeds a frame; returns every delivered sequence number.
+    fn feed_all(r: &mut Receiver, id: &[u8], f: &[u8], now: Instant) -> Vec<u64> {
         match r.on_frame(id, f, now, peer) {
-            Action::Deliver { seq, .. } => Some(seq),
-            _ => None,
+            Action::Deliver(m) => m
+                .map(|(seq, body)| {
+                    assert_eq!(body, seq.to_le_bytes(), "the body of {seq}");
+                    seq
+                })
+                .collect(),
+            _ => Vec::new(),
         }
+    }
+
+    /// A BATCH of `first..=last`, each body its sequence number.
+    fn batch(first: u64, last: u64) -> Vec<u8> {
+        let mut f = Vec::new();
+        batch_header(first, (last - first + 1) as u32, &mut f);
+        for seq in first..=last {
+            batch_push(&seq.to_le_bytes(), &mut f);
+        }
+        f
     }
 
     #[test]
@@ -629,5 +682,101 @@ mod tests {
         assert_eq!(feed(&mut r, b"s", &data(4), t), Some(4));
         assert_eq!(r.counts().lost, 2);
         assert_eq!(r.take_notes(), vec![Note::Lost { count: 2 }]);
+    }
+
+    #[test]
+    fn a_batch_is_delivered_whole_and_a_resent_one_only_for_what_is_new() {
+        let t = Instant::now();
+        let mut r = Receiver::new(expect(), 1, Delivery::AtLeastOnce, 8);
+        r.on_frame(b"s", &hello_of(5, 1), t, peer);
+        assert_eq!(feed_all(&mut r, b"s", &batch(1, 4), t), vec![1, 2, 3, 4]);
+        // After a reconnect the sender may resend a batch that overlaps.
+        assert_eq!(feed_all(&mut r, b"s", &batch(3, 6), t), vec![5, 6]);
+        assert_eq!(r.counts().duplicates, 2);
+        assert_eq!(feed_all(&mut r, b"s", &batch(2, 6), t), Vec::<u64>::new());
+        assert_eq!(r.counts().duplicates, 7);
+        assert_eq!(feed_all(&mut r, b"s", &data(7), t), vec![7]);
+        // One entry per pushed batch: handled when the wire finished it.
+        for seq in 1..=7 {
+            r.record(seq, if seq <= 4 { 4 } else { 7 });
+        }
+        assert_eq!(r.poll_ack(4, t).map(|x| x.1), Some(ack(4, 7, false)));
+        assert_eq!(
+            r.poll_ack(7, t + ACK_DELAY).map(|x| x.1),
+            Some(ack(7, 7, false))
+        );
+    }
+
+    #[test]
+    fn a_batch_past_a_gap_is_not_delivered_but_the_gap_asked_for() {
+        let t = Instant::now();
+        let mut r = Receiver::new(expect(), 1, Delivery::AtLeastOnce, 8);
+        r.on_frame(b"s", &hello_of(5, 1), t, peer);
+        assert_eq!(feed_all(&mut r, b"s", &batch(1, 2), t), vec![1, 2]);
+        assert_eq!(
+            r.on_frame(b"s", &batch(5, 8), t, peer),
+            Action::Reply(ack(0, 2, true))
+        );
+        assert_eq!(r.counts().out_of_order, 4);
+        assert_eq!(
+            feed_all(&mut r, b"s", &batch(3, 8), t),
+            vec![3, 4, 5, 6, 7, 8]
+        );
+    }
+
+    #[test]
+    fn at_most_once_counts_a_gap_before_a_batch_as_lost() {
+        let t = Instant::now();
+        let mut r = Receiver::new(expect(), 1, Delivery::AtMostOnce, 8);
+        r.on_frame(b"s", &hello_of(5, 1), t, peer);
+        assert_eq!(feed_all(&mut r, b"s", &batch(1, 2), t), vec![1, 2]);
+        assert_eq!(feed_all(&mut r, b"s", &batch(6, 7), t), vec![6, 7]);
+        assert_eq!(r.counts().lost, 3);
+        assert_eq!(feed_all(&mut r, b"s", &batch(7, 9), t), vec![8, 9]);
+        assert_eq!(r.take_notes(), vec![Note::Lost { count: 3 }]);
+    }
+
+    #[test]
+    fn garbage_batches_from_a_known_sender_or_a_stranger_are_refused() {
+        let t = Instant::now();
+        let mut r = Receiver::new(expect(), 1, Delivery::AtLeastOnce, 8);
+        let good = batch(1, 3);
+        // A stranger's batch, whole or cut: refused, counted, never delivered.
+        assert_eq!(
+            r.on_frame(b"x", &good, t, peer),
+            Action::Reply(frame::who())
+        );
+        assert_eq!(
+            r.on_frame(b"x", &good[..good.len() - 1], t, peer),
+            Action::Nothing
+        );
+        r.on_frame(b"s", &hello_of(5, 1), t, peer);
+        for cut in [1, 9, 13, 14, good.len() - 1] {
+            assert_eq!(feed_all(&mut r, b"s", &good[..cut], t), Vec::<u64>::new());
+        }
+        assert_eq!(r.counts().refused, 2 + 5);
+        // The stream is not disturbed by them.
+        assert_eq!(feed_all(&mut r, b"s", &good, t), vec![1, 2, 3]);
+    }
+
+    #[test]
+    fn a_hello_of_another_protocol_version_is_refused_with_the_reason() {
+        let t = Instant::now();
+        let mut r = Receiver::new(expect(), 1, Delivery::AtLeastOnce, 8);
+        let mut old = hello_of(5, 1);
+        old[1] = 1;
+        let reason = BadFrame::Version { theirs: 1 }.to_string();
+        assert_eq!(
+            r.on_frame(b"s", &old, t, peer),
+            Action::Reply(refused(&reason))
+        );
+        assert_eq!(
+            r.take_notes(),
+            vec![Note::Refused {
+                peer: peer(),
+                reason
+            }]
+        );
+        assert_eq!(feed(&mut r, b"s", &data(1), t), None);
     }
 }

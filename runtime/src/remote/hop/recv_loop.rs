@@ -156,10 +156,15 @@ impl<T: Send + 'static> RecvLoop<T> {
         while self.wake_rx.recv_bytes(zmq::DONTWAIT).is_ok() {}
     }
 
-    /// Reads a batch of frames; true if any arrived.
+    /// Reads frames, at most [`BATCH`] or until [`BATCH`] messages wait to
+    /// go into the wire (a BATCH frame may bring many at once); true if any
+    /// arrived.
     fn read(&mut self, now: Instant) -> bool {
         let mut any = false;
         for _ in 0..BATCH {
+            if self.inbox_seqs.len() >= BATCH {
+                break;
+            }
             if self.socket.recv(&mut self.identity, zmq::DONTWAIT).is_err() {
                 break;
             }
@@ -198,19 +203,25 @@ impl<T: Send + 'static> RecvLoop<T> {
                         .send_multipart([identity, &answer[..]], zmq::DONTWAIT);
                 }
                 Action::End { seq } => self.inbox_seqs.push_back((seq, false)),
-                Action::Deliver { seq, body } => match self.codec.decode(body) {
-                    Ok(m) => {
-                        self.inbox.push_back(m);
-                        self.inbox_seqs.push_back((seq, true));
-                    }
-                    Err(e) => {
-                        let bad = self.shared.stats.bad_frames.fetch_add(1, Ordering::Relaxed) + 1;
-                        if worth_logging(bad) {
-                            tracing::warn!(hop = %self.label, seq, bad, error = %e, bytes = body.len(), "message not decodable; skipped");
+                Action::Deliver(messages) => {
+                    for (seq, body) in messages {
+                        match self.codec.decode(body) {
+                            Ok(m) => {
+                                self.inbox.push_back(m);
+                                self.inbox_seqs.push_back((seq, true));
+                            }
+                            Err(e) => {
+                                let bad =
+                                    self.shared.stats.bad_frames.fetch_add(1, Ordering::Relaxed)
+                                        + 1;
+                                if worth_logging(bad) {
+                                    tracing::warn!(hop = %self.label, seq, bad, error = %e, bytes = body.len(), "message not decodable; skipped");
+                                }
+                                self.inbox_seqs.push_back((seq, false));
+                            }
                         }
-                        self.inbox_seqs.push_back((seq, false));
                     }
-                },
+                }
             }
         }
         any

@@ -11,7 +11,7 @@ use parking_lot::Mutex;
 use rolecall_codecs::Codec;
 
 use super::frame::{self, Hello};
-use super::sender::{Heard, Sender};
+use super::sender::{Heard, Sender, BATCH_MESSAGES};
 use super::{start_thread, worth_logging, HopIdentity, HopStats, Shared};
 use crate::remote::link::{open_socket, RemoteEndpoint, RemoteError, RemoteLink};
 use crate::remote::wake::{WakeSignal, AWAKE, POLLING};
@@ -55,7 +55,10 @@ pub(crate) fn spawn_sender<T: Send + 'static>(
         incarnation: super::new_incarnation(),
         first_unacked: 1,
     };
-    let sender = Sender::new(hello, id.delivery, queue.capacity(), Instant::now());
+    // A batch never exceeds what the receiver accepts in one ZeroMQ message.
+    let max_bytes = usize::try_from(id.max_message_size).unwrap_or(usize::MAX);
+    let sender = Sender::new(hello, id.delivery, queue.capacity(), Instant::now())
+        .limit_batches(BATCH_MESSAGES, max_bytes);
     let shared = Shared::default();
     let run = SendLoop {
         socket,
@@ -168,6 +171,11 @@ impl<T: Send + 'static> SendLoop<T> {
                         tracing::error!(hop = %self.label, address = %self.address, %reason, refusals = self.refusals, "the receiving node refused this wire; retrying");
                     }
                 }
+                Heard::HelloNotUnderstood { answers } => {
+                    if worth_logging(answers) {
+                        tracing::error!(hop = %self.label, address = %self.address, answers, "the receiver does not understand this hello (it answers WHO): is it a build of another hop protocol version?");
+                    }
+                }
                 Heard::Gone { dropped } => {
                     self.shared
                         .stats
@@ -241,12 +249,13 @@ impl<T: Send + 'static> SendLoop<T> {
             let Some(out) = self.sender.next_out(now) else {
                 return (sent, false);
             };
-            match self.socket.send(&*self.sender.bytes(out), zmq::DONTWAIT) {
+            match self.socket.send(self.sender.bytes(out), zmq::DONTWAIT) {
                 Ok(()) => {
                     self.sender.sent(out, now);
-                    if matches!(out, super::sender::Out::Frame(_)) {
-                        self.shared.stats.messages.fetch_add(1, Ordering::Relaxed);
-                    }
+                    self.shared
+                        .stats
+                        .messages
+                        .fetch_add(out.messages(), Ordering::Relaxed);
                     sent = true;
                 }
                 Err(zmq::Error::EAGAIN) => return (sent, true),

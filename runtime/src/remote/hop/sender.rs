@@ -21,12 +21,42 @@ pub(crate) const HELLO_RETRY: Duration = Duration::from_millis(500);
 /// means the connection may have lost frames: hello again, then resend.
 pub(crate) const SILENCE: Duration = Duration::from_millis(1500);
 
+/// Most messages in one BATCH frame.
+pub(crate) const BATCH_MESSAGES: usize = 1024;
+/// Most bytes of one BATCH frame (lowered to the wire's `max_message_size`).
+pub(crate) const BATCH_BYTES: usize = 64 * 1024;
+
 /// What to put on the socket next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Out {
     Hello,
     /// The window's frame with this sequence number (DATA or END).
     Frame(u64),
+    /// The window's DATA frames `first..first + count` as one BATCH frame
+    /// (`count` ≥ 2).
+    Batch {
+        first: u64,
+        count: u32,
+    },
+}
+
+impl Out {
+    /// The sequence numbers `out` carries (none for a hello).
+    fn range(self) -> Option<(u64, u64)> {
+        match self {
+            Out::Hello => None,
+            Out::Frame(seq) => Some((seq, seq)),
+            Out::Batch { first, count } => Some((
+                first,
+                (first + u64::from(count)).saturating_sub(1).max(first),
+            )),
+        }
+    }
+
+    /// How many messages (or END) `out` carries.
+    pub(crate) fn messages(self) -> u64 {
+        self.range().map_or(0, |(a, b)| b - a + 1)
+    }
 }
 
 /// What an answer from the receiver meant, for the thread to log.
@@ -44,6 +74,11 @@ pub(crate) enum Heard {
         resent: u64,
     },
     Refused(String),
+    /// The receiver answered this many hellos in a row with WHO: it does
+    /// not understand them (a build of another protocol version).
+    HelloNotUnderstood {
+        answers: u64,
+    },
     /// The receiving node stopped for good: the unacknowledged messages were
     /// dropped (the sender is done).
     Gone {
@@ -62,7 +97,7 @@ enum Phase {
 /// Counters the sender keeps (the thread publishes them).
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct SenderCounts {
-    /// Frames sent again (after a receiver restart, a reconnect, or a gap).
+    /// Messages sent again (after a receiver restart, a reconnect, or a gap).
     pub resent: u64,
     /// Times the receiver came back with a new incarnation.
     pub receiver_restarts: u64,
@@ -93,10 +128,22 @@ pub(crate) struct Sender {
     spare: Vec<Vec<u8>>,
     /// The receiving node said it stopped for good.
     gone: bool,
+    /// Most messages and bytes in one BATCH frame.
+    batch_messages: usize,
+    batch_bytes: usize,
+    /// The bytes of the last hello or BATCH asked for.
+    scratch: Vec<u8>,
+    /// WHO answers to hellos since the last welcome.
+    whos_to_hello: u64,
 }
 
-/// Most spare buffers kept.
+/// WHO answers to hellos in a row that mean the receiver cannot read them.
+const NOT_UNDERSTOOD: u64 = 3;
+
+/// Most spare buffers kept...
 const SPARE: usize = 256;
+/// ...each at most this large (a large message's buffer is freed).
+const SPARE_BYTES: usize = 64 * 1024;
 
 impl Sender {
     pub(crate) fn new(hello: Hello, delivery: Delivery, capacity: usize, now: Instant) -> Self {
@@ -116,7 +163,20 @@ impl Sender {
             counts: SenderCounts::default(),
             spare: Vec::new(),
             gone: false,
+            batch_messages: BATCH_MESSAGES,
+            batch_bytes: BATCH_BYTES,
+            scratch: Vec::new(),
+            whos_to_hello: 0,
         }
+    }
+
+    /// Bounds BATCH frames to `messages` messages and `bytes` bytes (the
+    /// receiver's `max_message_size`); below the defaults only. 1 message:
+    /// no batches.
+    pub(crate) fn limit_batches(mut self, messages: usize, bytes: usize) -> Self {
+        self.batch_messages = self.batch_messages.min(messages.max(1));
+        self.batch_bytes = self.batch_bytes.min(bytes);
+        self
     }
 
     /// How many more messages the window takes now.
@@ -184,50 +244,92 @@ impl Sender {
             Phase::Greeting(None) => Some(Out::Hello),
             Phase::Greeting(Some(at)) if now.duration_since(at) >= HELLO_RETRY => Some(Out::Hello),
             Phase::Greeting(Some(_)) => None,
-            Phase::Ready if self.cursor < self.next_seq => Some(Out::Frame(self.cursor)),
+            Phase::Ready if self.cursor < self.next_seq => Some(self.batch_from(self.cursor)),
             Phase::Ready => None,
         }
     }
 
+    /// The frame to send from `first` on: the DATA frames ready from there,
+    /// as many as a batch takes, or `first` alone (END, a message alone, a
+    /// message larger than the batch bound).
+    fn batch_from(&self, first: u64) -> Out {
+        let start = self.index(first);
+        let mut bytes = frame::BATCH_HEADER;
+        let mut count = 0usize;
+        for (_, f) in self.window.range(start..).take(self.batch_messages) {
+            let body = match f.split_first() {
+                Some((&frame::DATA, _)) => f.len() - frame::DATA_HEADER,
+                _ => break, // END goes alone
+            };
+            bytes += frame::BATCH_PER_MESSAGE + body;
+            if bytes > self.batch_bytes {
+                break;
+            }
+            count += 1;
+        }
+        match u32::try_from(count) {
+            Ok(count) if count >= 2 => Out::Batch { first, count },
+            _ => Out::Frame(first),
+        }
+    }
+
     /// The bytes of `out` (valid until the next mutation).
-    pub(crate) fn bytes(&self, out: Out) -> std::borrow::Cow<'_, [u8]> {
+    pub(crate) fn bytes(&mut self, out: Out) -> &[u8] {
         match out {
             Out::Hello => {
                 let mut h = self.hello.clone();
                 h.first_unacked = self.acked + 1;
-                std::borrow::Cow::Owned(frame::hello(&h))
+                self.scratch.clear();
+                self.scratch.extend_from_slice(&frame::hello(&h));
+                &self.scratch
             }
-            Out::Frame(seq) => std::borrow::Cow::Borrowed(&self.frame(seq).1),
+            Out::Frame(seq) => &self.window[self.index(seq)].1,
+            Out::Batch { first, count } => {
+                let start = self.index(first);
+                let mut b = std::mem::take(&mut self.scratch);
+                frame::batch_header(first, count, &mut b);
+                for (_, f) in self.window.range(start..start + count as usize) {
+                    frame::batch_push(&f[frame::DATA_HEADER..], &mut b);
+                }
+                self.scratch = b;
+                &self.scratch
+            }
         }
     }
 
-    fn frame(&self, seq: u64) -> &(u64, Vec<u8>) {
+    /// Where the window holds `seq`.
+    fn index(&self, seq: u64) -> usize {
         let first = self.window.front().map_or(seq, |f| f.0);
-        &self.window[(seq - first) as usize]
+        (seq - first) as usize
     }
 
     /// The socket took `out`.
     pub(crate) fn sent(&mut self, out: Out, now: Instant) {
         match out {
             Out::Hello => self.phase = Phase::Greeting(Some(now)),
-            Out::Frame(seq) => {
+            Out::Frame(_) | Out::Batch { .. } => {
+                let Some((first, last)) = out.range() else {
+                    return;
+                };
                 if self.highest_sent <= self.acked {
                     // Frames outstanding from now on: the silence clock starts.
                     self.last_heard = now;
                 }
-                if seq <= self.highest_sent {
-                    self.counts.resent += 1;
+                if first <= self.highest_sent {
+                    self.counts.resent += self.highest_sent.min(last) - first + 1;
                 }
-                self.highest_sent = self.highest_sent.max(seq);
-                self.cursor = seq + 1;
+                self.highest_sent = self.highest_sent.max(last);
+                self.cursor = last + 1;
                 if self.delivery == Delivery::AtMostOnce {
                     // Only END waits for its acknowledgement.
                     while self
                         .window
                         .front()
-                        .is_some_and(|(s, _)| *s <= seq && Some(*s) != self.end)
+                        .is_some_and(|(s, _)| *s <= last && Some(*s) != self.end)
                     {
-                        self.window.pop_front();
+                        if let Some((_, buf)) = self.window.pop_front() {
+                            self.recycle(buf);
+                        }
                     }
                 }
             }
@@ -248,6 +350,7 @@ impl Sender {
                 received,
             } => {
                 self.acknowledge(handled);
+                self.whos_to_hello = 0;
                 let greeting = matches!(self.phase, Phase::Greeting(_));
                 let heard = match self.receiver.replace(receiver) {
                     None => Heard::Welcomed { receiver },
@@ -281,12 +384,24 @@ impl Sender {
                 }
                 Heard::Nothing
             }
-            ToSender::Who => {
-                if self.phase == Phase::Ready {
+            ToSender::Who => match self.phase {
+                Phase::Ready => {
                     self.phase = Phase::Greeting(None);
+                    Heard::Nothing
                 }
-                Heard::Nothing
-            }
+                Phase::Greeting(Some(_)) => {
+                    // An answer to the hello (or to a frame sent before it).
+                    self.whos_to_hello += 1;
+                    if self.whos_to_hello >= NOT_UNDERSTOOD {
+                        Heard::HelloNotUnderstood {
+                            answers: self.whos_to_hello,
+                        }
+                    } else {
+                        Heard::Nothing
+                    }
+                }
+                Phase::Greeting(None) => Heard::Nothing,
+            },
             ToSender::Refused(reason) => {
                 self.phase = Phase::Greeting(Some(now));
                 Heard::Refused(reason)
@@ -318,12 +433,16 @@ impl Sender {
         self.acked = handled;
         while self.window.front().is_some_and(|(s, _)| *s <= handled) {
             if let Some((_, buf)) = self.window.pop_front() {
-                if self.spare.len() < SPARE {
-                    self.spare.push(buf);
-                }
+                self.recycle(buf);
             }
         }
         self.cursor = self.cursor.max(handled + 1);
+    }
+
+    fn recycle(&mut self, buf: Vec<u8>) {
+        if self.spare.len() < SPARE && buf.capacity() <= SPARE_BYTES {
+            self.spare.push(buf);
+        }
     }
 
     /// Time passing: a silent receiver with frames outstanding gets a new hello.
@@ -414,7 +533,7 @@ mod tests {
             data(&mut s, b"m");
         }
         assert_eq!(s.room(), 0);
-        assert_eq!(flush(&mut s, t).len(), 3);
+        assert_eq!(flush(&mut s, t), vec![Out::Batch { first: 1, count: 3 }]);
         s.on_frame(&ack(2, 3, false), t);
         assert_eq!(s.room(), 2);
         assert_eq!(s.unacknowledged(), 1);
@@ -432,7 +551,7 @@ mod tests {
         // The new receiver does not know this connection.
         s.on_frame(&who(), t);
         assert_eq!(flush(&mut s, t), vec![Out::Hello]);
-        let bytes = s.bytes(Out::Hello).into_owned();
+        let bytes = s.bytes(Out::Hello).to_vec();
         let h = frame::parse_to_receiver(&bytes).unwrap();
         assert!(matches!(h, frame::ToReceiver::Hello(h) if h.first_unacked == 3));
         assert_eq!(
@@ -442,10 +561,7 @@ mod tests {
                 resent: 3
             }
         );
-        assert_eq!(
-            flush(&mut s, t),
-            vec![Out::Frame(3), Out::Frame(4), Out::Frame(5)]
-        );
+        assert_eq!(flush(&mut s, t), vec![Out::Batch { first: 3, count: 3 }]);
         assert_eq!(s.counts().resent, 3);
     }
 
@@ -459,8 +575,9 @@ mod tests {
         assert_eq!(s.on_frame(&welcome(1, 1, 3), t + SILENCE), Heard::Nothing);
         assert_eq!(
             flush(&mut s, t + SILENCE),
-            vec![Out::Frame(4), Out::Frame(5)]
+            vec![Out::Batch { first: 4, count: 2 }]
         );
+        assert_eq!(s.counts().resent, 2);
         assert_eq!(s.counts().silences, 1);
     }
 
@@ -468,10 +585,7 @@ mod tests {
     fn a_gap_reported_by_the_receiver_is_filled() {
         let (mut s, t) = five_sent();
         s.on_frame(&ack(1, 2, true), t);
-        assert_eq!(
-            flush(&mut s, t),
-            vec![Out::Frame(3), Out::Frame(4), Out::Frame(5)]
-        );
+        assert_eq!(flush(&mut s, t), vec![Out::Batch { first: 3, count: 3 }]);
     }
 
     #[test]
@@ -508,5 +622,162 @@ mod tests {
         assert_eq!(flush(&mut s, t + SILENCE), vec![Out::Frame(3)]);
         s.on_frame(&ack(3, 3, false), t);
         assert!(s.done());
+    }
+
+    /// The messages (sequence number, body) of what went out.
+    fn carried(s: &mut Sender, out: Out) -> Vec<(u64, Vec<u8>)> {
+        let bytes = s.bytes(out).to_vec();
+        match frame::parse_to_receiver(&bytes) {
+            Ok(frame::ToReceiver::Messages(m)) => m.map(|(q, b)| (q, b.to_vec())).collect(),
+            other => panic!("{out:?} read back as {other:?}"),
+        }
+    }
+
+    #[test]
+    fn what_is_ready_at_once_goes_in_one_batch_and_reads_back() {
+        let t = Instant::now();
+        let mut s = Sender::new(hello(), Delivery::AtLeastOnce, 10, t);
+        s.on_frame(&welcome(1, 0, 0), t);
+        data(&mut s, b"one");
+        // A single ready message goes out at once, as DATA.
+        let out = s.next_out(t).expect("ready");
+        assert_eq!(out, Out::Frame(1));
+        assert_eq!(carried(&mut s, out), vec![(1, b"one".to_vec())]);
+        s.sent(out, t);
+        data(&mut s, b"two");
+        data(&mut s, b"");
+        data(&mut s, b"four");
+        let out = s.next_out(t).expect("ready");
+        assert_eq!(out, Out::Batch { first: 2, count: 3 });
+        assert_eq!(
+            carried(&mut s, out),
+            vec![(2, b"two".to_vec()), (3, vec![]), (4, b"four".to_vec())]
+        );
+        s.sent(out, t);
+        assert_eq!(s.next_out(t), None);
+        // END goes alone, after the batch before it.
+        data(&mut s, b"five");
+        data(&mut s, b"six");
+        s.finish();
+        assert_eq!(
+            flush(&mut s, t),
+            vec![Out::Batch { first: 5, count: 2 }, Out::Frame(7)]
+        );
+        s.on_frame(&ack(7, 7, false), t);
+        assert!(s.done());
+    }
+
+    #[test]
+    fn a_batch_is_bounded_by_messages_and_bytes() {
+        let t = Instant::now();
+        // 4 messages, or 13 + 3 * (4 + 10) = 55 bytes, whichever is less.
+        let mut s = Sender::new(hello(), Delivery::AtLeastOnce, 20, t).limit_batches(4, 55);
+        s.on_frame(&welcome(1, 0, 0), t);
+        for _ in 0..9 {
+            data(&mut s, &[7; 10]);
+        }
+        let outs = flush(&mut s, t);
+        assert_eq!(
+            outs,
+            vec![
+                Out::Batch { first: 1, count: 3 },
+                Out::Batch { first: 4, count: 3 },
+                Out::Batch { first: 7, count: 3 }
+            ]
+        );
+        for out in outs {
+            assert!(s.bytes(out).len() <= 55);
+        }
+        // A message over the byte bound goes alone; the small ones around it batch.
+        data(&mut s, &[1; 3]);
+        data(&mut s, &[2; 200]);
+        data(&mut s, &[3; 3]);
+        data(&mut s, &[4; 3]);
+        assert_eq!(
+            flush(&mut s, t),
+            vec![
+                Out::Frame(10),
+                Out::Frame(11),
+                Out::Batch {
+                    first: 12,
+                    count: 2
+                }
+            ]
+        );
+        // Count bound: tiny messages, four at most.
+        let mut s = Sender::new(hello(), Delivery::AtLeastOnce, 20, t).limit_batches(4, 1 << 20);
+        s.on_frame(&welcome(1, 0, 0), t);
+        for _ in 0..6 {
+            data(&mut s, b"m");
+        }
+        assert_eq!(
+            flush(&mut s, t),
+            vec![
+                Out::Batch { first: 1, count: 4 },
+                Out::Batch { first: 5, count: 2 }
+            ]
+        );
+        // One message per batch: no batches at all.
+        let mut s = Sender::new(hello(), Delivery::AtLeastOnce, 20, t).limit_batches(1, 1 << 20);
+        s.on_frame(&welcome(1, 0, 0), t);
+        data(&mut s, b"m");
+        data(&mut s, b"m");
+        assert_eq!(flush(&mut s, t), vec![Out::Frame(1), Out::Frame(2)]);
+    }
+
+    #[test]
+    fn a_resend_after_a_gap_batches_from_the_gap_on() {
+        let (mut s, t) = five_sent();
+        assert_eq!(s.counts().resent, 0);
+        data(&mut s, b"six");
+        // The receiver got 1 and 2 (handled 1), then lost the rest.
+        s.on_frame(&ack(1, 2, true), t);
+        let out = s.next_out(t).expect("ready");
+        assert_eq!(out, Out::Batch { first: 3, count: 4 });
+        assert_eq!(
+            carried(&mut s, out).iter().map(|m| m.0).collect::<Vec<_>>(),
+            vec![3, 4, 5, 6]
+        );
+        s.sent(out, t);
+        assert_eq!(s.counts().resent, 3, "6 was new");
+    }
+
+    #[test]
+    fn at_most_once_batches_and_keeps_nothing_it_sent() {
+        let t = Instant::now();
+        let mut s = Sender::new(hello(), Delivery::AtMostOnce, 4, t);
+        s.on_frame(&welcome(1, 0, 0), t);
+        for _ in 0..4 {
+            data(&mut s, b"m");
+        }
+        assert_eq!(s.room(), 0);
+        assert_eq!(flush(&mut s, t), vec![Out::Batch { first: 1, count: 4 }]);
+        assert_eq!(s.room(), 4);
+    }
+
+    #[test]
+    fn hellos_answered_only_with_who_are_reported_as_not_understood() {
+        let t = Instant::now();
+        let mut s = Sender::new(hello(), Delivery::AtLeastOnce, 4, t);
+        let mut heard = Vec::new();
+        for i in 0..4 {
+            let at = t + HELLO_RETRY * i;
+            assert_eq!(flush(&mut s, at), vec![Out::Hello]);
+            heard.push(s.on_frame(&who(), at));
+        }
+        assert_eq!(
+            heard,
+            vec![
+                Heard::Nothing,
+                Heard::Nothing,
+                Heard::HelloNotUnderstood { answers: 3 },
+                Heard::HelloNotUnderstood { answers: 4 }
+            ]
+        );
+        // A welcome starts the count again.
+        s.on_frame(&welcome(1, 0, 0), t);
+        s.on_frame(&who(), t);
+        assert_eq!(flush(&mut s, t), vec![Out::Hello]);
+        assert_eq!(s.on_frame(&who(), t), Heard::Nothing);
     }
 }
