@@ -9,25 +9,48 @@
 //!   endpoints, ZooKeeper recipes, Kademlia DHT node, Paxos roles and metrics
 //!   reporter (each filled by its own issue; see their module docs);
 //! * [`model`]: a model checker for roles written as I/O-free state machines.
+//!
+//! Each concern is a cargo feature of the same name (all on by default), so a
+//! program that embeds only some of them compiles only their dependencies:
+//! `zmq`, `zk`, `metrics`, `dht` (needs `zmq`), `paxos` (needs `model`),
+//! `model`, `stage` and `pubsub` (need `zmq` and `metrics`). [`register_all`]
+//! registers the kinds of the features that are on.
 
+#[cfg(feature = "dht")]
 pub mod dht;
+#[cfg(feature = "metrics")]
 pub mod metrics;
+#[cfg(feature = "model")]
 pub mod model;
+#[cfg(feature = "paxos")]
 pub mod paxos;
+#[cfg(feature = "pubsub")]
 pub mod pubsub;
+#[cfg(feature = "stage")]
 pub mod stage;
+#[cfg(feature = "zk")]
 pub mod zk;
+#[cfg(feature = "zmq")]
 pub mod zmq;
 
 use rolecall_runtime::kind::{RegisterError, Registry};
 
-/// Registers every kind of this crate.
+/// Registers every kind of this crate's enabled features.
 pub fn register_all(registry: &mut Registry) -> Result<(), RegisterError> {
+    #[cfg(feature = "stage")]
     stage::register(registry)?;
-    zk::register(registry)?; // issue 4
+    #[cfg(feature = "zk")]
+    zk::register(registry)?;
+    #[cfg(feature = "metrics")]
     metrics::register(registry)?;
+    #[cfg(feature = "paxos")]
     paxos::register(registry)?;
+    #[cfg(feature = "pubsub")]
     pubsub::register(registry)?;
+    #[cfg(feature = "dht")]
     dht::register(registry)?;
-    zmq::register(registry)
+    #[cfg(feature = "zmq")]
+    zmq::register(registry)?;
+    let _ = &registry; // with no feature, nothing to register
+    Ok(())
 }
