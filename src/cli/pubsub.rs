@@ -36,7 +36,7 @@ pub(crate) enum PubsubCommand {
 /// The four apps.
 #[derive(Debug, clap::Subcommand)]
 pub(crate) enum App {
-    /// The centralized discovery service (REP on `-p`).
+    /// The discovery service: centralized (REP on `-p`), or a node of the Chord ring (`-j dht.json -n NODE`, `[Discovery] Strategy = DHT`).
     Discovery(DiscoveryArgs),
     /// A publisher: PUB on `-p`, registers with `-d`, publishes `-i` iterations at `-f` per second.
     Publisher(PublisherArgs),
@@ -70,9 +70,18 @@ pub(crate) struct DiscoveryArgs {
     /// Address to bind (`*`: every interface).
     #[arg(short = 'a', long = "addr", default_value = "*")]
     addr: String,
-    /// Port of the REP socket.
+    /// Port of the REP socket (Centralized; a ring node's port is in `dht.json`).
     #[arg(short = 'p', long = "port", default_value_t = 5555)]
     port: u16,
+    /// DHT: the ring's `dht.json` (`[Discovery] Strategy = DHT`).
+    #[arg(short = 'j', long = "json_file", visible_alias = "dht-json")]
+    json: Option<PathBuf>,
+    /// DHT: this node's id in `dht.json` (`disc3`).
+    #[arg(short = 'n', long = "name")]
+    name: Option<String>,
+    /// DHT: bits of the ring (as `dht-json -b`).
+    #[arg(short = 'b', long = "bits", default_value_t = 48)]
+    bits: u32,
     #[command(flatten)]
     common: Common,
 }
@@ -206,9 +215,9 @@ fn strategies(common: &Common) -> Result<Strategies, String> {
         }
     };
     let s = Strategies::read(&path).map_err(|e| e.to_string())?;
-    if s.discovery != DiscoveryStrategy::Centralized {
+    if s.discovery == DiscoveryStrategy::Kademlia {
         return Err(format!(
-            "{}: discovery strategy {:?} is not available from the command line yet; use Centralized",
+            "{}: discovery strategy {:?} is not available from the command line yet; use Centralized or DHT",
             path.display(),
             s.discovery
         ));
@@ -296,6 +305,30 @@ fn run_app(command: App) -> i32 {
         rolecall::actors::pubsub::Dissemination::Broker => "broker",
     };
     let text = match &command {
+        App::Discovery(a) if strategies.discovery == DiscoveryStrategy::Chord => {
+            let (Some(json), Some(name)) = (&a.json, &a.name) else {
+                eprintln!(
+                    "error: `[Discovery] Strategy = DHT` needs the ring: -j/--dht-json dht.json and -n/--name NODE"
+                );
+                return 2;
+            };
+            format!(
+                r#"
+                [topology]
+                name = "pubsub-chord-node"
+                [actors.node]
+                kind = "pubsub.chord_node"
+                restart = "never"
+                params = {{ dht_json = {}, name = {}, bits = {}, addr = {}, publishers = {}, subscribers = {}, dissemination = "{dissemination}" }}
+                "#,
+                quote(&json.display().to_string()),
+                quote(name),
+                a.bits,
+                quote(&a.addr),
+                a.publishers,
+                a.subscribers
+            )
+        }
         App::Discovery(a) => format!(
             r#"
             [topology]

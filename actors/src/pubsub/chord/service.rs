@@ -337,7 +337,7 @@ impl Service {
                 stage,
             },
         );
-        self.send_op(client, REGISTRY_KEY, op, now, &mut out);
+        self.send_ops(client, vec![(REGISTRY_KEY.to_owned(), op)], now, &mut out);
         out
     }
 
@@ -369,16 +369,29 @@ impl Service {
         Ok(info.into())
     }
 
-    fn send_op(&mut self, client: u64, key: &str, op: Op, now: Instant, out: &mut Vec<Out>) {
-        self.next_op += 1;
-        let id = self.next_op;
-        self.ops.insert(id, client);
+    /// Sends `(key, op)`s for request `client`: every one is counted as
+    /// awaited before any is routed (an op this node is responsible for is
+    /// answered at once, while the others are still to be sent).
+    fn send_ops(&mut self, client: u64, ops: Vec<(String, Op)>, now: Instant, out: &mut Vec<Out>) {
         if let Some(r) = self.requests.get_mut(&client) {
-            r.waiting += 1;
+            r.waiting += ops.len();
         }
-        let key = hash(self.node.bits(), key);
         let origin = self.me();
-        self.route(origin, id, key, op, 0, now, out);
+        let ids: Vec<u64> = ops
+            .iter()
+            .map(|_| {
+                self.next_op += 1;
+                self.ops.insert(self.next_op, client);
+                self.next_op
+            })
+            .collect();
+        for (id, (key, op)) in ids.into_iter().zip(ops) {
+            if !self.ops.contains_key(&id) {
+                continue; // the request ended meanwhile
+            }
+            let key = hash(self.node.bits(), &key);
+            self.route(origin.clone(), id, key, op, 0, now, out);
+        }
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -577,9 +590,7 @@ impl Service {
             }
         };
         self.requests.insert(client, req);
-        for (key, op) in sends {
-            self.send_op(client, &key, op, now, out);
-        }
+        self.send_ops(client, sends, now, out);
     }
 
     fn advance(&self, req: &mut Request, answer: Answer) -> Result<Next, String> {

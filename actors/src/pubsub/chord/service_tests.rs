@@ -381,3 +381,43 @@ fn bad_requests_are_answered_not_dropped() {
     };
     assert_eq!(PeerMsg::decode(&msg.encode()).unwrap().unwrap(), msg);
 }
+
+#[test]
+fn every_node_answers_alike_even_when_it_owns_some_keys() {
+    // Origins that own some of the keys answer those ops at once, in the
+    // middle of a fan-out: every node registers and looks up here.
+    let n = 8;
+    let mut sim = Sim::new(n, Expect::new(n, 0, Dissemination::Direct));
+    let all = crate::pubsub::topics::TOPICS;
+    for i in 0..n {
+        let id = format!("pub{i}");
+        let r = sim.call(
+            i,
+            register_req(
+                Role::Publisher,
+                info(&id, Some(7000 + i as u32)),
+                &topics(&all),
+            ),
+        );
+        assert_eq!(register_status(&r).0, Status::Success as i32, "at {i}");
+    }
+    let expected: Vec<String> = {
+        let mut v: Vec<String> = (0..n).map(|i| format!("pub{i}")).collect();
+        v.sort();
+        v
+    };
+    for at in 0..n {
+        let found = lookup(&sim.call(at, lookup_req(Some(&topics(&all)))));
+        assert_eq!(
+            found,
+            (Status::Success, expected.clone(), None),
+            "from {at}"
+        );
+        assert_eq!(
+            lookup(&sim.call(at, lookup_req(None))).1,
+            expected,
+            "all from {at}"
+        );
+    }
+    assert!(sim.nodes.iter().all(|s| s.in_flight() == 0));
+}
