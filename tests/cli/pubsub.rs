@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use crate::support::*;
 
 /// `(actor, total, {publisher/topic: count})` of every `subscriber COMPLETED` line.
-fn completed(log: &str) -> BTreeMap<String, (u64, BTreeMap<String, u64>)> {
+pub(crate) fn completed(log: &str) -> BTreeMap<String, (u64, BTreeMap<String, u64>)> {
     let mut out = BTreeMap::new();
     for line in log
         .lines()
@@ -73,9 +73,12 @@ fn expected() -> BTreeMap<String, (u64, BTreeMap<String, u64>)> {
 }
 
 fn run_example(name: &str) -> (String, String) {
-    let out = run(rolecall()
-        .args(["run", &format!("examples/{name}/topology.toml")])
-        .env("ROLECALL_LOG", "info"));
+    run_topology(&format!("examples/{name}/topology.toml"))
+}
+
+/// `rolecall run PATH`, which must succeed: (stdout, stderr).
+pub(crate) fn run_topology(path: &str) -> (String, String) {
+    let out = run(rolecall().args(["run", path]).env("ROLECALL_LOG", "info"));
     let (text, log) = (stdout(&out), stderr(&out));
     assert!(
         out.status.success(),
@@ -101,7 +104,7 @@ fn latency_rows(text: &str) -> BTreeMap<String, u64> {
         .collect()
 }
 
-fn check_run(text: &str, log: &str) {
+pub(crate) fn check_run(text: &str, log: &str) {
     assert_eq!(completed(log), expected(), "{log}");
     let rows = latency_rows(text);
     assert_eq!(rows.len(), 13, "{text}");
