@@ -425,10 +425,30 @@ fn dht_json_generator_and_lookups_on_its_ring() {
         ),
         (Some("10.0.0.1"), Some(5555), Some("h1"))
     );
-    // Four hosts (tree of fanout 2, depth 2): every command runs on h1-h4.
+    // Four hosts (tree of fanout 2, depth 2): every command runs on h1-h4:
+    // 20 ring nodes serving discovery, 5 publishers, 5 subscribers.
     let script = stdout(&out);
     let commands: Vec<&str> = script.lines().filter(|l| !l.starts_with('#')).collect();
-    assert_eq!(commands.len(), 11, "{script}");
+    assert_eq!(commands.len(), 30, "{script}");
+    let ini = dir.path().join("dht.ini");
+    assert!(std::fs::read_to_string(&ini)
+        .unwrap()
+        .contains("Strategy = DHT"));
+    let ini = ini.to_str().unwrap();
+    assert!(
+        script.contains(&format!(
+            "h1 rolecall pubsub discovery -c {ini} -j {json} -n disc1 -b 48 -P 5 -S 5 > disc1.out 2>&1 &"
+        )),
+        "{script}"
+    );
+    assert_eq!(
+        commands
+            .iter()
+            .filter(|l| l.contains("pubsub discovery"))
+            .count(),
+        20,
+        "{script}"
+    );
     assert!(
         commands.iter().all(|l| ["h1 ", "h2 ", "h3 ", "h4 "]
             .iter()
@@ -436,7 +456,9 @@ fn dht_json_generator_and_lookups_on_its_ring() {
         "{script}"
     );
     assert!(
-        script.contains("rolecall pubsub publisher -n pub1 -a 10.0.0."),
+        script.contains(&format!(
+            "rolecall pubsub publisher -c {ini} -n pub1 -a 10.0.0."
+        )),
         "{script}"
     );
 
