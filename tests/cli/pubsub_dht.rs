@@ -1,6 +1,7 @@
-//! PA2: discovery on a Chord ring of `pubsub.chord_node`s, the clients
+//! PA2: discovery on a Chord ring of `pubsub.chord_node`s and on the
+//! Kademlia DHT (`pubsub.kad_discovery` on `dht.node`s), the clients
 //! unchanged: 5 publishers × 4 subscribers counted exactly (Direct and
-//! Broker), and a ring node that is down.
+//! Broker), a ring node that is down, the apps with `config.ini`.
 
 use std::collections::BTreeMap;
 
@@ -185,6 +186,22 @@ fn a_ring_node_down_is_routed_around_or_named_in_a_clear_error() {
     assert!(
         log.contains("lookup failed: key")
             && log.contains(&format!("belongs to {down}, which is down")),
+        "{log}"
+    );
+}
+
+#[test]
+fn kademlia_direct_five_publishers_four_subscribers_every_publication_counted() {
+    let (text, log) = run_topology("examples/pubsub_kademlia/topology.toml");
+    check_run(&text, &log);
+}
+
+#[test]
+fn kademlia_broker_five_publishers_four_subscribers_every_publication_counted() {
+    let (text, log) = run_topology("examples/pubsub_kademlia/broker.toml");
+    check_run(&text, &log);
+    assert!(
+        log.contains("broker COMPLETED: forwarded 500 publications"),
         "{log}"
     );
 }

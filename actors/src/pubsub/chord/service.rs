@@ -739,7 +739,7 @@ fn lookup_resp(
 }
 
 /// Why lookups must wait (as `Directory`).
-fn blocked(expect: &Expect, c: &Counts) -> Option<String> {
+pub(crate) fn blocked(expect: &Expect, c: &Counts) -> Option<String> {
     if c.publishers < expect.publishers {
         return Some(format!(
             "not ready: {} of {} publishers registered",
@@ -753,7 +753,7 @@ fn blocked(expect: &Expect, c: &Counts) -> Option<String> {
 }
 
 /// Whether publishers may start (as `Directory::is_ready`).
-fn ready(expect: &Expect, c: &Counts) -> bool {
+pub(crate) fn ready(expect: &Expect, c: &Counts) -> bool {
     blocked(expect, c).is_none()
         && c.subscribers >= expect.subscribers
         && c.lookups >= expect.subscribers
