@@ -205,3 +205,122 @@ fn kademlia_broker_five_publishers_four_subscribers_every_publication_counted() 
         "{log}"
     );
 }
+
+#[test]
+fn kademlia_discovery_apps_in_separate_processes() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let ini = dir.path().join("config.ini");
+    std::fs::write(
+        &ini,
+        "[Discovery]\nStrategy = Kademlia\n[Dissemination]\nStrategy = Direct\n",
+    )
+    .unwrap();
+    let ini = ini.to_str().unwrap().to_owned();
+    let first = format!(
+        "/ip4/127.0.0.1/tcp/34771/p2p/{}",
+        rolecall::actors::dht::seeded_peer_id(21)
+    );
+    let _fronts: Vec<_> = (1..=3)
+        .map(|i| {
+            let (name, listen, port, seed) = (
+                format!("kad{i}"),
+                format!("/ip4/127.0.0.1/tcp/{}", 34770 + i),
+                format!("{}", 34780 + i),
+                format!("{}", 20 + i),
+            );
+            let mut args = vec![
+                "discovery",
+                "-c",
+                &ini,
+                "-n",
+                &name,
+                "--frontends",
+                "kad1,kad2,kad3",
+                "-a",
+                "127.0.0.1",
+                "-p",
+                &port,
+                "--dht-listen",
+                &listen,
+                "--seed",
+                &seed,
+                "--replication",
+                "2",
+                "-P",
+                "2",
+                "-S",
+                "1",
+            ];
+            if i > 1 {
+                args.extend(["--bootstrap", &first]);
+            }
+            background(&args)
+        })
+        .collect();
+    let publisher =
+        |name: &'static str, port: &'static str, at: &'static str, topics: &'static str| {
+            let ini = ini.clone();
+            std::thread::spawn(move || {
+                pubsub(&[
+                    "publisher",
+                    "-c",
+                    &ini,
+                    "-n",
+                    name,
+                    "-a",
+                    "127.0.0.1",
+                    "-p",
+                    port,
+                    "-d",
+                    at,
+                    "--topics",
+                    topics,
+                    "-i",
+                    "30",
+                    "-f",
+                    "100",
+                    "--pause-ms",
+                    "50",
+                ])
+            })
+        };
+    let p1 = publisher("pub1", "34791", "127.0.0.1:34781", "weather,light");
+    let p2 = publisher("pub2", "34792", "127.0.0.1:34782", "light,sound");
+    let sub = pubsub(&[
+        "subscriber",
+        "-c",
+        &ini,
+        "-n",
+        "sub1",
+        "-d",
+        "127.0.0.1:34783",
+        "--topics",
+        "light,weather",
+        "--pause-ms",
+        "50",
+        "--stop-after",
+        "90",
+        "--results",
+        dir.path().join("s.lp").to_str().unwrap(),
+    ]);
+    for p in [p1, p2] {
+        let out = p.join().expect("publisher thread");
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let log = stderr(&sub);
+    assert!(sub.status.success(), "{log}");
+    let want: BTreeMap<String, u64> =
+        [("pub1/light", 30), ("pub1/weather", 30), ("pub2/light", 30)]
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), *v))
+            .collect();
+    assert_eq!(
+        completed(&log).get("subscriber"),
+        Some(&(90, want)),
+        "{log}"
+    );
+    // A front-end without its name is a clear error.
+    let out = pubsub(&["discovery", "-c", &ini]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("needs -n/--name"), "{}", stderr(&out));
+}

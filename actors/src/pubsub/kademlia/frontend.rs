@@ -17,7 +17,9 @@
 //! shared state. A registration is answered once its topic records are
 //! stored, and its registry record after that, so a reader that counts a
 //! publisher also finds it under its topics. Puts use the node's quorum
-//! (configure `quorum = replication` for "every replica acknowledged").
+//! (configure `quorum = replication`: every replica acknowledged), gets take
+//! the first copy found (quorum 1): after an acknowledged put, every replica
+//! has it.
 //!
 //! Limits: the list of front-ends is static (as the ring's `dht.json`);
 //! a duplicate id is refused only when both registrations reach the same
@@ -416,7 +418,11 @@ impl Frontend {
             req.gets += 1;
             out.push(Out::Dht(Request {
                 id: self.next_id,
-                op: DhtOp::Get(Get::new(&key)),
+                // One copy is enough: every put waited for the node's quorum.
+                op: DhtOp::Get(Get {
+                    quorum: Some(1),
+                    ..Get::new(&key)
+                }),
             }));
         }
     }
