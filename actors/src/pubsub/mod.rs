@@ -7,6 +7,7 @@
 //! discovery service) and [`Client`] (the lifecycle every client walks);
 //! the kinds around them do the sockets.
 
+mod answers;
 pub mod chord;
 pub mod client;
 pub mod config;

@@ -15,6 +15,7 @@
 //! responsible for each key, replies out), [`Store`] what a node holds, and
 //! [`serve`] the thread that does a node's ZeroMQ I/O.
 
+mod peer;
 mod ring;
 pub mod serve;
 pub mod service;

@@ -35,13 +35,14 @@ use std::time::{Duration, Instant};
 
 use prost::Message as _;
 use rolecall_codecs::pb::discovery::{
-    discovery_req, discovery_resp, DiscoveryReq, DiscoveryResp, IsReadyResp, LookupPubByTopicResp,
-    MsgTypes, RegisterResp, Role, Status,
+    discovery_req, discovery_resp, DiscoveryReq, DiscoveryResp, IsReadyResp, MsgTypes,
+    RegisterResp, Role, Status,
 };
-use serde::{Deserialize, Serialize};
 
+pub use super::peer::{PeerMsg, PEER_PREFIX};
 use super::ring::{hash, Node, Route};
-use super::store::{Answer, Counts, Op, Registrant, Store, REGISTRY_KEY};
+use super::store::{Answer, Op, Registrant, Store, REGISTRY_KEY};
+use crate::pubsub::answers::{blocked, failed, lookup_resp, ready};
 use crate::pubsub::directory::{refused, reply, Dissemination, Expect};
 
 /// Timeouts and bounds of a [`Service`].
@@ -70,65 +71,6 @@ impl Config {
             request_timeout: Duration::from_secs(3),
             max_requests: 1024,
         }
-    }
-}
-
-/// A message between ring nodes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum PeerMsg {
-    /// An operation on its way to the node responsible for `key`.
-    Route {
-        /// Endpoint of the node that started it (the answer goes there).
-        origin: String,
-        /// The origin's operation id.
-        id: u64,
-        /// Endpoint of the node that sent this hop (the ack goes there).
-        from: String,
-        /// The key.
-        key: u64,
-        /// What to do there.
-        op: Op,
-        /// Hops so far.
-        hops: u32,
-    },
-    /// A hop arrived.
-    Ack {
-        /// The operation's origin.
-        origin: String,
-        /// Its id.
-        id: u64,
-    },
-    /// The answer, from the responsible node to the origin.
-    Done {
-        /// The origin's operation id.
-        id: u64,
-        /// The node that applied it (or gave up).
-        node: String,
-        /// Hops it took.
-        hops: u32,
-        /// The answer, or why the ring could not apply it.
-        answer: Result<Answer, String>,
-    },
-}
-
-/// Peer messages start with this prefix (a protobuf message cannot start
-/// with a zero byte), so clients and peers can share the node's socket.
-pub const PEER_PREFIX: &[u8] = b"\0chord\0";
-
-impl PeerMsg {
-    /// The message as one frame.
-    pub fn encode(&self) -> Vec<u8> {
-        let mut out = PEER_PREFIX.to_vec();
-        // Serializing these plain types cannot fail.
-        out.extend(serde_json::to_vec(self).unwrap_or_default());
-        out
-    }
-
-    /// A frame from a peer, or `None` when it is not one.
-    pub fn decode(frame: &[u8]) -> Option<Result<PeerMsg, serde_json::Error>> {
-        frame
-            .strip_prefix(PEER_PREFIX)
-            .map(|body| serde_json::from_slice(body))
     }
 }
 
@@ -190,15 +132,24 @@ struct Request {
     stage: Stage,
 }
 
+/// An operation on its way: where it started, its id there, its key, what
+/// to do, hops so far.
+#[derive(Debug)]
+struct Routed {
+    origin: String,
+    id: u64,
+    key: u64,
+    op: Op,
+    hops: u32,
+}
+
+/// A hop sent and not acknowledged yet.
 #[derive(Debug)]
 struct Hop {
     to: String,
     peer_id: String,
     deadline: Instant,
-    origin: String,
-    key: u64,
-    op: Op,
-    hops: u32,
+    routed: Routed,
 }
 
 /// One node's discovery service; see the module docs.
@@ -212,21 +163,6 @@ pub struct Service {
     ops: BTreeMap<u64, u64>,
     hops: BTreeMap<(String, u64), Hop>,
     next_op: u64,
-}
-
-/// The reply telling a client its request failed.
-fn failed(kind: MsgTypes, reason: String) -> DiscoveryResp {
-    match kind {
-        MsgTypes::TypeLookupPubByTopic | MsgTypes::TypeLookupAllPubs => reply(
-            kind,
-            discovery_resp::Content::LookupResp(LookupPubByTopicResp {
-                publishers: Vec::new(),
-                status: Status::Failure as i32,
-                reason: Some(reason),
-            }),
-        ),
-        _ => refused(kind, reason),
-    }
 }
 
 impl Service {
@@ -390,54 +326,49 @@ impl Service {
                 continue; // the request ended meanwhile
             }
             let key = hash(self.node.bits(), &key);
-            self.route(origin.clone(), id, key, op, 0, now, out);
+            let routed = Routed {
+                origin: origin.clone(),
+                id,
+                key,
+                op,
+                hops: 0,
+            };
+            self.route(routed, now, out);
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn route(
-        &mut self,
-        origin: String,
-        id: u64,
-        key: u64,
-        op: Op,
-        hops: u32,
-        now: Instant,
-        out: &mut Vec<Out>,
-    ) {
+    /// One step of `r` at this node: apply it here, or send it on.
+    fn route(&mut self, r: Routed, now: Instant, out: &mut Vec<Out>) {
         let down = |p: &super::Peer| self.down.get(&p.id).is_some_and(|until| *until > now);
-        match self.node.route(key, &down) {
+        match self.node.route(r.key, &down) {
             Ok(Route::Here) => {
-                let answer = self.store.apply(op);
-                self.done(origin, id, Ok(answer), hops, now, out);
+                let answer = self.store.apply(r.op);
+                self.done(r.origin, r.id, Ok(answer), r.hops, now, out);
             }
             Ok(Route::Responsible(p)) | Ok(Route::Forward(p)) => {
                 let msg = PeerMsg::Route {
-                    origin: origin.clone(),
-                    id,
+                    origin: r.origin.clone(),
+                    id: r.id,
                     from: self.me(),
-                    key,
-                    op: op.clone(),
-                    hops: hops + 1,
+                    key: r.key,
+                    op: r.op.clone(),
+                    hops: r.hops + 1,
                 };
                 out.push(Out::Send {
                     to: p.endpoint.clone(),
                     msg,
                 });
                 self.hops.insert(
-                    (origin.clone(), id),
+                    (r.origin.clone(), r.id),
                     Hop {
                         to: p.endpoint,
                         peer_id: p.id,
                         deadline: now + self.cfg.hop_timeout,
-                        origin,
-                        key,
-                        op,
-                        hops,
+                        routed: r,
                     },
                 );
             }
-            Err(e) => self.done(origin, id, Err(e.to_string()), hops, now, out),
+            Err(e) => self.done(r.origin, r.id, Err(e.to_string()), r.hops, now, out),
         }
     }
 
@@ -487,7 +418,14 @@ impl Service {
                         },
                     });
                 }
-                self.route(origin, id, key, op, hops, now, &mut out);
+                let routed = Routed {
+                    origin,
+                    id,
+                    key,
+                    op,
+                    hops,
+                };
+                self.route(routed, now, &mut out);
             }
             PeerMsg::Ack { origin, id } => {
                 self.hops.remove(&(origin, id));
@@ -524,7 +462,7 @@ impl Service {
             {
                 out.push(Out::Reset(h.to));
             }
-            self.route(h.origin, k.1, h.key, h.op, h.hops, now, &mut out);
+            self.route(h.routed, now, &mut out);
         }
         self.down.retain(|_, until| *until > now);
         let expired: Vec<u64> = self
@@ -720,44 +658,6 @@ enum Next {
 
 fn looked(all: bool) -> (String, Op) {
     (REGISTRY_KEY.to_owned(), Op::Looked { all })
-}
-
-fn lookup_resp(
-    kind: MsgTypes,
-    publishers: Vec<Registrant>,
-    status: Status,
-    reason: Option<String>,
-) -> DiscoveryResp {
-    reply(
-        kind,
-        discovery_resp::Content::LookupResp(LookupPubByTopicResp {
-            publishers: publishers.into_iter().map(Into::into).collect(),
-            status: status as i32,
-            reason,
-        }),
-    )
-}
-
-/// Why lookups must wait (as `Directory`).
-pub(crate) fn blocked(expect: &Expect, c: &Counts) -> Option<String> {
-    if c.publishers < expect.publishers {
-        return Some(format!(
-            "not ready: {} of {} publishers registered",
-            c.publishers, expect.publishers
-        ));
-    }
-    if expect.dissemination == Dissemination::Broker && c.broker.is_none() {
-        return Some("not ready: the broker has not registered".into());
-    }
-    None
-}
-
-/// Whether publishers may start (as `Directory::is_ready`).
-pub(crate) fn ready(expect: &Expect, c: &Counts) -> bool {
-    blocked(expect, c).is_none()
-        && c.subscribers >= expect.subscribers
-        && c.lookups >= expect.subscribers
-        && (expect.dissemination == Dissemination::Direct || c.broker_looked_up)
 }
 
 #[cfg(test)]

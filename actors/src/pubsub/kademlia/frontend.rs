@@ -30,13 +30,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use prost::Message as _;
 use rolecall_codecs::pb::discovery::{
-    discovery_req, discovery_resp, DiscoveryReq, DiscoveryResp, IsReadyResp, LookupPubByTopicResp,
-    MsgTypes, RegisterResp, Role, Status,
+    discovery_req, discovery_resp, DiscoveryReq, DiscoveryResp, IsReadyResp, MsgTypes,
+    RegisterResp, Role, Status,
 };
 use serde::{Deserialize, Serialize};
 
 use crate::dht::{Get, GetError, Op as DhtOp, Outcome, Put, Request, Response};
-use crate::pubsub::chord::service::{blocked, ready};
+use crate::pubsub::answers::{blocked, failed, lookup_resp, ready};
 use crate::pubsub::chord::store::Counts;
 use crate::pubsub::chord::Registrant;
 use crate::pubsub::directory::{refused, reply, Dissemination, Expect};
@@ -152,31 +152,6 @@ pub struct Frontend {
     requests: BTreeMap<u64, Req>,
     pending: BTreeMap<u64, Pending>,
     next_id: u64,
-}
-
-fn failed(kind: MsgTypes, reason: String) -> DiscoveryResp {
-    match kind {
-        MsgTypes::TypeLookupPubByTopic | MsgTypes::TypeLookupAllPubs => {
-            lookup_resp(kind, Vec::new(), Status::Failure, Some(reason))
-        }
-        _ => refused(kind, reason),
-    }
-}
-
-fn lookup_resp(
-    kind: MsgTypes,
-    publishers: Vec<Registrant>,
-    status: Status,
-    reason: Option<String>,
-) -> DiscoveryResp {
-    reply(
-        kind,
-        discovery_resp::Content::LookupResp(LookupPubByTopicResp {
-            publishers: publishers.into_iter().map(Into::into).collect(),
-            status: status as i32,
-            reason,
-        }),
-    )
 }
 
 /// The union of every front-end's registry.
