@@ -53,7 +53,7 @@ fn ring(n: usize, port: u16) -> DhtJson {
 
 #[test]
 fn a_ring_node_down_is_routed_around_or_named_in_a_clear_error() {
-    let dht = ring(8, 33901);
+    let dht = ring(8, 26901);
     let dir = tempfile::tempdir().expect("a temp dir");
     let json = dir.path().join("dht.json");
     std::fs::write(&json, serde_json::to_string(&dht).unwrap()).unwrap();
@@ -124,7 +124,7 @@ fn a_ring_node_down_is_routed_around_or_named_in_a_clear_error() {
             "-a",
             "127.0.0.1",
             "-p",
-            "33911",
+            "26911",
             "-d",
             &pub_at,
             "--topics",
@@ -217,15 +217,15 @@ fn kademlia_discovery_apps_in_separate_processes() {
     .unwrap();
     let ini = ini.to_str().unwrap().to_owned();
     let first = format!(
-        "/ip4/127.0.0.1/tcp/34771/p2p/{}",
+        "/ip4/127.0.0.1/tcp/25771/p2p/{}",
         rolecall::actors::dht::seeded_peer_id(21)
     );
     let _fronts: Vec<_> = (1..=3)
         .map(|i| {
             let (name, listen, port, seed) = (
                 format!("kad{i}"),
-                format!("/ip4/127.0.0.1/tcp/{}", 34770 + i),
-                format!("{}", 34780 + i),
+                format!("/ip4/127.0.0.1/tcp/{}", 25770 + i),
+                format!("{}", 25780 + i),
                 format!("{}", 20 + i),
             );
             let mut args = vec![
@@ -284,8 +284,8 @@ fn kademlia_discovery_apps_in_separate_processes() {
                 ])
             })
         };
-    let p1 = publisher("pub1", "34791", "127.0.0.1:34781", "weather,light");
-    let p2 = publisher("pub2", "34792", "127.0.0.1:34782", "light,sound");
+    let p1 = publisher("pub1", "25791", "127.0.0.1:25781", "weather,light");
+    let p2 = publisher("pub2", "25792", "127.0.0.1:25782", "light,sound");
     let sub = pubsub(&[
         "subscriber",
         "-c",
@@ -293,7 +293,7 @@ fn kademlia_discovery_apps_in_separate_processes() {
         "-n",
         "sub1",
         "-d",
-        "127.0.0.1:34783",
+        "127.0.0.1:25783",
         "--topics",
         "light,weather",
         "--pause-ms",
@@ -303,11 +303,13 @@ fn kademlia_discovery_apps_in_separate_processes() {
         "--results",
         dir.path().join("s.lp").to_str().unwrap(),
     ]);
-    for p in [p1, p2] {
-        let out = p.join().expect("publisher thread");
-        assert!(out.status.success(), "{}", stderr(&out));
-    }
     let log = stderr(&sub);
+    for p in [p1, p2] {
+        match p.join() {
+            Ok(out) => assert!(out.status.success(), "{}\nsubscriber: {log}", stderr(&out)),
+            Err(_) => panic!("a publisher did not finish; subscriber: {log}"),
+        }
+    }
     assert!(sub.status.success(), "{log}");
     let want: BTreeMap<String, u64> =
         [("pub1/light", 30), ("pub1/weather", 30), ("pub2/light", 30)]

@@ -57,8 +57,6 @@ impl PeerMsg {
 
     /// A frame from a peer, or `None` when it is not one.
     pub fn decode(frame: &[u8]) -> Option<Result<PeerMsg, serde_json::Error>> {
-        frame
-            .strip_prefix(PEER_PREFIX)
-            .map(serde_json::from_slice)
+        frame.strip_prefix(PEER_PREFIX).map(serde_json::from_slice)
     }
 }

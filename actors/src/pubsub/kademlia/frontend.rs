@@ -133,13 +133,25 @@ struct Writer {
     version: u64,
     acked: u64,
     in_flight: Option<u64>,
+    /// Puts failed in a row.
+    failures: u32,
 }
 
 #[derive(Debug)]
 enum Pending {
-    Get { client: u64 },
-    Put { key: String, version: u64 },
+    Get {
+        client: u64,
+        key: String,
+        attempt: u32,
+    },
+    Put {
+        key: String,
+        version: u64,
+    },
 }
+
+/// Attempts of a get or a put before the request waiting for it fails.
+const ATTEMPTS: u32 = 3;
 
 /// The front-end; see the module docs.
 #[derive(Debug)]
@@ -388,18 +400,29 @@ impl Frontend {
 
     fn gets(&mut self, client: u64, req: &mut Req, keys: Vec<String>, out: &mut Vec<Out>) {
         for key in keys {
-            self.next_id += 1;
-            self.pending.insert(self.next_id, Pending::Get { client });
             req.gets += 1;
-            out.push(Out::Dht(Request {
-                id: self.next_id,
-                // One copy is enough: every put waited for the node's quorum.
-                op: DhtOp::Get(Get {
-                    quorum: Some(1),
-                    ..Get::new(&key)
-                }),
-            }));
+            self.get(client, key, 1, out);
         }
+    }
+
+    fn get(&mut self, client: u64, key: String, attempt: u32, out: &mut Vec<Out>) {
+        self.next_id += 1;
+        out.push(Out::Dht(Request {
+            id: self.next_id,
+            // One copy is enough: every put waited for the node's quorum.
+            op: DhtOp::Get(Get {
+                quorum: Some(1),
+                ..Get::new(&key)
+            }),
+        }));
+        self.pending.insert(
+            self.next_id,
+            Pending::Get {
+                client,
+                key,
+                attempt,
+            },
+        );
     }
 
     /// A response from the `dht.node`.
@@ -415,8 +438,18 @@ impl Frontend {
                 };
                 w.in_flight = None;
                 match result {
-                    Ok(_) => w.acked = w.acked.max(version),
+                    Ok(_) => {
+                        w.acked = w.acked.max(version);
+                        w.failures = 0;
+                    }
+                    Err(e) if w.failures + 1 < ATTEMPTS => {
+                        w.failures += 1;
+                        tracing::warn!(key = %key, "put failed ({e}); again");
+                        self.put(key, &mut out);
+                        return out;
+                    }
                     Err(e) => {
+                        w.failures = 0;
                         let waiting: Vec<u64> = self
                             .requests
                             .iter()
@@ -443,19 +476,34 @@ impl Frontend {
                     self.check(c, &mut out);
                 }
             }
-            (Pending::Get { client }, Outcome::Get(result)) => {
-                let Some(req) = self.requests.get_mut(&client) else {
+            (
+                Pending::Get {
+                    client,
+                    key,
+                    attempt,
+                },
+                Outcome::Get(result),
+            ) => {
+                if !self.requests.contains_key(&client) {
                     return out;
-                };
-                req.gets = req.gets.saturating_sub(1);
+                }
                 let value = match result {
                     Ok(found) => Some(found.value),
                     Err(GetError::NotFound { .. }) => None,
+                    Err(e) if attempt < ATTEMPTS => {
+                        tracing::warn!(key = %key, "get failed ({e}); again");
+                        self.get(client, key, attempt + 1, &mut out);
+                        return out;
+                    }
                     Err(e) => {
                         self.finish(client, Err(e.to_string()), &mut out);
                         return out;
                     }
                 };
+                let Some(req) = self.requests.get_mut(&client) else {
+                    return out;
+                };
+                req.gets = req.gets.saturating_sub(1);
                 if let Err(e) = Self::gathered(&mut req.stage, value) {
                     self.finish(client, Err(e), &mut out);
                     return out;
@@ -613,7 +661,7 @@ impl Frontend {
             return;
         };
         self.pending
-            .retain(|_, p| !matches!(p, Pending::Get { client: c } if *c == client));
+            .retain(|_, p| !matches!(p, Pending::Get { client: c, .. } if *c == client));
         let resp = result.unwrap_or_else(|reason| failed(req.kind, reason));
         out.push(Out::Reply {
             client,

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use rolecall_codecs::pb::discovery::{RegistrantInfo, Role};
 
 use super::*;
-use crate::dht::{Found, GetError, Stored};
+use crate::dht::{Found, GetError, PutError, Stored};
 use crate::pubsub::client::{isready_req, lookup_req, register_req};
 
 struct Sim {
@@ -18,6 +18,9 @@ struct Sim {
     replies: BTreeMap<u64, DiscoveryResp>,
     seed: u64,
     next_tag: u64,
+    /// Every `fail_every`-th DHT request fails (0: none).
+    fail_every: u64,
+    served: u64,
 }
 
 impl Sim {
@@ -41,6 +44,8 @@ impl Sim {
             replies: BTreeMap::new(),
             seed,
             next_tag: 0,
+            fail_every: 0,
+            served: 0,
         }
     }
 
@@ -80,7 +85,15 @@ impl Sim {
         while !self.dht.is_empty() {
             let i = self.rand(self.dht.len());
             let (at, r) = self.dht.swap_remove(i);
+            self.served += 1;
+            let fail = self.fail_every > 0 && self.served % self.fail_every == 0;
             let outcome = match r.op {
+                DhtOp::Put(p) if fail => Outcome::Put(Err(PutError::Timeout {
+                    key: p.key,
+                    quorum: 1,
+                    stored: 0,
+                })),
+                DhtOp::Get(g) if fail => Outcome::Get(Err(GetError::Timeout { key: g.key })),
                 DhtOp::Put(p) => {
                     self.records.insert(p.key.clone(), p.value);
                     Outcome::Put(Ok(Stored { key: p.key }))
@@ -141,6 +154,8 @@ fn concurrent_registrations_through_every_frontend_lose_nobody() {
     let topics = vec!["weather".to_owned(), "light".to_owned()];
     for seed in 0..20 {
         let mut sim = Sim::new(3, Expect::new(12, 2, Dissemination::Direct), seed);
+        // Some DHT operations fail (a timeout): they are tried again.
+        sim.fail_every = 5;
         // 12 publishers of the same two topics, 4 through each front-end, all at once.
         let tags: Vec<u64> = (0..12)
             .map(|i| sim.send(i % 3, register_req(Role::Publisher, publisher(i), &topics)))
