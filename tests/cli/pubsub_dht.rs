@@ -183,6 +183,14 @@ fn a_ring_node_down_is_routed_around_or_named_in_a_clear_error() {
     ]);
     let log = stderr(&lost_sub);
     assert_eq!(lost_sub.status.code(), Some(1), "{log}");
+    // Strategy = DHT without the ring: a clear error, status 2.
+    let out = pubsub(&["discovery", "-c", &ini, "-n", "disc1"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("needs the ring: -j/--dht-json dht.json and -n/--name NODE"),
+        "{}",
+        stderr(&out)
+    );
     assert!(
         log.contains("lookup failed: key")
             && log.contains(&format!("belongs to {down}, which is down")),
