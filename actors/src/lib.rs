@@ -13,7 +13,8 @@
 //! Each concern is a cargo feature of the same name (all on by default), so a
 //! program that embeds only some of them compiles only their dependencies:
 //! `zmq`, `zk`, `metrics`, `dht` (needs `zmq`), `paxos` (needs `model`),
-//! `model`, `stage` and `pubsub` (need `zmq` and `metrics`). [`register_all`]
+//! `model`, `stage` (needs `zmq` and `metrics`) and `pubsub` (needs `zmq`,
+//! `metrics` and `dht`). [`register_all`]
 //! registers the kinds of the features that are on.
 
 #[cfg(feature = "dht")]

@@ -36,7 +36,9 @@ pub(crate) enum PubsubCommand {
 /// The four apps.
 #[derive(Debug, clap::Subcommand)]
 pub(crate) enum App {
-    /// The centralized discovery service (REP on `-p`).
+    /// The discovery service: centralized (REP on `-p`), a node of the Chord ring
+    /// (`-j dht.json -n NODE`, `[Discovery] Strategy = DHT`) or a front-end on the
+    /// Kademlia DHT (`-n NAME --frontends …`, `[Discovery] Strategy = Kademlia`).
     Discovery(DiscoveryArgs),
     /// A publisher: PUB on `-p`, registers with `-d`, publishes `-i` iterations at `-f` per second.
     Publisher(PublisherArgs),
@@ -70,9 +72,34 @@ pub(crate) struct DiscoveryArgs {
     /// Address to bind (`*`: every interface).
     #[arg(short = 'a', long = "addr", default_value = "*")]
     addr: String,
-    /// Port of the REP socket.
+    /// Port of the REP socket (Centralized; a ring node's port is in `dht.json`).
     #[arg(short = 'p', long = "port", default_value_t = 5555)]
     port: u16,
+    /// DHT: the ring's `dht.json` (`[Discovery] Strategy = DHT`).
+    #[arg(short = 'j', long = "json_file", visible_alias = "dht-json")]
+    json: Option<PathBuf>,
+    /// DHT: this node's id in `dht.json` (`disc3`).
+    #[arg(short = 'n', long = "name")]
+    name: Option<String>,
+    /// DHT: bits of the ring (as `dht-json -b`).
+    #[arg(short = 'b', long = "bits", default_value_t = 48)]
+    bits: u32,
+    /// Kademlia: every discovery front-end's name, comma-separated (`-n` is this one's; default: only it).
+    #[arg(long, value_delimiter = ',')]
+    frontends: Vec<String>,
+    /// Kademlia: the libp2p listen address of this front-end's DHT node.
+    #[arg(long = "dht-listen", default_value = "/ip4/0.0.0.0/tcp/4001")]
+    dht_listen: String,
+    /// Kademlia: a bootstrap peer, `/ip4/…/tcp/…/p2p/<peer id>` (repeatable).
+    #[arg(long)]
+    bootstrap: Vec<String>,
+    /// Kademlia: seed of the DHT node's identity (`rolecall dht id --seed N` prints its peer id).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Kademlia: replicas of each record; every put waits for all of them,
+    /// and requests wait until the node knows this many peers.
+    #[arg(long, default_value_t = 3)]
+    replication: usize,
     #[command(flatten)]
     common: Common,
 }
@@ -206,13 +233,6 @@ fn strategies(common: &Common) -> Result<Strategies, String> {
         }
     };
     let s = Strategies::read(&path).map_err(|e| e.to_string())?;
-    if s.discovery != DiscoveryStrategy::Centralized {
-        return Err(format!(
-            "{}: discovery strategy {:?} is not available from the command line yet; use Centralized",
-            path.display(),
-            s.discovery
-        ));
-    }
     Ok(s)
 }
 
@@ -233,6 +253,69 @@ fn client_params(c: &ClientArgs, default_name: &str) -> String {
         p.push_str(&format!(", topics = [{}]", list.join(", ")));
     }
     p
+}
+
+/// The topology of a Kademlia discovery front-end: a `dht.node`, the
+/// `pubsub.kad_discovery` on it, a `zmq.rep` on `-a:-p`.
+fn kademlia_topology(a: &DiscoveryArgs, dissemination: &str) -> Result<String, String> {
+    let name = a
+        .name
+        .clone()
+        .ok_or("`[Discovery] Strategy = Kademlia` needs -n/--name (this front-end's name)")?;
+    let mut frontends = a.frontends.clone();
+    if frontends.is_empty() {
+        frontends.push(name.clone());
+    }
+    if !frontends.contains(&name) {
+        return Err(format!(
+            "--frontends {frontends:?} must name this front-end ({name})"
+        ));
+    }
+    if a.replication == 0 {
+        return Err("--replication must be at least 1".into());
+    }
+    let list = |v: &[String]| v.iter().map(|s| quote(s)).collect::<Vec<_>>().join(", ");
+    let identity = a.seed.map(|s| format!(", seed = {s}")).unwrap_or_default();
+    Ok(format!(
+        r#"
+        [topology]
+        name = "pubsub-kad-discovery"
+        [actors.dht]
+        kind = "dht.node"
+        params = {{ listen = {}, replication = {r}, quorum = {r}, bootstrap = [{}]{identity} }}
+        [actors.discovery]
+        kind = "pubsub.kad_discovery"
+        restart = "never"
+        params = {{ name = {}, frontends = [{}], publishers = {}, subscribers = {}, dissemination = "{dissemination}", min_peers = {r} }}
+        [actors.rep]
+        kind = "zmq.rep"
+        restart = "never"
+        params = {{ bind = [{}] }}
+        [[wires]]
+        from = "rep.out"
+        to = "discovery.in"
+        [[wires]]
+        from = "discovery.out"
+        to = "rep.in"
+        [[wires]]
+        from = "discovery.requests"
+        to = "dht.requests"
+        [[wires]]
+        from = "dht.responses"
+        to = "discovery.responses"
+        [[wires]]
+        from = "dht.events"
+        to = "discovery.events"
+        "#,
+        quote(&a.dht_listen),
+        list(&a.bootstrap),
+        quote(&name),
+        list(&frontends),
+        a.publishers,
+        a.subscribers,
+        quote(&format!("tcp://{}:{}", a.addr, a.port)),
+        r = a.replication,
+    ))
 }
 
 /// Runs a `pubsub` subcommand; returns the exit status.
@@ -296,6 +379,39 @@ fn run_app(command: App) -> i32 {
         rolecall::actors::pubsub::Dissemination::Broker => "broker",
     };
     let text = match &command {
+        App::Discovery(a) if strategies.discovery == DiscoveryStrategy::Chord => {
+            let (Some(json), Some(name)) = (&a.json, &a.name) else {
+                eprintln!(
+                    "error: `[Discovery] Strategy = DHT` needs the ring: -j/--dht-json dht.json and -n/--name NODE"
+                );
+                return 2;
+            };
+            format!(
+                r#"
+                [topology]
+                name = "pubsub-chord-node"
+                [actors.node]
+                kind = "pubsub.chord_node"
+                restart = "never"
+                params = {{ dht_json = {}, name = {}, bits = {}, addr = {}, publishers = {}, subscribers = {}, dissemination = "{dissemination}" }}
+                "#,
+                quote(&json.display().to_string()),
+                quote(name),
+                a.bits,
+                quote(&a.addr),
+                a.publishers,
+                a.subscribers
+            )
+        }
+        App::Discovery(a) if strategies.discovery == DiscoveryStrategy::Kademlia => {
+            match kademlia_topology(a, dissemination) {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return 2;
+                }
+            }
+        }
         App::Discovery(a) => format!(
             r#"
             [topology]

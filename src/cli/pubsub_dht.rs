@@ -3,7 +3,10 @@
 //! Mininet topology (`single,N`, `linear,N`, `tree,fanout=F,depth=D`; host
 //! `hK` at `10.0.0.K`), writes `dht.json` (`{"dht": [{"id", "hash", "IP",
 //! "port", "host"}, ...]}`, ids the leading `-b` bits of SHA-256 of
-//! `id:IP:port`, sorted by hash) and prints one Mininet command per role.
+//! `id:IP:port`, sorted by hash) and prints one Mininet command per role:
+//! every ring node runs `rolecall pubsub discovery -j dht.json -n discK`
+//! (with a `dht.ini` beside the json saying `[Discovery] Strategy = DHT`),
+//! and each client asks a different ring node.
 //!
 //! `rolecall pubsub dht-lookup` walks lookups on the ring of a `dht.json`
 //! and prints each responsible node with its hop path.
@@ -136,29 +139,43 @@ fn generate(a: &DhtJsonArgs) -> Result<String, String> {
             e.host, e.id, e.hash, e.ip, e.port
         ));
     }
-    // Discovery over the ring's network is not served by the apps yet: the
-    // clients meet at a centralized discovery on the first node's host.
-    let first = &dht[0];
+    // Every ring node serves discovery (`[Discovery] Strategy = DHT` in the
+    // config written next to the json); each client asks a different node.
+    let ini = a.json.with_extension("ini");
+    std::fs::write(
+        &ini,
+        "[Discovery]\nStrategy = DHT\n\n[Dissemination]\nStrategy = Direct\n",
+    )
+    .map_err(|e| format!("cannot write {}: {e}", ini.display()))?;
+    let ini = ini.display();
     script.push_str(&format!(
-        "{} rolecall pubsub discovery -p {} -P {} -S {} > discovery.out 2>&1 &\n",
-        first.host, first.port, a.publishers, a.subscribers
+        "# {ini}: [Discovery] Strategy = DHT (set [Dissemination] Strategy = Broker and add a broker for Broker)\n"
     ));
+    for e in &dht {
+        script.push_str(&format!(
+            "{} rolecall pubsub discovery -c {ini} -j {json} -n {} -b {} -P {} -S {} > {}.out 2>&1 &\n",
+            e.host, e.id, a.bits, a.publishers, a.subscribers, e.id
+        ));
+    }
+    let node = |k: usize| &dht[k % dht.len()];
     for i in 0..a.publishers {
         let h = host(a.dht + i);
+        let d = node(i);
         script.push_str(&format!(
-            "h{h} rolecall pubsub publisher -n pub{n} -a 10.0.0.{h} -p {port} -d {}:{} -T 5 > pub{n}.out 2>&1 &\n",
-            first.ip,
-            first.port,
+            "h{h} rolecall pubsub publisher -c {ini} -n pub{n} -a 10.0.0.{h} -p {port} -d {}:{} -T 5 > pub{n}.out 2>&1 &\n",
+            d.ip,
+            d.port,
             n = i + 1,
             port = a.pub_port.saturating_add(i as u16),
         ));
     }
     for i in 0..a.subscribers {
         let h = host(a.dht + a.publishers + i);
+        let d = node(a.publishers + i);
         script.push_str(&format!(
-            "h{h} rolecall pubsub subscriber -n sub{n} -a 10.0.0.{h} -d {}:{} -T 4 > sub{n}.out 2>&1 &\n",
-            first.ip,
-            first.port,
+            "h{h} rolecall pubsub subscriber -c {ini} -n sub{n} -a 10.0.0.{h} -d {}:{} -T 4 > sub{n}.out 2>&1 &\n",
+            d.ip,
+            d.port,
             n = i + 1,
         ));
     }

@@ -14,6 +14,7 @@ mod netns;
 mod nodes;
 mod paxos;
 mod pubsub;
+mod pubsub_dht;
 mod pubsub_interop;
 mod servers_absent; // issue 12, item 7
 mod support;

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use crate::support::*;
 
 /// `(actor, total, {publisher/topic: count})` of every `subscriber COMPLETED` line.
-fn completed(log: &str) -> BTreeMap<String, (u64, BTreeMap<String, u64>)> {
+pub(crate) fn completed(log: &str) -> BTreeMap<String, (u64, BTreeMap<String, u64>)> {
     let mut out = BTreeMap::new();
     for line in log
         .lines()
@@ -73,9 +73,12 @@ fn expected() -> BTreeMap<String, (u64, BTreeMap<String, u64>)> {
 }
 
 fn run_example(name: &str) -> (String, String) {
-    let out = run(rolecall()
-        .args(["run", &format!("examples/{name}/topology.toml")])
-        .env("ROLECALL_LOG", "info"));
+    run_topology(&format!("examples/{name}/topology.toml"))
+}
+
+/// `rolecall run PATH`, which must succeed: (stdout, stderr).
+pub(crate) fn run_topology(path: &str) -> (String, String) {
+    let out = run(rolecall().args(["run", path]).env("ROLECALL_LOG", "info"));
     let (text, log) = (stdout(&out), stderr(&out));
     assert!(
         out.status.success(),
@@ -101,7 +104,7 @@ fn latency_rows(text: &str) -> BTreeMap<String, u64> {
         .collect()
 }
 
-fn check_run(text: &str, log: &str) {
+pub(crate) fn check_run(text: &str, log: &str) {
     assert_eq!(completed(log), expected(), "{log}");
     let rows = latency_rows(text);
     assert_eq!(rows.len(), 13, "{text}");
@@ -422,10 +425,30 @@ fn dht_json_generator_and_lookups_on_its_ring() {
         ),
         (Some("10.0.0.1"), Some(5555), Some("h1"))
     );
-    // Four hosts (tree of fanout 2, depth 2): every command runs on h1-h4.
+    // Four hosts (tree of fanout 2, depth 2): every command runs on h1-h4:
+    // 20 ring nodes serving discovery, 5 publishers, 5 subscribers.
     let script = stdout(&out);
     let commands: Vec<&str> = script.lines().filter(|l| !l.starts_with('#')).collect();
-    assert_eq!(commands.len(), 11, "{script}");
+    assert_eq!(commands.len(), 30, "{script}");
+    let ini = dir.path().join("dht.ini");
+    assert!(std::fs::read_to_string(&ini)
+        .unwrap()
+        .contains("Strategy = DHT"));
+    let ini = ini.to_str().unwrap();
+    assert!(
+        script.contains(&format!(
+            "h1 rolecall pubsub discovery -c {ini} -j {json} -n disc1 -b 48 -P 5 -S 5 > disc1.out 2>&1 &"
+        )),
+        "{script}"
+    );
+    assert_eq!(
+        commands
+            .iter()
+            .filter(|l| l.contains("pubsub discovery"))
+            .count(),
+        20,
+        "{script}"
+    );
     assert!(
         commands.iter().all(|l| ["h1 ", "h2 ", "h3 ", "h4 "]
             .iter()
@@ -433,7 +456,9 @@ fn dht_json_generator_and_lookups_on_its_ring() {
         "{script}"
     );
     assert!(
-        script.contains("rolecall pubsub publisher -n pub1 -a 10.0.0."),
+        script.contains(&format!(
+            "rolecall pubsub publisher -c {ini} -n pub1 -a 10.0.0."
+        )),
         "{script}"
     );
 

@@ -98,14 +98,14 @@ pub struct Directory {
     broker_looked_up: bool,
 }
 
-fn reply(kind: MsgTypes, content: discovery_resp::Content) -> DiscoveryResp {
+pub(crate) fn reply(kind: MsgTypes, content: discovery_resp::Content) -> DiscoveryResp {
     DiscoveryResp {
         msg_type: kind as i32,
         content: Some(content),
     }
 }
 
-fn refused(kind: MsgTypes, reason: String) -> DiscoveryResp {
+pub(crate) fn refused(kind: MsgTypes, reason: String) -> DiscoveryResp {
     reply(
         kind,
         discovery_resp::Content::RegisterResp(RegisterResp {

@@ -7,13 +7,16 @@
 //! discovery service) and [`Client`] (the lifecycle every client walks);
 //! the kinds around them do the sockets.
 
+mod answers;
 pub mod chord;
 pub mod client;
 pub mod config;
 pub mod directory;
 pub mod driver;
+pub mod kademlia;
 pub mod kinds;
 pub mod publication;
+pub mod ring_node;
 pub mod topics;
 
 pub use client::{Action, Client, ClientError, Kind, Phase};
@@ -22,10 +25,13 @@ pub use publication::{Publication, Stamp};
 
 use rolecall_runtime::kind::{RegisterError, Registry};
 
-/// Registers `pubsub.discovery`, `pubsub.publisher`, `pubsub.subscriber` and `pubsub.broker`.
+/// Registers `pubsub.discovery`, `pubsub.chord_node`, `pubsub.kad_discovery`, `pubsub.publisher`,
+/// `pubsub.subscriber` and `pubsub.broker`.
 pub fn register(registry: &mut Registry) -> Result<(), RegisterError> {
     registry
         .register::<kinds::Discovery>("pubsub.discovery")?
+        .register::<ring_node::ChordNode>("pubsub.chord_node")?
+        .register::<kademlia::kind::KadDiscovery>("pubsub.kad_discovery")?
         .register::<kinds::Member<kinds::Publisher>>("pubsub.publisher")?
         .register::<kinds::Member<kinds::Subscriber>>("pubsub.subscriber")?
         .register::<kinds::Member<kinds::Broker>>("pubsub.broker")?;
