@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use actix::prelude::*;
-use rolecall_runtime::kind::{CreateError, Io, Ports, Role};
+use rolecall_runtime::kind::{CreateError, Io, ParamCheck, Ports, Role};
 use serde::Deserialize;
 
 use super::chord::serve::{Bound, Serving};
@@ -125,6 +125,14 @@ impl Role for ChordNode {
         "a node of the course's Chord ring (dht.json) serving discovery: DiscoveryReq on its endpoint, registrations stored at the node responsible for each topic";
 
     fn ports(_: &mut Ports<Self>) {}
+
+    fn check(p: &ChordParams, check: &mut ParamCheck) {
+        // A ring that does not read (a missing dht.json) is reported by
+        // `build`, with the file's own error.
+        if let Ok((_, bind)) = p.service() {
+            check.binds("dht_json", bind);
+        }
+    }
 
     fn build(p: &ChordParams, io: &mut Io) -> Result<Self, CreateError> {
         let bad = |e: String| CreateError::from(format!("pubsub.chord_node: {e}"));

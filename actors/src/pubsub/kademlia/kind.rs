@@ -6,7 +6,7 @@
 use std::collections::{HashMap, VecDeque};
 
 use actix::prelude::*;
-use rolecall_runtime::kind::{CreateError, Io, Ports, Role};
+use rolecall_runtime::kind::{CreateError, Io, ParamCheck, Ports, Role};
 use rolecall_runtime::wire::Output;
 use serde::Deserialize;
 
@@ -144,6 +144,12 @@ impl Role for KadDiscovery {
             .output::<Request>("requests")
             .input::<Response>("responses")
             .input::<Event>("events");
+    }
+
+    fn check(p: &KadParams, check: &mut ParamCheck) {
+        if !p.frontends.contains(&p.name) {
+            check.error("name", format!("`{}` is not one of `frontends`", p.name));
+        }
     }
 
     fn build(p: &KadParams, io: &mut Io) -> Result<Self, CreateError> {
