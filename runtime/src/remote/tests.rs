@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use super::hop::{spawn_receiver, spawn_sender};
 use super::{Delivery, HopIdentity, RemoteEndpoint, RemoteLink};
-use crate::wire::{Policy, Popped, Queue};
+use crate::wire::{Policy, Popped, PushError, Queue};
 
 fn endpoint(context: &zmq::Context, address: &str) -> RemoteEndpoint {
     RemoteEndpoint {
@@ -72,9 +72,16 @@ fn produce(
     )
     .expect("sender");
     let producer = std::thread::spawn(move || {
-        let refused = (0..n)
-            .filter(|i| outbound.push_blocking(format!("m{i}"), None).is_err())
-            .count();
+        // A push still blocked after a minute is a hung hop: fail, not hang.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let mut refused = 0;
+        for i in 0..n {
+            match outbound.push_blocking(format!("m{i}"), Some(deadline)) {
+                Ok(_) => {}
+                Err(PushError::Closed(_)) => refused += 1,
+                Err(PushError::Full(_)) => panic!("push {i} still blocked after 60 s"),
+            }
+        }
         outbound.remove_sender();
         refused
     });
