@@ -2,12 +2,34 @@
 //! [`Directory`](super::Directory) does: when lookups must wait, when the
 //! system is ready (from the registry's [`Counts`]), and the replies.
 
+use prost::Message;
 use rolecall_codecs::pb::discovery::{
-    discovery_resp, DiscoveryResp, LookupPubByTopicResp, MsgTypes, Status,
+    discovery_resp, DiscoveryReq, DiscoveryResp, LookupPubByTopicResp, MsgTypes, Status,
 };
 
 use super::chord::store::{Counts, Registrant};
 use super::directory::{refused, reply, Dissemination, Expect};
+
+/// A client's request decoded and admitted, with its kind; or the answer
+/// that refuses it: malformed, or `in_flight` requests already (at most
+/// `max`), or one of this client's (`pending`) not answered yet.
+pub(crate) fn admit(
+    bytes: &[u8],
+    in_flight: usize,
+    max: usize,
+    pending: bool,
+) -> Result<(DiscoveryReq, MsgTypes), DiscoveryResp> {
+    let req = DiscoveryReq::decode(bytes)
+        .map_err(|e| refused(MsgTypes::TypeUnknown, format!("malformed request: {e}")))?;
+    let kind = MsgTypes::try_from(req.msg_type).unwrap_or(MsgTypes::TypeUnknown);
+    if in_flight >= max || pending {
+        return Err(failed(
+            kind,
+            format!("busy: {in_flight} requests in flight"),
+        ));
+    }
+    Ok((req, kind))
+}
 
 /// The reply telling a client its request failed.
 pub(crate) fn failed(kind: MsgTypes, reason: String) -> DiscoveryResp {

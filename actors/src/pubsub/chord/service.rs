@@ -35,14 +35,13 @@ use std::time::{Duration, Instant};
 
 use prost::Message as _;
 use rolecall_codecs::pb::discovery::{
-    discovery_req, discovery_resp, DiscoveryReq, DiscoveryResp, IsReadyResp, MsgTypes,
-    RegisterResp, Role, Status,
+    discovery_req, discovery_resp, DiscoveryResp, IsReadyResp, MsgTypes, RegisterResp, Role, Status,
 };
 
 pub use super::peer::{PeerMsg, PEER_PREFIX};
 use super::ring::{hash, Node, Route};
 use super::store::{Answer, Op, Registrant, Store, REGISTRY_KEY};
-use crate::pubsub::answers::{blocked, failed, lookup_resp, ready};
+use crate::pubsub::answers::{admit, blocked, failed, lookup_resp, ready};
 use crate::pubsub::directory::{refused, reply, Dissemination, Expect};
 
 /// Timeouts and bounds of a [`Service`].
@@ -209,22 +208,19 @@ impl Service {
                 bytes: resp.encode_to_vec(),
             })
         };
-        let req = match DiscoveryReq::decode(bytes) {
-            Ok(r) => r,
-            Err(e) => {
-                answer(
-                    refused(MsgTypes::TypeUnknown, format!("malformed request: {e}")),
-                    &mut out,
-                );
+        let admitted = admit(
+            bytes,
+            self.requests.len(),
+            self.cfg.max_requests,
+            self.requests.contains_key(&client),
+        );
+        let (req, kind) = match admitted {
+            Ok(admitted) => admitted,
+            Err(resp) => {
+                answer(resp, &mut out);
                 return out;
             }
         };
-        let kind = MsgTypes::try_from(req.msg_type).unwrap_or(MsgTypes::TypeUnknown);
-        if self.requests.len() >= self.cfg.max_requests || self.requests.contains_key(&client) {
-            let reason = format!("busy: {} requests in flight", self.requests.len());
-            answer(failed(kind, reason), &mut out);
-            return out;
-        }
         use discovery_req::Content;
         let stage = match (kind, req.content) {
             (MsgTypes::TypeRegister, Some(Content::RegisterReq(r))) => {

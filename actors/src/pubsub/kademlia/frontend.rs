@@ -30,8 +30,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use prost::Message as _;
 use rolecall_codecs::pb::discovery::{
-    discovery_req, discovery_resp, DiscoveryReq, DiscoveryResp, IsReadyResp, MsgTypes,
-    RegisterResp, Role, Status,
+    discovery_req, discovery_resp, DiscoveryResp, IsReadyResp, MsgTypes, RegisterResp, Role, Status,
 };
 use serde::{Deserialize, Serialize};
 
@@ -208,20 +207,19 @@ impl Frontend {
                 bytes: resp.encode_to_vec(),
             })
         };
-        let req = match DiscoveryReq::decode(bytes) {
-            Ok(r) => r,
-            Err(e) => {
-                let resp = refused(MsgTypes::TypeUnknown, format!("malformed request: {e}"));
+        let admitted = crate::pubsub::answers::admit(
+            bytes,
+            self.requests.len(),
+            self.cfg.max_requests,
+            self.requests.contains_key(&client),
+        );
+        let (req, kind) = match admitted {
+            Ok(admitted) => admitted,
+            Err(resp) => {
                 answer(resp, &mut out);
                 return out;
             }
         };
-        let kind = MsgTypes::try_from(req.msg_type).unwrap_or(MsgTypes::TypeUnknown);
-        if self.requests.len() >= self.cfg.max_requests || self.requests.contains_key(&client) {
-            let reason = format!("busy: {} requests in flight", self.requests.len());
-            answer(failed(kind, reason), &mut out);
-            return out;
-        }
         use discovery_req::Content;
         let stage = match (kind, req.content) {
             (MsgTypes::TypeRegister, Some(Content::RegisterReq(r))) => {

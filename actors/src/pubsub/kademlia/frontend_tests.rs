@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 
 use rolecall_codecs::pb::discovery::{RegistrantInfo, Role};
 
+use rolecall_codecs::pb::discovery::DiscoveryReq;
+
 use super::*;
 use crate::dht::{Found, GetError, PutError, Stored};
 use crate::pubsub::client::{isready_req, lookup_req, register_req};
