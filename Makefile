@@ -10,7 +10,8 @@
 #   make deps   install what is missing for test and lint (scripts/install-deps.sh test)
 #   make deps-run  install what is missing for run, build and bench
 #   make build  build every target of the workspace (debug)
-#   make lint   the lint gates alone: rustfmt, commands-to-packages, clippy,
+#   make lint   the lint gates alone: rustfmt, commands-to-packages, clippy
+#               (also of rolecall-actors with only its zmq feature),
 #               rustdoc, flatbuffers
 #   make fmt    format the code
 #   make bench  the actor benchmark, as JSON
@@ -85,6 +86,8 @@ gate() { echo "--> $$*"; "$$@" || { status=1; failed+=("$$*"); echo "lint: FAILE
 gate $(CARGO) fmt --all -- --check
 gate scripts/check-commands.py
 gate $(CARGO) clippy --workspace --all-targets -- -D warnings
+# An embedder of the ZeroMQ endpoints alone builds without the other concerns.
+gate $(CARGO) clippy -p rolecall-actors --no-default-features --features zmq -- -D warnings
 gate env RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps --quiet
 # Generated FlatBuffers code must match the pinned flatc's output.
 if [ -x scripts/regen-flatbuffers.sh ]; then gate scripts/regen-flatbuffers.sh --check; fi
