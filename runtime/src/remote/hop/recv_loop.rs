@@ -13,7 +13,7 @@ use super::receiver::{Action, Expect, Note, Receiver};
 use super::{start_thread, worth_logging, HopIdentity, HopStats, Shared};
 use crate::remote::link::{open_socket, RemoteEndpoint, RemoteError, RemoteLink};
 use crate::remote::wake::{WakeSignal, AWAKE, POLLING};
-use crate::wire::Queue;
+use crate::wire::{Queue, Sender};
 
 /// Frames read per loop turn.
 const BATCH: usize = 256;
@@ -34,7 +34,9 @@ struct RecvLoop<T> {
     /// The sequence numbers of what `inbox` holds and, in turn, of frames
     /// with nothing to push (END, undecodable: `false`), recorded in order.
     inbox_seqs: VecDeque<(u64, bool)>,
-    ended: bool,
+    /// The remote producer's registration on the wire: dropped at its END
+    /// (or when this loop stops), which ends the wire for the consumer.
+    producer: Option<Sender<T>>,
     strangers: u64,
     refusals: u64,
     /// The ROUTER identity and payload of the frame being read (reused).
@@ -53,7 +55,7 @@ pub(crate) fn spawn_receiver<T: Send + 'static>(
 ) -> Result<RemoteLink, RemoteError> {
     let socket = open_socket(&ep, zmq::ROUTER, &id)?;
     let (wake_rx, wake) = super::send_loop::wake_pair(&ep)?;
-    queue.add_sender();
+    let producer = Some(Sender::new(&queue));
     let receiver = Receiver::new(
         Expect {
             topology: id.topology.clone(),
@@ -78,7 +80,7 @@ pub(crate) fn spawn_receiver<T: Send + 'static>(
         label: ep.label.clone(),
         inbox: VecDeque::new(),
         inbox_seqs: VecDeque::new(),
-        ended: false,
+        producer,
         strangers: 0,
         refusals: 0,
         identity: zmq::Message::new(),
@@ -127,9 +129,7 @@ impl<T: Send + 'static> RecvLoop<T> {
             self.log(note);
         }
         self.report();
-        if !self.ended {
-            self.queue.remove_sender();
-        }
+        self.producer = None;
         *self.wake.socket.lock() = None;
     }
 
@@ -277,10 +277,7 @@ impl<T: Send + 'static> RecvLoop<T> {
         match note {
             Note::EndOfStream => {
                 tracing::debug!(hop = %self.label, "end of stream received");
-                if !self.ended {
-                    self.ended = true;
-                    self.queue.remove_sender();
-                }
+                self.producer = None;
             }
             Note::Refused { peer, reason } => {
                 self.refusals += 1;
