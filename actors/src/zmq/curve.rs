@@ -43,22 +43,81 @@ pub struct KeyFiles {
     pub public: PathBuf,
 }
 
+/// Making keys or a CURVE socket failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CurveError {
+    /// A ZeroMQ call failed (generating, encoding or setting a key, the ZAP
+    /// handler's socket).
+    #[error("{action}: {source}")]
+    Zmq {
+        /// What was being done.
+        action: &'static str,
+        /// Why it failed.
+        source: zmq::Error,
+    },
+    /// A key file could not be read or written, or its directory made.
+    #[error("{action} {path}: {source}")]
+    File {
+        /// `reading key file`, `writing`, `creating`.
+        action: &'static str,
+        /// The file or directory.
+        path: String,
+        /// Why it failed.
+        source: std::io::Error,
+    },
+    /// A key is not 32 bytes of Z85 text.
+    #[error("key {source_name} {problem}")]
+    BadKey {
+        /// The file (or the key text) it came from.
+        source_name: String,
+        /// `is not Z85: …` or `has N bytes, not 32`.
+        problem: String,
+    },
+    /// A client socket was given a server key without its own public key.
+    #[error("a CURVE client needs `public_key` too")]
+    ClientWithoutPublicKey,
+    /// The ZAP handler could not be started.
+    #[error("starting the ZAP handler: {0}")]
+    ZapThread(std::io::Error),
+}
+
+fn zmq_failed(action: &'static str) -> impl FnOnce(zmq::Error) -> CurveError {
+    move |source| CurveError::Zmq { action, source }
+}
+
 /// Writes a new key pair as `DIR/NAME.key` (secret, mode 0600) and `DIR/NAME.pub`.
-pub fn generate(dir: &Path, name: &str) -> Result<KeyFiles, String> {
-    let pair = zmq::CurveKeyPair::new().map_err(|e| format!("generating a key pair: {e}"))?;
-    let encode = |k: &[u8]| zmq::z85_encode(k).map_err(|e| format!("encoding a key: {e:?}"));
+pub fn generate(dir: &Path, name: &str) -> Result<KeyFiles, CurveError> {
+    let pair = zmq::CurveKeyPair::new().map_err(zmq_failed("generating a key pair"))?;
+    let encode = |k: &[u8]| {
+        zmq::z85_encode(k).map_err(|e| CurveError::BadKey {
+            source_name: "just generated".into(),
+            problem: format!("does not encode as Z85: {e:?}"),
+        })
+    };
     let files = KeyFiles {
         secret: dir.join(format!("{name}.key")),
         public: dir.join(format!("{name}.pub")),
     };
-    std::fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+    std::fs::create_dir_all(dir).map_err(|source| CurveError::File {
+        action: "creating",
+        path: dir.display().to_string(),
+        source,
+    })?;
     write_private(&files.secret, &encode(&pair.secret_key)?)?;
     std::fs::write(&files.public, encode(&pair.public_key)? + "\n")
-        .map_err(|e| format!("writing {}: {e}", files.public.display()))?;
+        .map_err(|source| writing(&files.public, source))?;
     Ok(files)
 }
 
-fn write_private(path: &Path, key: &str) -> Result<(), String> {
+fn writing(path: &Path, source: std::io::Error) -> CurveError {
+    CurveError::File {
+        action: "writing",
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+fn write_private(path: &Path, key: &str) -> Result<(), CurveError> {
     use std::io::Write;
     #[cfg(unix)]
     use std::os::unix::fs::OpenOptionsExt;
@@ -66,23 +125,30 @@ fn write_private(path: &Path, key: &str) -> Result<(), String> {
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
     options.mode(0o600);
-    let mut f = options
-        .open(path)
-        .map_err(|e| format!("writing {}: {e}", path.display()))?;
-    writeln!(f, "{key}").map_err(|e| format!("writing {}: {e}", path.display()))
+    let mut f = options.open(path).map_err(|e| writing(path, e))?;
+    writeln!(f, "{key}").map_err(|e| writing(path, e))
 }
 
 /// Reads a key: a file holding Z85 text, or the Z85 text itself.
-fn read_key(source: &str) -> Result<Vec<u8>, String> {
+fn read_key(source: &str) -> Result<Vec<u8>, CurveError> {
     let text = match std::fs::read_to_string(source) {
         Ok(t) => t,
         Err(_) if source.len() == 40 => source.to_owned(),
-        Err(e) => return Err(format!("reading key file {source}: {e}")),
+        Err(e) => {
+            return Err(CurveError::File {
+                action: "reading key file",
+                path: source.to_owned(),
+                source: e,
+            })
+        }
     };
-    let key =
-        zmq::z85_decode(text.trim()).map_err(|e| format!("key {source} is not Z85: {e:?}"))?;
+    let bad = |problem: String| CurveError::BadKey {
+        source_name: source.to_owned(),
+        problem,
+    };
+    let key = zmq::z85_decode(text.trim()).map_err(|e| bad(format!("is not Z85: {e:?}")))?;
     if key.len() != 32 {
-        return Err(format!("key {source} has {} bytes, not 32", key.len()));
+        return Err(bad(format!("has {} bytes, not 32", key.len())));
     }
     Ok(key)
 }
@@ -92,28 +158,34 @@ fn path_str(p: &Path) -> String {
 }
 
 /// Makes `socket` a CURVE server or client per `p`.
-pub(crate) fn apply(socket: &zmq::Socket, p: &CurveParams, actor: &str) -> Result<(), String> {
+pub(crate) fn apply(socket: &zmq::Socket, p: &CurveParams, actor: &str) -> Result<(), CurveError> {
     let secret = read_key(&path_str(&p.secret_key))?;
-    let set = |what: &str, r: zmq::Result<()>| r.map_err(|e| format!("setting {what}: {e}"));
+    let set = |what: &'static str, r: zmq::Result<()>| r.map_err(zmq_failed(what));
     match &p.server_key {
         Some(server) => {
             let public = p
                 .public_key
                 .as_ref()
-                .ok_or("a CURVE client needs `public_key` too")?;
+                .ok_or(CurveError::ClientWithoutPublicKey)?;
             set(
-                "the CURVE public key",
+                "setting the CURVE public key",
                 socket.set_curve_publickey(&read_key(&path_str(public))?),
             )?;
-            set("the CURVE secret key", socket.set_curve_secretkey(&secret))?;
             set(
-                "the CURVE server key",
+                "setting the CURVE secret key",
+                socket.set_curve_secretkey(&secret),
+            )?;
+            set(
+                "setting the CURVE server key",
                 socket.set_curve_serverkey(&read_key(&path_str(server))?),
             )?;
         }
         None => {
-            set("CURVE server mode", socket.set_curve_server(true))?;
-            set("the CURVE secret key", socket.set_curve_secretkey(&secret))?;
+            set("setting CURVE server mode", socket.set_curve_server(true))?;
+            set(
+                "setting the CURVE secret key",
+                socket.set_curve_secretkey(&secret),
+            )?;
             let allowed: HashSet<Vec<u8>> = p
                 .allow
                 .iter()
@@ -125,10 +197,10 @@ pub(crate) fn apply(socket: &zmq::Socket, p: &CurveParams, actor: &str) -> Resul
             );
             allowlists()
                 .lock()
-                .map_err(|_| "ZAP allowlists poisoned")?
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .insert(domain.clone(), allowed);
             ensure_zap_handler()?;
-            set("the ZAP domain", socket.set_zap_domain(&domain))?;
+            set("setting the ZAP domain", socket.set_zap_domain(&domain))?;
         }
     }
     Ok(())
@@ -143,22 +215,24 @@ fn allowlists() -> &'static Mutex<HashMap<String, HashSet<Vec<u8>>>> {
 }
 
 /// Starts the ZAP handler of the current ZeroMQ context, once per context.
-fn ensure_zap_handler() -> Result<(), String> {
+fn ensure_zap_handler() -> Result<(), CurveError> {
     static STARTED: Mutex<Option<u64>> = Mutex::new(None);
-    let mut started = STARTED.lock().map_err(|_| "ZAP handler state poisoned")?;
+    let mut started = STARTED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let generation = super::io::generation();
     if *started == Some(generation) {
         return Ok(());
     }
     let rep = context()
         .socket(zmq::REP)
-        .map_err(|e| format!("ZAP socket: {e}"))?;
+        .map_err(zmq_failed("creating the ZAP socket"))?;
     rep.bind("inproc://zeromq.zap.01")
-        .map_err(|e| format!("binding the ZAP handler: {e}"))?;
+        .map_err(zmq_failed("binding the ZAP handler"))?;
     std::thread::Builder::new()
         .name("rc-zap".into())
         .spawn(move || serve_zap(&rep))
-        .map_err(|e| format!("starting the ZAP handler: {e}"))?;
+        .map_err(CurveError::ZapThread)?;
     *started = Some(generation);
     Ok(())
 }

@@ -166,12 +166,42 @@ impl std::fmt::Debug for SocketIo {
     }
 }
 
-fn failed(action: &str, what: &str, e: zmq::Error) -> String {
-    format!("{action} {what}: {e}")
+/// Opening, configuring or starting an endpoint's socket failed.
+#[derive(Debug, thiserror::Error)]
+pub enum EndpointError {
+    /// A ZeroMQ call failed: `creating the socket`, `setting sndhwm`,
+    /// `binding tcp://*:5555`, ...
+    #[error("{action} {what}: {source}")]
+    Socket {
+        /// What was being done.
+        action: &'static str,
+        /// To what.
+        what: String,
+        /// Why it failed.
+        source: zmq::Error,
+    },
+    /// Making the socket a CURVE server or client failed.
+    #[error(transparent)]
+    Curve(#[from] super::curve::CurveError),
+    /// The socket's I/O thread could not be started.
+    #[error("starting the socket thread: {0}")]
+    Thread(#[from] rolecall_runtime::remote::RemoteError),
+}
+
+fn failed(action: &'static str, what: &str, source: zmq::Error) -> EndpointError {
+    EndpointError::Socket {
+        action,
+        what: what.to_owned(),
+        source,
+    }
 }
 
 /// Creates and configures the socket.
-pub(crate) fn open(kind: zmq::SocketType, p: &Params, actor: &str) -> Result<zmq::Socket, String> {
+pub(crate) fn open(
+    kind: zmq::SocketType,
+    p: &Params,
+    actor: &str,
+) -> Result<zmq::Socket, EndpointError> {
     let s = context()
         .socket(kind)
         .map_err(|e| failed("creating", "the socket", e))?;
@@ -209,7 +239,7 @@ pub(crate) fn open(kind: zmq::SocketType, p: &Params, actor: &str) -> Result<zmq
 }
 
 /// Binds and connects (after the monitor is attached, so that it sees it).
-pub(crate) fn attach(s: &zmq::Socket, p: &Params) -> Result<(), String> {
+pub(crate) fn attach(s: &zmq::Socket, p: &Params) -> Result<(), EndpointError> {
     for ep in &p.bind {
         s.bind(ep).map_err(|e| failed("binding", ep, e))?;
     }
@@ -240,7 +270,7 @@ pub(crate) fn monitor_event(actor: &str, socket: &str, parts: &[Vec<u8>]) -> Opt
 
 /// Attaches a monitor to `socket` (before it binds or connects, so that the
 /// monitor sees it) and returns the PAIR socket that reads it.
-pub(crate) fn monitor_socket(socket: &zmq::Socket) -> Result<zmq::Socket, String> {
+pub(crate) fn monitor_socket(socket: &zmq::Socket) -> Result<zmq::Socket, EndpointError> {
     let mon_ep = format!("inproc://rolecall-monitor-{}", unique());
     socket
         .monitor(&mon_ep, zmq::SocketEvent::ALL as i32)
@@ -262,7 +292,7 @@ impl SocketIo {
         params: &Params,
         wiring: Wiring,
         inputs: Vec<Queue<Frames>>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, EndpointError> {
         let socket = open(kind, params, &wiring.actor)?;
         let monitor = match wiring.monitor {
             Some(out) => Some((monitor_socket(&socket)?, out)),
@@ -303,7 +333,7 @@ impl SocketIo {
                     .collect(),
             );
         }
-        let thread = b.start().map_err(|e| e.to_string())?;
+        let thread = b.start()?;
         Ok(SocketIo { thread })
     }
 
