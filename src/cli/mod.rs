@@ -51,6 +51,8 @@ enum Command {
         /// Seed of all randomness (backoff jitter); printed at start.
         #[arg(long)]
         seed: Option<u64>,
+        #[command(flatten)]
+        trace: run::TraceArgs,
     },
     /// Run one node of a topology in this process; wires to other nodes cross over ZeroMQ.
     Node {
@@ -66,6 +68,8 @@ enum Command {
         /// container probes: 503 while starting, then 200.
         #[arg(long, value_name = "ADDR")]
         health: Option<String>,
+        #[command(flatten)]
+        trace: run::TraceArgs,
     },
     /// Validate a topology and print its wiring graph.
     Check {
@@ -146,13 +150,18 @@ pub(crate) fn main() -> i32 {
         _ => init_logging(&cli.log),
     }
     match cli.command {
-        Command::Run { topology, seed } => run::run(&topology, None, seed, None),
+        Command::Run {
+            topology,
+            seed,
+            trace,
+        } => run::run(&topology, None, seed, None, &trace),
         Command::Node {
             topology,
             node,
             seed,
             health,
-        } => run::run(&topology, Some(&node), seed, health.as_deref()),
+            trace,
+        } => run::run(&topology, Some(&node), seed, health.as_deref(), &trace),
         Command::Image(args) => image::image(args),
         Command::Docker { command } => containers::docker(command),
         Command::Compose(args) => containers::compose(args),

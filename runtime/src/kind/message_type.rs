@@ -16,7 +16,8 @@ use serde::Serialize;
 
 use crate::remote::{self, HopIdentity, RemoteEndpoint, RemoteError, RemoteLink};
 use crate::wire::erased::AnyWire;
-use crate::wire::WireConfig;
+use crate::trace::{cut, Tracer, SUMMARY_BOUND};
+use crate::wire::{WireConfig, WireTrace};
 
 /// What every message on a wire is: an actix message that can be moved between
 /// threads and copied for fan-out.
@@ -29,6 +30,8 @@ pub(crate) trait MessageOps: Send + Sync {
     fn message_type_id(&self) -> TypeId;
     fn type_name(&self) -> &'static str;
     fn new_wire(&self, config: WireConfig) -> Arc<dyn AnyWire>;
+    /// Traces `wire` (made by [`MessageOps::new_wire`]) from actor `from` to `to`.
+    fn trace_wire(&self, wire: &Arc<dyn AnyWire>, tracer: &Arc<Tracer>, from: &str, to: &str);
     /// Formats a wire of this type can use across nodes.
     fn formats(&self, codecs: &CodecRegistry) -> Vec<&'static str>;
     /// Starts the sending end of a hop that drains `wire`.
@@ -57,6 +60,8 @@ type CodecLookup<T> = fn(&str, &CodecRegistry) -> Option<Arc<dyn Codec<T>>>;
 struct Ops<T> {
     lookup: CodecLookup<T>,
     serde: bool,
+    /// A message's payload summary in traces.
+    summarize: fn(&T) -> String,
     _t: PhantomData<fn() -> T>,
 }
 
@@ -69,6 +74,11 @@ impl<T: Payload> MessageOps for Ops<T> {
     }
     fn new_wire(&self, config: WireConfig) -> Arc<dyn AnyWire> {
         crate::wire::erased::new_wire::<T>(config)
+    }
+    fn trace_wire(&self, wire: &Arc<dyn AnyWire>, tracer: &Arc<Tracer>, from: &str, to: &str) {
+        if let Some(queue) = crate::wire::erased::typed::<T>(wire) {
+            queue.set_trace(WireTrace::new(Arc::clone(tracer), from, to, self.summarize));
+        }
     }
     fn formats(&self, codecs: &CodecRegistry) -> Vec<&'static str> {
         let mut formats = codecs.formats_for(TypeId::of::<T>());
@@ -109,6 +119,13 @@ impl<T: Payload> MessageOps for Ops<T> {
     }
 }
 
+/// A serde message's payload summary: its JSON, cut to [`SUMMARY_BOUND`] characters.
+fn json_summary<T: Serialize>(msg: &T) -> String {
+    serde_json::to_string(msg)
+        .map(|json| cut(&json, SUMMARY_BOUND))
+        .unwrap_or_default()
+}
+
 fn registry_lookup<T: 'static>(format: &str, codecs: &CodecRegistry) -> Option<Arc<dyn Codec<T>>> {
     codecs.get::<T>(format)
 }
@@ -125,6 +142,7 @@ pub(crate) fn local_ops<T: Payload>() -> Arc<dyn MessageOps> {
     Arc::new(Ops::<T> {
         lookup: registry_lookup::<T>,
         serde: false,
+        summarize: |_| String::new(),
         _t: PhantomData,
     })
 }
@@ -134,6 +152,7 @@ pub(crate) fn serde_ops<T: Payload + Serialize + DeserializeOwned>() -> Arc<dyn 
     Arc::new(Ops::<T> {
         lookup: serde_lookup::<T>,
         serde: true,
+        summarize: json_summary::<T>,
         _t: PhantomData,
     })
 }

@@ -15,6 +15,7 @@ use crate::kind::{Direction, Payload, Registry};
 use crate::remote::{HopIdentity, RemoteError};
 use crate::supervision::Event;
 use crate::topology::{PortRef, Topology};
+use crate::trace::Tracer;
 use crate::wire::erased::AnyWire;
 use crate::wire::{Queue, WireConfig};
 
@@ -106,6 +107,7 @@ pub struct Node {
     injections: Vec<Extra>,
     taps: Vec<Extra>,
     zmq: zmq::Context,
+    tracer: Option<Arc<Tracer>>,
 }
 
 impl std::fmt::Debug for Node {
@@ -153,12 +155,20 @@ impl Node {
             injections: Vec::new(),
             taps: Vec::new(),
             zmq: zmq::Context::new(),
+            tracer: None,
         }
     }
 
     /// The seed of the backoff jitter (random by default), for replayable runs.
     pub fn with_seed(mut self, seed: u64) -> Self {
         self.seed = seed;
+        self
+    }
+
+    /// Records a causal trace of the run with `tracer`: every wire between
+    /// two hosted actors stamps its messages (see [`crate::trace::Tracer`]).
+    pub fn with_trace(mut self, tracer: Arc<Tracer>) -> Self {
+        self.tracer = Some(tracer);
         self
     }
 

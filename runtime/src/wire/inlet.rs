@@ -141,6 +141,7 @@ where
             };
             // Counted before the call: a message whose handler panics was
             // delivered too, and must not hold a slot of the wire for good.
+            this.wire.trace_handle(this.handled);
             this.handled += 1;
             let outcome = <A as Handler<T>>::handle(act, msg, ctx);
             if let Some(error) = outcome.failure() {

@@ -16,6 +16,7 @@ mod policy;
 mod port_ref;
 mod queue;
 mod sender;
+mod traced;
 
 pub use gate::{Gate, Verdict};
 pub use outcome::Outcome;
@@ -25,3 +26,4 @@ pub use port_ref::PortRef;
 pub use queue::{Popped, PushError, Pushed, Queue};
 pub(crate) use sender::AnySender;
 pub use sender::Sender;
+pub use traced::WireTrace;

@@ -24,6 +24,8 @@ use parking_lot::{Condvar, Mutex};
 
 use super::gate::Gate;
 use super::policy::{Policy, WireStats};
+use super::traced::WireTrace;
+use crate::trace::{Kind, Stamped};
 
 /// Why a push did not enqueue the message; the message is handed back.
 #[derive(Debug, PartialEq, Eq)]
@@ -66,6 +68,10 @@ struct Inner<T> {
     senders: usize,
     /// The consumer is gone for good.
     consumer_closed: bool,
+    /// On a traced wire, the stamps of `items`, in lockstep with them.
+    stamps: VecDeque<Stamped>,
+    /// On a traced wire, the stamps of the in-flight messages, in order.
+    in_flight_stamps: VecDeque<Stamped>,
 }
 
 impl<T> Inner<T> {
@@ -96,6 +102,8 @@ struct Shared<T> {
     fault_duplicated: AtomicU64,
     /// What decides each message's fate (fault injection), set once when built.
     gate: std::sync::OnceLock<Arc<dyn Gate>>,
+    /// Causal tracing of this wire, set once when built (before any push).
+    trace: std::sync::OnceLock<WireTrace<T>>,
 }
 
 /// A bounded, policy-driven queue; cloning gives another handle to the same queue.
@@ -133,6 +141,8 @@ impl<T> Queue<T> {
                     producers: Vec::new(),
                     senders: 0,
                     consumer_closed: false,
+                    stamps: VecDeque::new(),
+                    in_flight_stamps: VecDeque::new(),
                 }),
                 capacity: capacity.max(1),
                 policy,
@@ -145,6 +155,7 @@ impl<T> Queue<T> {
                 fault_dropped: AtomicU64::new(0),
                 fault_duplicated: AtomicU64::new(0),
                 gate: std::sync::OnceLock::new(),
+                trace: std::sync::OnceLock::new(),
             }),
         }
     }
@@ -161,14 +172,39 @@ impl<T> Queue<T> {
         self.shared.gate.get()
     }
 
+    /// Traces this wire: every message it accepts is stamped with its
+    /// sender's clocks, and the inlet records its receive and handle. Set
+    /// before the first push; only the first call has an effect.
+    pub fn set_trace(&self, trace: WireTrace<T>) {
+        let _ = self.shared.trace.set(trace);
+    }
+
     /// Counts `n` messages the fault layer dropped on their way to this wire.
     pub(crate) fn count_fault_dropped(&self, n: u64) {
         self.shared.fault_dropped.fetch_add(n, Ordering::Relaxed);
+        if let Some(t) = self.shared.trace.get() {
+            (0..n).for_each(|_| t.lost(Kind::Drop, None));
+        }
     }
 
     /// Counts one message the fault layer duplicated on its way to this wire.
     pub(crate) fn count_fault_duplicated(&self) {
         self.shared.fault_duplicated.fetch_add(1, Ordering::Relaxed);
+        if let Some(t) = self.shared.trace.get() {
+            t.lost(Kind::Duplicate, None);
+        }
+    }
+
+    /// On a traced wire, records that the consumer handles its in-flight
+    /// message number `index` (from 0 since the last [`Queue::settle`]).
+    #[inline]
+    pub(crate) fn trace_handle(&self, index: usize) {
+        if let Some(t) = self.shared.trace.get() {
+            let stamped = self.shared.inner.lock().in_flight_stamps.get(index).cloned();
+            if let Some(s) = stamped {
+                t.tracer.handle(&t.to, &s);
+            }
+        }
     }
 
     /// The most messages this queue holds (queued plus in flight).
@@ -263,6 +299,7 @@ impl<T> Queue<T> {
             inner.consumer_closed = true;
             let lost = inner.items.len() as u64;
             inner.items.clear();
+            inner.stamps.clear();
             self.shared.dropped.fetch_add(lost, Ordering::Relaxed);
             self.shared.finished.fetch_add(lost, Ordering::Relaxed);
             inner.take_producers()
@@ -273,14 +310,21 @@ impl<T> Queue<T> {
 
     /// Pushes without waiting, applying the policy when full.
     pub fn try_push(&self, msg: T) -> Result<Pushed, PushError<T>> {
+        let trace = self.shared.trace.get();
         let (result, consumer) = {
             let mut inner = self.shared.inner.lock();
             if inner.consumer_closed {
                 drop(inner);
                 self.shared.dropped.fetch_add(1, Ordering::Relaxed);
+                if let Some(t) = trace {
+                    t.lost(Kind::Drop, None);
+                }
                 return Err(PushError::Closed(msg));
             }
             let result = if inner.occupied() < self.shared.capacity {
+                if let Some(t) = trace {
+                    inner.stamps.push_back(t.send(&msg));
+                }
                 inner.items.push_back(msg);
                 Pushed::Queued
             } else {
@@ -289,18 +333,29 @@ impl<T> Queue<T> {
                     Policy::DropNewest => {
                         drop(inner);
                         self.shared.dropped.fetch_add(1, Ordering::Relaxed);
+                        if let Some(t) = trace {
+                            t.lost(Kind::Drop, None);
+                        }
                         return Ok(Pushed::DroppedNewest);
                     }
                     Policy::DropOldest => {
                         if inner.items.pop_front().is_some() {
                             self.shared.dropped.fetch_add(1, Ordering::Relaxed);
                             self.shared.finished.fetch_add(1, Ordering::Relaxed);
+                            if let Some(t) = trace {
+                                let evicted = inner.stamps.pop_front();
+                                t.lost(Kind::Drop, evicted.as_ref());
+                                inner.stamps.push_back(t.send(&msg));
+                            }
                             inner.items.push_back(msg);
                             Pushed::DroppedOldest
                         } else {
                             // Everything is in flight: nothing queued to evict.
                             drop(inner);
                             self.shared.dropped.fetch_add(1, Ordering::Relaxed);
+                            if let Some(t) = trace {
+                                t.lost(Kind::Drop, None);
+                            }
                             return Ok(Pushed::DroppedNewest);
                         }
                     }
@@ -375,6 +430,14 @@ impl<T> Queue<T> {
     /// `block`) while the queue is full. Other policies apply per message.
     /// Returns how many were enqueued.
     pub fn push_all_blocking(&self, items: &mut VecDeque<T>) -> usize {
+        if self.shared.trace.get().is_some() && self.shared.policy == Policy::Block {
+            // Traced: one message at a time, each stamped as it goes in.
+            let mut n = 0;
+            while let Some(m) = items.pop_front() {
+                n += usize::from(matches!(self.push_blocking(m, None), Ok(Pushed::Queued)));
+            }
+            return n;
+        }
         if self.shared.policy != Policy::Block {
             let mut n = 0;
             while let Some(m) = items.pop_front() {
@@ -420,6 +483,20 @@ impl<T> Queue<T> {
             let n = items.len();
             while let Some(m) = items.pop_front() {
                 let _ = self.try_push(m);
+            }
+            return n;
+        }
+        if self.shared.trace.get().is_some() {
+            // Traced: one message at a time, each stamped as it goes in.
+            let mut n = 0;
+            while let Some(m) = items.pop_front() {
+                match self.try_push(m) {
+                    Err(PushError::Full(m)) => {
+                        items.push_front(m);
+                        break;
+                    }
+                    _ => n += 1,
+                }
             }
             return n;
         }
@@ -484,6 +561,14 @@ impl<T> Queue<T> {
         }
         buf.extend(inner.items.drain(..n));
         inner.in_flight += n;
+        if self.shared.trace.get().is_some() {
+            let Inner {
+                stamps,
+                in_flight_stamps,
+                ..
+            } = &mut *inner;
+            in_flight_stamps.extend(stamps.drain(..n.min(stamps.len())));
+        }
         Popped::Items(n)
     }
 
@@ -517,6 +602,21 @@ impl<T> Queue<T> {
             inner.in_flight = inner.in_flight.saturating_sub(handled + returned);
             while let Some(m) = unhandled.pop_back() {
                 inner.items.push_front(m);
+            }
+            if self.shared.trace.get().is_some() {
+                let Inner {
+                    stamps,
+                    in_flight_stamps,
+                    ..
+                } = &mut *inner;
+                in_flight_stamps.drain(..handled.min(in_flight_stamps.len()));
+                // What was put back keeps its stamp (and is received again).
+                for _ in 0..returned {
+                    match in_flight_stamps.pop_back() {
+                        Some(s) => stamps.push_front(s),
+                        None => break,
+                    }
+                }
             }
             inner.take_producers()
         };

@@ -71,6 +71,9 @@ impl Node {
                         .or_default()
                         .push(Arc::clone(&queue));
                 }
+                if let (Some(tracer), true) = (&self.tracer, from_local && to_local) {
+                    ops.trace_wire(&queue, tracer, &wire.from.actor, &dest.port.actor);
+                }
                 wiring.stats.push((label.clone(), Arc::clone(&queue)));
                 if to_local {
                     wiring

@@ -9,8 +9,8 @@
 //! and its `Debug` cut to [`SUMMARY_BOUND`] characters).
 //!
 //! [`Clocks`] keeps the clocks of a set of actors without I/O: a recorder
-//! (the model checker's counterexamples today, the runtime's wires later)
-//! asks it for each event and writes the result with a bounded [`Writer`],
+//! (the model checker's counterexamples, the runtime's [`Tracer`] on the
+//! wires of a real run) asks it for each event and writes the result with a bounded [`Writer`],
 //! which states how many events it did not record.
 
 use std::collections::BTreeMap;
@@ -19,6 +19,10 @@ use std::io::{BufRead, Write};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
+
+mod tracer;
+
+pub use tracer::{Stamped, Tracer, DEFAULT_CAP, VECTOR_LIMIT};
 
 /// Longest payload summary, in characters.
 pub const SUMMARY_BOUND: usize = 160;
@@ -35,7 +39,8 @@ pub enum Kind {
     Handle,
     /// The actor restarted (from its durable state, if any).
     Restart,
-    /// Fault injection dropped message `msg` on its way to `peer`.
+    /// Fault injection or the wire's policy dropped a message (`msg` when
+    /// known) on its way to `peer`.
     Drop,
     /// Fault injection duplicated message `msg` on its way to `peer`.
     Duplicate,
