@@ -36,7 +36,10 @@ pub(crate) fn run(
         None => None,
         Some(path) => {
             let actors = topology.actors.len();
-            let nodes = topology.actors.iter().map(|a| (a.name.clone(), a.node.clone()));
+            let nodes = topology
+                .actors
+                .iter()
+                .map(|a| (a.name.clone(), a.node.clone()));
             let here = node.unwrap_or("all");
             match Tracer::create(path, here, trace.trace_cap, actors) {
                 Ok(t) => Some(Arc::new(t.with_actor_nodes(nodes))),

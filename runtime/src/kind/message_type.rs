@@ -15,8 +15,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::remote::{self, HopIdentity, RemoteEndpoint, RemoteError, RemoteLink};
-use crate::wire::erased::AnyWire;
 use crate::trace::{cut, Tracer, SUMMARY_BOUND};
+use crate::wire::erased::AnyWire;
 use crate::wire::{WireConfig, WireTrace};
 
 /// What every message on a wire is: an actix message that can be moved between

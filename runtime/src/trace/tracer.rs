@@ -168,7 +168,14 @@ impl Tracer {
     /// A message of `from` on its way to `to` was dropped (by the wire's
     /// policy or fault injection; `msg` when it had been stamped) or
     /// duplicated by fault injection: a local event of `from`.
-    pub fn lost(&self, kind: Kind, from: &str, to: &str, msg: Option<&Stamped>, msg_type: &'static str) {
+    pub fn lost(
+        &self,
+        kind: Kind,
+        from: &str,
+        to: &str,
+        msg: Option<&Stamped>,
+        msg_type: &'static str,
+    ) {
         let mut state = self.state.lock();
         let clock = state.clocks.local(from);
         let mut e = self.event(from, kind, clock);

@@ -200,7 +200,13 @@ impl<T> Queue<T> {
     #[inline]
     pub(crate) fn trace_handle(&self, index: usize) {
         if let Some(t) = self.shared.trace.get() {
-            let stamped = self.shared.inner.lock().in_flight_stamps.get(index).cloned();
+            let stamped = self
+                .shared
+                .inner
+                .lock()
+                .in_flight_stamps
+                .get(index)
+                .cloned();
             if let Some(s) = stamped {
                 t.tracer.handle(&t.to, &s);
             }

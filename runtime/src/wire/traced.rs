@@ -57,13 +57,83 @@ impl<T> WireTrace<T> {
 
     /// Records a message lost (dropped) or duplicated on the way.
     pub(super) fn lost(&self, kind: crate::trace::Kind, msg: Option<&Stamped>) {
-        self.tracer.lost(kind, &self.from, &self.to, msg, self.msg_type);
+        self.tracer
+            .lost(kind, &self.from, &self.to, msg, self.msg_type);
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::short_type_name;
+    use std::collections::VecDeque;
+    use std::sync::Arc;
+
+    use super::{short_type_name, WireTrace};
+    use crate::trace::{self, Kind, Tracer};
+    use crate::wire::{Policy, Popped, Queue};
+
+    /// Stamps stay in lockstep with the messages through a drop-oldest
+    /// eviction, a batch pop and a crash's put-back.
+    #[test]
+    fn stamps_follow_their_messages_through_eviction_and_put_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.jsonl");
+        let tracer = Arc::new(Tracer::create(&path, "n", 100, 2).unwrap());
+        let q = Queue::<u32>::new(2, Policy::DropOldest);
+        q.set_trace(WireTrace::new(Arc::clone(&tracer), "a", "b", |m| {
+            format!("{m}")
+        }));
+        for m in [10, 11, 12] {
+            q.try_push(m).unwrap();
+        }
+        let mut buf = VecDeque::new();
+        assert_eq!(q.pop_batch(&mut buf, 8, None), Popped::Items(2));
+        assert_eq!(buf, [11, 12]);
+        q.trace_handle(0); // 11 handled, then the consumer crashes
+        buf.pop_front();
+        q.settle(1, &mut buf);
+        assert_eq!(q.pop_batch(&mut buf, 8, None), Popped::Items(1));
+        assert_eq!(buf, [12]);
+        q.trace_handle(0);
+        q.settle(1, &mut VecDeque::new());
+        tracer.finish().unwrap();
+
+        let events = trace::read(&path).unwrap();
+        let line = |e: &trace::Event| {
+            format!(
+                "{} {} {} {}",
+                e.actor,
+                e.kind.name(),
+                e.msg.as_deref().unwrap_or("-"),
+                e.payload
+            )
+        };
+        let lines: Vec<String> = events.iter().map(line).collect();
+        assert_eq!(
+            lines,
+            [
+                "a send a#1 10",
+                "a send a#2 11",
+                "a drop a#1 ",
+                "a send a#3 12",
+                "b receive a#2 11",
+                "b handle a#2 ",
+                "b receive a#3 12",
+                "b handle a#3 ",
+            ]
+        );
+        assert!(events.iter().all(|e| e.msg_type == "u32"));
+        // Every receive comes after its send.
+        let sent = |id: &str| {
+            events
+                .iter()
+                .find(|e| e.kind == Kind::Send && e.msg.as_deref() == Some(id))
+        };
+        for r in events.iter().filter(|e| e.kind == Kind::Receive) {
+            let s = sent(r.msg.as_deref().unwrap()).unwrap();
+            assert!(s.lamport < r.lamport);
+            assert!(s.vc.get("a") <= r.vc.get("a"));
+        }
+    }
 
     #[test]
     fn type_names_are_shortened_to_their_last_segment() {

@@ -1,0 +1,129 @@
+//! `rolecall run --trace` (issue 19): a causal trace of a real run — every
+//! message between actors stamped by the runtime, sent, received and handled,
+//! in a file `rolecall trace` draws; bounded, stating what it did not record.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use rolecall::runtime::trace::{self, Event, Kind};
+
+use crate::support::*;
+
+fn traced_quickstart(file: &Path, cap: Option<&str>) {
+    let mut c = rolecall();
+    c.args(["run", "examples/quickstart/topology.toml", "--trace"])
+        .arg(file);
+    if let Some(cap) = cap {
+        c.args(["--trace-cap", cap]);
+    }
+    let out = run(&mut c);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+fn count(events: &[Event], kind: Kind, actor: &str) -> usize {
+    events
+        .iter()
+        .filter(|e| e.kind == kind && e.actor == actor)
+        .count()
+}
+
+#[test]
+fn a_traced_run_records_every_message_in_happens_before_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("run.jsonl");
+    traced_quickstart(&file, None);
+    let events = trace::read(&file).unwrap();
+
+    // Counts match what the topology sends: 300 weather and 200 traffic
+    // topics, each through encode, decode and stats to the metrics reporter.
+    let sends: HashMap<&str, &Event> = events
+        .iter()
+        .filter(|e| e.kind == Kind::Send)
+        .map(|e| (e.msg.as_deref().expect("a send has an id"), e))
+        .collect();
+    assert_eq!(count(&events, Kind::Send, "weather"), 300);
+    assert_eq!(count(&events, Kind::Send, "traffic"), 200);
+    for actor in ["encode", "decode", "stats", "metrics"] {
+        assert_eq!(count(&events, Kind::Handle, actor), 500, "{actor}");
+        assert_eq!(count(&events, Kind::Receive, actor), 500, "{actor}");
+    }
+    assert_eq!(sends.len(), 2000, "ids are unique");
+    assert!(!events.iter().any(|e| e.kind == Kind::Truncated));
+
+    // Every receive has its send, with a smaller Lamport clock and a vector
+    // clock below its own; every handle follows its receive on that actor.
+    let mut received: HashMap<&str, &Event> = HashMap::new();
+    for e in &events {
+        assert_eq!(e.node, "main");
+        assert!(!e.logical && e.time > 0);
+        let id = e.msg.as_deref();
+        match e.kind {
+            Kind::Receive => {
+                let s = sends[id.unwrap()];
+                assert!(s.lamport < e.lamport, "{s:?} -> {e:?}");
+                assert_eq!(e.peer.as_deref(), Some(s.actor.as_str()));
+                assert_eq!(s.peer.as_deref(), Some(e.actor.as_str()));
+                assert_eq!((&e.msg_type, &e.payload), (&s.msg_type, &s.payload));
+                assert!(s
+                    .vc
+                    .iter()
+                    .all(|(a, n)| e.vc.get(a).is_some_and(|m| m >= n)));
+                assert!(e.vc[&s.actor] >= s.vc[&s.actor]);
+                received.insert(id.unwrap(), e);
+            }
+            Kind::Handle => {
+                let r = received[id.unwrap()];
+                assert!(r.lamport < e.lamport && r.actor == e.actor);
+            }
+            _ => {}
+        }
+    }
+    let topic = sends["weather#1"];
+    assert_eq!(topic.msg_type, "Topic");
+    assert!(
+        topic.payload.contains("\"name\":\"weather\""),
+        "{}",
+        topic.payload
+    );
+    assert!(events
+        .iter()
+        .all(|e| e.payload.chars().count() <= trace::SUMMARY_BOUND + 1));
+
+    // The viewer draws it: one arrow per delivery, one lane per actor.
+    let svg = dir.path().join("run.svg");
+    let out = run(rolecall().arg("trace").arg(&file).arg("--svg").arg(&svg));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let picture = std::fs::read_to_string(&svg).unwrap();
+    assert_eq!(picture.matches("class=\"msg\"").count(), 2000);
+    assert_eq!(picture.matches("class=\"lane\"").count(), 6);
+}
+
+#[test]
+fn a_capped_trace_states_how_many_events_it_did_not_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let (full, capped) = (dir.path().join("full.jsonl"), dir.path().join("cap.jsonl"));
+    traced_quickstart(&full, None);
+    traced_quickstart(&capped, Some("10"));
+    let all = trace::read(&full).unwrap().len();
+    let events = trace::read(&capped).unwrap();
+    assert_eq!(events.len(), 11, "ten events and the statement");
+    let last = events.last().unwrap();
+    assert_eq!(last.kind, Kind::Truncated);
+    assert_eq!(last.payload, format!("{} events not recorded", all - 10));
+}
+
+#[test]
+fn a_trace_file_that_cannot_be_created_is_a_usage_error() {
+    let out = run(rolecall().args([
+        "run",
+        "examples/quickstart/topology.toml",
+        "--trace",
+        "/nonexistent-dir/run.jsonl",
+    ]));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("--trace: /nonexistent-dir/run.jsonl"),
+        "{}",
+        stderr(&out)
+    );
+}
