@@ -71,7 +71,9 @@ impl Node {
                         .or_default()
                         .push(Arc::clone(&queue));
                 }
-                if let (Some(tracer), true) = (&self.tracer, from_local && to_local) {
+                // Traced where the producer is hosted here: a wire to another
+                // node records its sends (the stamp does not cross the hop).
+                if let (Some(tracer), true) = (&self.tracer, from_local) {
                     ops.trace_wire(&queue, tracer, &wire.from.actor, &dest.port.actor);
                 }
                 wiring.stats.push((label.clone(), Arc::clone(&queue)));
