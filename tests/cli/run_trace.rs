@@ -127,3 +127,60 @@ fn a_trace_file_that_cannot_be_created_is_a_usage_error() {
         stderr(&out)
     );
 }
+
+/// `rolecall node --trace`: each node records its own actors; a wire to the
+/// other node records its sends (the stamp does not cross the hop yet, so
+/// the merged run has no arrows between the nodes).
+#[test]
+fn two_traced_nodes_write_two_files_that_merge_into_one_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let (fs, fa) = (
+        dir.path().join("sensors.jsonl"),
+        dir.path().join("analysis.jsonl"),
+    );
+    let topo = "examples/two_nodes/topology.toml";
+    let port = "--set=analysis.base_port=17611";
+    let trace_a = format!("--trace={}", fa.display());
+    let trace_s = format!("--trace={}", fs.display());
+    let mut analysis = spawn(&["node", topo, "--node", "analysis", port, &trace_a]);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let mut sensors = spawn(&["node", topo, "--node", "sensors", port, &trace_s]);
+    let s = wait_with_timeout(&mut sensors, std::time::Duration::from_secs(30));
+    let a = wait_with_timeout(&mut analysis, std::time::Duration::from_secs(30));
+    let (_, s_err) = read_all(&mut sensors);
+    let (_, a_err) = read_all(&mut analysis);
+    assert!(s.is_some_and(|s| s.success()), "sensors: {s:?}\n{s_err}");
+    assert!(a.is_some_and(|s| s.success()), "analysis: {a:?}\n{a_err}");
+
+    let sensors = trace::read(&fs).unwrap();
+    let analysis = trace::read(&fa).unwrap();
+    assert!(sensors.iter().all(|e| e.node == "sensors"));
+    assert!(analysis.iter().all(|e| e.node == "analysis"));
+    assert_eq!(count(&sensors, Kind::Send, "weather"), 200);
+    assert_eq!(count(&sensors, Kind::Handle, "encode"), 200);
+    let across = sensors
+        .iter()
+        .filter(|e| e.kind == Kind::Send && e.actor == "encode")
+        .inspect(|e| assert_eq!(e.peer.as_deref(), Some("decode")))
+        .count();
+    assert_eq!(across, 200, "the sends over the hop are recorded");
+    assert_eq!(count(&analysis, Kind::Send, "decode"), 200);
+    assert_eq!(count(&analysis, Kind::Handle, "stats"), 200);
+    assert_eq!(count(&analysis, Kind::Receive, "decode"), 0);
+
+    let svg = dir.path().join("run.svg");
+    let out = run(rolecall()
+        .arg("trace")
+        .arg(&fs)
+        .arg(&fa)
+        .arg("--svg")
+        .arg(&svg));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let picture = std::fs::read_to_string(&svg).unwrap();
+    assert_eq!(picture.matches("class=\"lane\"").count(), 4);
+    assert_eq!(
+        picture.matches("class=\"msg\"").count(),
+        400,
+        "within each node"
+    );
+}
