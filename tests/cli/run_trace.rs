@@ -128,9 +128,9 @@ fn a_trace_file_that_cannot_be_created_is_a_usage_error() {
     );
 }
 
-/// `rolecall node --trace`: each node records its own actors; a wire to the
-/// other node records its sends (the stamp does not cross the hop yet, so
-/// the merged run has no arrows between the nodes).
+/// `rolecall node --trace`: each node records its own actors, and the
+/// stamps cross the hop in stamped frames, so the two files merge into one
+/// run with arrows from one node to the other, in happens-before order.
 #[test]
 fn two_traced_nodes_write_two_files_that_merge_into_one_run() {
     let dir = tempfile::tempdir().unwrap();
@@ -158,15 +158,31 @@ fn two_traced_nodes_write_two_files_that_merge_into_one_run() {
     assert!(analysis.iter().all(|e| e.node == "analysis"));
     assert_eq!(count(&sensors, Kind::Send, "weather"), 200);
     assert_eq!(count(&sensors, Kind::Handle, "encode"), 200);
-    let across = sensors
-        .iter()
-        .filter(|e| e.kind == Kind::Send && e.actor == "encode")
-        .inspect(|e| assert_eq!(e.peer.as_deref(), Some("decode")))
-        .count();
-    assert_eq!(across, 200, "the sends over the hop are recorded");
+    assert_eq!(count(&sensors, Kind::Send, "encode"), 200);
+    assert_eq!(count(&analysis, Kind::Receive, "decode"), 200);
     assert_eq!(count(&analysis, Kind::Send, "decode"), 200);
     assert_eq!(count(&analysis, Kind::Handle, "stats"), 200);
-    assert_eq!(count(&analysis, Kind::Receive, "decode"), 0);
+
+    // Happens-before holds across the hop: each of decode's receives has
+    // its send in the other file, with a smaller Lamport clock, and
+    // decode's clocks after it have seen weather's and encode's.
+    let sent: HashMap<&str, &Event> = sensors
+        .iter()
+        .filter(|e| e.kind == Kind::Send)
+        .map(|e| (e.msg.as_deref().unwrap(), e))
+        .collect();
+    for r in analysis
+        .iter()
+        .filter(|e| e.kind == Kind::Receive && e.actor == "decode")
+    {
+        let s = sent[r.msg.as_deref().unwrap()];
+        assert_eq!(
+            (s.actor.as_str(), r.peer.as_deref()),
+            ("encode", Some("encode"))
+        );
+        assert!(s.lamport < r.lamport, "{s:?} -> {r:?}");
+        assert!(r.vc["encode"] >= s.vc["encode"] && r.vc["weather"] >= s.vc["weather"]);
+    }
 
     let svg = dir.path().join("run.svg");
     let out = run(rolecall()
@@ -180,7 +196,7 @@ fn two_traced_nodes_write_two_files_that_merge_into_one_run() {
     assert_eq!(picture.matches("class=\"lane\"").count(), 4);
     assert_eq!(
         picture.matches("class=\"msg\"").count(),
-        400,
-        "within each node"
+        600,
+        "200 of them across the hop"
     );
 }

@@ -242,8 +242,9 @@ impl<W: Write> Writer<W> {
     }
 }
 
-/// A message's stamp: its id and the sender's clocks at the send.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A message's stamp: its id and the sender's clocks at the send (it
+/// crosses nodes as JSON in stamped hop frames).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stamp {
     /// The message id (`sender#n`).
     pub id: String,

@@ -25,7 +25,15 @@ use parking_lot::{Condvar, Mutex};
 use super::gate::Gate;
 use super::policy::{Policy, WireStats};
 use super::traced::WireTrace;
-use crate::trace::{Kind, Stamped};
+use crate::trace::{Kind, Stamp, Stamped};
+
+/// Where a pushed message comes from.
+enum Origin {
+    /// Sent by the wire's producer on this node: stamped here.
+    Local,
+    /// Received by a hop from another node, with the stamp it carried.
+    Hop(Option<Stamp>),
+}
 
 /// Why a push did not enqueue the message; the message is handed back.
 #[derive(Debug, PartialEq, Eq)]
@@ -68,10 +76,11 @@ struct Inner<T> {
     senders: usize,
     /// The consumer is gone for good.
     consumer_closed: bool,
-    /// On a traced wire, the stamps of `items`, in lockstep with them.
-    stamps: VecDeque<Stamped>,
+    /// On a traced wire, the stamps of `items`, in lockstep with them (none
+    /// for a message from an untraced node).
+    stamps: VecDeque<Option<Stamped>>,
     /// On a traced wire, the stamps of the in-flight messages, in order.
-    in_flight_stamps: VecDeque<Stamped>,
+    in_flight_stamps: VecDeque<Option<Stamped>>,
 }
 
 impl<T> Inner<T> {
@@ -195,6 +204,26 @@ impl<T> Queue<T> {
         }
     }
 
+    /// True when this wire is traced.
+    pub(crate) fn is_traced(&self) -> bool {
+        self.shared.trace.get().is_some()
+    }
+
+    /// On a traced wire, the stamps of the first `n` in-flight messages
+    /// (what a hop sender sends with them); empty otherwise.
+    pub(crate) fn in_flight_stamps(&self, n: usize) -> Vec<Option<Stamp>> {
+        if !self.is_traced() {
+            return Vec::new();
+        }
+        let inner = self.shared.inner.lock();
+        inner
+            .in_flight_stamps
+            .iter()
+            .take(n)
+            .map(|s| s.as_ref().map(|s| s.stamp.clone()))
+            .collect()
+    }
+
     /// On a traced wire, records that the consumer handles its in-flight
     /// message number `index` (from 0 since the last [`Queue::settle`]).
     #[inline]
@@ -207,7 +236,7 @@ impl<T> Queue<T> {
                 .in_flight_stamps
                 .get(index)
                 .cloned();
-            if let Some(s) = stamped {
+            if let Some(Some(s)) = stamped {
                 t.tracer.handle(&t.to, &s);
             }
         }
@@ -316,20 +345,54 @@ impl<T> Queue<T> {
 
     /// Pushes without waiting, applying the policy when full.
     pub fn try_push(&self, msg: T) -> Result<Pushed, PushError<T>> {
+        self.push_from(msg, Origin::Local)
+    }
+
+    /// Pushes every message of `items` that a hop receiver decoded, with
+    /// `stamps` (in lockstep: the stamp each carried across the hop, if
+    /// any), as [`Queue::push_available`] does. Returns how many left `items`.
+    pub(crate) fn push_available_from_hop(
+        &self,
+        items: &mut VecDeque<T>,
+        stamps: &mut VecDeque<Option<Stamp>>,
+    ) -> usize {
+        let mut n = 0;
+        while let Some(m) = items.pop_front() {
+            let stamp = stamps.pop_front().flatten();
+            match self.push_from(m, Origin::Hop(stamp.clone())) {
+                Err(PushError::Full(m)) => {
+                    items.push_front(m);
+                    stamps.push_front(stamp);
+                    break;
+                }
+                _ => n += 1,
+            }
+        }
+        n
+    }
+
+    fn push_from(&self, msg: T, origin: Origin) -> Result<Pushed, PushError<T>> {
+        // A hop's messages were sent (and their drops recorded) on the other node.
+        let local = matches!(origin, Origin::Local);
+        let stamp = |t: &WireTrace<T>, msg: &T| match &origin {
+            Origin::Local => Some(t.send(msg)),
+            Origin::Hop(s) => s.clone().map(|s| t.received(s, msg)),
+        };
         let trace = self.shared.trace.get();
         let (result, consumer) = {
             let mut inner = self.shared.inner.lock();
             if inner.consumer_closed {
                 drop(inner);
                 self.shared.dropped.fetch_add(1, Ordering::Relaxed);
-                if let Some(t) = trace {
+                if let (Some(t), true) = (trace, local) {
                     t.lost(Kind::Drop, None);
                 }
                 return Err(PushError::Closed(msg));
             }
             let result = if inner.occupied() < self.shared.capacity {
                 if let Some(t) = trace {
-                    inner.stamps.push_back(t.send(&msg));
+                    let s = stamp(t, &msg);
+                    inner.stamps.push_back(s);
                 }
                 inner.items.push_back(msg);
                 Pushed::Queued
@@ -339,7 +402,7 @@ impl<T> Queue<T> {
                     Policy::DropNewest => {
                         drop(inner);
                         self.shared.dropped.fetch_add(1, Ordering::Relaxed);
-                        if let Some(t) = trace {
+                        if let (Some(t), true) = (trace, local) {
                             t.lost(Kind::Drop, None);
                         }
                         return Ok(Pushed::DroppedNewest);
@@ -349,9 +412,12 @@ impl<T> Queue<T> {
                             self.shared.dropped.fetch_add(1, Ordering::Relaxed);
                             self.shared.finished.fetch_add(1, Ordering::Relaxed);
                             if let Some(t) = trace {
-                                let evicted = inner.stamps.pop_front();
-                                t.lost(Kind::Drop, evicted.as_ref());
-                                inner.stamps.push_back(t.send(&msg));
+                                let evicted = inner.stamps.pop_front().flatten();
+                                if local {
+                                    t.lost(Kind::Drop, evicted.as_ref());
+                                }
+                                let s = stamp(t, &msg);
+                                inner.stamps.push_back(s);
                             }
                             inner.items.push_back(msg);
                             Pushed::DroppedOldest
@@ -359,7 +425,7 @@ impl<T> Queue<T> {
                             // Everything is in flight: nothing queued to evict.
                             drop(inner);
                             self.shared.dropped.fetch_add(1, Ordering::Relaxed);
-                            if let Some(t) = trace {
+                            if let (Some(t), true) = (trace, local) {
                                 t.lost(Kind::Drop, None);
                             }
                             return Ok(Pushed::DroppedNewest);

@@ -55,6 +55,15 @@ impl<T> WireTrace<T> {
             .send(&self.from, &self.to, self.msg_type, (self.summarize)(msg))
     }
 
+    /// What a message that crossed a hop with `stamp` waits in the wire with.
+    pub(super) fn received(&self, stamp: crate::trace::Stamp, msg: &T) -> Stamped {
+        Stamped {
+            stamp,
+            msg_type: self.msg_type,
+            payload: (self.summarize)(msg),
+        }
+    }
+
     /// Records a message lost (dropped) or duplicated on the way.
     pub(super) fn lost(&self, kind: crate::trace::Kind, msg: Option<&Stamped>) {
         self.tracer

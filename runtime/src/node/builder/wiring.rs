@@ -71,9 +71,9 @@ impl Node {
                         .or_default()
                         .push(Arc::clone(&queue));
                 }
-                // Traced where the producer is hosted here: a wire to another
-                // node records its sends (the stamp does not cross the hop).
-                if let (Some(tracer), true) = (&self.tracer, from_local) {
+                // Traced at both ends: a wire to or from another node carries
+                // its stamps in stamped hop frames.
+                if let Some(tracer) = &self.tracer {
                     ops.trace_wire(&queue, tracer, &wire.from.actor, &dest.port.actor);
                 }
                 wiring.stats.push((label.clone(), Arc::clone(&queue)));

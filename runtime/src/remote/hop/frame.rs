@@ -11,6 +11,7 @@
 //! | `DATA`  | seq, then the encoded message up to the end of the frame |
 //! | `BATCH` | first seq, count `u32` (≥ 1), then `count` times: length `u32` and that many bytes of one encoded message; messages `first`, `first + 1`, … |
 //! | `END`   | seq |
+//! | `DATA*`, `BATCH*` | as `DATA` and `BATCH`, each message prefixed by its causal trace stamp: length `u32` and that many bytes of JSON (`trace::Stamp`; length 0: none) |
 //!
 //! Receiver → sender: `WELCOME receiver handled received`, `ACK handled
 //! received resend(u8)`, `WHO` (say hello first), `REFUSED reason`, `GONE`
@@ -42,11 +43,16 @@ pub(crate) const GONE: u8 = 7;
 
 /// Several consecutive messages: `BATCH first count (len body)*count`.
 pub(crate) const BATCH: u8 = 8;
+/// `DATA` of a traced wire: the body starts with the message's stamp.
+pub(crate) const DATA_STAMPED: u8 = 9;
+/// `BATCH` of a traced wire: every body starts with its message's stamp.
+pub(crate) const BATCH_STAMPED: u8 = 10;
 
-/// Protocol version carried in every hello. 2: `BATCH` frames (a build of
-/// version 1 would not read them; the receiver refuses a hello of another
+/// Protocol version carried in every hello. 2: `BATCH` frames; 3: stamped
+/// `DATA*` and `BATCH*` frames of traced wires (a build of an older
+/// version would not read them; the receiver refuses a hello of another
 /// version with the reason).
-pub(crate) const VERSION: u8 = 2;
+pub(crate) const VERSION: u8 = 3;
 
 /// Bytes of a `BATCH` frame before its messages: tag, first, count.
 pub(crate) const BATCH_HEADER: usize = 1 + 8 + 4;
@@ -121,9 +127,16 @@ pub(crate) struct Messages<'a> {
     /// `DATA`: the body; `BATCH`: the length-prefixed bodies.
     bytes: &'a [u8],
     packed: bool,
+    /// Every body starts with a causal trace stamp ([`split_stamp`]).
+    stamped: bool,
 }
 
 impl<'a> Messages<'a> {
+    /// Every body starts with a causal trace stamp ([`split_stamp`]).
+    pub(crate) fn stamped(&self) -> bool {
+        self.stamped
+    }
+
     /// The sequence number of the first message left.
     pub(crate) fn first_seq(&self) -> u64 {
         self.first
@@ -200,6 +213,34 @@ pub(crate) fn data_header(seq: u64, buf: &mut Vec<u8>) {
     buf.clear();
     buf.push(DATA);
     buf.extend_from_slice(&seq.to_le_bytes());
+}
+
+/// Starts a `DATA*` frame in `buf` (cleared) with `stamp` (JSON, or empty
+/// for none); the codec appends the body.
+pub(crate) fn stamped_header(seq: u64, stamp: &[u8], buf: &mut Vec<u8>) {
+    buf.clear();
+    buf.push(DATA_STAMPED);
+    buf.extend_from_slice(&seq.to_le_bytes());
+    let len = u32::try_from(stamp.len()).unwrap_or(0);
+    buf.extend_from_slice(&len.to_le_bytes());
+    buf.extend_from_slice(&stamp[..len as usize]);
+}
+
+/// The tag of a BATCH frame of messages stored as frames tagged `data`.
+pub(crate) fn batch_tag(data: u8) -> u8 {
+    if data == DATA_STAMPED {
+        BATCH_STAMPED
+    } else {
+        BATCH
+    }
+}
+
+/// A stamped body's stamp (JSON, empty for none) and message; `None` when
+/// the body is shorter than its stamp says.
+pub(crate) fn split_stamp(body: &[u8]) -> Option<(&[u8], &[u8])> {
+    let (len, rest) = body.split_first_chunk::<4>()?;
+    let len = u32::from_le_bytes(*len) as usize;
+    (rest.len() >= len).then(|| rest.split_at(len))
 }
 
 /// Starts a BATCH frame of `count` messages from `first` in `buf` (cleared);
@@ -347,16 +388,17 @@ pub(crate) fn parse_to_receiver(frame: &[u8]) -> Result<ToReceiver<'_>, BadFrame
     let (&tag, rest) = frame.split_first().ok_or("empty frame")?;
     let mut r = Reader(rest);
     match tag {
-        DATA => {
+        DATA | DATA_STAMPED => {
             let seq = r.u64()?;
             Ok(ToReceiver::Messages(Messages {
                 first: seq,
                 count: 1,
                 bytes: r.0,
                 packed: false,
+                stamped: tag == DATA_STAMPED,
             }))
         }
-        BATCH => {
+        BATCH | BATCH_STAMPED => {
             let first = r.u64()?;
             let count = r.u32()?;
             check_batch(first, count, r.0)?;
@@ -365,6 +407,7 @@ pub(crate) fn parse_to_receiver(frame: &[u8]) -> Result<ToReceiver<'_>, BadFrame
                 count: u64::from(count),
                 bytes: r.0,
                 packed: true,
+                stamped: tag == BATCH_STAMPED,
             }))
         }
         END => {

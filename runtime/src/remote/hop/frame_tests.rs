@@ -146,7 +146,7 @@ fn a_hello_of_another_version_says_so() {
     let e = parse_to_receiver(&h).unwrap_err();
     assert_eq!(e, BadFrame::Version { theirs: 1 });
     assert!(
-        e.to_string().contains("version 1, this build speaks 2"),
+        e.to_string().contains("version 1, this build speaks 3"),
         "{e}"
     );
 }
@@ -175,4 +175,48 @@ fn malformed_frames_are_errors_not_panics() {
     ] {
         assert!(parse_to_sender(f).is_err(), "{f:?}");
     }
+}
+
+#[test]
+fn stamped_frames_carry_each_message_after_its_stamp() {
+    let mut d = Vec::new();
+    stamped_header(5, b"{\"s\":1}", &mut d);
+    d.extend_from_slice(b"xyz");
+    let Ok(ToReceiver::Messages(m)) = parse_to_receiver(&d) else {
+        panic!("DATA* did not read back");
+    };
+    assert!(m.stamped());
+    let bodies: Vec<_> = m.collect();
+    assert_eq!(bodies.len(), 1);
+    assert_eq!(
+        split_stamp(bodies[0].1),
+        Some((&b"{\"s\":1}"[..], &b"xyz"[..]))
+    );
+    // A batch of stamped frames is stamped; one without a stamp has an empty one.
+    let mut e = Vec::new();
+    stamped_header(6, b"", &mut e);
+    e.extend_from_slice(b"ab");
+    let mut b = Vec::new();
+    batch_header(5, 2, &mut b);
+    b[0] = batch_tag(d[0]);
+    batch_push(&d[DATA_HEADER..], &mut b);
+    batch_push(&e[DATA_HEADER..], &mut b);
+    let Ok(ToReceiver::Messages(m)) = parse_to_receiver(&b) else {
+        panic!("BATCH* did not read back");
+    };
+    assert!(m.stamped());
+    let split: Vec<_> = m.map(|(seq, body)| (seq, split_stamp(body))).collect();
+    assert_eq!(
+        split,
+        vec![
+            (5, Some((&b"{\"s\":1}"[..], &b"xyz"[..]))),
+            (6, Some((&b""[..], &b"ab"[..])))
+        ]
+    );
+    // Plain frames are not stamped; a stamp longer than its body is refused.
+    let mut p = Vec::new();
+    data_header(1, &mut p);
+    assert_eq!(batch_tag(p[0]), BATCH);
+    assert!(matches!(parse_to_receiver(&p), Ok(ToReceiver::Messages(m)) if !m.stamped()));
+    assert_eq!(split_stamp(&[9, 0, 0, 0, 1]), None);
 }

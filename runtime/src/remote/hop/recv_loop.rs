@@ -9,10 +9,12 @@ use std::time::{Duration, Instant};
 
 use rolecall_codecs::Codec;
 
+use super::frame;
 use super::receiver::{Action, Expect, Note, Receiver};
 use super::{start_thread, worth_logging, HopIdentity, HopStats, Shared};
 use crate::remote::link::{open_socket, RemoteEndpoint, RemoteError, RemoteLink};
 use crate::remote::wake::{WakeSignal, AWAKE, POLLING};
+use crate::trace::Stamp;
 use crate::wire::{Queue, Sender};
 
 /// Frames read per loop turn.
@@ -34,6 +36,9 @@ struct RecvLoop<T> {
     /// The sequence numbers of what `inbox` holds and, in turn, of frames
     /// with nothing to push (END, undecodable: `false`), recorded in order.
     inbox_seqs: VecDeque<(u64, bool)>,
+    /// The wire is traced: the stamps of `inbox`, in lockstep with it.
+    traced: bool,
+    inbox_stamps: VecDeque<Option<Stamp>>,
     /// The remote producer's registration on the wire: dropped at its END
     /// (or when this loop stops), which ends the wire for the consumer.
     producer: Option<Sender<T>>,
@@ -68,6 +73,7 @@ pub(crate) fn spawn_receiver<T: Send + 'static>(
         queue.capacity(),
     );
     let shared = Shared::default();
+    let traced = queue.is_traced();
     let run = RecvLoop {
         socket,
         wake_rx,
@@ -80,6 +86,8 @@ pub(crate) fn spawn_receiver<T: Send + 'static>(
         label: ep.label.clone(),
         inbox: VecDeque::new(),
         inbox_seqs: VecDeque::new(),
+        traced,
+        inbox_stamps: VecDeque::new(),
         producer,
         strangers: 0,
         refusals: 0,
@@ -204,9 +212,22 @@ impl<T: Send + 'static> RecvLoop<T> {
                 }
                 Action::End { seq } => self.inbox_seqs.push_back((seq, false)),
                 Action::Deliver(messages) => {
+                    let stamped = messages.stamped();
                     for (seq, body) in messages {
-                        match self.codec.decode(body) {
+                        // A stamped body starts with its stamp: kept when
+                        // this wire is traced, skipped otherwise.
+                        let (stamp, body) = match stamped.then(|| frame::split_stamp(body)) {
+                            None => (None, body),
+                            Some(Some((s, b))) => (serde_json::from_slice::<Stamp>(s).ok(), b),
+                            // Shorter than its stamp says: left to the codec to refuse.
+                            Some(None) => (None, &[][..]),
+                        };
+                        let decoded = self.codec.decode(body);
+                        match decoded {
                             Ok(m) => {
+                                if self.traced {
+                                    self.inbox_stamps.push_back(stamp);
+                                }
                                 self.inbox.push_back(m);
                                 self.inbox_seqs.push_back((seq, true));
                             }
@@ -233,12 +254,12 @@ impl<T: Send + 'static> RecvLoop<T> {
         if self.inbox_seqs.is_empty() {
             return false;
         }
-        let mut pushed = self.queue.push_available(&mut self.inbox);
+        let mut pushed = self.push_available();
         if pushed == 0 && !self.inbox.is_empty() {
             // Full: wait a little for room (acknowledgements go out between).
             self.queue
                 .wait_for_room(Instant::now() + Duration::from_millis(2));
-            pushed = self.queue.push_available(&mut self.inbox);
+            pushed = self.push_available();
         }
         self.shared
             .stats
@@ -260,6 +281,16 @@ impl<T: Send + 'static> RecvLoop<T> {
             moved = true;
         }
         moved
+    }
+
+    /// Pushes what fits of the inbox (with its stamps on a traced wire).
+    fn push_available(&mut self) -> usize {
+        if self.traced {
+            self.queue
+                .push_available_from_hop(&mut self.inbox, &mut self.inbox_stamps)
+        } else {
+            self.queue.push_available(&mut self.inbox)
+        }
     }
 
     fn acknowledge(&mut self, now: Instant) {

@@ -215,11 +215,23 @@ impl<T: Send + 'static> SendLoop<T> {
             .pop_batch(&mut self.batch, room, Some(&self.waker))
         {
             Popped::Items(n) => {
+                // A traced wire's stamps cross the hop with their messages.
+                let mut stamps = self.queue.in_flight_stamps(n).into_iter();
+                let traced = stamps.len() > 0;
                 // Room is freed as soon as the window holds them.
                 self.queue.settle(n, &mut VecDeque::new());
                 while let Some(msg) = self.batch.pop_front() {
                     let mut buf = self.sender.buffer();
-                    frame::data_header(self.sender.next_seq(), &mut buf);
+                    if traced {
+                        let stamp = stamps
+                            .next()
+                            .flatten()
+                            .and_then(|s| serde_json::to_vec(&s).ok())
+                            .unwrap_or_default();
+                        frame::stamped_header(self.sender.next_seq(), &stamp, &mut buf);
+                    } else {
+                        frame::data_header(self.sender.next_seq(), &mut buf);
+                    }
                     match self.codec.encode(&msg, &mut buf) {
                         Ok(()) => self.sender.push(buf),
                         Err(e) => {

@@ -288,6 +288,9 @@ impl Sender {
                 let start = self.index(first);
                 let mut b = std::mem::take(&mut self.scratch);
                 frame::batch_header(first, count, &mut b);
+                if let (Some(tag), Some((_, f))) = (b.first_mut(), self.window.get(start)) {
+                    *tag = frame::batch_tag(f.first().copied().unwrap_or(frame::DATA));
+                }
                 for (_, f) in self.window.range(start..start + count as usize) {
                     frame::batch_push(&f[frame::DATA_HEADER..], &mut b);
                 }
