@@ -110,7 +110,7 @@ fn model_finds_a_seeded_bug_and_the_viewer_draws_it_in_a_browser() {
 }
 
 /// Runs headless Chromium on `page`; returns stdout and stderr.
-fn chromium(page: &Path, flags: &[&str], profile: &Path) -> String {
+pub(crate) fn chromium(page: &Path, flags: &[&str], profile: &Path) -> String {
     let mut c = Command::new("chromium");
     c.args([
         "--headless",

@@ -184,13 +184,15 @@ fn two_traced_nodes_write_two_files_that_merge_into_one_run() {
         assert!(r.vc["encode"] >= s.vc["encode"] && r.vc["weather"] >= s.vc["weather"]);
     }
 
-    let svg = dir.path().join("run.svg");
+    let (svg, page) = (dir.path().join("run.svg"), dir.path().join("run.html"));
     let out = run(rolecall()
         .arg("trace")
         .arg(&fs)
         .arg(&fa)
         .arg("--svg")
-        .arg(&svg));
+        .arg(&svg)
+        .arg("--html")
+        .arg(&page));
     assert!(out.status.success(), "{}", stderr(&out));
     let picture = std::fs::read_to_string(&svg).unwrap();
     assert_eq!(picture.matches("class=\"lane\"").count(), 4);
@@ -198,5 +200,17 @@ fn two_traced_nodes_write_two_files_that_merge_into_one_run() {
         picture.matches("class=\"msg\"").count(),
         600,
         "200 of them across the hop"
+    );
+    // The page draws the merged run in a browser.
+    let dom = crate::model::chromium(&page, &["--dump-dom"], dir.path());
+    let events = sensors.len() + analysis.len();
+    let status = dom
+        .split("id=\"status\">")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .unwrap_or_default();
+    assert_eq!(
+        status,
+        format!("ready: {events} events, 600 arrows, 4 lanes")
     );
 }
