@@ -24,16 +24,8 @@ use parking_lot::{Condvar, Mutex};
 
 use super::gate::Gate;
 use super::policy::{Policy, WireStats};
-use super::traced::WireTrace;
+use super::traced::{Origin, WireTrace};
 use crate::trace::{Kind, Stamp, Stamped};
-
-/// Where a pushed message comes from.
-enum Origin {
-    /// Sent by the wire's producer on this node: stamped here.
-    Local,
-    /// Received by a hop from another node, with the stamp it carried.
-    Hop(Option<Stamp>),
-}
 
 /// Why a push did not enqueue the message; the message is handed back.
 #[derive(Debug, PartialEq, Eq)]
@@ -348,30 +340,7 @@ impl<T> Queue<T> {
         self.push_from(msg, Origin::Local)
     }
 
-    /// Pushes every message of `items` that a hop receiver decoded, with
-    /// `stamps` (in lockstep: the stamp each carried across the hop, if
-    /// any), as [`Queue::push_available`] does. Returns how many left `items`.
-    pub(crate) fn push_available_from_hop(
-        &self,
-        items: &mut VecDeque<T>,
-        stamps: &mut VecDeque<Option<Stamp>>,
-    ) -> usize {
-        let mut n = 0;
-        while let Some(m) = items.pop_front() {
-            let stamp = stamps.pop_front().flatten();
-            match self.push_from(m, Origin::Hop(stamp.clone())) {
-                Err(PushError::Full(m)) => {
-                    items.push_front(m);
-                    stamps.push_front(stamp);
-                    break;
-                }
-                _ => n += 1,
-            }
-        }
-        n
-    }
-
-    fn push_from(&self, msg: T, origin: Origin) -> Result<Pushed, PushError<T>> {
+    pub(super) fn push_from(&self, msg: T, origin: Origin) -> Result<Pushed, PushError<T>> {
         // A hop's messages were sent (and their drops recorded) on the other node.
         let local = matches!(origin, Origin::Local);
         let stamp = |t: &WireTrace<T>, msg: &T| match &origin {

@@ -5,7 +5,43 @@
 
 use std::sync::Arc;
 
-use crate::trace::{Stamped, Tracer};
+use std::collections::VecDeque;
+
+use super::queue::{PushError, Queue};
+use crate::trace::{Stamp, Stamped, Tracer};
+
+/// Where a pushed message comes from.
+pub(super) enum Origin {
+    /// Sent by the wire's producer on this node: stamped here.
+    Local,
+    /// Received by a hop from another node, with the stamp it carried.
+    Hop(Option<Stamp>),
+}
+
+impl<T> Queue<T> {
+    /// Pushes every message of `items` that a hop receiver decoded, with
+    /// `stamps` (in lockstep: the stamp each carried across the hop, if
+    /// any), as [`Queue::push_available`] does. Returns how many left `items`.
+    pub(crate) fn push_available_from_hop(
+        &self,
+        items: &mut VecDeque<T>,
+        stamps: &mut VecDeque<Option<Stamp>>,
+    ) -> usize {
+        let mut n = 0;
+        while let Some(m) = items.pop_front() {
+            let stamp = stamps.pop_front().flatten();
+            match self.push_from(m, Origin::Hop(stamp.clone())) {
+                Err(PushError::Full(m)) => {
+                    items.push_front(m);
+                    stamps.push_front(stamp);
+                    break;
+                }
+                _ => n += 1,
+            }
+        }
+        n
+    }
+}
 
 /// The tracing of one wire from actor `from` to actor `to`.
 pub struct WireTrace<T> {
