@@ -185,7 +185,10 @@ fn strangers_on_the_receiving_port_are_refused_and_named_while_the_stream_flows_
 
 /// Key pairs written by `rolecall keygen` into a fresh directory.
 fn keys(names: &[&str]) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("rolecall-hop-keys-{}", std::process::id()));
+    // One folder per call: tests run in parallel threads of one process.
+    static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("rolecall-hop-keys-{}-{call}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     for name in names {
         let out = run(rolecall().args(["keygen", name, "--dir", dir.to_str().expect("utf-8")]));
