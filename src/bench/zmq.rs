@@ -480,8 +480,9 @@ async fn rolecall_pubsub(port: u16, size: usize, messages: u64) -> Result<(f64, 
     Ok((if secs > 0.0 { n as f64 / secs } else { 0.0 }, n))
 }
 
-/// Producer and consumer on two nodes of one topology, both hosted here as
-/// separate `Node`s, so the wire between them is a cross-node hop over tcp.
+/// Producer and consumer on two nodes of one topology, hosted here as
+/// separate `Node`s on separate threads, so the wire between them is a
+/// cross-node hop over tcp.
 async fn rolecall_hop(port: u16, size: usize, messages: u64) -> Result<(f64, u64), String> {
     RECEIVED.store(0, Ordering::SeqCst);
     let text = format!(
@@ -507,14 +508,35 @@ async fn rolecall_hop(port: u16, size: usize, messages: u64) -> Result<(f64, u64
         codec = "binary"
         "#
     );
-    let start = |node: &'static str| -> Result<_, String> {
+    fn start(text: &str, node: &str) -> Result<rolecall_runtime::Node, String> {
         let registry = registry()?;
-        let topology = load(&text, &registry)?;
+        let topology = load(text, &registry)?;
         rolecall_runtime::Node::new(topology, registry, node).map_err(|e| e.to_string())
-    };
-    let consumer = start("b")?.start().await.map_err(|e| e.to_string())?;
-    let producer = start("a")?.start().await.map_err(|e| e.to_string())?;
-    let (a, b) = futures::join!(producer.wait(), consumer.wait());
+    }
+    // The consumer's node on a thread and actix system of its own, as another
+    // process would run it (one thread for both nodes would measure the two
+    // nodes' actors sharing a thread, which no deployment does).
+    let consumer_text = text.clone();
+    let consumer = std::thread::Builder::new()
+        .name("bench-node-b".into())
+        .spawn(move || {
+            System::new().block_on(async move {
+                let running = start(&consumer_text, "b")?
+                    .start()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                Ok::<_, String>(running.wait().await)
+            })
+        })
+        .map_err(|e| e.to_string())?;
+    let producer = start(&text, "a")?
+        .start()
+        .await
+        .map_err(|e| e.to_string())?;
+    let a = producer.wait().await;
+    let b = consumer
+        .join()
+        .map_err(|_| "the consumer node's thread panicked".to_owned())??;
     for exit in [a, b] {
         if let rolecall_runtime::NodeExit::Failed(reason) = exit {
             return Err(reason);
