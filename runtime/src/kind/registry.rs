@@ -68,7 +68,7 @@ pub(crate) trait DynKind: Send + Sync {
     /// Deserializes `params` and runs the role's [`Role::check`] on them.
     fn check_params(&self, params: Spanned<DeValue<'_>>) -> Result<ParamCheck, toml::de::Error>;
     /// Prepares a factory of incarnations from already checked parameters.
-    fn factory(&self, params: &toml::Value) -> Result<Box<dyn ActorFactory>, String>;
+    fn factory(&self, params: &toml::Value) -> Result<Box<dyn ActorFactory>, toml::de::Error>;
     /// `TypeId` of the actor type, for typed lookups.
     fn actor_type(&self) -> TypeId;
 }
@@ -89,11 +89,8 @@ impl<A: Role> DynKind for KindImpl<A> {
         A::check(&params, &mut check);
         Ok(check)
     }
-    fn factory(&self, params: &toml::Value) -> Result<Box<dyn ActorFactory>, String> {
-        let params: A::Params = params
-            .clone()
-            .try_into()
-            .map_err(|e: toml::de::Error| e.to_string())?;
+    fn factory(&self, params: &toml::Value) -> Result<Box<dyn ActorFactory>, toml::de::Error> {
+        let params: A::Params = params.clone().try_into()?;
         Ok(Box::new(TypedFactory::<A>::new(
             Arc::new(params),
             Arc::clone(&self.ports),

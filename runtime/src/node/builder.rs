@@ -75,7 +75,7 @@ pub enum BuildError {
         /// Actor name.
         actor: String,
         /// Deserialization error.
-        error: String,
+        error: toml::de::Error,
     },
     /// A cross-node hop could not be set up.
     #[error("wire {wire}: {source}")]
