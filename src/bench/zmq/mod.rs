@@ -467,7 +467,7 @@ async fn rolecall_hop(port: u16, size: usize, messages: u64) -> Result<(f64, u64
     let text = format!(
         r#"
         [topology]
-        drain_timeout = "1s"
+        drain_timeout = "5s"
         [nodes.a]
         address = "127.0.0.1"
         [nodes.b]
@@ -495,7 +495,10 @@ async fn rolecall_hop(port: u16, size: usize, messages: u64) -> Result<(f64, u64
     // The consumer's node on a thread and actix system of its own, as another
     // process would run it (one thread for both nodes would measure the two
     // nodes' actors sharing a thread, which no deployment does).
+    // It starts first, as it always did here: the producer's drain then
+    // never waits for a consumer that is still starting.
     let consumer_text = text.clone();
+    let (started_tx, started_rx) = tokio::sync::oneshot::channel();
     let consumer = std::thread::Builder::new()
         .name("bench-node-b".into())
         .spawn(move || {
@@ -504,10 +507,18 @@ async fn rolecall_hop(port: u16, size: usize, messages: u64) -> Result<(f64, u64
                     .start()
                     .await
                     .map_err(|e| e.to_string())?;
+                let _ = started_tx.send(());
                 Ok::<_, String>(running.wait().await)
             })
         })
         .map_err(|e| e.to_string())?;
+    if started_rx.await.is_err() {
+        // The consumer failed to start: its thread says why.
+        return match consumer.join() {
+            Ok(Err(e)) => Err(e),
+            _ => Err("the consumer node did not start".to_owned()),
+        };
+    }
     let producer = start(&text, "a")?
         .start()
         .await
