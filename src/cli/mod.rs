@@ -12,6 +12,7 @@ mod model;
 mod paxos_check;
 mod pubsub;
 mod pubsub_dht;
+mod pubsub_zk;
 mod report;
 mod run;
 mod trace;

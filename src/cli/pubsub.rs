@@ -18,7 +18,7 @@
 use std::path::PathBuf;
 
 use rolecall::actors::pubsub::config::{DiscoveryStrategy, Strategies};
-use rolecall::actors::pubsub::kinds::{Broker, Member, Publisher, Subscriber, Watch};
+use rolecall::actors::pubsub::kinds::{Broker, ClientParams, Member, Publisher, Subscriber, Watch};
 use rolecall::runtime::topology::{load_str, Overrides};
 use rolecall::runtime::{Node, NodeExit};
 
@@ -100,6 +100,12 @@ pub(crate) struct DiscoveryArgs {
     /// and requests wait until the node knows this many peers.
     #[arg(long, default_value_t = 3)]
     replication: usize,
+    /// Broker dissemination: brokers expected before lookups are answered
+    /// (more than one: the ZooKeeper strategy's broker replicas).
+    #[arg(short = 'B', long = "num_brokers", default_value_t = 1)]
+    brokers: usize,
+    #[command(flatten)]
+    zk: super::pubsub_zk::ZkArgs,
     #[command(flatten)]
     common: Common,
 }
@@ -129,6 +135,8 @@ pub(crate) struct ClientArgs {
     #[arg(long, value_delimiter = ',')]
     topics: Vec<String>,
     #[command(flatten)]
+    zk: super::pubsub_zk::ZkArgs,
+    #[command(flatten)]
     common: Common,
 }
 
@@ -155,6 +163,10 @@ pub(crate) struct PublisherArgs {
     /// `text` (the course's `topic:data` frames) or `flatbuffers` (the course's Topic).
     #[arg(long, default_value = "text", value_parser = ["text", "flatbuffers"])]
     format: String,
+    /// ZooKeeper strategy: ownership strength on each topic (of several
+    /// publishers of a topic, subscribers take only the strongest).
+    #[arg(long)]
+    strength: Option<u32>,
 }
 
 /// `rolecall pubsub subscriber`.
@@ -187,6 +199,12 @@ pub(crate) struct BrokerArgs {
     /// Complete after this many ms without a publication, once one arrived (0: never).
     #[arg(long = "idle-timeout-ms", default_value_t = 0)]
     idle_timeout_ms: u64,
+    /// ZooKeeper strategy: this replica's topic group (0-based, below config.ini's `Groups`).
+    #[arg(long, default_value_t = 0)]
+    group: usize,
+    /// ZooKeeper strategy: publications a backup keeps to replay when it becomes the primary.
+    #[arg(long, default_value_t = 10_000)]
+    replay: usize,
 }
 
 impl PubsubCommand {
@@ -236,7 +254,7 @@ fn strategies(common: &Common) -> Result<Strategies, String> {
     Ok(s)
 }
 
-fn client_params(c: &ClientArgs, default_name: &str) -> String {
+fn client_params(c: &ClientArgs, default_name: &str, s: &Strategies) -> String {
     let mut p = format!(
         "id = {}, addr = {}, discovery = {}, pause_ms = {}, request_timeout_ms = {}",
         quote(c.name.as_deref().unwrap_or(default_name)),
@@ -252,7 +270,38 @@ fn client_params(c: &ClientArgs, default_name: &str) -> String {
         let list: Vec<String> = c.topics.iter().map(|t| quote(t)).collect();
         p.push_str(&format!(", topics = [{}]", list.join(", ")));
     }
+    if s.discovery == DiscoveryStrategy::ZooKeeper {
+        p.push_str(", zookeeper = true");
+        if s.dissemination == rolecall::actors::pubsub::Dissemination::Broker {
+            p.push_str(&format!(", groups = {}", s.groups));
+        }
+    }
     p
+}
+
+/// The client's parameters as its kind reads them (for its topics).
+fn parsed(params: &str) -> Result<ClientParams, String> {
+    let table: toml::Table =
+        toml::from_str(&format!("p = {{ {params} }}")).map_err(|e| e.to_string())?;
+    table
+        .get("p")
+        .cloned()
+        .ok_or_else(|| "no parameters".to_owned())?
+        .try_into()
+        .map_err(|e: toml::de::Error| e.to_string())
+}
+
+/// The topics a client's parameters choose.
+fn topics_of(params: &str) -> Result<Vec<String>, String> {
+    parsed(params)?.topics().map_err(|e| e.to_string())
+}
+
+/// The host others reach a bind address at.
+fn advertised(addr: &str) -> &str {
+    match addr {
+        "*" | "0.0.0.0" => "localhost",
+        a => a,
+    }
 }
 
 /// The topology of a Kademlia discovery front-end: a `dht.node`, the
@@ -412,51 +461,111 @@ fn run_app(command: App) -> i32 {
                 }
             }
         }
-        App::Discovery(a) => format!(
-            r#"
-            [topology]
-            name = "pubsub-discovery"
-            [actors.rep]
-            kind = "zmq.rep"
-            restart = "never"
-            params = {{ bind = [{}] }}
-            [actors.discovery]
-            kind = "pubsub.discovery"
-            restart = "never"
-            params = {{ publishers = {}, subscribers = {}, dissemination = "{dissemination}" }}
-            [[wires]]
-            from = "rep.out"
-            to = "discovery.requests"
-            [[wires]]
-            from = "discovery.replies"
-            to = "rep.in"
-            "#,
-            quote(&format!("tcp://{}:{}", a.addr, a.port)),
-            a.publishers,
-            a.subscribers
-        ),
-        App::Publisher(a) => format!(
-            r#"
-            [topology]
-            name = "pubsub-publisher"
-            [actors.publisher]
-            kind = "pubsub.publisher"
-            restart = "never"
-            params = {{ {}, port = {}, num_topics = {}, frequency = {:?}, iters = {}, settle_ms = {}, format = "{}" }}
-            "#,
-            client_params(&a.client, "pub"),
-            a.port,
-            a.num_topics,
-            a.frequency,
-            a.iters,
-            a.settle_ms,
-            a.format
-        ),
+        App::Discovery(a) => {
+            let zk = (strategies.discovery == DiscoveryStrategy::ZooKeeper)
+                .then(|| {
+                    a.zk.discovery(&format!("tcp://{}:{}", advertised(&a.addr), a.port))
+                })
+                .unwrap_or_default();
+            if a.brokers != 1 && strategies.discovery != DiscoveryStrategy::ZooKeeper {
+                eprintln!("error: -B/--num_brokers above 1 needs `[Discovery] Strategy = ZooKeeper` (replicated brokers)");
+                return 2;
+            }
+            format!(
+                r#"
+                [topology]
+                name = "pubsub-discovery"
+                [actors.rep]
+                kind = "zmq.rep"
+                restart = "never"
+                params = {{ bind = [{}] }}
+                [actors.discovery]
+                kind = "pubsub.discovery"
+                restart = "never"
+                params = {{ publishers = {}, subscribers = {}, dissemination = "{dissemination}", brokers = {} }}
+                [[wires]]
+                from = "rep.out"
+                to = "discovery.requests"
+                [[wires]]
+                from = "discovery.replies"
+                to = "rep.in"
+                {zk}
+                "#,
+                quote(&format!("tcp://{}:{}", a.addr, a.port)),
+                a.publishers,
+                a.subscribers,
+                a.brokers
+            )
+        }
+        App::Publisher(a) => {
+            let params = format!(
+                "{}, port = {}, num_topics = {}, frequency = {:?}, iters = {}, settle_ms = {}, format = \"{}\"",
+                client_params(&a.client, "pub", &strategies),
+                a.port,
+                a.num_topics,
+                a.frequency,
+                a.iters,
+                a.settle_ms,
+                a.format
+            );
+            let zk = if strategies.discovery == DiscoveryStrategy::ZooKeeper {
+                let (id, topics) = match parsed(&params).and_then(|p| {
+                    let t = p.topics().map_err(|e| e.to_string())?;
+                    Ok((p.id, t))
+                }) {
+                    Ok(x) => x,
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        return 2;
+                    }
+                };
+                format!(
+                    "finish_when = [\"publisher\"]\n{}",
+                    a.client.zk.publisher(&id, &topics, a.strength)
+                )
+            } else if a.strength.is_some() {
+                eprintln!("error: --strength needs `[Discovery] Strategy = ZooKeeper` (ownership is kept in ZooKeeper)");
+                return 2;
+            } else {
+                String::new()
+            };
+            format!(
+                r#"
+                [topology]
+                name = "pubsub-publisher"
+                {zk}
+                [actors.publisher]
+                kind = "pubsub.publisher"
+                restart = "never"
+                params = {{ {params} }}
+                "#
+            )
+        }
         App::Subscriber(a) => {
             let results = a
                 .results
                 .clone()
                 .unwrap_or_else(|| PathBuf::from("target/results/pubsub-subscriber.lp"));
+            let params = format!(
+                "{}, num_topics = {}, stop_after = {}, idle_timeout_ms = {}",
+                client_params(&a.client, "sub", &strategies),
+                a.num_topics,
+                a.stop_after,
+                a.idle_timeout_ms,
+            );
+            let zk = if strategies.discovery == DiscoveryStrategy::ZooKeeper {
+                let topics = match topics_of(&params) {
+                    Ok(t) => t,
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        return 2;
+                    }
+                };
+                let groups = (dissemination == "broker").then_some(strategies.groups);
+                a.client.zk.subscriber(&topics, groups)
+            } else {
+                String::new()
+            };
             format!(
                 r#"
                 [topology]
@@ -465,18 +574,15 @@ fn run_app(command: App) -> i32 {
                 [actors.subscriber]
                 kind = "pubsub.subscriber"
                 restart = "never"
-                params = {{ {}, num_topics = {}, stop_after = {}, idle_timeout_ms = {} }}
+                params = {{ {params} }}
                 [actors.metrics]
                 kind = "metrics.reporter"
                 params = {{ path = {}, print_report = true, report_series = " us" }}
                 [[wires]]
                 from = "subscriber.points"
                 to = "metrics.in"
+                {zk}
                 "#,
-                client_params(&a.client, "sub"),
-                a.num_topics,
-                a.stop_after,
-                a.idle_timeout_ms,
                 quote(&results.display().to_string())
             )
         }
@@ -487,18 +593,41 @@ fn run_app(command: App) -> i32 {
                 );
                 return 2;
             }
+            let mut params = format!(
+                "{}, port = {}, idle_timeout_ms = {}",
+                client_params(&a.client, "broker", &strategies),
+                a.port,
+                a.idle_timeout_ms
+            );
+            let zk = if strategies.discovery == DiscoveryStrategy::ZooKeeper {
+                if a.group >= strategies.groups {
+                    eprintln!(
+                        "error: --group {} is not a group: config.ini's `[Dissemination] Groups = {}` makes groups 0-{}",
+                        a.group,
+                        strategies.groups,
+                        strategies.groups - 1
+                    );
+                    return 2;
+                }
+                params.push_str(&format!(", group = {}, replay = {}", a.group, a.replay));
+                let endpoint = format!("tcp://{}:{}", advertised(&a.client.addr), a.port);
+                format!(
+                    "finish_when = [\"broker\"]\n{}",
+                    a.client.zk.broker(a.group, &endpoint)
+                )
+            } else {
+                String::new()
+            };
             format!(
                 r#"
                 [topology]
                 name = "pubsub-broker"
+                {zk}
                 [actors.broker]
                 kind = "pubsub.broker"
                 restart = "never"
-                params = {{ {}, port = {}, idle_timeout_ms = {} }}
-                "#,
-                client_params(&a.client, "broker"),
-                a.port,
-                a.idle_timeout_ms
+                params = {{ {params} }}
+                "#
             )
         }
     };

@@ -4,9 +4,10 @@
 //!
 //! ```ini
 //! [Discovery]
-//! Strategy = Centralized   ; or DHT (the Chord ring; `Chord` too) or Kademlia
+//! Strategy = Centralized   ; or DHT (the Chord ring; `Chord` too), Kademlia or ZooKeeper
 //! [Dissemination]
 //! Strategy = Direct        ; or Broker
+//! Groups = 1               ; ZooKeeper + Broker: topic groups, each with its own broker replicas
 //! ```
 
 use std::path::Path;
@@ -25,15 +26,30 @@ pub enum DiscoveryStrategy {
     Chord,
     /// The libp2p Kademlia DHT (`dht.node`).
     Kademlia,
+    /// Replicas of the centralized service, one primary elected in ZooKeeper
+    /// (PA3); brokers replicated per topic group.
+    ZooKeeper,
 }
 
 /// The strategies a `config.ini` chooses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Strategies {
     /// `[Discovery] Strategy`.
     pub discovery: DiscoveryStrategy,
     /// `[Dissemination] Strategy`.
     pub dissemination: Dissemination,
+    /// `[Dissemination] Groups`: topic groups of the replicated brokers (default 1).
+    pub groups: usize,
+}
+
+impl Default for Strategies {
+    fn default() -> Self {
+        Strategies {
+            discovery: DiscoveryStrategy::default(),
+            dissemination: Dissemination::default(),
+            groups: 1,
+        }
+    }
 }
 
 /// A `config.ini` that cannot be used, with its file and line.
@@ -103,23 +119,31 @@ impl Strategies {
             };
             // An inline comment after the value, as `configparser` with inline prefixes.
             let value = value.split([';', '#']).next().unwrap_or_default().trim();
-            if !key.trim().eq_ignore_ascii_case("strategy") {
-                continue;
-            }
             let bad = |reason: String| ConfigError::Value {
                 path: path.into(),
                 line: at,
                 reason,
             };
+            if section == "Dissemination" && key.trim().eq_ignore_ascii_case("groups") {
+                out.groups = match value.parse::<usize>() {
+                    Ok(g) if (1..=9).contains(&g) => g,
+                    _ => return Err(bad(format!("Groups must be 1-9, not '{value}'"))),
+                };
+                continue;
+            }
+            if !key.trim().eq_ignore_ascii_case("strategy") {
+                continue;
+            }
             match section.as_str() {
                 "Discovery" => {
                     out.discovery = match value.to_ascii_lowercase().as_str() {
                         "centralized" => DiscoveryStrategy::Centralized,
                         "dht" | "chord" => DiscoveryStrategy::Chord,
                         "kademlia" => DiscoveryStrategy::Kademlia,
+                        "zookeeper" => DiscoveryStrategy::ZooKeeper,
                         other => {
                             return Err(bad(format!(
-                            "unknown discovery strategy '{other}' (Centralized, DHT or Kademlia)"
+                            "unknown discovery strategy '{other}' (Centralized, DHT, Kademlia or ZooKeeper)"
                         )))
                         }
                     }
@@ -148,7 +172,18 @@ mod tests {
             Strategies::parse(text, "c.ini").unwrap(),
             Strategies {
                 discovery: DiscoveryStrategy::Chord,
-                dissemination: Dissemination::Broker
+                dissemination: Dissemination::Broker,
+                groups: 1
+            }
+        );
+        let text =
+            "[Discovery]\nStrategy = ZooKeeper\n[Dissemination]\nStrategy = Broker\nGroups = 3\n";
+        assert_eq!(
+            Strategies::parse(text, "c.ini").unwrap(),
+            Strategies {
+                discovery: DiscoveryStrategy::ZooKeeper,
+                dissemination: Dissemination::Broker,
+                groups: 3
             }
         );
     }
@@ -158,8 +193,10 @@ mod tests {
         let e = Strategies::parse("[Discovery]\nStrategy = Gossip\n", "config.ini").unwrap_err();
         assert_eq!(
             e.to_string(),
-            "config.ini:2: unknown discovery strategy 'gossip' (Centralized, DHT or Kademlia)"
+            "config.ini:2: unknown discovery strategy 'gossip' (Centralized, DHT, Kademlia or ZooKeeper)"
         );
+        let e = Strategies::parse("[Dissemination]\nGroups = 0\n", "c.ini").unwrap_err();
+        assert_eq!(e.to_string(), "c.ini:2: Groups must be 1-9, not '0'");
         let e = Strategies::parse("[Dissemination]\n\nStrategy = Flood\n", "c.ini").unwrap_err();
         assert_eq!(
             e.to_string(),

@@ -65,6 +65,9 @@ pub struct Expect {
     pub topics: Vec<String>,
     /// Most registrants kept (bound); more are refused.
     pub capacity: usize,
+    /// Brokers expected and admitted under Broker dissemination (default 1;
+    /// more with the ZooKeeper strategy's replicated brokers).
+    pub brokers: usize,
 }
 
 impl Expect {
@@ -76,6 +79,7 @@ impl Expect {
             dissemination,
             topics: topics::TOPICS.iter().map(|t| (*t).to_owned()).collect(),
             capacity: 10_000,
+            brokers: 1,
         }
     }
 }
@@ -92,7 +96,7 @@ pub struct Directory {
     expect: Expect,
     publishers: BTreeMap<String, Entry>,
     subscribers: BTreeMap<String, Entry>,
-    broker: Option<Entry>,
+    brokers: BTreeMap<String, Entry>,
     ids: BTreeSet<String>,
     lookups_answered: usize,
     broker_looked_up: bool,
@@ -122,7 +126,7 @@ impl Directory {
             expect,
             publishers: BTreeMap::new(),
             subscribers: BTreeMap::new(),
-            broker: None,
+            brokers: BTreeMap::new(),
             ids: BTreeSet::new(),
             lookups_answered: 0,
             broker_looked_up: false,
@@ -216,10 +220,18 @@ impl Directory {
                 if self.expect.dissemination != Dissemination::Broker {
                     return Err("a broker registered, but dissemination is Direct".into());
                 }
-                if let Some(b) = &self.broker {
-                    return Err(format!("broker {} is already registered", b.info.id));
+                if self.brokers.len() >= self.expect.brokers.max(1) {
+                    let ids: Vec<&str> = self.brokers.keys().map(String::as_str).collect();
+                    return Err(match ids.as_slice() {
+                        [one] => format!("broker {one} is already registered"),
+                        all => format!(
+                            "{} brokers are already registered ({})",
+                            all.len(),
+                            all.join(", ")
+                        ),
+                    });
                 }
-                self.broker = Some(entry);
+                self.brokers.insert(info.id.clone(), entry);
             }
             Role::Unknown => return Err("registrant with ROLE_UNKNOWN".into()),
         }
@@ -236,8 +248,17 @@ impl Directory {
                 self.expect.publishers
             ));
         }
-        if self.expect.dissemination == Dissemination::Broker && self.broker.is_none() {
-            return Some("not ready: the broker has not registered".into());
+        if self.expect.dissemination == Dissemination::Broker {
+            let want = self.expect.brokers.max(1);
+            if self.brokers.is_empty() && want == 1 {
+                return Some("not ready: the broker has not registered".into());
+            }
+            if self.brokers.len() < want {
+                return Some(format!(
+                    "not ready: {} of {want} brokers registered",
+                    self.brokers.len()
+                ));
+            }
         }
         None
     }
@@ -250,16 +271,16 @@ impl Directory {
                 reason: Some(reason),
             }
         } else {
-            let publishers = match (topics, self.expect.dissemination, &self.broker) {
-                (None, _, _) => {
+            let publishers = match (topics, self.expect.dissemination) {
+                (None, _) => {
                     self.broker_looked_up = true;
                     self.publishers.values().map(|e| e.info.clone()).collect()
                 }
-                (Some(_), Dissemination::Broker, Some(b)) => {
+                (Some(_), Dissemination::Broker) => {
                     self.lookups_answered += 1;
-                    vec![b.info.clone()]
+                    self.brokers.values().map(|e| e.info.clone()).collect()
                 }
-                (Some(wanted), _, _) => {
+                (Some(wanted), _) => {
                     self.lookups_answered += 1;
                     self.publishers
                         .values()
@@ -290,7 +311,7 @@ impl Directory {
         (
             self.publishers.len(),
             self.subscribers.len(),
-            self.broker.is_some(),
+            !self.brokers.is_empty(),
         )
     }
 }

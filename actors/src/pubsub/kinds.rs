@@ -2,10 +2,13 @@
 //!
 //! | kind | ports |
 //! |---|---|
-//! | `pubsub.discovery` | `requests`: [`Frames`] in (from a `zmq.rep`), `replies`: [`Frames`] out (to it) |
-//! | `pubsub.publisher` | `points`: [`Point`] out (progress) |
-//! | `pubsub.subscriber` | `points`: [`Point`] out (one `latency` point per stamped publication) |
-//! | `pubsub.broker` | `points`: [`Point`] out |
+//! | `pubsub.discovery` | `requests`: [`Frames`] in (from a `zmq.rep`), `replies`: [`Frames`] out (to it), `leadership`: [`Leadership`] in (a replica's `zk.election`) |
+//! | `pubsub.publisher` | `points`: [`Point`] out (progress); `zk`: [`Members`] in |
+//! | `pubsub.subscriber` | `points`: [`Point`] out (one `latency` point per stamped publication); `zk`: [`Members`] in |
+//! | `pubsub.broker` | `points`: [`Point`] out; `zk`: [`Members`] in; `leadership`: [`Leadership`] in (its group's `zk.election`) |
+//!
+//! `zk` takes the member lists of the watch-only `zk.membership` actors that
+//! follow the ZooKeeper strategy's nodes ([`coordination`](super::coordination)).
 
 use std::collections::BTreeMap;
 use std::marker::PhantomData;
@@ -19,11 +22,13 @@ use serde::Deserialize;
 use tokio::sync::oneshot;
 
 use super::client::Kind;
+use super::coordination::{Change, Coordinator, Directions};
 use super::directory::{Directory, Dissemination, Expect};
 use super::driver::{self, Event, Running};
 use super::publication::Format;
 use super::topics;
 use crate::metrics::Point;
+use crate::zk::{Leadership, Members};
 use crate::zmq::Frames;
 
 // ---------------------------------------------------------------- discovery
@@ -45,6 +50,10 @@ pub struct DiscoveryParams {
     /// Most registrants kept (default 10000).
     #[serde(default)]
     pub capacity: Option<usize>,
+    /// Brokers expected under Broker dissemination (default 1; the
+    /// ZooKeeper strategy's broker replicas all register).
+    #[serde(default)]
+    pub brokers: Option<usize>,
 }
 
 /// The centralized discovery service: answers each request frame from a
@@ -54,6 +63,25 @@ pub struct Discovery {
     directory: Directory,
     replies: Output<Frames>,
     name: String,
+    /// As a replica (ZooKeeper strategy): the last word of its election.
+    standing: Option<Leadership>,
+}
+
+impl Handler<Leadership> for Discovery {
+    type Result = ();
+    fn handle(&mut self, msg: Leadership, _ctx: &mut Context<Self>) {
+        match &msg {
+            Leadership::Elected { identifier } => tracing::info!(
+                actor = %self.name,
+                "discovery PRIMARY: elected, serving at {identifier}"
+            ),
+            Leadership::Following { leader } => tracing::info!(
+                actor = %self.name,
+                "discovery BACKUP: the primary is {leader}"
+            ),
+        }
+        self.standing = Some(msg);
+    }
 }
 
 impl Actor for Discovery {
@@ -87,6 +115,7 @@ impl Role for Discovery {
     fn ports(ports: &mut Ports<Self>) {
         ports
             .input::<Frames>("requests")
+            .input::<Leadership>("leadership")
             .output::<Frames>("replies");
     }
     fn build(p: &DiscoveryParams, io: &mut Io) -> Result<Self, CreateError> {
@@ -97,10 +126,14 @@ impl Role for Discovery {
         if let Some(c) = p.capacity {
             expect.capacity = c;
         }
+        if let Some(b) = p.brokers {
+            expect.brokers = b;
+        }
         Ok(Discovery {
             directory: Directory::new(expect),
             replies: io.output("replies")?,
             name: io.actor_name().to_owned(),
+            standing: None,
         })
     }
 }
@@ -165,6 +198,33 @@ pub struct ClientParams {
     /// (the course's `Topic`); subscribers read both.
     #[serde(default)]
     pub format: Format,
+    /// The ZooKeeper strategy: discovery is the primary replica that the
+    /// `zk` port's lists name (`discovery` is not used).
+    #[serde(default)]
+    pub zookeeper: bool,
+    /// Broker dissemination with the ZooKeeper strategy: the number of
+    /// topic groups; a subscriber connects to the primary broker of each of
+    /// its topics' groups.
+    #[serde(default)]
+    pub groups: Option<usize>,
+    /// A broker replica (ZooKeeper strategy): its topic group (0-based, below `groups`).
+    #[serde(default)]
+    pub group: Option<usize>,
+    /// A broker replica: publications kept for replay when it becomes the
+    /// primary (default 10000).
+    #[serde(default = "default_replay")]
+    pub replay: usize,
+    /// A broker replica: milliseconds between being elected and replaying,
+    /// so that subscribers can connect (default 500).
+    #[serde(default = "default_promote_settle")]
+    pub promote_settle_ms: u64,
+}
+
+fn default_replay() -> usize {
+    10_000
+}
+fn default_promote_settle() -> u64 {
+    driver::PROMOTE_SETTLE.as_millis() as u64
 }
 
 fn default_addr() -> String {
@@ -216,6 +276,14 @@ pub enum ParamsError {
     /// A bad frequency.
     #[error("frequency must be finite and >= 0, not {0}")]
     Frequency(f64),
+    /// A group outside `groups`, or a group without `groups`.
+    #[error("group {group} needs groups > {group} (groups = {groups:?})")]
+    Group {
+        /// The group.
+        group: usize,
+        /// The number of groups.
+        groups: Option<usize>,
+    },
 }
 
 impl ClientParams {
@@ -252,6 +320,14 @@ impl ClientParams {
         if !self.frequency.is_finite() || self.frequency < 0.0 {
             return Err(ParamsError::Frequency(self.frequency));
         }
+        if let Some(group) = self.group {
+            if self.groups.is_none_or(|g| group >= g) {
+                return Err(ParamsError::Group {
+                    group,
+                    groups: self.groups,
+                });
+            }
+        }
         let serves = kind != Kind::Subscriber;
         let discovery = if self.discovery.contains("://") {
             self.discovery.clone()
@@ -284,6 +360,11 @@ impl ClientParams {
                 .then(|| Duration::from_millis(self.idle_timeout_ms)),
             sndhwm: self.hwm,
             format: self.format,
+            zk: self.zookeeper,
+            groups: self.groups.map(|g| g.max(1)),
+            group: self.group,
+            replay: self.replay,
+            promote_settle: Duration::from_millis(self.promote_settle_ms),
         })
     }
 }
@@ -328,6 +409,8 @@ pub struct Member<R: ClientRole> {
     counts: BTreeMap<(String, String), u64>,
     malformed: u64,
     watchers: Vec<oneshot::Sender<Result<String, String>>>,
+    coordinator: Coordinator,
+    directions: tokio::sync::watch::Sender<Directions>,
     _role: PhantomData<R>,
 }
 
@@ -344,7 +427,8 @@ impl<R: ClientRole> Actor for Member<R> {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
-        match Running::start(self.config.clone(), 1024) {
+        let dirs = self.directions.subscribe();
+        match Running::start(self.config.clone(), dirs, 1024) {
             Ok((running, events)) => {
                 self.running = Some(running);
                 ctx.add_stream(events);
@@ -379,7 +463,75 @@ impl<R: ClientRole> Handler<Watch> for Member<R> {
     }
 }
 
+impl<R: ClientRole> Handler<Members> for Member<R> {
+    type Result = ();
+    fn handle(&mut self, msg: Members, _ctx: &mut Context<Self>) {
+        if let Some(change) = self.coordinator.on_members(&msg) {
+            self.directions_changed(change);
+        }
+    }
+}
+
+impl<R: ClientRole> Handler<Leadership> for Member<R> {
+    type Result = ();
+    fn handle(&mut self, msg: Leadership, _ctx: &mut Context<Self>) {
+        let elected = matches!(msg, Leadership::Elected { .. });
+        if let Leadership::Following { leader } = &msg {
+            tracing::info!(actor = %self.name, "{} BACKUP: the primary is {leader}", R::LABEL);
+        }
+        if let Some(change) = self.coordinator.on_leadership(elected) {
+            self.directions_changed(change);
+        }
+    }
+}
+
 impl<R: ClientRole> Member<R> {
+    fn directions_changed(&mut self, change: Change) {
+        let who = &self.name;
+        match &change {
+            Change::Discovery(Some(ep)) => {
+                tracing::info!(actor = %who, "primary discovery: {ep}")
+            }
+            Change::Discovery(None) => {
+                tracing::warn!(actor = %who, "no primary discovery: every replica is gone")
+            }
+            Change::Broker {
+                group,
+                endpoint: Some(ep),
+            } => tracing::info!(actor = %who, "primary broker of group {group}: {ep}"),
+            Change::Broker {
+                group,
+                endpoint: None,
+            } => tracing::warn!(actor = %who, "group {group} has no primary broker"),
+            Change::Owner {
+                topic,
+                owner,
+                ignored,
+            } => {
+                match owner {
+                    Some(o) => tracing::info!(
+                        actor = %who,
+                        "owner of {topic}: {} (strength {})",
+                        o.id,
+                        o.strength
+                    ),
+                    None => {
+                        tracing::info!(actor = %who, "{topic} has no owner: every publisher is delivered")
+                    }
+                }
+                if !ignored.is_empty() {
+                    tracing::warn!(actor = %who, "ownership nodes of {topic} without a strength ignored: {ignored:?}");
+                }
+            }
+            Change::Leading(true) => {
+                tracing::info!(actor = %who, "{} PRIMARY of its group", R::LABEL)
+            }
+            Change::Leading(false) => {}
+        }
+        self.directions
+            .send_replace(self.coordinator.directions().clone());
+    }
+
     fn finish(&mut self, outcome: Result<String, String>) {
         for w in self.watchers.drain(..) {
             let _ = w.send(outcome.clone());
@@ -432,9 +584,12 @@ impl<R: ClientRole> StreamHandler<Event> for Member<R> {
                 self.malformed += 1;
                 tracing::warn!(actor = %self.name, "dropped a frame: {reason}");
             }
+            Event::Notice(what) => {
+                tracing::warn!(actor = %self.name, "{} {}: {what}", R::LABEL, self.config.info.id);
+            }
             Event::Done(Ok(what)) => {
                 let detail = if R::KIND == Kind::Subscriber {
-                    self.summary()
+                    format!("{}; {what}", self.summary())
                 } else {
                     what
                 };
@@ -460,7 +615,10 @@ impl<R: ClientRole> Role for Member<R> {
     const ABOUT: &'static str =
         "a course publish/subscribe client (publisher, subscriber or broker): registers with discovery, then disseminates";
     fn ports(ports: &mut Ports<Self>) {
-        ports.output::<Point>("points");
+        ports
+            .output::<Point>("points")
+            .input::<Members>("zk")
+            .input::<Leadership>("leadership");
     }
     fn check(p: &ClientParams, check: &mut ParamCheck) {
         // Bad values are reported by `build` with the driver's own error.
@@ -485,6 +643,8 @@ impl<R: ClientRole> Role for Member<R> {
             counts: BTreeMap::new(),
             malformed: 0,
             watchers: Vec::new(),
+            coordinator: Coordinator::new(),
+            directions: tokio::sync::watch::channel(Directions::default()).0,
             _role: PhantomData,
         })
     }

@@ -11,12 +11,14 @@ mod answers;
 pub mod chord;
 pub mod client;
 pub mod config;
+pub mod coordination;
 pub mod directory;
 pub mod driver;
 pub mod kademlia;
 pub mod kinds;
 pub mod publication;
 pub mod ring_node;
+pub mod streams;
 pub mod topics;
 
 pub use client::{Action, Client, ClientError, Kind, Phase};

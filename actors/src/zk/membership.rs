@@ -40,6 +40,9 @@ params_with_session! {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Message, Serialize, Deserialize)]
 #[rtype(result = "()")]
 pub struct Members {
+    /// The group's parent node (so that one receiver can follow several groups).
+    #[serde(default)]
+    pub path: String,
     /// Member name → address.
     pub members: BTreeMap<String, String>,
 }
@@ -75,7 +78,13 @@ async fn list(client: &zkc::Client, parent: &str) -> Result<(Members, zkc::Onesh
             members.insert(n, String::from_utf8_lossy(&data).into_owned());
         }
     }
-    Ok((Members { members }, w))
+    Ok((
+        Members {
+            path: parent.to_owned(),
+            members,
+        },
+        w,
+    ))
 }
 
 /// Creates this member's ephemeral node. A node of the same name left by an

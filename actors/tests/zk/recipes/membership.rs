@@ -22,8 +22,9 @@ async fn member(path: &str, name: &str, address: &str) -> Running {
     .expect("start")
 }
 
-fn list(pairs: &[(&str, &str)]) -> Members {
+fn list(path: &str, pairs: &[(&str, &str)]) -> Members {
     Members {
+        path: path.to_owned(),
         members: pairs
             .iter()
             .map(|(a, b)| (a.to_string(), b.to_string()))
@@ -46,20 +47,26 @@ async fn watchers_get_the_member_list_on_every_change() {
         .tap::<Members>("watch.members", WireConfig::default())
         .unwrap();
     let watcher = w.start().await.expect("start");
-    assert_eq!(next(&mut seen, 10).await, list(&[]));
+    assert_eq!(next(&mut seen, 10).await, list(&path, &[]));
     let a = member(&path, "a", "10.0.0.1:7000").await;
-    assert_eq!(next(&mut seen, 10).await, list(&[("a", "10.0.0.1:7000")]));
+    assert_eq!(
+        next(&mut seen, 10).await,
+        list(&path, &[("a", "10.0.0.1:7000")])
+    );
     let b = member(&path, "b", "10.0.0.2:7000").await;
     assert_eq!(
         next(&mut seen, 10).await,
-        list(&[("a", "10.0.0.1:7000"), ("b", "10.0.0.2:7000")])
+        list(&path, &[("a", "10.0.0.1:7000"), ("b", "10.0.0.2:7000")])
     );
     a.shutdown();
     a.wait().await;
-    assert_eq!(next(&mut seen, 10).await, list(&[("b", "10.0.0.2:7000")]));
+    assert_eq!(
+        next(&mut seen, 10).await,
+        list(&path, &[("b", "10.0.0.2:7000")])
+    );
     b.shutdown();
     b.wait().await;
-    assert_eq!(next(&mut seen, 10).await, list(&[]));
+    assert_eq!(next(&mut seen, 10).await, list(&path, &[]));
     watcher.shutdown();
     watcher.wait().await;
 }
@@ -92,7 +99,7 @@ async fn a_member_replaces_the_node_an_earlier_incarnation_left() {
         .tap::<Members>("a.members", WireConfig::default())
         .unwrap();
     let running = w.start().await.expect("start");
-    assert_eq!(next(&mut seen, 10).await, list(&[("a", "new")]));
+    assert_eq!(next(&mut seen, 10).await, list(&path, &[("a", "new")]));
     running.shutdown();
     running.wait().await;
 }

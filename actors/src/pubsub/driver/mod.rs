@@ -5,26 +5,35 @@
 //! channel (a full channel makes the thread wait: nothing is dropped).
 //!
 //! Discovery requests time out after `request_timeout` and are resent on a
-//! fresh REQ socket (the "lazy pirate" pattern), at most `retries` times.
+//! fresh REQ socket (the "lazy pirate" pattern), at most `retries` times
+//! ([`discovery`](self)). With the ZooKeeper strategy the actor passes the
+//! [`Directions`] it learns to the thread through a `watch` channel (latest
+//! value wins: bounded by construction): which discovery replica is the
+//! primary, which broker serves each topic group, who owns each topic.
 
-use std::collections::BTreeMap;
+mod discovery;
+mod publish;
+mod receive;
+
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::channel::mpsc;
 use futures::SinkExt;
-use prost::Message as _;
-use rand::rngs::SmallRng;
-use rand::SeedableRng;
-use rolecall_codecs::pb::discovery::{DiscoveryReq, RegistrantInfo};
+use rolecall_codecs::pb::discovery::RegistrantInfo;
 use thiserror::Error;
+use tokio::sync::watch;
 
 use super::client::{Action, Client, ClientError, Kind};
-use super::publication::{Format, Publication, Stamp};
-use super::topics;
-use crate::metrics::now_ns;
+use super::coordination::Directions;
+use super::publication::Format;
 use crate::zmq::io::context;
+
+pub use receive::PROMOTE_SETTLE;
+
+/// The thread's end of the directions channel.
+pub type DirectionsRx = watch::Receiver<Directions>;
 
 /// Why a driver stopped before completing.
 #[derive(Debug, Error)]
@@ -52,6 +61,9 @@ pub enum DriverError {
     /// The protocol failed.
     #[error(transparent)]
     Client(#[from] ClientError),
+    /// ZooKeeper named no primary discovery replica in time.
+    #[error("no primary discovery replica was elected in ZooKeeper within {0:?}")]
+    NoPrimary(Duration),
 }
 
 /// Everything a driver needs, from the kind's parameters.
@@ -91,6 +103,18 @@ pub struct Config {
     pub sndhwm: i32,
     /// Publisher: text `topic:data` frames or FlatBuffers `Topic`s.
     pub format: Format,
+    /// The ZooKeeper strategy: discovery is the primary the directions name
+    /// (`discovery` is not used).
+    pub zk: bool,
+    /// Broker dissemination with the ZooKeeper strategy: the number of topic
+    /// groups (a subscriber follows the primary broker of each of its topics' groups).
+    pub groups: Option<usize>,
+    /// A broker replica: its topic group.
+    pub group: Option<usize>,
+    /// A broker replica: publications kept for replay when it becomes primary.
+    pub replay: usize,
+    /// A broker replica: wait between being elected and replaying.
+    pub promote_settle: Duration,
 }
 
 /// What the driver tells its actor.
@@ -111,18 +135,20 @@ pub enum Event {
     Sent(u64),
     /// A frame that is not a publication.
     Malformed(String),
+    /// Something the operator should know (logged as a warning).
+    Notice(String),
     /// The end: completed, or why not.
     Done(Result<String, String>),
 }
 
-type Events = mpsc::Sender<Event>;
+pub(crate) type Events = mpsc::Sender<Event>;
 
-fn emit(events: &mut Events, ev: Event) {
+pub(crate) fn emit(events: &mut Events, ev: Event) {
     // Waits while the actor is behind; an error means the actor is gone.
     let _ = futures::executor::block_on(events.send(ev));
 }
 
-fn socket(kind: zmq::SocketType) -> Result<zmq::Socket, DriverError> {
+pub(crate) fn socket(kind: zmq::SocketType) -> Result<zmq::Socket, DriverError> {
     context().socket(kind).map_err(|error| DriverError::Socket {
         action: "creating a socket for",
         endpoint: String::new(),
@@ -130,7 +156,7 @@ fn socket(kind: zmq::SocketType) -> Result<zmq::Socket, DriverError> {
     })
 }
 
-fn connect(s: &zmq::Socket, endpoint: &str) -> Result<(), DriverError> {
+pub(crate) fn connect(s: &zmq::Socket, endpoint: &str) -> Result<(), DriverError> {
     s.connect(endpoint).map_err(|error| DriverError::Socket {
         action: "connecting to",
         endpoint: endpoint.to_owned(),
@@ -139,7 +165,12 @@ fn connect(s: &zmq::Socket, endpoint: &str) -> Result<(), DriverError> {
 }
 
 /// Runs a role to completion on the calling thread.
-pub fn run(cfg: &Config, stop: &AtomicBool, events: &mut Events) -> Result<String, DriverError> {
+pub fn run(
+    cfg: &Config,
+    dirs: &mut DirectionsRx,
+    stop: &AtomicBool,
+    events: &mut Events,
+) -> Result<String, DriverError> {
     let publisher = match &cfg.bind {
         Some(ep) => {
             let s = socket(zmq::PUB)?;
@@ -155,12 +186,12 @@ pub fn run(cfg: &Config, stop: &AtomicBool, events: &mut Events) -> Result<Strin
         None => None,
     };
     let mut client = Client::new(cfg.kind, cfg.info.clone(), cfg.topics.clone(), cfg.pause);
-    let mut discovery = Discovery::new(cfg)?;
+    let mut discovery = discovery::Discovery::new(cfg, dirs, stop)?;
     emit(
         events,
         Event::Phase(
             "REGISTER",
-            format!("{} with {}", cfg.info.id, cfg.discovery),
+            format!("{} with {}", cfg.info.id, discovery.endpoint()),
         ),
     );
     let mut action = client.start();
@@ -184,21 +215,19 @@ pub fn run(cfg: &Config, stop: &AtomicBool, events: &mut Events) -> Result<Strin
                 let s = publisher
                     .as_ref()
                     .ok_or(ClientError::LookupFailed("no PUB socket".into()))?;
-                return publish(cfg, s, stop, events);
+                return publish::publish(cfg, s, &mut discovery, dirs, stop, events);
             }
             Action::Connect(to) => {
                 let list: Vec<String> = to.iter().map(endpoint_of).collect();
-                emit(
-                    events,
-                    Event::Phase(
-                        "DISSEMINATE",
-                        format!("connecting to [{}]", list.join(", ")),
-                    ),
-                );
-                return receive(cfg, &list, publisher.as_ref(), stop, events);
+                return match publisher.as_ref() {
+                    Some(out) => {
+                        receive::forward(cfg, &list, out, &mut discovery, dirs, stop, events)
+                    }
+                    None => receive::subscribe(cfg, &list, &mut discovery, dirs, stop, events),
+                };
             }
         };
-        let reply = discovery.call(&req, stop)?;
+        let reply = discovery.call(&req, dirs, stop, events)?;
         action = client.on_reply_bytes(&reply)?;
     }
 }
@@ -212,7 +241,7 @@ fn endpoint_of(p: &RegistrantInfo) -> String {
 }
 
 /// Sleeps up to `d` in small steps; false if told to stop meanwhile.
-fn sleep(d: Duration, stop: &AtomicBool) -> bool {
+pub(crate) fn sleep(d: Duration, stop: &AtomicBool) -> bool {
     let until = Instant::now() + d;
     while Instant::now() < until {
         if stop.load(Ordering::Relaxed) {
@@ -221,189 +250,6 @@ fn sleep(d: Duration, stop: &AtomicBool) -> bool {
         std::thread::sleep((until - Instant::now()).min(Duration::from_millis(20)));
     }
     !stop.load(Ordering::Relaxed)
-}
-
-/// The REQ side of the discovery conversation, with timeouts and resends.
-struct Discovery<'a> {
-    cfg: &'a Config,
-    socket: zmq::Socket,
-}
-
-impl<'a> Discovery<'a> {
-    fn new(cfg: &'a Config) -> Result<Self, DriverError> {
-        Ok(Discovery {
-            cfg,
-            socket: Self::open(cfg)?,
-        })
-    }
-
-    fn open(cfg: &Config) -> Result<zmq::Socket, DriverError> {
-        let s = socket(zmq::REQ)?;
-        let _ = s.set_linger(0);
-        connect(&s, &cfg.discovery)?;
-        Ok(s)
-    }
-
-    fn call(&mut self, req: &DiscoveryReq, stop: &AtomicBool) -> Result<Vec<u8>, DriverError> {
-        let bytes = req.encode_to_vec();
-        let tries = self.cfg.retries + 1;
-        for _ in 0..tries {
-            self.socket
-                .send(&bytes, 0)
-                .map_err(|error| DriverError::Socket {
-                    action: "sending to",
-                    endpoint: self.cfg.discovery.clone(),
-                    error,
-                })?;
-            let deadline = Instant::now() + self.cfg.request_timeout;
-            while Instant::now() < deadline && !stop.load(Ordering::Relaxed) {
-                if self.socket.poll(zmq::POLLIN, 50).unwrap_or(0) > 0 {
-                    if let Ok(reply) = self.socket.recv_bytes(0) {
-                        return Ok(reply);
-                    }
-                }
-            }
-            // A REQ socket that lost its reply cannot send again: open a new one.
-            self.socket = Self::open(self.cfg)?;
-        }
-        Err(DriverError::DiscoveryTimeout {
-            endpoint: self.cfg.discovery.clone(),
-            timeout: self.cfg.request_timeout,
-            tries,
-        })
-    }
-}
-
-fn publish(
-    cfg: &Config,
-    s: &zmq::Socket,
-    stop: &AtomicBool,
-    events: &mut Events,
-) -> Result<String, DriverError> {
-    if !sleep(cfg.settle, stop) {
-        return Ok("stopped before publishing".into());
-    }
-    let mut rng = SmallRng::seed_from_u64(cfg.seed);
-    let period = (cfg.frequency > 0.0).then(|| Duration::from_secs_f64(1.0 / cfg.frequency));
-    let start = Instant::now();
-    let mut sent = 0u64;
-    for i in 0..cfg.iters {
-        for topic in &cfg.topics {
-            let p = Publication {
-                topic: topic.clone(),
-                value: topics::value(topic, &mut rng),
-                stamp: Some(Stamp {
-                    publisher: cfg.info.id.clone(),
-                    seq: i,
-                    sent_ns: now_ns(),
-                }),
-            };
-            s.send_multipart(p.encode_frames(cfg.format), 0)
-                .map_err(|error| DriverError::Socket {
-                    action: "publishing on",
-                    endpoint: cfg.bind.clone().unwrap_or_default(),
-                    error,
-                })?;
-            sent += 1;
-        }
-        if stop.load(Ordering::Relaxed) {
-            break;
-        }
-        if let Some(period) = period {
-            // Paced from the start, so that the rate does not drift.
-            let next = start + period.mul_f64((i + 1) as f64);
-            let now = Instant::now();
-            if next > now && !sleep(next - now, stop) {
-                break;
-            }
-        }
-    }
-    emit(events, Event::Sent(sent));
-    Ok(format!("published {sent} publications"))
-}
-
-fn receive(
-    cfg: &Config,
-    publishers: &[String],
-    forward: Option<&zmq::Socket>,
-    stop: &AtomicBool,
-    events: &mut Events,
-) -> Result<String, DriverError> {
-    let sub = socket(zmq::SUB)?;
-    let _ = sub.set_rcvhwm(cfg.sndhwm);
-    if forward.is_some() {
-        let _ = sub.set_subscribe(b"");
-    } else {
-        for t in &cfg.topics {
-            let _ = sub.set_subscribe(format!("{t}:").as_bytes());
-        }
-    }
-    for ep in publishers {
-        connect(&sub, ep)?;
-    }
-    let mut received = 0u64;
-    let mut per_publisher: BTreeMap<String, u64> = BTreeMap::new();
-    let mut last = None::<Instant>;
-    while !stop.load(Ordering::Relaxed) {
-        if sub.poll(zmq::POLLIN, 50).unwrap_or(0) == 0 {
-            if let (Some(idle), Some(t)) = (cfg.idle_timeout, last) {
-                if t.elapsed() >= idle {
-                    if received < cfg.stop_after {
-                        tracing::warn!(
-                            id = %cfg.info.id,
-                            arrived = received,
-                            expected = cfg.stop_after,
-                            missing = cfg.stop_after - received,
-                            "no publication for {} ms: ending with {received} of {} publications arrived",
-                            idle.as_millis(),
-                            cfg.stop_after,
-                        );
-                    }
-                    break;
-                }
-            }
-            continue;
-        }
-        let Ok(frames) = sub.recv_multipart(0) else {
-            continue;
-        };
-        let now = now_ns();
-        last = Some(Instant::now());
-        received += 1;
-        if let Some(out) = forward {
-            let _ = out.send_multipart(frames, 0);
-            if received % 1000 == 0 {
-                emit(events, Event::Sent(received));
-            }
-            continue;
-        }
-        match Publication::decode_frames(&frames) {
-            Ok(p) => {
-                let (publisher, latency_ns) = match p.stamp {
-                    Some(s) => (s.publisher, Some(now - s.sent_ns)),
-                    None => ("unknown".to_owned(), None),
-                };
-                *per_publisher.entry(publisher.clone()).or_default() += 1;
-                emit(
-                    events,
-                    Event::Delivered {
-                        topic: p.topic,
-                        publisher,
-                        latency_ns,
-                    },
-                );
-            }
-            Err(e) => emit(events, Event::Malformed(e.to_string())),
-        }
-        if cfg.stop_after > 0 && received >= cfg.stop_after {
-            break;
-        }
-    }
-    if forward.is_some() {
-        emit(events, Event::Sent(received));
-        return Ok(format!("forwarded {received} publications"));
-    }
-    Ok(format!("received {received} publications"))
 }
 
 /// A driver running on its own thread.
@@ -415,9 +261,10 @@ pub struct Running {
 
 impl Running {
     /// Starts `cfg` on a new thread; events arrive on the returned receiver,
-    /// the last one `Done`.
+    /// the last one `Done`. The thread follows what `dirs` says.
     pub fn start(
         cfg: Config,
+        mut dirs: DirectionsRx,
         capacity: usize,
     ) -> std::io::Result<(Running, mpsc::Receiver<Event>)> {
         let (mut tx, rx) = mpsc::channel(capacity);
@@ -426,7 +273,7 @@ impl Running {
         let thread = std::thread::Builder::new()
             .name(format!("pubsub-{}", cfg.info.id))
             .spawn(move || {
-                let result = run(&cfg, &flag, &mut tx).map_err(|e| e.to_string());
+                let result = run(&cfg, &mut dirs, &flag, &mut tx).map_err(|e| e.to_string());
                 emit(&mut tx, Event::Done(result));
             })?;
         Ok((

@@ -1,0 +1,305 @@
+//! Receiving: a subscriber's SUB socket (to its publishers, its broker, or
+//! with the ZooKeeper strategy the primary broker of each of its topics'
+//! groups, followed as it changes), with each stream's gaps and duplicates
+//! counted ([`Streams`]) and the ownership policy applied; and a broker's
+//! forwarding, which as a backup replica buffers the last `replay`
+//! publications and replays them when it becomes its group's primary.
+
+use std::collections::{BTreeSet, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use super::discovery::Discovery;
+use super::{connect, emit, socket, Config, DirectionsRx, DriverError, Event, Events};
+use crate::metrics::now_ns;
+use crate::pubsub::coordination::{group_of, Directions};
+use crate::pubsub::publication::Publication;
+use crate::pubsub::streams::{Seen, Streams};
+use crate::pubsub::topics;
+
+/// Most (publisher, topic) streams a subscriber accounts for.
+const MAX_STREAMS: usize = 4096;
+
+/// Gap warnings logged in full before they are only counted (then every thousandth).
+const GAP_WARNINGS: u64 = 5;
+
+/// The endpoints a SUB socket is connected to, changed as directions change.
+struct Links {
+    now: BTreeSet<String>,
+}
+
+impl Links {
+    fn set(
+        &mut self,
+        sub: &zmq::Socket,
+        wanted: BTreeSet<String>,
+        events: &mut Events,
+    ) -> Result<(), DriverError> {
+        for gone in self.now.difference(&wanted) {
+            let _ = sub.disconnect(gone);
+        }
+        for new in wanted.difference(&self.now) {
+            connect(sub, new)?;
+        }
+        if wanted != self.now {
+            let list: Vec<&str> = wanted.iter().map(String::as_str).collect();
+            emit(
+                events,
+                Event::Phase("DISSEMINATE", format!("connected to [{}]", list.join(", "))),
+            );
+        }
+        self.now = wanted;
+        Ok(())
+    }
+}
+
+/// The primary brokers of the groups of `topics` that are known.
+fn primaries(cfg: &Config, d: &Directions, groups: usize) -> BTreeSet<String> {
+    cfg.topics
+        .iter()
+        .filter_map(|t| d.brokers.get(&group_of(t, groups)).cloned())
+        .collect()
+}
+
+/// Ends a receive loop after `idle` without a publication (once one came).
+fn idle_over(cfg: &Config, last: Option<Instant>, received: u64) -> bool {
+    let (Some(idle), Some(t)) = (cfg.idle_timeout, last) else {
+        return false;
+    };
+    if t.elapsed() < idle {
+        return false;
+    }
+    if received < cfg.stop_after {
+        tracing::warn!(
+            id = %cfg.info.id,
+            arrived = received,
+            expected = cfg.stop_after,
+            missing = cfg.stop_after - received,
+            "no publication for {} ms: ending with {received} of {} publications arrived",
+            idle.as_millis(),
+            cfg.stop_after,
+        );
+    }
+    true
+}
+
+/// A subscriber: receives until `stop_after` publications were delivered,
+/// `idle_timeout`, or stop.
+pub(super) fn subscribe(
+    cfg: &Config,
+    publishers: &[String],
+    discovery: &mut Discovery<'_>,
+    dirs: &mut DirectionsRx,
+    stop: &AtomicBool,
+    events: &mut Events,
+) -> Result<String, DriverError> {
+    let sub = socket(zmq::SUB)?;
+    let _ = sub.set_rcvhwm(cfg.sndhwm);
+    for t in &cfg.topics {
+        let _ = sub.set_subscribe(format!("{t}:").as_bytes());
+    }
+    let mut links = Links {
+        now: BTreeSet::new(),
+    };
+    let mut directions = dirs.borrow_and_update().clone();
+    match cfg.groups {
+        Some(g) if cfg.zk => links.set(&sub, primaries(cfg, &directions, g), events)?,
+        _ => links.set(&sub, publishers.iter().cloned().collect(), events)?,
+    }
+    let mut streams = Streams::new(MAX_STREAMS);
+    let (mut received, mut suppressed, mut gaps) = (0u64, 0u64, 0u64);
+    let mut last = None::<Instant>;
+    while !stop.load(Ordering::Relaxed) {
+        if dirs.has_changed().unwrap_or(false) {
+            directions = dirs.borrow_and_update().clone();
+            if let (Some(g), true) = (cfg.groups, cfg.zk) {
+                links.set(&sub, primaries(cfg, &directions, g), events)?;
+            }
+        }
+        discovery.follow(dirs, stop, events)?;
+        if sub.poll(zmq::POLLIN, 50).unwrap_or(0) == 0 {
+            if idle_over(cfg, last, received) {
+                break;
+            }
+            continue;
+        }
+        let Ok(frames) = sub.recv_multipart(0) else {
+            continue;
+        };
+        let now = now_ns();
+        last = Some(Instant::now());
+        let p = match Publication::decode_frames(&frames) {
+            Ok(p) => p,
+            Err(e) => {
+                emit(events, Event::Malformed(e.to_string()));
+                continue;
+            }
+        };
+        let (publisher, latency_ns) = match &p.stamp {
+            Some(s) => {
+                match streams.observe(&s.publisher, &p.topic, s.seq) {
+                    Seen::Duplicate => continue,
+                    Seen::Fresh { missed } if missed > 0 => {
+                        gaps += 1;
+                        if gaps <= GAP_WARNINGS || gaps % 1000 == 0 {
+                            emit(
+                                events,
+                                Event::Notice(format!(
+                                    "lost {missed} publications of {}/{} before seq {} (gap #{gaps}; {} lost in all)",
+                                    s.publisher,
+                                    p.topic,
+                                    s.seq,
+                                    streams.totals().lost
+                                )),
+                            );
+                        }
+                    }
+                    _ => {}
+                }
+                (s.publisher.clone(), Some(now - s.sent_ns))
+            }
+            None => ("unknown".to_owned(), None),
+        };
+        if !directions.delivers(&p.topic, &publisher) {
+            suppressed += 1;
+            continue;
+        }
+        received += 1;
+        emit(
+            events,
+            Event::Delivered {
+                topic: p.topic,
+                publisher,
+                latency_ns,
+            },
+        );
+        if cfg.stop_after > 0 && received >= cfg.stop_after {
+            break;
+        }
+    }
+    let t = streams.totals();
+    Ok(format!(
+        "delivered {received}; lost {}, duplicates dropped {}, not from the owner {suppressed}, untracked {}",
+        t.lost, t.duplicates, t.untracked
+    ))
+}
+
+/// A broker: forwards what its publishers publish. A replica of a topic
+/// group (ZooKeeper strategy) receives only its group's topics and forwards
+/// only while it is the group's primary; meanwhile it keeps the last
+/// `replay` publications, and replays them `promote_settle` after it becomes
+/// the primary (time for the subscribers, which learn of it at the same
+/// moment, to connect), then goes live.
+pub(super) fn forward(
+    cfg: &Config,
+    publishers: &[String],
+    out: &zmq::Socket,
+    discovery: &mut Discovery<'_>,
+    dirs: &mut DirectionsRx,
+    stop: &AtomicBool,
+    events: &mut Events,
+) -> Result<String, DriverError> {
+    let sub = socket(zmq::SUB)?;
+    let _ = sub.set_rcvhwm(cfg.sndhwm);
+    let replica = match (cfg.zk, cfg.group, cfg.groups) {
+        (true, Some(group), Some(groups)) => Some((group, groups)),
+        _ => None,
+    };
+    match replica {
+        Some((group, groups)) => {
+            for t in topics::TOPICS
+                .iter()
+                .filter(|t| group_of(t, groups) == group)
+            {
+                let _ = sub.set_subscribe(format!("{t}:").as_bytes());
+            }
+        }
+        None => {
+            let _ = sub.set_subscribe(b"");
+        }
+    }
+    for ep in publishers {
+        connect(&sub, ep)?;
+    }
+    let mut leading = replica.is_none() || dirs.borrow_and_update().leading;
+    let mut promoted_at: Option<Instant> = None;
+    let mut buffer: VecDeque<Vec<Vec<u8>>> = VecDeque::new();
+    let (mut received, mut forwarded, mut evicted) = (0u64, 0u64, 0u64);
+    let mut last = None::<Instant>;
+    let send = |frames: Vec<Vec<u8>>, forwarded: &mut u64| {
+        if out.send_multipart(frames, 0).is_ok() {
+            *forwarded += 1;
+        }
+    };
+    while !stop.load(Ordering::Relaxed) {
+        if replica.is_some() && dirs.has_changed().unwrap_or(false) {
+            let now = dirs.borrow_and_update().leading;
+            if now && !leading {
+                promoted_at = Some(Instant::now());
+                emit(
+                    events,
+                    Event::Phase(
+                        "PRIMARY",
+                        format!(
+                            "elected: replaying {} buffered publications in {} ms, then live",
+                            buffer.len(),
+                            cfg.promote_settle.as_millis()
+                        ),
+                    ),
+                );
+            } else if !now && leading {
+                emit(
+                    events,
+                    Event::Notice(
+                        "no longer the primary broker of its group: forwarding stops".into(),
+                    ),
+                );
+            }
+            leading = now;
+        }
+        if let Some(at) = promoted_at {
+            if at.elapsed() >= cfg.promote_settle {
+                promoted_at = None;
+                for frames in buffer.iter() {
+                    send(frames.clone(), &mut forwarded);
+                }
+            }
+        }
+        discovery.follow(dirs, stop, events)?;
+        if sub.poll(zmq::POLLIN, 50).unwrap_or(0) == 0 {
+            if idle_over(cfg, last, received) {
+                break;
+            }
+            continue;
+        }
+        let Ok(frames) = sub.recv_multipart(0) else {
+            continue;
+        };
+        last = Some(Instant::now());
+        received += 1;
+        if replica.is_some() && cfg.replay > 0 {
+            if buffer.len() >= cfg.replay {
+                buffer.pop_front();
+                evicted += 1;
+            }
+            buffer.push_back(frames.clone());
+        }
+        if leading && promoted_at.is_none() {
+            send(frames, &mut forwarded);
+        }
+        if received % 1000 == 0 {
+            emit(events, Event::Sent(forwarded));
+        }
+    }
+    emit(events, Event::Sent(forwarded));
+    Ok(match replica {
+        Some((group, _)) => format!(
+            "forwarded {forwarded} publications of group {group} ({received} received, {evicted} aged out of the replay buffer of {})",
+            cfg.replay
+        ),
+        None => format!("forwarded {forwarded} publications"),
+    })
+}
+
+/// Default time a promoted broker waits before replaying.
+pub const PROMOTE_SETTLE: Duration = Duration::from_millis(500);
