@@ -271,7 +271,7 @@ fn client_params(c: &ClientArgs, default_name: &str, s: &Strategies) -> String {
         p.push_str(&format!(", topics = [{}]", list.join(", ")));
     }
     if s.discovery == DiscoveryStrategy::ZooKeeper {
-        p.push_str(", zookeeper = true");
+        p.push_str(&format!(", {}", c.zk.client_params()));
         if s.dissemination == rolecall::actors::pubsub::Dissemination::Broker {
             p.push_str(&format!(", groups = {}", s.groups));
         }

@@ -29,6 +29,10 @@ pub(crate) struct ZkArgs {
     /// ZooKeeper session timeout in ms: how long a dead primary or owner keeps its place.
     #[arg(long = "session-timeout-ms", default_value_t = 4000)]
     pub(crate) session_timeout_ms: u64,
+    /// ZooKeeper node under which the system keeps its elections and owners
+    /// (one per system sharing an ensemble).
+    #[arg(long = "zk-root", default_value = rolecall::actors::pubsub::coordination::ROOT)]
+    pub(crate) zk_root: String,
 }
 
 fn quote(s: &str) -> String {
@@ -36,6 +40,11 @@ fn quote(s: &str) -> String {
 }
 
 impl ZkArgs {
+    /// The client kinds' parameters for the strategy.
+    pub(crate) fn client_params(&self) -> String {
+        format!("zookeeper = true, zk_root = {}", quote(&self.zk_root))
+    }
+
     /// The session fields of a ZooKeeper kind's `params`.
     fn session(&self) -> String {
         let mut p = format!("session_timeout_ms = {}", self.session_timeout_ms);
@@ -81,13 +90,18 @@ impl ZkArgs {
 
     /// The discovery replica's election (its REP endpoint as identifier).
     pub(crate) fn discovery(&self, endpoint: &str) -> String {
-        self.contender("election", &discovery_election(), endpoint, "discovery")
+        self.contender(
+            "election",
+            &discovery_election(&self.zk_root),
+            endpoint,
+            "discovery",
+        )
     }
 
     /// What a publisher adds: the discovery watcher, and with `strength` an
     /// ownership node per topic.
     pub(crate) fn publisher(&self, id: &str, topics: &[String], strength: Option<u32>) -> String {
-        let mut t = self.watcher("primary", &discovery_election(), "publisher");
+        let mut t = self.watcher("primary", &discovery_election(&self.zk_root), "publisher");
         if let Some(s) = strength {
             for topic in topics {
                 t.push_str(&format!(
@@ -96,7 +110,7 @@ impl ZkArgs {
                     kind = "zk.membership"
                     params = {{ path = {}, name = {}, address = "{s}", {} }}
                     "#,
-                    quote(&owners(topic)),
+                    quote(&owners(&self.zk_root, topic)),
                     quote(id),
                     self.session()
                 ));
@@ -108,16 +122,20 @@ impl ZkArgs {
     /// What a subscriber adds: the discovery watcher, the owners of its
     /// topics, and with `groups` (Broker) the elections of their groups.
     pub(crate) fn subscriber(&self, topics: &[String], groups: Option<usize>) -> String {
-        let mut t = self.watcher("primary", &discovery_election(), "subscriber");
+        let mut t = self.watcher("primary", &discovery_election(&self.zk_root), "subscriber");
         for topic in topics {
-            t.push_str(&self.watcher(&format!("owners_{topic}"), &owners(topic), "subscriber"));
+            t.push_str(&self.watcher(
+                &format!("owners_{topic}"),
+                &owners(&self.zk_root, topic),
+                "subscriber",
+            ));
         }
         if let Some(g) = groups {
             let wanted: BTreeSet<usize> = topics.iter().map(|t| group_of(t, g)).collect();
             for k in wanted {
                 t.push_str(&self.watcher(
                     &format!("brokers_{k}"),
-                    &broker_election(k),
+                    &broker_election(&self.zk_root, k),
                     "subscriber",
                 ));
             }
@@ -128,8 +146,13 @@ impl ZkArgs {
     /// What a broker replica of `group` adds: the discovery watcher and its
     /// group's election (its PUB endpoint as identifier).
     pub(crate) fn broker(&self, group: usize, endpoint: &str) -> String {
-        let mut t = self.watcher("primary", &discovery_election(), "broker");
-        t.push_str(&self.contender("election", &broker_election(group), endpoint, "broker"));
+        let mut t = self.watcher("primary", &discovery_election(&self.zk_root), "broker");
+        t.push_str(&self.contender(
+            "election",
+            &broker_election(&self.zk_root, group),
+            endpoint,
+            "broker",
+        ));
         t
     }
 }

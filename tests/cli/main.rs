@@ -16,6 +16,7 @@ mod paxos;
 mod pubsub;
 mod pubsub_dht;
 mod pubsub_interop;
+mod pubsub_zk; // issue 15
 mod run_trace; // issue 19
 mod servers_absent; // issue 12, item 7
 mod support;

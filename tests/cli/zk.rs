@@ -14,7 +14,7 @@ use crate::support::*;
 /// The tests here share the standalone server, and one restarts it.
 static SERVER: Mutex<()> = Mutex::new(());
 
-fn serial() -> MutexGuard<'static, ()> {
+pub(crate) fn serial() -> MutexGuard<'static, ()> {
     SERVER.lock().unwrap_or_else(|p| p.into_inner())
 }
 

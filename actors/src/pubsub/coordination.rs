@@ -1,6 +1,9 @@
 //! The ZooKeeper strategy (the course's PA3/PA4): where things live in
 //! ZooKeeper and what a client concludes from it, as I/O-free functions.
 //!
+//! Everything lives under one root (default [`ROOT`]; another one keeps
+//! separate systems, or tests, apart on one ensemble):
+//!
 //! ```text
 //! /rolecall/pubsub/discovery              election of the discovery replicas (kazoo layout;
 //!                                         a contender's data is its REP endpoint)
@@ -21,22 +24,22 @@ use crate::zk::Members;
 
 use super::topics;
 
-/// The parent of everything the strategy keeps in ZooKeeper.
+/// The default parent of everything the strategy keeps in ZooKeeper.
 pub const ROOT: &str = "/rolecall/pubsub";
 
-/// The discovery replicas' election.
-pub fn discovery_election() -> String {
-    format!("{ROOT}/discovery")
+/// The discovery replicas' election under `root`.
+pub fn discovery_election(root: &str) -> String {
+    format!("{root}/discovery")
 }
 
-/// The election of the brokers of topic group `group`.
-pub fn broker_election(group: usize) -> String {
-    format!("{ROOT}/brokers/group-{group}")
+/// The election of the brokers of topic group `group` under `root`.
+pub fn broker_election(root: &str, group: usize) -> String {
+    format!("{root}/brokers/group-{group}")
 }
 
-/// The parent of `topic`'s publishers' ownership nodes.
-pub fn owners(topic: &str) -> String {
-    format!("{ROOT}/owners/{topic}")
+/// The parent of `topic`'s publishers' ownership nodes under `root`.
+pub fn owners(root: &str, topic: &str) -> String {
+    format!("{root}/owners/{topic}")
 }
 
 /// The topic group of `topic` among `groups` (at least 1): the topic's
@@ -146,15 +149,19 @@ pub enum Change {
 }
 
 /// Turns what the ZooKeeper actors report into [`Directions`].
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Coordinator {
+    root: String,
     directions: Directions,
 }
 
 impl Coordinator {
-    /// A coordinator that knows nothing yet.
-    pub fn new() -> Self {
-        Coordinator::default()
+    /// A coordinator of the layout under `root` that knows nothing yet.
+    pub fn new(root: &str) -> Self {
+        Coordinator {
+            root: root.trim_end_matches('/').to_owned(),
+            directions: Directions::default(),
+        }
     }
 
     /// The current directions.
@@ -166,7 +173,8 @@ impl Coordinator {
     /// any (`None` also for a path the strategy does not use).
     pub fn on_members(&mut self, m: &Members) -> Option<Change> {
         let d = &mut self.directions;
-        if m.path == discovery_election() {
+        let root = &self.root;
+        if m.path == discovery_election(root) {
             let now = leader(&m.members);
             return (d.discovery != now).then(|| {
                 d.discovery = now.clone();
@@ -175,7 +183,7 @@ impl Coordinator {
         }
         if let Some(group) = m
             .path
-            .strip_prefix(&format!("{ROOT}/brokers/group-"))
+            .strip_prefix(&format!("{root}/brokers/group-"))
             .and_then(|g| g.parse::<usize>().ok())
         {
             let now = leader(&m.members);
@@ -191,7 +199,7 @@ impl Coordinator {
                 endpoint: now,
             });
         }
-        if let Some(topic) = m.path.strip_prefix(&format!("{ROOT}/owners/")) {
+        if let Some(topic) = m.path.strip_prefix(&format!("{root}/owners/")) {
             let (now, ignored) = owner(&m.members);
             if d.owners.get(topic) == now.as_ref() && ignored.is_empty() {
                 return None;
@@ -289,8 +297,8 @@ mod tests {
 
     #[test]
     fn member_lists_become_directions() {
-        let mut c = Coordinator::new();
-        let d = discovery_election();
+        let mut c = Coordinator::new("/t/");
+        let d = discovery_election("/t");
         assert_eq!(
             c.on_members(&members(&d, &[(&contender(1), "tcp://d1:5555")])),
             Some(Change::Discovery(Some("tcp://d1:5555".into())))
@@ -310,7 +318,7 @@ mod tests {
             c.on_members(&members(&d, &[(&contender(2), "tcp://d2:5555")])),
             Some(Change::Discovery(Some("tcp://d2:5555".into())))
         );
-        let b = broker_election(1);
+        let b = broker_election("/t", 1);
         assert_eq!(
             c.on_members(&members(&b, &[(&contender(4), "tcp://b:6000")])),
             Some(Change::Broker {
@@ -322,7 +330,7 @@ mod tests {
             c.directions().brokers.get(&1).map(String::as_str),
             Some("tcp://b:6000")
         );
-        let o = owners("weather");
+        let o = owners("/t", "weather");
         assert!(c.directions().delivers("weather", "p2"));
         c.on_members(&members(&o, &[("p1", "10"), ("p2", "5")]));
         assert!(c.directions().delivers("weather", "p1"));
@@ -342,6 +350,7 @@ mod tests {
         );
         assert!(c.directions().delivers("weather", "p2"));
         assert_eq!(c.on_members(&members("/elsewhere", &[])), None);
+        assert_eq!(c.on_members(&members(&discovery_election(ROOT), &[])), None);
         assert_eq!(c.on_leadership(true), Some(Change::Leading(true)));
         assert_eq!(c.on_leadership(true), None);
     }

@@ -202,6 +202,9 @@ pub struct ClientParams {
     /// `zk` port's lists name (`discovery` is not used).
     #[serde(default)]
     pub zookeeper: bool,
+    /// The ZooKeeper strategy's root node (default `/rolecall/pubsub`).
+    #[serde(default = "default_zk_root")]
+    pub zk_root: String,
     /// Broker dissemination with the ZooKeeper strategy: the number of
     /// topic groups; a subscriber connects to the primary broker of each of
     /// its topics' groups.
@@ -220,6 +223,9 @@ pub struct ClientParams {
     pub promote_settle_ms: u64,
 }
 
+fn default_zk_root() -> String {
+    super::coordination::ROOT.to_owned()
+}
 fn default_replay() -> usize {
     10_000
 }
@@ -643,7 +649,7 @@ impl<R: ClientRole> Role for Member<R> {
             counts: BTreeMap::new(),
             malformed: 0,
             watchers: Vec::new(),
-            coordinator: Coordinator::new(),
+            coordinator: Coordinator::new(&p.zk_root),
             directions: tokio::sync::watch::channel(Directions::default()).0,
             _role: PhantomData,
         })
