@@ -12,6 +12,7 @@ mod metrics;
 mod model;
 mod paxos;
 mod pubsub;
+mod pubsub_failover;
 mod zk;
 mod zmq;
 

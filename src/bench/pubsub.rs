@@ -9,6 +9,10 @@
 //! * End-to-end latency, direct vs broker: one publisher (1000 publications
 //!   per second) and one subscriber, through the apps' kinds, p50/p99 µs
 //!   from the subscriber's latency points (reported, not in `ratio`).
+//! * Failover (ZooKeeper strategy, when `ROLECALL_ZK` reaches a server): time
+//!   from `kill -9` of the primary broker to the first delivery through its
+//!   backup ÷ (session timeout + 1 s), in `failover.ratio` (≤ 1 meets the
+//!   bound); see `pubsub_failover`.
 
 use std::time::Instant;
 
@@ -39,6 +43,10 @@ pub(super) struct Report {
     rolecall_lookups_per_s: Vec<f64>,
     baseline_lookups_per_s: Vec<f64>,
     latency: Vec<Latency>,
+    /// Failover of the primary broker (ZooKeeper strategy), when ZooKeeper is there.
+    failover: Option<super::pubsub_failover::Failover>,
+    /// Why there is no failover figure.
+    failover_skipped: Option<String>,
 }
 
 /// End-to-end latency of one dissemination strategy.
@@ -273,6 +281,13 @@ pub(super) fn run(lookups: u64) -> Result<Report, String> {
         latency(Dissemination::Direct, PORT + 40)?,
         latency(Dissemination::Broker, PORT + 50)?,
     ];
+    let (failover, failover_skipped) = match super::pubsub_failover::measure() {
+        Ok(f) => (Some(f), None),
+        Err(why) => {
+            eprintln!("bench pubsub: no failover figure: {why}");
+            (None, Some(why))
+        }
+    };
     Ok(Report {
         suite: "pubsub",
         ratio,
@@ -282,5 +297,7 @@ pub(super) fn run(lookups: u64) -> Result<Report, String> {
         rolecall_lookups_per_s: ours,
         baseline_lookups_per_s: base,
         latency,
+        failover,
+        failover_skipped,
     })
 }

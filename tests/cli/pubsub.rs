@@ -523,6 +523,16 @@ fn bench_pubsub_reports_paired_lookup_rounds_and_latency_direct_and_broker() {
         let (p50, p99) = (l["p50_us"].as_f64().unwrap(), l["p99_us"].as_f64().unwrap());
         assert!(p50 > 0.0 && p50 <= p99, "{line}");
     }
+    // With ZooKeeper there (make test starts it): the broker failover figure,
+    // each run losing nothing (the backup's replay covers the failover).
+    if std::env::var_os("ROLECALL_ZK").is_some() {
+        let f = &v["failover"];
+        assert_eq!(f["bound_ms"], 5000, "{line}");
+        assert!(f["ratio"].as_f64().is_some_and(|r| r > 0.0), "{line}");
+        let lost = f["lost"].as_array().expect("lost per run");
+        assert_eq!(lost.len(), 2, "{line}");
+        assert!(lost.iter().all(|l| l == 0), "{line}");
+    }
 }
 
 #[test]

@@ -114,6 +114,40 @@ fn broker_lifecycle() {
 }
 
 #[test]
+fn replicated_brokers_all_register_and_are_all_looked_up() {
+    let mut expect = Expect::new(1, 1, Dissemination::Broker);
+    expect.brokers = 3;
+    let mut d = Directory::new(expect);
+    d.handle(register_req(
+        Role::Publisher,
+        info("p1", 1),
+        &topics(&["weather"]),
+    ));
+    d.handle(register_req(Role::Both, info("b1", 9), &[]));
+    let r = d.handle(lookup_req(Some(&topics(&["weather"]))));
+    assert_eq!(
+        status(&r).1.unwrap(),
+        "not ready: 1 of 3 brokers registered"
+    );
+    d.handle(register_req(Role::Both, info("b2", 10), &[]));
+    d.handle(register_req(Role::Both, info("b3", 11), &[]));
+    match d.handle(lookup_req(Some(&topics(&["weather"])))).content {
+        Some(Content::LookupResp(l)) => {
+            assert_eq!(
+                l.publishers,
+                vec![info("b1", 9), info("b2", 10), info("b3", 11)]
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    let r = d.handle(register_req(Role::Both, info("b4", 12), &[]));
+    assert_eq!(
+        status(&r).1.unwrap(),
+        "3 brokers are already registered (b1, b2, b3)"
+    );
+}
+
+#[test]
 fn refusals_change_nothing() {
     let mut d = Directory::new(Expect::new(1, 1, Dissemination::Direct));
     d.handle(register_req(
