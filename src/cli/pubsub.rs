@@ -462,11 +462,11 @@ fn run_app(command: App) -> i32 {
             }
         }
         App::Discovery(a) => {
-            let zk = (strategies.discovery == DiscoveryStrategy::ZooKeeper)
-                .then(|| {
-                    a.zk.discovery(&format!("tcp://{}:{}", advertised(&a.addr), a.port))
-                })
-                .unwrap_or_default();
+            let zk = if strategies.discovery == DiscoveryStrategy::ZooKeeper {
+                a.zk.discovery(&format!("tcp://{}:{}", advertised(&a.addr), a.port))
+            } else {
+                String::new()
+            };
             if a.brokers != 1 && strategies.discovery != DiscoveryStrategy::ZooKeeper {
                 eprintln!("error: -B/--num_brokers above 1 needs `[Discovery] Strategy = ZooKeeper` (replicated brokers)");
                 return 2;

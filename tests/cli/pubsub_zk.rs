@@ -605,3 +605,33 @@ fn ctl(action: &str, name: &str) {
         .expect("servers.sh runs");
     assert!(status.success(), "servers.sh {action} {name} failed");
 }
+
+#[test]
+fn the_pa3_example_script_survives_both_kills_with_nothing_lost() {
+    let _serial = crate::zk::serial();
+    let logs = tempfile::tempdir().unwrap();
+    let out = run(Command::new(root().join("examples/pubsub_zk/pa3.sh"))
+        .env("ROLECALL", root().join("target/debug/rolecall"))
+        .env("ROLECALL_ZK", env("ROLECALL_ZK"))
+        .env("PORT", "34600")
+        .env("LOGS", logs.path()));
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}\n{}", stderr(&out));
+    for line in [
+        "disc2: discovery PRIMARY: elected, serving at tcp://localhost:34601",
+        "b2: broker PRIMARY: elected: replaying",
+        "pub1: publisher REGISTER: pub1 again with the new primary discovery tcp://localhost:34601",
+        "sub1: subscriber COMPLETED: received 900 [pub1/humidity=300 pub1/weather=300 pub2/weather=300]",
+        "sub2: subscriber COMPLETED: received 300 [pub2/light=300]",
+        "b3: broker COMPLETED: forwarded 600 publications of group 1",
+    ] {
+        assert!(text.contains(line), "`{line}` missing:\n{text}");
+    }
+    for sub in ["sub1", "sub2"] {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(&format!("{sub}: subscriber COMPLETED")))
+            .unwrap();
+        assert!(line.contains("lost 0,"), "{line}");
+    }
+}
