@@ -373,7 +373,7 @@ fn config_ini_broker_runs_the_broker_dissemination() {
     let log = stderr(&sub);
     assert!(sub.status.success(), "{log}");
     assert!(
-        log.contains("connecting to [tcp://127.0.0.1:33812]"),
+        log.contains("connected to [tcp://127.0.0.1:33812]"),
         "{log}"
     );
     let want: BTreeMap<String, u64> = [("p/sound".to_owned(), 40)].into_iter().collect();
