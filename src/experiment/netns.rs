@@ -151,7 +151,11 @@ impl Emulation {
                     &ns,
                     "sh",
                     "-c",
-                    "echo 1 > /proc/sys/net/ipv4/ip_forward",
+                    // In a container /proc/sys is read-only; `ip netns exec`
+                    // gives the command a mount namespace of its own, where
+                    // it may be remounted writable for this one write.
+                    "f=/proc/sys/net/ipv4/ip_forward; echo 1 2>/dev/null >$f || \
+                     { mount -o remount,rw /proc/sys && echo 1 >$f; }",
                 ],
             )?;
             for (i, p) in r.ports.iter().enumerate() {
