@@ -221,6 +221,12 @@ pub struct ClientParams {
     /// so that subscribers can connect (default 500).
     #[serde(default = "default_promote_settle")]
     pub promote_settle_ms: u64,
+    /// History QoS, Direct only (`--history`; 0, default: none): see [`history`](super::history).
+    #[serde(default, deserialize_with = "super::history::depth")]
+    pub history: usize,
+    /// `direct` (default) or `broker`, as discovery's (history needs Direct).
+    #[serde(default)]
+    pub dissemination: Dissemination,
 }
 
 fn default_zk_root() -> String {
@@ -371,6 +377,8 @@ impl ClientParams {
             group: self.group,
             replay: self.replay,
             promote_settle: Duration::from_millis(self.promote_settle_ms),
+            history: self.history,
+            dissemination: self.dissemination,
         })
     }
 }

@@ -16,6 +16,7 @@ pub mod coordination;
 pub mod directory;
 pub mod driver;
 pub mod history;
+pub mod history_io;
 pub mod kademlia;
 pub mod kinds;
 pub mod publication;
