@@ -51,7 +51,8 @@ pub struct Server {
     endpoint: String,
     socket: zmq::Socket,
     history: History,
-    unsent: u64,
+    /// Requests answered with samples, refused, malformed; replies not queued.
+    counts: [u64; 4],
 }
 
 impl std::fmt::Debug for Server {
@@ -113,7 +114,7 @@ impl Server {
             endpoint,
             socket,
             history: History::new(cfg.history, &cfg.topics),
-            unsent: 0,
+            counts: [0; 4],
         }))
     }
 
@@ -144,14 +145,20 @@ impl Server {
             out.push(peer);
             out.extend(reply);
             if self.socket.send_multipart(out, zmq::DONTWAIT).is_err() {
-                self.unsent += 1;
-                tracing::warn!(id = %self.id, "history: the reply to {who} could not be queued ({} so far); it will ask again", self.unsent);
+                self.counts[3] += 1;
+                tracing::warn!(id = %self.id, "history: the reply to {who} could not be queued ({} so far); it will ask again", self.counts[3]);
             }
         }
     }
 
-    fn log(&self, who: &str, served: &Served) {
+    fn log(&mut self, who: &str, served: &Served) {
         let id = &self.id;
+        let slot = match served {
+            Served::Sent { .. } | Served::NotPublished(_) => 0,
+            Served::Refused { .. } => 1,
+            Served::Malformed(_) => 2,
+        };
+        self.counts[slot] += 1;
         match served {
             Served::Sent { topic, asked, sent } => tracing::info!(
                 id = %id,
@@ -170,9 +177,23 @@ impl Server {
                 id = %id,
                 "history: {who} asked for {topic}, which {id} does not publish"
             ),
-            Served::Malformed(e) => {
-                tracing::warn!(id = %id, "history: malformed request from {who}: {e}")
-            }
+            Served::Malformed(e) => tracing::warn!(
+                id = %id,
+                "history: malformed request from {who} ({} so far): {e}",
+                self.counts[2]
+            ),
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let [answered, refused, malformed, unsent] = self.counts;
+        if answered + refused + malformed > 0 {
+            tracing::info!(
+                id = %self.id,
+                "history: {answered} requests answered, {refused} refused, {malformed} malformed, {unsent} replies not queued"
+            );
         }
     }
 }
