@@ -101,6 +101,8 @@ impl Server {
         let _ = socket.set_sndhwm(HWM);
         let _ = socket.set_rcvhwm(HWM);
         let _ = socket.set_linger(0);
+        // A subscriber that comes back with its id takes its identity over.
+        let _ = socket.set_router_handover(true);
         socket
             .bind(&endpoint)
             .map_err(|e| socket_error("binding the history (PUB port + 1) at", &endpoint, e))?;
