@@ -406,3 +406,18 @@ proptest! {
         let _ = parse_reply(&known);
     }
 }
+
+#[test]
+fn the_history_parameter_is_bounded() {
+    use crate::pubsub::kinds::ClientParams;
+    use crate::pubsub::Kind;
+    let e = toml::from_str::<ClientParams>("id = \"p\"\nhistory = 10001").unwrap_err();
+    assert!(
+        e.to_string().contains("history must be 0-10000, not 10001"),
+        "{e}"
+    );
+    let p: ClientParams = toml::from_str("id = \"p\"\nhistory = 10").unwrap();
+    let c = p.driver_config(Kind::Subscriber).unwrap();
+    assert_eq!(c.history, 10);
+    assert_eq!(c.dissemination, crate::pubsub::Dissemination::Direct);
+}
