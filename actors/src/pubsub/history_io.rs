@@ -37,6 +37,9 @@ pub const MAX_REQUESTS_PER_POLL: usize = 64;
 /// High-water mark of the history sockets (messages queued per peer).
 const HWM: i32 = 1_000;
 
+/// How often a subscriber looks for answers and lets its requests' time pass.
+pub const POLL_EVERY: Duration = Duration::from_millis(10);
+
 fn socket_error(action: &'static str, endpoint: &str, error: zmq::Error) -> DriverError {
     DriverError::Socket {
         action,
@@ -206,6 +209,7 @@ pub struct Fetcher {
     catchup: Catchup<Publication>,
     /// Publisher id -> its history endpoint and DEALER.
     dealers: BTreeMap<String, (String, zmq::Socket)>,
+    polled: Instant,
 }
 
 impl std::fmt::Debug for Fetcher {
@@ -268,13 +272,19 @@ impl Fetcher {
             id: cfg.info.id.clone(),
             catchup,
             dealers,
+            polled: now,
         }))
     }
 
     /// Reads the answers waiting and lets time pass (requests due, resent,
-    /// given up); without blocking.
+    /// given up); without blocking, and at most every [`POLL_EVERY`] (the
+    /// receive loop calls it once per publication).
     pub fn poll(&mut self) -> Vec<Event> {
         let mut out = Vec::new();
+        if self.polled.elapsed() < POLL_EVERY {
+            return out;
+        }
+        self.polled = Instant::now();
         let ids: Vec<String> = self.dealers.keys().cloned().collect();
         for publisher in ids {
             for _ in 0..MAX_REQUESTS_PER_POLL {
