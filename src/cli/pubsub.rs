@@ -19,6 +19,7 @@ use std::path::PathBuf;
 
 use rolecall::actors::pubsub::config::{DiscoveryStrategy, Strategies};
 use rolecall::actors::pubsub::kinds::{Broker, ClientParams, Member, Publisher, Subscriber, Watch};
+use rolecall::actors::pubsub::Dissemination;
 use rolecall::runtime::topology::{load_str, Overrides};
 use rolecall::runtime::{Node, NodeExit};
 
@@ -134,6 +135,10 @@ pub(crate) struct ClientArgs {
     /// These topics (comma-separated) instead of `-T` random ones.
     #[arg(long, value_delimiter = ',')]
     topics: Vec<String>,
+    /// History QoS (Direct only; 0: none): a publisher keeps its last N per
+    /// topic (served at PUB port + 1), a subscriber asks each for its last H.
+    #[arg(long, default_value_t = 0)]
+    history: usize,
     #[command(flatten)]
     zk: super::pubsub_zk::ZkArgs,
     #[command(flatten)]
@@ -270,6 +275,9 @@ fn client_params(c: &ClientArgs, default_name: &str, s: &Strategies) -> String {
         let list: Vec<String> = c.topics.iter().map(|t| quote(t)).collect();
         p.push_str(&format!(", topics = [{}]", list.join(", ")));
     }
+    let (h, broker) = (c.history, s.dissemination == Dissemination::Broker);
+    let d = if broker { "broker" } else { "direct" };
+    p.push_str(&format!(", history = {h}, dissemination = \"{d}\""));
     if s.discovery == DiscoveryStrategy::ZooKeeper {
         p.push_str(&format!(", {}", c.zk.client_params()));
         if s.dissemination == rolecall::actors::pubsub::Dissemination::Broker {

@@ -15,6 +15,7 @@ mod nodes;
 mod paxos;
 mod pubsub;
 mod pubsub_dht;
+mod pubsub_history; // issue 15 (PA4)
 mod pubsub_interop;
 mod pubsub_zk; // issue 15
 mod run_trace; // issue 19

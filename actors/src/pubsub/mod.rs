@@ -8,12 +8,15 @@
 //! the kinds around them do the sockets.
 
 mod answers;
+pub mod catchup;
 pub mod chord;
 pub mod client;
 pub mod config;
 pub mod coordination;
 pub mod directory;
 pub mod driver;
+pub mod history;
+pub mod history_io;
 pub mod kademlia;
 pub mod kinds;
 pub mod publication;

@@ -27,6 +27,8 @@ use tokio::sync::watch;
 
 use super::client::{Action, Client, ClientError, Kind};
 use super::coordination::Directions;
+use super::directory::Dissemination;
+use super::history_io;
 use super::publication::Format;
 use crate::zmq::io::context;
 
@@ -115,6 +117,11 @@ pub struct Config {
     pub replay: usize,
     /// A broker replica: wait between being elected and replaying.
     pub promote_settle: Duration,
+    /// History QoS: a publisher keeps its last `history` publications per
+    /// topic (`N`), a subscriber asks for them (`H`); 0: none.
+    pub history: usize,
+    /// Direct or Broker (history is served under Direct only).
+    pub dissemination: Dissemination,
 }
 
 /// What the driver tells its actor.
@@ -223,7 +230,10 @@ pub fn run(
                     Some(out) => {
                         receive::forward(cfg, &list, out, &mut discovery, dirs, stop, events)
                     }
-                    None => receive::subscribe(cfg, &list, &mut discovery, dirs, stop, events),
+                    None => {
+                        let history = history_io::Fetcher::connect(cfg, &to)?;
+                        receive::subscribe(cfg, &list, history, &mut discovery, dirs, stop, events)
+                    }
                 };
             }
         };

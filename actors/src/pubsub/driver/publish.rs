@@ -8,8 +8,9 @@ use rand::rngs::SmallRng;
 use rand::SeedableRng;
 
 use super::discovery::Discovery;
-use super::{emit, sleep, Config, DirectionsRx, DriverError, Event, Events};
+use super::{emit, Config, DirectionsRx, DriverError, Event, Events};
 use crate::metrics::now_ns;
+use crate::pubsub::history_io;
 use crate::pubsub::publication::{Publication, Stamp};
 use crate::pubsub::topics;
 
@@ -21,7 +22,8 @@ pub(super) fn publish(
     stop: &AtomicBool,
     events: &mut Events,
 ) -> Result<String, DriverError> {
-    if !sleep(cfg.settle, stop) {
+    let mut history = history_io::Server::bind(cfg)?;
+    if !history_io::sleep_serving(&mut history, cfg.settle, stop) {
         return Ok("stopped before publishing".into());
     }
     let mut rng = SmallRng::seed_from_u64(cfg.seed);
@@ -46,7 +48,9 @@ pub(super) fn publish(
                     error,
                 })?;
             sent += 1;
+            history_io::record(&mut history, &p);
         }
+        history_io::serve(&mut history);
         if stop.load(Ordering::Relaxed) {
             break;
         }
@@ -56,7 +60,7 @@ pub(super) fn publish(
             // Paced from the start, so that the rate does not drift.
             let next = start + period.mul_f64((i + 1) as f64);
             let now = Instant::now();
-            if next > now && !sleep(next - now, stop) {
+            if next > now && !history_io::sleep_serving(&mut history, next - now, stop) {
                 break;
             }
         }

@@ -13,6 +13,7 @@ use super::discovery::Discovery;
 use super::{connect, emit, socket, Config, DirectionsRx, DriverError, Event, Events};
 use crate::metrics::now_ns;
 use crate::pubsub::coordination::{group_of, Directions};
+use crate::pubsub::history_io;
 use crate::pubsub::publication::Publication;
 use crate::pubsub::streams::{Seen, Streams};
 use crate::pubsub::topics;
@@ -88,6 +89,7 @@ fn idle_over(cfg: &Config, last: Option<Instant>, received: u64) -> bool {
 pub(super) fn subscribe(
     cfg: &Config,
     publishers: &[String],
+    mut history: Option<history_io::Fetcher>,
     discovery: &mut Discovery<'_>,
     dirs: &mut DirectionsRx,
     stop: &AtomicBool,
@@ -117,6 +119,12 @@ pub(super) fn subscribe(
             }
         }
         discovery.follow(dirs, stop, events)?;
+        for ev in history_io::poll(&mut history) {
+            if matches!(ev, Event::Delivered { .. }) {
+                (received, last) = (received + 1, Some(Instant::now()));
+            }
+            emit(events, ev);
+        }
         if sub.poll(zmq::POLLIN, 50).unwrap_or(0) == 0 {
             if idle_over(cfg, last, received) {
                 break;
@@ -135,7 +143,7 @@ pub(super) fn subscribe(
                 continue;
             }
         };
-        let (publisher, latency_ns) = match &p.stamp {
+        let publisher = match &p.stamp {
             Some(s) => {
                 match streams.observe(&s.publisher, &p.topic, s.seq) {
                     Seen::Duplicate => continue,
@@ -156,26 +164,25 @@ pub(super) fn subscribe(
                     }
                     _ => {}
                 }
-                (s.publisher.clone(), Some(now - s.sent_ns))
+                s.publisher.clone()
             }
-            None => ("unknown".to_owned(), None),
+            None => "unknown".to_owned(),
         };
         if !directions.delivers(&p.topic, &publisher) {
             suppressed += 1;
             continue;
         }
-        received += 1;
-        emit(
-            events,
-            Event::Delivered {
-                topic: p.topic,
-                publisher,
-                latency_ns,
-            },
-        );
+        // Through the history merge (it may hold the publication back, or drop it).
+        for ev in history_io::on_live(&mut history, p, now) {
+            received += u64::from(matches!(ev, Event::Delivered { .. }));
+            emit(events, ev);
+        }
         if cfg.stop_after > 0 && received >= cfg.stop_after {
             break;
         }
+    }
+    for ev in history.iter().flat_map(history_io::Fetcher::finish) {
+        emit(events, ev);
     }
     let t = streams.totals();
     Ok(format!(
