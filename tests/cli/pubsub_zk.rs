@@ -635,3 +635,37 @@ fn the_pa3_example_script_survives_both_kills_with_nothing_lost() {
         assert!(line.contains("lost 0,"), "{line}");
     }
 }
+
+#[test]
+fn the_pa4_example_script_shows_ownership_failover_and_history() {
+    let _serial = crate::zk::serial();
+    let logs = tempfile::tempdir().unwrap();
+    let out = run(Command::new(root().join("examples/pubsub_zk/pa4.sh"))
+        .env("ROLECALL", root().join("target/debug/rolecall"))
+        .env("ROLECALL_ZK", env("ROLECALL_ZK"))
+        .env("PORT", "34700")
+        .env("LOGS", logs.path()));
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}\n{}", stderr(&out));
+    for line in [
+        "sub1: owner of weather: p1 (strength 10)",
+        "sub1: owner of weather: p2 (strength 5)",
+        "sub2: subscriber HISTORY: p3/humidity: 5 from history, 55 live",
+        "sub2: subscriber COMPLETED: received 60 [p3/humidity=60]",
+        "sub3: subscriber sub3: history refused: p3 on humidity keeps N=10, asked H=20",
+        "sub3: subscriber HISTORY: p4/light: 20 from history, 40 live",
+        "sub3: subscriber COMPLETED: received 60 [p4/light=60]",
+        "p3: history REFUSED: sub3 asked for the last H=20 publications of humidity; p3 keeps N=10",
+        "p4: history: sent 20 of the last 20 publications of light to sub3",
+    ] {
+        assert!(text.contains(line), "`{line}` missing:\n{text}");
+    }
+    // sub1: p1's until the kill, then p2's; nothing lost, p2's earlier ones not delivered.
+    let sub1 = text
+        .lines()
+        .find(|l| l.starts_with("sub1: subscriber COMPLETED"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(sub1.contains("received 150 [p1/weather="), "{sub1}");
+    assert!(sub1.contains("lost 0,"), "{sub1}");
+    assert!(!sub1.contains("not from the owner 0,"), "{sub1}");
+}

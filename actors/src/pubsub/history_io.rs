@@ -362,6 +362,10 @@ impl Fetcher {
             );
         }
         for ((p, t), s) in self.catchup.stats() {
+            // A publisher asked about a topic it does not publish saw nothing.
+            if s.history + s.live + s.duplicates + s.gaps + s.refused + s.overflowed == 0 {
+                continue;
+            }
             out.push(Event::Phase(
                 "HISTORY",
                 format!(
