@@ -167,6 +167,39 @@ impl System {
         Proc::start(name, &self.args(role, extra))
     }
 
+    /// kazoo's view of the children of a node under the root: `name=data`, sorted.
+    fn kazoo_children(&self, parent: &str) -> Vec<String> {
+        let script = r#"
+import sys
+from kazoo.client import KazooClient
+zk = KazooClient(hosts=sys.argv[1], timeout=4.0)
+zk.start(timeout=10)
+p = sys.argv[2]
+print(",".join(sorted(c + "=" + zk.get(p + "/" + c)[0].decode() for c in zk.get_children(p))), flush=True)
+zk.stop()
+"#;
+        let out = Command::new(python())
+            .args([
+                "-c",
+                script,
+                &self.servers,
+                &format!("{}/{parent}", self.root),
+            ])
+            .output()
+            .expect("python runs");
+        assert!(
+            out.status.success(),
+            "kazoo: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+
     /// kazoo's view of an election under the root: its contenders' identifiers, leader first.
     fn kazoo_contenders(&self, election: &str) -> Vec<String> {
         let script = r#"
@@ -531,6 +564,8 @@ fn the_strongest_publisher_owns_its_topic_and_the_next_takes_over_on_the_ensembl
         Duration::from_secs(30),
     );
     strong.wait_for("publisher DISSEMINATE", Duration::from_secs(30));
+    // kazoo sees the ownership nodes the subscriber decides by.
+    assert_eq!(sys.kazoo_children("owners/weather"), vec!["p1=10", "p2=5"]);
     // A server of the ensemble stops: sessions move to the others, nothing changes.
     std::thread::sleep(Duration::from_secs(2));
     let _restart = RestartEnsembleServer::stop("zk-ens1");
@@ -548,6 +583,7 @@ fn the_strongest_publisher_owns_its_topic_and_the_next_takes_over_on_the_ensembl
         "ownership moved after {:?}",
         took_over - killed
     );
+    assert_eq!(sys.kazoo_children("owners/weather"), vec!["p2=5"]);
     assert_eq!(
         sub.finish(Duration::from_secs(60)),
         Some(0),
