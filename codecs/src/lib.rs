@@ -5,7 +5,7 @@
 //! wire-compatible with other languages' generated code), [`Json`] (serde
 //! JSON, readable) and [`Binary`] (postcard, a compact serde format). Every codec implements
 //! [`Codec<T>`]; decoding untrusted bytes returns a [`DecodeError`], never panics.
-//! The [`Registry`] finds a codec by message type and format name, which is how a
+//! The [`CodecRegistry`] finds a codec by message type and format name, which is how a
 //! topology's `codec = "..."` on a wire is resolved; [`serde_codec`] gives the
 //! serde formats ([`SERDE_FORMATS`]) for any serde type without registering.
 //!
@@ -32,5 +32,5 @@ pub use error::{DecodeError, EncodeError};
 pub use fb::TopicFlatBuffers;
 pub use json::Json;
 pub use pb::Protobuf;
-pub use registry::{serde_codec, Registry, SERDE_FORMATS};
+pub use registry::{serde_codec, CodecRegistry, SERDE_FORMATS};
 pub use topic::Topic;

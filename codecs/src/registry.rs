@@ -1,4 +1,4 @@
-//! [`Registry`]: codecs by message type and format name.
+//! [`CodecRegistry`]: codecs by message type and format name.
 
 use std::any::{Any, TypeId};
 use std::collections::BTreeMap;
@@ -32,14 +32,14 @@ pub fn serde_codec<T: Serialize + DeserializeOwned + 'static>(
 ///
 /// Cloning is cheap (the codecs are shared `Arc`s).
 #[derive(Clone, Default)]
-pub struct Registry {
+pub struct CodecRegistry {
     /// type → format → `Arc<dyn Codec<T>>` boxed as `Any`.
     codecs: BTreeMap<TypeId, BTreeMap<&'static str, Arc<dyn Any + Send + Sync>>>,
 }
 
-impl std::fmt::Debug for Registry {
+impl std::fmt::Debug for CodecRegistry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Registry")
+        f.debug_struct("CodecRegistry")
             .field(
                 "formats",
                 &self.codecs.values().map(|m| m.keys()).collect::<Vec<_>>(),
@@ -48,16 +48,16 @@ impl std::fmt::Debug for Registry {
     }
 }
 
-impl Registry {
+impl CodecRegistry {
     /// An empty registry.
     pub fn new() -> Self {
-        Registry::default()
+        CodecRegistry::default()
     }
 
     /// A registry with the built-in codecs: [`TopicFlatBuffers`] for [`Topic`]
     /// under `flatbuffers`.
     pub fn with_builtin() -> Self {
-        let mut r = Registry::new();
+        let mut r = CodecRegistry::new();
         r.register::<Topic>(Arc::new(TopicFlatBuffers));
         r
     }

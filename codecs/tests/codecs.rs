@@ -8,7 +8,8 @@ use flatbuffers::FlatBufferBuilder;
 use proptest::prelude::*;
 use rolecall_codecs::fb::schema;
 use rolecall_codecs::{
-    serde_codec, Binary, Codec, DecodeError, EncodeError, Json, Registry, Topic, TopicFlatBuffers,
+    serde_codec, Binary, Codec, CodecRegistry, DecodeError, EncodeError, Json, Topic,
+    TopicFlatBuffers,
 };
 
 fn codecs() -> Vec<Arc<dyn Codec<Topic>>> {
@@ -168,7 +169,7 @@ fn garbage_gives_typed_errors() {
 
 #[test]
 fn registry_finds_codecs_by_type_and_name() {
-    let r = Registry::with_builtin();
+    let r = CodecRegistry::with_builtin();
     assert!(r.get::<Topic>("flatbuffers").is_some());
     assert!(r.get::<Topic>("nope").is_none());
     assert!(r.get::<String>("flatbuffers").is_none(), "wrong type");
@@ -199,9 +200,9 @@ impl Codec<u64> for Tagged {
 #[test]
 fn registry_registers_custom_codecs_and_replaces_same_name() {
     fn assert_traits<R: Clone + std::fmt::Debug + Default + Send + Sync + 'static>() {}
-    assert_traits::<Registry>();
+    assert_traits::<CodecRegistry>();
 
-    let mut r = Registry::new();
+    let mut r = CodecRegistry::new();
     assert!(r.get::<Topic>("flatbuffers").is_none(), "new() is empty");
     r.register::<u64>(Arc::new(Tagged("raw")));
     r.register::<u64>(Arc::new(Tagged("alt")));

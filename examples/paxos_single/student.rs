@@ -13,7 +13,7 @@
 //! `--replay SEED` it replays one seed with its event trace.
 
 use rand::rngs::SmallRng;
-use rolecall::actors::paxos::role::Proposer;
+use rolecall::actors::paxos::role::ProposerRole;
 use rolecall::actors::paxos::sim::scenario;
 use rolecall::actors::paxos::{Millis, Retry, Strategy};
 use rolecall::paxos_check::{self, Scenario};
@@ -155,7 +155,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 #[actix_rt::main]
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let mut registry = rolecall::default_registry();
-    registry.register::<Proposer<LinearBackoff>>("student.proposer")?;
+    registry.register::<ProposerRole<LinearBackoff>>("student.proposer")?;
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/examples/paxos_single/student.toml"
@@ -163,7 +163,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let topology = load_file(path.as_ref(), &registry, &Overrides::from_env()?)?;
     let running = Node::all(topology, registry).start().await?;
     // The typed lookup succeeds only if proposer2 runs the student's type.
-    running.actor::<Proposer<LinearBackoff>>("proposer2")?;
+    running.actor::<ProposerRole<LinearBackoff>>("proposer2")?;
     println!("proposer2 runs student.proposer (linear backoff)");
     match running.wait().await {
         NodeExit::Completed => Ok(()),

@@ -91,7 +91,7 @@ mod checked {
 
 mod student {
 use rand::rngs::SmallRng;
-use rolecall::actors::paxos::{role::Proposer, Millis, Retry, Strategy};
+use rolecall::actors::paxos::{role::ProposerRole, Millis, Retry, Strategy};
 
 /// Waits `step · attempt` ms.
 #[derive(Debug)]
@@ -115,7 +115,7 @@ impl Strategy for LinearBackoff {
 
     pub(super) fn register() -> Result<rolecall::runtime::Registry, Box<dyn std::error::Error>> {
 let mut registry = rolecall::default_registry();
-registry.register::<Proposer<LinearBackoff>>("student.proposer")?;
+registry.register::<ProposerRole<LinearBackoff>>("student.proposer")?;
         Ok(registry)
     }
 }

@@ -38,9 +38,9 @@ use rolecall_runtime::kind::{RegisterError, Registry};
 /// `paxos.leader`, `paxos.kv` and `paxos.kv-client`.
 pub fn register(registry: &mut Registry) -> Result<(), RegisterError> {
     registry
-        .register::<role::Acceptor>("paxos.acceptor")?
-        .register::<role::Proposer>("paxos.proposer")?
-        .register::<role::Learner>("paxos.learner")?
+        .register::<role::AcceptorRole>("paxos.acceptor")?
+        .register::<role::ProposerRole>("paxos.proposer")?
+        .register::<role::LearnerRole>("paxos.learner")?
         .register::<kv::Leader>("paxos.leader")?
         .register::<kv::Kv>("paxos.kv")?
         .register::<kv::Client>("paxos.kv-client")?;

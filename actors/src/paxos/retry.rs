@@ -50,7 +50,7 @@ impl Retry for FixedBackoff {
 }
 
 /// A [`Retry`] strategy that a topology can configure: the proposer kind
-/// `role::Proposer<S>` reads `S::Params` from its `retry` parameter table.
+/// `role::ProposerRole<S>` reads `S::Params` from its `retry` parameter table.
 pub trait Strategy: Retry + Unpin + Sized {
     /// The `retry = { ... }` table.
     type Params: serde::de::DeserializeOwned + Default + std::fmt::Debug + Send + Sync + 'static;

@@ -44,7 +44,7 @@ pub struct AcceptorParams {
 /// The acceptor kind: persists before replying; replies to a batch of
 /// messages share one fsync.
 #[derive(Debug)]
-pub struct Acceptor {
+pub struct AcceptorRole {
     machine: AcceptorMachine<AnyStorage>,
     out: Output<FromAcceptor>,
     inbox: Vec<ToAcceptor>,
@@ -57,11 +57,11 @@ pub struct Acceptor {
 #[rtype(result = "()")]
 struct Flush;
 
-impl Actor for Acceptor {
+impl Actor for AcceptorRole {
     type Context = Context<Self>;
 }
 
-impl Handler<ToAcceptor> for Acceptor {
+impl Handler<ToAcceptor> for AcceptorRole {
     type Result = ();
     fn handle(&mut self, msg: ToAcceptor, ctx: &mut Context<Self>) {
         if self.inbox.is_empty() {
@@ -71,7 +71,7 @@ impl Handler<ToAcceptor> for Acceptor {
     }
 }
 
-impl Handler<Flush> for Acceptor {
+impl Handler<Flush> for AcceptorRole {
     type Result = ();
     fn handle(&mut self, _: Flush, ctx: &mut Context<Self>) {
         let batch = std::mem::take(&mut self.inbox);
@@ -88,7 +88,7 @@ impl Handler<Flush> for Acceptor {
     }
 }
 
-impl Role for Acceptor {
+impl Role for AcceptorRole {
     type Params = AcceptorParams;
     const ABOUT: &'static str =
         "Paxos acceptor: promises and accepts, persisting (`path`: fsync'd log) before replying";
@@ -109,7 +109,7 @@ impl Role for Acceptor {
             durable = p.path.is_some(),
             "acceptor recovered"
         );
-        Ok(Acceptor {
+        Ok(AcceptorRole {
             machine,
             out: io.output("out")?,
             inbox: Vec::new(),
@@ -151,9 +151,9 @@ pub struct ProposerParams<P> {
 }
 
 /// The single-decree proposer kind, generic over its retry [`Strategy`]
-/// (`paxos.proposer` is `Proposer<RandomBackoff>`).
+/// (`paxos.proposer` is `ProposerRole<RandomBackoff>`).
 #[derive(Debug)]
-pub struct Proposer<S: Strategy = RandomBackoff> {
+pub struct ProposerRole<S: Strategy = RandomBackoff> {
     name: String,
     machine: ProposerMachine<S>,
     start: Instant,
@@ -164,7 +164,7 @@ pub struct Proposer<S: Strategy = RandomBackoff> {
     alarm: Alarm,
 }
 
-impl<S: Strategy> Proposer<S> {
+impl<S: Strategy> ProposerRole<S> {
     fn act(&mut self, actions: Vec<Action>, ctx: &mut Context<Self>) {
         for a in actions {
             match a {
@@ -202,13 +202,13 @@ impl<S: Strategy> Proposer<S> {
     }
 }
 
-impl<S: Strategy> AsMut<Alarm> for Proposer<S> {
+impl<S: Strategy> AsMut<Alarm> for ProposerRole<S> {
     fn as_mut(&mut self) -> &mut Alarm {
         &mut self.alarm
     }
 }
 
-impl<S: Strategy> Actor for Proposer<S> {
+impl<S: Strategy> Actor for ProposerRole<S> {
     type Context = Context<Self>;
     fn started(&mut self, ctx: &mut Context<Self>) {
         if let Some((delay, value)) = self.first.take() {
@@ -221,7 +221,7 @@ impl<S: Strategy> Actor for Proposer<S> {
     }
 }
 
-impl<S: Strategy> Handler<FromAcceptor> for Proposer<S> {
+impl<S: Strategy> Handler<FromAcceptor> for ProposerRole<S> {
     type Result = ();
     fn handle(&mut self, msg: FromAcceptor, ctx: &mut Context<Self>) {
         let mut out = Vec::new();
@@ -230,7 +230,7 @@ impl<S: Strategy> Handler<FromAcceptor> for Proposer<S> {
     }
 }
 
-impl<S: Strategy> Handler<Propose> for Proposer<S> {
+impl<S: Strategy> Handler<Propose> for ProposerRole<S> {
     type Result = ();
     fn handle(&mut self, msg: Propose, ctx: &mut Context<Self>) {
         let mut out = Vec::new();
@@ -240,7 +240,7 @@ impl<S: Strategy> Handler<Propose> for Proposer<S> {
     }
 }
 
-impl<S: Strategy> Role for Proposer<S> {
+impl<S: Strategy> Role for ProposerRole<S> {
     type Params = ProposerParams<S::Params>;
     const ABOUT: &'static str =
         "Paxos single-decree proposer: prepare/accept with timeouts and randomized retries";
@@ -267,7 +267,7 @@ impl<S: Strategy> Role for Proposer<S> {
             // A fresh life on every (re)start: see `Ballot`.
             incarnation: rand::random(),
         };
-        Ok(Proposer {
+        Ok(ProposerRole {
             name: io.actor_name().to_owned(),
             machine: ProposerMachine::with_retry(config, S::from_params(&p.retry)),
             start: Instant::now(),
@@ -303,14 +303,14 @@ fn default_true() -> bool {
 /// The learner kind: counts `Accepted` from a quorum (or takes a proposer's
 /// announcement) and emits decisions in slot order.
 #[derive(Debug)]
-pub struct Learner {
+pub struct LearnerRole {
     name: String,
     params: LearnerParams,
     machine: LearnerMachine,
     out: Output<Decided>,
 }
 
-impl Learner {
+impl LearnerRole {
     fn emit(&mut self, ctx: &mut Context<Self>) {
         while let Some((slot, value)) = self.machine.next_in_order() {
             if self.params.print {
@@ -332,11 +332,11 @@ impl Learner {
     }
 }
 
-impl Actor for Learner {
+impl Actor for LearnerRole {
     type Context = Context<Self>;
 }
 
-impl Handler<FromAcceptor> for Learner {
+impl Handler<FromAcceptor> for LearnerRole {
     type Result = ();
     fn handle(&mut self, msg: FromAcceptor, ctx: &mut Context<Self>) {
         if self.machine.on_message(msg).is_some() {
@@ -345,7 +345,7 @@ impl Handler<FromAcceptor> for Learner {
     }
 }
 
-impl Handler<Decided> for Learner {
+impl Handler<Decided> for LearnerRole {
     type Result = ();
     fn handle(&mut self, msg: Decided, ctx: &mut Context<Self>) {
         if self.machine.on_decided(msg).is_some() {
@@ -354,7 +354,7 @@ impl Handler<Decided> for Learner {
     }
 }
 
-impl Role for Learner {
+impl Role for LearnerRole {
     type Params = LearnerParams;
     const ABOUT: &'static str =
         "Paxos learner: learns a slot once a quorum accepted it; emits decisions in slot order";
@@ -368,7 +368,7 @@ impl Role for Learner {
         at_least_one(check, &[("acceptors", p.acceptors)]);
     }
     fn build(p: &LearnerParams, io: &mut Io) -> Result<Self, CreateError> {
-        Ok(Learner {
+        Ok(LearnerRole {
             name: io.actor_name().to_owned(),
             params: p.clone(),
             machine: LearnerMachine::new(p.acceptors),

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use actix::prelude::*;
-use rolecall_codecs::{serde_codec, Codec, Registry as Codecs, Topic};
+use rolecall_codecs::{serde_codec, Codec, CodecRegistry as Codecs, Topic};
 use rolecall_runtime::kind::{CreateError, Io, Ports, Role};
 use rolecall_runtime::wire::Output;
 use serde::Deserialize;

@@ -180,15 +180,15 @@ impl Actor for Election {
     }
 }
 
-/// The node this candidate created (its name under the election's path).
+/// Asks a candidate for the node it created (its name under the election's path; `None` before it entered).
 #[derive(Debug, Clone, Copy, Message)]
 #[rtype(result = "Option<String>")]
-pub struct Node;
+pub struct CandidateNode;
 
-impl Handler<Node> for Election {
+impl Handler<CandidateNode> for Election {
     type Result = Option<String>;
 
-    fn handle(&mut self, _: Node, _ctx: &mut Context<Self>) -> Option<String> {
+    fn handle(&mut self, _: CandidateNode, _ctx: &mut Context<Self>) -> Option<String> {
         self.node.clone()
     }
 }

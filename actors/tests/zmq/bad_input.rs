@@ -2,7 +2,7 @@
 //! `topic.decode`): every good message still arrives, in order, and every
 //! bad frame is counted on `rejected`.
 
-use rolecall_codecs::{Registry as Codecs, Topic};
+use rolecall_codecs::{CodecRegistry as Codecs, Topic};
 
 use super::*;
 

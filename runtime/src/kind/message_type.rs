@@ -10,7 +10,7 @@ use std::any::TypeId;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use rolecall_codecs::{serde_codec, Codec, Registry as CodecRegistry, SERDE_FORMATS};
+use rolecall_codecs::{serde_codec, Codec, CodecRegistry, SERDE_FORMATS};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 

@@ -124,7 +124,7 @@ pub enum RegisterError {
 #[derive(Clone, Default)]
 pub struct Registry {
     kinds: BTreeMap<String, Arc<dyn DynKind>>,
-    codecs: rolecall_codecs::Registry,
+    codecs: rolecall_codecs::CodecRegistry,
 }
 
 impl std::fmt::Debug for Registry {
@@ -140,7 +140,7 @@ impl Registry {
     pub fn new() -> Self {
         Registry {
             kinds: BTreeMap::new(),
-            codecs: rolecall_codecs::Registry::with_builtin(),
+            codecs: rolecall_codecs::CodecRegistry::with_builtin(),
         }
     }
 
@@ -210,7 +210,7 @@ impl Registry {
     }
 
     /// The codecs wires can use across nodes.
-    pub fn codecs(&self) -> &rolecall_codecs::Registry {
+    pub fn codecs(&self) -> &rolecall_codecs::CodecRegistry {
         &self.codecs
     }
 
