@@ -146,7 +146,11 @@ pub(crate) struct Wiring {
 struct Raw;
 
 impl Framing<Frames> for Raw {
-    fn encode(&self, msg: Frames, frames: &mut Vec<Vec<u8>>) -> Result<(), String> {
+    fn encode(
+        &self,
+        msg: Frames,
+        frames: &mut Vec<Vec<u8>>,
+    ) -> Result<(), rolecall_codecs::EncodeError> {
         *frames = msg.0;
         Ok(())
     }

@@ -70,8 +70,10 @@ pub enum Decoded<T> {
 pub trait Framing<T>: Send + Sync + 'static {
     /// Puts the frames of one outbound message into `frames`, which holds
     /// the previous message's frames (already sent: reuse their buffers, or
-    /// replace them). An error drops the message (counted as a bad frame).
-    fn encode(&self, msg: T, frames: &mut Vec<Vec<u8>>) -> Result<(), String>;
+    /// replace them). An error drops the message (counted as a bad frame,
+    /// logged with the codec's reason).
+    fn encode(&self, msg: T, frames: &mut Vec<Vec<u8>>)
+        -> Result<(), rolecall_codecs::EncodeError>;
     /// One received multipart message.
     fn decode(&self, parts: &[zmq::Message]) -> Decoded<T>;
     /// Frames sent once every input wire has ended; the thread then finishes.

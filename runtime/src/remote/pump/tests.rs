@@ -9,7 +9,11 @@ use crate::remote::socket::Builder;
 struct Garbage;
 
 impl Framing<String> for Garbage {
-    fn encode(&self, msg: String, frames: &mut Vec<Vec<u8>>) -> Result<(), String> {
+    fn encode(
+        &self,
+        msg: String,
+        frames: &mut Vec<Vec<u8>>,
+    ) -> Result<(), rolecall_codecs::EncodeError> {
         *frames = vec![msg.into_bytes()];
         Ok(())
     }
