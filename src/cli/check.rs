@@ -19,6 +19,12 @@ pub(crate) fn check(args: &TopologyArgs, format: Format) -> i32 {
         Ok(t) => t,
         Err(code) => return code,
     };
+    for group in graph::closed_cycles(&topology, &registry) {
+        eprintln!(
+            "warning: actors {} form a wire cycle that no other actor feeds, and each only answers what it receives: they will wait forever",
+            group.join(", ")
+        );
+    }
     match format {
         Format::Text => {
             print!("{}", graph::text(&topology));

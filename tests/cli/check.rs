@@ -133,3 +133,20 @@ fn check_catches_values_roles_reject_and_binds_of_every_endpoint_kind() {
         "{err}"
     );
 }
+
+#[test]
+fn check_warns_about_a_loop_of_reactive_actors_nothing_feeds() {
+    let looped = "[actors.enc]\nkind = \"topic.encode\"\n[actors.dec]\nkind = \"topic.decode\"\n\
+                  [[wires]]\nfrom = \"enc.out\"\nto = \"dec.in\"\n[[wires]]\nfrom = \"dec.out\"\nto = \"enc.in\"\n";
+    let (code, err) = check_text(looped);
+    assert_eq!(code, Some(0), "a warning, not an error: {err}");
+    assert!(
+        err.contains("warning: actors dec, enc form a wire cycle that no other actor feeds, and each only answers what it receives: they will wait forever"),
+        "{err}"
+    );
+    // Fed by a source, the same loop is fine.
+    let fed = format!("{looped}[actors.src]\nkind = \"topic.source\"\nparams = {{ topic = \"t\", count = 1 }}\n[[wires]]\nfrom = \"src.out\"\nto = \"enc.in\"\n");
+    let (code, err) = check_text(&fed);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(!err.contains("warning"), "{err}");
+}

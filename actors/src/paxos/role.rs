@@ -92,6 +92,7 @@ impl Role for AcceptorRole {
     type Params = AcceptorParams;
     const ABOUT: &'static str =
         "Paxos acceptor: promises and accepts, persisting (`path`: fsync'd log) before replying";
+    const REACTIVE: bool = true;
     fn ports(ports: &mut Ports<Self>) {
         ports
             .input::<ToAcceptor>("in")
@@ -358,6 +359,7 @@ impl Role for LearnerRole {
     type Params = LearnerParams;
     const ABOUT: &'static str =
         "Paxos learner: learns a slot once a quorum accepted it; emits decisions in slot order";
+    const REACTIVE: bool = true;
     fn ports(ports: &mut Ports<Self>) {
         ports
             .input::<FromAcceptor>("in")

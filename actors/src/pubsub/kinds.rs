@@ -112,6 +112,7 @@ impl Role for Discovery {
     type Params = DiscoveryParams;
     const ABOUT: &'static str =
         "the course's centralized discovery service: protobuf DiscoveryReq on `requests`, DiscoveryResp on `replies`";
+    const REACTIVE: bool = true;
     fn ports(ports: &mut Ports<Self>) {
         ports
             .input::<Frames>("requests")

@@ -71,6 +71,7 @@ impl Handler<Topic> for Encode {
 impl Role for Encode {
     type Params = Params;
     const ABOUT: &'static str = "encodes Topic messages into frames with a codec";
+    const REACTIVE: bool = true;
 
     fn ports(ports: &mut Ports<Self>) {
         ports.input::<Topic>("in").output::<Frames>("out");
@@ -132,6 +133,7 @@ impl Role for Decode {
     type Params = Params;
     const ABOUT: &'static str =
         "decodes frames into Topic messages; bad frames are counted and skipped";
+    const REACTIVE: bool = true;
 
     fn ports(ports: &mut Ports<Self>) {
         ports

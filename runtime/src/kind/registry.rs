@@ -52,6 +52,8 @@ pub struct KindInfo {
     pub params: Vec<&'static str>,
     /// Ports in declaration order.
     pub ports: Vec<PortInfo>,
+    /// Sends only in answer to what it receives ([`Role::REACTIVE`]).
+    pub reactive: bool,
 }
 
 impl KindInfo {
@@ -179,6 +181,7 @@ impl Registry {
             params_type: std::any::type_name::<A::Params>(),
             params: struct_fields::<A::Params>(),
             ports: infos,
+            reactive: A::REACTIVE,
         };
         self.kinds.insert(
             name.to_owned(),

@@ -56,6 +56,13 @@ pub trait Role: actix::Actor<Context = actix::Context<Self>> + Sized {
     /// One line saying what this kind does, shown by `rolecall kinds`.
     const ABOUT: &'static str = "";
 
+    /// Whether this kind sends only in answer to what it receives: no timer,
+    /// socket, start-up message or other source of its own. A wire cycle of
+    /// reactive actors that nothing else feeds can never do anything;
+    /// `rolecall check` warns about one. `false` (the safe default) for a
+    /// kind that may send on its own.
+    const REACTIVE: bool = false;
+
     /// Declares the input and output ports.
     fn ports(ports: &mut Ports<Self>);
 

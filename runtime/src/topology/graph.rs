@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use super::model::Topology;
+use crate::kind::Registry;
 
 /// Nodes with their actors, then every wire with its settings.
 pub fn text(t: &Topology) -> String {
@@ -125,6 +126,65 @@ pub fn dot(t: &Topology) -> String {
     }
     let _ = writeln!(s, "}}");
     s
+}
+
+/// Groups of actors whose wires form a cycle that no actor outside the group
+/// feeds and whose kinds are all reactive ([`Role::REACTIVE`](crate::kind::Role::REACTIVE):
+/// they send only in answer to what they receive), so the group can never
+/// do anything (each sorted by name; groups in name order). A loop with one
+/// actor that may send on its own (a source, a timer, a socket endpoint, a
+/// role that starts itself, like ping-pong) is not one. `rolecall check`
+/// warns about these rather than refusing them. Kinds `registry` does not
+/// know count as not reactive.
+pub fn closed_cycles(t: &Topology, registry: &Registry) -> Vec<Vec<String>> {
+    let index: HashMap<&str, usize> = t
+        .actors
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (a.name.as_str(), i))
+        .collect();
+    let mut succ = vec![Vec::new(); t.actors.len()];
+    for w in &t.wires {
+        let Some(&from) = index.get(w.from.actor.as_str()) else {
+            continue;
+        };
+        for d in &w.to {
+            if let Some(&to) = index.get(d.port.actor.as_str()) {
+                succ[from].push(to);
+            }
+        }
+    }
+    let components = strongly_connected(&succ);
+    let mut of = vec![0usize; succ.len()];
+    for (c, members) in components.iter().enumerate() {
+        for &a in members {
+            of[a] = c;
+        }
+    }
+    // A component is fed when a wire reaches it from another one.
+    let mut fed = vec![false; components.len()];
+    for (a, targets) in succ.iter().enumerate() {
+        for &b in targets {
+            if of[a] != of[b] {
+                fed[of[b]] = true;
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (c, members) in components.iter().enumerate() {
+        let looped = members.len() > 1 || succ[members[0]].contains(&members[0]);
+        let reactive = members
+            .iter()
+            .all(|&i| registry.kind(&t.actors[i].kind).is_some_and(|k| k.reactive));
+        if looped && !fed[c] && reactive {
+            let mut names: Vec<String> =
+                members.iter().map(|&i| t.actors[i].name.clone()).collect();
+            names.sort();
+            out.push(names);
+        }
+    }
+    out.sort();
+    out
 }
 
 /// The strongly connected components of a graph given as successor lists

@@ -81,3 +81,44 @@ fn dot_has_a_cluster_per_node_and_dashed_cross_node_edges() {
         "same-node edges are solid: {dot}"
     );
 }
+
+#[test]
+fn closed_cycles_are_the_loops_nothing_outside_feeds() {
+    let load = |text: &str| {
+        rolecall_runtime::topology::load_str(
+            text,
+            "t.toml",
+            &crate::roles::registry(),
+            &rolecall_runtime::topology::Overrides::new(),
+        )
+        .expect("loads")
+    };
+    let relays = "[actors.a]\nkind = \"t.relay\"\n[actors.b]\nkind = \"t.relay\"\n[actors.c]\nkind = \"t.relay\"\n\
+                  [[wires]]\nfrom = \"a.out\"\nto = \"b.in\"\n[[wires]]\nfrom = \"b.out\"\nto = \"a.in\"\n";
+    // a <-> b with nothing feeding them; c alone is no cycle.
+    assert_eq!(
+        graph::closed_cycles(&load(relays), &crate::roles::registry()),
+        vec![vec!["a".to_owned(), "b".to_owned()]]
+    );
+    // A sensor feeding the loop: fed, no warning.
+    let fed = format!("{relays}[actors.s]\nkind = \"t.sensor\"\nparams = {{ rate = 1 }}\n[[wires]]\nfrom = \"s.out\"\nto = \"a.in\"\n");
+    assert!(graph::closed_cycles(&load(&fed), &crate::roles::registry()).is_empty());
+    // A loop with an actor that may send on its own (a sensor) is no warning.
+    let ticking = relays.replace(
+        "[actors.b]\nkind = \"t.relay\"",
+        "[actors.b]\nkind = \"t.ticker\"",
+    );
+    assert!(graph::closed_cycles(&load(&ticking), &crate::roles::registry()).is_empty());
+    // A relay wired to itself is a loop too.
+    let own = "[actors.a]\nkind = \"t.relay\"\n[[wires]]\nfrom = \"a.out\"\nto = \"a.in\"\n";
+    assert_eq!(
+        graph::closed_cycles(&load(own), &crate::roles::registry()),
+        vec![vec!["a".to_owned()]]
+    );
+    // Fixtures without loops have none.
+    assert!(graph::closed_cycles(
+        &crate::fixtures::load("three_nodes.toml"),
+        &crate::roles::registry()
+    )
+    .is_empty());
+}

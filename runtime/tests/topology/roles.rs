@@ -90,6 +90,7 @@ impl Handler<Reading> for Relay {
 }
 impl Role for Relay {
     type Params = toml::Table;
+    const REACTIVE: bool = true;
     fn ports(p: &mut Ports<Self>) {
         p.input::<Reading>("in").output::<Reading>("out");
     }
@@ -100,11 +101,36 @@ impl Role for Relay {
     }
 }
 
+/// A relay that may also send on its own (a timer, say): not reactive.
+pub(crate) struct Ticker {
+    #[allow(dead_code)]
+    out: Output<Reading>,
+}
+impl Actor for Ticker {
+    type Context = Context<Self>;
+}
+impl Handler<Reading> for Ticker {
+    type Result = ();
+    fn handle(&mut self, _: Reading, _: &mut Context<Self>) {}
+}
+impl Role for Ticker {
+    type Params = toml::Table;
+    fn ports(p: &mut Ports<Self>) {
+        p.input::<Reading>("in").output::<Reading>("out");
+    }
+    fn build(_: &toml::Table, io: &mut Io) -> Result<Self, CreateError> {
+        Ok(Ticker {
+            out: io.output("out")?,
+        })
+    }
+}
+
 pub(crate) fn registry() -> Registry {
     let mut r = Registry::new();
     r.register::<Sensor>("t.sensor")
         .and_then(|r| r.register::<Display>("t.display"))
         .and_then(|r| r.register::<Relay>("t.relay"))
+        .and_then(|r| r.register::<Ticker>("t.ticker"))
         .expect("register");
     r
 }
