@@ -237,7 +237,7 @@ after = "500ms"
         assert_eq!(v.apps.len(), 2);
         assert!(!v.apps[0].wait && v.apps[1].wait);
         assert_eq!(v.apps[1].after, Duration::from_millis(500));
-        assert_eq!(v.apps[1].pos.line, 12);
+        assert_eq!(v.apps[1].pos.line, 11);
     }
 
     #[test]
@@ -249,22 +249,22 @@ after = "500ms"
         );
         let e = errors(&APPS.replace("\"500ms\"", "\"soon\""));
         assert!(
-            e.contains("exp.toml:16:9: `after` must be a duration"),
+            e.contains("exp.toml:15:9: `after` must be a duration"),
             "{e}"
         );
         let e = errors(&APPS.replace("name = \"sub\"", "name = \"disc\""));
         assert!(
-            e.contains("exp.toml:12:8: variant `zk`: app `disc` twice"),
+            e.contains("exp.toml:11:8: variant `zk`: app `disc` twice"),
             "{e}"
         );
         let e = errors(&APPS.replace("name = \"sub\"", "name = \"a/b\""));
-        assert!(e.contains("exp.toml:12:8: app name `a/b` must be"), "{e}");
+        assert!(e.contains("exp.toml:11:8: app name `a/b` must be"), "{e}");
         let e = errors(&APPS.replace("host = \"h1\"\n[[", "host = \"h1\"\nport = 70000\n[["));
         assert!(e.contains("exp.toml:4:8: `port` must be 1..=65535"), "{e}");
         let e = errors(&APPS.replace("wait = true", "wait = true\nhots = \"h3\""));
         assert!(e.contains("exp.toml:15:1: unknown field `hots`"), "{e}");
         let e = errors(&APPS.replace("name = \"zk\"", "name = \"zk\"\ntopology = \"t.toml\""));
-        assert!(e.contains("exp.toml:7:12: variant `zk` gives both"), "{e}");
+        assert!(e.contains("exp.toml:6:12: variant `zk` gives both"), "{e}");
         let e = errors(&format!(
             "{APPS}[sweep]\nname = \"n\"\nset = \"a.b\"\nvalues = [1]\n"
         ));
