@@ -84,13 +84,21 @@ pub fn script(
         "# Each node writes its output to NODE.log in the current directory."
     );
     if let Some(z) = &plan.zookeeper {
+        let cfg = super::zookeeper::config(std::path::Path::new("zookeeper/data"), z.ip, z.port);
+        let _ = writeln!(s, "sh mkdir -p zookeeper/data");
         let _ = writeln!(
             s,
-            "# ZooKeeper: start a standalone server on {} listening on {} first (zoo.cfg: clientPort={}).",
-            z.host,
-            z.connect(),
-            z.port
+            "sh printf '{}' > zookeeper/zoo.cfg",
+            cfg.replace('\n', "\\n")
         );
+        let _ = writeln!(
+            s,
+            "{} java -Xmx256m -Dzookeeper.admin.enableServer=false -cp {} \
+             org.apache.zookeeper.server.quorum.QuorumPeerMain zookeeper/zoo.cfg > zookeeper.log 2>&1 &",
+            z.host,
+            super::zookeeper::CLASSPATH
+        );
+        let _ = writeln!(s, "sh sleep 3");
     }
     for p in &plan.processes {
         let mut argv: Vec<String> = p.argv.iter().map(|a| quote(a)).collect();

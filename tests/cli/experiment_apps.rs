@@ -225,3 +225,133 @@ fn app_sets_and_zookeeper_errors_name_file_line_and_column() {
         "{e}"
     );
 }
+
+#[test]
+fn a_zookeeper_that_does_not_start_is_an_error_with_its_log() {
+    let dir = tempfile::tempdir().unwrap();
+    // a `java` that fails as a broken JVM would
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let java = bin.join("java");
+    std::fs::write(
+        &java,
+        "#!/bin/sh\necho 'fake java: no JVM here' >&2\nexit 3\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&java, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = dir.path().join("out");
+    let o = run(rolecall()
+        .args([
+            "experiment",
+            "run",
+            "tests/cli/fixtures/experiment_apps_local.toml",
+            "--local",
+            "--out",
+        ])
+        .arg(&out)
+        .env("PATH", path));
+    let e = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{}\n{e}", stdout(&o));
+    assert!(
+        e.contains("the ZooKeeper server on h1 exited (exit status: 3) before serving")
+            && e.contains("zookeeper/server.log")
+            && e.contains("fake java: no JVM here"),
+        "{e}"
+    );
+    // no app was started
+    assert!(!out.join("raw/zookeeper-broker/rep-1/disc").exists());
+}
+
+#[test]
+fn script_lists_the_apps_and_starts_zookeeper_first() {
+    let o = run(rolecall().args([
+        "experiment",
+        "script",
+        "examples/experiment_pubsub_zk/experiment.toml",
+        "--variant",
+        "zookeeper-failover",
+    ]));
+    let so = stdout(&o);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let lines: Vec<&str> = so.lines().filter(|l| !l.starts_with('#')).collect();
+    assert!(
+        lines[1].starts_with("sh printf 'tickTime=500\\ndataDir=zookeeper/data\\nclientPort=2181\\nclientPortAddress=10.0.0.1\\n"),
+        "{so}"
+    );
+    assert!(
+        lines[2].starts_with("h1 java ") && lines[2].contains("QuorumPeerMain zookeeper/zoo.cfg"),
+        "{so}"
+    );
+    let apps: Vec<&&str> = lines
+        .iter()
+        .filter(|l| l.contains(" rolecall pubsub "))
+        .collect();
+    assert_eq!(apps.len(), 6, "{so}");
+    assert!(
+        apps[1].starts_with("h2 rolecall pubsub broker ")
+            && apps[1].contains("-z 10.0.0.1:2181 -n b1 -a 10.0.0.2 "),
+        "{so}"
+    );
+    assert!(so.contains("sh sleep 5.000\nlink s1 h2 down\n"), "{so}");
+}
+
+#[test]
+fn ctrl_c_stops_the_apps_and_zookeeper() {
+    if !have_root() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = rolecall()
+        .args([
+            "experiment",
+            "run",
+            "examples/experiment_pubsub_zk/experiment.toml",
+            "--out",
+        ])
+        .arg(dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let prefix = format!("rx{:x}", child.id());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !dir
+        .path()
+        .join("raw/centralized-broker/rep-1/sub2/app.log")
+        .exists()
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the apps did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert!(std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success());
+    assert_eq!(child.wait().unwrap().code(), Some(130));
+    assert_nothing_left(&prefix);
+    // every app and the server ran from a folder of the results: none is left there
+    let here = std::fs::canonicalize(dir.path()).unwrap();
+    let left: Vec<String> = std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().parse::<u32>().is_ok())
+        .filter(|e| {
+            std::fs::read_link(e.path().join("cwd")).is_ok_and(|cwd| cwd.starts_with(&here))
+        })
+        .map(|e| {
+            let cmd = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+            String::from_utf8_lossy(&cmd).replace('\0', " ")
+        })
+        .collect();
+    assert!(left.is_empty(), "processes left: {left:?}");
+}
