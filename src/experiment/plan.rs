@@ -580,4 +580,40 @@ mod tests {
             .contains("no node `z`"));
         assert!(substitute("{addr:b", &a).is_err());
     }
+
+    #[test]
+    fn plans_an_app_set_with_addresses_and_zookeeper() {
+        let e = parse(
+            r#"[experiment]
+[network]
+shape = "single,3"
+[zookeeper]
+host = "h1"
+[[variants]]
+name = "v"
+apps = [
+  { name = "b", host = "h2", args = ["pubsub", "broker", "-z", "{addr:zookeeper}", "-a", "{addr:b}"] },
+  { name = "s", host = "h3", wait = true, after = "1s", args = ["x={addr:b}", "{dir}/l.lp", "{here}"] },
+]
+"#,
+            std::path::Path::new("/nowhere/e.toml"),
+        )
+        .unwrap();
+        let p = plan(&e, false).unwrap();
+        let z = p.zookeeper.as_ref().unwrap();
+        assert_eq!(z.connect(), "10.0.0.1:2181");
+        let v = &p.variants[0];
+        assert!(v.nodes.is_empty());
+        assert_eq!(
+            v.apps[0].args,
+            ["pubsub", "broker", "-z", "10.0.0.1:2181", "-a", "10.0.0.2"]
+        );
+        assert_eq!(v.apps[1].args, ["x=10.0.0.2", "{dir}/l.lp", "/nowhere"]);
+        assert!(v.apps[1].wait && !v.apps[0].wait);
+        let local = plan(&e, true).unwrap();
+        let z = local.zookeeper.as_ref().unwrap();
+        assert_eq!(z.ip, Ipv4Addr::LOCALHOST);
+        assert_ne!(z.port, 0);
+        assert_eq!(local.variants[0].apps[1].args[0], "x=127.0.0.1");
+    }
 }
