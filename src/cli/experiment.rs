@@ -54,6 +54,9 @@ pub(crate) enum ExperimentCommand {
         /// How long to listen.
         #[arg(long, default_value_t = 20)]
         seconds: u64,
+        /// Ask the ZooKeeper server at this address `ruok`; exit 0 on `imok`.
+        #[arg(long)]
+        ruok: Option<SocketAddr>,
     },
 }
 
@@ -66,7 +69,11 @@ pub(crate) fn main(command: ExperimentCommand) -> i32 {
             listen,
             connect,
             seconds,
-        } => probe(listen, &connect, seconds),
+            ruok,
+        } => match ruok {
+            Some(addr) => ruok_probe(addr),
+            None => probe(listen, &connect, seconds),
+        },
     }
 }
 
@@ -168,6 +175,7 @@ fn run_cmd(file: &Path, local: bool, out: Option<PathBuf>) -> i32 {
             .nodes
             .iter()
             .map(|n| format!("{}@{}", n.node, n.host))
+            .chain(v.apps.iter().map(|a| format!("{}@{}", a.name, a.host)))
             .collect();
         println!("variant {}: {}", v.name, placed.join(" "));
     }
@@ -183,6 +191,10 @@ fn run_cmd(file: &Path, local: bool, out: Option<PathBuf>) -> i32 {
         Err(run::RunError::Interrupted) => {
             eprintln!("interrupted: nodes stopped, network removed");
             return 130;
+        }
+        Err(e @ run::RunError::Zookeeper(_)) => {
+            eprintln!("error: {}: {e}", file.display());
+            return 1;
         }
         Err(e) => {
             eprintln!("error: {e}");
@@ -339,6 +351,28 @@ fn pingall(file: &Path) -> i32 {
         0
     } else {
         1
+    }
+}
+
+/// `ruok` to a ZooKeeper server: 0 when it answers `imok`.
+fn ruok_probe(addr: SocketAddr) -> i32 {
+    let reply = TcpStream::connect_timeout(&addr, Duration::from_secs(2)).and_then(|mut s| {
+        s.set_read_timeout(Some(Duration::from_secs(2)))?;
+        s.write_all(b"ruok")?;
+        let mut buf = Vec::new();
+        s.take(64).read_to_end(&mut buf)?;
+        Ok(buf)
+    });
+    match reply {
+        Ok(r) if experiment::zookeeper::is_ok(&r) => 0,
+        Ok(r) => {
+            eprintln!("{addr}: {}", String::from_utf8_lossy(&r));
+            1
+        }
+        Err(e) => {
+            eprintln!("{addr}: {e}");
+            1
+        }
     }
 }
 

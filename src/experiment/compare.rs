@@ -308,7 +308,7 @@ fn table(exp: &Experiment, variants: &[VariantSummary], runs: &[RunResult]) -> S
     for r in runs {
         let _ = writeln!(
             s,
-            "{} #{}: {} in {:.1}s, {} samples{}{}",
+            "{} #{}: {} in {:.1}s, {} samples{}{}{}",
             r.record.variant,
             r.record.repetition,
             if r.ok() {
@@ -327,7 +327,13 @@ fn table(exp: &Experiment, variants: &[VariantSummary], runs: &[RunResult]) -> S
                 String::new()
             } else {
                 format!("; links: {}", r.record.events.join(", "))
-            }
+            },
+            r.record
+                .failure
+                .as_deref()
+                .and_then(|f| f.lines().next())
+                .map(|f| format!("; {f}"))
+                .unwrap_or_default()
         );
     }
     s
@@ -355,7 +361,10 @@ mod tests {
                 pid: 1,
                 status: Some(0),
             }],
+            apps: Vec::new(),
+            failure: None,
             processes: Vec::new(),
+            zookeeper: None,
             events: Vec::new(),
         }
     }

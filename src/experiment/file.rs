@@ -12,6 +12,7 @@ use rolecall_runtime::topology::Diagnostic;
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::apps::{self, RawApp, RawZookeeper};
 use super::model::{Event, Experiment, Network, Placement, Pos, Process, Rule, Variant};
 use super::shape::Shape;
 
@@ -48,6 +49,7 @@ struct Raw {
     events: Vec<RawEvent>,
     #[serde(default)]
     processes: Vec<RawProcess>,
+    zookeeper: Option<Spanned<RawZookeeper>>,
 }
 
 #[derive(Deserialize)]
@@ -108,6 +110,7 @@ struct RawVariant {
     expect: Option<u64>,
     services: Option<Vec<String>>,
     events: Option<Vec<RawEvent>>,
+    apps: Option<Spanned<Vec<RawApp>>>,
 }
 
 #[derive(Deserialize)]
@@ -127,14 +130,15 @@ struct RawEvent {
     link: Spanned<String>,
 }
 
-struct Ctx<'a> {
+/// The file being validated and the problems found so far.
+pub(super) struct Ctx<'a> {
     origin: String,
     text: &'a str,
     diagnostics: Vec<Diagnostic>,
 }
 
 impl Ctx<'_> {
-    fn pos(&self, span: Range<usize>) -> Pos {
+    pub(super) fn pos(&self, span: Range<usize>) -> Pos {
         let start = span.start.min(self.text.len());
         let start = (0..=start)
             .rev()
@@ -150,7 +154,7 @@ impl Ctx<'_> {
         }
     }
 
-    fn error(&mut self, span: Range<usize>, message: impl Into<String>) {
+    pub(super) fn error(&mut self, span: Range<usize>, message: impl Into<String>) {
         let d = self.pos(span).diagnostic(message);
         self.diagnostics.push(d);
     }
@@ -286,7 +290,8 @@ pub fn parse(text: &str, path: &Path) -> Result<Experiment, FileError> {
         match &exp.topology {
             Some(t) => variants.push(Variant {
                 name: "default".to_owned(),
-                topology: dir.join(t.get_ref()),
+                topology: Some(dir.join(t.get_ref())),
+                apps: Vec::new(),
                 set: Vec::new(),
                 x: None,
                 expect: results.expect,
@@ -301,13 +306,39 @@ pub fn parse(text: &str, path: &Path) -> Result<Experiment, FileError> {
         }
     }
     for v in raw.variants {
+        let app_set = match v.apps {
+            Some(list) => {
+                if let Some(t) = &v.topology {
+                    cx.error(
+                        t.span(),
+                        format!(
+                            "variant `{}` gives both `topology` and `apps`: a variant is one or the other",
+                            v.name.get_ref()
+                        ),
+                    );
+                }
+                if v.services.is_some() || !v.set.is_empty() {
+                    cx.error(
+                        v.name.span(),
+                        format!(
+                            "variant `{}` runs apps: `set` and `services` are for topology nodes \
+                             (an app that serves the others has `wait = false`)",
+                            v.name.get_ref()
+                        ),
+                    );
+                }
+                Some(apps::apps(&mut cx, list, v.name.get_ref()))
+            }
+            None => None,
+        };
         let topology = match (&v.topology, &exp.topology) {
-            (Some(t), _) | (None, Some(t)) => dir.join(t.get_ref()),
+            _ if app_set.is_some() => None,
+            (Some(t), _) | (None, Some(t)) => Some(dir.join(t.get_ref())),
             (None, None) => {
                 cx.error(
                     v.name.span(),
                     format!(
-                        "variant `{}` has no `topology`, and `[experiment]` gives none",
+                        "variant `{}` has no `topology` (nor `apps`), and `[experiment]` gives none",
                         v.name.get_ref()
                     ),
                 );
@@ -330,6 +361,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Experiment, FileError> {
             events: own_events.unwrap_or_else(|| events.clone()),
             name: v.name.get_ref().clone(),
             topology,
+            apps: app_set.unwrap_or_default(),
             set: v.set,
             x: v.x,
             expect: v.expect.or(results.expect),
@@ -337,6 +369,19 @@ pub fn parse(text: &str, path: &Path) -> Result<Experiment, FileError> {
             pos: cx.pos(v.name.span()),
         });
     }
+    if let Some(s) = &raw.sweep {
+        if let Some(v) = variants.iter().find(|v| !v.apps.is_empty()) {
+            cx.error(
+                s.set.span(),
+                format!(
+                    "`[sweep]` sets a topology override, and variant `{}` runs apps: \
+                     write one variant per value instead",
+                    v.name
+                ),
+            );
+        }
+    }
+    let zookeeper = raw.zookeeper.map(|z| apps::zookeeper(&mut cx, z));
     let sweep = raw.sweep.map(|s| sweep(&mut cx, s, &mut variants));
     if variants.len() * repetitions as usize > MAX_RUNS {
         cx.error(
@@ -360,6 +405,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Experiment, FileError> {
         seed: exp.seed.unwrap_or(1),
         variants,
         sweep,
+        zookeeper,
         processes,
         events,
         series: results.series,
@@ -579,7 +625,10 @@ link = "down"
                 "broker subscribers=2"
             ]
         );
-        assert_eq!(e.variants[3].topology, Path::new("dir/b.toml"));
+        assert_eq!(
+            e.variants[3].topology.as_deref(),
+            Some(Path::new("dir/b.toml"))
+        );
         assert_eq!(e.variants[3].expect, Some(20));
         assert_eq!(e.variants[3].set.last().unwrap(), "pub.source.count=2");
         assert_eq!(e.events[0].at, Duration::from_secs(1));

@@ -3,16 +3,21 @@
 //! ending with a comparison report.
 //!
 //! * [`file`](mod@file): the experiment file and its validation (`file:line:column` errors);
+//! * [`apps`]: app-set variants and `[zookeeper]` in the file, placeholders;
 //! * [`model`]: the validated experiment (network, placement, variants, events);
 //! * [`shape`]: network shapes as pure data (hosts, switches, routers, links, routes);
 //! * [`plan`]: placement and every node's `rolecall node` arguments;
 //! * [`netns`]: the network built from namespaces, veths and bridges;
 //! * [`run`]: starting, watching and stopping the node processes;
+//! * [`appset`]: running an app-set variant's apps;
+//! * [`zookeeper`]: the ZooKeeper server of every run (`zoo.cfg`, start, readiness);
 //! * [`compare`]: the percentile table, CDF and sweep plots, `summary.json`;
 //! * [`script`]: the Mininet command script for the course's workflow.
 //!
 //! The format and the facts behind the design are in `docs/experiments.md`.
 
+pub mod apps;
+pub mod appset;
 pub mod compare;
 pub mod file;
 pub mod model;
@@ -21,6 +26,7 @@ pub mod plan;
 pub mod run;
 pub mod script;
 pub mod shape;
+pub mod zookeeper;
 
 pub use file::{load, FileError};
 pub use model::Experiment;

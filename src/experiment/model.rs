@@ -63,13 +63,15 @@ pub struct Placement {
     pub nodes: Vec<(String, String, Pos)>,
 }
 
-/// One variant to compare: a topology file and overrides.
+/// One variant to compare: a topology file and overrides, or an app set.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Variant {
     /// Name (unique), used for folders and legends.
     pub name: String,
-    /// The topology file.
-    pub topology: PathBuf,
+    /// The topology file (`None`: the variant is an app set, `apps`).
+    pub topology: Option<PathBuf>,
+    /// The `rolecall` command lines it runs instead of a topology's nodes.
+    pub apps: Vec<App>,
     /// `--set` assignments; `{addr:NODE}` stands for the address of NODE's host.
     pub set: Vec<String>,
     /// Value of the swept parameter, if any.
@@ -94,6 +96,38 @@ pub struct Event {
     pub host: String,
     /// Up (true) or down.
     pub up: bool,
+    /// Where it was written.
+    pub pos: Pos,
+}
+
+/// One app of an app-set variant: a `rolecall` command line (`pubsub
+/// subscriber ...`) run on a host from its own folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct App {
+    /// Its name (unique in the variant): its folder and `{addr:NAME}`.
+    pub name: String,
+    /// The host it runs on.
+    pub host: String,
+    /// Arguments after `rolecall`, with `{addr:NAME}`, `{addr:zookeeper}`,
+    /// `{dir}` and `{here}` placeholders.
+    pub args: Vec<String>,
+    /// The run ends once every app with `wait` has exited (each must exit 0);
+    /// the others are stopped then.
+    pub wait: bool,
+    /// Delay before starting it (after the app before it).
+    pub after: Duration,
+    /// Where it was written.
+    pub pos: Pos,
+}
+
+/// `[zookeeper]`: a standalone ZooKeeper server the runner configures and
+/// starts on a host before every run, and stops after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Zookeeper {
+    /// The host it runs on.
+    pub host: String,
+    /// Its client port (default 2181; a free port with `--local`).
+    pub port: u16,
     /// Where it was written.
     pub pos: Pos,
 }
@@ -136,6 +170,8 @@ pub struct Experiment {
     pub variants: Vec<Variant>,
     /// Name of the swept parameter (x axis), if any.
     pub sweep: Option<String>,
+    /// The ZooKeeper server of every run, if any.
+    pub zookeeper: Option<Zookeeper>,
     /// Programs started on hosts before the nodes (`[[processes]]`).
     pub processes: Vec<Process>,
     /// Link events of every variant that gives none of its own.

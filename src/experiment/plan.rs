@@ -9,6 +9,7 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rolecall_runtime::topology::{load_file, Diagnostic, Overrides};
 
+use super::apps::{expand, ZOOKEEPER};
 use super::file::FileError;
 use super::model::{Experiment, Rule};
 use super::shape::{Net, Shape};
@@ -26,13 +27,48 @@ pub struct NodePlan {
     pub args: Vec<String>,
 }
 
-/// Every node of one variant.
+/// One app of an app-set variant, its placeholders filled in but `{dir}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppPlan {
+    /// Its name (and folder).
+    pub name: String,
+    /// The host it runs on.
+    pub host: String,
+    /// Arguments after `rolecall`; `{dir}` still stands for its folder.
+    pub args: Vec<String>,
+    /// The run waits for it to exit (status 0).
+    pub wait: bool,
+    /// Delay before it starts.
+    pub after: std::time::Duration,
+}
+
+/// The ZooKeeper server of every run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ZkPlan {
+    /// The host it runs on.
+    pub host: String,
+    /// Its address (the host's, or 127.0.0.1 with `--local`).
+    pub ip: Ipv4Addr,
+    /// Its client port.
+    pub port: u16,
+}
+
+impl ZkPlan {
+    /// `IP:PORT`, as `{addr:zookeeper}` and `ROLECALL_ZK` give it.
+    pub fn connect(&self) -> String {
+        format!("{}:{}", self.ip, self.port)
+    }
+}
+
+/// Every node (or app) of one variant.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VariantPlan {
     /// The variant's name.
     pub name: String,
-    /// Its nodes, in topology order.
+    /// Its nodes, in topology order (none for an app set).
     pub nodes: Vec<NodePlan>,
+    /// Its apps, in start order (none for a topology).
+    pub apps: Vec<AppPlan>,
     /// Nodes stopped once all others have ended.
     pub services: Vec<String>,
     /// Link events of each run.
@@ -63,6 +99,8 @@ pub struct Plan {
     pub variants: Vec<VariantPlan>,
     /// Programs started before the nodes of every run.
     pub processes: Vec<ProcessPlan>,
+    /// The ZooKeeper server started before everything else of every run.
+    pub zookeeper: Option<ZkPlan>,
 }
 
 /// Puts `nodes` on `hosts`: explicit pairs first, then the rule over all hosts.
@@ -104,7 +142,7 @@ pub fn place(
 }
 
 /// Replaces `{addr:NODE}` in `text` by NODE's address.
-pub fn substitute(text: &str, addresses: &BTreeMap<String, Ipv4Addr>) -> Result<String, String> {
+pub fn substitute(text: &str, addresses: &BTreeMap<String, String>) -> Result<String, String> {
     let mut out = String::new();
     let mut rest = text;
     while let Some(at) = rest.find("{addr:") {
@@ -117,7 +155,7 @@ pub fn substitute(text: &str, addresses: &BTreeMap<String, Ipv4Addr>) -> Result<
         let ip = addresses
             .get(node)
             .ok_or_else(|| format!("`{text}`: no node `{node}` to take the address of"))?;
-        out.push_str(&ip.to_string());
+        out.push_str(ip);
         rest = &tail[end + 1..];
     }
     out.push_str(rest);
@@ -131,13 +169,17 @@ pub fn plan(exp: &Experiment, local: bool) -> Result<Plan, FileError> {
     let mut problems = Vec::new();
     let mut topologies = Vec::new();
     for v in &exp.variants {
-        match load_file(&v.topology, &registry, &Overrides::new()) {
+        let Some(path) = &v.topology else {
+            topologies.push(None);
+            continue;
+        };
+        match load_file(path, &registry, &Overrides::new()) {
             Ok(t) => topologies.push(Some(t)),
             Err(e) => {
                 problems.push(v.pos.diagnostic(format!(
                     "variant `{}`: topology {} does not load: {}",
                     v.name,
-                    v.topology.display(),
+                    path.display(),
                     e.diagnostics
                         .first()
                         .map(ToString::to_string)
@@ -150,9 +192,8 @@ pub fn plan(exp: &Experiment, local: bool) -> Result<Plan, FileError> {
     if !problems.is_empty() {
         return Err(FileError::Invalid(problems));
     }
-    let topologies: Vec<_> = topologies.into_iter().flatten().collect();
     let mut all_nodes: Vec<String> = Vec::new();
-    for t in &topologies {
+    for t in topologies.iter().flatten() {
         for n in &t.nodes {
             if !all_nodes.contains(&n.name) {
                 all_nodes.push(n.name.clone());
@@ -161,7 +202,15 @@ pub fn plan(exp: &Experiment, local: bool) -> Result<Plan, FileError> {
     }
     let shape = match &exp.network {
         Some(n) => n.shape,
-        None => Shape::Single(all_nodes.len().clamp(1, super::shape::MAX_HOSTS)),
+        None => {
+            if let Some(v) = exp.variants.iter().find(|v| !v.apps.is_empty()) {
+                problems.push(v.pos.diagnostic(format!(
+                    "variant `{}` runs apps on named hosts: give `[network] shape`",
+                    v.name
+                )));
+            }
+            Shape::Single(all_nodes.len().clamp(1, super::shape::MAX_HOSTS))
+        }
     };
     let net = shape.build();
     let hosts: Vec<String> = net.hosts.iter().map(|h| h.name.clone()).collect();
@@ -184,8 +233,48 @@ pub fn plan(exp: &Experiment, local: bool) -> Result<Plan, FileError> {
             )));
         }
     }
-    let mut process_addresses: BTreeMap<String, Ipv4Addr> = BTreeMap::new();
+    let zookeeper = exp
+        .zookeeper
+        .as_ref()
+        .and_then(|z| match net.host(&z.host) {
+            Some(h) if local => match free_port() {
+                Ok(port) => Some(ZkPlan {
+                    host: z.host.clone(),
+                    ip: Ipv4Addr::LOCALHOST,
+                    port,
+                }),
+                Err(e) => {
+                    problems.push(z.pos.diagnostic(format!(
+                        "no free port on 127.0.0.1 for ZooKeeper on {}: {e}",
+                        h.name
+                    )));
+                    None
+                }
+            },
+            Some(h) => Some(ZkPlan {
+                host: z.host.clone(),
+                ip: h.ip,
+                port: z.port,
+            }),
+            None => {
+                problems.push(z.pos.diagnostic(format!(
+                    "[zookeeper] on host `{}`, which the network lacks (hosts h1..h{})",
+                    z.host,
+                    hosts.len()
+                )));
+                None
+            }
+        });
+    let mut process_addresses: BTreeMap<String, String> = BTreeMap::new();
+    if let Some(z) = &zookeeper {
+        process_addresses.insert(ZOOKEEPER.to_owned(), z.connect());
+    }
     for p in &exp.processes {
+        if p.name == ZOOKEEPER {
+            problems.push(p.pos.diagnostic(format!(
+                "process `{ZOOKEEPER}`: the name is taken by `{{addr:{ZOOKEEPER}}}`"
+            )));
+        }
         if all_nodes.contains(&p.name) {
             problems.push(
                 p.pos
@@ -195,7 +284,7 @@ pub fn plan(exp: &Experiment, local: bool) -> Result<Plan, FileError> {
         match net.host(&p.host) {
             Some(h) => {
                 let ip = if local { Ipv4Addr::LOCALHOST } else { h.ip };
-                process_addresses.insert(p.name.clone(), ip);
+                process_addresses.insert(p.name.clone(), ip.to_string());
             }
             None => problems.push(p.pos.diagnostic(format!(
                 "process `{}` on host `{}`, which the network lacks (hosts h1..h{})",
@@ -205,13 +294,13 @@ pub fn plan(exp: &Experiment, local: bool) -> Result<Plan, FileError> {
             ))),
         }
     }
-    let mut node_addresses: BTreeMap<String, Ipv4Addr> = process_addresses.clone();
+    let mut node_addresses: BTreeMap<String, String> = process_addresses.clone();
     for n in &all_nodes {
         let ip = match placed.get(n).and_then(|h| net.host(h)) {
             Some(h) if !local => h.ip,
             _ => Ipv4Addr::LOCALHOST,
         };
-        node_addresses.insert(n.clone(), ip);
+        node_addresses.insert(n.clone(), ip.to_string());
     }
     let mut processes = Vec::new();
     for p in &exp.processes {
@@ -230,7 +319,28 @@ pub fn plan(exp: &Experiment, local: bool) -> Result<Plan, FileError> {
         });
     }
     let mut variants = Vec::new();
+    let here = exp
+        .path
+        .parent()
+        .map(|d| std::fs::canonicalize(d).unwrap_or(d.to_owned()))
+        .unwrap_or_default();
     for (v, topology) in exp.variants.iter().zip(&topologies) {
+        let Some(topology) = topology else {
+            match plan_apps(v, &net, local, &process_addresses, &here) {
+                Ok(apps) => variants.push(VariantPlan {
+                    name: v.name.clone(),
+                    nodes: Vec::new(),
+                    apps,
+                    services: Vec::new(),
+                    events: v.events.clone(),
+                }),
+                Err(mut e) => problems.append(&mut e),
+            }
+            continue;
+        };
+        let Some(topology_file) = &v.topology else {
+            continue;
+        };
         let address = |node: &str| -> Ipv4Addr {
             if local {
                 return Ipv4Addr::LOCALHOST;
@@ -241,12 +351,16 @@ pub fn plan(exp: &Experiment, local: bool) -> Result<Plan, FileError> {
                 .map(|h| h.ip)
                 .unwrap_or(Ipv4Addr::LOCALHOST)
         };
-        let mut addresses: BTreeMap<String, Ipv4Addr> = topology
+        let mut addresses: BTreeMap<String, String> = topology
             .nodes
             .iter()
-            .map(|n| (n.name.clone(), address(&n.name)))
+            .map(|n| (n.name.clone(), address(&n.name).to_string()))
             .collect();
-        addresses.extend(process_addresses.iter().map(|(k, v)| (k.clone(), *v)));
+        addresses.extend(
+            process_addresses
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone())),
+        );
         let mut sets: Vec<String> = topology
             .nodes
             .iter()
@@ -264,7 +378,7 @@ pub fn plan(exp: &Experiment, local: bool) -> Result<Plan, FileError> {
                 problems.push(v.pos.diagnostic(format!("variant `{}`: {e}", v.name)));
             }
         }
-        if let Err(e) = load_file(&v.topology, &registry, &overrides) {
+        if let Err(e) = load_file(topology_file, &registry, &overrides) {
             problems.push(v.pos.diagnostic(format!(
                 "variant `{}`: {}",
                 v.name,
@@ -275,14 +389,14 @@ pub fn plan(exp: &Experiment, local: bool) -> Result<Plan, FileError> {
             )));
             continue;
         }
-        let topology_path = std::fs::canonicalize(&v.topology).unwrap_or(v.topology.clone());
+        let topology_path = std::fs::canonicalize(topology_file).unwrap_or(topology_file.clone());
         let nodes = topology
             .nodes
             .iter()
             .map(|n| NodePlan {
                 node: n.name.clone(),
                 host: placed[&n.name].clone(),
-                address: addresses[&n.name],
+                address: address(&n.name),
                 args: node_args(&topology_path, &n.name, exp.seed, &sets),
             })
             .collect();
@@ -291,13 +405,14 @@ pub fn plan(exp: &Experiment, local: bool) -> Result<Plan, FileError> {
                 problems.push(v.pos.diagnostic(format!(
                     "variant `{}`: service `{s}` is not a node of {}",
                     v.name,
-                    v.topology.display()
+                    topology_file.display()
                 )));
             }
         }
         variants.push(VariantPlan {
             name: v.name.clone(),
             nodes,
+            apps: Vec::new(),
             services: v.services.clone(),
             events: v.events.clone(),
         });
@@ -310,7 +425,73 @@ pub fn plan(exp: &Experiment, local: bool) -> Result<Plan, FileError> {
         shape,
         variants,
         processes,
+        zookeeper,
     })
+}
+
+/// A port on 127.0.0.1 that nothing listens on now (for `--local`'s ZooKeeper).
+fn free_port() -> std::io::Result<u16> {
+    Ok(std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?
+        .local_addr()?
+        .port())
+}
+
+/// Plans the apps of app-set variant `v`: hosts checked, placeholders
+/// (`{addr:APP}`, `{addr:zookeeper}`, a process's `{addr:NAME}`, `{here}`)
+/// filled in; `{dir}` is left for the run.
+fn plan_apps(
+    v: &super::model::Variant,
+    net: &Net,
+    local: bool,
+    others: &BTreeMap<String, String>,
+    here: &std::path::Path,
+) -> Result<Vec<AppPlan>, Vec<Diagnostic>> {
+    let mut problems = Vec::new();
+    let mut addresses = others.clone();
+    for a in &v.apps {
+        match net.host(&a.host) {
+            Some(h) => {
+                let ip = if local { Ipv4Addr::LOCALHOST } else { h.ip };
+                if addresses.insert(a.name.clone(), ip.to_string()).is_some() {
+                    problems.push(
+                        a.pos
+                            .diagnostic(format!("app `{}` has the name of a process", a.name)),
+                    );
+                }
+            }
+            None => problems.push(a.pos.diagnostic(format!(
+                "app `{}` on host `{}`, which the network lacks (hosts h1..h{})",
+                a.name,
+                a.host,
+                net.hosts.len()
+            ))),
+        }
+    }
+    let mut apps = Vec::new();
+    for a in &v.apps {
+        let mut args = Vec::new();
+        for arg in &a.args {
+            match expand(arg, &addresses, here) {
+                Ok(x) => args.push(x),
+                Err(e) => problems.push(
+                    a.pos
+                        .diagnostic(format!("variant `{}`, app `{}`: {e}", v.name, a.name)),
+                ),
+            }
+        }
+        apps.push(AppPlan {
+            name: a.name.clone(),
+            host: a.host.clone(),
+            args,
+            wait: a.wait,
+            after: a.after,
+        });
+    }
+    if problems.is_empty() {
+        Ok(apps)
+    } else {
+        Err(problems)
+    }
 }
 
 fn node_args(topology: &std::path::Path, node: &str, seed: u64, sets: &[String]) -> Vec<String> {
@@ -389,7 +570,7 @@ mod tests {
     #[test]
     fn substitutes_addresses() {
         let mut a = BTreeMap::new();
-        a.insert("b".to_owned(), Ipv4Addr::new(10, 0, 0, 2));
+        a.insert("b".to_owned(), "10.0.0.2".to_owned());
         assert_eq!(
             substitute("s.sub.connect=[\"tcp://{addr:b}:1\"]", &a).unwrap(),
             "s.sub.connect=[\"tcp://10.0.0.2:1\"]"
@@ -398,5 +579,41 @@ mod tests {
             .unwrap_err()
             .contains("no node `z`"));
         assert!(substitute("{addr:b", &a).is_err());
+    }
+
+    #[test]
+    fn plans_an_app_set_with_addresses_and_zookeeper() {
+        let e = parse(
+            r#"[experiment]
+[network]
+shape = "single,3"
+[zookeeper]
+host = "h1"
+[[variants]]
+name = "v"
+apps = [
+  { name = "b", host = "h2", args = ["pubsub", "broker", "-z", "{addr:zookeeper}", "-a", "{addr:b}"] },
+  { name = "s", host = "h3", wait = true, after = "1s", args = ["x={addr:b}", "{dir}/l.lp", "{here}"] },
+]
+"#,
+            std::path::Path::new("/nowhere/e.toml"),
+        )
+        .unwrap();
+        let p = plan(&e, false).unwrap();
+        let z = p.zookeeper.as_ref().unwrap();
+        assert_eq!(z.connect(), "10.0.0.1:2181");
+        let v = &p.variants[0];
+        assert!(v.nodes.is_empty());
+        assert_eq!(
+            v.apps[0].args,
+            ["pubsub", "broker", "-z", "10.0.0.1:2181", "-a", "10.0.0.2"]
+        );
+        assert_eq!(v.apps[1].args, ["x=10.0.0.2", "{dir}/l.lp", "/nowhere"]);
+        assert!(v.apps[1].wait && !v.apps[0].wait);
+        let local = plan(&e, true).unwrap();
+        let z = local.zookeeper.as_ref().unwrap();
+        assert_eq!(z.ip, Ipv4Addr::LOCALHOST);
+        assert_ne!(z.port, 0);
+        assert_eq!(local.variants[0].apps[1].args[0], "x=127.0.0.1");
     }
 }

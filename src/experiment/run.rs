@@ -1,7 +1,9 @@
-//! Running the plan: for every variant and repetition, start each node as a
-//! `rolecall node` process on its host (or on loopback with `--local`), play
-//! the link events, wait until every process ends (or the timeout, or
-//! Ctrl-C), and collect what each node wrote.
+//! Running the plan: for every variant and repetition, start the ZooKeeper
+//! server (`[zookeeper]`) and the `[[processes]]`, then each node as a
+//! `rolecall node` process on its host (or each app of an app set, see
+//! [`super::appset`]; on loopback with `--local`), play the link events,
+//! wait until every process ends (or the timeout, or Ctrl-C), and collect
+//! what each node wrote.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -13,9 +15,12 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
+use super::apps::ZOOKEEPER;
+use super::appset::{self, AppRecord, AppSet};
 use super::model::Experiment;
 use super::netns::{Emulation, NetError};
-use super::plan::{Plan, ProcessPlan, VariantPlan};
+use super::plan::{Plan, VariantPlan, ZkPlan};
+use super::zookeeper;
 
 /// How to run.
 #[derive(Debug, Clone)]
@@ -44,12 +49,15 @@ pub enum RunError {
         /// Why.
         source: std::io::Error,
     },
+    /// The ZooKeeper server did not start (with its log's last lines).
+    #[error("{0}")]
+    Zookeeper(String),
     /// Ctrl-C (or SIGTERM): everything was torn down.
     #[error("interrupted; nodes stopped and network removed")]
     Interrupted,
 }
 
-fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> RunError {
+pub(super) fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> RunError {
     let what = what.into();
     move |source| RunError::Io { what, source }
 }
@@ -82,17 +90,32 @@ pub struct RunRecord {
     pub timed_out: bool,
     /// Each node.
     pub nodes: Vec<NodeRecord>,
+    /// Each app (of an app-set variant).
+    pub apps: Vec<AppRecord>,
+    /// Why the run failed, when an app it waited for did not exit 0
+    /// (with the last lines of its log).
+    pub failure: Option<String>,
     /// The experiment's extra processes (`[[processes]]`); their exit status
     /// is recorded, not judged.
     pub processes: Vec<NodeRecord>,
+    /// The ZooKeeper server (`[zookeeper]`); its exit status is not judged.
+    pub zookeeper: Option<NodeRecord>,
     /// Link events played, e.g. `0.50s h2 down`.
     pub events: Vec<String>,
 }
 
 impl RunRecord {
-    /// Every node exited with status 0 before the timeout.
+    /// Every node, and every app waited for, exited with status 0 before
+    /// the timeout.
     pub fn ok(&self) -> bool {
-        !self.timed_out && self.nodes.iter().all(|n| n.status == Some(0))
+        !self.timed_out
+            && self.failure.is_none()
+            && self.nodes.iter().all(|n| n.status == Some(0))
+            && self
+                .apps
+                .iter()
+                .filter(|a| a.wait)
+                .all(|a| a.record.status == Some(0))
     }
 }
 
@@ -153,16 +176,7 @@ pub fn run_all(
                 .join("raw")
                 .join(slug(&v.name))
                 .join(format!("rep-{rep}"));
-            let record = run_one(
-                exp,
-                v,
-                &plan.processes,
-                rep,
-                &dir,
-                opts,
-                emulation.as_ref(),
-                stop,
-            );
+            let record = run_one(exp, v, plan, rep, &dir, opts, emulation.as_ref(), stop);
             let record = match record {
                 Ok(r) => r,
                 Err(e) => {
@@ -186,7 +200,10 @@ pub fn run_all(
                         "FAILED"
                     },
                     record.seconds
-                )
+                );
+                if let Some(f) = &record.failure {
+                    println!("  {}", f.replace('\n', "\n  "));
+                }
             });
             records.push(record);
             bar.inc(1);
@@ -206,17 +223,30 @@ pub fn run_all(
 fn run_one(
     exp: &Experiment,
     v: &VariantPlan,
-    extra: &[ProcessPlan],
+    plan: &Plan,
     rep: u32,
     dir: &Path,
     opts: &Options,
     emulation: Option<&Emulation>,
     stop: &Arc<AtomicBool>,
 ) -> Result<RunRecord, RunError> {
+    let zk = plan.zookeeper.as_ref();
+    let zk_connect = zk.map(ZkPlan::connect);
+    let zk_env = zk_connect.as_deref();
+    let server = match zk {
+        Some(z) => Some(zookeeper::start(
+            z,
+            &dir.join(ZOOKEEPER),
+            &opts.exe,
+            emulation,
+            stop,
+        )?),
+        None => None,
+    };
     let mut procs = Procs(Vec::new());
     let mut helpers = Procs(Vec::new());
     let mut processes = Vec::new();
-    for p in extra {
+    for p in &plan.processes {
         let program = if p.argv[0] == "{rolecall}" {
             opts.exe.clone()
         } else {
@@ -229,6 +259,7 @@ fn run_one(
             &program,
             &p.argv[1..],
             emulation,
+            zk_env,
         )?;
         processes.push(NodeRecord {
             node: p.name.clone(),
@@ -238,7 +269,7 @@ fn run_one(
         });
         helpers.0.push(child);
     }
-    if let Some(wait) = extra.iter().map(|p| p.wait).max() {
+    if let Some(wait) = plan.processes.iter().map(|p| p.wait).max() {
         std::thread::sleep(wait);
     }
     let mut nodes = Vec::new();
@@ -250,6 +281,7 @@ fn run_one(
             &opts.exe,
             &n.args,
             emulation,
+            zk_env,
         )?;
         nodes.push(NodeRecord {
             node: n.node.clone(),
@@ -259,6 +291,7 @@ fn run_one(
         });
         procs.0.push(child);
     }
+    let mut apps = AppSet::new(&v.apps, dir);
     let start = Instant::now();
     let mut events: Vec<_> = if emulation.is_some() {
         v.events.iter().collect()
@@ -287,31 +320,44 @@ fn run_one(
             }
             next_event += 1;
         }
-        let (mut running, mut workers) = (0, 0);
-        for (c, rec) in procs.0.iter_mut().zip(&mut nodes) {
-            match c.try_wait().map_err(io("waiting for a node"))? {
-                Some(status) => rec.status = status.code(),
-                None => {
-                    running += 1;
-                    if !v.services.contains(&rec.node) {
-                        workers += 1;
+        if !v.apps.is_empty() {
+            apps.start_due(start.elapsed(), |a, app_dir, args| {
+                spawn(
+                    app_dir,
+                    appset::LOG,
+                    &a.host,
+                    &opts.exe,
+                    args,
+                    emulation,
+                    zk_env,
+                )
+            })?;
+            if apps.poll()? {
+                break;
+            }
+        } else {
+            let (mut running, mut workers) = (0, 0);
+            for (c, rec) in procs.0.iter_mut().zip(&mut nodes) {
+                match c.try_wait().map_err(io("waiting for a node"))? {
+                    Some(status) => rec.status = status.code(),
+                    None => {
+                        running += 1;
+                        if !v.services.contains(&rec.node) {
+                            workers += 1;
+                        }
                     }
                 }
             }
-        }
-        if running == 0 {
-            break;
-        }
-        if workers == 0 && !services_stopped {
-            // every worker is done: stop the services gracefully
-            for rec in nodes.iter().filter(|r| r.status.is_none()) {
-                let _ = Command::new("kill")
-                    .args(["-TERM", &rec.pid.to_string()])
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::null())
-                    .status();
+            if running == 0 {
+                break;
             }
-            services_stopped = true;
+            if workers == 0 && !services_stopped {
+                // every worker is done: stop the services gracefully
+                for rec in nodes.iter().filter(|r| r.status.is_none()) {
+                    kill_term(rec.pid);
+                }
+                services_stopped = true;
+            }
         }
         if start.elapsed() > exp.timeout {
             timed_out = true;
@@ -321,10 +367,17 @@ fn run_one(
     }
     let seconds = start.elapsed().as_secs_f64();
     drop(procs);
+    let (apps, failure) = apps.finish();
     for (c, rec) in helpers.0.iter_mut().zip(&mut processes) {
-        terminate(c, rec);
+        rec.status = terminate(c);
     }
     drop(helpers);
+    let zookeeper = server.map(|s| NodeRecord {
+        node: ZOOKEEPER.to_owned(),
+        host: zk.map(|z| z.host.clone()).unwrap_or_default(),
+        pid: s.pid(),
+        status: s.stop(),
+    });
     if let Some(em) = emulation {
         // heal every link an event touched, for the next run
         for e in &v.events {
@@ -338,20 +391,42 @@ fn run_one(
         seconds,
         timed_out,
         nodes,
+        apps,
+        failure,
         processes,
+        zookeeper,
         events: played,
     })
 }
 
+/// SIGTERM to `pid` (through `kill`: no `unsafe`).
+pub(super) fn kill_term(pid: u32) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+}
+
+/// The last `lines` lines of the file at `path` (empty if unreadable).
+pub fn tail(path: &Path, lines: usize) -> String {
+    let text = std::fs::read(path).unwrap_or_default();
+    let text = String::from_utf8_lossy(&text[text.len().saturating_sub(64 * 1024)..]);
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
 /// Starts `program args` on `host` (in its namespace, unless local) with its
-/// working directory `dir` and its output in `dir/log`.
-fn spawn(
+/// working directory `dir`, its output in `dir/log` and `ROLECALL_ZK` set
+/// to `zk` if given.
+pub(super) fn spawn(
     dir: &Path,
     log: &str,
     host: &str,
     program: &Path,
     args: &[String],
     emulation: Option<&Emulation>,
+    zk: Option<&str>,
 ) -> Result<Child, RunError> {
     std::fs::create_dir_all(dir).map_err(io(dir.display().to_string()))?;
     let log_path = dir.join(log);
@@ -367,6 +442,9 @@ fn spawn(
         }
         None => Command::new(program),
     };
+    if let Some(zk) = zk {
+        cmd.env("ROLECALL_ZK", zk);
+    }
     cmd.args(args)
         .current_dir(dir)
         .env("ROLECALL_LOG", "info")
@@ -378,25 +456,19 @@ fn spawn(
         .map_err(io(format!("starting {} on {host}", program.display())))
 }
 
-/// SIGTERM, up to two seconds' grace, then SIGKILL; records the status.
-fn terminate(child: &mut Child, rec: &mut NodeRecord) {
+/// SIGTERM, up to two seconds' grace, then SIGKILL; the exit status.
+pub(super) fn terminate(child: &mut Child) -> Option<i32> {
     if let Ok(Some(status)) = child.try_wait() {
-        rec.status = status.code();
-        return;
+        return status.code();
     }
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status();
+    kill_term(child.id());
     let deadline = Instant::now() + Duration::from_secs(2);
     while Instant::now() < deadline {
         if let Ok(Some(status)) = child.try_wait() {
-            rec.status = status.code();
-            return;
+            return status.code();
         }
         std::thread::sleep(Duration::from_millis(20));
     }
     let _ = child.kill();
-    rec.status = child.wait().ok().and_then(|s| s.code());
+    child.wait().ok().and_then(|s| s.code())
 }

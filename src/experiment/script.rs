@@ -83,6 +83,23 @@ pub fn script(
         s,
         "# Each node writes its output to NODE.log in the current directory."
     );
+    if let Some(z) = &plan.zookeeper {
+        let cfg = super::zookeeper::config(std::path::Path::new("zookeeper/data"), z.ip, z.port);
+        let _ = writeln!(s, "sh mkdir -p zookeeper/data");
+        let _ = writeln!(
+            s,
+            "sh printf '{}' > zookeeper/zoo.cfg",
+            cfg.replace('\n', "\\n")
+        );
+        let _ = writeln!(
+            s,
+            "{} java -Xmx256m -Dzookeeper.admin.enableServer=false -cp {} \
+             org.apache.zookeeper.server.quorum.QuorumPeerMain zookeeper/zoo.cfg > zookeeper.log 2>&1 &",
+            z.host,
+            super::zookeeper::CLASSPATH
+        );
+        let _ = writeln!(s, "sh sleep 3");
+    }
     for p in &plan.processes {
         let mut argv: Vec<String> = p.argv.iter().map(|a| quote(a)).collect();
         if argv.first().is_some_and(|a| a == "'{rolecall}'") {
@@ -101,6 +118,23 @@ pub fn script(
             n.host,
             args.join(" "),
             n.node
+        );
+    }
+    for a in &variant.apps {
+        if !a.after.is_zero() {
+            let _ = writeln!(s, "sh sleep {:.3}", a.after.as_secs_f64());
+        }
+        let args: Vec<String> = a
+            .args
+            .iter()
+            .map(|x| quote(&x.replace(super::apps::DIR, ".")))
+            .collect();
+        let _ = writeln!(
+            s,
+            "{} rolecall {} > {}.log 2>&1 &",
+            a.host,
+            args.join(" "),
+            a.name
         );
     }
     let mut events: Vec<_> = variant.events.iter().collect();

@@ -11,7 +11,7 @@ use crate::support::{rolecall, root, run, stderr, stdout};
 
 /// Root is needed for network namespaces. In CI (which runs as root) a
 /// missing root fails the test; elsewhere the test says why and passes.
-fn have_root() -> bool {
+pub(crate) fn have_root() -> bool {
     let root = std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
@@ -39,7 +39,7 @@ fn text(cmd: &str, args: &[&str]) -> String {
 }
 
 /// Nothing named with `prefix` is left: namespace, bridge or firewall rule.
-fn assert_nothing_left(prefix: &str) {
+pub(crate) fn assert_nothing_left(prefix: &str) {
     assert!(
         prefix.starts_with("rx") && prefix.len() > 2,
         "prefix {prefix}"
@@ -55,7 +55,7 @@ fn assert_nothing_left(prefix: &str) {
     assert!(!nft.contains(&mine), "nftables rules left");
 }
 
-fn summary(out: &Path) -> serde_json::Value {
+pub(crate) fn summary(out: &Path) -> serde_json::Value {
     let s = std::fs::read_to_string(out.join("summary.json")).expect("summary.json written");
     serde_json::from_str(&s).expect("summary.json is JSON")
 }

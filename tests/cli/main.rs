@@ -7,6 +7,7 @@ mod dht;
 mod endpoints;
 mod examples;
 mod experiment;
+mod experiment_apps; // issue 16
 mod metrics;
 mod model;
 mod multicast;

@@ -41,6 +41,11 @@ pub(crate) fn example(name: &str) -> Command {
 
 /// Runs and captures; a run that takes over 60 s is killed and fails the test.
 pub(crate) fn run(c: &mut Command) -> Output {
+    run_within(c, 60)
+}
+
+/// Runs and captures; a run that takes over `seconds` is killed and fails the test.
+pub(crate) fn run_within(c: &mut Command, seconds: u64) -> Output {
     use std::io::Read;
     let mut child = c
         .stdout(std::process::Stdio::piped())
@@ -60,14 +65,14 @@ pub(crate) fn run(c: &mut Command) -> Output {
         let _ = err_pipe.read_to_end(&mut v);
         v
     });
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
     let status = loop {
         if let Ok(Some(status)) = child.try_wait() {
             break status;
         }
         if std::time::Instant::now() > deadline {
             let _ = child.kill();
-            panic!("rolecall did not finish within 60 s: {c:?}");
+            panic!("rolecall did not finish within {seconds} s: {c:?}");
         }
         std::thread::sleep(std::time::Duration::from_millis(10));
     };
