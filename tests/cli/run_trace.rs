@@ -214,3 +214,37 @@ fn two_traced_nodes_write_two_files_that_merge_into_one_run() {
         format!("ready: {events} events, 600 arrows, 4 lanes")
     );
 }
+
+#[test]
+fn a_restart_is_in_the_trace_and_happens_before_what_the_new_incarnation_handles() {
+    let dir = tempfile::tempdir().unwrap();
+    let topo = dir.path().join("crashing.toml");
+    let text = std::fs::read_to_string(root().join("examples/quickstart/topology.toml")).unwrap();
+    std::fs::write(
+        &topo,
+        format!("{text}\n[[faults]]\nactors = [\"encode\"]\ncrash_at = [\"200ms\"]\n"),
+    )
+    .unwrap();
+    let file = dir.path().join("run.jsonl");
+    let out = run(rolecall()
+        .args(["run", topo.to_str().unwrap(), "--trace"])
+        .arg(&file));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let events = trace::read(&file).unwrap();
+    // encode crashed once; its group (one-for-all) restarted it and decode.
+    let restarts: Vec<&Event> = events.iter().filter(|e| e.kind == Kind::Restart).collect();
+    let names: Vec<&str> = restarts.iter().map(|e| e.actor.as_str()).collect();
+    assert!(
+        names.contains(&"encode") && names.contains(&"decode"),
+        "{names:?}"
+    );
+    for r in &restarts {
+        assert_eq!(r.payload, "incarnation 2", "{r:?}");
+        // What the new incarnation handles comes after its restart.
+        let after = events
+            .iter()
+            .filter(|e| e.actor == r.actor && e.kind == Kind::Handle && e.lamport > r.lamport)
+            .count();
+        assert!(after > 0, "{} handled nothing after its restart", r.actor);
+    }
+}

@@ -426,6 +426,7 @@ pub struct Member<R: ClientRole> {
     watchers: Vec<oneshot::Sender<Result<String, String>>>,
     coordinator: Coordinator,
     directions: tokio::sync::watch::Sender<Directions>,
+    node: rolecall_runtime::kind::NodeHandle,
     _role: PhantomData<R>,
 }
 
@@ -614,7 +615,10 @@ impl<R: ClientRole> StreamHandler<Event> for Member<R> {
             Event::Done(Err(e)) => {
                 let e = format!("{} {} failed: {e}", R::LABEL, self.config.info.id);
                 tracing::error!(actor = %self.name, "{e}");
-                self.finish(Err(e));
+                self.finish(Err(e.clone()));
+                // No restart helps a refused registration or a port in use:
+                // the node ends as failed, whether or not anyone watches.
+                self.node.fail(e);
                 ctx.stop();
             }
         }
@@ -660,6 +664,7 @@ impl<R: ClientRole> Role for Member<R> {
             watchers: Vec::new(),
             coordinator: Coordinator::new(&p.zk_root),
             directions: tokio::sync::watch::channel(Directions::default()).0,
+            node: io.node().clone(),
             _role: PhantomData,
         })
     }

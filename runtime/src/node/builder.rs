@@ -317,6 +317,7 @@ impl Node {
                 .collect(),
             links,
             subscribers: self.subscribers,
+            tracer: self.tracer.clone(),
             started_tx,
             exit_tx,
         })

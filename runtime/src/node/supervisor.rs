@@ -18,6 +18,7 @@ use crate::kind::handle::{NodeHandle, RequestShutdown, Subscribe};
 use crate::kind::spawn::{ActorFactory, Outputs, SpawnArgs, StopSignal};
 use crate::remote::RemoteLink;
 use crate::supervision::{Decision, Directive, Event, EventKind, Exit, MemberId, StopReason, Tree};
+use crate::trace::Tracer;
 use crate::wire::erased::AnyWire;
 use crate::wire::AnySender;
 
@@ -143,6 +144,8 @@ pub(crate) struct Supervisor {
     handle: Option<NodeHandle>,
     started_tx: Option<oneshot::Sender<()>>,
     exit_tx: Option<oneshot::Sender<NodeExit>>,
+    /// Records restarts in the run's causal trace.
+    tracer: Option<Arc<Tracer>>,
 }
 
 /// What the node needs to start its supervisor.
@@ -157,6 +160,7 @@ pub(crate) struct SupervisorParts {
     pub(crate) subscribers: Vec<Recipient<Event>>,
     pub(crate) started_tx: oneshot::Sender<()>,
     pub(crate) exit_tx: oneshot::Sender<NodeExit>,
+    pub(crate) tracer: Option<Arc<Tracer>>,
 }
 
 impl Supervisor {
@@ -193,6 +197,7 @@ impl Supervisor {
                 .collect(),
             handle: None,
             started_tx: Some(parts.started_tx),
+            tracer: parts.tracer,
             exit_tx: Some(parts.exit_tx),
         }
     }
@@ -290,6 +295,11 @@ impl Supervisor {
         child.start_due = false;
         child.incarnation += 1;
         let incarnation = child.incarnation;
+        if incarnation > 1 {
+            if let Some(t) = &self.tracer {
+                t.restart(&child.name, incarnation);
+            }
+        }
         let stop = Arc::new(StopSignal::default());
         let ready_to = me.clone();
         let exit_to = me;

@@ -185,6 +185,17 @@ impl Tracer {
         Self::write(&mut state, &e);
     }
 
+    /// `actor` starts its incarnation number `incarnation` (2 and up) after
+    /// a failure or its group's restart: a local event; what it receives
+    /// next happens after it.
+    pub fn restart(&self, actor: &str, incarnation: u64) {
+        let mut state = self.state.lock();
+        let clock = state.clocks.local(actor);
+        let mut e = self.event(actor, Kind::Restart, clock);
+        e.payload = format!("incarnation {incarnation}");
+        Self::write(&mut state, &e);
+    }
+
     /// Stops recording: states the events not recorded, flushes the file.
     /// Later events are ignored; a second call does nothing.
     pub fn finish(&self) -> Result<(), TraceError> {
