@@ -240,6 +240,13 @@ def used_commands():
             if kind == "make":
                 text = makefile_recipes(text)
             defined = set(re.findall(r"^\s*([A-Za-z_][\w-]*)\s*\(\)", text, re.M))
+            # Functions of the scripts it sources from its own folder
+            # (`. "$(dirname "$0")/common.sh"`) are defined too.
+            for lib in re.findall(r'^\s*(?:\.|source)\s+"\$\(dirname "\$0"\)/([\w.-]+)"', text, re.M):
+                lib_path = os.path.join(ROOT, os.path.dirname(rel), lib)
+                if os.path.exists(lib_path):
+                    with open(lib_path, encoding="utf-8") as f:
+                        defined |= set(re.findall(r"^\s*([A-Za-z_][\w-]*)\s*\(\)", f.read(), re.M))
             words = [w for w in shell_commands(text) if w not in defined]
         for w in words:
             if w in BUILTINS or not WORD.match(w) or w.startswith("S"):

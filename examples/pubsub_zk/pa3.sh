@@ -11,28 +11,8 @@
 # target/release or target/debug), ROLECALL_ZK (ZooKeeper), PORT (first port,
 # default 35500), LOGS (where the logs go; default a temp dir).
 set -euo pipefail
-here="$(cd "$(dirname "$0")" && pwd)"
-top="$(cd "$here/../.." && pwd)"
-rolecall="${ROLECALL:-$(command -v rolecall || true)}"
-for b in "$top/target/release/rolecall" "$top/target/debug/rolecall"; do
-  [ -n "$rolecall" ] || { [ -x "$b" ] && rolecall="$b"; }
-done
-[ -n "$rolecall" ] || { echo "pa3.sh: no rolecall binary (make build, or set ROLECALL)" >&2; exit 2; }
-zk="${ROLECALL_ZK:-127.0.0.1:2181}"
-port="${PORT:-35500}"
-logs="${LOGS:-$(mktemp -d)}"
-mkdir -p "$logs"
-common=(-c "$here/config.ini" -z "$zk" --zk-root "/rolecall/pa3-$$")
-client=("${common[@]}" --pause-ms 200)
-pids=()
-trap 'kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true' EXIT
-start() { local name="$1"; shift; "$rolecall" pubsub "$@" >"$logs/$name.log" 2>&1 & pids+=($!); eval "pid_$name=$!"; }
-wait_log() { # NAME TEXT: waits up to 30 s for TEXT in NAME's log
-  for _ in $(seq 300); do grep -q "$2" "$logs/$1.log" 2>/dev/null && return 0; sleep 0.1; done
-  echo "pa3.sh: '$2' never appeared in $logs/$1.log" >&2; exit 1
-}
-
-echo "logs in $logs"
+name=pa3.sh ini=config.ini default_port=35500
+. "$(dirname "$0")/processes.sh"
 start disc1 discovery "${common[@]}" -p $port -P 2 -S 2 -B 3
 wait_log disc1 "discovery PRIMARY"
 start disc2 discovery "${common[@]}" -p $((port+1)) -P 2 -S 2 -B 3
@@ -46,10 +26,10 @@ start sub1 subscriber "${client[@]}" -n sub1 --topics weather,humidity --stop-af
 start sub2 subscriber "${client[@]}" -n sub2 --topics light --stop-after 300 --idle-timeout-ms 8000 --results "$logs/sub2.lp"
 wait_log pub1 "publisher DISSEMINATE"
 sleep 3
-echo "kill -9 the primary discovery (disc1)"; { kill -9 "$pid_disc1"; wait "$pid_disc1"; } 2>/dev/null || true
+echo "kill -9 the primary discovery (disc1)"; kill9 disc1
 wait_log disc2 "discovery PRIMARY"
 sleep 2
-echo "kill -9 the primary broker of group 0 (b1)"; { kill -9 "$pid_b1"; wait "$pid_b1"; } 2>/dev/null || true
+echo "kill -9 the primary broker of group 0 (b1)"; kill9 b1
 wait_log b2 "broker PRIMARY"
 wait "$pid_sub1" "$pid_sub2" || true
 sleep 4

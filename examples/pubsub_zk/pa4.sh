@@ -13,28 +13,8 @@
 #
 # Environment as pa3.sh: ROLECALL, ROLECALL_ZK, PORT (default 35600), LOGS.
 set -euo pipefail
-here="$(cd "$(dirname "$0")" && pwd)"
-top="$(cd "$here/../.." && pwd)"
-rolecall="${ROLECALL:-$(command -v rolecall || true)}"
-for b in "$top/target/release/rolecall" "$top/target/debug/rolecall"; do
-  [ -n "$rolecall" ] || { [ -x "$b" ] && rolecall="$b"; }
-done
-[ -n "$rolecall" ] || { echo "pa4.sh: no rolecall binary (make build, or set ROLECALL)" >&2; exit 2; }
-zk="${ROLECALL_ZK:-127.0.0.1:2181}"
-port="${PORT:-35600}"
-logs="${LOGS:-$(mktemp -d)}"
-mkdir -p "$logs"
-common=(-c "$here/pa4.ini" -z "$zk" --zk-root "/rolecall/pa4-$$")
-client=("${common[@]}" --pause-ms 200)
-pids=()
-trap 'kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true' EXIT
-start() { local name="$1"; shift; "$rolecall" pubsub "$@" >"$logs/$name.log" 2>&1 & pids+=($!); eval "pid_$name=$!"; }
-wait_log() { # NAME TEXT: waits up to 30 s for TEXT in NAME's log
-  for _ in $(seq 300); do grep -q "$2" "$logs/$1.log" 2>/dev/null && return 0; sleep 0.1; done
-  echo "pa4.sh: '$2' never appeared in $logs/$1.log" >&2; exit 1
-}
-
-echo "logs in $logs"
+name=pa4.sh ini=pa4.ini default_port=35600
+. "$(dirname "$0")/processes.sh"
 start disc discovery "${common[@]}" -p $port -P 4 -S 1
 # Publisher ports two apart: each serves its history at its port + 1.
 start p1 publisher "${client[@]}" -n p1 -p $((port+10)) --topics weather --strength 10 -f 10 -i 200
@@ -48,7 +28,7 @@ sleep 3
 start sub2 subscriber "${client[@]}" -n sub2 --topics humidity --history 5 --stop-after 60 --idle-timeout-ms 8000
 start sub3 subscriber "${client[@]}" -n sub3 --topics humidity,light --history 20 --stop-after 60 --idle-timeout-ms 8000
 sleep 2
-echo "kill -9 the owner of weather (p1, strength 10)"; { kill -9 "$pid_p1"; wait "$pid_p1"; } 2>/dev/null || true
+echo "kill -9 the owner of weather (p1, strength 10)"; kill9 p1
 wait_log sub1 "owner of weather: p2"
 wait "$pid_sub1" "$pid_sub2" "$pid_sub3" || true
 cd "$logs" && grep "owner of\|history\|COMPLETED" sub*.log p3.log p4.log |

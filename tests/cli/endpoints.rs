@@ -6,23 +6,10 @@
 //! `.tools/pyvenv/bin/python3` (with pyzmq).
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::support::*;
-
-fn python() -> PathBuf {
-    let p = std::env::var_os("ROLECALL_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join(".tools/pyvenv/bin/python3"));
-    assert!(
-        p.exists(),
-        "python with pyzmq not found at {}: set ROLECALL_PYTHON or run `make test` (it creates .tools/pyvenv)",
-        p.display()
-    );
-    p
-}
 
 /// Binds a PULL (or ROUTER) at argv[1] after argv[2] seconds and receives
 /// until nothing came for argv[3] seconds; prints `count bytes first last`

@@ -5,23 +5,11 @@
 //! (made by `make test`, with pyzmq and protobuf pinned).
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use crate::pubsub::{background, pubsub, Bg};
 use crate::support::*;
-
-fn python() -> PathBuf {
-    let p = std::env::var_os("ROLECALL_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join(".tools/pyvenv/bin/python3"));
-    assert!(
-        p.exists(),
-        "python with pyzmq and protobuf not found at {}: set ROLECALL_PYTHON or run `make test` (it creates .tools/pyvenv)",
-        p.display()
-    );
-    p
-}
 
 /// A temp dir holding `discovery_pb2.py` generated from the schema.
 fn generated() -> tempfile::TempDir {

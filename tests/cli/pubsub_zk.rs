@@ -173,23 +173,20 @@ impl System {
         Proc::start(name, &self.args(role, extra))
     }
 
-    /// kazoo's view of the children of a node under the root: `name=data`, sorted.
-    fn kazoo_children(&self, parent: &str) -> Vec<String> {
-        let script = r#"
-import sys
-from kazoo.client import KazooClient
-zk = KazooClient(hosts=sys.argv[1], timeout=4.0)
-zk.start(timeout=10)
-p = sys.argv[2]
-print(",".join(sorted(c + "=" + zk.get(p + "/" + c)[0].decode() for c in zk.get_children(p))), flush=True)
-zk.stop()
-"#;
+    /// Runs a kazoo script with the servers and `ROOT/path` as arguments;
+    /// its output's one line, split at commas.
+    fn kazoo(&self, script: &str, path: &str) -> Vec<String> {
+        let script = format!(
+            "import sys\nfrom kazoo.client import KazooClient\n\
+             zk = KazooClient(hosts=sys.argv[1], timeout=4.0)\nzk.start(timeout=10)\n\
+             p = sys.argv[2]\n{script}\nzk.stop()\n"
+        );
         let out = Command::new(python())
             .args([
                 "-c",
-                script,
+                &script,
                 &self.servers,
-                &format!("{}/{parent}", self.root),
+                &format!("{}/{path}", self.root),
             ])
             .output()
             .expect("python runs");
@@ -204,51 +201,23 @@ zk.stop()
             .filter(|s| !s.is_empty())
             .map(str::to_owned)
             .collect()
+    }
+
+    /// kazoo's view of the children of a node under the root: `name=data`, sorted.
+    fn kazoo_children(&self, parent: &str) -> Vec<String> {
+        self.kazoo(
+            r#"print(",".join(sorted(c + "=" + zk.get(p + "/" + c)[0].decode() for c in zk.get_children(p))), flush=True)"#,
+            parent,
+        )
     }
 
     /// kazoo's view of an election under the root: its contenders' identifiers, leader first.
     fn kazoo_contenders(&self, election: &str) -> Vec<String> {
-        let script = r#"
-import sys
-from kazoo.client import KazooClient
-zk = KazooClient(hosts=sys.argv[1], timeout=4.0)
-zk.start(timeout=10)
-print(",".join(zk.Election(sys.argv[2]).contenders()), flush=True)
-zk.stop()
-"#;
-        let out = Command::new(python())
-            .args([
-                "-c",
-                script,
-                &self.servers,
-                &format!("{}/{election}", self.root),
-            ])
-            .output()
-            .expect("python runs");
-        assert!(
-            out.status.success(),
-            "kazoo: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout)
-            .trim()
-            .split(',')
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect()
+        self.kazoo(
+            r#"print(",".join(zk.Election(p).contenders()), flush=True)"#,
+            election,
+        )
     }
-}
-
-fn python() -> PathBuf {
-    let p = std::env::var_os("ROLECALL_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join(".tools/pyvenv/bin/python3"));
-    assert!(
-        p.exists(),
-        "python with kazoo not found at {}: set ROLECALL_PYTHON or run `make test` (it creates .tools/pyvenv)",
-        p.display()
-    );
-    p
 }
 
 /// `(delivered, lost, duplicates dropped, not from the owner)` of a subscriber's COMPLETED line.
@@ -641,24 +610,15 @@ struct RestartEnsembleServer(&'static str);
 
 impl RestartEnsembleServer {
     fn stop(name: &'static str) -> Self {
-        ctl("zk-kill", name);
+        crate::zk::server_ctl("zk-kill", name);
         RestartEnsembleServer(name)
     }
 }
 
 impl Drop for RestartEnsembleServer {
     fn drop(&mut self) {
-        ctl("zk-start", self.0);
+        crate::zk::server_ctl("zk-start", self.0);
     }
-}
-
-fn ctl(action: &str, name: &str) {
-    let status = Command::new(env("ROLECALL_ZK_CTL"))
-        .args([action, name])
-        .env("ROLECALL_TEST_DIR", env("ROLECALL_ZK_DIR"))
-        .status()
-        .expect("servers.sh runs");
-    assert!(status.success(), "servers.sh {action} {name} failed");
 }
 
 #[test]

@@ -162,3 +162,17 @@ pub(crate) fn read_all(child: &mut std::process::Child) -> (String, String) {
     }
     (out, err)
 }
+
+/// The Python that test peers run with: `$ROLECALL_PYTHON`, else the venv
+/// `make test` creates (`.tools/pyvenv`, with pyzmq, protobuf and kazoo).
+pub(crate) fn python() -> PathBuf {
+    let p = std::env::var_os("ROLECALL_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join(".tools/pyvenv/bin/python3"));
+    assert!(
+        p.exists(),
+        "python with pyzmq, protobuf and kazoo not found at {}: set ROLECALL_PYTHON or run `make test` (it creates .tools/pyvenv)",
+        p.display()
+    );
+    p
+}

@@ -117,7 +117,7 @@ impl Drop for Proc {
 }
 
 /// `scripts/servers.sh zk-kill|zk-start NAME`.
-fn server_ctl(action: &str, name: &str) {
+pub(crate) fn server_ctl(action: &str, name: &str) {
     let status = Command::new(env("ROLECALL_ZK_CTL"))
         .args([action, name])
         .env("ROLECALL_TEST_DIR", env("ROLECALL_ZK_DIR"))
