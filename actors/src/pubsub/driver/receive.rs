@@ -120,7 +120,15 @@ pub(super) fn subscribe(
         }
         discovery.follow(dirs, stop, events)?;
         for ev in history_io::poll(&mut history) {
-            if matches!(ev, Event::Delivered { .. }) {
+            if let Event::Delivered {
+                topic, publisher, ..
+            } = &ev
+            {
+                // History samples obey ownership as live data does.
+                if !directions.delivers(topic, publisher) {
+                    suppressed += 1;
+                    continue;
+                }
                 (received, last) = (received + 1, Some(Instant::now()));
             }
             emit(events, ev);
