@@ -293,6 +293,12 @@ def main():
                 problems.append(f"{at}: {pkg} is not of priority required (not in every Debian): "
                                 "install it in scripts/install-deps.sh")
         if shutil.which(cmd) is None:
+            if how == "machine" and not os.environ.get("CI"):
+                # As the container tests: outside CI a machine without Docker
+                # Engine skips them (with a message); in CI it must have it.
+                print(f"check-commands: note: {at}: '{cmd}' is not on PATH; the tests that need it "
+                      "skip outside CI", file=sys.stderr)
+                continue
             problems.append(f"{at}: '{cmd}' is not on PATH (is {pkg} installed? scripts/install-deps.sh test)")
     for p in problems:
         print(f"check-commands: {p}", file=sys.stderr)
