@@ -22,9 +22,9 @@ pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true' EXIT
 # start NAME ARGS…: `rolecall pubsub ARGS…` in the background, logging to NAME.log; its pid in $pid_NAME.
 start() { local n="$1"; shift; "$rolecall" pubsub "$@" >"$logs/$n.log" 2>&1 & pids+=($!); eval "pid_$n=$!"; }
-# wait_log NAME TEXT: waits up to 30 s for TEXT in NAME's log.
+# wait_log NAME TEXT: waits up to 90 s for TEXT in NAME's log (slow on a loaded machine).
 wait_log() {
-  for _ in $(seq 300); do grep -q "$2" "$logs/$1.log" 2>/dev/null && return 0; sleep 0.1; done
+  for _ in $(seq 900); do grep -q "$2" "$logs/$1.log" 2>/dev/null && return 0; sleep 0.1; done
   echo "$name: '$2' never appeared in $logs/$1.log" >&2; exit 1
 }
 # kill9 NAME: kill -9 the app, quietly.

@@ -306,7 +306,7 @@ fn the_primary_discovery_killed_a_backup_takes_over_and_clients_register_again()
             "8000",
         ],
     );
-    publisher.wait_for("publisher DISSEMINATE", Duration::from_secs(30));
+    publisher.wait_for("publisher DISSEMINATE", Duration::from_secs(60));
     std::thread::sleep(Duration::from_secs(2));
     let killed = d1.kill9();
     let elected = d2.wait_for(
@@ -433,7 +433,7 @@ fn a_primary_broker_killed_its_backup_replays_and_subscribers_lose_nothing() {
             lp.to_str().unwrap(),
         ],
     );
-    publisher.wait_for("publisher DISSEMINATE", Duration::from_secs(30));
+    publisher.wait_for("publisher DISSEMINATE", Duration::from_secs(60));
     std::thread::sleep(Duration::from_secs(3));
     let killed_ns = wall_ns();
     let killed = b1.kill9();
@@ -538,7 +538,7 @@ fn the_strongest_publisher_owns_its_topic_and_the_next_takes_over_on_the_ensembl
         "owner of weather: p1 (strength 10)",
         Duration::from_secs(30),
     );
-    strong.wait_for("publisher DISSEMINATE", Duration::from_secs(30));
+    strong.wait_for("publisher DISSEMINATE", Duration::from_secs(60));
     // kazoo sees the ownership nodes the subscriber decides by.
     assert_eq!(sys.kazoo_children("owners/weather"), vec!["p1=10", "p2=5"]);
     // A server of the ensemble stops: sessions move to the others, nothing
@@ -625,11 +625,15 @@ impl Drop for RestartEnsembleServer {
 fn the_pa3_example_script_survives_both_kills_with_nothing_lost() {
     let _serial = crate::zk::serial();
     let logs = tempfile::tempdir().unwrap();
-    let out = run(Command::new(root().join("examples/pubsub_zk/pa3.sh"))
-        .env("ROLECALL", root().join("target/debug/rolecall"))
-        .env("ROLECALL_ZK", env("ROLECALL_ZK"))
-        .env("PORT", "34600")
-        .env("LOGS", logs.path()));
+    let out = run_within(
+        Command::new(root().join("examples/pubsub_zk/pa3.sh"))
+            .env("ROLECALL", root().join("target/debug/rolecall"))
+            .env("ROLECALL_ZK", env("ROLECALL_ZK"))
+            .env("PORT", "34600")
+            .env("LOGS", logs.path()),
+        // Ten processes: slow to start on a loaded machine.
+        240,
+    );
     let text = stdout(&out);
     assert!(out.status.success(), "{text}\n{}", stderr(&out));
     for line in [
@@ -655,11 +659,14 @@ fn the_pa3_example_script_survives_both_kills_with_nothing_lost() {
 fn the_pa4_example_script_shows_ownership_failover_and_history() {
     let _serial = crate::zk::serial();
     let logs = tempfile::tempdir().unwrap();
-    let out = run(Command::new(root().join("examples/pubsub_zk/pa4.sh"))
-        .env("ROLECALL", root().join("target/debug/rolecall"))
-        .env("ROLECALL_ZK", env("ROLECALL_ZK"))
-        .env("PORT", "34700")
-        .env("LOGS", logs.path()));
+    let out = run_within(
+        Command::new(root().join("examples/pubsub_zk/pa4.sh"))
+            .env("ROLECALL", root().join("target/debug/rolecall"))
+            .env("ROLECALL_ZK", env("ROLECALL_ZK"))
+            .env("PORT", "34700")
+            .env("LOGS", logs.path()),
+        240,
+    );
     let text = stdout(&out);
     assert!(out.status.success(), "{text}\n{}", stderr(&out));
     for line in [

@@ -201,8 +201,18 @@ fn a_receiver_stopped_for_good_ends_its_sender_with_the_rest_dropped_and_counted
     rx.stop();
     let refused = producer.join().expect("producer");
     assert!(refused > 0, "later messages are refused by the closed wire");
-    let dropped = tx.stats().dropped.load(Ordering::Relaxed);
-    assert!(dropped > 0, "what the window held is counted");
+    let dropped = tx.stats().dropped.load(Ordering::Relaxed) as usize;
+    // What the sender held when the receiver said GONE is dropped and
+    // counted. On a loaded machine the producer may not have refilled the
+    // window by then (nothing to drop): then every message pushed is one the
+    // receiver took (handled, or still in its wire or socket buffers).
+    let pushed = 1000 - refused;
+    assert!(
+        dropped > 0 || pushed <= got.len() + inbound.len() + 2 * 16,
+        "pushed {pushed}, handled {}, waiting {}, dropped {dropped}",
+        got.len(),
+        inbound.len()
+    );
     assert_eq!(tx.finish(Instant::now() + Duration::from_secs(5)), Ok(()));
 }
 
