@@ -691,3 +691,49 @@ fn the_pa4_example_script_shows_ownership_failover_and_history() {
     assert!(sub1.contains("lost 0,"), "{sub1}");
     assert!(!sub1.contains("not from the owner 0,"), "{sub1}");
 }
+
+#[test]
+fn clients_started_before_the_broker_and_discovery_wait_for_their_election() {
+    let _serial = crate::zk::serial();
+    let sys = System::new("order", &env("ROLECALL_ZK"), "Broker", 1);
+    // The reverse of the usual order: subscriber, publisher, broker, discovery last.
+    let mut sub = sys.start(
+        "sub1",
+        "subscriber",
+        &[
+            "-n",
+            "sub1",
+            "--topics",
+            "weather",
+            "--stop-after",
+            "40",
+            "--idle-timeout-ms",
+            "8000",
+        ],
+    );
+    let mut publisher = sys.start(
+        "pub1",
+        "publisher",
+        &[
+            "-n", "pub1", "-p", "34531", "--topics", "weather", "-f", "20", "-i", "60",
+        ],
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    let mut broker = sys.start(
+        "b1",
+        "broker",
+        &["-n", "b1", "-p", "34532", "--idle-timeout-ms", "3000"],
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    let _d = sys.start("d", "discovery", &["-p", "34533", "-P", "1", "-S", "1"]);
+    assert_eq!(
+        sub.finish(Duration::from_secs(60)),
+        Some(0),
+        "{}",
+        sub.text()
+    );
+    assert_eq!(accounts(&sub.text()), (40, 0, 0, 0), "{}", sub.text());
+    for p in [&mut publisher, &mut broker] {
+        assert_eq!(p.finish(Duration::from_secs(30)), Some(0), "{}", p.text());
+    }
+}
