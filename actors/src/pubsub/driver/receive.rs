@@ -84,6 +84,31 @@ fn idle_over(cfg: &Config, last: Option<Instant>, received: u64) -> bool {
     true
 }
 
+/// What one wait on a SUB socket gave.
+enum Next {
+    /// A multipart message.
+    Frames(Vec<Vec<u8>>),
+    /// Nothing within 50 ms (or a failed receive): look around, wait again.
+    Nothing,
+    /// Nothing for `idle_timeout` since the last one: the loop ends.
+    Idle,
+}
+
+/// Waits up to 50 ms for the next message on `sub`.
+fn next(sub: &zmq::Socket, cfg: &Config, last: Option<Instant>, received: u64) -> Next {
+    if sub.poll(zmq::POLLIN, 50).unwrap_or(0) == 0 {
+        return if idle_over(cfg, last, received) {
+            Next::Idle
+        } else {
+            Next::Nothing
+        };
+    }
+    match sub.recv_multipart(0) {
+        Ok(f) => Next::Frames(f),
+        Err(_) => Next::Nothing,
+    }
+}
+
 /// A subscriber: receives until `stop_after` publications were delivered,
 /// `idle_timeout`, or stop.
 pub(super) fn subscribe(
@@ -133,14 +158,10 @@ pub(super) fn subscribe(
             }
             emit(events, ev);
         }
-        if sub.poll(zmq::POLLIN, 50).unwrap_or(0) == 0 {
-            if idle_over(cfg, last, received) {
-                break;
-            }
-            continue;
-        }
-        let Ok(frames) = sub.recv_multipart(0) else {
-            continue;
+        let frames = match next(&sub, cfg, last, received) {
+            Next::Frames(f) => f,
+            Next::Nothing => continue,
+            Next::Idle => break,
         };
         let now = now_ns();
         last = Some(Instant::now());
@@ -281,14 +302,10 @@ pub(super) fn forward(
             }
         }
         discovery.follow(dirs, stop, events)?;
-        if sub.poll(zmq::POLLIN, 50).unwrap_or(0) == 0 {
-            if idle_over(cfg, last, received) {
-                break;
-            }
-            continue;
-        }
-        let Ok(frames) = sub.recv_multipart(0) else {
-            continue;
+        let frames = match next(&sub, cfg, last, received) {
+            Next::Frames(f) => f,
+            Next::Nothing => continue,
+            Next::Idle => break,
         };
         last = Some(Instant::now());
         received += 1;
