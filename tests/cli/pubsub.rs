@@ -598,9 +598,9 @@ fn flatbuffers_publications_are_counted_and_timed() {
 fn a_role_whose_port_is_taken_fails_its_process() {
     // Whatever the timing, a client that cannot bind ends its process with
     // status 1 naming the endpoint (the node fails, not only the actor).
-    let _taken = std::net::TcpListener::bind("0.0.0.0:33871").expect("a free port");
+    let _taken = std::net::TcpListener::bind("0.0.0.0:33961").expect("a free port");
     for role in ["publisher", "broker"] {
-        let mut args = vec![role, "-n", "x", "-p", "33871", "-d", "127.0.0.1:33872"];
+        let mut args = vec![role, "-n", "x", "-p", "33961", "-d", "127.0.0.1:33962"];
         let dir = tempfile::tempdir().unwrap();
         let ini = dir.path().join("config.ini");
         std::fs::write(&ini, "[Dissemination]\nStrategy = Broker\n").unwrap();
@@ -609,7 +609,7 @@ fn a_role_whose_port_is_taken_fails_its_process() {
         let out = pubsub(&args);
         assert_eq!(out.status.code(), Some(1), "{role}: {}", stderr(&out));
         assert!(
-            stderr(&out).contains("binding tcp://*:33871: Address already in use"),
+            stderr(&out).contains("binding tcp://*:33961: Address already in use"),
             "{role}: {}",
             stderr(&out)
         );
