@@ -20,6 +20,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::config::{Config, PROTOCOL};
 use super::message::*;
+use super::refresh::Refresh;
 use super::swarm::{Behaviour, BehaviourEvent};
 
 type Reply<T, E> = oneshot::Sender<Result<T, E>>;
@@ -85,6 +86,7 @@ pub(crate) struct Driver {
     listen: Vec<Multiaddr>,
     events: mpsc::Sender<Event>,
     events_dropped: u64,
+    refresh: Refresh,
 }
 
 impl std::fmt::Debug for Driver {
@@ -117,6 +119,7 @@ impl Driver {
         events: mpsc::Sender<Event>,
     ) -> Self {
         Driver {
+            refresh: Refresh::new(config.replication.get()),
             swarm,
             config,
             pending: HashMap::new(),
@@ -147,7 +150,26 @@ impl Driver {
                 },
                 event = self.swarm.select_next_some() => self.swarm_event(event),
                 _ = redial.tick() => self.redial(),
+                _ = Self::until(self.refresh.due()) => self.look_for_peers(),
             }
+        }
+    }
+
+    /// Sleeps until `at`, or forever when there is nothing due.
+    async fn until(at: Option<tokio::time::Instant>) {
+        match at {
+            Some(at) => tokio::time::sleep_until(at).await,
+            None => std::future::pending().await,
+        }
+    }
+
+    /// A routing table short of `replication` peers asks again (see
+    /// [`Refresh`]): a bootstrap lookup nobody waits for.
+    fn look_for_peers(&mut self) {
+        if self.refresh.fire(tokio::time::Instant::now()) {
+            let peers = self.routing_peers();
+            tracing::debug!(peer = %self.swarm.local_peer_id(), peers, "dht: too few peers; looking for more");
+            self.start_bootstrap_query(Vec::new());
         }
     }
 
@@ -155,8 +177,12 @@ impl Driver {
         &mut self.swarm.behaviour_mut().kad
     }
 
+    /// The peers in the routing table (the [`Refresh`] schedule learns
+    /// each count).
     fn routing_peers(&mut self) -> usize {
-        self.kad().kbuckets().map(|b| b.num_entries()).sum()
+        let peers = self.kad().kbuckets().map(|b| b.num_entries()).sum();
+        self.refresh.peers(peers, tokio::time::Instant::now());
+        peers
     }
 
     fn emit(&mut self, event: Event) {

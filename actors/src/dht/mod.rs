@@ -14,6 +14,9 @@
 //! * [`swarm`]: the libp2p behaviour and swarm;
 //! * `driver`: the task owning the swarm on the actor's arbiter, fed by a
 //!   bounded command channel, queries matched back to requests by `QueryId`;
+//! * `refresh`: while the routing table is short of `replication` peers,
+//!   bootstrap lookups again with growing pauses (joins at the same moment
+//!   can otherwise leave a node knowing too few peers for minutes);
 //! * [`Node`]: the actor;
 //! * [`bridge`]: a text-protocol stage between a ZeroMQ endpoint and a node.
 //!
@@ -24,6 +27,7 @@ pub mod config;
 mod driver;
 pub mod message;
 mod node;
+mod refresh;
 pub mod swarm;
 
 /// The libp2p crate this module is built on (for code that drives swarms
