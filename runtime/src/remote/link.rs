@@ -279,6 +279,10 @@ pub(crate) fn open_socket(
         super::hop::apply_curve(&s, curve, kind == zmq::ROUTER, &ep.label, &ep.address)?;
     }
     if kind == zmq::ROUTER {
+        // An answer that cannot be queued (the connection is gone, or full)
+        // is an error the receiver sees, not a silent drop: it is due again.
+        s.set_router_mandatory(true)
+            .map_err(|e| err("setting router_mandatory on", e))?;
         s.bind(&ep.address).map_err(|e| err("binding", e))?;
     } else {
         // Nothing is queued for a connection that is not there yet: the

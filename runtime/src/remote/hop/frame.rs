@@ -11,6 +11,7 @@
 //! | `DATA`  | seq, then the encoded message up to the end of the frame |
 //! | `BATCH` | first seq, count `u32` (≥ 1), then `count` times: length `u32` and that many bytes of one encoded message; messages `first`, `first + 1`, … |
 //! | `END`   | seq |
+//! | `BYE`   | nothing: END's acknowledgement arrived, the sender closes |
 //! | `DATA*`, `BATCH*` | as `DATA` and `BATCH`, each message prefixed by its causal trace stamp: length `u32` and that many bytes of JSON (`trace::Stamp`; length 0: none) |
 //!
 //! Receiver → sender: `WELCOME receiver handled received`, `ACK handled
@@ -47,12 +48,16 @@ pub(crate) const BATCH: u8 = 8;
 pub(crate) const DATA_STAMPED: u8 = 9;
 /// `BATCH` of a traced wire: every body starts with its message's stamp.
 pub(crate) const BATCH_STAMPED: u8 = 10;
+/// The sender got END's acknowledgement and closes: the receiver may close
+/// too (until then it keeps the connection and repeats that acknowledgement,
+/// so that closing cannot take it with it).
+pub(crate) const BYE: u8 = 11;
 
 /// Protocol version carried in every hello. 2: `BATCH` frames; 3: stamped
-/// `DATA*` and `BATCH*` frames of traced wires (a build of an older
-/// version would not read them; the receiver refuses a hello of another
-/// version with the reason).
-pub(crate) const VERSION: u8 = 3;
+/// `DATA*` and `BATCH*` frames of traced wires; 4: `BYE` (a build of an
+/// older version would not read them; the receiver refuses a hello of
+/// another version with the reason).
+pub(crate) const VERSION: u8 = 4;
 
 /// Bytes of a `BATCH` frame before its messages: tag, first, count.
 pub(crate) const BATCH_HEADER: usize = 1 + 8 + 4;
@@ -116,6 +121,8 @@ pub(crate) enum ToReceiver<'a> {
     End {
         seq: u64,
     },
+    /// `BYE`: END's acknowledgement arrived.
+    Bye,
 }
 
 /// Consecutive messages of one checked `DATA` or `BATCH` frame: iterates
@@ -266,6 +273,10 @@ pub(crate) fn end(seq: u64) -> Vec<u8> {
     b
 }
 
+pub(crate) fn bye() -> Vec<u8> {
+    vec![BYE]
+}
+
 pub(crate) fn hello(h: &Hello) -> Vec<u8> {
     let mut b = vec![HELLO, VERSION];
     for s in [&h.topology, &h.wire, &h.node] {
@@ -414,6 +425,10 @@ pub(crate) fn parse_to_receiver(frame: &[u8]) -> Result<ToReceiver<'_>, BadFrame
             let seq = r.u64()?;
             r.done()?;
             Ok(ToReceiver::End { seq })
+        }
+        BYE => {
+            r.done()?;
+            Ok(ToReceiver::Bye)
         }
         HELLO => {
             let version = r.u8()?;

@@ -14,6 +14,8 @@ fn every_frame_reads_back_as_written() {
     };
     assert_eq!(parse_to_receiver(&hello(&h)), Ok(ToReceiver::Hello(h)));
     assert_eq!(parse_to_receiver(&end(9)), Ok(ToReceiver::End { seq: 9 }));
+    assert_eq!(parse_to_receiver(&bye()), Ok(ToReceiver::Bye));
+    assert!(parse_to_receiver(&[BYE, 0]).is_err(), "BYE carries nothing");
     let mut d = Vec::new();
     data_header(5, &mut d);
     d.extend_from_slice(b"xyz");
@@ -146,7 +148,7 @@ fn a_hello_of_another_version_says_so() {
     let e = parse_to_receiver(&h).unwrap_err();
     assert_eq!(e, BadFrame::Version { theirs: 1 });
     assert!(
-        e.to_string().contains("version 1, this build speaks 3"),
+        e.to_string().contains("version 1, this build speaks 4"),
         "{e}"
     );
 }

@@ -124,6 +124,8 @@ pub(crate) struct Receiver {
     known: HashMap<Vec<u8>, u64>,
     unknown: HashMap<Vec<u8>, Unknown>,
     ended: bool,
+    /// The sender said `BYE`: it has END's acknowledgement.
+    farewell: bool,
     notes: Vec<Note>,
     counts: ReceiverCounts,
 }
@@ -144,6 +146,7 @@ impl Receiver {
             known: HashMap::new(),
             unknown: HashMap::new(),
             ended: false,
+            farewell: false,
             notes: Vec::new(),
             counts: ReceiverCounts::default(),
         }
@@ -207,6 +210,10 @@ impl Receiver {
         let (first, last, messages) = match frame {
             ToReceiver::Messages(m) => (m.first_seq(), m.last_seq(), Some(m)),
             ToReceiver::End { seq } => (seq, seq, None),
+            ToReceiver::Bye => {
+                self.farewell = self.ended;
+                return Action::Nothing;
+            }
             ToReceiver::Hello(_) => unreachable!("handled above"),
         };
         if last < s.next {
@@ -423,6 +430,35 @@ impl Receiver {
         s.acked = s.handled;
         s.last_ack = now;
         Some((s.identity.clone(), frame::ack(s.handled, s.next - 1, false)))
+    }
+
+    /// Whether the stream ended and the sender has not said `BYE` yet: a
+    /// stopping receiver then keeps its connection a while and repeats the
+    /// last acknowledgement ([`Receiver::repeat_final_ack`]), since closing
+    /// right after sending can lose it on the way.
+    pub(crate) fn awaiting_bye(&self) -> bool {
+        self.ended && !self.farewell && self.session.is_some()
+    }
+
+    /// The last acknowledgement again (cumulative, so harmless twice), for
+    /// a sender that may not have it.
+    pub(crate) fn repeat_final_ack(&mut self, now: Instant) -> Option<(Vec<u8>, Vec<u8>)> {
+        let s = self.session.as_mut()?;
+        s.last_ack = now;
+        Some((s.identity.clone(), frame::ack(s.handled, s.next - 1, false)))
+    }
+
+    /// Whether an acknowledgement is due at once (one could not be sent).
+    pub(crate) fn ack_due(&self) -> bool {
+        self.session.as_ref().is_some_and(|s| s.ack_due)
+    }
+
+    /// The acknowledgement [`Receiver::poll_ack`] gave could not be sent:
+    /// one is due again at the next poll.
+    pub(crate) fn ack_not_sent(&mut self) {
+        if let Some(s) = &mut self.session {
+            s.ack_due = true;
+        }
     }
 
     /// Time passing: connections that never said hello are reported.

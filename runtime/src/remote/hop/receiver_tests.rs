@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::remote::hop::frame::{
-    ack, batch_header, batch_push, data_header, end, hello, parse_to_sender, refused, welcome,
+    ack, batch_header, batch_push, bye, data_header, end, hello, parse_to_sender, refused, welcome,
     ToSender,
 };
 
@@ -194,6 +194,47 @@ fn end_is_acknowledged_once_everything_before_it_is_handled() {
     assert!(!r.take_notes().contains(&Note::EndOfStream));
     assert_eq!(r.poll_ack(4, t).map(|x| x.1), Some(ack(2, 2, false)));
     assert_eq!(r.take_notes(), vec![Note::EndOfStream]);
+}
+
+#[test]
+fn an_ended_stream_waits_for_bye_repeating_its_last_acknowledgement() {
+    let t = Instant::now();
+    let mut r = Receiver::new(expect(), 1, Delivery::AtLeastOnce, 8);
+    r.on_frame(b"s", &hello_of(5, 1), t, peer);
+    feed(&mut r, b"s", &data(1), t);
+    r.record(1, 1);
+    assert!(!r.awaiting_bye(), "not before the end");
+    assert_eq!(
+        r.on_frame(b"s", &bye(), t, peer),
+        Action::Nothing,
+        "a BYE before the end changes nothing"
+    );
+    r.on_frame(b"s", &end(2), t, peer);
+    r.record(2, 0);
+    assert_eq!(r.poll_ack(1, t).map(|x| x.1), Some(ack(2, 2, false)));
+    assert!(r.awaiting_bye());
+    let again = Some((b"s".to_vec(), ack(2, 2, false)));
+    assert_eq!(r.repeat_final_ack(t), again, "the same acknowledgement");
+    assert_eq!(r.repeat_final_ack(t), again, "as often as asked");
+    assert_eq!(r.on_frame(b"s", &bye(), t, peer), Action::Nothing);
+    assert!(!r.awaiting_bye());
+    assert_eq!(r.counts().refused, 0);
+}
+
+#[test]
+fn a_failed_acknowledgement_is_due_again() {
+    let t = Instant::now();
+    let mut r = Receiver::new(expect(), 1, Delivery::AtLeastOnce, 8);
+    r.on_frame(b"s", &hello_of(5, 1), t, peer);
+    feed(&mut r, b"s", &data(1), t);
+    r.record(1, 1);
+    r.on_frame(b"s", &end(2), t, peer);
+    r.record(2, 0);
+    assert!(r.poll_ack(1, t).is_some());
+    assert!(!r.ack_due());
+    r.ack_not_sent();
+    assert!(r.ack_due());
+    assert_eq!(r.poll_ack(1, t).map(|x| x.1), Some(ack(2, 2, false)));
 }
 
 #[test]

@@ -20,6 +20,12 @@ use crate::wire::{Queue, Sender};
 /// Frames read per loop turn.
 const BATCH: usize = 256;
 
+/// How long a stopping receiver whose stream ended waits for the sender's
+/// `BYE` (see [`RecvLoop::farewell`]).
+const FAREWELL_WAIT: Duration = Duration::from_secs(1);
+/// How often it repeats the last acknowledgement meanwhile.
+const FINAL_ACK_REPEAT: Duration = Duration::from_millis(50);
+
 struct RecvLoop<T> {
     socket: zmq::Socket,
     /// Woken when the consumer handles messages (acknowledgements are due).
@@ -44,6 +50,8 @@ struct RecvLoop<T> {
     producer: Option<Sender<T>>,
     strangers: u64,
     refusals: u64,
+    /// Acknowledgements the socket did not queue (sent again).
+    unsent_acks: u64,
     /// The ROUTER identity and payload of the frame being read (reused).
     identity: zmq::Message,
     payload: zmq::Message,
@@ -91,6 +99,7 @@ pub(crate) fn spawn_receiver<T: Send + 'static>(
         producer,
         strangers: 0,
         refusals: 0,
+        unsent_acks: 0,
         identity: zmq::Message::new(),
         payload: zmq::Message::new(),
         id_buf: Vec::new(),
@@ -124,6 +133,9 @@ impl<T: Send + 'static> RecvLoop<T> {
             }
             self.sleep();
         }
+        if !self.shared.stop.silent() {
+            self.farewell();
+        }
         // Stopping for good: the sender drops what it holds instead of
         // waiting for acknowledgements that will not come.
         if let Some((identity, gone)) = self.receiver.gone().filter(|_| !self.shared.stop.silent())
@@ -139,6 +151,36 @@ impl<T: Send + 'static> RecvLoop<T> {
         self.report();
         self.producer = None;
         *self.wake.socket.lock() = None;
+    }
+
+    /// Before closing: an acknowledgement still due goes out, and when the
+    /// stream ended the connection stays open until the sender says `BYE`
+    /// (it has END's acknowledgement), the acknowledgement repeated every
+    /// [`FINAL_ACK_REPEAT`], for at most [`FAREWELL_WAIT`]. A receiver
+    /// that closed right after acknowledging END was seen (about one run in
+    /// a hundred of the cross-node benchmark) to leave its sender without
+    /// that acknowledgement, waiting out its `drain_timeout`.
+    fn farewell(&mut self) {
+        let until = Instant::now() + FAREWELL_WAIT;
+        let mut repeat_at = Instant::now() + FINAL_ACK_REPEAT;
+        loop {
+            let now = Instant::now();
+            if self.receiver.ack_due() {
+                self.acknowledge(now);
+            } else if !self.receiver.awaiting_bye() || now >= until {
+                break;
+            } else if now >= repeat_at {
+                repeat_at = now + FINAL_ACK_REPEAT;
+                if let Some((identity, ack)) = self.receiver.repeat_final_ack(now) {
+                    let _ = self
+                        .socket
+                        .send_multipart([&identity[..], &ack[..]], zmq::DONTWAIT);
+                }
+            }
+            let mut items = [self.socket.as_poll_item(zmq::POLLIN)];
+            let _ = zmq::poll(&mut items, 10);
+            self.read(Instant::now());
+        }
     }
 
     /// Sleeps until a frame arrives, the consumer handles messages we wait
@@ -295,9 +337,18 @@ impl<T: Send + 'static> RecvLoop<T> {
 
     fn acknowledge(&mut self, now: Instant) {
         if let Some((identity, ack)) = self.receiver.poll_ack(self.queue.finished_count(), now) {
-            let _ = self
+            if let Err(e) = self
                 .socket
-                .send_multipart([&identity[..], &ack[..]], zmq::DONTWAIT);
+                .send_multipart([&identity[..], &ack[..]], zmq::DONTWAIT)
+            {
+                // Not queued: due again next turn (acknowledgements are
+                // cumulative, so a later one covers this one).
+                self.receiver.ack_not_sent();
+                self.unsent_acks += 1;
+                if worth_logging(self.unsent_acks) {
+                    tracing::debug!(hop = %self.label, error = %e, unsent = self.unsent_acks, "acknowledgement not queued; sending it again");
+                }
+            }
         }
         for note in self.receiver.take_notes() {
             self.log(note);

@@ -135,6 +135,10 @@ impl<T: Send + 'static> SendLoop<T> {
             self.publish();
             if self.sender.done() {
                 tracing::debug!(hop = %self.label, "end of stream acknowledged");
+                if !self.sender.receiver_gone() {
+                    // The receiver keeps the connection until it hears this.
+                    let _ = self.socket.send(frame::bye(), zmq::DONTWAIT);
+                }
                 break;
             }
             if heard || took || sent {

@@ -221,8 +221,7 @@ impl Sender {
     }
 
     /// Whether the receiving node stopped for good.
-    #[cfg(test)]
-    pub(crate) fn is_gone(&self) -> bool {
+    pub(crate) fn receiver_gone(&self) -> bool {
         self.gone
     }
 

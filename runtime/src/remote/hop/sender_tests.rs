@@ -130,7 +130,7 @@ fn a_receiver_gone_for_good_ends_the_sender_with_what_it_held_dropped() {
     flush(&mut s, t);
     s.on_frame(&ack(1, 4, false), t);
     assert_eq!(s.on_frame(&frame::gone(), t), Heard::Gone { dropped: 3 });
-    assert!(s.done() && s.is_gone());
+    assert!(s.done() && s.receiver_gone());
     assert_eq!(s.room(), 0);
     assert_eq!(flush(&mut s, t), vec![]);
 }
