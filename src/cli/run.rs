@@ -1,8 +1,9 @@
 //! `rolecall run` and `rolecall node`: start a topology and wait until it ends.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use rolecall::runtime::topology::Topology;
 use rolecall::runtime::trace::{Tracer, DEFAULT_CAP};
 use rolecall::runtime::{Node, NodeExit};
 
@@ -13,11 +14,40 @@ use super::{load, TopologyArgs};
 pub(crate) struct TraceArgs {
     /// Record a causal trace of the run here (JSON lines; `rolecall trace` draws it):
     /// every message between actors of this process, sent, received and handled.
+    /// Overrides the topology's `[trace]`.
     #[arg(long, value_name = "FILE")]
     trace: Option<PathBuf>,
-    /// Most events the trace records; the rest are counted and stated at its end.
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_CAP, requires = "trace")]
-    trace_cap: usize,
+    /// Most events the trace records; the rest are counted and stated at its end
+    /// (default: the topology's `[trace] cap`, else 1,000,000).
+    #[arg(long, value_name = "N")]
+    trace_cap: Option<usize>,
+}
+
+impl TraceArgs {
+    /// The file and cap for node `here`: the command line's, else the
+    /// topology's `[trace]`.
+    /// Also says where the choice came from, for errors.
+    fn chosen(
+        &self,
+        topology: &Topology,
+        file: &Path,
+        here: &str,
+    ) -> Option<(PathBuf, usize, String)> {
+        let spec = topology.trace.as_ref();
+        let (path, from) = match (&self.trace, spec) {
+            (Some(p), _) => (p.clone(), "--trace".to_owned()),
+            (None, Some(s)) => (
+                s.path_for(here, file),
+                format!("[trace] of {}", file.display()),
+            ),
+            (None, None) => return None,
+        };
+        let cap = self
+            .trace_cap
+            .or_else(|| spec.and_then(|s| s.cap))
+            .unwrap_or(DEFAULT_CAP);
+        Some((path, cap, from))
+    }
 }
 
 pub(crate) fn run(
@@ -32,19 +62,23 @@ pub(crate) fn run(
         Ok(t) => t,
         Err(code) => return code,
     };
-    let tracer = match &trace.trace {
+    if trace.trace_cap.is_some() && trace.trace.is_none() && topology.trace.is_none() {
+        eprintln!("error: --trace-cap needs --trace FILE (or a [trace] table in the topology)");
+        return 2;
+    }
+    let here = node.unwrap_or("all");
+    let tracer = match trace.chosen(&topology, &args.topology, here) {
         None => None,
-        Some(path) => {
+        Some((path, cap, from)) => {
             let actors = topology.actors.len();
             let nodes = topology
                 .actors
                 .iter()
                 .map(|a| (a.name.clone(), a.node.clone()));
-            let here = node.unwrap_or("all");
-            match Tracer::create(path, here, trace.trace_cap, actors) {
+            match Tracer::create(&path, here, cap, actors) {
                 Ok(t) => Some(Arc::new(t.with_actor_nodes(nodes))),
                 Err(e) => {
-                    eprintln!("error: --trace: {e}");
+                    eprintln!("error: {from}: {e}");
                     return 2;
                 }
             }

@@ -248,3 +248,91 @@ fn a_restart_is_in_the_trace_and_happens_before_what_the_new_incarnation_handles
         assert!(after > 0, "{} handled nothing after its restart", r.actor);
     }
 }
+
+/// The quickstart's topology in `dir` with `table` appended.
+fn quickstart_with(dir: &Path, table: &str) -> std::path::PathBuf {
+    let text = std::fs::read_to_string("examples/quickstart/topology.toml").unwrap();
+    let file = dir.join("traced.toml");
+    std::fs::write(&file, format!("{text}\n{table}")).unwrap();
+    file
+}
+
+/// `[trace]` in the topology: every run writes its trace without a flag,
+/// `{node}` naming the node and relative paths taken from the topology's
+/// folder; `--trace` and `--trace-cap` on the command line win.
+#[test]
+fn a_trace_table_in_the_topology_traces_every_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let topology = quickstart_with(
+        dir.path(),
+        "[trace]\nfile = \"runs/{node}.jsonl\"\ncap = 10\n",
+    );
+    std::fs::create_dir(dir.path().join("runs")).unwrap();
+    let out = run(rolecall().arg("run").arg(&topology));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let events = trace::read(&dir.path().join("runs/all.jsonl")).unwrap();
+    assert_eq!(
+        events.len(),
+        11,
+        "the table's cap: ten events and the statement"
+    );
+    assert_eq!(events.last().unwrap().kind, Kind::Truncated);
+
+    // The command line wins over the table, file and cap alike.
+    let own = dir.path().join("own.jsonl");
+    let out = run(rolecall()
+        .arg("run")
+        .arg(&topology)
+        .arg("--trace")
+        .arg(&own)
+        .args(["--trace-cap", "20"]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(trace::read(&own).unwrap().len(), 21);
+
+    // A folder that is not there: the error names the table and the file.
+    let missing = quickstart_with(dir.path(), "[trace]\nfile = \"nowhere/{node}.jsonl\"\n");
+    let out = run(rolecall().arg("run").arg(&missing));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("[trace] of") && err.contains("nowhere/all.jsonl"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_wrong_trace_table_is_an_error_at_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let lines = std::fs::read_to_string("examples/quickstart/topology.toml")
+        .unwrap()
+        .lines()
+        .count();
+    for (table, says, line) in [
+        ("[trace]\ncap = 5\n", "[trace] needs `file`", lines + 2),
+        (
+            "[trace]\nfile = \"t.jsonl\"\ncap = 0\n",
+            "`cap` in [trace] is 0",
+            lines + 4,
+        ),
+        (
+            "[trace]\nfile = \"t.jsonl\"\nfiles = 1\n",
+            "files",
+            lines + 4,
+        ),
+        (
+            "[trace]\nfile = \"\"\n",
+            "`file` in [trace] is empty",
+            lines + 3,
+        ),
+    ] {
+        let topology = quickstart_with(dir.path(), table);
+        let out = run(rolecall().arg("check").arg(&topology));
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{table}: {err}");
+        assert!(err.contains(says), "{table}: {err}");
+        assert!(
+            err.contains(&format!("traced.toml:{line}:")),
+            "{table}: line {line}: {err}"
+        );
+    }
+}

@@ -13,14 +13,17 @@ use std::path::Path;
 
 use toml::de::DeTable;
 
-use super::model::{ActorSpec, GroupSpec, NodeSpec, PortRef, Topology};
+use super::model::{ActorSpec, GroupSpec, NodeSpec, PortRef, Topology, TraceSpec};
 use super::overrides::{Assignment, Overrides};
 use super::read::{entry, suggest, Reader, Span};
 use super::source::{Diagnostic, LoadError, SourceMap};
 use crate::kind::{KindInfo, Registry};
 
-const TOP_KEYS: &[&str] = &["topology", "nodes", "groups", "actors", "wires", "faults"];
+const TOP_KEYS: &[&str] = &[
+    "topology", "nodes", "groups", "actors", "wires", "faults", "trace",
+];
 const TOPOLOGY_KEYS: &[&str] = &["name", "drain_timeout", "finish_when"];
+const TRACE_KEYS: &[&str] = &["file", "cap"];
 const NODE_KEYS: &[&str] = &[
     "address",
     "listen",
@@ -249,6 +252,7 @@ impl<'s> Loader<'s> {
             }
         }
 
+        let trace = self.trace(&root);
         let nodes = self.nodes(&root);
         let groups = self.groups(&root, &nodes);
         let actors = self.actors(&root, &nodes);
@@ -283,11 +287,46 @@ impl<'s> Loader<'s> {
             drain_timeout,
             finish_when: finish_when.into_iter().map(|(n, _)| n).collect(),
             faults,
+            trace,
         })
         .map(|mut t| {
             t.origin = src.diagnostic(None, String::new(), None).origin;
             t
         })
+    }
+}
+
+impl Loader<'_> {
+    /// `[trace] file = "…", cap = N`.
+    fn trace(&mut self, root: &DeTable<'_>) -> Option<TraceSpec> {
+        let (_, v) = entry(root, "trace")?;
+        let t = self.r.table(v, "trace", "the topology")?;
+        self.r.unknown_keys(t, TRACE_KEYS, "[trace]");
+        let cap = self
+            .r
+            .integer(t, "cap", "[trace]", 1..=i64::MAX)
+            .and_then(|(n, _)| usize::try_from(n).ok());
+        match self.r.string(t, "file", "[trace]") {
+            Some((file, span)) if file.trim().is_empty() => {
+                self.r.error(
+                    Some(span),
+                    "`file` in [trace] is empty".into(),
+                    Some("name the trace file, e.g. file = \"{node}.jsonl\"".into()),
+                );
+                None
+            }
+            Some((file, _)) => Some(TraceSpec { file, cap }),
+            None => {
+                if entry(t, "file").is_none() {
+                    self.r.error(
+                        Some(v.span()),
+                        "[trace] needs `file`".into(),
+                        Some("e.g. file = \"{node}.jsonl\" ({node}: the node's name, one file per node)".into()),
+                    );
+                }
+                None
+            }
+        }
     }
 }
 

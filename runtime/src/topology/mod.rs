@@ -23,7 +23,8 @@ mod source;
 
 pub use load::{load_file, load_str};
 pub use model::{
-    ActorSpec, Destination, GroupSpec, NodeSpec, PortRef, RemoteRoute, Topology, WireSpec,
+    ActorSpec, Destination, GroupSpec, NodeSpec, PortRef, RemoteRoute, Topology, TraceSpec,
+    WireSpec,
 };
 pub use order::start_order;
 pub use overrides::{OverrideError, Overrides, ENV_PREFIX};

@@ -32,6 +32,34 @@ pub struct Topology {
     pub finish_when: Vec<String>,
     /// Faults to inject (`[[faults]]`); empty: none.
     pub faults: crate::fault::Faults,
+    /// A causal trace of every run of this topology (`[trace]`), unless the
+    /// command line asks for its own.
+    pub trace: Option<TraceSpec>,
+}
+
+/// `[trace]`: where a node writes its causal trace, and how much of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TraceSpec {
+    /// The file, as written: `{node}` stands for the node's name (`all`
+    /// under `rolecall run`); relative paths are taken from the topology
+    /// file's folder.
+    pub file: String,
+    /// Most events recorded (the rest are counted); `None`: the default.
+    pub cap: Option<usize>,
+}
+
+impl TraceSpec {
+    /// The file for `node` of a topology read from `topology_file`.
+    pub fn path_for(&self, node: &str, topology_file: &std::path::Path) -> std::path::PathBuf {
+        let file = std::path::PathBuf::from(self.file.replace("{node}", node));
+        if file.is_absolute() {
+            return file;
+        }
+        match topology_file.parent() {
+            Some(dir) => dir.join(file),
+            None => file,
+        }
+    }
 }
 
 /// One node: an OS process when run with `rolecall node`.
