@@ -165,10 +165,11 @@ impl<T: Send + 'static> RecvLoop<T> {
         let mut repeat_at = Instant::now() + FINAL_ACK_REPEAT;
         loop {
             let now = Instant::now();
+            if now >= until || !(self.receiver.ack_due() || self.receiver.awaiting_bye()) {
+                break;
+            }
             if self.receiver.ack_due() {
                 self.acknowledge(now);
-            } else if !self.receiver.awaiting_bye() || now >= until {
-                break;
             } else if now >= repeat_at {
                 repeat_at = now + FINAL_ACK_REPEAT;
                 if let Some((identity, ack)) = self.receiver.repeat_final_ack(now) {
@@ -337,17 +338,23 @@ impl<T: Send + 'static> RecvLoop<T> {
 
     fn acknowledge(&mut self, now: Instant) {
         if let Some((identity, ack)) = self.receiver.poll_ack(self.queue.finished_count(), now) {
-            if let Err(e) = self
+            match self
                 .socket
                 .send_multipart([&identity[..], &ack[..]], zmq::DONTWAIT)
             {
-                // Not queued: due again next turn (acknowledgements are
-                // cumulative, so a later one covers this one).
-                self.receiver.ack_not_sent();
-                self.unsent_acks += 1;
-                if worth_logging(self.unsent_acks) {
-                    tracing::debug!(hop = %self.label, error = %e, unsent = self.unsent_acks, "acknowledgement not queued; sending it again");
+                // The connection is full: due again next turn (acknowledgements
+                // are cumulative, so a later one covers this one).
+                Err(zmq::Error::EAGAIN) => {
+                    self.receiver.ack_not_sent();
+                    self.unsent_acks += 1;
+                    if worth_logging(self.unsent_acks) {
+                        tracing::debug!(hop = %self.label, unsent = self.unsent_acks, "acknowledgement not queued (connection full); sending it again");
+                    }
                 }
+                // The connection is gone (its sender stopped or was killed):
+                // a sender that comes back says hello and is told what was
+                // handled in the welcome.
+                Err(_) | Ok(()) => {}
             }
         }
         for note in self.receiver.take_notes() {
