@@ -66,6 +66,7 @@ pub use rolecall_actors as actors;
 pub use rolecall_codecs as codecs;
 pub use rolecall_runtime as runtime;
 
+pub mod app;
 pub mod deploy;
 pub mod experiment;
 pub mod model;

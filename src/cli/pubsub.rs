@@ -567,7 +567,7 @@ where
         }
     });
     drop(system);
-    super::run::terminate_endpoints();
+    rolecall::app::terminate_endpoints();
     match exit {
         Ok(NodeExit::Completed) => 0,
         Ok(NodeExit::Failed(reason)) => {

@@ -48,7 +48,13 @@ impl Names {
 
     /// The default image of the rolecall binary.
     pub fn image(&self) -> String {
-        format!("{}rolecall:latest", self.prefix)
+        self.image_of("rolecall")
+    }
+
+    /// The image of program `name` (a program of its own kinds, see
+    /// `rolecall::app`), as `image` tags it.
+    pub fn image_of(&self, name: &str) -> String {
+        format!("{}{name}:latest", self.prefix)
     }
 
     /// The ZooKeeper image (host JRE and jars mounted read-only).

@@ -62,6 +62,55 @@ fn custom_role_example_registers_a_kind_and_reads_it_through_its_address() {
     assert!(text.contains(&format!("alarms raised: {alarms}")), "{text}");
 }
 
+/// `rolecall::app::main`: a program of its own kinds has rolecall's
+/// topology commands with them; rolecall itself does not know the kind.
+#[test]
+fn custom_app_runs_checks_and_lists_its_own_kind() {
+    let topology = "examples/custom_app/topology.toml";
+    let out = run(example("custom_app").arg("kinds"));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let kinds = stdout(&out);
+    assert!(
+        kinds.contains("student.peak") && kinds.contains("topic.source"),
+        "{kinds}"
+    );
+
+    let out = run(example("custom_app").args(["check", topology]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("sensor.out -> peak.in"),
+        "{}",
+        stdout(&out)
+    );
+    let out = run(rolecall().args(["check", topology]));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("student.peak"), "{}", stderr(&out));
+
+    // Both nodes in one process, then as two processes (the hop between).
+    let out = run(example("custom_app").args(["run", topology]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("pressure: 200 samples, peak mean"),
+        "{}",
+        stdout(&out)
+    );
+    let analysis = example("custom_app")
+        .args(["node", topology, "--node", "analysis"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("custom_app starts");
+    let sensors = run(example("custom_app").args(["node", topology, "--node", "sensors"]));
+    assert!(sensors.status.success(), "{}", stderr(&sensors));
+    let out = analysis.wait_with_output().expect("the analysis node ends");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("pressure: 200 samples, peak mean"),
+        "{}",
+        stdout(&out)
+    );
+}
+
 #[test]
 fn tcp_factorial_serves_iterative_and_concurrent_clients() {
     let out = run(example("tcp_factorial").args(["demo", "--port", "15581", "--times", "3"]));

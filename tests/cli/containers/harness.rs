@@ -202,3 +202,26 @@ impl Drop for Lab {
         self.clean();
     }
 }
+
+/// `docker wait NAME` within `timeout`: the exit code.
+pub(crate) fn wait_exit(name: &str, timeout: Duration) -> i32 {
+    let start = Instant::now();
+    loop {
+        let state = docker(&[
+            "inspect",
+            "--format",
+            "{{.State.Status}} {{.State.ExitCode}}",
+            name,
+        ]);
+        let mut parts = state.split_whitespace();
+        if parts.next() == Some("exited") {
+            return parts.next().and_then(|c| c.parse().ok()).unwrap_or(-1);
+        }
+        assert!(
+            start.elapsed() < timeout,
+            "{name} still {state} after {timeout:?}:\n{}",
+            logs(name)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

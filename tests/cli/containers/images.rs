@@ -91,3 +91,49 @@ fn images_are_reproducible_and_run_embedding_programs() {
     let left = lab.leftovers();
     assert!(left.is_empty(), "left behind: {left:?}");
 }
+
+/// A program of its own kinds (`rolecall::app`) packs itself and runs a
+/// topology that uses its kind as one container per node: the containers
+/// run the program's `node` command.
+#[test]
+fn a_program_of_its_own_kinds_deploys_its_topology_in_containers() {
+    let Some(lab) = Lab::new("own") else { return };
+    let topology = "examples/custom_app/topology.toml";
+    let program = |args: &[&str]| {
+        let mut c = crate::support::example("custom_app");
+        c.args(args).args(["--prefix", &lab.prefix]);
+        crate::support::run_within(c.arg(topology), 120)
+    };
+    let mut image = crate::support::example("custom_app");
+    let o = crate::support::run(image.args(["image", "--prefix", &lab.prefix]));
+    assert!(o.status.success(), "{}", text(&o));
+    let tag = format!("{}custom-app:latest", lab.prefix);
+    assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), tag);
+
+    let up = program(&["docker", "up"]);
+    assert!(up.status.success(), "{}", text(&up));
+    let analysis = lab.container("custom-app", "analysis");
+    let sensors = lab.container("custom-app", "sensors");
+    assert_eq!(
+        wait_exit(&analysis, std::time::Duration::from_secs(90)),
+        0,
+        "{}",
+        logs(&analysis)
+    );
+    assert_eq!(
+        wait_exit(&sensors, std::time::Duration::from_secs(30)),
+        0,
+        "{}",
+        logs(&sensors)
+    );
+    let log = logs(&analysis);
+    assert!(log.contains("pressure: 200 samples, peak mean"), "{log}");
+    let image = docker(&["inspect", "--format", "{{.Config.Image}}", &analysis]);
+    assert_eq!(image.trim(), tag);
+
+    let down = program(&["docker", "down", "--volumes"]);
+    assert!(down.status.success(), "{}", text(&down));
+    docker(&["rmi", &tag]);
+    let left = lab.leftovers();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}

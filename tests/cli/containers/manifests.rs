@@ -12,6 +12,7 @@ use crate::support::root;
 /// program plans them with its registry (`rolecall::deploy::Plan`).
 const OWN_KINDS: &[&str] = &[
     "examples/custom_role/topology.toml",
+    "examples/custom_app/topology.toml",
     "examples/paxos_single/student.toml",
 ];
 
@@ -98,6 +99,18 @@ fn every_example_gives_manifests_that_validate_strictly() {
         assert!(o.status.success(), "{t}: {}", text(&o));
         files.push(out_s);
     }
+    // A program of its own kinds writes the manifests of its topologies,
+    // running its own image.
+    let own = dir.path().join("own.yaml");
+    let o = crate::support::run(
+        crate::support::example("custom_app")
+            .args(["k8s", "examples/custom_app/topology.toml", "-o"])
+            .arg(&own),
+    );
+    assert!(o.status.success(), "custom_app k8s: {}", text(&o));
+    let yaml = std::fs::read_to_string(&own).unwrap();
+    assert!(yaml.contains("\"custom-app:latest\""), "{yaml}");
+    files.push(own.display().to_string());
     for version in ["1.30.0", newest.as_str()] {
         let o = Command::new(&tool)
             .args(["--strict", "--quiet", "-k", version])

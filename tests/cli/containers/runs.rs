@@ -9,29 +9,6 @@ use super::harness::*;
 const PAXOS: &str = "tests/cli/fixtures/containers_paxos.toml";
 const ELECTION: &str = "examples/zk_election/topology.toml";
 
-/// `docker wait NAME` within `timeout`: the exit code.
-fn wait_exit(name: &str, timeout: Duration) -> i32 {
-    let start = Instant::now();
-    loop {
-        let state = docker(&[
-            "inspect",
-            "--format",
-            "{{.State.Status}} {{.State.ExitCode}}",
-            name,
-        ]);
-        let mut parts = state.split_whitespace();
-        if parts.next() == Some("exited") {
-            return parts.next().and_then(|c| c.parse().ok()).unwrap_or(-1);
-        }
-        assert!(
-            start.elapsed() < timeout,
-            "{name} still {state} after {timeout:?}:\n{}",
-            logs(name)
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
 /// The store's summary and final values, as printed by `paxos.kv`.
 fn store(out: &str) -> Vec<&str> {
     out.lines().filter(|l| l.starts_with("kv: ")).collect()

@@ -338,23 +338,19 @@ impl<T: Send + 'static> RecvLoop<T> {
 
     fn acknowledge(&mut self, now: Instant) {
         if let Some((identity, ack)) = self.receiver.poll_ack(self.queue.finished_count(), now) {
-            match self
+            // Sent, or the connection is gone (its sender stopped or was
+            // killed: a sender that comes back says hello and is told what
+            // was handled in the welcome), or full: then due again next turn
+            // (acknowledgements are cumulative, a later one covers this one).
+            let sent = self
                 .socket
-                .send_multipart([&identity[..], &ack[..]], zmq::DONTWAIT)
-            {
-                // The connection is full: due again next turn (acknowledgements
-                // are cumulative, so a later one covers this one).
-                Err(zmq::Error::EAGAIN) => {
-                    self.receiver.ack_not_sent();
-                    self.unsent_acks += 1;
-                    if worth_logging(self.unsent_acks) {
-                        tracing::debug!(hop = %self.label, unsent = self.unsent_acks, "acknowledgement not queued (connection full); sending it again");
-                    }
+                .send_multipart([&identity[..], &ack[..]], zmq::DONTWAIT);
+            if let Err(zmq::Error::EAGAIN) = sent {
+                self.receiver.ack_not_sent();
+                self.unsent_acks += 1;
+                if worth_logging(self.unsent_acks) {
+                    tracing::debug!(hop = %self.label, unsent = self.unsent_acks, "acknowledgement not queued (connection full); sending it again");
                 }
-                // The connection is gone (its sender stopped or was killed):
-                // a sender that comes back says hello and is told what was
-                // handled in the welcome.
-                Err(_) | Ok(()) => {}
             }
         }
         for note in self.receiver.take_notes() {

@@ -4,32 +4,36 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use rolecall::deploy::containers::{self, UpOptions};
-use rolecall::deploy::docker::Docker;
-use rolecall::deploy::{compose, Names, Plan, Target, ZkMode};
+use crate::deploy::containers::{self, UpOptions};
+use crate::deploy::docker::Docker;
+use crate::deploy::{compose, Names, Plan, Target, ZkMode};
 
 use super::TopologyArgs;
 
+/// What `docker` and `compose` deploy, and with which names and images.
 #[derive(Debug, clap::Args)]
-pub(crate) struct DeployArgs {
+pub struct DeployArgs {
+    /// The topology (and its overrides).
     #[command(flatten)]
-    pub(crate) topology: TopologyArgs,
+    pub topology: TopologyArgs,
     /// Prefix of every container, network, volume and default image name.
-    #[arg(long, default_value = rolecall::deploy::names::DEFAULT_PREFIX)]
-    pub(crate) prefix: String,
-    /// The image running `rolecall` (default: PREFIX + `rolecall:latest`, see `rolecall image`).
+    #[arg(long, default_value = crate::deploy::names::DEFAULT_PREFIX)]
+    pub prefix: String,
+    /// The image running this program (default: PREFIX + its name + `:latest`, as `image` tags it).
     #[arg(long)]
-    pub(crate) image: Option<String>,
+    pub image: Option<String>,
     /// The ZooKeeper image (default: PREFIX + `zookeeper:latest`, see `rolecall image --zookeeper`).
     #[arg(long)]
-    pub(crate) zk_image: Option<String>,
+    pub zk_image: Option<String>,
     /// Run a 3-server ZooKeeper ensemble instead of one server.
     #[arg(long)]
-    pub(crate) zk_ensemble: bool,
+    pub zk_ensemble: bool,
 }
 
+/// `docker up|down|logs`.
+#[allow(missing_docs)] // `args`: documented by `DeployArgs`
 #[derive(Debug, clap::Subcommand)]
-pub(crate) enum DockerCommand {
+pub enum DockerCommand {
     /// Create the network and start ZooKeeper (if needed) and every node.
     Up(DeployArgs),
     /// Remove the containers and the network (and, with --volumes, the state).
@@ -45,21 +49,14 @@ pub(crate) enum DockerCommand {
     Logs(DeployArgs),
 }
 
-fn plan(args: &DeployArgs, target: &Target) -> Result<Plan, i32> {
+fn plan(kinds: super::Kinds<'_>, args: &DeployArgs, target: &Target) -> Result<Plan, i32> {
     let zk = if args.zk_ensemble {
         ZkMode::Ensemble
     } else {
         ZkMode::Standalone
     };
     let set = super::assignments(&args.topology);
-    Plan::new(
-        &args.topology.topology,
-        &rolecall::default_registry(),
-        &set,
-        target,
-        zk,
-    )
-    .map_err(|e| {
+    Plan::new(&args.topology.topology, &kinds(), &set, target, zk).map_err(|e| {
         eprintln!("{}", e.to_string().trim_end());
         2
     })
@@ -67,12 +64,14 @@ fn plan(args: &DeployArgs, target: &Target) -> Result<Plan, i32> {
 
 fn images(args: &DeployArgs, names: &Names) -> (String, String) {
     (
-        args.image.clone().unwrap_or_else(|| names.image()),
+        args.image
+            .clone()
+            .unwrap_or_else(|| names.image_of(&super::program_label())),
         args.zk_image.clone().unwrap_or_else(|| names.zk_image()),
     )
 }
 
-pub(crate) fn docker(command: DockerCommand) -> i32 {
+pub(super) fn docker(kinds: super::Kinds<'_>, command: DockerCommand) -> i32 {
     let args = match &command {
         DockerCommand::Up(a) | DockerCommand::Logs(a) | DockerCommand::Down { args: a, .. } => a,
     };
@@ -80,7 +79,7 @@ pub(crate) fn docker(command: DockerCommand) -> i32 {
     let target = Target::Docker {
         prefix: args.prefix.clone(),
     };
-    let plan = match plan(args, &target) {
+    let plan = match plan(kinds, args, &target) {
         Ok(p) => p,
         Err(code) => return code,
     };
@@ -129,8 +128,9 @@ pub(crate) fn docker(command: DockerCommand) -> i32 {
     })
 }
 
+/// `compose`: the deployment and where to write the file.
 #[derive(Debug, clap::Args)]
-pub(crate) struct ComposeArgs {
+pub struct ComposeArgs {
     #[command(flatten)]
     deploy: DeployArgs,
     /// Where to write the compose file (default: standard output).
@@ -138,12 +138,12 @@ pub(crate) struct ComposeArgs {
     output: Option<PathBuf>,
 }
 
-pub(crate) fn compose(args: ComposeArgs) -> i32 {
+pub(super) fn compose(kinds: super::Kinds<'_>, args: ComposeArgs) -> i32 {
     let names = Names::new(&args.deploy.prefix);
     let target = Target::Docker {
         prefix: args.deploy.prefix.clone(),
     };
-    let plan = match plan(&args.deploy, &target) {
+    let plan = match plan(kinds, &args.deploy, &target) {
         Ok(p) => p,
         Err(code) => return code,
     };

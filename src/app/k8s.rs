@@ -2,21 +2,22 @@
 
 use std::path::PathBuf;
 
-use rolecall::deploy::k8s::{self, Options};
-use rolecall::deploy::{yaml, Plan, Target, ZkMode};
+use crate::deploy::k8s::{self, Options};
+use crate::deploy::{yaml, Plan, Target, ZkMode};
 
 use super::TopologyArgs;
 
+/// `k8s`: the topology and the manifests' options.
 #[derive(Debug, clap::Args)]
-pub(crate) struct K8sArgs {
+pub struct K8sArgs {
     #[command(flatten)]
     topology: TopologyArgs,
     /// Namespace of every object (default: the topology's name).
     #[arg(long)]
     namespace: Option<String>,
-    /// The image running `rolecall`.
-    #[arg(long, default_value = "rolecall:latest")]
-    image: String,
+    /// The image running this program (default: its name + `:latest`, e.g. `rolecall:latest`).
+    #[arg(long)]
+    image: Option<String>,
     /// The ZooKeeper image (the official image's conventions).
     #[arg(long, default_value = "zookeeper:3.8")]
     zk_image: String,
@@ -31,7 +32,7 @@ pub(crate) struct K8sArgs {
     output: Option<PathBuf>,
 }
 
-pub(crate) fn k8s(args: K8sArgs) -> i32 {
+pub(super) fn k8s(kinds: super::Kinds<'_>, args: K8sArgs) -> i32 {
     let zk = if args.zk_ensemble {
         ZkMode::Ensemble
     } else {
@@ -45,7 +46,7 @@ pub(crate) fn k8s(args: K8sArgs) -> i32 {
             return 2;
         }
     };
-    let registry = rolecall::default_registry();
+    let registry = kinds();
     let origin = path.display().to_string();
     let plan = match Plan::from_str(
         &text,
@@ -68,13 +69,15 @@ pub(crate) fn k8s(args: K8sArgs) -> i32 {
         }
     }
     let namespace = args.namespace.unwrap_or_else(|| plan.name.clone());
-    if !rolecall::deploy::plan::valid_label(&namespace) {
+    if !crate::deploy::plan::valid_label(&namespace) {
         eprintln!("error: --namespace {namespace}: use lowercase letters, digits and `-`, at most 63 characters");
         return 2;
     }
     let o = Options {
         namespace,
-        image: args.image,
+        image: args
+            .image
+            .unwrap_or_else(|| format!("{}:latest", super::program_label())),
         zk_image: args.zk_image,
         jobs: args.job,
     };

@@ -1,20 +1,20 @@
 //! `rolecall check`: validate a topology and print its wiring graph.
 
-use rolecall::runtime::topology::graph;
+use crate::runtime::topology::graph;
 
 use super::{load, TopologyArgs};
 
 /// Output format of the graph.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub(crate) enum Format {
+pub enum Format {
     /// Indented text.
     Text,
     /// Graphviz dot.
     Dot,
 }
 
-pub(crate) fn check(args: &TopologyArgs, format: Format) -> i32 {
-    let registry = rolecall::default_registry();
+pub(super) fn check(kinds: super::Kinds<'_>, args: &TopologyArgs, format: Format) -> i32 {
+    let registry = kinds();
     let topology = match load(args, &registry) {
         Ok(t) => t,
         Err(code) => return code,

@@ -1,7 +1,7 @@
 //! `rolecall kinds`: the registered kinds, their parameters and ports.
 
-pub(crate) fn kinds() -> i32 {
-    let registry = rolecall::default_registry();
+pub(super) fn kinds(kinds: super::Kinds<'_>) -> i32 {
+    let registry = kinds();
     let (major, minor, patch) = zmq_version();
     println!(
         "libzmq {major}.{minor}.{patch} (pgm: {}, curve: {})",
@@ -47,9 +47,9 @@ fn yes_no(b: bool) -> &'static str {
 }
 
 fn zmq_version() -> (i32, i32, i32) {
-    rolecall::runtime::remote::zmq_version()
+    crate::runtime::remote::zmq_version()
 }
 
 fn zmq_has(capability: &str) -> bool {
-    rolecall::runtime::remote::zmq_has(capability)
+    crate::runtime::remote::zmq_has(capability)
 }

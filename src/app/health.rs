@@ -11,16 +11,16 @@ use std::time::Duration;
 
 /// Set once the node has started.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Ready(Arc<AtomicBool>);
+pub(super) struct Ready(Arc<AtomicBool>);
 
 impl Ready {
-    pub(crate) fn set(&self) {
+    pub(super) fn set(&self) {
         self.0.store(true, Ordering::Release);
     }
 }
 
 /// Binds `addr` and serves probes on a background thread.
-pub(crate) fn serve(addr: &str) -> std::io::Result<Ready> {
+pub(super) fn serve(addr: &str) -> std::io::Result<Ready> {
     let listener = TcpListener::bind(addr)?;
     let ready = Ready::default();
     let flag = ready.clone();

@@ -3,15 +3,15 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use rolecall::runtime::topology::Topology;
-use rolecall::runtime::trace::{Tracer, DEFAULT_CAP};
-use rolecall::runtime::{Node, NodeExit};
+use crate::runtime::topology::Topology;
+use crate::runtime::trace::{Tracer, DEFAULT_CAP};
+use crate::runtime::{Node, NodeExit};
 
 use super::{load, TopologyArgs};
 
 /// Causal tracing of a run.
 #[derive(Debug, clap::Args)]
-pub(crate) struct TraceArgs {
+pub struct TraceArgs {
     /// Record a causal trace of the run here (JSON lines; `rolecall trace` draws it):
     /// every message between actors of this process, sent, received and handled.
     /// Overrides the topology's `[trace]`.
@@ -50,14 +50,15 @@ impl TraceArgs {
     }
 }
 
-pub(crate) fn run(
+pub(super) fn run(
+    kinds: super::Kinds<'_>,
     args: &TopologyArgs,
     node: Option<&str>,
     seed: Option<u64>,
     health: Option<&str>,
     trace: &TraceArgs,
 ) -> i32 {
-    let registry = rolecall::default_registry();
+    let registry = kinds();
     let topology = match load(args, &registry) {
         Ok(t) => t,
         Err(code) => return code,
@@ -150,8 +151,8 @@ pub(crate) fn run(
 
 /// Closed endpoints may still be delivering within their linger: waits for
 /// that (terminating the endpoints' ZeroMQ context) before the process exits.
-pub(crate) fn terminate_endpoints() {
-    if let Err(e) = rolecall::actors::zmq::io::terminate() {
+pub fn terminate_endpoints() {
+    if let Err(e) = crate::actors::zmq::io::terminate() {
         tracing::warn!("{e}; exiting anyway");
     }
 }

@@ -3,12 +3,13 @@
 
 use std::path::{Path, PathBuf};
 
-use rolecall::deploy::docker::Docker;
-use rolecall::deploy::image::{self, RootFs};
-use rolecall::deploy::{zk, Names};
+use crate::deploy::docker::Docker;
+use crate::deploy::image::{self, RootFs};
+use crate::deploy::{zk, Names};
 
+/// `image`: what to pack and how to tag it.
 #[derive(Debug, clap::Args)]
-pub(crate) struct ImageArgs {
+pub struct ImageArgs {
     /// The binary to package (default: this `rolecall`).
     #[arg(long)]
     binary: Option<PathBuf>,
@@ -23,11 +24,11 @@ pub(crate) struct ImageArgs {
     #[arg(long)]
     no_strip: bool,
     /// Prefix of default image names.
-    #[arg(long, default_value = rolecall::deploy::names::DEFAULT_PREFIX)]
+    #[arg(long, default_value = crate::deploy::names::DEFAULT_PREFIX)]
     prefix: String,
 }
 
-pub(crate) fn image(args: ImageArgs) -> i32 {
+pub(super) fn image(args: ImageArgs) -> i32 {
     let names = Names::new(&args.prefix);
     let result = if args.zookeeper {
         zookeeper(&names, args.tag)
@@ -79,7 +80,7 @@ fn binary(
         .and_then(|s| s.to_str())
         .unwrap_or("rolecall")
         .to_owned();
-    let stem = rolecall::deploy::plan::label(&stem);
+    let stem = crate::deploy::plan::label(&stem);
     let tag = tag.unwrap_or_else(|| format!("{}{stem}:latest", names.prefix()));
     let inside = PathBuf::from(format!("/{stem}"));
     let mut fs = RootFs::new();
