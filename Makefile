@@ -63,8 +63,9 @@ test: deps
 	  "$$@" || { status=1; failed+=("$$name"); }
 	}
 	logged() { "$$@" 2>&1 | tee -a $(TEST_LOG); }
-	trap 'scripts/servers.sh stop' EXIT
+	trap 'scripts/servers.sh stop; scripts/test-ports.sh restore' EXIT
 	trap 'exit 130' INT TERM
+	scripts/test-ports.sh reserve
 	scripts/servers.sh start
 	if [ -f "$$ROLECALL_TEST_DIR/env" ]; then source "$$ROLECALL_TEST_DIR/env"; fi
 	mkdir -p target; : >$(TEST_LOG)
@@ -74,6 +75,7 @@ test: deps
 	$(lint_gates)
 	trap - EXIT
 	scripts/servers.sh stop || { status=1; failed+=("stopping the test servers"); }
+	scripts/test-ports.sh restore || { status=1; failed+=("restoring ip_local_reserved_ports"); }
 	if [ $$status -ne 0 ]; then printf 'FAILED: %s\n' "$${failed[@]}"; fi
 	scripts/test-summary.sh $(TEST_LOG)
 	exit $$status
