@@ -14,7 +14,8 @@
 #
 # To add a server X (ZooKeeper, InfluxDB, VictoriaMetrics, ...):
 #   1. install it in scripts/install-deps.sh,
-#   2. write start_X (spawn X CMD...; wait_port X PORT SECS; export_env VAR VALUE)
+#   2. write start_X (port_free X PORT; spawn X CMD...; wait_port X PORT SECS;
+#      export_env VAR VALUE)
 #      and stop_X (stop_pidfile X),
 #   3. add X to SERVERS.
 # Example:
@@ -60,6 +61,7 @@ bind-address = "127.0.0.1:18088"
 [ifql]
   enabled = false
 CONF
+  port_free influxdb 18086 || return 1
   spawn influxdb influxd run -config "$d/influxdb.conf"
   wait_port influxdb 18086 30
   export_env ROLECALL_INFLUXDB_V1 http://127.0.0.1:18086
@@ -69,6 +71,7 @@ stop_influxdb() { stop_pidfile influxdb; }
 # /write, read back through /api/v1/export.
 start_victoria() {
   local d; d="$(datadir victoria)"
+  port_free victoria 18428 || return 1
   spawn victoria victoria-metrics -httpListenAddr=127.0.0.1:18428 \
     -storageDataPath="$d/data" -retentionPeriod=100y -loggerLevel=WARN
   wait_port victoria 18428 30
@@ -89,6 +92,16 @@ spawn() {
   dir="$(datadir "$name")"
   (cd "$dir" && exec setsid "$@") >"$ROLECALL_TEST_DIR/$name.log" 2>&1 </dev/null &
   echo $! >"$ROLECALL_TEST_DIR/$name.pid"
+}
+
+# port_free NAME PORT: fails, saying so, when something already listens on
+# 127.0.0.1:PORT: the server would fail to bind while wait_port saw the other
+# process's port open, and the tests would talk to that process instead.
+port_free() {
+  if (exec 3<>"/dev/tcp/127.0.0.1/$2") 2>/dev/null; then
+    echo "servers: cannot start $1: 127.0.0.1:$2 is already in use (a server left by an earlier run? scripts/servers.sh stop; or see ss -ltnp 'sport = :$2')" >&2
+    return 1
+  fi
 }
 
 # wait_port NAME PORT SECONDS: waits until 127.0.0.1:PORT accepts connections;
@@ -178,6 +191,7 @@ zk_spawn() {
   dir="$(datadir "$name")"
   command -v java >/dev/null || { echo "servers: java not found (scripts/install-deps.sh installs zookeeper)" >&2; return 1; }
   [ -f /usr/share/java/zookeeper.jar ] || { echo "servers: /usr/share/java/zookeeper.jar missing (apt-get install zookeeper)" >&2; return 1; }
+  port_free "$name" "$port" || return 1
   spawn "$name" java -Xmx256m -Dzookeeper.log.dir="$dir/logs" -Dzookeeper.admin.enableServer=false \
     -cp "$ZK_CP" org.apache.zookeeper.server.quorum.QuorumPeerMain "$dir/zoo.cfg"
   wait_port "$name" "$port" 60
