@@ -94,21 +94,38 @@ fn custom_app_runs_checks_and_lists_its_own_kind() {
         "{}",
         stdout(&out)
     );
-    let analysis = example("custom_app")
-        .args(["node", topology, "--node", "analysis"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("custom_app starts");
-    let sensors = run(example("custom_app").args(["node", topology, "--node", "sensors"]));
-    assert!(sensors.status.success(), "{}", stderr(&sensors));
-    let out = analysis.wait_with_output().expect("the analysis node ends");
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert!(
-        stdout(&out).contains("pressure: 200 samples, peak mean"),
-        "{}",
-        stdout(&out)
-    );
+    // Either node may start first.
+    for (first, second) in [("analysis", "sensors"), ("sensors", "analysis")] {
+        let early = example("custom_app")
+            .args(["node", topology, "--node", first])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("custom_app starts");
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        let late = run(example("custom_app").args(["node", topology, "--node", second]));
+        let early = early.wait_with_output().expect("the first node ends");
+        let (analysis, sensors) = if first == "analysis" {
+            (early, late)
+        } else {
+            (late, early)
+        };
+        assert!(
+            sensors.status.success(),
+            "{first} first: {}",
+            stderr(&sensors)
+        );
+        assert!(
+            analysis.status.success(),
+            "{first} first: {}",
+            stderr(&analysis)
+        );
+        assert!(
+            stdout(&analysis).contains("pressure: 200 samples, peak mean"),
+            "{first} first: {}",
+            stdout(&analysis)
+        );
+    }
 }
 
 #[test]

@@ -301,6 +301,22 @@ fn a_trace_table_in_the_topology_traces_every_run() {
 }
 
 #[test]
+fn a_trace_cap_without_a_trace_file_is_a_usage_error() {
+    let out = run(rolecall().args([
+        "run",
+        "examples/quickstart/topology.toml",
+        "--trace-cap",
+        "5",
+    ]));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--trace-cap needs --trace FILE (or a [trace] table"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
 fn a_wrong_trace_table_is_an_error_at_its_line() {
     let dir = tempfile::tempdir().unwrap();
     let lines = std::fs::read_to_string("examples/quickstart/topology.toml")
