@@ -352,3 +352,88 @@ fn a_wrong_trace_table_is_an_error_at_its_line() {
         );
     }
 }
+
+/// Wires that a ZeroMQ endpoint drains on its socket thread (no handler):
+/// the endpoint's receives and handles are in the trace, each after its
+/// send; the zmq_pipeline's 40 tasks reach the ventilator's socket and come
+/// back through one of the workers' `zmq.push` endpoints.
+#[test]
+fn wires_drained_by_zeromq_endpoints_record_their_receives() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("pipeline.jsonl");
+    let (tasks, results) = ("tcp://127.0.0.1:17631", "tcp://127.0.0.1:17632");
+    let set = |actor: &str, param: &str, address: &str| {
+        format!("--set=main.{actor}.{param}=[\"{address}\"]")
+    };
+    let out = run(rolecall()
+        .args(["run", "examples/zmq_pipeline/topology.toml", "--trace"])
+        .arg(&file)
+        .arg(set("ventilator", "bind", tasks))
+        .arg(set("w1_in", "connect", tasks))
+        .arg(set("w2_in", "connect", tasks))
+        .arg(set("w1_out", "connect", results))
+        .arg(set("w2_out", "connect", results))
+        .arg(set("collector", "bind", results)));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let events = trace::read(&file).unwrap();
+    assert_eq!(count(&events, Kind::Send, "source"), 40);
+    assert_eq!(count(&events, Kind::Receive, "ventilator"), 40);
+    assert_eq!(count(&events, Kind::Handle, "ventilator"), 40);
+    let worker_outs: usize = ["w1_out", "w2_out"]
+        .iter()
+        .map(|a| count(&events, Kind::Receive, a))
+        .sum();
+    assert_eq!(worker_outs, 40, "each task leaves through one worker");
+    let sends: HashMap<&str, &Event> = events
+        .iter()
+        .filter(|e| e.kind == Kind::Send)
+        .map(|e| (e.msg.as_deref().unwrap(), e))
+        .collect();
+    for r in events.iter().filter(|e| e.kind == Kind::Receive) {
+        let s = sends[r.msg.as_deref().unwrap()];
+        assert!(s.lamport < r.lamport, "{s:?} -> {r:?}");
+        assert_eq!(r.peer.as_deref(), Some(s.actor.as_str()));
+    }
+}
+
+/// A node that traces receiving from one that does not: every message is
+/// received and handled, under an id of its own (`encode#?n`) that no send
+/// event has — the other node recorded nothing.
+#[test]
+fn messages_from_an_untraced_node_are_received_under_ids_of_their_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let fa = dir.path().join("analysis.jsonl");
+    let topo = "examples/two_nodes/topology.toml";
+    let port = "--set=analysis.base_port=17633";
+    let trace_a = format!("--trace={}", fa.display());
+    let mut analysis = spawn(&["node", topo, "--node", "analysis", port, &trace_a]);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let mut sensors = spawn(&["node", topo, "--node", "sensors", port]);
+    let s = wait_with_timeout(&mut sensors, std::time::Duration::from_secs(30));
+    let a = wait_with_timeout(&mut analysis, std::time::Duration::from_secs(30));
+    let (_, s_err) = read_all(&mut sensors);
+    let (_, a_err) = read_all(&mut analysis);
+    assert!(s.is_some_and(|s| s.success()), "sensors: {s:?}\n{s_err}");
+    assert!(a.is_some_and(|s| s.success()), "analysis: {a:?}\n{a_err}");
+    let events = trace::read(&fa).unwrap();
+    let received: Vec<&Event> = events
+        .iter()
+        .filter(|e| e.kind == Kind::Receive && e.actor == "decode")
+        .collect();
+    assert_eq!(received.len(), 200);
+    for (n, r) in received.iter().enumerate() {
+        assert_eq!(
+            r.msg.as_deref(),
+            Some(format!("encode#?{}", n + 1).as_str())
+        );
+        assert_eq!(r.peer.as_deref(), Some("encode"));
+    }
+    assert_eq!(count(&events, Kind::Handle, "decode"), 200);
+    assert_eq!(count(&events, Kind::Handle, "stats"), 200);
+    // The viewer draws the receives without arrows: only decode → stats.
+    let svg = dir.path().join("run.svg");
+    let out = run(rolecall().arg("trace").arg(&fa).arg("--svg").arg(&svg));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let picture = std::fs::read_to_string(&svg).unwrap();
+    assert_eq!(picture.matches("class=\"msg\"").count(), 200);
+}

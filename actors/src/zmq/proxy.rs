@@ -300,6 +300,7 @@ impl Side {
                     }
                 }
                 // The message kept in `pending` counts as handled; the rest go back.
+                self.inputs[i].trace_taken(handled);
                 self.inputs[i].settle(handled, &mut batch);
                 self.next_input = (i + 1) % n;
                 moved = true;

@@ -332,7 +332,22 @@ impl Node {
     }
 
     /// Injectors feed input ports and taps read output ports from outside.
+    /// With a tracer, their messages are traced too, on the lane
+    /// [`crate::trace::PROGRAM`].
     fn add_injections_and_taps(&self, incoming: &mut Incoming, outgoing: &mut Outgoing) {
+        if let Some(tracer) = &self.tracer {
+            let traced = |extra: &Extra, from: &str, to: &str| {
+                if let Ok(ops) = self.ops_of(&extra.port) {
+                    ops.trace_wire(&extra.wire, tracer, from, to);
+                }
+            };
+            for extra in &self.injections {
+                traced(extra, crate::trace::PROGRAM, &extra.port.actor);
+            }
+            for extra in &self.taps {
+                traced(extra, &extra.port.actor, crate::trace::PROGRAM);
+            }
+        }
         for extra in &self.injections {
             incoming
                 .entry(extra.port.actor.clone())

@@ -52,12 +52,14 @@ impl<T: Send + 'static> Tap<T> {
     pub async fn recv(&mut self) -> Option<T> {
         poll_fn(|cx| {
             if let Some(m) = self.buf.pop_front() {
+                self.queue.trace_taken(1);
                 self.queue.settle(1, &mut VecDeque::new());
                 return Poll::Ready(Some(m));
             }
             match self.queue.pop_batch(&mut self.buf, 64, Some(cx.waker())) {
                 Popped::Items(_) => {
                     let m = self.buf.pop_front();
+                    self.queue.trace_taken(1);
                     self.queue.settle(1, &mut VecDeque::new());
                     Poll::Ready(m)
                 }

@@ -24,6 +24,12 @@ mod tracer;
 
 pub use tracer::{Stamped, Tracer, DEFAULT_CAP, VECTOR_LIMIT};
 
+/// The lane of the embedding program in a trace: what it feeds through a
+/// [`crate::Injector`] is sent from here, what a [`crate::Tap`] takes is
+/// received here. No actor has this name (actor names are letters, digits,
+/// `_` and `-`).
+pub const PROGRAM: &str = "(program)";
+
 /// Longest payload summary, in characters.
 pub const SUMMARY_BOUND: usize = 160;
 

@@ -234,6 +234,30 @@ impl<T> Queue<T> {
         }
     }
 
+    /// On a traced wire, records that a consumer outside an actor's inlet
+    /// (an endpoint's socket thread, a [`crate::Tap`], any program that pops
+    /// batches itself) takes its first `n` in-flight messages: a receive and
+    /// a handle each, on the wire's receiving actor. Call it before
+    /// [`Queue::settle`]; untraced wires ignore it.
+    pub fn trace_taken(&self, n: usize) {
+        let Some(t) = self.shared.trace.get() else {
+            return;
+        };
+        let taken: Vec<Stamped> = self
+            .shared
+            .inner
+            .lock()
+            .in_flight_stamps
+            .iter()
+            .take(n)
+            .flatten()
+            .cloned()
+            .collect();
+        for s in &taken {
+            t.tracer.handle(&t.to, s);
+        }
+    }
+
     /// The most messages this queue holds (queued plus in flight).
     pub fn capacity(&self) -> usize {
         self.shared.capacity
@@ -345,7 +369,8 @@ impl<T> Queue<T> {
         let local = matches!(origin, Origin::Local);
         let stamp = |t: &WireTrace<T>, msg: &T| match &origin {
             Origin::Local => Some(t.send(msg)),
-            Origin::Hop(s) => s.clone().map(|s| t.received(s, msg)),
+            Origin::Hop(Some(s)) => Some(t.received(s.clone(), msg)),
+            Origin::Hop(None) => Some(t.unstamped(msg)),
         };
         let trace = self.shared.trace.get();
         let (result, consumer) = {

@@ -3,9 +3,9 @@
 //! message. Installed once, when the node builds the wire; a wire without
 //! one costs a single branch per message.
 
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-
-use std::collections::VecDeque;
 
 use super::queue::{PushError, Queue};
 use crate::trace::{Stamp, Stamped, Tracer};
@@ -50,6 +50,8 @@ pub struct WireTrace<T> {
     pub(super) to: Arc<str>,
     pub(super) msg_type: &'static str,
     summarize: fn(&T) -> String,
+    /// Messages that crossed a hop without a stamp so far.
+    unstamped: AtomicU64,
 }
 
 impl<T> std::fmt::Debug for WireTrace<T> {
@@ -82,6 +84,7 @@ impl<T> WireTrace<T> {
             to: to.into(),
             msg_type: short_type_name(std::any::type_name::<T>()),
             summarize,
+            unstamped: AtomicU64::new(0),
         }
     }
 
@@ -95,6 +98,23 @@ impl<T> WireTrace<T> {
     pub(super) fn received(&self, stamp: crate::trace::Stamp, msg: &T) -> Stamped {
         Stamped {
             stamp,
+            msg_type: self.msg_type,
+            payload: (self.summarize)(msg),
+        }
+    }
+
+    /// What a message that crossed a hop without a stamp (its node runs
+    /// without a trace) waits in the wire with: an id of its own,
+    /// `from#?n`, that no send event has, and no clocks to merge.
+    pub(super) fn unstamped(&self, msg: &T) -> Stamped {
+        let n = self.unstamped.fetch_add(1, Ordering::Relaxed) + 1;
+        Stamped {
+            stamp: Stamp {
+                id: format!("{}#?{n}", self.from),
+                from: self.from.to_string(),
+                lamport: 0,
+                vc: BTreeMap::new(),
+            },
             msg_type: self.msg_type,
             payload: (self.summarize)(msg),
         }

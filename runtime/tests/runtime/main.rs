@@ -6,4 +6,5 @@ mod lifecycle;
 mod queue;
 mod stats;
 mod supervision;
+mod trace;
 mod tree;

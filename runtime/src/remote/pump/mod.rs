@@ -343,6 +343,7 @@ impl<T: Clone + Send + 'static> Loop<T> {
                     tracing::warn!(socket = %self.label, error = %e, "subscription change failed");
                 }
             }
+            self.control.trace_taken(n);
             self.control.settle(n, &mut VecDeque::new());
         }
     }
@@ -413,6 +414,7 @@ impl<T: Clone + Send + 'static> Loop<T> {
             match self.inputs[i].pop_batch(&mut self.batch, BATCH, Some(&self.waker)) {
                 Popped::Items(taken) => {
                     // Room is freed as soon as the thread holds them.
+                    self.inputs[i].trace_taken(taken);
                     self.inputs[i].settle(taken, &mut VecDeque::new());
                     self.next_input = (i + 1) % n;
                     return true;
