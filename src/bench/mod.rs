@@ -6,6 +6,7 @@
 //! JSON object with a `ratio` field.
 
 mod actor;
+mod all;
 mod codec;
 mod dht;
 mod metrics;
@@ -17,7 +18,18 @@ mod zk;
 mod zmq;
 
 /// Runs suite `name`; returns the process exit status.
+/// `all` or a comma-separated list runs each suite in a process of its own
+/// and ends with a summary ([`all`]).
 pub(crate) fn run_suite(name: &str, json: bool, messages: Option<u64>) -> i32 {
+    if name == "all" || name.contains(',') {
+        return match all::suites(name) {
+            Ok(suites) => all::run(&suites, json, messages),
+            Err(e) => {
+                eprintln!("error: {e}");
+                2
+            }
+        };
+    }
     let report = match name {
         "actor" => actor::run(messages.unwrap_or(10_000_000))
             .and_then(|r| serde_json::to_value(r).map_err(|e| e.to_string())),
@@ -33,10 +45,20 @@ pub(crate) fn run_suite(name: &str, json: bool, messages: Option<u64>) -> i32 {
             .and_then(|r| serde_json::to_value(r).map_err(|e| e.to_string())),
         "model" => model::run().and_then(|r| serde_json::to_value(r).map_err(|e| e.to_string())),
         other => {
-            eprintln!("error: unknown bench suite `{other}`: available: actor, zmq, zk, metrics, dht, paxos, pubsub, model");
+            eprintln!(
+                "error: unknown bench suite `{other}`: available: all, {}",
+                all::SUITES.join(", ")
+            );
             return 2;
         }
     };
+    // Every report says how much memory the suite's process took at its peak.
+    let report = report.map(|mut report| {
+        if let (Some(fields), Some(rss)) = (report.as_object_mut(), all::peak_rss_mib()) {
+            fields.insert("peak_rss_mib".into(), rss.into());
+        }
+        report
+    });
     match report {
         Ok(report) => {
             if json {

@@ -69,7 +69,8 @@ enum Command {
     PaxosCheck(paxos_check::Args),
     /// Run a benchmark suite; with --json the last line is one JSON object with `ratio`.
     Bench {
-        /// Suite: `actor`, `zmq`, `zk`, `metrics`, `dht`, `paxos`, `pubsub` or `model`.
+        /// Suite: `actor`, `zmq`, `zk`, `metrics`, `dht`, `paxos`, `pubsub` or `model`; `all`
+        /// or a list (`actor,zmq`) runs each in its own process and ends with a summary line.
         suite: String,
         /// Print machine-readable JSON.
         #[arg(long)]

@@ -1,6 +1,7 @@
 //! End-to-end tests of the `rolecall` binary: examples, `check`, `kinds`,
 //! signals, and two `rolecall node` processes wired together.
 
+mod bench; // issue 18
 mod check;
 mod containers;
 mod dht;
