@@ -54,6 +54,7 @@ test_packages=(
   procps util-linux coreutils             # kill, setsid, timeout in scripts and tests
   curl                                    # a metrics test's clean-up
   nftables                                # experiments: link loss inside an emulated host
+  mininet bridge-utils                    # the generated Mininet script run in real Mininet (lxbr switches need brctl)
   protobuf-compiler                       # protoc: scripts/regen-protobuf.sh, the pub/sub Python interop tests
   chromium                                # the trace viewer's page, loaded headless by a test
   docker-compose                          # the compose file test (`rolecall compose`)

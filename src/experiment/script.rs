@@ -60,29 +60,29 @@ pub fn script(
             link = format!(" --link tc,{}", opts.join(","));
         }
     }
+    let file = format!("{}.mn", super::run::slug(&variant.name));
     let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "# rolecall experiment `{}`, variant `{}`",
-        exp.name, variant.name
+    // Mininet's `source` takes no comments (a `#` line is an unknown
+    // command): what a reader needs to know is echoed instead.
+    let say = |s: &mut String, text: &str| {
+        let _ = writeln!(s, "sh echo {}", quote(text));
+    };
+    say(
+        &mut s,
+        &format!(
+            "rolecall experiment {}, variant {}, for: sudo mn --topo {topo} --switch lxbr \
+             --controller none{link}",
+            exp.name, variant.name
+        ),
     );
-    let _ = writeln!(
-        s,
-        "# Start Mininet, then source this file at the mininet> prompt:"
+    say(
+        &mut s,
+        &format!(
+            "source {file} at the mininet> prompt (or mn ... --test none --post {file}); \
+             each program writes its output to NAME.log here"
+        ),
     );
-    let _ = writeln!(
-        s,
-        "#   sudo mn --topo {topo} --switch lxbr --controller none{link}"
-    );
-    let _ = writeln!(
-        s,
-        "#   mininet> source {}.mn",
-        super::run::slug(&variant.name)
-    );
-    let _ = writeln!(
-        s,
-        "# Each node writes its output to NODE.log in the current directory."
-    );
+    let mut jobs = Jobs::default();
     if let Some(z) = &plan.zookeeper {
         let cfg = super::zookeeper::config(std::path::Path::new("zookeeper/data"), z.ip, z.port);
         let _ = writeln!(s, "sh mkdir -p zookeeper/data");
@@ -98,6 +98,7 @@ pub fn script(
             z.host,
             super::zookeeper::CLASSPATH
         );
+        jobs.started(&mut s, &z.host, "zookeeper", false);
         let _ = writeln!(s, "sh sleep 3");
     }
     for p in &plan.processes {
@@ -106,6 +107,7 @@ pub fn script(
             argv[0] = "rolecall".to_owned();
         }
         let _ = writeln!(s, "{} {} > {}.log 2>&1 &", p.host, argv.join(" "), p.name);
+        jobs.started(&mut s, &p.host, &p.name, false);
         if !p.wait.is_zero() {
             let _ = writeln!(s, "sh sleep {:.3}", p.wait.as_secs_f64());
         }
@@ -119,6 +121,8 @@ pub fn script(
             args.join(" "),
             n.node
         );
+        let ends_by_itself = !variant.services.contains(&n.node);
+        jobs.started(&mut s, &n.host, &n.node, ends_by_itself);
     }
     for a in &variant.apps {
         if !a.after.is_zero() {
@@ -136,6 +140,7 @@ pub fn script(
             args.join(" "),
             a.name
         );
+        jobs.started(&mut s, &a.host, &a.name, a.wait);
     }
     let mut events: Vec<_> = variant.events.iter().collect();
     events.sort_by_key(|e| e.at);
@@ -152,7 +157,74 @@ pub fn script(
             if e.up { "up" } else { "down" }
         );
     }
+    jobs.finish(&mut s);
     Ok(s)
+}
+
+/// The programs a script starts in the background on the hosts' shells, so
+/// that it can wait for the ones that end by themselves and then stop the
+/// others (services, ZooKeeper, `[[processes]]`), as `experiment run` does.
+#[derive(Default)]
+struct Jobs {
+    /// (host, shell variable holding the PID, name) of each.
+    awaited: Vec<(String, String, String)>,
+    stopped: Vec<(String, String, String)>,
+}
+
+impl Jobs {
+    /// Records the PID of the program just started on `host` (`$!` in that
+    /// host's shell) under a variable named after it.
+    fn started(&mut self, s: &mut String, host: &str, name: &str, ends_by_itself: bool) {
+        let var: String = std::iter::once("pid_".to_owned())
+            .chain(name.chars().map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_string()
+                } else {
+                    "_".to_owned()
+                }
+            }))
+            .collect();
+        let _ = writeln!(s, "{host} {var}=$!");
+        let job = (host.to_owned(), var, name.to_owned());
+        if ends_by_itself {
+            self.awaited.push(job);
+        } else {
+            self.stopped.push(job);
+        }
+    }
+
+    /// Waits for the programs that end by themselves, then stops the others
+    /// with SIGTERM (last started first) and waits for them.
+    fn finish(self, s: &mut String) {
+        let names = |jobs: &[(String, String, String)]| {
+            jobs.iter()
+                .map(|(_, _, n)| n.as_str())
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        if !self.awaited.is_empty() {
+            let _ = writeln!(
+                s,
+                "sh echo {}",
+                quote(&format!("waiting for {}", names(&self.awaited)))
+            );
+        }
+        for (host, var, _) in &self.awaited {
+            let _ = writeln!(s, "{host} wait ${var}");
+        }
+        if !self.stopped.is_empty() {
+            let _ = writeln!(
+                s,
+                "sh echo {}",
+                quote(&format!("stopping {}", names(&self.stopped)))
+            );
+        }
+        for (host, var, _) in self.stopped.iter().rev() {
+            let _ = writeln!(s, "{host} kill ${var}");
+            let _ = writeln!(s, "{host} wait ${var}");
+        }
+        let _ = writeln!(s, "sh echo done");
+    }
 }
 
 #[cfg(test)]

@@ -278,7 +278,10 @@ fn script_lists_the_apps_and_starts_zookeeper_first() {
     ]));
     let so = stdout(&o);
     assert!(o.status.success(), "{}", stderr(&o));
-    let lines: Vec<&str> = so.lines().filter(|l| !l.starts_with('#')).collect();
+    let lines: Vec<&str> = so
+        .lines()
+        .filter(|l| !l.starts_with("sh echo ") && !l.contains(" pid_"))
+        .collect();
     assert!(
         lines[1].starts_with("sh printf 'tickTime=500\\ndataDir=zookeeper/data\\nclientPort=2181\\nclientPortAddress=10.0.0.1\\n"),
         "{so}"
@@ -298,6 +301,17 @@ fn script_lists_the_apps_and_starts_zookeeper_first() {
         "{so}"
     );
     assert!(so.contains("sh sleep 5.000\nlink s1 h2 down\n"), "{so}");
+    // The script waits for the apps that decide the run, then stops the
+    // others, ZooKeeper last.
+    let tail = so.split("link s1 h2 down\n").nth(1).unwrap_or_default();
+    assert!(
+        tail.starts_with(
+            "sh echo 'waiting for pub1 sub1 sub2'\nh4 wait $pid_pub1\nh5 wait $pid_sub1\n\
+             h6 wait $pid_sub2\nsh echo 'stopping zookeeper disc b1 b2'\nh3 kill $pid_b2\n"
+        ),
+        "{so}"
+    );
+    assert!(tail.ends_with("h1 kill $pid_zookeeper\nh1 wait $pid_zookeeper\nsh echo done\n"));
 }
 
 #[test]
