@@ -10,7 +10,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::file::{parse_duration, Ctx};
-use super::model::{App, Zookeeper};
+use super::model::{App, Count, Pos, Variant, Zookeeper};
 
 /// The name `{addr:zookeeper}` stands for; no app or process may take it.
 pub const ZOOKEEPER: &str = "zookeeper";
@@ -29,7 +29,9 @@ pub const DIR: &str = "{dir}";
 #[serde(deny_unknown_fields)]
 pub(super) struct RawApp {
     name: Spanned<String>,
-    host: String,
+    host: Option<String>,
+    hosts: Option<Spanned<Vec<String>>>,
+    count: Option<Spanned<toml::Value>>,
     args: Spanned<Vec<String>>,
     #[serde(default)]
     wait: bool,
@@ -106,10 +108,34 @@ pub(super) fn apps(cx: &mut Ctx<'_>, list: Spanned<Vec<RawApp>>, variant: &str) 
                 Duration::ZERO
             }),
         };
+        let hosts = match (a.host, a.hosts) {
+            (Some(h), None) => vec![h],
+            (None, Some(list)) if !list.get_ref().is_empty() => list.into_inner(),
+            (None, Some(list)) => {
+                cx.error(list.span(), "`hosts` is empty");
+                Vec::new()
+            }
+            _ => {
+                cx.error(
+                    a.name.span(),
+                    format!("app `{name}` needs either `host` or `hosts` (its copies take them in turn)"),
+                );
+                Vec::new()
+            }
+        };
+        let count = a.count.and_then(|c| count(cx, &c));
+        if hosts.len() > 1 && count.is_none() {
+            cx.error(
+                a.name.span(),
+                format!("app `{name}` gives several `hosts` but no `count` of copies"),
+            );
+        }
         apps.push(App {
             pos: cx.pos(a.name.span()),
             name: a.name.into_inner(),
-            host: a.host,
+            host: hosts.first().cloned().unwrap_or_default(),
+            hosts,
+            count,
             args: a.args.into_inner(),
             wait: a.wait,
             after,
@@ -122,6 +148,117 @@ pub(super) fn apps(cx: &mut Ctx<'_>, list: Spanned<Vec<RawApp>>, variant: &str) 
         );
     }
     apps
+}
+
+/// An app's `count`: a whole number 1..=[`MAX_APPS`], or `"{x}"`.
+fn count(cx: &mut Ctx<'_>, raw: &Spanned<toml::Value>) -> Option<Count> {
+    match raw.get_ref() {
+        toml::Value::Integer(n) if (1..=MAX_APPS as i64).contains(n) => {
+            Some(Count::Fixed(*n as u32))
+        }
+        toml::Value::String(s) if s == SWEPT => Some(Count::Swept),
+        other => {
+            cx.error(
+                raw.span(),
+                format!("`count` must be a number of copies 1..={MAX_APPS} or \"{SWEPT}\" (the [sweep] value), not `{other}`"),
+            );
+            None
+        }
+    }
+}
+
+/// The placeholder for the variant's `[sweep]` value.
+pub const SWEPT: &str = "{x}";
+
+/// Makes the copies of every app of `variant` (an app set, expanded from a
+/// `[sweep]` value `x` written `x_text` when it has one): an app with a
+/// `count` becomes `NAME1`..`NAMEk` on its `hosts` in turn; `{x}`, `{name}`
+/// (the copy's name) and `{i}` (its number, from 1) are filled in.
+pub(super) fn instantiate(cx: &mut Ctx<'_>, variant: &mut Variant, x: Option<&str>) {
+    let mut copies: Vec<App> = Vec::new();
+    for app in std::mem::take(&mut variant.apps) {
+        let n = match app.count {
+            None => None,
+            Some(Count::Fixed(n)) => Some(n),
+            Some(Count::Swept) => match x.and_then(|t| t.parse::<u32>().ok()) {
+                Some(n) if (1..=MAX_APPS as u32).contains(&n) => Some(n),
+                _ => {
+                    error_at(
+                        cx,
+                        &app.pos,
+                        match x {
+                            None => format!("app `{}`: `count = \"{SWEPT}\"` needs a `[sweep]`", app.name),
+                            Some(t) => format!(
+                                "app `{}`: the sweep value {t} is not a number of copies 1..={MAX_APPS}",
+                                app.name
+                            ),
+                        },
+                    );
+                    continue;
+                }
+            },
+        };
+        let made: Vec<(String, String, u32)> = match n {
+            None => vec![(app.name.clone(), app.host.clone(), 1)],
+            Some(n) => (1..=n)
+                .map(|i| {
+                    let host = app.hosts[(i as usize - 1) % app.hosts.len().max(1)].clone();
+                    (format!("{}{i}", app.name), host, i)
+                })
+                .collect(),
+        };
+        for (name, host, i) in made {
+            let mut args = Vec::with_capacity(app.args.len());
+            for arg in &app.args {
+                if arg.contains(SWEPT) && x.is_none() {
+                    error_at(
+                        cx,
+                        &app.pos,
+                        format!(
+                            "app `{}`: `{arg}` uses {SWEPT}, which needs a `[sweep]`",
+                            app.name
+                        ),
+                    );
+                }
+                args.push(
+                    arg.replace(SWEPT, x.unwrap_or(SWEPT))
+                        .replace("{name}", &name)
+                        .replace("{i}", &i.to_string()),
+                );
+            }
+            if copies.iter().any(|c| c.name == name) {
+                error_at(
+                    cx,
+                    &app.pos,
+                    format!("variant `{}`: two apps are called `{name}`", variant.name),
+                );
+            }
+            copies.push(App {
+                name,
+                host,
+                hosts: Vec::new(),
+                count: None,
+                args,
+                ..app.clone()
+            });
+        }
+    }
+    if copies.len() > MAX_APPS {
+        error_at(
+            cx,
+            &variant.pos,
+            format!(
+                "variant `{}`: {} apps with their copies, more than {MAX_APPS}",
+                variant.name,
+                copies.len()
+            ),
+        );
+    }
+    variant.apps = copies;
+}
+
+fn error_at(cx: &mut Ctx<'_>, pos: &Pos, message: String) {
+    cx.push(pos.diagnostic(message));
 }
 
 /// Validates `[zookeeper]`.
@@ -188,7 +325,7 @@ pub fn expand(
             }
             (w, Some('}' | ':')) if !w.is_empty() => {
                 return Err(format!(
-                    "`{arg}`: unknown placeholder `{{{w}…`: known are {{addr:NAME}}, {{dir}} and {{here}}"
+                    "`{arg}`: unknown placeholder `{{{w}…`: known are {{addr:NAME}}, {{dir}}, {{here}}, {{name}}, {{i}} and {{x}}"
                 ));
             }
             _ => {
@@ -268,7 +405,86 @@ after = "500ms"
         let e = errors(&format!(
             "{APPS}[sweep]\nname = \"n\"\nset = \"a.b\"\nvalues = [1]\n"
         ));
-        assert!(e.contains("`[sweep]` sets a topology override"), "{e}");
+        assert!(e.contains("`[sweep] set` is a topology override"), "{e}");
+    }
+
+    /// `count` copies an app over its `hosts`, with `{name}`, `{i}` and the
+    /// sweep's `{x}` filled in, once per sweep value.
+    #[test]
+    fn a_swept_count_makes_copies_of_an_app() {
+        let text =
+            APPS.replace(
+                "name = \"sub\"\nhost = \"h2\"",
+                "name = \"sub\"\ncount = \"{x}\"\nhosts = [\"h2\", \"h3\"]",
+            )
+            .replace(
+                "\"{dir}/l.lp\"",
+                "\"{dir}/l.lp\", \"-n\", \"{name}\", \"--of\", \"{i}/{x}\"",
+            ) + "[sweep]\nname = \"subs\"\nvalues = [1, 3]\n";
+        let e = parse(&text, Path::new("exp.toml")).unwrap();
+        let names: Vec<&str> = e.variants.iter().map(|v| v.name.as_str()).collect();
+        assert_eq!(names, ["zk subs=1", "zk subs=3"]);
+        let v = &e.variants[1];
+        assert_eq!(v.x, Some(3.0));
+        let copies: Vec<(&str, &str)> = v
+            .apps
+            .iter()
+            .map(|a| (a.name.as_str(), a.host.as_str()))
+            .collect();
+        assert_eq!(
+            copies,
+            [
+                ("disc", "h1"),
+                ("sub1", "h2"),
+                ("sub2", "h3"),
+                ("sub3", "h2")
+            ]
+        );
+        assert_eq!(
+            v.apps[3].args[4..],
+            ["-n", "sub3", "--of", "3/3"].map(String::from)
+        );
+        assert!(v.apps[1..].iter().all(|a| a.wait && a.count.is_none()));
+        assert_eq!(e.variants[0].apps.len(), 2);
+    }
+
+    #[test]
+    fn copies_and_placeholders_that_cannot_be_made_name_the_line() {
+        let counted = APPS.replace("host = \"h2\"", "host = \"h2\"\ncount = \"{x}\"");
+        let e = errors(&counted);
+        assert!(
+            e.contains("exp.toml:11:8: app `sub`: `count = \"{x}\"` needs a `[sweep]`"),
+            "{e}"
+        );
+        let e = errors(&format!("{counted}[sweep]\nname = \"n\"\nvalues = [1.5]\n"));
+        assert!(
+            e.contains("exp.toml:11:8: app `sub`: the sweep value 1.5 is not a number of copies"),
+            "{e}"
+        );
+        let e = errors(&APPS.replace("host = \"h2\"", "count = 0\nhost = \"h2\""));
+        assert!(
+            e.contains("exp.toml:12:9: `count` must be a number of copies 1..=64"),
+            "{e}"
+        );
+        let e = errors(&APPS.replace("host = \"h2\"", "hosts = [\"h2\", \"h3\"]"));
+        assert!(
+            e.contains("exp.toml:11:8: app `sub` gives several `hosts` but no `count`"),
+            "{e}"
+        );
+        let e = errors(&APPS.replace("host = \"h2\"\n", ""));
+        assert!(
+            e.contains("exp.toml:11:8: app `sub` needs either `host` or `hosts`"),
+            "{e}"
+        );
+        let e = errors(&APPS.replace("\"{dir}/l.lp\"", "\"{x}\""));
+        assert!(
+            e.contains("exp.toml:11:8: app `sub`: `{x}` uses {x}, which needs a `[sweep]`"),
+            "{e}"
+        );
+        let e = errors(&format!(
+            "{APPS}[[variants]]\nname = \"t\"\ntopology = \"t.toml\"\n[sweep]\nname = \"n\"\nvalues = [1]\n"
+        ));
+        assert!(e.contains("`[sweep]` needs `set`"), "{e}");
     }
 
     #[test]

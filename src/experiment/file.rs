@@ -15,6 +15,7 @@ use toml::Spanned;
 use super::apps::{self, RawApp, RawZookeeper};
 use super::model::{Event, Experiment, Network, Placement, Pos, Process, Rule, Variant};
 use super::shape::Shape;
+use super::sweep::{self, RawSweep};
 
 /// Most variants after sweeping, and most repetitions (every run is real work).
 pub const MAX_RUNS: usize = 1000;
@@ -115,15 +116,6 @@ struct RawVariant {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawSweep {
-    name: String,
-    set: Spanned<String>,
-    values: Spanned<Vec<toml::Value>>,
-    expect: Option<Spanned<Vec<u64>>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawEvent {
     at: Spanned<String>,
     host: String,
@@ -156,6 +148,11 @@ impl Ctx<'_> {
 
     pub(super) fn error(&mut self, span: Range<usize>, message: impl Into<String>) {
         let d = self.pos(span).diagnostic(message);
+        self.diagnostics.push(d);
+    }
+
+    /// Records a diagnostic made elsewhere (at a [`Pos`] kept from parsing).
+    pub(super) fn push(&mut self, d: Diagnostic) {
         self.diagnostics.push(d);
     }
 }
@@ -370,19 +367,41 @@ pub fn parse(text: &str, path: &Path) -> Result<Experiment, FileError> {
         });
     }
     if let Some(s) = &raw.sweep {
-        if let Some(v) = variants.iter().find(|v| !v.apps.is_empty()) {
-            cx.error(
-                s.set.span(),
-                format!(
-                    "`[sweep]` sets a topology override, and variant `{}` runs apps: \
-                     write one variant per value instead",
-                    v.name
-                ),
-            );
+        match &s.set {
+            Some(set) => {
+                if let Some(v) = variants.iter().find(|v| !v.apps.is_empty()) {
+                    cx.error(
+                        set.span(),
+                        format!(
+                            "`[sweep] set` is a topology override, and variant `{}` runs apps: \
+                             apps take the value as `{{x}}` (in `args`, or `count = \"{{x}}\"`)",
+                            v.name
+                        ),
+                    );
+                }
+            }
+            None => {
+                if let Some(v) = variants.iter().find(|v| v.apps.is_empty()) {
+                    cx.error(
+                        exp_span.clone(),
+                        format!(
+                            "`[sweep]` needs `set` (the override path its values go to) \
+                             for topology variant `{}`",
+                            v.name
+                        ),
+                    );
+                }
+            }
         }
     }
     let zookeeper = raw.zookeeper.map(|z| apps::zookeeper(&mut cx, z));
-    let sweep = raw.sweep.map(|s| sweep(&mut cx, s, &mut variants));
+    let sweep = raw.sweep.map(|s| sweep::expand(&mut cx, s, &mut variants));
+    if sweep.is_none() {
+        for v in variants.iter_mut().filter(|v| !v.apps.is_empty()) {
+            let x = v.x.map(sweep::number_text);
+            apps::instantiate(&mut cx, v, x.as_deref());
+        }
+    }
     if variants.len() * repetitions as usize > MAX_RUNS {
         cx.error(
             exp_span,
@@ -487,49 +506,6 @@ fn placement(cx: &mut Ctx<'_>, p: Option<RawPlacement>) -> Placement {
         })
         .collect();
     Placement { rule, nodes }
-}
-
-fn sweep(cx: &mut Ctx<'_>, s: RawSweep, variants: &mut Vec<Variant>) -> String {
-    let values = s.values.get_ref();
-    let mut xs = Vec::new();
-    for v in values {
-        match v.as_float().or(v.as_integer().map(|i| i as f64)) {
-            Some(x) => xs.push((x, v.to_string())),
-            None => cx.error(s.values.span(), "sweep `values` must be numbers"),
-        }
-    }
-    if xs.is_empty() {
-        cx.error(s.values.span(), "sweep `values` is empty");
-    }
-    if let Some(e) = &s.expect {
-        if e.get_ref().len() != xs.len() {
-            cx.error(e.span(), "sweep `expect` needs one count per value");
-        }
-    }
-    if !s.set.get_ref().contains('.') {
-        cx.error(
-            s.set.span(),
-            "sweep `set` must be a path NODE.ACTOR.PARAM or NODE.FIELD",
-        );
-    }
-    let base = std::mem::take(variants);
-    for b in base {
-        for (i, (x, text)) in xs.iter().enumerate() {
-            let mut v = b.clone();
-            v.name = if b.name == "default" {
-                format!("{}={text}", s.name)
-            } else {
-                format!("{} {}={text}", b.name, s.name)
-            };
-            v.set.push(format!("{}={text}", s.set.get_ref()));
-            v.x = Some(*x);
-            if let Some(e) = s.expect.as_ref().and_then(|e| e.get_ref().get(i)) {
-                v.expect = Some(*e);
-            }
-            variants.push(v);
-        }
-    }
-    s.name
 }
 
 fn event(cx: &mut Ctx<'_>, e: RawEvent) -> Option<Event> {

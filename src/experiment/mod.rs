@@ -3,7 +3,8 @@
 //! ending with a comparison report.
 //!
 //! * [`file`](mod@file): the experiment file and its validation (`file:line:column` errors);
-//! * [`apps`]: app-set variants and `[zookeeper]` in the file, placeholders;
+//! * [`apps`]: app-set variants and `[zookeeper]` in the file, placeholders, copies of an app;
+//! * `sweep`: `[sweep]`, one parameter's values multiplying the variants;
 //! * [`model`]: the validated experiment (network, placement, variants, events);
 //! * [`shape`]: network shapes as pure data (hosts, switches, routers, links, routes);
 //! * [`plan`]: placement and every node's `rolecall node` arguments;
@@ -26,6 +27,7 @@ pub mod plan;
 pub mod run;
 pub mod script;
 pub mod shape;
+mod sweep;
 pub mod zookeeper;
 
 pub use file::{load, FileError};

@@ -108,6 +108,13 @@ pub struct App {
     pub name: String,
     /// The host it runs on.
     pub host: String,
+    /// As written, before its copies are made: the hosts its copies take in
+    /// turn (`hosts`, or just `host`) and how many copies (`count`; `None`:
+    /// the app itself, no copies). Empty and `None` in a validated
+    /// [`Experiment`]'s variants, whose apps are the copies.
+    pub hosts: Vec<String>,
+    /// How many copies, when `count` is given.
+    pub count: Option<Count>,
     /// Arguments after `rolecall`, with `{addr:NAME}`, `{addr:zookeeper}`,
     /// `{dir}` and `{here}` placeholders.
     pub args: Vec<String>,
@@ -118,6 +125,15 @@ pub struct App {
     pub after: Duration,
     /// Where it was written.
     pub pos: Pos,
+}
+
+/// How many copies of an app a variant runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Count {
+    /// This many.
+    Fixed(u32),
+    /// The `[sweep]` value of the variant (`count = "{x}"`).
+    Swept,
 }
 
 /// `[zookeeper]`: a standalone ZooKeeper server the runner configures and

@@ -107,6 +107,74 @@ fn pubsub_zk_example_fails_over_and_counts_every_publication() {
     assert_nothing_left(s["prefix"].as_str().unwrap());
 }
 
+/// `examples/experiment_pubsub_sweep`: one subscriber app written once,
+/// copied `count = "{x}"` times for each value of the sweep (1, 2, 4) on
+/// h3..h6 in turn; every copy delivers every publication, and the sweep plot
+/// is drawn.
+#[test]
+fn a_sweep_over_the_number_of_subscribers_copies_the_app() {
+    if !have_root() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("results");
+    let o = run_within(
+        rolecall()
+            .args([
+                "experiment",
+                "run",
+                "examples/experiment_pubsub_sweep/experiment.toml",
+                "--out",
+            ])
+            .arg(&out),
+        150,
+    );
+    let so = stdout(&o);
+    assert!(o.status.success(), "{so}\n{}", stderr(&o));
+    let s = summary(&out);
+    let runs = s["runs"].as_array().expect("runs");
+    assert_eq!(runs.len(), 6, "3 values × 2 repetitions: {s}");
+    for (subscribers, expect) in [(1, 200), (2, 400), (4, 800)] {
+        let variant = format!("direct subscribers={subscribers}");
+        let mine: Vec<&serde_json::Value> = runs
+            .iter()
+            .filter(|r| r["variant"] == variant.as_str())
+            .collect();
+        assert_eq!(mine.len(), 2, "{variant}: {s}");
+        for r in mine {
+            assert_eq!(r["samples"].as_u64(), Some(expect), "{r}");
+            let apps: Vec<(&str, &str)> = r["apps"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| (a["node"].as_str().unwrap(), a["host"].as_str().unwrap()))
+                .collect();
+            let hosts = ["h3", "h4", "h5", "h6"];
+            let subs: Vec<(String, &str)> = (1..=subscribers)
+                .map(|i| (format!("sub{i}"), hosts[i - 1]))
+                .collect();
+            assert_eq!(apps.len(), 2 + subscribers, "{r}");
+            for (name, host) in &subs {
+                assert!(
+                    apps.contains(&(name.as_str(), *host)),
+                    "{name} on {host}: {apps:?}"
+                );
+            }
+        }
+        let folder = format!("direct_subscribers_{subscribers}");
+        let rep = out.join("raw").join(folder).join("rep-1");
+        for i in 1..=subscribers {
+            let log = std::fs::read_to_string(rep.join(format!("sub{i}/app.log"))).unwrap();
+            assert!(
+                log.contains("delivered 200; lost 0"),
+                "{variant} sub{i}: {log}"
+            );
+        }
+    }
+    assert!(out.join("plots/sweep.png").exists());
+    assert_nothing_left(s["prefix"].as_str().unwrap());
+}
+
 #[test]
 fn app_set_with_zookeeper_runs_on_loopback() {
     let dir = tempfile::tempdir().unwrap();
