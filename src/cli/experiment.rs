@@ -57,6 +57,10 @@ pub(crate) enum ExperimentCommand {
         /// Ask the ZooKeeper server at this address `ruok`; exit 0 on `imok`.
         #[arg(long)]
         ruok: Option<SocketAddr>,
+        /// Ask the ZooKeeper server at this address `srvr`; exit 0 when it
+        /// serves clients (standalone, leader, or follower of a quorum).
+        #[arg(long, conflicts_with = "ruok")]
+        serving: Option<SocketAddr>,
     },
 }
 
@@ -70,9 +74,11 @@ pub(crate) fn main(command: ExperimentCommand) -> i32 {
             connect,
             seconds,
             ruok,
-        } => match ruok {
-            Some(addr) => ruok_probe(addr),
-            None => probe(listen, &connect, seconds),
+            serving,
+        } => match (ruok, serving) {
+            (Some(addr), _) => zk_probe(addr, b"ruok", experiment::zookeeper::is_ok),
+            (None, Some(addr)) => zk_probe(addr, b"srvr", experiment::zookeeper::is_serving),
+            (None, None) => probe(listen, &connect, seconds),
         },
     }
 }
@@ -354,17 +360,17 @@ fn pingall(file: &Path) -> i32 {
     }
 }
 
-/// `ruok` to a ZooKeeper server: 0 when it answers `imok`.
-fn ruok_probe(addr: SocketAddr) -> i32 {
+/// A four-letter word to a ZooKeeper server: 0 when `good` likes the answer.
+fn zk_probe(addr: SocketAddr, word: &[u8], good: fn(&[u8]) -> bool) -> i32 {
     let reply = TcpStream::connect_timeout(&addr, Duration::from_secs(2)).and_then(|mut s| {
         s.set_read_timeout(Some(Duration::from_secs(2)))?;
-        s.write_all(b"ruok")?;
+        s.write_all(word)?;
         let mut buf = Vec::new();
-        s.take(64).read_to_end(&mut buf)?;
+        s.take(4096).read_to_end(&mut buf)?;
         Ok(buf)
     });
     match reply {
-        Ok(r) if experiment::zookeeper::is_ok(&r) => 0,
+        Ok(r) if good(&r) => 0,
         Ok(r) => {
             eprintln!("{addr}: {}", String::from_utf8_lossy(&r));
             1

@@ -42,9 +42,13 @@ pub(super) struct RawApp {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawZookeeper {
-    host: String,
+    host: Option<String>,
+    hosts: Option<Spanned<Vec<String>>>,
     port: Option<Spanned<i64>>,
 }
+
+/// Most servers of a `[zookeeper]` ensemble.
+pub const MAX_ZK_SERVERS: usize = 7;
 
 fn valid_name(name: &str) -> bool {
     !name.is_empty()
@@ -275,11 +279,35 @@ pub(super) fn zookeeper(cx: &mut Ctx<'_>, raw: Spanned<RawZookeeper>) -> Zookeep
             }
         },
     };
-    Zookeeper {
-        host: raw.host,
-        port,
-        pos,
-    }
+    let hosts = match (raw.host, raw.hosts) {
+        (Some(h), None) => vec![h],
+        (None, Some(list)) => {
+            let hosts = list.get_ref();
+            let twice = hosts
+                .iter()
+                .enumerate()
+                .find(|(i, h)| hosts[..*i].contains(h));
+            if hosts.is_empty() || hosts.len() > MAX_ZK_SERVERS {
+                cx.error(
+                    list.span(),
+                    format!("`hosts` of an ensemble: 1..={MAX_ZK_SERVERS} hosts (3 or 5 survive one or two failures)"),
+                );
+            } else if let Some((_, h)) = twice {
+                cx.error(
+                    list.span(),
+                    format!("`hosts`: `{h}` twice (one server per host)"),
+                );
+            }
+            list.into_inner()
+        }
+        _ => {
+            cx.push(pos.diagnostic(
+                "[zookeeper] needs either `host` (a standalone server) or `hosts` (an ensemble)",
+            ));
+            Vec::new()
+        }
+    };
+    Zookeeper { hosts, port, pos }
 }
 
 /// Expands `{addr:NAME}` (NAME's entry in `addresses`) and `{here}` (the
@@ -368,7 +396,7 @@ after = "500ms"
     fn reads_apps_and_zookeeper() {
         let e = parse(APPS, Path::new("exp.toml")).unwrap();
         let z = e.zookeeper.unwrap();
-        assert_eq!((z.host.as_str(), z.port), ("h1", DEFAULT_ZK_PORT));
+        assert_eq!((z.hosts, z.port), (vec!["h1".to_owned()], DEFAULT_ZK_PORT));
         let v = &e.variants[0];
         assert!(v.topology.is_none());
         assert_eq!(v.apps.len(), 2);
@@ -398,6 +426,18 @@ after = "500ms"
         assert!(e.contains("exp.toml:11:8: app name `a/b` must be"), "{e}");
         let e = errors(&APPS.replace("host = \"h1\"\n[[", "host = \"h1\"\nport = 70000\n[["));
         assert!(e.contains("exp.toml:4:8: `port` must be 1..=65535"), "{e}");
+        let e = errors(&APPS.replace("host = \"h1\"\n[[", "hosts = [\"h1\", \"h1\"]\n[["));
+        assert!(e.contains("exp.toml:3:9: `hosts`: `h1` twice"), "{e}");
+        let e = errors(&APPS.replace("host = \"h1\"\n[[", "hosts = []\n[["));
+        assert!(
+            e.contains("exp.toml:3:9: `hosts` of an ensemble: 1..=7 hosts"),
+            "{e}"
+        );
+        let e = errors(&APPS.replace("host = \"h1\"\n[[", "port = 2181\n[["));
+        assert!(
+            e.contains("exp.toml:2:1: [zookeeper] needs either `host`"),
+            "{e}"
+        );
         let e = errors(&APPS.replace("wait = true", "wait = true\nhots = \"h3\""));
         assert!(e.contains("exp.toml:15:1: unknown field `hots`"), "{e}");
         let e = errors(&APPS.replace("name = \"zk\"", "name = \"zk\"\ntopology = \"t.toml\""));

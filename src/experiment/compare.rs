@@ -364,7 +364,7 @@ mod tests {
             apps: Vec::new(),
             failure: None,
             processes: Vec::new(),
-            zookeeper: None,
+            zookeeper: Vec::new(),
             events: Vec::new(),
         }
     }

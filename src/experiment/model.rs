@@ -136,12 +136,14 @@ pub enum Count {
     Swept,
 }
 
-/// `[zookeeper]`: a standalone ZooKeeper server the runner configures and
-/// starts on a host before every run, and stops after it.
+/// `[zookeeper]`: the ZooKeeper server the runner configures and starts
+/// before every run and stops after it — standalone on one host, or an
+/// ensemble with one server on each of several hosts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Zookeeper {
-    /// The host it runs on.
-    pub host: String,
+    /// The hosts it runs on: one (standalone) or several (an ensemble, in
+    /// server id order: `server.1` on the first).
+    pub hosts: Vec<String>,
     /// Its client port (default 2181; a free port with `--local`).
     pub port: u16,
     /// Where it was written.

@@ -42,21 +42,56 @@ pub struct AppPlan {
     pub after: std::time::Duration,
 }
 
-/// The ZooKeeper server of every run.
+/// The ZooKeeper server of every run: one standalone server, or an
+/// ensemble of several.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ZkPlan {
+    /// Its servers, in id order (`server.1` first); one: standalone.
+    pub servers: Vec<ZkServer>,
+}
+
+/// One ZooKeeper server of a run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ZkServer {
+    /// Its id in the ensemble (`myid`, from 1).
+    pub id: u32,
     /// The host it runs on.
     pub host: String,
     /// Its address (the host's, or 127.0.0.1 with `--local`).
     pub ip: Ipv4Addr,
     /// Its client port.
     pub port: u16,
+    /// The ports it talks to the other servers on (followers to the
+    /// leader, leader election); unused by a standalone server.
+    pub peer_ports: (u16, u16),
+}
+
+impl ZkServer {
+    /// `IP:PORT`, where clients reach it.
+    pub fn address(&self) -> String {
+        format!("{}:{}", self.ip, self.port)
+    }
+
+    /// Its name in records and folders: `zookeeper`, or `zookeeperN` in an ensemble.
+    pub fn name(&self, ensemble: bool) -> String {
+        if ensemble {
+            format!("{ZOOKEEPER}{}", self.id)
+        } else {
+            ZOOKEEPER.to_owned()
+        }
+    }
 }
 
 impl ZkPlan {
-    /// `IP:PORT`, as `{addr:zookeeper}` and `ROLECALL_ZK` give it.
+    /// `IP:PORT[,IP:PORT…]`, as `{addr:zookeeper}` and `ROLECALL_ZK` give it.
     pub fn connect(&self) -> String {
-        format!("{}:{}", self.ip, self.port)
+        let all: Vec<String> = self.servers.iter().map(ZkServer::address).collect();
+        all.join(",")
+    }
+
+    /// True for an ensemble (more than one server).
+    pub fn is_ensemble(&self) -> bool {
+        self.servers.len() > 1
     }
 }
 
@@ -236,35 +271,7 @@ pub fn plan(exp: &Experiment, local: bool) -> Result<Plan, FileError> {
     let zookeeper = exp
         .zookeeper
         .as_ref()
-        .and_then(|z| match net.host(&z.host) {
-            Some(h) if local => match free_port() {
-                Ok(port) => Some(ZkPlan {
-                    host: z.host.clone(),
-                    ip: Ipv4Addr::LOCALHOST,
-                    port,
-                }),
-                Err(e) => {
-                    problems.push(z.pos.diagnostic(format!(
-                        "no free port on 127.0.0.1 for ZooKeeper on {}: {e}",
-                        h.name
-                    )));
-                    None
-                }
-            },
-            Some(h) => Some(ZkPlan {
-                host: z.host.clone(),
-                ip: h.ip,
-                port: z.port,
-            }),
-            None => {
-                problems.push(z.pos.diagnostic(format!(
-                    "[zookeeper] on host `{}`, which the network lacks (hosts h1..h{})",
-                    z.host,
-                    hosts.len()
-                )));
-                None
-            }
-        });
+        .and_then(|z| zk_plan(z, &net, local, hosts.len(), &mut problems));
     let mut process_addresses: BTreeMap<String, String> = BTreeMap::new();
     if let Some(z) = &zookeeper {
         process_addresses.insert(ZOOKEEPER.to_owned(), z.connect());
@@ -429,11 +436,64 @@ pub fn plan(exp: &Experiment, local: bool) -> Result<Plan, FileError> {
     })
 }
 
-/// A port on 127.0.0.1 that nothing listens on now (for `--local`'s ZooKeeper).
-fn free_port() -> std::io::Result<u16> {
-    Ok(std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?
-        .local_addr()?
-        .port())
+/// `n` distinct ports on 127.0.0.1 that nothing listens on now (for
+/// `--local`'s ZooKeeper servers): all held open until all are chosen.
+fn free_ports(n: usize) -> std::io::Result<Vec<u16>> {
+    let held = (0..n)
+        .map(|_| std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)))
+        .collect::<std::io::Result<Vec<_>>>()?;
+    held.iter()
+        .map(|l| l.local_addr().map(|a| a.port()))
+        .collect()
+}
+
+/// The servers of `[zookeeper]` on their hosts: the hosts' addresses and the
+/// given client port (quorum ports 2888/3888 as ZooKeeper's own defaults),
+/// or with `--local` free ports on 127.0.0.1, three per server.
+fn zk_plan(
+    z: &super::model::Zookeeper,
+    net: &Net,
+    local: bool,
+    host_count: usize,
+    problems: &mut Vec<Diagnostic>,
+) -> Option<ZkPlan> {
+    let mut ports = if local {
+        match free_ports(3 * z.hosts.len()) {
+            Ok(p) => p.into_iter(),
+            Err(e) => {
+                problems.push(
+                    z.pos
+                        .diagnostic(format!("no free ports on 127.0.0.1 for ZooKeeper: {e}")),
+                );
+                return None;
+            }
+        }
+    } else {
+        Vec::new().into_iter()
+    };
+    let mut servers = Vec::new();
+    for (i, name) in z.hosts.iter().enumerate() {
+        let Some(h) = net.host(name) else {
+            problems.push(z.pos.diagnostic(format!(
+                "[zookeeper] on host `{name}`, which the network lacks (hosts h1..h{host_count})"
+            )));
+            return None;
+        };
+        let (ip, port, peer_ports) =
+            if let (Some(c), Some(q), Some(e)) = (ports.next(), ports.next(), ports.next()) {
+                (Ipv4Addr::LOCALHOST, c, (q, e))
+            } else {
+                (h.ip, z.port, (2888, 3888))
+            };
+        servers.push(ZkServer {
+            id: i as u32 + 1,
+            host: name.clone(),
+            ip,
+            port,
+            peer_ports,
+        });
+    }
+    Some(ZkPlan { servers })
 }
 
 /// Plans the apps of app-set variant `v`: hosts checked, placeholders
@@ -611,9 +671,48 @@ apps = [
         assert_eq!(v.apps[1].args, ["x=10.0.0.2", "{dir}/l.lp", "/nowhere"]);
         assert!(v.apps[1].wait && !v.apps[0].wait);
         let local = plan(&e, true).unwrap();
-        let z = local.zookeeper.as_ref().unwrap();
+        let z = &local.zookeeper.as_ref().unwrap().servers[0];
         assert_eq!(z.ip, Ipv4Addr::LOCALHOST);
         assert_ne!(z.port, 0);
         assert_eq!(local.variants[0].apps[1].args[0], "x=127.0.0.1");
+    }
+
+    #[test]
+    fn plans_a_zookeeper_ensemble_on_hosts_and_on_loopback() {
+        let e = parse(
+            r#"[experiment]
+[network]
+shape = "single,4"
+[zookeeper]
+hosts = ["h1", "h2", "h3"]
+port = 2182
+[[variants]]
+name = "v"
+apps = [{ name = "s", host = "h4", wait = true, args = ["pubsub", "subscriber", "-z", "{addr:zookeeper}"] }]
+"#,
+            std::path::Path::new("/nowhere/e.toml"),
+        )
+        .unwrap();
+        let p = plan(&e, false).unwrap();
+        let z = p.zookeeper.as_ref().unwrap();
+        assert!(z.is_ensemble());
+        assert_eq!(z.connect(), "10.0.0.1:2182,10.0.0.2:2182,10.0.0.3:2182");
+        assert_eq!(p.variants[0].apps[0].args[3], z.connect());
+        let names: Vec<String> = z.servers.iter().map(|s| s.name(true)).collect();
+        assert_eq!(names, ["zookeeper1", "zookeeper2", "zookeeper3"]);
+        assert!(z.servers.iter().all(|s| s.peer_ports == (2888, 3888)));
+        // On loopback every server needs ports of its own.
+        let local = plan(&e, true).unwrap();
+        let mut ports: Vec<u16> = local
+            .zookeeper
+            .as_ref()
+            .unwrap()
+            .servers
+            .iter()
+            .flat_map(|s| [s.port, s.peer_ports.0, s.peer_ports.1])
+            .collect();
+        ports.sort_unstable();
+        ports.dedup();
+        assert_eq!(ports.len(), 9);
     }
 }

@@ -98,8 +98,9 @@ pub struct RunRecord {
     /// The experiment's extra processes (`[[processes]]`); their exit status
     /// is recorded, not judged.
     pub processes: Vec<NodeRecord>,
-    /// The ZooKeeper server (`[zookeeper]`); its exit status is not judged.
-    pub zookeeper: Option<NodeRecord>,
+    /// The ZooKeeper servers (`[zookeeper]`: one, or each of an ensemble);
+    /// their exit status is not judged.
+    pub zookeeper: Vec<NodeRecord>,
     /// Link events played, e.g. `0.50s h2 down`.
     pub events: Vec<String>,
 }
@@ -233,15 +234,9 @@ fn run_one(
     let zk = plan.zookeeper.as_ref();
     let zk_connect = zk.map(ZkPlan::connect);
     let zk_env = zk_connect.as_deref();
-    let server = match zk {
-        Some(z) => Some(zookeeper::start(
-            z,
-            &dir.join(ZOOKEEPER),
-            &opts.exe,
-            emulation,
-            stop,
-        )?),
-        None => None,
+    let servers = match zk {
+        Some(z) => zookeeper::start(z, &dir.join(ZOOKEEPER), &opts.exe, emulation, stop)?,
+        None => Vec::new(),
     };
     let mut procs = Procs(Vec::new());
     let mut helpers = Procs(Vec::new());
@@ -372,12 +367,19 @@ fn run_one(
         rec.status = terminate(c);
     }
     drop(helpers);
-    let zookeeper = server.map(|s| NodeRecord {
-        node: ZOOKEEPER.to_owned(),
-        host: zk.map(|z| z.host.clone()).unwrap_or_default(),
-        pid: s.pid(),
-        status: s.stop(),
-    });
+    // Last started, first stopped: the ensemble's first server goes last.
+    let mut zookeeper: Vec<NodeRecord> = zk
+        .map(|z| z.servers.iter().rev().zip(servers.into_iter().rev()))
+        .into_iter()
+        .flatten()
+        .map(|(me, s)| NodeRecord {
+            node: me.name(zk.is_some_and(ZkPlan::is_ensemble)),
+            host: me.host.clone(),
+            pid: s.pid(),
+            status: s.stop(),
+        })
+        .collect();
+    zookeeper.reverse();
     if let Some(em) = emulation {
         // heal every link an event touched, for the next run
         for e in &v.events {

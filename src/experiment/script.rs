@@ -84,21 +84,34 @@ pub fn script(
     );
     let mut jobs = Jobs::default();
     if let Some(z) = &plan.zookeeper {
-        let cfg = super::zookeeper::config(std::path::Path::new("zookeeper/data"), z.ip, z.port);
-        let _ = writeln!(s, "sh mkdir -p zookeeper/data");
-        let _ = writeln!(
-            s,
-            "sh printf '{}' > zookeeper/zoo.cfg",
-            cfg.replace('\n', "\\n")
-        );
-        let _ = writeln!(
-            s,
-            "{} java -Xmx256m -Dzookeeper.admin.enableServer=false -cp {} \
-             org.apache.zookeeper.server.quorum.QuorumPeerMain zookeeper/zoo.cfg > zookeeper.log 2>&1 &",
-            z.host,
-            super::zookeeper::CLASSPATH
-        );
-        jobs.started(&mut s, &z.host, "zookeeper", false);
+        for me in &z.servers {
+            // Standalone: zookeeper/; an ensemble: zookeeper/zkN/ with its myid.
+            let name = me.name(z.is_ensemble());
+            let folder = if z.is_ensemble() {
+                format!("zookeeper/zk{}", me.id)
+            } else {
+                "zookeeper".to_owned()
+            };
+            let data = format!("{folder}/data");
+            let cfg = super::zookeeper::config(std::path::Path::new(&data), me, &z.servers);
+            let _ = writeln!(s, "sh mkdir -p {data}");
+            if z.is_ensemble() {
+                let _ = writeln!(s, "sh echo {} > {data}/myid", me.id);
+            }
+            let _ = writeln!(
+                s,
+                "sh printf '{}' > {folder}/zoo.cfg",
+                cfg.replace('\n', "\\n")
+            );
+            let _ = writeln!(
+                s,
+                "{} java -Xmx256m -Dzookeeper.admin.enableServer=false -cp {} \
+                 org.apache.zookeeper.server.quorum.QuorumPeerMain {folder}/zoo.cfg > {name}.log 2>&1 &",
+                me.host,
+                super::zookeeper::CLASSPATH
+            );
+            jobs.started(&mut s, &me.host, &name, false);
+        }
         let _ = writeln!(s, "sh sleep 3");
     }
     for p in &plan.processes {

@@ -1,17 +1,18 @@
-//! The ZooKeeper server of every run (`[zookeeper]`): its `zoo.cfg` and data
-//! folder in the run's folder, the server (Debian's `QuorumPeerMain`, as
-//! `scripts/servers.sh` starts it) on its host, and the wait until it
-//! answers `ruok` — asked from inside the host's namespace by `rolecall
-//! experiment probe --ruok`, since the root namespace cannot reach it.
+//! The ZooKeeper server of every run (`[zookeeper]`), standalone or an
+//! ensemble: each server's `zoo.cfg` (and `myid`) and data folder in the
+//! run's folder, the server (Debian's `QuorumPeerMain`, as
+//! `scripts/servers.sh` starts it) on its host, and the wait until every
+//! one serves (`srvr` says its mode) — asked from inside the host's
+//! namespace by `rolecall experiment probe --serving`, since the root
+//! namespace cannot reach it.
 
-use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use super::netns::Emulation;
-use super::plan::ZkPlan;
+use super::plan::{ZkPlan, ZkServer};
 use super::run::{io, spawn, tail, RunError};
 
 /// Debian's ZooKeeper classes (package `zookeeper`) and their logging.
@@ -28,23 +29,45 @@ pub const TICK_MS: u32 = 500;
 /// The server's output, in its folder.
 pub const LOG: &str = "server.log";
 
-/// The `zoo.cfg` of a standalone server on `ip:port` keeping its data in `data`.
-pub fn config(data: &Path, ip: Ipv4Addr, port: u16) -> String {
-    format!(
+/// The `zoo.cfg` of `me` keeping its data in `data`: standalone when it is
+/// the only server of `all`, else a member of the ensemble `all` (each
+/// server's `server.N=IP:PEER:ELECTION` line; its id is in `data/myid`).
+pub fn config(data: &Path, me: &ZkServer, all: &[ZkServer]) -> String {
+    let mut cfg = format!(
         "tickTime={TICK_MS}\n\
          dataDir={}\n\
-         clientPort={port}\n\
-         clientPortAddress={ip}\n\
+         clientPort={}\n\
+         clientPortAddress={}\n\
          admin.enableServer=false\n\
          4lw.commands.whitelist=srvr,ruok,stat\n\
          maxClientCnxns=0\n",
-        data.display()
-    )
+        data.display(),
+        me.port,
+        me.ip
+    );
+    if all.len() > 1 {
+        // 10 and 5 ticks (5 s, 2.5 s) for followers to connect and sync.
+        cfg.push_str("initLimit=10\nsyncLimit=5\n");
+        for s in all {
+            let (peer, election) = s.peer_ports;
+            cfg.push_str(&format!("server.{}={}:{peer}:{election}\n", s.id, s.ip));
+        }
+    }
+    cfg
 }
 
 /// True when `reply` is a server's answer to `ruok` saying it runs.
 pub fn is_ok(reply: &[u8]) -> bool {
     reply.starts_with(b"imok")
+}
+
+/// True when `reply` is a server's answer to `srvr` saying it serves
+/// clients: standalone, or the leader or a follower of an ensemble with a
+/// quorum (a member without one says it is "not currently serving requests").
+pub fn is_serving(reply: &[u8]) -> bool {
+    String::from_utf8_lossy(reply)
+        .lines()
+        .any(|l| l.starts_with("Mode: "))
 }
 
 /// A started server; dropping it kills it (every exit path), [`Server::stop`]
@@ -82,20 +105,18 @@ impl Drop for Server {
     }
 }
 
-/// Writes the configuration into `dir` (the run's `zookeeper/` folder),
-/// starts the server on its host and waits until it answers; `exe` is
-/// this binary (for the probe). `stop` (Ctrl-C) ends the wait.
+/// Writes each server's configuration (into `dir`, the run's `zookeeper/`
+/// folder; `dir/zkN/` for the servers of an ensemble), starts them on their
+/// hosts and waits until every one serves; `exe` is this binary (for the
+/// probe). `stop` (Ctrl-C) ends the wait. On an error the servers started
+/// so far are killed (dropped).
 pub fn start(
     zk: &ZkPlan,
     dir: &Path,
     exe: &Path,
     emulation: Option<&Emulation>,
     stop: &AtomicBool,
-) -> Result<Server, RunError> {
-    let data = dir.join("data");
-    std::fs::create_dir_all(&data).map_err(io(data.display().to_string()))?;
-    let cfg = dir.join("zoo.cfg");
-    std::fs::write(&cfg, config(&data, zk.ip, zk.port)).map_err(io(cfg.display().to_string()))?;
+) -> Result<Vec<Server>, RunError> {
     if !Path::new("/usr/share/java/zookeeper.jar").exists() {
         return Err(RunError::Zookeeper(
             "/usr/share/java/zookeeper.jar is missing: install Debian's `zookeeper` \
@@ -103,6 +124,73 @@ pub fn start(
                 .to_owned(),
         ));
     }
+    let mut servers = Vec::new();
+    for me in &zk.servers {
+        let dir = if zk.is_ensemble() {
+            dir.join(format!("zk{}", me.id))
+        } else {
+            dir.to_owned()
+        };
+        servers.push(start_one(me, zk, &dir, emulation)?);
+    }
+    let started = Instant::now();
+    loop {
+        if stop.load(Ordering::SeqCst) {
+            return Err(RunError::Interrupted);
+        }
+        let mut all = true;
+        for (me, server) in zk.servers.iter().zip(&mut servers) {
+            if let Some(c) = &mut server.child {
+                if let Ok(Some(status)) = c.try_wait() {
+                    return Err(RunError::Zookeeper(format!(
+                        "the ZooKeeper server on {} exited ({status}) before serving; {}:\n{}",
+                        me.host,
+                        server.dir.join(LOG).display(),
+                        server.log_tail()
+                    )));
+                }
+            }
+            all &= serves(me, exe, emulation);
+        }
+        if all {
+            return Ok(servers);
+        }
+        if started.elapsed() > READY_TIMEOUT {
+            let (me, server) = zk
+                .servers
+                .iter()
+                .zip(&servers)
+                .find(|(me, _)| !serves(me, exe, emulation))
+                .unwrap_or((&zk.servers[0], &servers[0]));
+            return Err(RunError::Zookeeper(format!(
+                "the ZooKeeper server on {} did not serve on {} within {}s; {}:\n{}",
+                me.host,
+                me.address(),
+                READY_TIMEOUT.as_secs(),
+                server.dir.join(LOG).display(),
+                server.log_tail()
+            )));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Writes `me`'s configuration (and `myid` in an ensemble) into `dir` and
+/// starts it on its host.
+fn start_one(
+    me: &ZkServer,
+    zk: &ZkPlan,
+    dir: &Path,
+    emulation: Option<&Emulation>,
+) -> Result<Server, RunError> {
+    let data = dir.join("data");
+    std::fs::create_dir_all(&data).map_err(io(data.display().to_string()))?;
+    if zk.is_ensemble() {
+        let myid = data.join("myid");
+        std::fs::write(&myid, format!("{}\n", me.id)).map_err(io(myid.display().to_string()))?;
+    }
+    let cfg = dir.join("zoo.cfg");
+    std::fs::write(&cfg, config(&data, me, &zk.servers)).map_err(io(cfg.display().to_string()))?;
     let args = vec![
         "-Xmx256m".to_owned(),
         format!("-Dzookeeper.log.dir={}", dir.display()),
@@ -115,59 +203,29 @@ pub fn start(
     let child = spawn(
         dir,
         LOG,
-        &zk.host,
+        &me.host,
         Path::new("java"),
         &args,
         emulation,
         None,
     )?;
-    let mut server = Server {
+    Ok(Server {
         child: Some(child),
         dir: dir.to_owned(),
-    };
-    let started = Instant::now();
-    loop {
-        if stop.load(Ordering::SeqCst) {
-            return Err(RunError::Interrupted);
-        }
-        if let Some(c) = &mut server.child {
-            if let Ok(Some(status)) = c.try_wait() {
-                return Err(RunError::Zookeeper(format!(
-                    "the ZooKeeper server on {} exited ({status}) before serving; {}:\n{}",
-                    zk.host,
-                    dir.join(LOG).display(),
-                    server.log_tail()
-                )));
-            }
-        }
-        if answers(zk, exe, emulation) {
-            return Ok(server);
-        }
-        if started.elapsed() > READY_TIMEOUT {
-            return Err(RunError::Zookeeper(format!(
-                "the ZooKeeper server on {} did not answer on {} within {}s; {}:\n{}",
-                zk.host,
-                zk.connect(),
-                READY_TIMEOUT.as_secs(),
-                dir.join(LOG).display(),
-                server.log_tail()
-            )));
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    })
 }
 
-/// Asks `ruok` from the server's host.
-fn answers(zk: &ZkPlan, exe: &Path, emulation: Option<&Emulation>) -> bool {
+/// Asks `srvr` from the server's host: true when it serves.
+fn serves(me: &ZkServer, exe: &Path, emulation: Option<&Emulation>) -> bool {
     let mut cmd = match emulation {
         Some(em) => {
             let mut c = Command::new("ip");
-            c.args(["netns", "exec", &em.namespace(&zk.host)]).arg(exe);
+            c.args(["netns", "exec", &em.namespace(&me.host)]).arg(exe);
             c
         }
         None => Command::new(exe),
     };
-    cmd.args(["experiment", "probe", "--ruok", &zk.connect()])
+    cmd.args(["experiment", "probe", "--serving", &me.address()])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -178,14 +236,53 @@ fn answers(zk: &ZkPlan, exe: &Path, emulation: Option<&Emulation>) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use std::net::Ipv4Addr;
+
     use super::*;
+
+    fn server(id: u32, last: u8) -> ZkServer {
+        ZkServer {
+            id,
+            host: format!("h{id}"),
+            ip: Ipv4Addr::new(10, 0, 0, last),
+            port: 2181,
+            peer_ports: (2888, 3888),
+        }
+    }
+
+    #[test]
+    fn an_ensemble_config_names_every_server() {
+        let all = [server(1, 1), server(2, 2), server(3, 3)];
+        let c = config(Path::new("/r/zookeeper/zk2/data"), &all[1], &all);
+        assert!(
+            c.contains("clientPort=2181\nclientPortAddress=10.0.0.2\n"),
+            "{c}"
+        );
+        assert!(
+            c.ends_with(
+                "initLimit=10\nsyncLimit=5\nserver.1=10.0.0.1:2888:3888\n\
+                 server.2=10.0.0.2:2888:3888\nserver.3=10.0.0.3:2888:3888\n"
+            ),
+            "{c}"
+        );
+    }
+
+    #[test]
+    fn srvr_replies() {
+        assert!(is_serving(b"Zookeeper version: 3.8.0\nLatency min/avg/max: 0/0.0/0\nMode: follower\nNode count: 5\n"));
+        assert!(is_serving(b"Zookeeper version: 3.8.0\nMode: standalone\n"));
+        assert!(!is_serving(
+            b"This ZooKeeper instance is not currently serving requests\n"
+        ));
+        assert!(!is_serving(b""));
+    }
 
     #[test]
     fn a_standalone_config_on_the_hosts_address() {
         let c = config(
             Path::new("/r/zookeeper/data"),
-            Ipv4Addr::new(10, 0, 0, 1),
-            2181,
+            &server(1, 1),
+            &[server(1, 1)],
         );
         assert!(c.contains("dataDir=/r/zookeeper/data\n"), "{c}");
         assert!(

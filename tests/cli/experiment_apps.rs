@@ -32,8 +32,10 @@ fn assert_app_runs(s: &serde_json::Value, runs: usize, expect: u64, zk: bool) {
             let pid = a["pid"].as_u64().expect("pid");
             assert!(pid > 0 && !alive(pid, "pubsub"), "app {a} still running");
         }
-        if zk {
-            let pid = r["zookeeper"]["pid"].as_u64().expect("zookeeper pid");
+        let servers = r["zookeeper"].as_array().expect("zookeeper servers");
+        assert_eq!(servers.is_empty(), !zk, "{r}");
+        for z in servers {
+            let pid = z["pid"].as_u64().expect("zookeeper pid");
             assert!(!alive(pid, "QuorumPeerMain"), "ZooKeeper {pid} left");
         }
     }
@@ -77,7 +79,8 @@ fn pubsub_zk_example_fails_over_and_counts_every_publication() {
             "{cfg}"
         );
         assert!(run_dir.join("zookeeper/data").is_dir());
-        assert_eq!(r["zookeeper"]["host"], "h1", "{r}");
+        assert_eq!(r["zookeeper"][0]["host"], "h1", "{r}");
+        assert_eq!(r["zookeeper"][0]["node"], "zookeeper", "{r}");
         for sub in ["sub1", "sub2"] {
             let log = std::fs::read_to_string(run_dir.join(sub).join("app.log")).unwrap();
             assert!(
@@ -172,6 +175,82 @@ fn a_sweep_over_the_number_of_subscribers_copies_the_app() {
         }
     }
     assert!(out.join("plots/sweep.png").exists());
+    assert_nothing_left(s["prefix"].as_str().unwrap());
+}
+
+/// `[zookeeper] hosts = ["h1", "h2", "h3"]`: an ensemble, each server with
+/// its own `zoo.cfg` (every `server.N` line) and `myid`; the apps get all
+/// three addresses; h3 (the first leader) is cut off 3 s into the run and
+/// the other two carry on: every publication delivered, nothing left.
+#[test]
+fn a_zookeeper_ensemble_keeps_serving_with_one_server_cut_off() {
+    if !have_root() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("results");
+    let o = run_within(
+        rolecall()
+            .args([
+                "experiment",
+                "run",
+                "tests/cli/fixtures/experiment_zk_ensemble.toml",
+                "--out",
+            ])
+            .arg(&out),
+        150,
+    );
+    let so = stdout(&o);
+    assert!(o.status.success(), "{so}\n{}", stderr(&o));
+    let s = summary(&out);
+    assert_app_runs(&s, 1, 200, true);
+    let r = &s["runs"][0];
+    let servers: Vec<(&str, &str)> = r["zookeeper"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|z| (z["node"].as_str().unwrap(), z["host"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        servers,
+        [
+            ("zookeeper1", "h1"),
+            ("zookeeper2", "h2"),
+            ("zookeeper3", "h3")
+        ]
+    );
+    let run_dir = out.join("raw/ensemble-cut/rep-1");
+    for id in 1..=3 {
+        let zk = run_dir.join(format!("zookeeper/zk{id}"));
+        let cfg = std::fs::read_to_string(zk.join("zoo.cfg")).unwrap();
+        assert!(
+            cfg.contains(&format!("clientPortAddress=10.0.0.{id}\n"))
+                && cfg.contains("server.1=10.0.0.1:2888:3888\nserver.2=10.0.0.2:2888:3888\nserver.3=10.0.0.3:2888:3888\n"),
+            "{cfg}"
+        );
+        let myid = std::fs::read_to_string(zk.join("data/myid")).unwrap();
+        assert_eq!(myid.trim(), id.to_string());
+    }
+    let events: Vec<&str> = r["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e.as_str())
+        .collect();
+    assert!(
+        events.len() == 1 && events[0].ends_with("h3 down"),
+        "{events:?}"
+    );
+    let sub = std::fs::read_to_string(run_dir.join("sub1/app.log")).unwrap();
+    assert!(sub.contains("delivered 200; lost 0"), "{sub}");
+    // Every server served (a leader and followers) before the apps started.
+    let modes: String = (1..=3)
+        .map(|id| {
+            std::fs::read_to_string(run_dir.join(format!("zookeeper/zk{id}/server.log")))
+                .unwrap_or_default()
+        })
+        .collect();
+    assert!(modes.contains(" - LEADING") && modes.contains(" - FOLLOWING"));
     assert_nothing_left(s["prefix"].as_str().unwrap());
 }
 
