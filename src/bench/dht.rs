@@ -1,8 +1,8 @@
 //! `rolecall bench dht`: rings of DHT nodes on loopback, through the
 //! `dht.node` actor vs the same libp2p swarms driven directly, in one run.
 //!
-//! For each ring size (10 and 50 nodes; 100 too with
-//! `ROLECALL_BENCH_DHT_NODES=10,50,100`), two rings run side by side: one of
+//! For each ring size (10, 50 and 100 nodes; others with
+//! `ROLECALL_BENCH_DHT_NODES=10,50`), two rings run side by side: one of
 //! `dht.node` actors, one of the same swarms (`dht::swarm::build`, same
 //! configuration and identities, so the same Kademlia distances: replication
 //! 5) each driven by a plain task with a command
@@ -433,10 +433,10 @@ impl Ring for DirectRing {
     }
 }
 
-/// Ring sizes: `ROLECALL_BENCH_DHT_NODES` (comma-separated) or 10 and 50.
+/// Ring sizes: `ROLECALL_BENCH_DHT_NODES` (comma-separated) or 10, 50 and 100.
 fn sizes() -> Result<Vec<usize>, String> {
     match std::env::var("ROLECALL_BENCH_DHT_NODES") {
-        Err(_) => Ok(vec![10, 50]),
+        Err(_) => Ok(vec![10, 50, 100]),
         Ok(text) => text
             .split(',')
             .map(|s| {

@@ -321,10 +321,31 @@ fn bench_paxos_prints_one_json_line_with_a_ratio_and_every_run() {
     let v: serde_json::Value = serde_json::from_str(last).unwrap_or_else(|e| panic!("{e}: {last}"));
     assert!(v["ratio"].as_f64().is_some_and(|r| r > 0.0), "{last}");
     let runs = v["runs"].as_array().unwrap();
-    assert_eq!(runs.len(), 5, "{last}");
+    assert_eq!(runs.len(), 6, "{last}");
     for r in runs {
         assert!(r["decided_per_s"].as_f64().is_some_and(|d| d > 0.0), "{r}");
     }
+    // Every role group in its own process, then paced at 10/50/90 % of it.
+    assert_eq!(runs[5]["transport"], "zeromq-processes", "{last}");
+    let max = runs[5]["steady_decided_per_s"].as_f64().unwrap();
+    let curve = v["latency_curve"].as_array().unwrap();
+    let loads: Vec<f64> = curve.iter().map(|p| p["load"].as_f64().unwrap()).collect();
+    assert_eq!(loads, [0.1, 0.5, 0.9], "{last}");
+    for p in curve {
+        let offered = p["offered_per_s"].as_f64().unwrap();
+        let expected = (max * p["load"].as_f64().unwrap()).floor().max(1.0);
+        assert_eq!(offered, expected, "{p}");
+        let (p50, p99) = (
+            p["p50_latency_ms"].as_f64().unwrap(),
+            p["p99_latency_ms"].as_f64().unwrap(),
+        );
+        assert!(p50 > 0.0 && p50 <= p99, "{p}");
+        assert!(p["decided_per_s"].as_f64().is_some_and(|d| d > 0.0), "{p}");
+    }
+    assert!(
+        v["peak_rss_mib"].as_f64().is_some_and(|m| m > 1.0),
+        "{last}"
+    );
 }
 
 #[test]

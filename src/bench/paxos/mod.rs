@@ -2,12 +2,18 @@
 //! Multi-Paxos (`paxos.leader`, `paxos.acceptor`, `paxos.learner`) on one
 //! node, with 3 and 5 in-memory acceptors and with 3 fsync'd acceptors, all in
 //! one process; then 3 and 5 in-memory acceptors each in its own process
-//! (this binary started again in acceptor-node mode), over ZeroMQ on loopback.
+//! (this binary started again in node mode), over ZeroMQ on loopback; then
+//! every role group in its own process (3 acceptors, the leader, and the
+//! client with the learner and the sink), as fast as it goes and then paced
+//! at 10 %, 50 % and 90 % of that rate (`latency_curve`).
 //!
 //! A client stamps each command with its send time and sends it to the
-//! leader in its own `Propose` message, as fast as the wire takes it; the
-//! leader batches (up to 256 commands per slot) and pipelines (16 slots); a
-//! sink behind the learner records each command's commit latency.
+//! leader in its own `Propose` message, as fast as the wire takes it (or at a
+//! fixed rate); the leader batches (up to 256 commands per slot) and
+//! pipelines (16 slots); a sink behind the learner records each command's
+//! commit latency. Commands sent before the first decision (while the nodes
+//! connect and the leader is elected) are left out of the percentiles and
+//! counted (`warmup_excluded`).
 //!
 //! Baseline: the transport's ceiling. The same number of messages the 3-acceptor
 //! run put on its wires (counted from the wire statistics) is pushed through
@@ -22,13 +28,69 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use actix::prelude::*;
-use rolecall_actors::paxos::{Ballot, Decided, FromAcceptor, Propose, ToAcceptor};
+use rolecall_actors::paxos::{Decided, Propose};
 use rolecall_runtime::kind::{CreateError, Io, Ports, Role};
 use rolecall_runtime::wire::Output;
 use rolecall_runtime::{Node, NodeExit, Registry};
 use serde::{Deserialize, Serialize};
 
 use super::load;
+
+mod baseline;
+
+/// Where the roles of a run live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Layout {
+    /// Every role on one node in this process.
+    InProcess,
+    /// Each acceptor a node in a process of its own (this binary started
+    /// again); client, leader, learner and sink on a node here.
+    AcceptorProcesses,
+    /// Each acceptor and the leader a node in a process of its own; the
+    /// client with the learner and the sink (so that send and commit times
+    /// come from one clock) on a node here.
+    Processes,
+}
+
+impl Layout {
+    fn transport(self) -> &'static str {
+        match self {
+            Layout::InProcess => "in-process",
+            Layout::AcceptorProcesses => "zeromq-loopback",
+            Layout::Processes => "zeromq-processes",
+        }
+    }
+
+    /// The node the roles of this process run on, and the nodes run as
+    /// child processes.
+    fn nodes(self, acceptors: usize) -> (&'static str, Vec<String>) {
+        let mut children: Vec<String> = (1..=acceptors).map(|a| format!("a{a}")).collect();
+        match self {
+            Layout::InProcess => ("", Vec::new()),
+            Layout::AcceptorProcesses => ("core", children),
+            Layout::Processes => {
+                children.push("leader".to_owned());
+                ("core", children)
+            }
+        }
+    }
+}
+
+/// Commit latency at a fraction of the measured maximum rate.
+#[derive(Debug, Serialize)]
+pub(super) struct CurvePoint {
+    /// The fraction of the maximum rate offered.
+    load: f64,
+    /// Commands/s the client offered (paced).
+    offered_per_s: f64,
+    decided_per_s: f64,
+    commands: u64,
+    p50_latency_ms: f64,
+    p99_latency_ms: f64,
+    /// Commands sent before the first decision (the roles were still
+    /// connecting and electing): not in the percentiles.
+    warmup_excluded: u64,
+}
 
 /// One configuration's result.
 #[derive(Debug, Serialize)]
@@ -37,7 +99,11 @@ pub(super) struct Run {
     transport: &'static str,
     storage: &'static str,
     commands: u64,
+    /// Commands over the whole run, start of the nodes included.
     decided_per_s: f64,
+    /// Decisions per second from the first decision to the last (without
+    /// the nodes' start: connecting, electing the leader).
+    steady_decided_per_s: f64,
     p50_latency_ms: f64,
     p99_latency_ms: f64,
     /// Messages on all wires during the run.
@@ -52,6 +118,10 @@ pub(super) struct Report {
     /// for the same messages per command.
     ratio: f64,
     runs: Vec<Run>,
+    /// Every role group in its own process (3 acceptors, the leader, the
+    /// client with learner and sink): p50/p99 commit latency with the client
+    /// paced at 10 %, 50 % and 90 % of that layout's maximum rate.
+    latency_curve: Vec<CurvePoint>,
     baseline_messages: u64,
     baseline_msgs_per_s: f64,
     /// Commands/s the transport would allow at the 3-acceptor run's messages per command.
@@ -66,7 +136,8 @@ const TOPOLOGY_ENV: &str = "ROLECALL_BENCH_PAXOS_TOPOLOGY";
 const LOOPBACK_PORT: u16 = 27600;
 
 static START: Mutex<Option<Instant>> = Mutex::new(None);
-static LATENCIES: Mutex<Vec<u64>> = Mutex::new(Vec::new());
+/// (sent, decided) µs of every decided command.
+static LATENCIES: Mutex<Vec<(u64, u64)>> = Mutex::new(Vec::new());
 static SEEN: AtomicU64 = AtomicU64::new(0);
 static SLOTS: AtomicU64 = AtomicU64::new(0);
 
@@ -80,17 +151,33 @@ fn micros() -> u64 {
 
 // ---- Paxos side -----------------------------------------------------------
 
-/// Sends `count` stamped commands, one per `Propose`, in bursts.
+/// Sends `count` stamped commands, one per `Propose`: in bursts as fast as
+/// the wire takes them, or paced at `rate` commands/s.
 struct Client {
     out: Output<Propose>,
     next: u64,
     count: u64,
+    rate: u64,
+    started: Instant,
 }
 
 #[derive(Debug, Deserialize)]
 struct CountParams {
     count: u64,
 }
+
+#[derive(Debug, Deserialize)]
+struct ClientParams {
+    count: u64,
+    /// Commands/s; 0: as fast as the wire takes them.
+    #[serde(default)]
+    rate: u64,
+}
+
+/// One paced tick of the client.
+#[derive(Message)]
+#[rtype(result = "()")]
+struct Tick;
 
 #[derive(Message)]
 #[rtype(result = "()")]
@@ -99,7 +186,41 @@ struct Burst;
 impl Actor for Client {
     type Context = Context<Self>;
     fn started(&mut self, ctx: &mut Context<Self>) {
-        ctx.notify(Burst);
+        self.started = Instant::now();
+        if self.rate == 0 {
+            ctx.notify(Burst);
+        } else {
+            ctx.run_interval(std::time::Duration::from_millis(1), |_, ctx| {
+                ctx.notify(Tick)
+            });
+        }
+    }
+}
+
+impl Client {
+    fn send_one(&mut self, ctx: &mut Context<Self>) {
+        let cmd = format!("{} {}", self.next, micros());
+        self.out.send(
+            Propose {
+                commands: vec![cmd],
+            },
+            ctx,
+        );
+        self.next += 1;
+    }
+}
+
+impl Handler<Tick> for Client {
+    type Result = ();
+    fn handle(&mut self, _: Tick, ctx: &mut Context<Self>) {
+        // As many as the rate asks for by now (a late tick catches up).
+        let due = (self.started.elapsed().as_secs_f64() * self.rate as f64) as u64;
+        while self.next < due.min(self.count) {
+            self.send_one(ctx);
+        }
+        if self.next >= self.count {
+            ctx.stop();
+        }
     }
 }
 
@@ -108,14 +229,7 @@ impl Handler<Burst> for Client {
     fn handle(&mut self, _: Burst, ctx: &mut Context<Self>) {
         let end = (self.next + 256).min(self.count);
         while self.next < end {
-            let cmd = format!("{} {}", self.next, micros());
-            self.out.send(
-                Propose {
-                    commands: vec![cmd],
-                },
-                ctx,
-            );
-            self.next += 1;
+            self.send_one(ctx);
             if ctx.waiting() {
                 break;
             }
@@ -129,15 +243,17 @@ impl Handler<Burst> for Client {
 }
 
 impl Role for Client {
-    type Params = CountParams;
+    type Params = ClientParams;
     fn ports(ports: &mut Ports<Self>) {
         ports.output::<Propose>("out");
     }
-    fn build(p: &CountParams, io: &mut Io) -> Result<Self, CreateError> {
+    fn build(p: &ClientParams, io: &mut Io) -> Result<Self, CreateError> {
         Ok(Client {
             out: io.output("out")?,
             next: 0,
             count: p.count,
+            rate: p.rate,
+            started: Instant::now(),
         })
     }
 }
@@ -164,7 +280,7 @@ impl Handler<Decided> for Sink {
                 .nth(1)
                 .and_then(|t| t.parse::<u64>().ok())
             {
-                lat.push(now.saturating_sub(sent));
+                lat.push((sent, now));
             }
             self.seen += 1;
         }
@@ -192,18 +308,20 @@ fn paxos_topology(
     acceptors: usize,
     count: u64,
     dir: Option<&std::path::Path>,
-    loopback: bool,
+    layout: Layout,
+    rate: u64,
 ) -> String {
-    // With `loopback`, each acceptor is its own node (a child process).
+    // Outside one process, the client, learner and sink are on `core`, each
+    // acceptor on its own node, the leader on `core` or its own.
     let place = |node: &str| {
-        if loopback {
-            format!("node = \"{node}\"\n")
-        } else {
+        if layout == Layout::InProcess {
             String::new()
+        } else {
+            format!("node = \"{node}\"\n")
         }
     };
     let mut t = String::new();
-    if loopback {
+    if layout != Layout::InProcess {
         t.push_str(&format!("[nodes.core]\nbase_port = {LOOPBACK_PORT}\n"));
         for a in 1..=acceptors {
             t.push_str(&format!(
@@ -212,11 +330,22 @@ fn paxos_topology(
             ));
         }
     }
+    if layout == Layout::Processes {
+        t.push_str(&format!(
+            "[nodes.leader]\nbase_port = {}\n",
+            LOOPBACK_PORT + 100
+        ));
+    }
     let core = place("core");
+    let leader = if layout == Layout::Processes {
+        place("leader")
+    } else {
+        core.clone()
+    };
     t.push_str(&format!(
         "[topology]\nfinish_when = [\"sink\"]\n\
-         [actors.client]\nkind = \"bench.paxos-client\"\n{core}params = {{ count = {count} }}\n\
-         [actors.leader]\nkind = \"paxos.leader\"\n{core}\
+         [actors.client]\nkind = \"bench.paxos-client\"\n{core}params = {{ count = {count}, rate = {rate} }}\n\
+         [actors.leader]\nkind = \"paxos.leader\"\n{leader}\
          params = {{ id = 1, acceptors = {acceptors}, batch = 256, window = 16, timeout_ms = 1000, announce_ms = 0 }}\n\
          [actors.learner]\nkind = \"paxos.learner\"\n{core}params = {{ acceptors = {acceptors}, print = false }}\n\
          [actors.sink]\nkind = \"bench.paxos-sink\"\n{core}params = {{ count = {count} }}\n\
@@ -250,33 +379,42 @@ fn percentile(sorted: &[u64], p: f64) -> f64 {
     sorted[i] as f64 / 1000.0
 }
 
+/// What one run measured.
+struct Measured {
+    run: Run,
+    /// Commands sent before the first decision.
+    warmup: u64,
+}
+
 async fn paxos_run(
     acceptors: usize,
     count: u64,
     dir: Option<&std::path::Path>,
-    loopback: bool,
+    layout: Layout,
+    rate: u64,
     registry: Registry,
-) -> Result<Run, String> {
-    let text = paxos_topology(acceptors, count, dir, loopback);
+) -> Result<Measured, String> {
+    let text = paxos_topology(acceptors, count, dir, layout, rate);
     let topology = load(&text, &registry)?;
+    let (here, child_nodes) = layout.nodes(acceptors);
     let mut children = Vec::new();
     let path = std::env::temp_dir().join(format!(
         "rolecall-bench-paxos-{}-{acceptors}.toml",
         std::process::id()
     ));
-    if loopback {
-        // Each acceptor in its own process: this binary, in acceptor-node mode.
+    if !child_nodes.is_empty() {
+        // Each of those nodes in its own process: this binary, in node mode.
         std::fs::write(&path, &text).map_err(|e| e.to_string())?;
         let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-        for a in 1..=acceptors {
+        for node in &child_nodes {
             let child = std::process::Command::new(&exe)
                 .args(["bench", "paxos"])
-                .env(NODE_ENV, format!("a{a}"))
+                .env(NODE_ENV, node)
                 .env(TOPOLOGY_ENV, &path)
                 .env("ROLECALL_LOG", "warn")
                 .stdout(std::process::Stdio::null())
                 .spawn()
-                .map_err(|e| format!("starting acceptor node a{a}: {e}"))?;
+                .map_err(|e| format!("starting node {node}: {e}"))?;
             children.push(child);
         }
         actix_rt::time::sleep(std::time::Duration::from_millis(300)).await;
@@ -286,16 +424,16 @@ async fn paxos_run(
     SLOTS.store(0, Ordering::Relaxed);
     *START.lock().map_err(|e| e.to_string())? = Some(Instant::now());
     let start = Instant::now();
-    let node = if loopback {
-        Node::new(topology, registry, "core").map_err(|e| e.to_string())?
-    } else {
+    let node = if here.is_empty() {
         Node::all(topology, registry)
+    } else {
+        Node::new(topology, registry, here).map_err(|e| e.to_string())?
     };
     let running = node.with_seed(1).start().await.map_err(|e| e.to_string())?;
     let exit = running.wait().await;
     let elapsed = start.elapsed().as_secs_f64();
     for mut c in children {
-        // The end of the core's wires reaches the acceptors, which then exit.
+        // The end of this node's wires reaches the others, which then exit.
         let deadline = Instant::now() + std::time::Duration::from_secs(5);
         while c.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
             actix_rt::time::sleep(std::time::Duration::from_millis(20)).await;
@@ -303,7 +441,7 @@ async fn paxos_run(
         let _ = c.kill();
         let _ = c.wait();
     }
-    if loopback {
+    if !child_nodes.is_empty() {
         let _ = std::fs::remove_file(&path);
     }
     if let NodeExit::Failed(reason) = exit {
@@ -314,189 +452,50 @@ async fn paxos_run(
     if seen < count {
         return Err(format!("only {seen} of {count} commands decided"));
     }
-    let mut lat = std::mem::take(&mut *LATENCIES.lock().map_err(|e| e.to_string())?);
+    let pairs = std::mem::take(&mut *LATENCIES.lock().map_err(|e| e.to_string())?);
+    // Paced: commands sent before the first decision waited for the roles to
+    // connect and elect a leader, not for the protocol: left out. (As fast
+    // as it goes, every command is sent before; latency there is queueing.)
+    let first = pairs.iter().map(|(_, d)| *d).min().unwrap_or(0);
+    let last = pairs.iter().map(|(_, d)| *d).max().unwrap_or(0);
+    let mut lat: Vec<u64> = pairs
+        .iter()
+        .filter(|(sent, _)| rate == 0 || *sent >= first)
+        .map(|(sent, decided)| decided.saturating_sub(*sent))
+        .collect();
+    let warmup = (pairs.len() - lat.len()) as u64;
+    // Decisions per second once the first one arrived: the rate without
+    // the start of the nodes.
+    let after_first = pairs.iter().filter(|(_, d)| *d > first).count();
+    let steady = if last > first {
+        after_first as f64 / ((last - first) as f64 / 1e6)
+    } else {
+        0.0
+    };
     lat.sort_unstable();
-    Ok(Run {
-        acceptors,
-        transport: if loopback {
-            "zeromq-loopback"
-        } else {
-            "in-process"
+    Ok(Measured {
+        warmup,
+        run: Run {
+            acceptors,
+            transport: layout.transport(),
+            storage: if dir.is_some() { "fsync" } else { "memory" },
+            commands: count,
+            decided_per_s: count as f64 / elapsed,
+            steady_decided_per_s: steady,
+            p50_latency_ms: percentile(&lat, 0.50),
+            p99_latency_ms: percentile(&lat, 0.99),
+            // client → leader, per slot: Accept to each acceptor, each reply to
+            // the leader and the learner, the slot to the sink; plus phase 1.
+            messages: count + slots * (3 * acceptors as u64 + 1) + 3 * acceptors as u64,
         },
-        storage: if dir.is_some() { "fsync" } else { "memory" },
-        commands: count,
-        decided_per_s: count as f64 / elapsed,
-        p50_latency_ms: percentile(&lat, 0.50),
-        p99_latency_ms: percentile(&lat, 0.99),
-        // client → leader, per slot: Accept to each acceptor, each reply to
-        // the leader and the learner, the slot to the sink; plus phase 1.
-        messages: count + slots * (3 * acceptors as u64 + 1) + 3 * acceptors as u64,
     })
-}
-
-// ---- baseline: the same wires, no protocol --------------------------------
-
-/// Sends `count` Accept messages (batches of `batch` commands) to the relays.
-struct Source {
-    out: Output<ToAcceptor>,
-    next: u64,
-    count: u64,
-    value: Vec<String>,
-}
-
-#[derive(Debug, Deserialize)]
-struct SourceParams {
-    count: u64,
-    batch: usize,
-}
-
-impl Actor for Source {
-    type Context = Context<Self>;
-    fn started(&mut self, ctx: &mut Context<Self>) {
-        ctx.notify(Burst);
-    }
-}
-
-impl Handler<Burst> for Source {
-    type Result = ();
-    fn handle(&mut self, _: Burst, ctx: &mut Context<Self>) {
-        let end = (self.next + 256).min(self.count);
-        while self.next < end {
-            let m = ToAcceptor::Accept {
-                ballot: Ballot::new(1, 1),
-                slot: self.next,
-                value: self.value.clone(),
-            };
-            self.out.send(m, ctx);
-            self.next += 1;
-            if ctx.waiting() {
-                break;
-            }
-        }
-        if self.next < self.count {
-            ctx.notify(Burst);
-        } else {
-            ctx.stop();
-        }
-    }
-}
-
-impl Role for Source {
-    type Params = SourceParams;
-    fn ports(ports: &mut Ports<Self>) {
-        ports.output::<ToAcceptor>("out");
-    }
-    fn build(p: &SourceParams, io: &mut Io) -> Result<Self, CreateError> {
-        Ok(Source {
-            out: io.output("out")?,
-            next: 0,
-            count: p.count,
-            value: (0..p.batch).map(|i| format!("{i} 123456")).collect(),
-        })
-    }
-}
-
-/// Answers every message, with no state and no checks.
-struct Relay {
-    out: Output<FromAcceptor>,
-}
-
-impl Actor for Relay {
-    type Context = Context<Self>;
-}
-
-impl Handler<ToAcceptor> for Relay {
-    type Result = ();
-    fn handle(&mut self, m: ToAcceptor, ctx: &mut Context<Self>) {
-        if let ToAcceptor::Accept {
-            ballot,
-            slot,
-            value,
-        } = m
-        {
-            self.out.send(
-                FromAcceptor::Accepted {
-                    acceptor: 1,
-                    ballot,
-                    slot,
-                    value,
-                },
-                ctx,
-            );
-        }
-    }
-}
-
-impl Role for Relay {
-    type Params = toml::Table;
-    fn ports(ports: &mut Ports<Self>) {
-        ports
-            .input::<ToAcceptor>("in")
-            .output::<FromAcceptor>("out");
-    }
-    fn build(_: &toml::Table, io: &mut Io) -> Result<Self, CreateError> {
-        Ok(Relay {
-            out: io.output("out")?,
-        })
-    }
-}
-
-/// Counts replies.
-struct Count;
-
-impl Actor for Count {
-    type Context = Context<Self>;
-}
-
-impl Handler<FromAcceptor> for Count {
-    type Result = ();
-    fn handle(&mut self, _: FromAcceptor, _: &mut Context<Self>) {
-        SEEN.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
-impl Role for Count {
-    type Params = toml::Table;
-    fn ports(ports: &mut Ports<Self>) {
-        ports.input::<FromAcceptor>("in");
-    }
-    fn build(_: &toml::Table, _: &mut Io) -> Result<Self, CreateError> {
-        Ok(Count)
-    }
-}
-
-/// Pushes `slots` batches through source → 3 relays → 2 counters:
-/// `slots · (3 + 6)` messages. Returns messages/s.
-async fn baseline(slots: u64, batch: usize, registry: Registry) -> Result<f64, String> {
-    let text = format!(
-        "[actors.source]\nkind = \"bench.paxos-source\"\nparams = {{ count = {slots}, batch = {batch} }}\n\
-         [actors.r1]\nkind = \"bench.paxos-relay\"\n[actors.r2]\nkind = \"bench.paxos-relay\"\n\
-         [actors.r3]\nkind = \"bench.paxos-relay\"\n\
-         [actors.c1]\nkind = \"bench.paxos-count\"\n[actors.c2]\nkind = \"bench.paxos-count\"\n\
-         [[wires]]\nfrom = \"source.out\"\nto = [\"r1.in\", \"r2.in\", \"r3.in\"]\n\
-         [[wires]]\nfrom = \"r1.out\"\nto = [\"c1.in\", \"c2.in\"]\n\
-         [[wires]]\nfrom = \"r2.out\"\nto = [\"c1.in\", \"c2.in\"]\n\
-         [[wires]]\nfrom = \"r3.out\"\nto = [\"c1.in\", \"c2.in\"]\n"
-    );
-    let topology = load(&text, &registry)?;
-    SEEN.store(0, Ordering::Relaxed);
-    let start = Instant::now();
-    super::run_loaded(topology, registry).await?;
-    let elapsed = start.elapsed().as_secs_f64();
-    let seen = SEEN.load(Ordering::Relaxed);
-    if seen != slots * 6 {
-        return Err(format!("baseline: {seen} of {} replies arrived", slots * 6));
-    }
-    Ok((slots * 9) as f64 / elapsed)
 }
 
 fn registry() -> Result<Registry, String> {
     let mut r = rolecall::default_registry();
     r.register::<Client>("bench.paxos-client")
         .and_then(|r| r.register::<Sink>("bench.paxos-sink"))
-        .and_then(|r| r.register::<Source>("bench.paxos-source"))
-        .and_then(|r| r.register::<Relay>("bench.paxos-relay"))
-        .and_then(|r| r.register::<Count>("bench.paxos-count"))
+        .and_then(baseline::register)
         .map_err(|e| e.to_string())?;
     Ok(r)
 }
@@ -505,25 +504,32 @@ fn registry() -> Result<Registry, String> {
 /// tenth, the ZeroMQ loopback runs a quarter).
 pub(super) fn run(commands: u64) -> Result<Report, String> {
     if let Ok(node) = std::env::var(NODE_ENV) {
-        return acceptor_node(&node);
+        return child_node(&node);
     }
     let system = System::new();
     system.block_on(async {
         let dir = tempfile_dir()?;
         let mut runs = Vec::new();
-        runs.push(paxos_run(3, commands, None, false, registry()?).await?);
-        runs.push(paxos_run(5, commands, None, false, registry()?).await?);
         let fsync_commands = (commands / 10).max(1000);
-        runs.push(paxos_run(3, fsync_commands, Some(&dir), false, registry()?).await?);
         let loop_commands = (commands / 4).max(1000);
-        runs.push(paxos_run(3, loop_commands, None, true, registry()?).await?);
-        runs.push(paxos_run(5, loop_commands, None, true, registry()?).await?);
+        for (acceptors, count, storage, layout) in [
+            (3, commands, None, Layout::InProcess),
+            (5, commands, None, Layout::InProcess),
+            (3, fsync_commands, Some(dir.as_path()), Layout::InProcess),
+            (3, loop_commands, None, Layout::AcceptorProcesses),
+            (5, loop_commands, None, Layout::AcceptorProcesses),
+            (3, loop_commands, None, Layout::Processes),
+        ] {
+            let m = paxos_run(acceptors, count, storage, layout, 0, registry()?).await?;
+            runs.push(m.run);
+        }
         let _ = std::fs::remove_dir_all(&dir);
+        let latency_curve = curve(runs[5].steady_decided_per_s, commands).await?;
         let three = &runs[0];
         // The same number of messages as the 3-acceptor run, 9 per batch.
         let slots = (three.messages / 9).max(1);
         let batch = ((three.commands / slots).max(1)) as usize;
-        let msgs_per_s = baseline(slots, batch, registry()?).await?;
+        let msgs_per_s = baseline::run(slots, batch, registry()?).await?;
         let per_command = three.messages as f64 / three.commands as f64;
         let ceiling = msgs_per_s / per_command;
         Ok(Report {
@@ -533,8 +539,34 @@ pub(super) fn run(commands: u64) -> Result<Report, String> {
             baseline_msgs_per_s: msgs_per_s,
             baseline_commands_per_s: ceiling,
             runs,
+            latency_curve,
         })
     })
+}
+
+/// How long each paced run of the latency curve offers commands.
+const PACED_SECONDS: f64 = 2.0;
+
+/// Every role group in its own process, the client paced at 10 %, 50 % and
+/// 90 % of `max` commands/s, each for [`PACED_SECONDS`] (at most `commands`
+/// commands, at least 200).
+async fn curve(max: f64, commands: u64) -> Result<Vec<CurvePoint>, String> {
+    let mut points = Vec::new();
+    for load in [0.1, 0.5, 0.9] {
+        let rate = ((max * load) as u64).max(1);
+        let count = ((rate as f64 * PACED_SECONDS) as u64).clamp(200, commands.max(200));
+        let m = paxos_run(3, count, None, Layout::Processes, rate, registry()?).await?;
+        points.push(CurvePoint {
+            load,
+            offered_per_s: rate as f64,
+            decided_per_s: m.run.steady_decided_per_s,
+            commands: count,
+            p50_latency_ms: m.run.p50_latency_ms,
+            p99_latency_ms: m.run.p99_latency_ms,
+            warmup_excluded: m.warmup,
+        });
+    }
+    Ok(points)
 }
 
 /// A fresh directory for the fsync'd acceptors' logs.
@@ -544,9 +576,9 @@ fn tempfile_dir() -> Result<std::path::PathBuf, String> {
     Ok(dir)
 }
 
-/// Child mode of the loopback runs: run one acceptor node of the topology in
-/// `TOPOLOGY_ENV`, then report nothing.
-fn acceptor_node(node: &str) -> Result<Report, String> {
+/// Child mode of the multi-process runs: run one node (an acceptor, the
+/// leader) of the topology in `TOPOLOGY_ENV`, then report nothing.
+fn child_node(node: &str) -> Result<Report, String> {
     let path = std::env::var(TOPOLOGY_ENV).map_err(|_| format!("{TOPOLOGY_ENV} is not set"))?;
     let text = std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;
     System::new().block_on(async {
@@ -559,12 +591,13 @@ fn acceptor_node(node: &str) -> Result<Report, String> {
             .map_err(|e| e.to_string())?;
         match running.wait().await {
             NodeExit::Completed => Ok(Report {
-                suite: "paxos-acceptor-node",
+                suite: "paxos-node",
                 ratio: 0.0,
                 runs: Vec::new(),
                 baseline_messages: 0,
                 baseline_msgs_per_s: 0.0,
                 baseline_commands_per_s: 0.0,
+                latency_curve: Vec::new(),
             }),
             NodeExit::Failed(reason) => Err(reason),
         }
