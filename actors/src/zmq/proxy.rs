@@ -35,7 +35,7 @@ use rolecall_runtime::remote::{close_monitored, MONITOR_CLOSE};
 use rolecall_runtime::wire::{Output, Popped, PushError, Queue};
 use serde::Deserialize;
 
-use super::io::{attach, context, monitor_event, monitor_socket, open};
+use super::io::{attach, monitor_event, monitor_socket, open};
 use super::message::{Frames, SocketEvent};
 use super::params::Params;
 
@@ -123,6 +123,8 @@ pub struct Proxy {
     stop: Arc<AtomicBool>,
     wake: Arc<WakeSignal>,
     thread: Option<JoinHandle<()>>,
+    /// The context's ZAP handler, kept by CURVE server sides.
+    _zap: Vec<Arc<rolecall_runtime::remote::Zap>>,
 }
 
 impl std::fmt::Debug for Proxy {
@@ -173,13 +175,19 @@ impl Role for Proxy {
     fn build(p: &ProxyParams, io: &mut Io) -> Result<Self, CreateError> {
         let actor = io.actor_name().to_owned();
         let (front_kind, back_kind) = p.mode.sockets();
-        let front = open(front_kind, &p.frontend, &actor).map_err(|e| format!("frontend: {e}"))?;
-        let back = open(back_kind, &p.backend, &actor).map_err(|e| format!("backend: {e}"))?;
+        let ctx = io.zmq().clone();
+        let front =
+            open(&ctx, front_kind, &p.frontend, &actor).map_err(|e| format!("frontend: {e}"))?;
+        let back =
+            open(&ctx, back_kind, &p.backend, &actor).map_err(|e| format!("backend: {e}"))?;
+        // CURVE server sides keep their context's ZAP handler.
+        let zap = front.zap.into_iter().chain(back.zap).collect();
+        let (front, back) = (front.socket, back.socket);
         // Monitors first, so that they see the binds and connects.
         let monitor = |socket: &zmq::Socket, params: &Params, name: &str| {
             params
                 .monitor
-                .then(|| monitor_socket(socket).map_err(|e| format!("{name}: {e}")))
+                .then(|| monitor_socket(&ctx, socket).map_err(|e| format!("{name}: {e}")))
                 .transpose()
         };
         let front_monitor = monitor(&front, &p.frontend, "frontend")?;
@@ -187,9 +195,9 @@ impl Role for Proxy {
         attach(&front, &p.frontend).map_err(|e| format!("frontend: {e}"))?;
         attach(&back, &p.backend).map_err(|e| format!("backend: {e}"))?;
         let wake_ep = format!("inproc://rolecall-proxy-wake-{}", unique());
-        let wake_rx = context().socket(zmq::PAIR).map_err(|e| e.to_string())?;
+        let wake_rx = ctx.socket(zmq::PAIR).map_err(|e| e.to_string())?;
         wake_rx.bind(&wake_ep).map_err(|e| e.to_string())?;
-        let wake_tx = context().socket(zmq::PAIR).map_err(|e| e.to_string())?;
+        let wake_tx = ctx.socket(zmq::PAIR).map_err(|e| e.to_string())?;
         wake_tx.connect(&wake_ep).map_err(|e| e.to_string())?;
         let wake = Arc::new(WakeSignal(Mutex::new(wake_tx)));
         let stop = Arc::new(AtomicBool::new(false));
@@ -235,6 +243,7 @@ impl Role for Proxy {
             stop,
             wake,
             thread: Some(thread),
+            _zap: zap,
         })
     }
 }
