@@ -6,6 +6,7 @@
 //! acknowledgements (the delivery contract of docs/runtime-semantics.md).
 
 mod context;
+mod device;
 mod hop;
 pub(crate) mod limit;
 mod link;
@@ -18,6 +19,7 @@ mod wake;
 mod zap;
 
 pub use context::{ContextError, ZmqContext};
+pub use device::{Device, DeviceThread, Side};
 pub use hop::{stable_hash, Delivery, HopCurve, HopIdentity, HopStats};
 pub(crate) use link::HOP_LINGER_MS;
 pub use link::{RemoteEndpoint, RemoteError, RemoteLink, RemoteStats};
