@@ -6,18 +6,21 @@
 //! `out` with a blocking send (so a slow consumer fills the socket's receive
 //! high-water mark and ZeroMQ pushes back on the peers), and flushes what is
 //! queued on close. Here: the socket's options, bind/connect, the monitor,
-//! and the [`Frames`] framing (every frame as is).
+//! and the [`Frames`] framing (every frame as is). Sockets open in the
+//! node's context; [`process_context`] is for sockets outside a node.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use rolecall_runtime::remote::{
-    Builder, ContextError, Decoded, Framing, SocketThread, Zap, ZmqContext,
+    Builder, Decoded, Framing, SocketThread, Terminated, Zap, ZmqContext,
 };
 use rolecall_runtime::wire::{Output, Queue};
 
 use super::message::{EventKind, Frames, SocketEvent, Subscription};
 use super::params::Params;
+
+pub use rolecall_runtime::remote::TerminateError;
 
 /// The process's own context, for sockets opened outside a node (`None`
 /// until first used and after [`terminate`]).
@@ -51,7 +54,7 @@ pub fn context() -> zmq::Context {
 /// deliver within their linger (see [`ZmqContext::terminate`]); the next
 /// [`context`] is a new one. A node's own context is terminated through
 /// [`Node::zmq`](rolecall_runtime::Node::zmq).
-pub fn terminate() -> Result<(), ContextError> {
+pub fn terminate() -> Result<(), TerminateError> {
     let taken = process().take();
     taken.map_or(Ok(()), |c| c.terminate())
 }
@@ -125,7 +128,7 @@ pub enum EndpointError {
     Thread(#[from] rolecall_runtime::remote::RemoteError),
     /// The node's ZeroMQ context was terminated.
     #[error(transparent)]
-    Context(#[from] ContextError),
+    Context(#[from] Terminated),
 }
 
 fn failed(action: &'static str, what: &str, source: zmq::Error) -> EndpointError {

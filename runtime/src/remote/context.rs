@@ -14,18 +14,17 @@ use super::Zap;
 /// sockets to close.
 const TERMINATE_GRACE: Duration = Duration::from_secs(2);
 
-/// Using a context that was terminated, or terminating it, failed.
+/// The context was terminated ([`ZmqContext::terminate`]): no new sockets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the ZeroMQ context was terminated")]
+pub struct Terminated;
+
+/// The context did not terminate in time: a socket is still open.
 #[derive(Debug, thiserror::Error)]
-pub enum ContextError {
-    /// [`ZmqContext::terminate`] ran: no new sockets.
-    #[error("the ZeroMQ context was terminated")]
-    Terminated,
-    /// The context did not terminate in time: a socket is still open.
-    #[error("the ZeroMQ context did not terminate within {waited:?}: a socket is still open")]
-    NotTerminated {
-        /// How long it waited.
-        waited: Duration,
-    },
+#[error("the ZeroMQ context did not terminate within {waited:?}: a socket is still open")]
+pub struct TerminateError {
+    /// How long it waited.
+    pub waited: Duration,
 }
 
 struct State {
@@ -90,8 +89,8 @@ impl ZmqContext {
     }
 
     /// The libzmq context itself, for code that makes sockets directly.
-    pub fn get(&self) -> Result<zmq::Context, ContextError> {
-        self.lock().context.clone().ok_or(ContextError::Terminated)
+    pub fn get(&self) -> Result<zmq::Context, Terminated> {
+        self.lock().context.clone().ok_or(Terminated)
     }
 
     /// A new socket of type `kind` in this context (`ETERM` once terminated).
@@ -118,7 +117,7 @@ impl ZmqContext {
         if let Some(zap) = s.zap.upgrade() {
             return Ok(zap);
         }
-        let context = s.context.clone().ok_or(ContextError::Terminated)?;
+        let context = s.context.clone().ok_or(Terminated)?;
         let zap = Zap::start(&context)?;
         s.zap = Arc::downgrade(&zap);
         Ok(zap)
@@ -131,7 +130,7 @@ impl ZmqContext {
     /// longest linger noted plus two seconds (forever if one lingers
     /// forever). Afterwards [`ZmqContext::socket`] fails; terminating again
     /// does nothing.
-    pub fn terminate(&self) -> Result<(), ContextError> {
+    pub fn terminate(&self) -> Result<(), TerminateError> {
         let (context, linger) = {
             let mut s = self.lock();
             let Some(context) = s.context.take() else {
@@ -158,7 +157,7 @@ impl ZmqContext {
             None => done_rx.recv().is_ok(),
         };
         if !done {
-            return Err(ContextError::NotTerminated {
+            return Err(TerminateError {
                 waited: started.elapsed(),
             });
         }
@@ -230,7 +229,7 @@ mod tests {
         let _open = ctx.socket(zmq::PAIR).expect("socket");
         let started = Instant::now();
         let err = ctx.terminate().expect_err("a socket is open");
-        assert!(matches!(err, ContextError::NotTerminated { .. }), "{err}");
+        assert!(err.waited >= TERMINATE_GRACE, "{err}");
         assert!(started.elapsed() >= TERMINATE_GRACE);
     }
 }

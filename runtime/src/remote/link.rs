@@ -72,7 +72,7 @@ pub enum RemoteError {
     Thread(#[from] std::io::Error),
     /// The node's ZeroMQ context was terminated.
     #[error(transparent)]
-    Context(#[from] super::ContextError),
+    Context(#[from] super::Terminated),
 }
 
 /// The linger of a hop's socket, in milliseconds.

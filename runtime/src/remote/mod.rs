@@ -18,7 +18,7 @@ mod start;
 mod wake;
 mod zap;
 
-pub use context::{ContextError, ZmqContext};
+pub use context::{TerminateError, Terminated, ZmqContext};
 pub use device::{Device, DeviceThread, Side};
 pub use hop::{stable_hash, Delivery, HopCurve, HopIdentity, HopStats};
 pub(crate) use link::HOP_LINGER_MS;

@@ -26,8 +26,9 @@
 //! * **close**: [`SocketThread::finish`] keeps the socket open until
 //!   everything queued is handed to libzmq, waiting for room (a peer that
 //!   binds late, a high-water mark) up to the socket's linger, then closes it
-//!   with the rest of the linger for libzmq to deliver (the process must then
-//!   terminate its ZeroMQ context, which waits for that, before it exits).
+//!   with the rest of the linger for libzmq to deliver (the node must then
+//!   terminate its ZeroMQ context, [`ZmqContext::terminate`](super::ZmqContext::terminate),
+//!   which waits for that, before the process exits).
 //!   [`SocketThread::stop`] (and dropping the thread) hands over only what
 //!   the socket takes at once. Either way what is left is counted in
 //!   [`RemoteStats::dropped`] and logged.
