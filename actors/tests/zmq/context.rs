@@ -1,7 +1,8 @@
 //! One ZeroMQ context per node: its endpoints, its hops and any role that
 //! opens sockets of its own meet over `inproc://`, another node in the same
-//! process has its own `inproc://` names, and one ZAP handler serves the
-//! node's CURVE hops and CURVE endpoints together.
+//! process has its own `inproc://` names (unless they share one context,
+//! `Node::with_zmq`), and one ZAP handler serves the node's CURVE hops and
+//! CURVE endpoints together.
 
 use actix::prelude::*;
 use rolecall_runtime::kind::{CreateError, Io, Ports, Role};
@@ -275,4 +276,48 @@ async fn a_curve_hop_and_a_curve_endpoint_share_their_node_s_zap_handler() {
     running_b.shutdown();
     running_b.wait().await;
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[actix_rt::test]
+async fn nodes_that_share_a_context_meet_over_inproc() {
+    let mut receiving = node(
+        r#"
+        [topology]
+        name = "shared-receiving"
+        [actors.pull]
+        kind = "zmq.pull"
+        params = { bind = ["inproc://rolecall-context-between"] }
+        "#,
+    );
+    let sending = node(
+        r#"
+        [topology]
+        name = "shared-sending"
+        [actors.push]
+        kind = "zmq.push"
+        params = { connect = ["inproc://rolecall-context-between"] }
+        "#,
+    );
+    let mut sending = sending.with_zmq(receiving.zmq().clone());
+    let mut out = receiving
+        .tap::<Frames>("pull.out", WireConfig::default())
+        .expect("tap");
+    let input = sending
+        .inject::<Frames>("push.in", WireConfig::default())
+        .expect("inject");
+    let receiving = receiving.start().await.expect("start");
+    let sending = sending.start().await.expect("start");
+    for i in 0..20 {
+        input
+            .output()
+            .send_async(Frames::text(&format!("across {i}")))
+            .await;
+    }
+    for i in 0..20 {
+        assert_eq!(text(&recv(&mut out).await), vec![format!("across {i}")]);
+    }
+    for running in [sending, receiving] {
+        running.shutdown();
+        assert_eq!(running.wait().await, NodeExit::Completed);
+    }
 }
