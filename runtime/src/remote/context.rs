@@ -14,6 +14,10 @@ use super::Zap;
 /// sockets to close.
 const TERMINATE_GRACE: Duration = Duration::from_secs(2);
 
+/// How often [`ZmqContext::zap`] tries again to bind the ZAP endpoint, 50 ms
+/// apart.
+const ZAP_RETRIES: u32 = 5;
+
 /// The context was terminated ([`ZmqContext::terminate`]): no new sockets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("the ZeroMQ context was terminated")]
@@ -118,7 +122,19 @@ impl ZmqContext {
             return Ok(zap);
         }
         let context = s.context.clone().ok_or(Terminated)?;
-        let zap = Zap::start(&context)?;
+        // A handler whose last holder has just let go may still be closing
+        // its socket (its thread looks every 100 ms): try again meanwhile.
+        let mut tries = 0;
+        let zap = loop {
+            match Zap::start(&context) {
+                Ok(zap) => break zap,
+                Err(_) if tries < ZAP_RETRIES => {
+                    tries += 1;
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                Err(e) => return Err(e),
+            }
+        };
         s.zap = Arc::downgrade(&zap);
         Ok(zap)
     }
