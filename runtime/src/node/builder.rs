@@ -174,7 +174,8 @@ impl Node {
 
     /// Runs the node in `context` instead of a context of its own, for
     /// example to share one between nodes hosted in the same process (then
-    /// `inproc://` reaches across them, hops included).
+    /// `inproc://` reaches from one's endpoints to the other's, and one ZAP
+    /// handler serves both).
     pub fn with_zmq(mut self, context: ZmqContext) -> Self {
         self.zmq = context;
         self
