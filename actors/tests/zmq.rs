@@ -12,6 +12,8 @@ use rolecall_runtime::{Node, NodeExit, Registry, Tap};
 mod backpressure;
 #[path = "zmq/bad_input.rs"]
 mod bad_input;
+#[path = "zmq/context.rs"]
+mod context;
 #[path = "zmq/proxy.rs"]
 mod proxy;
 #[path = "zmq/xsub.rs"]

@@ -116,6 +116,7 @@ pub(super) fn run(
             return 2;
         }
     };
+    let zmq = node.zmq().clone();
     let system = actix::System::new();
     let exit = system.block_on(async move {
         let running = match node.start().await {
@@ -129,7 +130,7 @@ pub(super) fn run(
         Ok(running.wait().await)
     });
     drop(system);
-    terminate_endpoints();
+    terminate_endpoints(&zmq);
     if let Some(t) = tracer {
         if let Err(e) = t.finish() {
             eprintln!("error: --trace: {e}");
@@ -149,10 +150,14 @@ pub(super) fn run(
     }
 }
 
-/// Closed endpoints may still be delivering within their linger: waits for
-/// that (terminating the endpoints' ZeroMQ context) before the process exits.
-pub fn terminate_endpoints() {
-    if let Err(e) = crate::actors::zmq::io::terminate() {
-        tracing::warn!("{e}; exiting anyway");
+/// Closed endpoints and hops may still be delivering within their linger:
+/// waits for that (terminating the node's ZeroMQ context `node`, then the
+/// process's context of sockets opened outside a node) before the process
+/// exits. Call it once the node's actix system is gone.
+pub fn terminate_endpoints(node: &crate::runtime::remote::ZmqContext) {
+    for result in [node.terminate(), crate::actors::zmq::io::terminate()] {
+        if let Err(e) = result {
+            tracing::warn!("{e}; exiting anyway");
+        }
     }
 }

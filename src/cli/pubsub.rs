@@ -545,12 +545,11 @@ where
             return 2;
         }
     };
+    let node = Node::all(topology, registry);
+    let zmq = node.zmq().clone();
     let system = actix::System::new();
     let exit = system.block_on(async move {
-        let running = Node::all(topology, registry)
-            .start()
-            .await
-            .map_err(|e| e.to_string())?;
+        let running = node.start().await.map_err(|e| e.to_string())?;
         let outcome = match &client {
             Some(name) => {
                 let actor = running.actor::<M>(name).map_err(|e| e.to_string())?;
@@ -567,7 +566,7 @@ where
         }
     });
     drop(system);
-    rolecall::app::terminate_endpoints();
+    rolecall::app::terminate_endpoints(&zmq);
     match exit {
         Ok(NodeExit::Completed) => 0,
         Ok(NodeExit::Failed(reason)) => {

@@ -28,7 +28,6 @@ use super::driver::{self, Config, DriverError, Event};
 use super::history::{history_port, parse_reply, request, History, Reply, Served};
 use super::publication::Publication;
 use crate::metrics;
-use crate::zmq::io::context;
 
 /// The most requests a publisher answers per poll (bound on the time taken
 /// from publishing).
@@ -98,7 +97,8 @@ impl Server {
                     zmq::Error::EINVAL,
                 )
             })?;
-        let socket = context()
+        let socket = cfg
+            .context()
             .socket(zmq::ROUTER)
             .map_err(|e| socket_error("creating the history socket for", &endpoint, e))?;
         let _ = socket.set_sndhwm(HWM);
@@ -251,7 +251,8 @@ impl Fetcher {
                 continue;
             };
             let endpoint = format!("tcp://{addr}:{port}");
-            let s = context()
+            let s = cfg
+                .context()
                 .socket(zmq::DEALER)
                 .map_err(|e| socket_error("creating a history socket for", &endpoint, e))?;
             let _ = s.set_sndhwm(HWM);

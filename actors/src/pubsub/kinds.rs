@@ -380,6 +380,7 @@ impl ClientParams {
             promote_settle: Duration::from_millis(self.promote_settle_ms),
             history: self.history,
             dissemination: self.dissemination,
+            zmq: None,
         })
     }
 }
@@ -646,7 +647,10 @@ impl<R: ClientRole> Role for Member<R> {
         }
     }
     fn build(p: &ClientParams, io: &mut Io) -> Result<Self, CreateError> {
-        let config = p.driver_config(R::KIND)?;
+        let config = driver::Config {
+            zmq: Some(io.zmq().clone()),
+            ..p.driver_config(R::KIND)?
+        };
         tracing::info!(
             actor = io.actor_name(),
             id = %config.info.id,

@@ -137,7 +137,7 @@ impl Role for ChordNode {
     fn build(p: &ChordParams, io: &mut Io) -> Result<Self, CreateError> {
         let bad = |e: String| CreateError::from(format!("pubsub.chord_node: {e}"));
         let (service, bind) = p.service().map_err(bad)?;
-        let bound = Bound::bind(&bind).map_err(|e| bad(e.to_string()))?;
+        let bound = Bound::bind(io.zmq(), &bind).map_err(|e| bad(e.to_string()))?;
         tracing::info!(
             actor = %io.actor_name(),
             node = %service.node().me().id,

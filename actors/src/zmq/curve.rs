@@ -3,19 +3,18 @@
 //!
 //! Key files hold one Z85-encoded key (40 characters): `NAME.key` the secret
 //! key, `NAME.pub` the public key, as written by `rolecall keygen NAME`.
-//! A server socket with an allowlist gets its own ZAP domain; the process's
-//! one ZAP handler (bound at `inproc://zeromq.zap.01` in the endpoint context)
-//! answers 200 for listed keys and 400 for every other, so a client with an
-//! unknown key is refused during the handshake.
+//! A server socket with an allowlist gets its own ZAP domain; its node's one
+//! ZAP handler ([`Zap`], bound at `inproc://zeromq.zap.01` in the node's
+//! context, the same handler its CURVE hops use) answers 200 for listed keys
+//! and 400 for every other, so a client with an unknown key is refused
+//! during the handshake.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::Arc;
 
+use rolecall_runtime::remote::{Zap, ZmqContext};
 use serde::Deserialize;
-
-use super::io::context;
 
 /// CURVE settings of an endpoint.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -76,9 +75,9 @@ pub enum CurveError {
     /// A client socket was given a server key without its own public key.
     #[error("a CURVE client needs `public_key` too")]
     ClientWithoutPublicKey,
-    /// The ZAP handler could not be started.
+    /// The context's ZAP handler could not be started.
     #[error("starting the ZAP handler: {0}")]
-    ZapThread(std::io::Error),
+    Zap(rolecall_runtime::remote::RemoteError),
 }
 
 fn zmq_failed(action: &'static str) -> impl FnOnce(zmq::Error) -> CurveError {
@@ -157,8 +156,15 @@ fn path_str(p: &Path) -> String {
     p.display().to_string()
 }
 
-/// Makes `socket` a CURVE server or client per `p`.
-pub(crate) fn apply(socket: &zmq::Socket, p: &CurveParams, actor: &str) -> Result<(), CurveError> {
+/// Makes `socket` (of context `ctx`) a CURVE server or client per `p`. A
+/// server registers its allowlist as a ZAP domain with the context's one ZAP
+/// handler, which it returns: keep it as long as the socket is open.
+pub(crate) fn apply(
+    ctx: &ZmqContext,
+    socket: &zmq::Socket,
+    p: &CurveParams,
+    actor: &str,
+) -> Result<Option<Arc<Zap>>, CurveError> {
     let secret = read_key(&path_str(&p.secret_key))?;
     let set = |what: &'static str, r: zmq::Result<()>| r.map_err(zmq_failed(what));
     match &p.server_key {
@@ -179,6 +185,7 @@ pub(crate) fn apply(socket: &zmq::Socket, p: &CurveParams, actor: &str) -> Resul
                 "setting the CURVE server key",
                 socket.set_curve_serverkey(&read_key(&path_str(server))?),
             )?;
+            Ok(None)
         }
         None => {
             set("setting CURVE server mode", socket.set_curve_server(true))?;
@@ -191,87 +198,10 @@ pub(crate) fn apply(socket: &zmq::Socket, p: &CurveParams, actor: &str) -> Resul
                 .iter()
                 .map(|k| read_key(k))
                 .collect::<Result<_, _>>()?;
-            let domain = format!(
-                "rolecall-{actor}-{}",
-                DOMAINS.fetch_add(1, Ordering::Relaxed)
-            );
-            allowlists()
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .insert(domain.clone(), allowed);
-            ensure_zap_handler()?;
+            let zap = ctx.zap().map_err(CurveError::Zap)?;
+            let domain = zap.admit_clients(allowed, actor);
             set("setting the ZAP domain", socket.set_zap_domain(&domain))?;
-        }
-    }
-    Ok(())
-}
-
-static DOMAINS: AtomicU64 = AtomicU64::new(0);
-
-/// Per ZAP domain, the admitted client keys (empty: admit all).
-fn allowlists() -> &'static Mutex<HashMap<String, HashSet<Vec<u8>>>> {
-    static LISTS: OnceLock<Mutex<HashMap<String, HashSet<Vec<u8>>>>> = OnceLock::new();
-    LISTS.get_or_init(Default::default)
-}
-
-/// Starts the ZAP handler of the current ZeroMQ context, once per context.
-fn ensure_zap_handler() -> Result<(), CurveError> {
-    static STARTED: Mutex<Option<u64>> = Mutex::new(None);
-    let mut started = STARTED
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let generation = super::io::generation();
-    if *started == Some(generation) {
-        return Ok(());
-    }
-    let rep = context()
-        .socket(zmq::REP)
-        .map_err(zmq_failed("creating the ZAP socket"))?;
-    rep.bind("inproc://zeromq.zap.01")
-        .map_err(zmq_failed("binding the ZAP handler"))?;
-    std::thread::Builder::new()
-        .name("rc-zap".into())
-        .spawn(move || serve_zap(&rep))
-        .map_err(CurveError::ZapThread)?;
-    *started = Some(generation);
-    Ok(())
-}
-
-/// Answers ZAP requests (RFC 27) until its context is terminated.
-fn serve_zap(rep: &zmq::Socket) {
-    loop {
-        let req = match rep.recv_multipart(0) {
-            Ok(req) => req,
-            // A signal interrupted the wait: go on serving.
-            Err(zmq::Error::EINTR) => continue,
-            Err(_) => return,
-        };
-        // version, request id, domain, address, identity, mechanism, credentials...
-        let field = |i: usize| req.get(i).cloned().unwrap_or_default();
-        let domain = String::from_utf8_lossy(&field(2)).into_owned();
-        let mechanism = field(5);
-        let key = field(6);
-        let admitted = match allowlists().lock() {
-            Ok(lists) => match lists.get(&domain) {
-                Some(allowed) => {
-                    mechanism == b"CURVE" && (allowed.is_empty() || allowed.contains(&key))
-                }
-                // Not one of ours: leave it to libzmq's defaults.
-                None => true,
-            },
-            Err(_) => false,
-        };
-        if !admitted {
-            let peer = String::from_utf8_lossy(&field(3)).into_owned();
-            let key = zmq::z85_encode(&key).unwrap_or_else(|_| format!("{} bytes", key.len()));
-            tracing::warn!(
-                domain,
-                "CURVE client at {peer} refused: its public key {key} is not on the allowlist"
-            );
-        }
-        let reply = rolecall_runtime::remote::zap_reply(field(1), admitted);
-        if rep.send_multipart(reply, 0).is_err() {
-            return;
+            Ok(Some(zap))
         }
     }
 }

@@ -107,6 +107,7 @@ impl<K: SocketKind> Role for Endpoint<K> {
             None
         };
         let socket = SocketIo::start(
+            io.zmq(),
             K::TYPE,
             params,
             Wiring {

@@ -6,126 +6,57 @@
 //! `out` with a blocking send (so a slow consumer fills the socket's receive
 //! high-water mark and ZeroMQ pushes back on the peers), and flushes what is
 //! queued on close. Here: the socket's options, bind/connect, the monitor,
-//! and the [`Frames`] framing (every frame as is).
+//! and the [`Frames`] framing (every frame as is). Sockets open in the
+//! node's context; [`process_context`] is for sockets outside a node.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Duration;
 
-use rolecall_runtime::remote::{Builder, Decoded, Framing, SocketThread};
+use rolecall_runtime::remote::{
+    Builder, Decoded, Framing, SocketThread, Terminated, Zap, ZmqContext,
+};
 use rolecall_runtime::wire::{Output, Queue};
 
 use super::message::{EventKind, Frames, SocketEvent, Subscription};
 use super::params::Params;
 
-/// The process's ZeroMQ context and what [`terminate`] needs to know.
-#[derive(Default)]
-struct Process {
-    context: Option<zmq::Context>,
-    /// Contexts made so far (a new one after each [`terminate`]).
-    generation: u64,
-    /// The longest linger of the sockets opened in it, in milliseconds (-1: forever).
-    longest_linger: i32,
-}
+pub use rolecall_runtime::remote::TerminateError;
 
-fn process() -> std::sync::MutexGuard<'static, Process> {
-    static PROCESS: OnceLock<Mutex<Process>> = OnceLock::new();
+/// The process's own context, for sockets opened outside a node (`None`
+/// until first used and after [`terminate`]).
+fn process() -> std::sync::MutexGuard<'static, Option<ZmqContext>> {
+    static PROCESS: OnceLock<Mutex<Option<ZmqContext>>> = OnceLock::new();
     PROCESS
         .get_or_init(Default::default)
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// The process's ZeroMQ context (one, so that `inproc://` works between
-/// endpoints), made on first use and again after [`terminate`].
+/// A ZeroMQ context for sockets opened outside a node (test peers,
+/// benchmarks, programs of their own), one per process, made on first use
+/// and again after [`terminate`]. Endpoints do not use it: they run in
+/// their node's context ([`Io::zmq`](rolecall_runtime::kind::Io::zmq)).
+pub fn process_context() -> ZmqContext {
+    process().get_or_insert_with(ZmqContext::new).clone()
+}
+
+/// The libzmq context of [`process_context`].
 pub fn context() -> zmq::Context {
-    process()
-        .context
-        .get_or_insert_with(|| {
-            tracing::trace!("new ZeroMQ context");
-            zmq::Context::new()
-        })
-        .clone()
-}
-
-/// Which context [`context`] hands out now (it changes at [`terminate`]).
-pub(crate) fn generation() -> u64 {
-    process().generation
-}
-
-fn note_linger(ms: i32) {
-    let mut p = process();
-    if p.longest_linger != -1 {
-        p.longest_linger = if ms < 0 { -1 } else { p.longest_linger.max(ms) };
-    }
-}
-
-/// How long [`terminate`] waits beyond the longest linger for sockets to close.
-const TERMINATE_GRACE: Duration = Duration::from_secs(2);
-
-/// The process's ZeroMQ context did not terminate in time.
-#[derive(Debug, thiserror::Error)]
-#[error("the ZeroMQ context did not terminate within {waited:?}: a socket is still open")]
-pub struct TerminateError {
-    /// How long it waited.
-    pub waited: Duration,
-}
-
-/// Terminates the process's ZeroMQ context (`zmq_ctx_term`), waiting for
-/// what closed sockets still have to deliver within their linger: call it at
-/// node end, once every endpoint is gone, so that the process does not exit
-/// with messages still on their way. Waits for at most the longest linger of
-/// the sockets opened plus two seconds (forever if one lingers forever); the
-/// next [`context`] is a new one.
-pub fn terminate() -> Result<(), TerminateError> {
-    let (context, linger) = {
-        let mut p = process();
-        let Some(context) = p.context.take() else {
-            return Ok(());
-        };
-        p.generation += 1;
-        let linger = std::mem::take(&mut p.longest_linger);
-        (context, linger)
-    };
-    // zmq_ctx_term frees the context: the handle that would term it again on
-    // its last drop (sockets hold clones) must never be dropped.
-    std::mem::forget(context.clone());
-    let bound = u64::try_from(linger)
-        .ok()
-        .map(|ms| Duration::from_millis(ms) + TERMINATE_GRACE);
-    let (done_tx, done_rx) = std::sync::mpsc::sync_channel(1);
-    let spawned = std::thread::Builder::new()
-        .name("rc-zmq-term".into())
-        .spawn(move || {
-            let mut context = context;
-            let mut r = context.destroy();
-            while r == Err(zmq::Error::EINTR) {
-                r = context.destroy();
-            }
-            let _ = done_tx.send(r);
-        });
-    if spawned.is_err() {
-        tracing::warn!(
-            "no thread to terminate the ZeroMQ context on; not waiting for lingering sockets"
-        );
-        return Ok(());
-    }
-    let started = std::time::Instant::now();
-    let result = match bound {
-        Some(bound) => done_rx
-            .recv_timeout(bound)
-            .map_err(|_| TerminateError { waited: bound }),
-        None => done_rx.recv().map_err(|_| TerminateError {
-            waited: started.elapsed(),
-        }),
-    };
-    match result {
-        Ok(Ok(())) | Ok(Err(_)) => {
-            tracing::debug!(took = ?started.elapsed(), "ZeroMQ context terminated");
-            Ok(())
+    loop {
+        // Fails only if [`terminate`] ran in between: the next one is new.
+        if let Ok(c) = process_context().get() {
+            return c;
         }
-        Err(e) => Err(e),
     }
+}
+
+/// Terminates [`process_context`], waiting for what its closed sockets still
+/// deliver within their linger (see [`ZmqContext::terminate`]); the next
+/// [`context`] is a new one. A node's own context is terminated through
+/// [`Node::zmq`](rolecall_runtime::Node::zmq).
+pub fn terminate() -> Result<(), TerminateError> {
+    let taken = process().take();
+    taken.map_or(Ok(()), |c| c.terminate())
 }
 
 fn unique() -> u64 {
@@ -143,7 +74,7 @@ pub(crate) struct Wiring {
 }
 
 /// Frames go to the socket as they are, and come back as they arrived.
-struct Raw;
+pub(crate) struct Raw;
 
 impl Framing<Frames> for Raw {
     fn encode(
@@ -162,6 +93,11 @@ impl Framing<Frames> for Raw {
 /// A running socket thread.
 pub(crate) struct SocketIo {
     thread: SocketThread<Frames>,
+    /// A CURVE server keeps its context's ZAP handler (dropped after the
+    /// thread, which closes the socket).
+    _zap: Option<Arc<Zap>>,
+    /// The socket's context lives at least as long as the socket.
+    _context: ZmqContext,
 }
 
 impl std::fmt::Debug for SocketIo {
@@ -190,6 +126,9 @@ pub enum EndpointError {
     /// The socket's I/O thread could not be started.
     #[error("starting the socket thread: {0}")]
     Thread(#[from] rolecall_runtime::remote::RemoteError),
+    /// The node's ZeroMQ context was terminated.
+    #[error(transparent)]
+    Context(#[from] Terminated),
 }
 
 fn failed(action: &'static str, what: &str, source: zmq::Error) -> EndpointError {
@@ -200,13 +139,21 @@ fn failed(action: &'static str, what: &str, source: zmq::Error) -> EndpointError
     }
 }
 
-/// Creates and configures the socket.
+/// An endpoint's socket, configured, with the ZAP handler a CURVE server
+/// registered with (keep it as long as the socket).
+pub(crate) struct Opened {
+    pub(crate) socket: zmq::Socket,
+    pub(crate) zap: Option<Arc<Zap>>,
+}
+
+/// Creates and configures the socket in `ctx`.
 pub(crate) fn open(
+    ctx: &ZmqContext,
     kind: zmq::SocketType,
     p: &Params,
     actor: &str,
-) -> Result<zmq::Socket, EndpointError> {
-    let s = context()
+) -> Result<Opened, EndpointError> {
+    let s = ctx
         .socket(kind)
         .map_err(|e| failed("creating", "the socket", e))?;
     if let Some(h) = p.sndhwm {
@@ -219,7 +166,7 @@ pub(crate) fn open(
     }
     s.set_linger(p.linger_ms)
         .map_err(|e| failed("setting", "linger", e))?;
-    note_linger(p.linger_ms);
+    ctx.note_linger(p.linger_ms);
     s.set_maxmsgsize(p.max_message_size)
         .map_err(|e| failed("setting", "max_message_size", e))?;
     if let Some(id) = &p.identity {
@@ -230,16 +177,17 @@ pub(crate) fn open(
         s.set_reconnect_ivl(ms)
             .map_err(|e| failed("setting", "reconnect_ivl", e))?;
     }
-    if let Some(curve) = &p.curve {
-        super::curve::apply(&s, curve, actor)?;
-    }
+    let zap = match &p.curve {
+        Some(curve) => super::curve::apply(ctx, &s, curve, actor)?,
+        None => None,
+    };
     if kind == zmq::SUB {
         for prefix in &p.subscribe {
             s.set_subscribe(prefix.as_bytes())
                 .map_err(|e| failed("subscribing", prefix, e))?;
         }
     }
-    Ok(s)
+    Ok(Opened { socket: s, zap })
 }
 
 /// Binds and connects (after the monitor is attached, so that it sees it).
@@ -273,13 +221,17 @@ pub(crate) fn monitor_event(actor: &str, socket: &str, parts: &[Vec<u8>]) -> Opt
 }
 
 /// Attaches a monitor to `socket` (before it binds or connects, so that the
-/// monitor sees it) and returns the PAIR socket that reads it.
-pub(crate) fn monitor_socket(socket: &zmq::Socket) -> Result<zmq::Socket, EndpointError> {
+/// monitor sees it) and returns the PAIR socket (in `ctx`, the socket's
+/// context) that reads it.
+pub(crate) fn monitor_socket(
+    ctx: &ZmqContext,
+    socket: &zmq::Socket,
+) -> Result<zmq::Socket, EndpointError> {
     let mon_ep = format!("inproc://rolecall-monitor-{}", unique());
     socket
         .monitor(&mon_ep, zmq::SocketEvent::ALL as i32)
         .map_err(|e| failed("monitoring", "the socket", e))?;
-    let m = context()
+    let m = ctx
         .socket(zmq::PAIR)
         .map_err(|e| failed("creating", "the monitor socket", e))?;
     m.connect(&mon_ep)
@@ -288,24 +240,26 @@ pub(crate) fn monitor_socket(socket: &zmq::Socket) -> Result<zmq::Socket, Endpoi
 }
 
 impl SocketIo {
-    /// Opens the socket on the calling thread (so that errors are reported at
-    /// once) and hands it to a new I/O thread. `inputs` are the wires into the
-    /// endpoint's `in` port, drained by the thread directly.
+    /// Opens the socket in `ctx` (the node's context) on the calling thread
+    /// (so that errors are reported at once) and hands it to a new I/O
+    /// thread. `inputs` are the wires into the endpoint's `in` port, drained
+    /// by the thread directly.
     pub(crate) fn start(
+        ctx: &ZmqContext,
         kind: zmq::SocketType,
         params: &Params,
         wiring: Wiring,
         inputs: Vec<Queue<Frames>>,
     ) -> Result<Self, EndpointError> {
-        let socket = open(kind, params, &wiring.actor)?;
+        let Opened { socket, zap } = open(ctx, kind, params, &wiring.actor)?;
         let monitor = match wiring.monitor {
-            Some(out) => Some((monitor_socket(&socket)?, out)),
+            Some(out) => Some((monitor_socket(ctx, &socket)?, out)),
             None => None,
         };
         attach(&socket, params)?;
         let mut b = Builder::new(
             wiring.actor.clone(),
-            &context(),
+            &ctx.get()?,
             socket,
             kind,
             Arc::new(Raw),
@@ -338,7 +292,11 @@ impl SocketIo {
             );
         }
         let thread = b.start()?;
-        Ok(SocketIo { thread })
+        Ok(SocketIo {
+            thread,
+            _zap: zap,
+            _context: ctx.clone(),
+        })
     }
 
     /// The queue the endpoint actor sends into.

@@ -2,13 +2,16 @@
 //! `zmq.dealer`, `zmq.router`, `zmq.pub`, `zmq.sub`, `zmq.xpub`, `zmq.xsub`,
 //! `zmq.push`, `zmq.pull`, `zmq.pair`), linked against the system libzmq.
 //!
-//! Each endpoint owns its socket through one I/O thread ([`io`]): actors send
-//! [`Frames`] into the endpoint's `in` port, received messages leave on `out`
-//! straight into the wired actors' queues. Subscriptions change at run time
+//! Each endpoint owns its socket, opened in its node's ZeroMQ context
+//! ([`Io::zmq`](rolecall_runtime::kind::Io::zmq)), through one I/O thread
+//! ([`io`]): actors send [`Frames`] into the endpoint's `in` port, received
+//! messages leave on `out` straight into the wired actors' queues. Subscriptions change at run time
 //! through [`Subscription`] messages; socket-monitor events arrive as
 //! [`SocketEvent`]s on `monitor`. [`curve`] adds CURVE encryption and a ZAP
-//! allowlist of client keys. [`Proxy`] (`zmq.proxy`) is a device joining two
-//! sockets in one thread, with a capture port and an optional inspection detour.
+//! allowlist of client keys (served by the node's one ZAP handler).
+//! [`Proxy`] (`zmq.proxy`) is a device joining two sockets in one thread (the
+//! runtime's [`Device`](rolecall_runtime::remote::Device)), with a capture
+//! port and an optional inspection detour.
 
 pub mod curve;
 mod endpoint;

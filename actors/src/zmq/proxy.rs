@@ -16,33 +16,26 @@
 //!   `monitor = true`; a full monitor wire drops events rather than hold up
 //!   the device.
 //!
+//! The thread is the runtime's [`Device`]: the socket loop of
+//! [`SocketThread`](rolecall_runtime::remote::SocketThread) (the one that
+//! endpoints and cross-node hops use) run for both sockets on one thread.
 //! Without inspection a message goes from one socket to the other inside the
 //! thread, with no actor hop. Backpressure: when the receiving socket will not
 //! take a message (high-water mark) the thread stops reading the other one
 //! until it does; `capture` and the inspection ports are wires whose policy
-//! applies (`block` waits).
+//! applies (`block` waits, and meanwhile the `to_*` wires keep draining).
 
-use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
 
 use actix::prelude::*;
-use parking_lot::Mutex;
 use rolecall_runtime::kind::{CreateError, Io, ParamCheck, Ports, Role};
-use rolecall_runtime::remote::{close_monitored, MONITOR_CLOSE};
-use rolecall_runtime::wire::{Output, Popped, PushError, Queue};
+use rolecall_runtime::remote::{Builder, Device, DeviceThread, MonitorSink, Side, Zap, ZmqContext};
+use rolecall_runtime::wire::Output;
 use serde::Deserialize;
 
-use super::io::{attach, context, monitor_event, monitor_socket, open};
+use super::io::{attach, monitor_event, monitor_socket, open, EndpointError, Opened, Raw};
 use super::message::{Frames, SocketEvent};
 use super::params::Params;
-
-/// Messages moved per socket and loop turn before polling again.
-const BATCH: usize = 256;
-/// Longest sleep in `zmq_poll`, so that a stop request is seen.
-const TICK_MS: i64 = 100;
 
 /// Which pair of sockets the device joins.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -101,28 +94,32 @@ pub struct ProxyParams {
     pub inspect: Inspect,
 }
 
-/// Wakes the device thread out of `zmq_poll` when a `to_*` wire gets a message.
-struct WakeSignal(Mutex<zmq::Socket>);
-
-impl std::task::Wake for WakeSignal {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-    fn wake_by_ref(self: &Arc<Self>) {
-        let _ = self.0.lock().send(&[0u8][..], zmq::DONTWAIT);
-    }
-}
-
-fn unique() -> u64 {
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    NEXT.fetch_add(1, Ordering::Relaxed)
+/// Setting up the proxy failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ProxyError {
+    /// Opening or configuring one of its sockets.
+    #[error("{side}: {source}")]
+    Socket {
+        /// `frontend` or `backend`.
+        side: &'static str,
+        /// What failed.
+        #[source]
+        source: EndpointError,
+    },
+    /// Starting the device's thread.
+    #[error("starting the proxy thread: {0}")]
+    Thread(#[from] rolecall_runtime::remote::RemoteError),
 }
 
 /// The device as an actor; its thread does all the work.
 pub struct Proxy {
-    stop: Arc<AtomicBool>,
-    wake: Arc<WakeSignal>,
-    thread: Option<JoinHandle<()>>,
+    /// Dropping it stops the thread and closes both sockets.
+    _device: DeviceThread<Frames>,
+    /// The context's ZAP handler, kept by CURVE server sides (dropped after
+    /// the device).
+    _zap: Vec<Arc<Zap>>,
+    /// The sockets' context lives at least as long as the sockets.
+    _context: ZmqContext,
 }
 
 impl std::fmt::Debug for Proxy {
@@ -133,18 +130,6 @@ impl std::fmt::Debug for Proxy {
 
 impl Actor for Proxy {
     type Context = Context<Self>;
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        std::task::Wake::wake_by_ref(&self.wake);
-        if let Some(t) = self.thread.take() {
-            if t.join().is_err() {
-                tracing::error!("zmq proxy thread panicked");
-            }
-        }
-    }
 }
 
 impl Role for Proxy {
@@ -171,330 +156,120 @@ impl Role for Proxy {
     }
 
     fn build(p: &ProxyParams, io: &mut Io) -> Result<Self, CreateError> {
-        let actor = io.actor_name().to_owned();
-        let (front_kind, back_kind) = p.mode.sockets();
-        let front = open(front_kind, &p.frontend, &actor).map_err(|e| format!("frontend: {e}"))?;
-        let back = open(back_kind, &p.backend, &actor).map_err(|e| format!("backend: {e}"))?;
-        // Monitors first, so that they see the binds and connects.
-        let monitor = |socket: &zmq::Socket, params: &Params, name: &str| {
-            params
-                .monitor
-                .then(|| monitor_socket(socket).map_err(|e| format!("{name}: {e}")))
-                .transpose()
-        };
-        let front_monitor = monitor(&front, &p.frontend, "frontend")?;
-        let back_monitor = monitor(&back, &p.backend, "backend")?;
-        attach(&front, &p.frontend).map_err(|e| format!("frontend: {e}"))?;
-        attach(&back, &p.backend).map_err(|e| format!("backend: {e}"))?;
-        let wake_ep = format!("inproc://rolecall-proxy-wake-{}", unique());
-        let wake_rx = context().socket(zmq::PAIR).map_err(|e| e.to_string())?;
-        wake_rx.bind(&wake_ep).map_err(|e| e.to_string())?;
-        let wake_tx = context().socket(zmq::PAIR).map_err(|e| e.to_string())?;
-        wake_tx.connect(&wake_ep).map_err(|e| e.to_string())?;
-        let wake = Arc::new(WakeSignal(Mutex::new(wake_tx)));
-        let stop = Arc::new(AtomicBool::new(false));
-        let inspect_back = p.inspect == Inspect::Both;
-        let inspect_front = p.inspect != Inspect::None;
-        let device = Device {
-            actor: actor.clone(),
-            sides: [
-                Side {
-                    name: "frontend",
-                    socket: front,
-                    monitor: front_monitor,
-                    receives: true,
-                    inspected: inspect_front,
-                    out: io.output("from_frontend")?,
-                    inputs: io.direct_input("to_frontend"),
-                    next_input: 0,
-                    pending: None,
-                },
-                Side {
-                    name: "backend",
-                    socket: back,
-                    monitor: back_monitor,
-                    receives: p.mode.two_way(),
-                    inspected: inspect_back,
-                    out: io.output("from_backend")?,
-                    inputs: io.direct_input("to_backend"),
-                    next_input: 0,
-                    pending: None,
-                },
-            ],
-            capture: io.output("capture")?,
-            monitor_out: io.output("monitor")?,
-            wake_rx,
-            waker: std::task::Waker::from(Arc::clone(&wake)),
-            stop: Arc::clone(&stop),
-        };
-        let thread = std::thread::Builder::new()
-            .name(format!("rc-proxy {actor}"))
-            .spawn(move || device.run())
-            .map_err(|e| format!("starting the proxy thread: {e}"))?;
+        let front = side(io, p, Side::Front)?;
+        let back = side(io, p, Side::Back)?;
+        let mut device = Device::new(io.actor_name(), front.builder, back.builder);
+        if front.forwarded {
+            device = device.forward(Side::Front);
+        }
+        if back.forwarded {
+            device = device.forward(Side::Back);
+        }
         Ok(Proxy {
-            stop,
-            wake,
-            thread: Some(thread),
+            _device: device.start().map_err(ProxyError::Thread)?,
+            _zap: front.zap.into_iter().chain(back.zap).collect(),
+            _context: io.zmq().clone(),
         })
     }
 }
 
-/// One of the device's two sockets.
-struct Side {
+/// One side of the proxy, ready for the device.
+struct Half {
+    builder: Builder<Frames>,
+    /// What it receives goes straight to the other socket.
+    forwarded: bool,
+    zap: Option<Arc<Zap>>,
+}
+
+/// Sets up `side` of the proxy: every received message is captured; an
+/// inspected one also leaves on `from_*`, any other goes to the other socket.
+fn side(io: &Io, p: &ProxyParams, side: Side) -> Result<Half, CreateError> {
+    let (front_kind, back_kind) = p.mode.sockets();
+    let (name, kind, params, receives, inspected) = match side {
+        Side::Front => (
+            "frontend",
+            front_kind,
+            &p.frontend,
+            true,
+            p.inspect != Inspect::None,
+        ),
+        Side::Back => (
+            "backend",
+            back_kind,
+            &p.backend,
+            p.mode.two_way(),
+            p.inspect == Inspect::Both,
+        ),
+    };
+    let out = if receives {
+        let mut wires = io.output::<Frames>("capture")?.wires().to_vec();
+        if inspected {
+            wires.extend_from_slice(io.output::<Frames>(&format!("from_{name}"))?.wires());
+        }
+        Some(Output::new(name, wires))
+    } else {
+        None
+    };
+    let monitor = match params.monitor {
+        true => Some(io.output::<SocketEvent>("monitor")?),
+        false => None,
+    };
+    let wiring = SideWiring {
+        name,
+        kind,
+        out,
+        monitor,
+    };
+    let (builder, zap) = side_builder(io, params, wiring)
+        .map_err(|source| ProxyError::Socket { side: name, source })?;
+    Ok(Half {
+        builder,
+        forwarded: receives && !inspected,
+        zap,
+    })
+}
+
+/// What one side of the proxy is wired to.
+struct SideWiring {
     name: &'static str,
-    socket: zmq::Socket,
-    /// A PAIR reading libzmq's monitor of `socket`, when monitored.
-    monitor: Option<zmq::Socket>,
-    /// Whether it is read (not a PUSH).
-    receives: bool,
-    /// Whether what it receives goes to `out` instead of the other socket.
-    inspected: bool,
-    out: Output<Frames>,
-    /// Wires of messages to send on this socket.
-    inputs: Vec<Queue<Frames>>,
-    next_input: usize,
-    /// A message this socket would not take yet.
-    pending: Option<Vec<Vec<u8>>>,
+    kind: zmq::SocketType,
+    /// Where received messages go besides the other socket (`None`: the
+    /// socket is not read).
+    out: Option<Output<Frames>>,
+    monitor: Option<Output<SocketEvent>>,
 }
 
-impl Side {
-    /// Sends `frames`; false (and kept in `pending`) when the socket is full.
-    fn send(&mut self, frames: Vec<Vec<u8>>, actor: &str) -> bool {
-        match self.socket.send_multipart(frames.iter(), zmq::DONTWAIT) {
-            Ok(()) => true,
-            Err(zmq::Error::EAGAIN) => {
-                self.pending = Some(frames);
-                false
-            }
-            Err(e) => {
-                tracing::warn!(actor, socket = self.name, error = %e, "send failed; message dropped");
-                true
-            }
-        }
+/// Opens one side's socket (and its monitor, before it binds or connects,
+/// so that the monitor sees it) and sets up its half of the device.
+fn side_builder(
+    io: &Io,
+    params: &Params,
+    wiring: SideWiring,
+) -> Result<(Builder<Frames>, Option<Arc<Zap>>), EndpointError> {
+    let ctx = io.zmq();
+    let actor = io.actor_name();
+    let Opened { socket, zap } = open(ctx, wiring.kind, params, actor)?;
+    let monitor = wiring
+        .monitor
+        .map(|out| monitor_socket(ctx, &socket).map(|m| (m, out)))
+        .transpose()?;
+    attach(&socket, params)?;
+    let label = format!("{actor} {}", wiring.name);
+    let mut b = Builder::new(label, &ctx.get()?, socket, wiring.kind, Arc::new(Raw))
+        .inputs(io.direct_input(&format!("to_{}", wiring.name)))
+        .send_queue(1);
+    if let Some(out) = wiring.out {
+        b = b.output(out);
     }
-
-    /// Retries the pending message; true when nothing is pending any more.
-    fn flush(&mut self, actor: &str) -> bool {
-        match self.pending.take() {
-            Some(f) => self.send(f, actor),
-            None => true,
-        }
+    if let Some((m, out)) = monitor {
+        let (actor, name) = (actor.to_owned(), wiring.name);
+        let sink: MonitorSink = Box::new(move |parts| {
+            if let Some(event) = monitor_event(&actor, name, &parts) {
+                // Monitoring never holds up the device: a full wire drops (counted).
+                let _ = out.try_send(event);
+            }
+        });
+        b = b.monitor(m, sink);
     }
-
-    /// Sends what the `to_*` wires hold; true if anything moved.
-    fn drain_inputs(&mut self, waker: &std::task::Waker, actor: &str) -> bool {
-        let mut moved = false;
-        let mut batch = VecDeque::new();
-        let n = self.inputs.len();
-        for k in 0..n {
-            if self.pending.is_some() {
-                break;
-            }
-            let i = (self.next_input + k) % n;
-            if let Popped::Items(_) = self.inputs[i].pop_batch(&mut batch, BATCH, Some(waker)) {
-                let mut handled = 0;
-                while let Some(m) = batch.pop_front() {
-                    handled += 1;
-                    if !self.send(m.0, actor) {
-                        break;
-                    }
-                }
-                // The message kept in `pending` counts as handled; the rest go back.
-                self.inputs[i].trace_taken(handled);
-                self.inputs[i].settle(handled, &mut batch);
-                self.next_input = (i + 1) % n;
-                moved = true;
-            }
-        }
-        moved
-    }
-}
-
-struct Device {
-    actor: String,
-    sides: [Side; 2],
-    capture: Output<Frames>,
-    monitor_out: Output<SocketEvent>,
-    wake_rx: zmq::Socket,
-    waker: std::task::Waker,
-    stop: Arc<AtomicBool>,
-}
-
-impl Device {
-    fn run(mut self) {
-        loop {
-            let stopping = self.stop.load(Ordering::SeqCst);
-            let mut moved = false;
-            for s in &mut self.sides {
-                s.flush(&self.actor);
-                moved |= s.drain_inputs(&self.waker, &self.actor);
-            }
-            if stopping {
-                // Hand what is pending to libzmq; linger decides its fate.
-                self.close();
-                return;
-            }
-            moved |= self.pump(0);
-            moved |= self.pump(1);
-            moved |= self.read_monitors();
-            if !moved {
-                self.wait();
-            }
-        }
-    }
-
-    /// Moves a batch received on side `from` on to the other side (or to the
-    /// inspection port); true if anything was received.
-    fn pump(&mut self, from: usize) -> bool {
-        let (src, dst) = match from {
-            0 => {
-                let [a, b] = &mut self.sides;
-                (a, b)
-            }
-            _ => {
-                let [a, b] = &mut self.sides;
-                (b, a)
-            }
-        };
-        if !src.receives || (!src.inspected && dst.pending.is_some()) {
-            return false;
-        }
-        let mut inspected = VecDeque::new();
-        let mut captured = VecDeque::new();
-        let capture = self.capture.is_connected();
-        let mut any = false;
-        for _ in 0..BATCH {
-            let frames = match src.socket.recv_multipart(zmq::DONTWAIT) {
-                Ok(f) => f,
-                Err(zmq::Error::EAGAIN) => break,
-                Err(e) => {
-                    tracing::warn!(actor = %self.actor, socket = src.name, error = %e, "receive failed");
-                    break;
-                }
-            };
-            any = true;
-            if capture {
-                captured.push_back(Frames(frames.clone()));
-            }
-            if src.inspected {
-                inspected.push_back(Frames(frames));
-            } else if !dst.send(frames, &self.actor) {
-                break;
-            }
-        }
-        let out = src.out.clone();
-        let capture = self.capture.clone();
-        self.deliver(&capture, captured);
-        self.deliver(&out, inspected);
-        any
-    }
-
-    /// Closes both sockets; a monitored one first, its monitor read until
-    /// libzmq reports it stopped (`rolecall_runtime::remote::close_monitored`
-    /// says why), the last events still going out on `monitor`.
-    fn close(self) {
-        let Device {
-            actor,
-            sides,
-            monitor_out,
-            ..
-        } = self;
-        for side in sides {
-            // An unmonitored socket is simply dropped.
-            if let Some(monitor) = side.monitor {
-                close_monitored(side.socket, monitor, MONITOR_CLOSE, |parts| {
-                    if let Some(event) = monitor_event(&actor, side.name, &parts) {
-                        let _ = monitor_out.try_send(event);
-                    }
-                });
-            }
-        }
-    }
-
-    /// Passes on the monitor events that have arrived; true if any did.
-    fn read_monitors(&mut self) -> bool {
-        let mut any = false;
-        for side in &self.sides {
-            let Some(monitor) = &side.monitor else {
-                continue;
-            };
-            for _ in 0..BATCH {
-                let Ok(parts) = monitor.recv_multipart(zmq::DONTWAIT) else {
-                    break;
-                };
-                any = true;
-                if let Some(event) = monitor_event(&self.actor, side.name, &parts) {
-                    // Monitoring never holds up the device: a full wire drops (counted).
-                    let _ = self.monitor_out.try_send(event);
-                }
-            }
-        }
-        any
-    }
-
-    /// Sends `msgs` to every wire of `out` in order, waiting while a `block`
-    /// wire is full — and meanwhile draining the `to_*` wires, because the
-    /// actor that empties `out` may itself be waiting for room there.
-    fn deliver(&mut self, out: &Output<Frames>, msgs: VecDeque<Frames>) {
-        let Some((last, rest)) = out.wires().split_last() else {
-            return;
-        };
-        for m in msgs {
-            for wire in rest {
-                self.push_one(wire, m.clone());
-            }
-            self.push_one(last, m);
-        }
-    }
-
-    fn push_one(&mut self, wire: &Queue<Frames>, msg: Frames) {
-        let mut msg = msg;
-        loop {
-            let deadline = Instant::now() + Duration::from_millis(1);
-            match wire.push_blocking(msg, Some(deadline)) {
-                Ok(_) | Err(PushError::Closed(_)) => return,
-                Err(PushError::Full(back)) => {
-                    msg = back;
-                    for s in &mut self.sides {
-                        s.flush(&self.actor);
-                        s.drain_inputs(&self.waker, &self.actor);
-                    }
-                    if self.stop.load(Ordering::SeqCst) {
-                        tracing::debug!(actor = %self.actor, "stopping: a message waiting for room dropped");
-                        return;
-                    }
-                }
-            }
-        }
-    }
-
-    /// Sleeps until a socket can be read (or written, when a message is
-    /// pending), a `to_*` wire has a message, a monitor has an event, or a
-    /// tick passes.
-    fn wait(&mut self) {
-        let [front, back] = &self.sides;
-        let events = |me: &Side, other: &Side| {
-            let mut e = zmq::PollEvents::empty();
-            if me.receives && (me.inspected || other.pending.is_none()) {
-                e |= zmq::POLLIN;
-            }
-            if me.pending.is_some() {
-                e |= zmq::POLLOUT;
-            }
-            e
-        };
-        let mut items = vec![
-            self.wake_rx.as_poll_item(zmq::POLLIN),
-            front.socket.as_poll_item(events(front, back)),
-            back.socket.as_poll_item(events(back, front)),
-        ];
-        items.extend(
-            self.sides
-                .iter()
-                .filter_map(|side| side.monitor.as_ref())
-                .map(|m| m.as_poll_item(zmq::POLLIN)),
-        );
-        let _ = zmq::poll(&mut items, TICK_MS);
-        while self.wake_rx.recv_bytes(zmq::DONTWAIT).is_ok() {}
-    }
+    Ok((b, zap))
 }

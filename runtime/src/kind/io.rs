@@ -1,4 +1,5 @@
-//! [`Io`]: what a role receives when it is created: its output ports and its node.
+//! [`Io`]: what a role receives when it is created: its output ports, its
+//! node and the node's ZeroMQ context.
 
 use std::any::Any;
 use std::collections::HashMap;
@@ -6,6 +7,7 @@ use std::sync::Arc;
 
 use super::crash::Crash;
 use super::handle::NodeHandle;
+use crate::remote::ZmqContext;
 use crate::wire::erased::AnyWire;
 use crate::wire::{Output, Queue};
 
@@ -16,6 +18,7 @@ pub struct Io {
     outputs: HashMap<&'static str, Arc<dyn Any + Send + Sync>>,
     direct: Vec<(&'static str, Arc<dyn AnyWire>)>,
     node: NodeHandle,
+    zmq: ZmqContext,
     crash: Crash,
 }
 
@@ -48,6 +51,7 @@ impl Io {
         outputs: HashMap<&'static str, Arc<dyn Any + Send + Sync>>,
         direct: Vec<(&'static str, Arc<dyn AnyWire>)>,
         node: NodeHandle,
+        zmq: ZmqContext,
         crash: Crash,
     ) -> Self {
         Io {
@@ -55,6 +59,7 @@ impl Io {
             outputs,
             direct,
             node,
+            zmq,
             crash,
         }
     }
@@ -84,6 +89,14 @@ impl Io {
     /// The node this actor runs on: request shutdown, subscribe to events.
     pub fn node(&self) -> &NodeHandle {
         &self.node
+    }
+
+    /// The node's ZeroMQ context, the one its cross-node hops use: a role
+    /// that opens sockets opens them here, so that `inproc://` reaches the
+    /// node's other sockets and its CURVE servers share the node's ZAP
+    /// handler ([`ZmqContext::zap`]).
+    pub fn zmq(&self) -> &ZmqContext {
+        &self.zmq
     }
 
     /// The sending handle of output port `port`.

@@ -23,6 +23,7 @@ use futures::task::AtomicWaker;
 
 use super::handle::{NodeHandle, Ref};
 use super::{Io, Ports, Role};
+use crate::remote::ZmqContext;
 use crate::supervision::Exit;
 use crate::wire::erased::AnyWire;
 use crate::wire::inlet::InletGroup;
@@ -53,6 +54,8 @@ pub(crate) struct SpawnArgs {
     pub(crate) inputs: Vec<(&'static str, Arc<dyn AnyWire>)>,
     pub(crate) outputs: Outputs,
     pub(crate) node: NodeHandle,
+    /// The node's ZeroMQ context.
+    pub(crate) zmq: ZmqContext,
     pub(crate) stop: Arc<StopSignal>,
     /// Called once the actor has started and its `started` waits are done.
     pub(crate) on_ready: Box<dyn FnOnce()>,
@@ -129,7 +132,14 @@ impl<A: Role> ActorFactory for TypedFactory<A> {
             on_ready: Some(args.on_ready),
         });
         let crash = super::Crash::new(Rc::clone(&group));
-        let mut io = Io::new(args.actor.clone(), args.outputs, direct, args.node, crash);
+        let mut io = Io::new(
+            args.actor.clone(),
+            args.outputs,
+            direct,
+            args.node,
+            args.zmq,
+            crash,
+        );
         let params = Arc::clone(&self.params);
         let created = catch_unwind(AssertUnwindSafe(|| <A as Role>::build(&params, &mut io)));
         let act = match created {

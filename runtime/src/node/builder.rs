@@ -12,7 +12,7 @@ use super::running::Running;
 use super::supervisor::{Supervisor, SupervisorParts};
 use crate::kind::message_type::MessageOps;
 use crate::kind::{Direction, Payload, Registry};
-use crate::remote::{HopIdentity, RemoteError};
+use crate::remote::{HopIdentity, RemoteError, ZmqContext};
 use crate::supervision::Event;
 use crate::topology::{PortRef, Topology};
 use crate::trace::Tracer;
@@ -106,7 +106,7 @@ pub struct Node {
     subscribers: Vec<Recipient<Event>>,
     injections: Vec<Extra>,
     taps: Vec<Extra>,
-    zmq: zmq::Context,
+    zmq: ZmqContext,
     tracer: Option<Arc<Tracer>>,
 }
 
@@ -154,7 +154,7 @@ impl Node {
             subscribers: Vec::new(),
             injections: Vec::new(),
             taps: Vec::new(),
-            zmq: zmq::Context::new(),
+            zmq: ZmqContext::new(),
             tracer: None,
         }
     }
@@ -170,6 +170,24 @@ impl Node {
     pub fn with_trace(mut self, tracer: Arc<Tracer>) -> Self {
         self.tracer = Some(tracer);
         self
+    }
+
+    /// Runs the node in `context` instead of a context of its own, for
+    /// example to share one between nodes hosted in the same process (then
+    /// `inproc://` reaches from one's endpoints to the other's, and one ZAP
+    /// handler serves both).
+    pub fn with_zmq(mut self, context: ZmqContext) -> Self {
+        self.zmq = context;
+        self
+    }
+
+    /// The node's ZeroMQ context: its hops and every role it builds
+    /// ([`Io::zmq`](crate::kind::Io::zmq)) use it. Terminate it
+    /// ([`ZmqContext::terminate`]) once the node has ended, so that what
+    /// closed sockets still deliver within their linger gets out before the
+    /// process exits.
+    pub fn zmq(&self) -> &ZmqContext {
+        &self.zmq
     }
 
     /// The seed in use.
@@ -316,6 +334,7 @@ impl Node {
                 .filter_map(|name| index.get(name.as_str()).copied())
                 .collect(),
             links,
+            zmq: self.zmq.clone(),
             subscribers: self.subscribers,
             tracer: self.tracer.clone(),
             started_tx,

@@ -16,7 +16,7 @@ use tokio::sync::oneshot;
 use super::NodeExit;
 use crate::kind::handle::{NodeHandle, RequestShutdown, Subscribe};
 use crate::kind::spawn::{ActorFactory, Outputs, SpawnArgs, StopSignal};
-use crate::remote::RemoteLink;
+use crate::remote::{RemoteLink, ZmqContext};
 use crate::supervision::{Decision, Directive, Event, EventKind, Exit, MemberId, StopReason, Tree};
 use crate::trace::Tracer;
 use crate::wire::erased::AnyWire;
@@ -140,6 +140,8 @@ pub(crate) struct Supervisor {
     /// Children whose permanent stop ends the node (empty: all of them).
     finish_when: Vec<usize>,
     links: Vec<RemoteLink>,
+    /// The node's ZeroMQ context, handed to every incarnation's `Io`.
+    zmq: ZmqContext,
     subscribers: Vec<Subscriber>,
     handle: Option<NodeHandle>,
     started_tx: Option<oneshot::Sender<()>>,
@@ -157,6 +159,7 @@ pub(crate) struct SupervisorParts {
     pub(crate) drain_timeout: Duration,
     pub(crate) finish_when: Vec<usize>,
     pub(crate) links: Vec<RemoteLink>,
+    pub(crate) zmq: ZmqContext,
     pub(crate) subscribers: Vec<Recipient<Event>>,
     pub(crate) started_tx: oneshot::Sender<()>,
     pub(crate) exit_tx: oneshot::Sender<NodeExit>,
@@ -187,6 +190,7 @@ impl Supervisor {
             drain_timeout: parts.drain_timeout,
             finish_when: parts.finish_when,
             links: parts.links,
+            zmq: parts.zmq,
             subscribers: parts
                 .subscribers
                 .into_iter()
@@ -309,6 +313,7 @@ impl Supervisor {
             inputs: child.inputs.clone(),
             outputs: child.outputs.clone(),
             node,
+            zmq: self.zmq.clone(),
             stop: Arc::clone(&stop),
             on_ready: Box::new(move || {
                 ready_to.do_send(Ready {

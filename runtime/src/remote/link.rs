@@ -12,7 +12,7 @@ use super::hop::{HopIdentity, HopStats, Stop};
 /// Where and how a hop's socket is set up.
 #[derive(Clone)]
 pub struct RemoteEndpoint {
-    /// The ZeroMQ context of the process.
+    /// The ZeroMQ context of the node.
     pub context: zmq::Context,
     /// Endpoint to bind (receiver) or connect to (sender).
     pub address: String,
@@ -70,7 +70,13 @@ pub enum RemoteError {
     /// The thread could not be started.
     #[error("starting the I/O thread failed: {0}")]
     Thread(#[from] std::io::Error),
+    /// The node's ZeroMQ context was terminated.
+    #[error(transparent)]
+    Context(#[from] super::Terminated),
 }
+
+/// The linger of a hop's socket, in milliseconds.
+pub(crate) const HOP_LINGER_MS: i32 = 1000;
 
 /// Counters of one hop.
 #[derive(Debug, Default)]
@@ -95,7 +101,7 @@ pub struct RemoteLink {
     stop: Arc<Stop>,
     thread: Option<JoinHandle<()>>,
     /// A receiving CURVE hop keeps the node's ZAP handler alive.
-    zap: Option<Arc<super::hop::Zap>>,
+    zap: Option<Arc<super::Zap>>,
     delivery: super::hop::Delivery,
 }
 
@@ -108,7 +114,7 @@ impl RemoteLink {
     }
 
     /// Keeps `zap` running as long as this hop.
-    pub(crate) fn with_zap(mut self, zap: Option<Arc<super::hop::Zap>>) -> Self {
+    pub(crate) fn with_zap(mut self, zap: Option<Arc<super::Zap>>) -> Self {
         self.zap = zap;
         self
     }
@@ -268,7 +274,7 @@ pub(crate) fn open_socket(
         .map_err(|e| err("setting the high-water mark of", e))?;
     s.set_rcvhwm(ep.hwm)
         .map_err(|e| err("setting the high-water mark of", e))?;
-    s.set_linger(1000)
+    s.set_linger(HOP_LINGER_MS)
         .map_err(|e| err("setting linger on", e))?;
     s.set_heartbeat_ivl(1000)
         .and_then(|()| s.set_heartbeat_timeout(3000))

@@ -26,8 +26,9 @@
 //! * **close**: [`SocketThread::finish`] keeps the socket open until
 //!   everything queued is handed to libzmq, waiting for room (a peer that
 //!   binds late, a high-water mark) up to the socket's linger, then closes it
-//!   with the rest of the linger for libzmq to deliver (the process must then
-//!   terminate its ZeroMQ context, which waits for that, before it exits).
+//!   with the rest of the linger for libzmq to deliver (the node must then
+//!   terminate its ZeroMQ context, [`ZmqContext::terminate`](super::ZmqContext::terminate),
+//!   which waits for that, before the process exits).
 //!   [`SocketThread::stop`] (and dropping the thread) hands over only what
 //!   the socket takes at once. Either way what is left is counted in
 //!   [`RemoteStats::dropped`] and logged.
@@ -100,6 +101,7 @@ pub struct Builder<T> {
     xsub: Option<Vec<Vec<u8>>>,
     spin: Option<Duration>,
     on_exit: Option<Box<dyn FnOnce() + Send>>,
+    paced_by: Option<Queue<T>>,
 }
 
 impl<T> std::fmt::Debug for Builder<T> {
@@ -134,6 +136,7 @@ impl<T: Clone + Send + 'static> Builder<T> {
             xsub: None,
             spin: None,
             on_exit: None,
+            paced_by: None,
         }
     }
 
@@ -141,6 +144,12 @@ impl<T: Clone + Send + 'static> Builder<T> {
     /// ended, [`SocketThread::inputs_ended`] turns true.
     pub fn inputs(mut self, inputs: Vec<Queue<T>>) -> Self {
         self.inputs = inputs;
+        self
+    }
+
+    /// One more wire the thread drains into the socket.
+    pub(super) fn add_input(mut self, input: Queue<T>) -> Self {
+        self.inputs.push(input);
         self
     }
 
@@ -182,8 +191,43 @@ impl<T: Clone + Send + 'static> Builder<T> {
         self
     }
 
+    /// Reads the socket only while `queue` has room for what is read (at
+    /// most a batch at a time). A [`Device`](super::Device) paces a socket by
+    /// the queue into its other socket: when that one will not take more,
+    /// this one is not read.
+    pub fn paced_by(mut self, queue: Queue<T>) -> Self {
+        self.paced_by = Some(queue);
+        self
+    }
+
+    /// Where received messages go, if anywhere.
+    pub(super) fn out(&self) -> Option<&Output<T>> {
+        self.out.as_ref()
+    }
+
     /// Starts the thread.
     pub fn start(self) -> Result<SocketThread<T>, RemoteError> {
+        let Assembled {
+            run,
+            on_exit,
+            mut handle,
+        } = self.assemble()?;
+        let thread = std::thread::Builder::new()
+            .name(format!("rc-zmq {}", handle.label))
+            .spawn(move || {
+                let _ = run.wake.thread.set(std::thread::current());
+                run.run();
+                if let Some(f) = on_exit {
+                    f();
+                }
+            })?;
+        handle.thread = Some(thread);
+        Ok(handle)
+    }
+
+    /// The loop that will own the socket and the handle that talks to it,
+    /// with no thread yet.
+    pub(super) fn assemble(self) -> Result<Assembled<T>, RemoteError> {
         let err = |action: &'static str, source| RemoteError::Socket {
             action,
             address: self.label.clone(),
@@ -271,17 +315,9 @@ impl<T: Clone + Send + 'static> Builder<T> {
             bad_log: LogLimiter::default(),
             encode_log: LogLimiter::default(),
             context_gone: false,
+            paced_by: self.paced_by,
         };
-        let thread = std::thread::Builder::new()
-            .name(format!("rc-zmq {}", self.label))
-            .spawn(move || {
-                let _ = run.wake.thread.set(std::thread::current());
-                run.run();
-                if let Some(f) = on_exit {
-                    f();
-                }
-            })?;
-        Ok(SocketThread {
+        let handle = SocketThread {
             label: self.label,
             outbound,
             control,
@@ -289,9 +325,22 @@ impl<T: Clone + Send + 'static> Builder<T> {
             shared,
             stats,
             wake,
-            thread: Some(thread),
+            thread: None,
+        };
+        Ok(Assembled {
+            run,
+            on_exit,
+            handle,
         })
     }
+}
+
+/// A [`Builder`]'s loop and handle, before a thread runs the loop.
+pub(super) struct Assembled<T> {
+    pub(super) run: Loop<T>,
+    /// Runs on the thread after the socket is closed.
+    pub(super) on_exit: Option<Box<dyn FnOnce() + Send>>,
+    pub(super) handle: SocketThread<T>,
 }
 
 pub(super) struct Shared {
@@ -397,7 +446,7 @@ impl<T> SocketThread<T> {
         self.shutdown();
     }
 
-    fn shutdown(&mut self) {
+    pub(super) fn shutdown(&mut self) {
         self.shared.stop.store(true, Ordering::SeqCst);
         std::task::Wake::wake_by_ref(&self.wake);
         self.senders = None;

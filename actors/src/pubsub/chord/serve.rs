@@ -19,7 +19,7 @@ use std::time::Instant;
 use thiserror::Error;
 
 use super::service::{Out, PeerMsg, Service};
-use crate::zmq::io::context;
+use rolecall_runtime::remote::ZmqContext;
 
 /// Messages queued for one peer at most.
 pub const PEER_HWM: i32 = 1000;
@@ -47,6 +47,8 @@ pub enum ServeError {
 pub struct Bound {
     router: zmq::Socket,
     endpoint: String,
+    /// The context the router is in; the peers' DEALERs open there too.
+    context: ZmqContext,
 }
 
 impl std::fmt::Debug for Bound {
@@ -58,9 +60,10 @@ impl std::fmt::Debug for Bound {
 }
 
 impl Bound {
-    /// Binds a ROUTER at `endpoint` (`tcp://*:5555`, `tcp://127.0.0.1:5555`).
-    pub fn bind(endpoint: &str) -> Result<Bound, ServeError> {
-        let router = context().socket(zmq::ROUTER)?;
+    /// Binds a ROUTER at `endpoint` (`tcp://*:5555`, `tcp://127.0.0.1:5555`)
+    /// in `context` (the node's).
+    pub fn bind(context: &ZmqContext, endpoint: &str) -> Result<Bound, ServeError> {
+        let router = context.socket(zmq::ROUTER)?;
         router.set_linger(0)?;
         router.bind(endpoint).map_err(|error| ServeError::Bind {
             endpoint: endpoint.to_owned(),
@@ -69,6 +72,7 @@ impl Bound {
         Ok(Bound {
             router,
             endpoint: endpoint.to_owned(),
+            context: context.clone(),
         })
     }
 
@@ -80,9 +84,12 @@ impl Bound {
 
 /// Serves `service` on `bound` until `stop` is set.
 pub fn run(mut service: Service, bound: Bound, stop: &AtomicBool) -> Result<(), ServeError> {
-    let router = bound.router;
+    let Bound {
+        router, context, ..
+    } = bound;
     let mut io = Io {
         router: &router,
+        context,
         peers: HashMap::new(),
         clients: HashMap::new(),
         next_tag: 0,
@@ -115,6 +122,7 @@ pub fn run(mut service: Service, bound: Bound, stop: &AtomicBool) -> Result<(), 
 
 struct Io<'a> {
     router: &'a zmq::Socket,
+    context: ZmqContext,
     peers: HashMap<String, zmq::Socket>,
     clients: HashMap<u64, Vec<Vec<u8>>>,
     next_tag: u64,
@@ -137,7 +145,7 @@ impl Io<'_> {
                     let socket = match self.peers.get(&to) {
                         Some(s) => s,
                         None => {
-                            let s = context().socket(zmq::DEALER)?;
+                            let s = self.context.socket(zmq::DEALER)?;
                             s.set_linger(0)?;
                             s.set_sndhwm(PEER_HWM)?;
                             s.connect(&to)?;

@@ -37,7 +37,7 @@ impl<'a> Discovery<'a> {
         let endpoint = primary(cfg, dirs, stop)?;
         Ok(Discovery {
             cfg,
-            socket: open(&endpoint)?,
+            socket: open(cfg, &endpoint)?,
             endpoint,
             registration: None,
             registered_with: None,
@@ -132,7 +132,7 @@ impl<'a> Discovery<'a> {
 
     fn reconnect(&mut self, endpoint: &str) -> Result<(), DriverError> {
         if self.endpoint != endpoint {
-            self.socket = open(endpoint)?;
+            self.socket = open(self.cfg, endpoint)?;
             self.endpoint = endpoint.to_owned();
         }
         Ok(())
@@ -171,7 +171,7 @@ impl<'a> Discovery<'a> {
             } else {
                 self.endpoint.clone()
             };
-            self.socket = open(&endpoint)?;
+            self.socket = open(self.cfg, &endpoint)?;
             self.endpoint = endpoint;
         }
         Err(DriverError::DiscoveryTimeout {
@@ -182,8 +182,8 @@ impl<'a> Discovery<'a> {
     }
 }
 
-fn open(endpoint: &str) -> Result<zmq::Socket, DriverError> {
-    let s = socket(zmq::REQ)?;
+fn open(cfg: &Config, endpoint: &str) -> Result<zmq::Socket, DriverError> {
+    let s = socket(cfg, zmq::REQ)?;
     let _ = s.set_linger(0);
     connect(&s, endpoint)?;
     Ok(s)

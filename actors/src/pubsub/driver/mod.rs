@@ -30,7 +30,8 @@ use super::coordination::Directions;
 use super::directory::Dissemination;
 use super::history_io;
 use super::publication::Format;
-use crate::zmq::io::context;
+use crate::zmq::io::process_context;
+use rolecall_runtime::remote::ZmqContext;
 
 pub use receive::PROMOTE_SETTLE;
 
@@ -122,6 +123,17 @@ pub struct Config {
     pub history: usize,
     /// Direct or Broker (history is served under Direct only).
     pub dissemination: Dissemination,
+    /// The ZeroMQ context the sockets open in: the node's (the kind sets
+    /// [`Io::zmq`](rolecall_runtime::kind::Io::zmq)); `None`, outside a
+    /// node: [`process_context`].
+    pub zmq: Option<ZmqContext>,
+}
+
+impl Config {
+    /// The context the driver's sockets open in.
+    pub(crate) fn context(&self) -> ZmqContext {
+        self.zmq.clone().unwrap_or_else(process_context)
+    }
 }
 
 /// What the driver tells its actor.
@@ -155,12 +167,14 @@ pub(crate) fn emit(events: &mut Events, ev: Event) {
     let _ = futures::executor::block_on(events.send(ev));
 }
 
-pub(crate) fn socket(kind: zmq::SocketType) -> Result<zmq::Socket, DriverError> {
-    context().socket(kind).map_err(|error| DriverError::Socket {
-        action: "creating a socket for",
-        endpoint: String::new(),
-        error,
-    })
+pub(crate) fn socket(cfg: &Config, kind: zmq::SocketType) -> Result<zmq::Socket, DriverError> {
+    cfg.context()
+        .socket(kind)
+        .map_err(|error| DriverError::Socket {
+            action: "creating a socket for",
+            endpoint: String::new(),
+            error,
+        })
 }
 
 pub(crate) fn connect(s: &zmq::Socket, endpoint: &str) -> Result<(), DriverError> {
@@ -180,7 +194,7 @@ pub fn run(
 ) -> Result<String, DriverError> {
     let publisher = match &cfg.bind {
         Some(ep) => {
-            let s = socket(zmq::PUB)?;
+            let s = socket(cfg, zmq::PUB)?;
             let _ = s.set_sndhwm(cfg.sndhwm);
             let _ = s.set_linger(2000);
             s.bind(ep).map_err(|error| DriverError::Socket {

@@ -120,7 +120,7 @@ pub(super) fn subscribe(
     stop: &AtomicBool,
     events: &mut Events,
 ) -> Result<String, DriverError> {
-    let sub = socket(zmq::SUB)?;
+    let sub = socket(cfg, zmq::SUB)?;
     let _ = sub.set_rcvhwm(cfg.sndhwm);
     for t in &cfg.topics {
         let _ = sub.set_subscribe(format!("{t}:").as_bytes());
@@ -235,7 +235,7 @@ pub(super) fn forward(
     stop: &AtomicBool,
     events: &mut Events,
 ) -> Result<String, DriverError> {
-    let sub = socket(zmq::SUB)?;
+    let sub = socket(cfg, zmq::SUB)?;
     let _ = sub.set_rcvhwm(cfg.sndhwm);
     let replica = match (cfg.zk, cfg.group, cfg.groups) {
         (true, Some(group), Some(groups)) => Some((group, groups)),

@@ -2,15 +2,20 @@
 //! hosted producer is registered on its wires.
 
 use super::{BuildError, Hop, Node, HOP_HWM};
-use crate::remote::{RemoteEndpoint, RemoteLink};
+use crate::remote::{RemoteEndpoint, RemoteLink, HOP_LINGER_MS};
 
 impl Node {
     pub(super) fn start_hops(&self, hops: Vec<Hop>) -> Result<Vec<RemoteLink>, BuildError> {
         let codecs = self.registry.codecs();
         let mut links = Vec::with_capacity(hops.len());
         for hop in hops {
+            let context = self.zmq.get().map_err(|e| BuildError::Remote {
+                wire: hop.label.clone(),
+                source: e.into(),
+            })?;
+            self.zmq.note_linger(HOP_LINGER_MS);
             let endpoint = RemoteEndpoint {
-                context: self.zmq.clone(),
+                context,
                 address: hop.address,
                 hwm: HOP_HWM,
                 label: hop.label.clone(),

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use super::{BuildError, Hop, Incoming, Node, Outgoing};
 use crate::kind::message_type::MessageOps;
-use crate::remote::{stable_hash, HopCurve, HopIdentity, Zap};
+use crate::remote::{stable_hash, HopCurve, HopIdentity};
 use crate::topology::{Destination, RemoteRoute, WireSpec};
 use crate::wire::erased::AnyWire;
 
@@ -41,8 +41,6 @@ impl Node {
             hops: Vec::new(),
             stats: Vec::new(),
         };
-        // The node's ZAP handler, started with its first receiving CURVE hop.
-        let mut zap: Option<Arc<Zap>> = None;
         for wire in &topology.wires {
             let from_local = local(&wire.from.actor);
             let ops = self.ops_of(&wire.from)?;
@@ -99,7 +97,7 @@ impl Node {
                     route,
                     sender: from_local,
                 };
-                let hop = self.hop(ends, label, queue, &ops, &mut zap)?;
+                let hop = self.hop(ends, label, queue, &ops)?;
                 wiring.hops.push(hop);
             }
         }
@@ -114,7 +112,6 @@ impl Node {
         label: String,
         queue: Arc<dyn AnyWire>,
         ops: &Arc<dyn MessageOps>,
-        zap: &mut Option<Arc<Zap>>,
     ) -> Result<Hop, BuildError> {
         let topology = &self.topology;
         let HopEnds {
@@ -145,17 +142,11 @@ impl Node {
                 own_public: c.public_key,
                 own_secret: c.secret_key,
                 peer_public: p.public_key,
-                zap: Some(match zap {
-                    Some(z) => Arc::clone(z),
-                    None => {
-                        let z = Zap::start(&self.zmq).map_err(|source| BuildError::Remote {
-                            wire: label.clone(),
-                            source,
-                        })?;
-                        *zap = Some(Arc::clone(&z));
-                        z
-                    }
-                }),
+                // The node's one ZAP handler (its CURVE endpoints use it too).
+                zap: Some(self.zmq.zap().map_err(|source| BuildError::Remote {
+                    wire: label.clone(),
+                    source,
+                })?),
             }),
             _ => None,
         };

@@ -42,7 +42,7 @@ use crate::remote::link::{RemoteError, RemoteLink, RemoteStats};
 use crate::remote::wake::WakeSignal;
 
 pub use crate::wire::Delivery;
-pub use curve::{zap_reply, HopCurve, Zap};
+pub use curve::HopCurve;
 pub(crate) use recv_loop::spawn_receiver;
 pub(crate) use send_loop::spawn_sender;
 

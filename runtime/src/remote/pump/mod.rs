@@ -78,6 +78,9 @@ pub(super) struct Loop<T> {
     pub(super) encode_log: LogLimiter,
     /// The context was terminated (`ETERM`) while the socket was open.
     pub(super) context_gone: bool,
+    /// Read the socket only while this queue has room for what is read (a
+    /// device's queue into its other socket).
+    pub(super) paced_by: Option<Queue<T>>,
 }
 
 impl<T: Clone + Send + 'static> Loop<T> {
@@ -200,50 +203,72 @@ impl<T: Clone + Send + 'static> Loop<T> {
 
     fn serve(&mut self) {
         loop {
-            if self.context_gone {
-                // Terminating the context waits for this socket: close it.
-                self.give_up("the ZeroMQ context was terminated");
-                return;
+            match self.turn(&mut || {}) {
+                Turn::Busy => {}
+                Turn::Idle { receives, want_out } => self.wait(receives, want_out),
+                Turn::Done => return,
             }
-            let stopping = self.shared.stop.load(Ordering::SeqCst);
-            self.apply_control();
-            self.resend_subscriptions();
-            self.report_quiet(Some(Instant::now()));
-            self.see_producers_gone();
-            let sent = self.send_some();
-            let sent_all = sent == Sending::Idle;
-            if sent_all && self.ending {
-                tracing::debug!(socket = %self.label, "end of stream sent");
-                return;
+        }
+    }
+
+    /// One turn of the loop: sends, receives and reads the monitor as far as
+    /// each can go without waiting (but waiting for room on the output, and
+    /// calling `meanwhile` while it does: see [`Loop::push_one`]).
+    fn turn(&mut self, meanwhile: &mut dyn FnMut()) -> Turn {
+        if self.context_gone {
+            // Terminating the context waits for this socket: close it.
+            self.give_up("the ZeroMQ context was terminated");
+            return Turn::Done;
+        }
+        let stopping = self.shared.stop.load(Ordering::SeqCst);
+        self.apply_control();
+        self.resend_subscriptions();
+        self.report_quiet(Some(Instant::now()));
+        self.see_producers_gone();
+        let sent = self.send_some();
+        let sent_all = sent == Sending::Idle;
+        if sent_all && self.ending {
+            tracing::debug!(socket = %self.label, "end of stream sent");
+            return Turn::Done;
+        }
+        if sent_all && !self.ending && self.shared.inputs_ended.load(Ordering::SeqCst) {
+            if let Some(end) = self.framing.end_of_stream() {
+                self.pending = Some(end);
+                self.ending = true;
+                return Turn::Busy;
             }
-            if sent_all && !self.ending && self.shared.inputs_ended.load(Ordering::SeqCst) {
-                if let Some(end) = self.framing.end_of_stream() {
-                    self.pending = Some(end);
-                    self.ending = true;
-                    continue;
-                }
-            }
-            if stopping {
-                // Hand everything still queued to libzmq; linger decides its fate.
-                while self.send_some() == Sending::More {}
-                self.give_up("stopped with the socket full");
-                return;
-            }
-            if self.finished() {
-                return;
-            }
-            let received = match self.receive_some() {
-                Received::Ended => return,
-                Received::Some => true,
-                Received::None => false,
-            };
-            self.read_monitor();
-            if received || sent == Sending::More {
-                continue;
-            }
-            let blocked_on_socket = sent == Sending::Blocked && self.lockstep.may_send();
-            let receives = self.out.is_some() && self.lockstep.may_receive();
-            self.wait(receives, blocked_on_socket);
+        }
+        if stopping {
+            // Hand everything still queued to libzmq; linger decides its fate.
+            while self.send_some() == Sending::More {}
+            self.give_up("stopped with the socket full");
+            return Turn::Done;
+        }
+        if self.finished() {
+            return Turn::Done;
+        }
+        let received = match self.receive_some(meanwhile) {
+            Received::Ended => return Turn::Done,
+            Received::Some => true,
+            Received::None => false,
+        };
+        self.read_monitor();
+        if received || sent == Sending::More {
+            return Turn::Busy;
+        }
+        Turn::Idle {
+            receives: self.out.is_some() && self.lockstep.may_receive() && self.room() > 0,
+            want_out: sent == Sending::Blocked && self.lockstep.may_send(),
+        }
+    }
+
+    /// How many messages the socket may be read for now: a batch, or less
+    /// when the output is paced by a queue with less room (see
+    /// [`Builder::paced_by`](super::Builder::paced_by)).
+    fn room(&self) -> usize {
+        match &self.paced_by {
+            Some(q) => BATCH.min(q.capacity().saturating_sub(q.len())),
+            None => BATCH,
         }
     }
 
@@ -447,14 +472,15 @@ impl<T: Clone + Send + 'static> Loop<T> {
         Ok(n)
     }
 
-    /// Receives what is available and hands it on.
-    fn receive_some(&mut self) -> Received {
+    /// Receives what is available (as much as [`Loop::room`] allows) and
+    /// hands it on.
+    fn receive_some(&mut self, meanwhile: &mut dyn FnMut()) -> Received {
         if self.out.is_none() {
             return Received::None;
         }
         let mut received = std::mem::take(&mut self.inbox);
         let mut ended = false;
-        for _ in 0..BATCH {
+        for _ in 0..self.room() {
             if !self.lockstep.may_receive() {
                 break;
             }
@@ -493,7 +519,7 @@ impl<T: Clone + Send + 'static> Loop<T> {
             .messages
             .fetch_add(received.len() as u64, Ordering::Relaxed);
         if let Some(out) = self.out.clone() {
-            self.deliver(&out, &mut received);
+            self.deliver(&out, &mut received, meanwhile);
         }
         received.clear();
         self.inbox = received;
@@ -508,8 +534,9 @@ impl<T: Clone + Send + 'static> Loop<T> {
     /// `block` wire is full (so the socket's receive high-water mark fills and
     /// ZeroMQ pushes back on the peers). While it waits it keeps sending from
     /// its inputs: the actor that empties `out` may be waiting for room on an
-    /// input of this same thread (a responder between a ROUTER's `out` and `in`).
-    fn deliver(&mut self, out: &Output<T>, msgs: &mut VecDeque<T>) {
+    /// input of this same thread (a responder between a ROUTER's `out` and
+    /// `in`), and calls `meanwhile` (a device's other socket sends too).
+    fn deliver(&mut self, out: &Output<T>, msgs: &mut VecDeque<T>, meanwhile: &mut dyn FnMut()) {
         if let [wire] = out.wires() {
             let room = wire.capacity().saturating_sub(wire.len());
             if wire.policy() != Policy::Block || room >= msgs.len() {
@@ -524,13 +551,13 @@ impl<T: Clone + Send + 'static> Loop<T> {
         };
         while let Some(m) = msgs.pop_front() {
             for wire in rest {
-                self.push_one(wire, m.clone());
+                self.push_one(wire, m.clone(), meanwhile);
             }
-            self.push_one(last, m);
+            self.push_one(last, m, meanwhile);
         }
     }
 
-    fn push_one(&mut self, wire: &Queue<T>, msg: T) {
+    fn push_one(&mut self, wire: &Queue<T>, msg: T, meanwhile: &mut dyn FnMut()) {
         let mut msg = msg;
         loop {
             let deadline = Instant::now() + Duration::from_millis(1);
@@ -544,6 +571,7 @@ impl<T: Clone + Send + 'static> Loop<T> {
                         return;
                     }
                     let _ = self.send_some();
+                    meanwhile();
                 }
             }
         }
@@ -576,5 +604,18 @@ enum Received {
     Ended,
 }
 
+/// What one [`Loop::turn`] left to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Turn {
+    /// There may be more at once: turn again.
+    Busy,
+    /// Nothing until the socket is readable (`receives`) or writable
+    /// (`want_out`), a queue or the monitor has something, or a tick passes.
+    Idle { receives: bool, want_out: bool },
+    /// The thread is done: close.
+    Done,
+}
+
+pub(super) mod device;
 #[cfg(test)]
 mod tests;
