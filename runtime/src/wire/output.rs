@@ -12,6 +12,7 @@ use parking_lot::Mutex;
 
 use super::gate::Verdict;
 use super::queue::{PushError, Pushed, Queue};
+use super::sender::Sender;
 
 /// The sending end of an output port, fanned out to every wire from that port.
 ///
@@ -24,11 +25,37 @@ use super::queue::{PushError, Pushed, Queue};
 /// meanwhile (by the same handler call, or a catching-up timer) queue behind
 /// it in the backlog, in order, so the backlog never holds more than one
 /// handler call sent.
+///
+/// The backlog is moved into the wires by a task of its own (one at a time,
+/// spawned on the actor's arbiter), which holds a producer registration on
+/// every wire of the port while it works: an actor that stops (or crashes)
+/// with copies still in the backlog does not lose them — they are delivered
+/// after it, and the wires end only then. Only a node that stops before
+/// there is room drops them, counted in each wire's `dropped` and logged.
 pub struct Output<T> {
     port: Arc<str>,
     wires: Arc<[Queue<T>]>,
-    /// Copies waiting for room on a full `block` wire: (wire index, message).
-    backlog: Arc<Mutex<VecDeque<(usize, T)>>>,
+    backlog: Arc<Mutex<Backlog<T>>>,
+}
+
+/// Copies waiting for room on a full `block` wire, in order.
+struct Backlog<T> {
+    /// (wire index, message).
+    items: VecDeque<(usize, T)>,
+    /// A [`Keeper`] is moving `items` into the wires (always, while any wait).
+    draining: bool,
+    /// The actor waiting for the backlog to empty ([`UntilDrained`]).
+    waiter: Option<std::task::Waker>,
+}
+
+impl<T> Backlog<T> {
+    fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    fn push_back(&mut self, item: (usize, T)) {
+        self.items.push_back(item);
+    }
 }
 
 impl<T> Clone for Output<T> {
@@ -68,7 +95,11 @@ impl<T: Clone + Send + 'static> Output<T> {
         Output {
             port: port.into(),
             wires: wires.into(),
-            backlog: Arc::new(Mutex::new(VecDeque::new())),
+            backlog: Arc::new(Mutex::new(Backlog {
+                items: VecDeque::new(),
+                draining: false,
+                waiter: None,
+            })),
         }
     }
 
@@ -113,17 +144,43 @@ impl<T: Clone + Send + 'static> Output<T> {
                 backlog.push_back((i, m));
                 sent.waited += 1;
             });
+            drop(backlog);
+            self.wait_for_room(ctx);
             return sent;
         }
-        let sent = self.push_all(msg, &mut backlog);
-        let blocked = !backlog.is_empty();
+        let mut blocked = VecDeque::new();
+        let sent = self.push_all(msg, &mut blocked);
+        backlog.items.extend(blocked);
+        let waiting = !backlog.is_empty();
         drop(backlog);
-        if blocked {
-            ctx.wait(actix::fut::wrap_future::<_, A>(Drain {
+        if waiting {
+            self.wait_for_room(ctx);
+        }
+        sent
+    }
+
+    /// The backlog is not empty: makes sure a [`Keeper`] moves it into the
+    /// wires, and makes the actor wait (once) until it has.
+    fn wait_for_room<A>(&self, ctx: &mut actix::Context<A>)
+    where
+        A: Actor<Context = actix::Context<A>>,
+    {
+        let start = {
+            let mut backlog = self.backlog.lock();
+            !std::mem::replace(&mut backlog.draining, true)
+        };
+        if start {
+            let keeper = Keeper {
+                output: self.clone(),
+                _producers: self.wires.iter().map(Sender::new).collect(),
+            };
+            actix::spawn(keeper);
+        }
+        if !ctx.waiting() {
+            ctx.wait(actix::fut::wrap_future::<_, A>(UntilDrained {
                 output: self.clone(),
             }));
         }
-        sent
     }
 
     /// [`Output::send`] through the wires' fault plans.
@@ -175,6 +232,8 @@ impl<T: Clone + Send + 'static> Output<T> {
         if !backlog.is_empty() {
             backlog.push_back((i, m));
             sent.waited += 1;
+            drop(backlog);
+            self.wait_for_room(ctx);
             return;
         }
         let Some(wire) = self.wires.get(i) else {
@@ -187,9 +246,7 @@ impl<T: Clone + Send + 'static> Output<T> {
                 sent.waited += 1;
                 backlog.push_back((i, m));
                 drop(backlog);
-                ctx.wait(actix::fut::wrap_future::<_, A>(Drain {
-                    output: self.clone(),
-                }));
+                self.wait_for_room(ctx);
             }
         }
     }
@@ -199,7 +256,10 @@ impl<T: Clone + Send + 'static> Output<T> {
         let sent = {
             let mut backlog = self.backlog.lock();
             if backlog.is_empty() {
-                self.push_all(msg, &mut backlog)
+                let mut blocked = VecDeque::new();
+                let sent = self.push_all(msg, &mut blocked);
+                backlog.items.extend(blocked);
+                sent
             } else {
                 let mut sent = Sent::default();
                 self.for_each_wire(msg, |i, _, m| {
@@ -294,7 +354,26 @@ impl<T> Drop for Delayed<T> {
     }
 }
 
-/// Moves the backlog into its wires, in order; completes when it is empty.
+/// Moves the backlog into its wires, in order, as room appears; `Ready`
+/// when it is empty.
+fn poll_drain<T>(output: &Output<T>, backlog: &mut Backlog<T>, cx: &mut Context<'_>) -> Poll<()> {
+    while let Some((i, msg)) = backlog.items.pop_front() {
+        let Some(wire) = output.wires.get(i) else {
+            continue;
+        };
+        let mut slot = Some(msg);
+        if wire.poll_push(&mut slot, cx).is_pending() {
+            if let Some(m) = slot {
+                backlog.items.push_front((i, m));
+            }
+            return Poll::Pending;
+        }
+    }
+    Poll::Ready(())
+}
+
+/// Moves the backlog into its wires from async code outside an actor
+/// ([`Output::send_async`]); completes when it is empty.
 struct Drain<T> {
     output: Output<T>,
 }
@@ -303,23 +382,83 @@ impl<T> Future for Drain<T> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let output = &self.output;
-        let mut backlog = output.backlog.lock();
-        while let Some((i, msg)) = backlog.pop_front() {
-            let Some(wire) = output.wires.get(i) else {
-                continue;
-            };
-            let mut slot = Some(msg);
-            match wire.poll_push(&mut slot, cx) {
-                Poll::Ready(_) => {}
-                Poll::Pending => {
-                    if let Some(m) = slot {
-                        backlog.push_front((i, m));
-                    }
-                    return Poll::Pending;
-                }
-            }
+        let mut backlog = self.output.backlog.lock();
+        poll_drain(&self.output, &mut backlog, cx)
+    }
+}
+
+/// The task that moves an actor's backlog into the wires, holding a
+/// producer registration on each so that they stay open until it is done,
+/// whatever happens to the actor meanwhile. Wakes the waiting actor when
+/// the backlog is empty.
+struct Keeper<T> {
+    output: Output<T>,
+    _producers: Vec<Sender<T>>,
+}
+
+impl<T> Future for Keeper<T> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let mut backlog = self.output.backlog.lock();
+        if poll_drain(&self.output, &mut backlog, cx).is_pending() {
+            return Poll::Pending;
+        }
+        backlog.draining = false;
+        if let Some(w) = backlog.waiter.take() {
+            w.wake();
         }
         Poll::Ready(())
+    }
+}
+
+impl<T> Drop for Keeper<T> {
+    fn drop(&mut self) {
+        // Dropped before the backlog emptied: the arbiter stopped (the node
+        // is gone) while the wires were full.
+        let mut backlog = self.output.backlog.lock();
+        backlog.draining = false;
+        let left = std::mem::take(&mut backlog.items);
+        if left.is_empty() {
+            return;
+        }
+        let mut per_wire = vec![0u64; self.output.wires.len()];
+        for (i, _) in &left {
+            if let Some(n) = per_wire.get_mut(*i) {
+                *n += 1;
+            }
+        }
+        for (wire, n) in self.output.wires.iter().zip(per_wire) {
+            if n > 0 {
+                wire.count_dropped(n);
+            }
+        }
+        tracing::warn!(
+            port = %self.output.port,
+            dropped = left.len(),
+            "messages waiting for room on a full wire were dropped: the node stopped first"
+        );
+    }
+}
+
+/// The actor's wait until its backlog is empty (backpressure): `Ready` once
+/// the [`Keeper`] has moved everything.
+struct UntilDrained<T> {
+    output: Output<T>,
+}
+
+impl<T> Future for UntilDrained<T> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let mut backlog = self.output.backlog.lock();
+        if backlog.is_empty() {
+            return Poll::Ready(());
+        }
+        match &backlog.waiter {
+            Some(w) if w.will_wake(cx.waker()) => {}
+            _ => backlog.waiter = Some(cx.waker().clone()),
+        }
+        Poll::Pending
     }
 }

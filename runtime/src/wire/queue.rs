@@ -180,6 +180,15 @@ impl<T> Queue<T> {
         let _ = self.shared.trace.set(trace);
     }
 
+    /// Counts `n` messages dropped on their way to this wire that never
+    /// reached it (a producer's backlog when its node stopped).
+    pub(crate) fn count_dropped(&self, n: u64) {
+        self.shared.dropped.fetch_add(n, Ordering::Relaxed);
+        if let Some(t) = self.shared.trace.get() {
+            (0..n).for_each(|_| t.lost(Kind::Drop, None));
+        }
+    }
+
     /// Counts `n` messages the fault layer dropped on their way to this wire.
     pub(crate) fn count_fault_dropped(&self, n: u64) {
         self.shared.fault_dropped.fetch_add(n, Ordering::Relaxed);

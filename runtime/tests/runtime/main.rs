@@ -1,5 +1,6 @@
 //! Runtime behaviour tests: wires, supervision, lifecycle, embedding.
 
+mod backlog;
 mod common;
 mod faults;
 mod lifecycle;

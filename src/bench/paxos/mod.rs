@@ -130,6 +130,8 @@ pub(super) struct Report {
 
 /// Set in a child process started by the loopback runs: the acceptor node to run.
 const NODE_ENV: &str = "ROLECALL_BENCH_PAXOS_NODE";
+/// The log filter of those children (default `warn`).
+const CHILD_LOG_ENV: &str = "ROLECALL_BENCH_CHILD_LOG";
 /// The topology file of that child.
 const TOPOLOGY_ENV: &str = "ROLECALL_BENCH_PAXOS_TOPOLOGY";
 /// First TCP port of the loopback runs' nodes (core, then 10 per acceptor).
@@ -411,7 +413,10 @@ async fn paxos_run(
                 .args(["bench", "paxos"])
                 .env(NODE_ENV, node)
                 .env(TOPOLOGY_ENV, &path)
-                .env("ROLECALL_LOG", "warn")
+                .env(
+                    "ROLECALL_LOG",
+                    std::env::var(CHILD_LOG_ENV).unwrap_or_else(|_| "warn".into()),
+                )
                 .stdout(std::process::Stdio::null())
                 .spawn()
                 .map_err(|e| format!("starting node {node}: {e}"))?;
@@ -432,9 +437,12 @@ async fn paxos_run(
     let running = node.with_seed(1).start().await.map_err(|e| e.to_string())?;
     let exit = running.wait().await;
     let elapsed = start.elapsed().as_secs_f64();
+    // The end of this node's wires reaches acceptor nodes whose leader ran
+    // here, and they exit; a leader node of its own waits for the
+    // acceptors' wires and they for its own, so what is left after a
+    // second is killed (the measurement is over).
+    let deadline = Instant::now() + std::time::Duration::from_secs(1);
     for mut c in children {
-        // The end of this node's wires reaches the others, which then exit.
-        let deadline = Instant::now() + std::time::Duration::from_secs(5);
         while c.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
             actix_rt::time::sleep(std::time::Duration::from_millis(20)).await;
         }
@@ -467,10 +475,13 @@ async fn paxos_run(
     // Decisions per second once the first one arrived: the rate without
     // the start of the nodes.
     let after_first = pairs.iter().filter(|(_, d)| *d > first).count();
-    let steady = if last > first {
+    // Decisions come a slot (up to 256 commands) at a time and 16 slots at
+    // once: with few slots the span says nothing, and the whole run's rate
+    // stands in.
+    let steady = if slots >= MIN_STEADY_SLOTS && last > first {
         after_first as f64 / ((last - first) as f64 / 1e6)
     } else {
-        0.0
+        count as f64 / elapsed
     };
     lat.sort_unstable();
     Ok(Measured {
@@ -543,6 +554,10 @@ pub(super) fn run(commands: u64) -> Result<Report, String> {
         })
     })
 }
+
+/// Fewest decided slots for a rate measured from the first decision to the
+/// last (`steady_decided_per_s`).
+const MIN_STEADY_SLOTS: u64 = 32;
 
 /// How long each paced run of the latency curve offers commands.
 const PACED_SECONDS: f64 = 2.0;
