@@ -151,7 +151,9 @@ pub(super) fn run(
 
 /// Closed endpoints may still be delivering within their linger: waits for
 /// that (terminating the endpoints' ZeroMQ context) before the process exits.
+/// (Without the `zmq` feature there are no endpoints: nothing to wait for.)
 pub fn terminate_endpoints() {
+    #[cfg(feature = "zmq")]
     if let Err(e) = crate::actors::zmq::io::terminate() {
         tracing::warn!("{e}; exiting anyway");
     }
