@@ -11,7 +11,8 @@
 #   make deps-run  install what is missing for run, build and bench
 #   make build  build every target of the workspace (debug)
 #   make lint   the lint gates alone: rustfmt, commands-to-packages, clippy
-#               (also of rolecall-actors with only its zmq feature),
+#               (also of rolecall-actors and of rolecall with only their
+#               zmq feature),
 #               rustdoc, flatbuffers
 #   make fmt    format the code
 #   make bench  the actor benchmark, as JSON
@@ -88,8 +89,11 @@ gate() { echo "--> $$*"; "$$@" || { status=1; failed+=("$$*"); echo "lint: FAILE
 gate $(CARGO) fmt --all -- --check
 gate scripts/check-commands.py
 gate $(CARGO) clippy --workspace --all-targets -- -D warnings
-# An embedder of the ZeroMQ endpoints alone builds without the other concerns.
+# An embedder of the ZeroMQ endpoints alone builds without the other concerns,
+# through rolecall-actors or through the facade (whose binary, CLI tests and
+# examples need more features and are skipped by cargo in that build).
 gate $(CARGO) clippy -p rolecall-actors --no-default-features --features zmq -- -D warnings
+gate $(CARGO) clippy -p rolecall --no-default-features --features zmq --all-targets -- -D warnings
 gate env RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps --quiet
 # Generated FlatBuffers code must match the pinned flatc's output.
 if [ -x scripts/regen-flatbuffers.sh ]; then gate scripts/regen-flatbuffers.sh --check; fi

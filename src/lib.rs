@@ -36,6 +36,8 @@
 //!     fn end_of_input(&mut self, _: &mut Context<Self>) {} // stay up to be asked
 //! }
 //!
+//! # #[cfg(not(feature = "stage"))] fn main() {} // `topic.source` is a stage
+//! # #[cfg(feature = "stage")]
 //! #[actix_rt::main]
 //! async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //!     let mut registry = rolecall::default_registry();
@@ -68,13 +70,19 @@ pub use rolecall_runtime as runtime;
 
 pub mod app;
 pub mod deploy;
+#[cfg(feature = "metrics")]
 pub mod experiment;
+#[cfg(feature = "model")]
 pub mod model;
+#[cfg(feature = "paxos")]
 pub mod paxos_check;
+#[cfg(feature = "metrics")]
 pub mod report;
 pub mod trace;
 
-/// A kind registry with every kind of [`actors`] registered.
+/// A kind registry with every kind of [`actors`] registered: the kinds of
+/// the concerns whose features are on (all of them by default; see the
+/// crate's features).
 pub fn default_registry() -> runtime::Registry {
     let mut registry = runtime::Registry::new();
     if let Err(e) = actors::register_all(&mut registry) {
@@ -82,4 +90,30 @@ pub fn default_registry() -> runtime::Registry {
         tracing::error!(error = %e, "registering built-in kinds failed");
     }
     registry
+}
+
+#[cfg(test)]
+mod tests {
+    /// `default_registry` holds a concern's kinds exactly when its feature
+    /// is on (run with `--no-default-features --features zmq` too).
+    #[test]
+    fn the_default_registry_holds_the_kinds_of_the_features_that_are_on() {
+        let registry = super::default_registry();
+        let concerns = [
+            (cfg!(feature = "zmq"), "zmq.proxy"),
+            (cfg!(feature = "stage"), "topic.source"),
+            (cfg!(feature = "zk"), "zk.session"),
+            (cfg!(feature = "metrics"), "metrics.reporter"),
+            (cfg!(feature = "dht"), "dht.node"),
+            (cfg!(feature = "paxos"), "paxos.learner"),
+            (cfg!(feature = "pubsub"), "pubsub.broker"),
+        ];
+        for (on, kind) in concerns {
+            assert_eq!(registry.kind(kind).is_some(), on, "{kind}");
+        }
+        if !cfg!(feature = "stage") && cfg!(feature = "zmq") {
+            let names = registry.names();
+            assert!(names.iter().all(|n| n.starts_with("zmq.")), "{names:?}");
+        }
+    }
 }

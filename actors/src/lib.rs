@@ -17,6 +17,10 @@
 //! `metrics` and `dht`). [`register_all`]
 //! registers the kinds of the features that are on.
 
+// Library code reports through a role's console (`Io::console`), never to
+// stdout or stderr itself: an embedding program decides where lines go.
+#![warn(clippy::print_stdout, clippy::print_stderr)]
+
 #[cfg(feature = "dht")]
 pub mod dht;
 #[cfg(feature = "metrics")]

@@ -17,6 +17,10 @@
 //! `codecs/schemas/topic.fbs` does (absent fields decode as their defaults).
 //! `rolecall bench actor` measures that codec against the raw flatbuffers API.
 
+// Library code reports through a role's console (`Io::console`), never to
+// stdout or stderr itself: an embedding program decides where lines go.
+#![warn(clippy::print_stdout, clippy::print_stderr)]
+
 mod binary;
 mod codec;
 mod error;

@@ -18,6 +18,10 @@
 //! `docs/architecture.md` draws the whole picture; `docs/runtime-semantics.md`
 //! states the guarantees (ordering, what survives a restart, what is dropped).
 
+// Library code reports through a role's console (`Io::console`), never to
+// stdout or stderr itself: an embedding program decides where lines go.
+#![warn(clippy::print_stdout, clippy::print_stderr)]
+
 pub mod fault;
 pub mod kind;
 pub mod node;

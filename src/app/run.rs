@@ -155,9 +155,11 @@ pub(super) fn run(
 /// process's context of sockets opened outside a node) before the process
 /// exits. Call it once the node's actix system is gone.
 pub fn terminate_endpoints(node: &crate::runtime::remote::ZmqContext) {
-    for result in [node.terminate(), crate::actors::zmq::io::terminate()] {
-        if let Err(e) = result {
-            tracing::warn!("{e}; exiting anyway");
-        }
+    if let Err(e) = node.terminate() {
+        tracing::warn!("{e}; exiting anyway");
+    }
+    #[cfg(feature = "zmq")]
+    if let Err(e) = crate::actors::zmq::io::terminate() {
+        tracing::warn!("{e}; exiting anyway");
     }
 }

@@ -575,7 +575,7 @@ impl Actor for Reporter {
         // so no sender waits on it.
         if let Some(report) = &self.report {
             match report.run() {
-                Ok(text) => println!("{text}"),
+                Ok(text) => self.node.console().for_actor(&self.name).line(text),
                 Err(e) => tracing::error!(reporter = %self.name, "end-of-run report: {e}"),
             }
         }

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
-use rolecall_runtime::kind::{CreateError, Io, ParamCheck, Ports, Role};
+use rolecall_runtime::kind::{Console, CreateError, Io, ParamCheck, Ports, Role};
 use rolecall_runtime::wire::Output;
 use serde::Deserialize;
 
@@ -179,6 +179,7 @@ pub struct Kv {
     duplicates: u64,
     noops: u64,
     next_slot: u64,
+    console: Console,
 }
 
 impl Kv {
@@ -227,12 +228,12 @@ impl Handler<Decided> for Kv {
             self.apply(c);
         }
         if self.params.exit_after.is_some_and(|n| self.applied >= n) {
-            println!(
+            self.console.line(format_args!(
                 "kv: applied {} commands from {} slots ({} no-ops, {} repeated commands skipped)",
                 self.applied, self.next_slot, self.noops, self.duplicates
-            );
+            ));
             for (k, v) in &self.data {
-                println!("kv: {k} = {v}");
+                self.console.line(format_args!("kv: {k} = {v}"));
             }
             ctx.stop();
         }
@@ -246,7 +247,7 @@ impl Role for Kv {
     fn ports(ports: &mut Ports<Self>) {
         ports.input::<Decided>("in");
     }
-    fn build(p: &KvParams, _: &mut Io) -> Result<Self, CreateError> {
+    fn build(p: &KvParams, io: &mut Io) -> Result<Self, CreateError> {
         Ok(Kv {
             params: p.clone(),
             data: BTreeMap::new(),
@@ -255,6 +256,7 @@ impl Role for Kv {
             duplicates: 0,
             noops: 0,
             next_slot: 0,
+            console: io.console(),
         })
     }
 }

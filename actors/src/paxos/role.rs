@@ -14,7 +14,7 @@
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
-use rolecall_runtime::kind::{Crash, CreateError, Io, ParamCheck, Ports, Role};
+use rolecall_runtime::kind::{Console, Crash, CreateError, Io, ParamCheck, Ports, Role};
 use rolecall_runtime::wire::Output;
 use serde::Deserialize;
 
@@ -163,6 +163,7 @@ pub struct ProposerRole<S: Strategy = RandomBackoff> {
     decided: Output<Decided>,
     reported: bool,
     alarm: Alarm,
+    console: Console,
 }
 
 impl<S: Strategy> ProposerRole<S> {
@@ -178,13 +179,13 @@ impl<S: Strategy> ProposerRole<S> {
                 Action::Decided(d) => {
                     if !self.reported {
                         self.reported = true;
-                        println!(
+                        self.console.line(format_args!(
                             "proposer {}: decided {:?} with ballot {} after {} attempt(s)",
                             self.name,
                             d.value.join(" "),
                             self.machine.ballot(),
                             self.machine.attempts()
-                        );
+                        ));
                     }
                     self.decided.send(d, ctx);
                 }
@@ -277,6 +278,7 @@ impl<S: Strategy> Role for ProposerRole<S> {
             decided: io.output("decided")?,
             reported: false,
             alarm: Alarm::default(),
+            console: io.console(),
         })
     }
 }
@@ -309,13 +311,18 @@ pub struct LearnerRole {
     params: LearnerParams,
     machine: LearnerMachine,
     out: Output<Decided>,
+    console: Console,
 }
 
 impl LearnerRole {
     fn emit(&mut self, ctx: &mut Context<Self>) {
         while let Some((slot, value)) = self.machine.next_in_order() {
             if self.params.print {
-                println!("learner {}: slot {slot} = {:?}", self.name, value.join(" "));
+                self.console.line(format_args!(
+                    "learner {}: slot {slot} = {:?}",
+                    self.name,
+                    value.join(" ")
+                ));
             }
             let d = Decided {
                 slot,
@@ -375,6 +382,7 @@ impl Role for LearnerRole {
             params: p.clone(),
             machine: LearnerMachine::new(p.acceptors),
             out: io.output("out")?,
+            console: io.console(),
         })
     }
 }

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 use rolecall_codecs::Topic;
-use rolecall_runtime::kind::{CreateError, Io, Ports, Role};
+use rolecall_runtime::kind::{Console, CreateError, Io, Ports, Role};
 use rolecall_runtime::wire::Output;
 use serde::{Deserialize, Serialize};
 
@@ -199,6 +199,7 @@ pub struct LatencyStats {
     subscriber: String,
     publisher: String,
     measurement: String,
+    console: Console,
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -322,13 +323,14 @@ impl Role for LatencyStats {
             subscriber: io.actor_name().to_owned(),
             publisher: params.publisher.clone(),
             measurement: params.measurement.clone(),
+            console: io.console(),
         })
     }
 
     fn end_of_input(&mut self, ctx: &mut Context<Self>) {
         let summary = self.summary();
         if self.print {
-            println!("{}", summary.table());
+            self.console.line(summary.table());
         }
         self.out.send(summary, ctx);
         ctx.stop();

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use actix::prelude::*;
 use rolecall_codecs::{serde_codec, Codec};
-use rolecall_runtime::kind::{CreateError, Io, Ports, Role};
+use rolecall_runtime::kind::{Console, CreateError, Io, Ports, Role};
 use rolecall_runtime::wire::Output;
 use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
@@ -145,6 +145,7 @@ pub struct ScriptParams {
 pub struct TextClient {
     script: VecDeque<String>,
     out: Output<Frames>,
+    console: Console,
 }
 
 impl TextClient {
@@ -170,7 +171,10 @@ impl Handler<Frames> for TextClient {
     type Result = ();
     fn handle(&mut self, reply: Frames, ctx: &mut Context<Self>) {
         let line = self.script.pop_front().unwrap_or_default();
-        println!("text: {line} -> {}", String::from_utf8_lossy(reply.body()));
+        self.console.line(format_args!(
+            "text: {line} -> {}",
+            String::from_utf8_lossy(reply.body())
+        ));
         self.next(ctx);
     }
 }
@@ -185,6 +189,7 @@ impl Role for TextClient {
         Ok(TextClient {
             script: p.script.iter().cloned().collect(),
             out: io.output("out")?,
+            console: io.console(),
         })
     }
 }

@@ -9,11 +9,15 @@
 //! | `text.inspect` | in, out | prints and forwards (the inspection stage of a proxy); can drop by content |
 //! | `text.events` | in: `SocketEvent` | prints socket-monitor events; stops on `stop_on` |
 //! | `text.printer` | in | prints each message; at end of input (or after `stop_after`) prints how many it got |
+//!
+//! "Prints" means a line on the node's console
+//! ([`Io::console`](rolecall_runtime::kind::Io::console)): stdout unless the
+//! embedding program chose another.
 
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
-use rolecall_runtime::kind::{CreateError, Io, Ports, Role};
+use rolecall_runtime::kind::{Console, CreateError, Io, Ports, Role};
 use rolecall_runtime::wire::Output;
 use serde::Deserialize;
 
@@ -59,6 +63,7 @@ pub struct Requester {
     sent: u32,
     at: Instant,
     rtts_us: Vec<f64>,
+    console: Console,
 }
 
 impl Requester {
@@ -67,7 +72,10 @@ impl Requester {
             let mut r = self.rtts_us.clone();
             r.sort_by(f64::total_cmp);
             let p50 = r.get(r.len() / 2).copied().unwrap_or(0.0);
-            println!("{} replies, round trip p50 {p50:.1} us", r.len());
+            self.console.line(format_args!(
+                "{} replies, round trip p50 {p50:.1} us",
+                r.len()
+            ));
             ctx.stop();
             return;
         }
@@ -91,7 +99,11 @@ impl Handler<Frames> for Requester {
         let rtt = self.at.elapsed().as_secs_f64() * 1e6;
         self.rtts_us.push(rtt);
         if self.p.print {
-            println!("reply {}: {} ({rtt:.1} us)", self.sent - 1, show(&reply));
+            self.console.line(format_args!(
+                "reply {}: {} ({rtt:.1} us)",
+                self.sent - 1,
+                show(&reply)
+            ));
         }
         self.next(ctx);
     }
@@ -111,6 +123,7 @@ impl Role for Requester {
             sent: 0,
             at: Instant::now(),
             rtts_us: Vec::new(),
+            console: io.console(),
         })
     }
 }
@@ -253,6 +266,7 @@ pub struct Inspect {
     out: Output<Frames>,
     passed: u64,
     dropped: u64,
+    console: Console,
 }
 
 impl Actor for Inspect {
@@ -269,11 +283,13 @@ impl Handler<Frames> for Inspect {
         });
         if hit {
             self.dropped += 1;
-            println!("{}: dropped {}", self.label, show(&msg));
+            self.console
+                .line(format_args!("{}: dropped {}", self.label, show(&msg)));
             return;
         }
         self.passed += 1;
-        println!("{}: {}", self.label, show(&msg));
+        self.console
+            .line(format_args!("{}: {}", self.label, show(&msg)));
         self.out.send(msg, ctx);
     }
 }
@@ -295,13 +311,14 @@ impl Role for Inspect {
             out: io.output("out")?,
             passed: 0,
             dropped: 0,
+            console: io.console(),
         })
     }
     fn end_of_input(&mut self, ctx: &mut Context<Self>) {
-        println!(
+        self.console.line(format_args!(
             "{}: {} passed, {} dropped",
             self.label, self.passed, self.dropped
-        );
+        ));
         ctx.stop();
     }
 }
@@ -318,6 +335,7 @@ pub struct EventsParams {
 #[derive(Debug)]
 pub struct Events {
     stop_on: Option<String>,
+    console: Console,
 }
 
 impl Actor for Events {
@@ -328,7 +346,10 @@ impl Handler<SocketEvent> for Events {
     type Result = ();
     fn handle(&mut self, e: SocketEvent, ctx: &mut Context<Self>) {
         let kind = format!("{:?}", e.kind);
-        println!("event {}: {kind} {} ({})", e.actor, e.endpoint, e.value);
+        self.console.line(format_args!(
+            "event {}: {kind} {} ({})",
+            e.actor, e.endpoint, e.value
+        ));
         if self.stop_on.as_deref() == Some(kind.as_str()) {
             ctx.stop();
         }
@@ -341,9 +362,10 @@ impl Role for Events {
     fn ports(p: &mut Ports<Self>) {
         p.input::<SocketEvent>("in");
     }
-    fn build(p: &EventsParams, _: &mut Io) -> Result<Self, CreateError> {
+    fn build(p: &EventsParams, io: &mut Io) -> Result<Self, CreateError> {
         Ok(Events {
             stop_on: p.stop_on.clone(),
+            console: io.console(),
         })
     }
 }
@@ -373,6 +395,7 @@ pub struct Printer {
     stop_after: u64,
     idle_timeout: Option<Duration>,
     last_seen: Option<Instant>,
+    console: Console,
 }
 
 impl Actor for Printer {
@@ -409,7 +432,8 @@ impl Handler<Frames> for Printer {
     fn handle(&mut self, msg: Frames, ctx: &mut Context<Self>) {
         self.seen += 1;
         self.last_seen = Some(Instant::now());
-        println!("{}: {}", self.label, show(&msg));
+        self.console
+            .line(format_args!("{}: {}", self.label, show(&msg)));
         if self.seen == self.stop_after {
             self.end_of_input(ctx);
         }
@@ -433,10 +457,12 @@ impl Role for Printer {
             idle_timeout: (p.stop_after > 0 && p.idle_timeout_ms > 0)
                 .then(|| Duration::from_millis(p.idle_timeout_ms)),
             last_seen: None,
+            console: io.console(),
         })
     }
     fn end_of_input(&mut self, ctx: &mut Context<Self>) {
-        println!("{}: {} messages", self.label, self.seen);
+        self.console
+            .line(format_args!("{}: {} messages", self.label, self.seen));
         ctx.stop();
     }
 }

@@ -3,12 +3,11 @@
 //!
 //! Lines are `<label> <what>`, for example `c1 elected`, `c2 following c1`,
 //! `m0 released m0,m1,m2`, `zk state connected fresh`, `zk event
-//! data-changed /demo`. stdout is flushed at every line.
-
-use std::io::Write;
+//! data-changed /demo`, reported on the node's console (stdout, flushed at
+//! every line, unless the embedding program chose another).
 
 use actix::prelude::*;
-use rolecall_runtime::kind::{CreateError, Io, Ports, Role};
+use rolecall_runtime::kind::{Console, CreateError, Io, Ports, Role};
 use serde::Deserialize;
 
 use super::barrier::BarrierEvent;
@@ -30,13 +29,12 @@ pub struct Params {
 #[derive(Debug)]
 pub struct Print {
     label: String,
+    console: Console,
 }
 
 impl Print {
     fn line(&self, what: String) {
-        let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "{} {what}", self.label);
-        let _ = out.flush();
+        self.console.line(format_args!("{} {what}", self.label));
     }
 }
 
@@ -163,6 +161,7 @@ impl Role for Print {
                 .label
                 .clone()
                 .unwrap_or_else(|| io.actor_name().to_owned()),
+            console: io.console(),
         })
     }
 }

@@ -9,6 +9,7 @@ use actix::dev::ToEnvelope;
 use actix::{Actor, Addr, Handler, Message, Recipient};
 use tokio::sync::watch;
 
+use super::console::Console;
 use super::stats::{ActorStats, GetActorStats, GetHopStats, HopSample};
 use crate::supervision::Event;
 
@@ -143,6 +144,7 @@ pub struct NodeHandle {
     subscribe: Recipient<Subscribe>,
     actor_stats: Recipient<GetActorStats>,
     hop_stats: Recipient<GetHopStats>,
+    console: Console,
 }
 
 /// Start a graceful shutdown; with a failure, the node exits unsuccessfully.
@@ -166,8 +168,9 @@ impl std::fmt::Debug for NodeHandle {
 }
 
 impl NodeHandle {
-    /// The handle of the node named `name` whose requests `node` answers.
-    pub(crate) fn new<S>(name: Arc<str>, node: &Addr<S>) -> Self
+    /// The handle of the node named `name` whose requests `node` answers and
+    /// whose roles report to `console`.
+    pub(crate) fn new<S>(name: Arc<str>, node: &Addr<S>, console: Console) -> Self
     where
         S: Actor
             + Handler<RequestShutdown>
@@ -185,7 +188,13 @@ impl NodeHandle {
             subscribe: node.clone().recipient(),
             actor_stats: node.clone().recipient(),
             hop_stats: node.clone().recipient(),
+            console,
         }
+    }
+
+    /// The node's console, where its roles report (see [`Console`]).
+    pub fn console(&self) -> &Console {
+        &self.console
     }
 
     /// The node's name.

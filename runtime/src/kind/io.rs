@@ -5,6 +5,7 @@ use std::any::Any;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use super::console::Console;
 use super::crash::Crash;
 use super::handle::NodeHandle;
 use crate::remote::ZmqContext;
@@ -84,6 +85,13 @@ impl Io {
     /// The actor's name in the topology.
     pub fn actor_name(&self) -> &str {
         &self.actor
+    }
+
+    /// Where this actor reports the lines a user reads (its node's
+    /// [`Console`], stdout unless the embedding program chose another),
+    /// bound to the actor's name. Roles use it instead of `println!`.
+    pub fn console(&self) -> Console {
+        self.node.console().for_actor(&self.actor)
     }
 
     /// The node this actor runs on: request shutdown, subscribe to events.

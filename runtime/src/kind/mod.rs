@@ -5,6 +5,7 @@
 //! [`Registry`]. Topology files refer to kinds by that name.
 
 pub(crate) mod check;
+mod console;
 mod crash;
 pub(crate) mod handle;
 mod io;
@@ -17,6 +18,7 @@ pub(crate) mod stats;
 
 pub use crate::wire::Outcome;
 pub use check::ParamCheck;
+pub use console::{Capture, CapturedLine, Console, Line, Silent, Sink, Stdout};
 pub use crash::Crash;
 pub use handle::{NodeHandle, Ref, SendError};
 pub use io::{Io, PortError};

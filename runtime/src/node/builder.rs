@@ -11,7 +11,7 @@ use super::endpoints::{Injector, Tap};
 use super::running::Running;
 use super::supervisor::{Supervisor, SupervisorParts};
 use crate::kind::message_type::MessageOps;
-use crate::kind::{Direction, Payload, Registry};
+use crate::kind::{Console, Direction, Payload, Registry};
 use crate::remote::{HopIdentity, RemoteError, ZmqContext};
 use crate::supervision::Event;
 use crate::topology::{PortRef, Topology};
@@ -102,6 +102,7 @@ pub struct Node {
     topology: Arc<Topology>,
     registry: Registry,
     hosted: Vec<String>,
+    console: Console,
     seed: u64,
     subscribers: Vec<Recipient<Event>>,
     injections: Vec<Extra>,
@@ -150,6 +151,7 @@ impl Node {
             topology: Arc::new(topology),
             registry,
             hosted,
+            console: Console::stdout(),
             seed: rand::random(),
             subscribers: Vec::new(),
             injections: Vec::new(),
@@ -188,6 +190,17 @@ impl Node {
     /// process exits.
     pub fn zmq(&self) -> &ZmqContext {
         &self.zmq
+    }
+
+    /// Where the roles report the lines a user reads ([`Io::console`]):
+    /// the process's stdout by default; a [`Capture`](crate::kind::Capture)
+    /// to read them, [`Console::silent`] to drop them, or any
+    /// [`Sink`](crate::kind::Sink).
+    ///
+    /// [`Io::console`]: crate::kind::Io::console
+    pub fn with_console(mut self, console: Console) -> Self {
+        self.console = console;
+        self
     }
 
     /// The seed in use.
@@ -337,6 +350,7 @@ impl Node {
             zmq: self.zmq.clone(),
             subscribers: self.subscribers,
             tracer: self.tracer.clone(),
+            console: self.console.clone(),
             started_tx,
             exit_tx,
         })
@@ -345,7 +359,7 @@ impl Node {
         super::faults::schedule_crashes(&topology, &hosted, fault_start, move |actor| {
             crash_to.do_send(super::supervisor::InjectCrash(actor))
         });
-        let handle = crate::kind::NodeHandle::new(label, &supervisor);
+        let handle = crate::kind::NodeHandle::new(label, &supervisor, self.console.clone());
         started_rx.await.map_err(|_| BuildError::Aborted)?;
         Ok(Running::new(handle, refs, exit_rx, stats))
     }

@@ -16,6 +16,7 @@ use tokio::sync::oneshot;
 use super::NodeExit;
 use crate::kind::handle::{NodeHandle, RequestShutdown, Subscribe};
 use crate::kind::spawn::{ActorFactory, Outputs, SpawnArgs, StopSignal};
+use crate::kind::Console;
 use crate::remote::{RemoteLink, ZmqContext};
 use crate::supervision::{Decision, Directive, Event, EventKind, Exit, MemberId, StopReason, Tree};
 use crate::trace::Tracer;
@@ -148,6 +149,8 @@ pub(crate) struct Supervisor {
     exit_tx: Option<oneshot::Sender<NodeExit>>,
     /// Records restarts in the run's causal trace.
     tracer: Option<Arc<Tracer>>,
+    /// Where the roles report (handed to them through the [`NodeHandle`]).
+    console: Console,
 }
 
 /// What the node needs to start its supervisor.
@@ -164,6 +167,7 @@ pub(crate) struct SupervisorParts {
     pub(crate) started_tx: oneshot::Sender<()>,
     pub(crate) exit_tx: oneshot::Sender<NodeExit>,
     pub(crate) tracer: Option<Arc<Tracer>>,
+    pub(crate) console: Console,
 }
 
 impl Supervisor {
@@ -203,6 +207,7 @@ impl Supervisor {
             started_tx: Some(parts.started_tx),
             tracer: parts.tracer,
             exit_tx: Some(parts.exit_tx),
+            console: parts.console,
         }
     }
 
@@ -508,7 +513,11 @@ impl Actor for Supervisor {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
-        self.handle = Some(NodeHandle::new(Arc::clone(&self.node), &ctx.address()));
+        self.handle = Some(NodeHandle::new(
+            Arc::clone(&self.node),
+            &ctx.address(),
+            self.console.clone(),
+        ));
         self.start_next(ctx);
     }
 }
