@@ -13,6 +13,8 @@ use super::apps::{expand, ZOOKEEPER};
 use super::file::FileError;
 use super::model::{Experiment, Rule};
 use super::shape::{Net, Shape};
+use super::zookeeper::zk_plan;
+pub use super::zookeeper::{ZkPlan, ZkServer};
 
 /// One node of one variant: where it runs and its `rolecall node` arguments.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,59 +42,6 @@ pub struct AppPlan {
     pub wait: bool,
     /// Delay before it starts.
     pub after: std::time::Duration,
-}
-
-/// The ZooKeeper server of every run: one standalone server, or an
-/// ensemble of several.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ZkPlan {
-    /// Its servers, in id order (`server.1` first); one: standalone.
-    pub servers: Vec<ZkServer>,
-}
-
-/// One ZooKeeper server of a run.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ZkServer {
-    /// Its id in the ensemble (`myid`, from 1).
-    pub id: u32,
-    /// The host it runs on.
-    pub host: String,
-    /// Its address (the host's, or 127.0.0.1 with `--local`).
-    pub ip: Ipv4Addr,
-    /// Its client port.
-    pub port: u16,
-    /// The ports it talks to the other servers on (followers to the
-    /// leader, leader election); unused by a standalone server.
-    pub peer_ports: (u16, u16),
-}
-
-impl ZkServer {
-    /// `IP:PORT`, where clients reach it.
-    pub fn address(&self) -> String {
-        format!("{}:{}", self.ip, self.port)
-    }
-
-    /// Its name in records and folders: `zookeeper`, or `zookeeperN` in an ensemble.
-    pub fn name(&self, ensemble: bool) -> String {
-        if ensemble {
-            format!("{ZOOKEEPER}{}", self.id)
-        } else {
-            ZOOKEEPER.to_owned()
-        }
-    }
-}
-
-impl ZkPlan {
-    /// `IP:PORT[,IP:PORT…]`, as `{addr:zookeeper}` and `ROLECALL_ZK` give it.
-    pub fn connect(&self) -> String {
-        let all: Vec<String> = self.servers.iter().map(ZkServer::address).collect();
-        all.join(",")
-    }
-
-    /// True for an ensemble (more than one server).
-    pub fn is_ensemble(&self) -> bool {
-        self.servers.len() > 1
-    }
 }
 
 /// Every node (or app) of one variant.
@@ -434,66 +383,6 @@ pub fn plan(exp: &Experiment, local: bool) -> Result<Plan, FileError> {
         processes,
         zookeeper,
     })
-}
-
-/// `n` distinct ports on 127.0.0.1 that nothing listens on now (for
-/// `--local`'s ZooKeeper servers): all held open until all are chosen.
-fn free_ports(n: usize) -> std::io::Result<Vec<u16>> {
-    let held = (0..n)
-        .map(|_| std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)))
-        .collect::<std::io::Result<Vec<_>>>()?;
-    held.iter()
-        .map(|l| l.local_addr().map(|a| a.port()))
-        .collect()
-}
-
-/// The servers of `[zookeeper]` on their hosts: the hosts' addresses and the
-/// given client port (quorum ports 2888/3888 as ZooKeeper's own defaults),
-/// or with `--local` free ports on 127.0.0.1, three per server.
-fn zk_plan(
-    z: &super::model::Zookeeper,
-    net: &Net,
-    local: bool,
-    host_count: usize,
-    problems: &mut Vec<Diagnostic>,
-) -> Option<ZkPlan> {
-    let mut ports = if local {
-        match free_ports(3 * z.hosts.len()) {
-            Ok(p) => p.into_iter(),
-            Err(e) => {
-                problems.push(
-                    z.pos
-                        .diagnostic(format!("no free ports on 127.0.0.1 for ZooKeeper: {e}")),
-                );
-                return None;
-            }
-        }
-    } else {
-        Vec::new().into_iter()
-    };
-    let mut servers = Vec::new();
-    for (i, name) in z.hosts.iter().enumerate() {
-        let Some(h) = net.host(name) else {
-            problems.push(z.pos.diagnostic(format!(
-                "[zookeeper] on host `{name}`, which the network lacks (hosts h1..h{host_count})"
-            )));
-            return None;
-        };
-        let (ip, port, peer_ports) =
-            if let (Some(c), Some(q), Some(e)) = (ports.next(), ports.next(), ports.next()) {
-                (Ipv4Addr::LOCALHOST, c, (q, e))
-            } else {
-                (h.ip, z.port, (2888, 3888))
-            };
-        servers.push(ZkServer {
-            id: i as u32 + 1,
-            host: name.clone(),
-            ip,
-            port,
-            peer_ports,
-        });
-    }
-    Some(ZkPlan { servers })
 }
 
 /// Plans the apps of app-set variant `v`: hosts checked, placeholders

@@ -249,21 +249,8 @@ impl<T> Queue<T> {
     /// a handle each, on the wire's receiving actor. Call it before
     /// [`Queue::settle`]; untraced wires ignore it.
     pub fn trace_taken(&self, n: usize) {
-        let Some(t) = self.shared.trace.get() else {
-            return;
-        };
-        let taken: Vec<Stamped> = self
-            .shared
-            .inner
-            .lock()
-            .in_flight_stamps
-            .iter()
-            .take(n)
-            .flatten()
-            .cloned()
-            .collect();
-        for s in &taken {
-            t.tracer.handle(&t.to, s);
+        if self.is_traced() {
+            (0..n).for_each(|i| self.trace_handle(i));
         }
     }
 
