@@ -11,8 +11,9 @@
 //! leader in its own `Propose` message, as fast as the wire takes it (or at a
 //! fixed rate); the leader batches (up to 256 commands per slot) and
 //! pipelines (16 slots); a sink behind the learner records each command's
-//! commit latency. Commands sent before the first decision (while the nodes
-//! connect and the leader is elected) are left out of the percentiles and
+//! commit latency. A paced client sends one command, waits 500 ms (the
+//! nodes connect, the leader is elected) and then paces the rest; commands
+//! sent before the first decision are left out of the percentiles and
 //! counted (`warmup_excluded`).
 //!
 //! Baseline: the transport's ceiling. The same number of messages the 3-acceptor
@@ -192,8 +193,15 @@ impl Actor for Client {
         if self.rate == 0 {
             ctx.notify(Burst);
         } else {
-            ctx.run_interval(std::time::Duration::from_millis(1), |_, ctx| {
-                ctx.notify(Tick)
+            // Paced: one command first, which makes the leader run for
+            // election while the nodes finish connecting; the pace starts
+            // after WARMUP, so that the curve measures the protocol.
+            self.send_one(ctx);
+            ctx.run_later(WARMUP, |act, ctx| {
+                act.started = Instant::now();
+                ctx.run_interval(std::time::Duration::from_millis(1), |_, ctx| {
+                    ctx.notify(Tick)
+                });
             });
         }
     }
@@ -216,7 +224,7 @@ impl Handler<Tick> for Client {
     type Result = ();
     fn handle(&mut self, _: Tick, ctx: &mut Context<Self>) {
         // As many as the rate asks for by now (a late tick catches up).
-        let due = (self.started.elapsed().as_secs_f64() * self.rate as f64) as u64;
+        let due = 1 + (self.started.elapsed().as_secs_f64() * self.rate as f64) as u64;
         while self.next < due.min(self.count) {
             self.send_one(ctx);
         }
@@ -558,6 +566,9 @@ pub(super) fn run(commands: u64) -> Result<Report, String> {
 /// Fewest decided slots for a rate measured from the first decision to the
 /// last (`steady_decided_per_s`).
 const MIN_STEADY_SLOTS: u64 = 32;
+
+/// A paced client's wait between its first command and the rest.
+const WARMUP: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// How long each paced run of the latency curve offers commands.
 const PACED_SECONDS: f64 = 2.0;
