@@ -28,7 +28,7 @@ struct Job {
     done: oneshot::Sender<Result<(), WriteError>>,
 }
 
-/// Jobs waiting for the thread: one in flight plus one queued at most.
+/// Jobs waiting for the thread, besides the one it is writing.
 const QUEUE: usize = 2;
 
 /// Handle to a reporter's I/O thread (see the module doc).
@@ -155,27 +155,34 @@ mod tests {
     }
 
     #[test]
-    fn a_third_job_while_two_wait_is_refused_not_queued() {
+    fn a_job_beyond_the_queue_is_refused_not_queued() {
         let writer = Writer::start("test", "nowhere".into()).expect("thread");
         let (release, gate) = tokio::sync::oneshot::channel::<()>();
+        let (running, started) = tokio::sync::oneshot::channel::<()>();
         let first = writer.submit(
             async move {
+                let _ = running.send(());
                 let _ = gate.await;
                 Ok(())
             }
             .boxed(),
         );
-        let second = writer.submit(async { Ok(()) }.boxed());
-        // The thread may or may not have taken the first job off the queue yet.
-        let third = writer.submit(async { Ok(()) }.boxed());
-        let fourth = writer.submit(async { Ok(()) }.boxed());
-        let fourth = block_on(fourth);
+        // Once the thread runs the first job, the queue takes QUEUE more and
+        // refuses the next (waiting here keeps the test from depending on
+        // when the thread takes the first job off the queue).
+        block_on(started).expect("the thread runs the first write");
+        let queued: Vec<_> = (0..QUEUE)
+            .map(|_| writer.submit(async { Ok(()) }.boxed()))
+            .collect();
+        let refused = block_on(writer.submit(async { Ok(()) }.boxed()));
         let busy = |r: &Result<(), WriteError>| matches!(r, Err(WriteError::Transport { message, .. }) if message.contains("busy"));
-        assert!(busy(&fourth), "{fourth:?}");
+        assert!(busy(&refused), "{refused:?}");
         let _ = release.send(());
-        let (first, second, third) = block_on(async { (first.await, second.await, third.await) });
-        assert!(first.is_ok() && second.is_ok(), "{first:?} {second:?}");
-        assert!(third.is_ok() || busy(&third), "{third:?}");
+        assert!(block_on(first).is_ok());
+        for q in queued {
+            let r = block_on(q);
+            assert!(r.is_ok(), "{r:?}");
+        }
     }
 
     #[test]
