@@ -39,7 +39,7 @@ async fn recv(tap: &mut Tap<Frames>) -> Frames {
 }
 
 fn text(f: &Frames) -> Vec<String> {
-    f.0.iter()
+    f.iter()
         .map(|p| String::from_utf8_lossy(p).into_owned())
         .collect()
 }
@@ -79,7 +79,7 @@ async fn push_pull_over_tcp_ipc_and_inproc() {
         for i in 0..100 {
             input
                 .output()
-                .send_async(Frames(vec![b"part".to_vec(), format!("{i}").into_bytes()]))
+                .send_async(Frames::from(vec![b"part".to_vec(), format!("{i}").into_bytes()]))
                 .await;
         }
         for i in 0..100 {
@@ -222,7 +222,7 @@ async fn xpub_sees_subscriptions_and_xsub_sends_them() {
     let running = n.start().await.expect("start");
     let f = recv(&mut seen).await;
     assert_eq!(
-        f.0,
+        f.into_vecs(),
         vec![[&[1u8][..], b"news"].concat()],
         "a subscribe message: 0x01 + topic"
     );

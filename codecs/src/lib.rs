@@ -28,6 +28,7 @@ pub mod fb;
 mod json;
 pub mod pb;
 mod registry;
+pub mod shared;
 mod topic;
 
 pub use binary::Binary;

@@ -87,28 +87,28 @@ pub struct TextBridge {
     ready: bool,
     next_id: u64,
     /// Envelopes of requests sent to the DHT, by id.
-    envelopes: HashMap<u64, Vec<Vec<u8>>>,
+    envelopes: HashMap<u64, Frames>,
     waiting: VecDeque<Frames>,
     out: Output<Frames>,
     requests: Output<Request>,
 }
 
 impl TextBridge {
-    fn reply(&mut self, mut envelope: Vec<Vec<u8>>, text: String, ctx: &mut Context<Self>) {
+    fn reply(&mut self, mut envelope: Frames, text: String, ctx: &mut Context<Self>) {
         envelope.push(text.into_bytes());
-        self.out.send(Frames(envelope), ctx);
+        self.out.send(envelope, ctx);
     }
 
     fn forward(&mut self, mut msg: Frames, ctx: &mut Context<Self>) {
-        let body = msg.0.pop().unwrap_or_default();
+        let body = msg.pop().unwrap_or_default();
         let op = match parse(&String::from_utf8_lossy(&body)) {
             Ok(Line::Put(key, value)) => Op::Put(Put::new(&key, value.into_bytes())),
             Ok(Line::Get(key)) => Op::Get(Get::new(&key)),
-            Err(text) => return self.reply(msg.0, text, ctx),
+            Err(text) => return self.reply(msg, text, ctx),
         };
         self.next_id += 1;
         let id = self.next_id;
-        self.envelopes.insert(id, msg.0);
+        self.envelopes.insert(id, msg);
         self.requests.send(Request { id, op }, ctx);
     }
 }
@@ -125,7 +125,7 @@ impl Handler<Frames> for TextBridge {
         } else if self.waiting.len() < self.params.max_waiting {
             self.waiting.push_back(msg);
         } else {
-            let mut envelope = msg.0;
+            let mut envelope = msg;
             envelope.pop();
             self.reply(envelope, "error: the dht is not ready".into(), ctx);
         }

@@ -58,7 +58,7 @@ impl Handler<Topic> for Encode {
         let mut bytes = Vec::with_capacity(64 + msg.data.len() * 4);
         match self.codec.encode(&msg, &mut bytes) {
             Ok(()) => {
-                self.out.send(Frames(vec![bytes]), ctx);
+                self.out.send(Frames::one(bytes), ctx);
             }
             Err(e) => {
                 self.failed += 1;

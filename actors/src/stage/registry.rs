@@ -75,7 +75,7 @@ fn encode<T: 'static>(codec: &dyn Codec<T>, value: &T) -> Frames {
     if let Err(e) = codec.encode(value, &mut bytes) {
         tracing::warn!(error = %e, "registry message not encodable");
     }
-    Frames(vec![bytes])
+    Frames::one(bytes)
 }
 
 // ---- message passing ------------------------------------------------------
@@ -94,7 +94,7 @@ impl Actor for TextServer {
 impl Handler<Frames> for TextServer {
     type Result = ();
     fn handle(&mut self, mut msg: Frames, ctx: &mut Context<Self>) {
-        let line = String::from_utf8_lossy(&msg.0.pop().unwrap_or_default()).into_owned();
+        let line = String::from_utf8_lossy(&msg.pop().unwrap_or_default()).into_owned();
         let mut words = line.split_whitespace();
         let reply = match (words.next(), words.next(), words.next()) {
             (Some("put"), Some(k), Some(v)) => {
@@ -108,7 +108,7 @@ impl Handler<Frames> for TextServer {
                 .unwrap_or_else(|| "missing".into()),
             _ => format!("error: cannot parse `{line}`"),
         };
-        msg.0.push(reply.into_bytes());
+        msg.push(reply.into_bytes());
         self.out.send(msg, ctx);
     }
 }
@@ -219,7 +219,7 @@ impl Actor for Server {
 impl Handler<Frames> for Server {
     type Result = ();
     fn handle(&mut self, mut msg: Frames, ctx: &mut Context<Self>) {
-        let body = msg.0.pop().unwrap_or_default();
+        let body = msg.pop().unwrap_or_default();
         let reply = match self.requests.decode(&body) {
             Ok(Request::Get { key }) => Reply::Value(self.store.get(&key).cloned()),
             Ok(Request::Put { key, value }) => {
@@ -229,8 +229,7 @@ impl Handler<Frames> for Server {
             // A malformed request gets an error reply; the server carries on.
             Err(e) => Reply::Error(e.to_string()),
         };
-        let Frames(mut encoded) = encode(self.replies.as_ref(), &reply);
-        msg.0.append(&mut encoded);
+        msg.extend(encode(self.replies.as_ref(), &reply));
         self.out.send(msg, ctx);
     }
 }

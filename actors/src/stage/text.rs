@@ -24,7 +24,7 @@ use serde::Deserialize;
 use crate::zmq::{Frames, SocketEvent};
 
 fn show(f: &Frames) -> String {
-    f.0.iter()
+    f.iter()
         .map(|p| String::from_utf8_lossy(p).into_owned())
         .collect::<Vec<_>>()
         .join(" | ")
@@ -155,8 +155,8 @@ impl Actor for Responder {
 impl Handler<Frames> for Responder {
     type Result = ();
     fn handle(&mut self, mut req: Frames, ctx: &mut Context<Self>) {
-        let body = req.0.pop().unwrap_or_default();
-        req.0.push([self.prefix.as_slice(), &body].concat());
+        let body = req.pop().unwrap_or_default();
+        req.push([self.prefix.as_slice(), &body].concat());
         self.out.send(req, ctx);
     }
 }
@@ -222,7 +222,7 @@ impl Publisher {
             return;
         }
         let topic = &self.p.topics[self.n as usize % self.p.topics.len()];
-        let msg = Frames(vec![
+        let msg = Frames::from(vec![
             topic.as_bytes().to_vec(),
             format!("{topic} {}", self.n).into_bytes(),
         ]);
@@ -277,8 +277,7 @@ impl Handler<Frames> for Inspect {
     type Result = ();
     fn handle(&mut self, msg: Frames, ctx: &mut Context<Self>) {
         let hit = self.drop.as_ref().is_some_and(|d| {
-            msg.0
-                .iter()
+            msg.iter()
                 .any(|f| f.windows(d.len().max(1)).any(|w| w == d.as_slice()))
         });
         if hit {

@@ -7,9 +7,10 @@ use actix::prelude::*;
 use rolecall_runtime::kind::{CreateError, Io, ParamCheck, Ports, Role};
 use rolecall_runtime::wire::Output;
 
+use super::frames::Frames;
 use super::io::{SocketIo, Wiring};
 use super::kinds::SocketKind;
-use super::message::{Frames, SocketEvent, Subscription};
+use super::message::{SocketEvent, Subscription};
 use super::params::Params;
 
 /// A ZeroMQ socket as an actor.

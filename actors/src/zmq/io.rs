@@ -17,7 +17,8 @@ use rolecall_runtime::remote::{
 };
 use rolecall_runtime::wire::{Output, Queue};
 
-use super::message::{EventKind, Frames, SocketEvent, Subscription};
+use super::frames::{Frame, Frames};
+use super::message::{EventKind, SocketEvent, Subscription};
 use super::params::Params;
 
 pub use rolecall_runtime::remote::TerminateError;
@@ -82,11 +83,12 @@ impl Framing<Frames> for Raw {
         msg: Frames,
         frames: &mut Vec<Vec<u8>>,
     ) -> Result<(), rolecall_codecs::EncodeError> {
-        *frames = msg.0;
+        frames.clear();
+        frames.extend(msg.into_iter().map(Frame::into_vec));
         Ok(())
     }
     fn decode(&self, parts: &[zmq::Message]) -> Decoded<Frames> {
-        Decoded::Message(Frames(parts.iter().map(|p| p.to_vec()).collect()))
+        Decoded::Message(parts.iter().map(|p| p.to_vec()).collect())
     }
 }
 

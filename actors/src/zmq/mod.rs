@@ -15,6 +15,7 @@
 
 pub mod curve;
 mod endpoint;
+mod frames;
 pub mod io;
 mod kinds;
 mod message;
@@ -22,8 +23,9 @@ mod params;
 pub mod proxy;
 
 pub use endpoint::Endpoint;
+pub use frames::{Frame, Frames};
 pub use kinds::{Dealer, Pair, Pub, Pull, Push, Rep, Req, Router, SocketKind, Sub, XPub, XSub};
-pub use message::{EventKind, Frames, SocketEvent, Subscription};
+pub use message::{EventKind, SocketEvent, Subscription};
 pub use params::Params;
 pub use proxy::Proxy;
 

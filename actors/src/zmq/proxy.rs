@@ -33,8 +33,9 @@ use rolecall_runtime::remote::{Builder, Device, DeviceThread, MonitorSink, Side,
 use rolecall_runtime::wire::Output;
 use serde::Deserialize;
 
+use super::frames::Frames;
 use super::io::{attach, monitor_event, monitor_socket, open, EndpointError, Opened, Raw};
-use super::message::{Frames, SocketEvent};
+use super::message::SocketEvent;
 use super::params::Params;
 
 /// Which pair of sockets the device joins.

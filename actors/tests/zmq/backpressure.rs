@@ -37,7 +37,7 @@ async fn a_router_with_a_responder_on_tiny_wires_answers_a_burst() {
     let sender = actix_rt::spawn(async move {
         for i in 0..3000 {
             ask.output()
-                .send_async(Frames(vec![Vec::new(), format!("q{i}").into_bytes()]))
+                .send_async(Frames::from(vec![Vec::new(), format!("q{i}").into_bytes()]))
                 .await;
         }
         ask // kept until the end: the client stops once its input ends

@@ -88,7 +88,7 @@ async fn garbage_frames_are_rejected_and_good_messages_flow_on() {
     while let Ok(Some(f)) =
         actix_rt::time::timeout(Duration::from_millis(300), rejected.recv()).await
     {
-        bad.push(f.0.concat());
+        bad.push(f.into_vecs().concat());
     }
     assert_eq!(bad, garbage, "every bad frame rejected, once, as it came");
     running.shutdown();

@@ -44,7 +44,7 @@ async fn pull_push_streams_in_order_and_captures_every_message() {
     for i in 0..200 {
         input
             .output()
-            .send_async(Frames(vec![b"task".to_vec(), format!("{i}").into_bytes()]))
+            .send_async(Frames::from(vec![b"task".to_vec(), format!("{i}").into_bytes()]))
             .await;
     }
     let expected: Vec<Vec<String>> = (0..200)
@@ -252,7 +252,7 @@ async fn router_dealer_with_both_directions_inspected_can_change_and_drop() {
     for body in ["one", "secret two", "bad three", "four"] {
         // DEALER to ROUTER: an empty delimiter frame, then the body.
         ask.output()
-            .send_async(Frames(vec![Vec::new(), body.as_bytes().to_vec()]))
+            .send_async(Frames::from(vec![Vec::new(), body.as_bytes().to_vec()]))
             .await;
     }
     let got = take(&mut answers, 3).await;

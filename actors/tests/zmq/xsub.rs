@@ -9,7 +9,7 @@ async fn next(seen: &mut Tap<Frames>) -> Option<Vec<Vec<u8>>> {
         .await
         .ok()
         .flatten()
-        .map(|f| f.0)
+        .map(Frames::into_vecs)
 }
 
 async fn one_round(port: u16, xsub_first: bool, settle: Duration) -> Result<(), String> {

@@ -53,7 +53,7 @@ pub struct KadDiscovery {
     max_waiting: usize,
     ready: bool,
     waiting: VecDeque<Frames>,
-    envelopes: HashMap<u64, Vec<Vec<u8>>>,
+    envelopes: HashMap<u64, Frames>,
     next_tag: u64,
     out: Output<Frames>,
     requests: Output<Request>,
@@ -66,7 +66,7 @@ impl KadDiscovery {
                 Out::Reply { client, bytes } => {
                     if let Some(mut envelope) = self.envelopes.remove(&client) {
                         envelope.push(bytes);
-                        self.out.send(Frames(envelope), ctx);
+                        self.out.send(envelope, ctx);
                     }
                 }
                 Out::Dht(r) => {
@@ -77,9 +77,9 @@ impl KadDiscovery {
     }
 
     fn serve(&mut self, mut msg: Frames, ctx: &mut Context<Self>) {
-        let body = msg.0.pop().unwrap_or_default();
+        let body = msg.pop().unwrap_or_default();
         self.next_tag += 1;
-        self.envelopes.insert(self.next_tag, msg.0);
+        self.envelopes.insert(self.next_tag, msg);
         let outs = self.frontend.request(self.next_tag, &body);
         self.apply(outs, ctx);
     }
@@ -98,14 +98,14 @@ impl Handler<Frames> for KadDiscovery {
             self.waiting.push_back(msg);
         } else {
             // Answered by the front-end as busy: a reply, never silence.
-            let mut envelope = msg.0;
+            let mut envelope = msg;
             envelope.pop();
             let resp = crate::pubsub::directory::refused(
                 rolecall_codecs::pb::discovery::MsgTypes::TypeUnknown,
                 "the dht is not ready".into(),
             );
             envelope.push(prost::Message::encode_to_vec(&resp));
-            self.out.send(Frames(envelope), ctx);
+            self.out.send(envelope, ctx);
         }
     }
 }

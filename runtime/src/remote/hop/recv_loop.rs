@@ -7,7 +7,8 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rolecall_codecs::Codec;
+use bytes::Bytes;
+use rolecall_codecs::{shared, Codec};
 
 use super::frame;
 use super::receiver::{Action, Expect, Note, Receiver};
@@ -56,6 +57,15 @@ struct RecvLoop<T> {
     identity: zmq::Message,
     payload: zmq::Message,
     id_buf: Vec<u8>,
+}
+
+/// A received ZeroMQ message as the owner of shared bytes.
+struct Received(zmq::Message);
+
+impl AsRef<[u8]> for Received {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
 }
 
 /// Starts the thread that fills `queue` from a ROUTER bound at the endpoint.
@@ -242,8 +252,17 @@ impl<T: Send + 'static> RecvLoop<T> {
                 self.payload.gets("Peer-Address").map(str::to_owned)
             };
             let identity: &[u8] = &self.id_buf;
-            let payload: &[u8] = if extra { &[0xff] } else { &self.payload };
-            let action = self.receiver.on_frame(identity, payload, now, || {
+            // The payload as shared bytes (no copy): messages decoded from it
+            // may keep views of it (`rolecall_codecs::shared`).
+            let payload = if extra {
+                Bytes::from_static(&[0xff])
+            } else {
+                Bytes::from_owner(Received(std::mem::replace(
+                    &mut self.payload,
+                    zmq::Message::new(),
+                )))
+            };
+            let action = self.receiver.on_frame(identity, &payload, now, || {
                 peer.unwrap_or_else(|| "an unknown address".into())
             });
             match action {
@@ -255,40 +274,45 @@ impl<T: Send + 'static> RecvLoop<T> {
                 }
                 Action::End { seq } => self.inbox_seqs.push_back((seq, false)),
                 Action::Deliver(messages) => {
-                    let stamped = messages.stamped();
-                    for (seq, body) in messages {
-                        // A stamped body starts with its stamp: kept when
-                        // this wire is traced, skipped otherwise.
-                        let (stamp, body) = match stamped.then(|| frame::split_stamp(body)) {
-                            None => (None, body),
-                            Some(Some((s, b))) => (serde_json::from_slice::<Stamp>(s).ok(), b),
-                            // Shorter than its stamp says: left to the codec to refuse.
-                            Some(None) => (None, &[][..]),
-                        };
-                        let decoded = self.codec.decode(body);
-                        match decoded {
-                            Ok(m) => {
-                                if self.traced {
-                                    self.inbox_stamps.push_back(stamp);
-                                }
-                                self.inbox.push_back(m);
-                                self.inbox_seqs.push_back((seq, true));
-                            }
-                            Err(e) => {
-                                let bad =
-                                    self.shared.stats.bad_frames.fetch_add(1, Ordering::Relaxed)
-                                        + 1;
-                                if worth_logging(bad) {
-                                    tracing::warn!(hop = %self.label, seq, bad, error = %e, bytes = body.len(), "message not decodable; skipped");
-                                }
-                                self.inbox_seqs.push_back((seq, false));
-                            }
-                        }
-                    }
+                    // One shared source for the whole batch: the messages
+                    // decoded from it may keep views of it.
+                    shared::decode_in(&payload, || self.deliver(messages));
                 }
             }
         }
         any
+    }
+
+    /// Decodes the messages of one DATA or BATCH frame into the inbox.
+    fn deliver(&mut self, messages: frame::Messages<'_>) {
+        let stamped = messages.stamped();
+        for (seq, body) in messages {
+            // A stamped body starts with its stamp: kept when
+            // this wire is traced, skipped otherwise.
+            let (stamp, body) = match stamped.then(|| frame::split_stamp(body)) {
+                None => (None, body),
+                Some(Some((s, b))) => (serde_json::from_slice::<Stamp>(s).ok(), b),
+                // Shorter than its stamp says: left to the codec to refuse.
+                Some(None) => (None, &[][..]),
+            };
+            let decoded = self.codec.decode(body);
+            match decoded {
+                Ok(m) => {
+                    if self.traced {
+                        self.inbox_stamps.push_back(stamp);
+                    }
+                    self.inbox.push_back(m);
+                    self.inbox_seqs.push_back((seq, true));
+                }
+                Err(e) => {
+                    let bad = self.shared.stats.bad_frames.fetch_add(1, Ordering::Relaxed) + 1;
+                    if worth_logging(bad) {
+                        tracing::warn!(hop = %self.label, seq, bad, error = %e, bytes = body.len(), "message not decodable; skipped");
+                    }
+                    self.inbox_seqs.push_back((seq, false));
+                }
+            }
+        }
     }
 
     /// Moves decoded messages into the wire while it has room (one lock per

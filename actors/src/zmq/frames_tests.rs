@@ -1,0 +1,115 @@
+use bytes::Bytes;
+use rolecall_codecs::{Binary, Codec, Json};
+
+use super::{Frame, Frames};
+
+/// What the derived serde wrote before: a sequence of sequences of u8.
+#[derive(serde::Serialize)]
+struct Plain<'a>(&'a Vec<Vec<u8>>);
+
+fn samples() -> Vec<Frames> {
+    vec![
+        Frames::default(),
+        Frames::one(Vec::new()),
+        Frames::text("hello"),
+        Frames::from(vec![b"id".to_vec(), Vec::new()]),
+        Frames::from(vec![b"id".to_vec(), Vec::new(), (0..=255).collect()]),
+        Frames::one(vec![7; 300]),
+    ]
+}
+
+#[test]
+fn frames_encode_as_before_in_every_serde_codec_and_read_back() {
+    for f in samples() {
+        let plain_frames = f.clone().into_vecs();
+        for codec in [&Binary as &dyn Codec<Frames>, &Json] {
+            let mut ours = Vec::new();
+            codec.encode(&f, &mut ours).expect("encode");
+            let mut plain = Vec::new();
+            match codec.name() {
+                "binary" => plain = postcard::to_stdvec(&Plain(&plain_frames)).expect("postcard"),
+                _ => serde_json::to_writer(&mut plain, &Plain(&plain_frames)).expect("json"),
+            }
+            assert_eq!(ours, plain, "{} of {f:?}", codec.name());
+            assert_eq!(codec.decode(&ours).expect("decode"), f);
+        }
+    }
+}
+
+#[test]
+fn bad_frames_are_decode_errors() {
+    let json: &dyn Codec<Frames> = &Json;
+    for bad in [&b"[[256]]"[..], b"[1]", b"[[1,2]", b"{}"] {
+        assert!(
+            json.decode(bad).is_err(),
+            "{}",
+            String::from_utf8_lossy(bad)
+        );
+    }
+    let binary: &dyn Codec<Frames> = &Binary;
+    // One frame said to be 5 bytes long, 2 there.
+    assert!(binary.decode(&[1, 5, 1, 2]).is_err());
+}
+
+#[test]
+fn frames_decoded_from_a_shared_buffer_are_views_of_it() {
+    let f = Frames::from(vec![b"envelope".to_vec(), vec![9; 64]]);
+    let mut encoded = Vec::new();
+    Codec::<Frames>::encode(&Binary, &f, &mut encoded).expect("encode");
+    let source = Bytes::from(encoded);
+    let decoded: Frames = rolecall_codecs::shared::decode_in(&source, || {
+        Codec::<Frames>::decode(&Binary, &source).expect("decode")
+    });
+    assert_eq!(decoded, f);
+    let range = source.as_ptr() as usize..source.as_ptr() as usize + source.len();
+    for frame in decoded.iter() {
+        assert!(
+            range.contains(&(frame.as_ptr() as usize)),
+            "{frame:?} was copied"
+        );
+    }
+    // Without a shared source the same bytes are copied.
+    let copied: Frames = Codec::<Frames>::decode(&Binary, &source).expect("decode");
+    assert!(!range.contains(&(copied[1].as_ptr() as usize)));
+}
+
+#[test]
+fn frames_hold_one_or_two_inline_and_more_in_a_list() {
+    let mut f = Frames::new();
+    assert!(f.is_empty());
+    assert_eq!(f.body(), b"");
+    for (i, part) in [&b"a"[..], b"bb", b"ccc", b"dddd"].into_iter().enumerate() {
+        f.push(part);
+        assert_eq!(f.len(), i + 1);
+        assert_eq!(f.body(), part);
+        assert_eq!(f[0], b"a");
+    }
+    let collected: Frames = f.iter().cloned().collect();
+    assert_eq!(collected, f);
+    assert_eq!(
+        f.clone().into_vecs(),
+        vec![
+            b"a".to_vec(),
+            b"bb".to_vec(),
+            b"ccc".to_vec(),
+            b"dddd".to_vec()
+        ]
+    );
+    f[3] = Frame::from("e");
+    assert_eq!(f.body(), b"e");
+}
+
+#[test]
+fn a_cloned_frame_shares_its_bytes() {
+    let a = Frame::from(vec![1u8; 64]);
+    let b = a.clone();
+    assert_eq!(a.as_ptr(), b.as_ptr());
+    let c = b.detached();
+    assert_ne!(c.as_ptr(), a.as_ptr());
+    assert_eq!(c, a);
+    // The only holder of a frame made from a vector gets it back without a copy.
+    let v = vec![5u8; 100];
+    let at = v.as_ptr();
+    let back = Frame::from(v).into_vec();
+    assert_eq!(back.as_ptr(), at);
+}
