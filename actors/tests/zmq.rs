@@ -79,7 +79,10 @@ async fn push_pull_over_tcp_ipc_and_inproc() {
         for i in 0..100 {
             input
                 .output()
-                .send_async(Frames::from(vec![b"part".to_vec(), format!("{i}").into_bytes()]))
+                .send_async(Frames::from(vec![
+                    b"part".to_vec(),
+                    format!("{i}").into_bytes(),
+                ]))
                 .await;
         }
         for i in 0..100 {

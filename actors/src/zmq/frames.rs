@@ -34,6 +34,11 @@ impl Frame {
         &self.0
     }
 
+    /// The frame's bytes, moved out.
+    pub fn into_bytes(self) -> Bytes {
+        self.0
+    }
+
     /// The frame as a vector: without a copy when nothing else shares it and
     /// it was made from one, copied otherwise.
     pub fn into_vec(self) -> Vec<u8> {

@@ -81,10 +81,10 @@ impl Framing<Frames> for Raw {
     fn encode(
         &self,
         msg: Frames,
-        frames: &mut Vec<Vec<u8>>,
+        frames: &mut Vec<bytes::Bytes>,
     ) -> Result<(), rolecall_codecs::EncodeError> {
         frames.clear();
-        frames.extend(msg.into_iter().map(Frame::into_vec));
+        frames.extend(msg.into_iter().map(Frame::into_bytes));
         Ok(())
     }
     fn decode(&self, parts: &[zmq::Message]) -> Decoded<Frames> {

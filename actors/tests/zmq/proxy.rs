@@ -44,7 +44,10 @@ async fn pull_push_streams_in_order_and_captures_every_message() {
     for i in 0..200 {
         input
             .output()
-            .send_async(Frames::from(vec![b"task".to_vec(), format!("{i}").into_bytes()]))
+            .send_async(Frames::from(vec![
+                b"task".to_vec(),
+                format!("{i}").into_bytes(),
+            ]))
             .await;
     }
     let expected: Vec<Vec<String>> = (0..200)

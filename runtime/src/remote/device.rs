@@ -180,9 +180,9 @@ mod tests {
         fn encode(
             &self,
             msg: Vec<u8>,
-            frames: &mut Vec<Vec<u8>>,
+            frames: &mut Vec<bytes::Bytes>,
         ) -> Result<(), rolecall_codecs::EncodeError> {
-            *frames = vec![msg];
+            *frames = vec![msg.into()];
             Ok(())
         }
         fn decode(&self, parts: &[zmq::Message]) -> Decoded<Vec<u8>> {

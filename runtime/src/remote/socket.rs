@@ -33,6 +33,7 @@
 //!   the socket takes at once. Either way what is left is counted in
 //!   [`RemoteStats::dropped`] and logged.
 
+use bytes::Bytes;
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -70,15 +71,15 @@ pub enum Decoded<T> {
 /// How messages of type `T` become frames on the socket and back.
 pub trait Framing<T>: Send + Sync + 'static {
     /// Puts the frames of one outbound message into `frames`, which holds
-    /// the previous message's frames (already sent: reuse their buffers, or
-    /// replace them). An error drops the message (counted as a bad frame,
-    /// logged with the codec's reason).
-    fn encode(&self, msg: T, frames: &mut Vec<Vec<u8>>)
-        -> Result<(), rolecall_codecs::EncodeError>;
+    /// the previous message's frames (already sent: clear it, or replace
+    /// it). Frames are shared bytes: a message's own buffers move in without
+    /// a copy; each is copied once, into the ZeroMQ message. An error drops
+    /// the message (counted as a bad frame, logged with the codec's reason).
+    fn encode(&self, msg: T, frames: &mut Vec<Bytes>) -> Result<(), rolecall_codecs::EncodeError>;
     /// One received multipart message.
     fn decode(&self, parts: &[zmq::Message]) -> Decoded<T>;
     /// Frames sent once every input wire has ended; the thread then finishes.
-    fn end_of_stream(&self) -> Option<Vec<Vec<u8>>> {
+    fn end_of_stream(&self) -> Option<Vec<Bytes>> {
         None
     }
 }

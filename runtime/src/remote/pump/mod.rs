@@ -2,6 +2,7 @@
 //! received messages to the output, applies subscription changes, reads the
 //! monitor, and sleeps only when there is nothing to do (see [`super::socket`]).
 
+use bytes::Bytes;
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -45,9 +46,9 @@ pub(super) struct Loop<T> {
     pub(super) xsub: bool,
     /// Frames the socket would not take yet (high-water mark, or a REQ
     /// still waiting for its reply).
-    pub(super) pending: Option<Vec<Vec<u8>>>,
+    pub(super) pending: Option<Vec<Bytes>>,
     /// The frames of the message being sent (their buffers are reused).
-    pub(super) scratch: Vec<Vec<u8>>,
+    pub(super) scratch: Vec<Bytes>,
     /// The parts of the message being received (reused).
     pub(super) parts: Vec<zmq::Message>,
     /// REQ and REP alternate strictly: which way the next message goes.
@@ -405,7 +406,9 @@ impl<T: Clone + Send + 'static> Loop<T> {
             }
             match self
                 .socket
-                .send_multipart(self.scratch.iter(), zmq::DONTWAIT)
+                // As slices: one copy each into a ZeroMQ message (no
+                // intermediate vector, no buffer freed by libzmq's thread).
+                .send_multipart(self.scratch.iter().map(|f| &f[..]), zmq::DONTWAIT)
             {
                 Ok(()) => {
                     self.lockstep = self.lockstep.after_send();

@@ -12,9 +12,9 @@ impl Framing<String> for Garbage {
     fn encode(
         &self,
         msg: String,
-        frames: &mut Vec<Vec<u8>>,
+        frames: &mut Vec<bytes::Bytes>,
     ) -> Result<(), rolecall_codecs::EncodeError> {
-        *frames = vec![msg.into_bytes()];
+        *frames = vec![msg.into_bytes().into()];
         Ok(())
     }
     fn decode(&self, _parts: &[zmq::Message]) -> Decoded<String> {
