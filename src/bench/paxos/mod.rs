@@ -38,6 +38,9 @@ use serde::{Deserialize, Serialize};
 use super::load;
 
 mod baseline;
+mod curve;
+
+use curve::{curve, rate_while_offering, Capacity, CurvePoint};
 
 /// Where the roles of a run live.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,22 +80,6 @@ impl Layout {
     }
 }
 
-/// Commit latency at a fraction of the measured maximum rate.
-#[derive(Debug, Serialize)]
-pub(super) struct CurvePoint {
-    /// The fraction of the maximum rate offered.
-    load: f64,
-    /// Commands/s the client offered (paced).
-    offered_per_s: f64,
-    decided_per_s: f64,
-    commands: u64,
-    p50_latency_ms: f64,
-    p99_latency_ms: f64,
-    /// Commands sent before the first decision (the roles were still
-    /// connecting and electing): not in the percentiles.
-    warmup_excluded: u64,
-}
-
 /// One configuration's result.
 #[derive(Debug, Serialize)]
 pub(super) struct Run {
@@ -123,6 +110,8 @@ pub(super) struct Report {
     /// client with learner and sink): p50/p99 commit latency with the client
     /// paced at 10 %, 50 % and 90 % of that layout's maximum rate.
     latency_curve: Vec<CurvePoint>,
+    /// That maximum rate, measured with the client paced above it.
+    capacity: Capacity,
     baseline_messages: u64,
     baseline_msgs_per_s: f64,
     /// Commands/s the transport would allow at the 3-acceptor run's messages per command.
@@ -394,6 +383,9 @@ struct Measured {
     run: Run,
     /// Commands sent before the first decision.
     warmup: u64,
+    /// Decisions per second while the client was still sending (see
+    /// [`rate_while_offering`]).
+    offering_per_s: f64,
 }
 
 async fn paxos_run(
@@ -492,8 +484,10 @@ async fn paxos_run(
         count as f64 / elapsed
     };
     lat.sort_unstable();
+    let offering_per_s = rate_while_offering(&pairs).unwrap_or(steady);
     Ok(Measured {
         warmup,
+        offering_per_s,
         run: Run {
             acceptors,
             transport: layout.transport(),
@@ -543,7 +537,7 @@ pub(super) fn run(commands: u64) -> Result<Report, String> {
             runs.push(m.run);
         }
         let _ = std::fs::remove_dir_all(&dir);
-        let latency_curve = curve(runs[5].steady_decided_per_s, commands).await?;
+        let (capacity, latency_curve) = curve(&runs[5], commands).await?;
         let three = &runs[0];
         // The same number of messages as the 3-acceptor run, 9 per batch.
         let slots = (three.messages / 9).max(1);
@@ -558,6 +552,7 @@ pub(super) fn run(commands: u64) -> Result<Report, String> {
             baseline_msgs_per_s: msgs_per_s,
             baseline_commands_per_s: ceiling,
             runs,
+            capacity,
             latency_curve,
         })
     })
@@ -569,31 +564,6 @@ const MIN_STEADY_SLOTS: u64 = 32;
 
 /// A paced client's wait between its first command and the rest.
 const WARMUP: std::time::Duration = std::time::Duration::from_millis(500);
-
-/// How long each paced run of the latency curve offers commands.
-const PACED_SECONDS: f64 = 2.0;
-
-/// Every role group in its own process, the client paced at 10 %, 50 % and
-/// 90 % of `max` commands/s, each for [`PACED_SECONDS`] (at most `commands`
-/// commands, at least 200).
-async fn curve(max: f64, commands: u64) -> Result<Vec<CurvePoint>, String> {
-    let mut points = Vec::new();
-    for load in [0.1, 0.5, 0.9] {
-        let rate = ((max * load) as u64).max(1);
-        let count = ((rate as f64 * PACED_SECONDS) as u64).clamp(200, commands.max(200));
-        let m = paxos_run(3, count, None, Layout::Processes, rate, registry()?).await?;
-        points.push(CurvePoint {
-            load,
-            offered_per_s: rate as f64,
-            decided_per_s: m.run.steady_decided_per_s,
-            commands: count,
-            p50_latency_ms: m.run.p50_latency_ms,
-            p99_latency_ms: m.run.p99_latency_ms,
-            warmup_excluded: m.warmup,
-        });
-    }
-    Ok(points)
-}
 
 /// A fresh directory for the fsync'd acceptors' logs.
 fn tempfile_dir() -> Result<std::path::PathBuf, String> {
@@ -624,6 +594,7 @@ fn child_node(node: &str) -> Result<Report, String> {
                 baseline_msgs_per_s: 0.0,
                 baseline_commands_per_s: 0.0,
                 latency_curve: Vec::new(),
+                capacity: Capacity::default(),
             }),
             NodeExit::Failed(reason) => Err(reason),
         }
