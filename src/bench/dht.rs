@@ -11,7 +11,8 @@
 //! are put from rotating nodes (puts/s), then `GETS` gets of those keys from
 //! rotating nodes, `CONCURRENCY` at a time, in `BATCHES` batches alternating
 //! between the rings so that both see the same machine load (gets/s, success
-//! rate, latency p50/p99). Everything runs on one single-threaded actix
+//! rate, latency p50/p99), then `UNLOADED_GETS` one at a time (the latency
+//! of a get that queues behind no other). Everything runs on one single-threaded actix
 //! system. `ratio` is the geometric mean over ring sizes of actor gets/s ÷
 //! direct gets/s.
 
@@ -36,6 +37,9 @@ const GETS: usize = 2000;
 const BATCHES: usize = 8;
 /// Gets in flight at once.
 const CONCURRENCY: usize = 32;
+/// Gets per ring and side one at a time, for the latency of a get on a ring
+/// that is not busy with others (in `BATCHES` batches too).
+const UNLOADED_GETS: usize = 200;
 /// First port of the rings' first nodes.
 const BASE_PORT: u16 = 24500;
 
@@ -48,6 +52,9 @@ pub(super) struct Side {
     get_success: f64,
     get_p50_ms: f64,
     get_p99_ms: f64,
+    /// One get at a time: latency without queueing behind the others.
+    unloaded_get_p50_ms: f64,
+    unloaded_get_p99_ms: f64,
 }
 
 /// One ring size.
@@ -138,8 +145,13 @@ async fn puts<R: Ring>(ring: &R, range: std::ops::Range<usize>) -> (f64, usize) 
     )
 }
 
-/// Gets `range` (indices of the whole run); returns (seconds, (found, ms) each).
-async fn gets<R: Ring>(ring: &R, range: std::ops::Range<usize>) -> (f64, Vec<(bool, f64)>) {
+/// Gets `range` (indices of the whole run), `concurrency` at a time;
+/// returns (seconds, (found, ms) each).
+async fn gets<R: Ring>(
+    ring: &R,
+    range: std::ops::Range<usize>,
+    concurrency: usize,
+) -> (f64, Vec<(bool, f64)>) {
     let n = ring.len();
     let start = Instant::now();
     let done = futures::stream::iter(range)
@@ -150,7 +162,7 @@ async fn gets<R: Ring>(ring: &R, range: std::ops::Range<usize>) -> (f64, Vec<(bo
                 .await;
             (ok, t.elapsed().as_secs_f64() * 1000.0)
         })
-        .buffer_unordered(CONCURRENCY)
+        .buffer_unordered(concurrency)
         .collect::<Vec<(bool, f64)>>()
         .await;
     (start.elapsed().as_secs_f64(), done)
@@ -163,22 +175,32 @@ struct Tally {
     stored: usize,
     get_time: f64,
     results: Vec<(bool, f64)>,
+    unloaded: Vec<(bool, f64)>,
 }
 
 impl Tally {
     fn side(mut self) -> Side {
-        let mut latencies: Vec<f64> = self.results.iter().map(|(_, ms)| *ms).collect();
-        latencies.sort_by(f64::total_cmp);
+        let sorted = |results: &[(bool, f64)]| {
+            let mut ms: Vec<f64> = results.iter().map(|(_, ms)| *ms).collect();
+            ms.sort_by(f64::total_cmp);
+            ms
+        };
+        let latencies = sorted(&self.results);
+        let unloaded = sorted(&self.unloaded);
+        let rate = self.results.len() as f64 / self.get_time.max(f64::MIN_POSITIVE);
+        // Success over every get, loaded and not.
+        self.results.append(&mut self.unloaded);
         let found = self.results.iter().filter(|(ok, _)| *ok).count();
         let total = self.results.len().max(1);
-        self.results.clear();
         Side {
             puts_per_s: KEYS as f64 / self.put_time.max(f64::MIN_POSITIVE),
             put_success: self.stored as f64 / KEYS as f64,
-            gets_per_s: total as f64 / self.get_time.max(f64::MIN_POSITIVE),
+            gets_per_s: rate,
             get_success: found as f64 / total as f64,
             get_p50_ms: percentile(&latencies, 0.5),
             get_p99_ms: percentile(&latencies, 0.99),
+            unloaded_get_p50_ms: percentile(&unloaded, 0.5),
+            unloaded_get_p99_ms: percentile(&unloaded, 0.99),
         }
     }
 }
@@ -207,13 +229,26 @@ async fn compare(actor: &ActorRing, direct: &DirectRing) -> Result<(Side, Side),
         let range = b * per..(b + 1) * per;
         for side in 0..2 {
             if (side + b) % 2 == 0 {
-                let (t, mut r) = gets(actor, range.clone()).await;
+                let (t, mut r) = gets(actor, range.clone(), CONCURRENCY).await;
                 a.get_time += t;
                 a.results.append(&mut r);
             } else {
-                let (t, mut r) = gets(direct, range.clone()).await;
+                let (t, mut r) = gets(direct, range.clone(), CONCURRENCY).await;
                 d.get_time += t;
                 d.results.append(&mut r);
+            }
+        }
+    }
+    let per = UNLOADED_GETS / BATCHES;
+    for b in 0..BATCHES {
+        let range = GETS + b * per..GETS + (b + 1) * per;
+        for side in 0..2 {
+            if (side + b) % 2 == 0 {
+                a.unloaded
+                    .append(&mut gets(actor, range.clone(), 1).await.1);
+            } else {
+                d.unloaded
+                    .append(&mut gets(direct, range.clone(), 1).await.1);
             }
         }
     }
