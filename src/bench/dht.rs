@@ -48,6 +48,8 @@ const BASE_PORT: u16 = 24500;
 pub(super) struct Side {
     puts_per_s: f64,
     put_success: f64,
+    /// Why puts failed (the first few, as the node said).
+    put_failures: Vec<String>,
     gets_per_s: f64,
     get_success: f64,
     get_p50_ms: f64,
@@ -103,7 +105,8 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 /// A ring both sides can be asked: put, get, routing-table size.
 trait Ring {
-    async fn put(&self, node: usize, key: String, value: Vec<u8>) -> bool;
+    /// Ok, or why the put failed.
+    async fn put(&self, node: usize, key: String, value: Vec<u8>) -> Result<(), String>;
     async fn get(&self, node: usize, key: String) -> bool;
     async fn peers(&self, node: usize) -> usize;
     fn len(&self) -> usize;
@@ -124,8 +127,8 @@ async fn joined<R: Ring>(ring: &R) -> Result<(), String> {
     Ok(())
 }
 
-/// Puts the records `range`; returns (seconds, stored).
-async fn puts<R: Ring>(ring: &R, range: std::ops::Range<usize>) -> (f64, usize) {
+/// Puts the records `range`; returns (seconds, why each failed put failed).
+async fn puts<R: Ring>(ring: &R, range: std::ops::Range<usize>) -> (f64, Vec<String>) {
     let n = ring.len();
     let start = Instant::now();
     let done = futures::stream::iter(range)
@@ -137,11 +140,11 @@ async fn puts<R: Ring>(ring: &R, range: std::ops::Range<usize>) -> (f64, usize) 
             )
         })
         .buffer_unordered(CONCURRENCY)
-        .collect::<Vec<bool>>()
+        .collect::<Vec<Result<(), String>>>()
         .await;
     (
         start.elapsed().as_secs_f64(),
-        done.iter().filter(|ok| **ok).count(),
+        done.into_iter().filter_map(Result::err).collect(),
     )
 }
 
@@ -172,7 +175,7 @@ async fn gets<R: Ring>(
 #[derive(Default)]
 struct Tally {
     put_time: f64,
-    stored: usize,
+    put_failures: Vec<String>,
     get_time: f64,
     results: Vec<(bool, f64)>,
     unloaded: Vec<(bool, f64)>,
@@ -194,7 +197,8 @@ impl Tally {
         let total = self.results.len().max(1);
         Side {
             puts_per_s: KEYS as f64 / self.put_time.max(f64::MIN_POSITIVE),
-            put_success: self.stored as f64 / KEYS as f64,
+            put_success: (KEYS - self.put_failures.len()) as f64 / KEYS as f64,
+            put_failures: self.put_failures.iter().take(5).cloned().collect(),
             gets_per_s: rate,
             get_success: found as f64 / total as f64,
             get_p50_ms: percentile(&latencies, 0.5),
@@ -214,13 +218,13 @@ async fn compare(actor: &ActorRing, direct: &DirectRing) -> Result<(Side, Side),
     for (b, range) in [0..KEYS / 2, KEYS / 2..KEYS].into_iter().enumerate() {
         for side in 0..2 {
             if (side + b) % 2 == 0 {
-                let (t, ok) = puts(actor, range.clone()).await;
+                let (t, mut failed) = puts(actor, range.clone()).await;
                 a.put_time += t;
-                a.stored += ok;
+                a.put_failures.append(&mut failed);
             } else {
-                let (t, ok) = puts(direct, range.clone()).await;
+                let (t, mut failed) = puts(direct, range.clone()).await;
                 d.put_time += t;
-                d.stored += ok;
+                d.put_failures.append(&mut failed);
             }
         }
     }
@@ -309,19 +313,24 @@ fn toml_inline(p: &Params) -> String {
         .collect::<Vec<_>>()
         .join(", ");
     format!(
-        "{{ listen = \"{}\", seed = {}, bootstrap = [{boot}], replication = {}, rebootstrap = \"{}\", query_timeout = \"{}\" }}",
+        "{{ listen = \"{}\", seed = {}, bootstrap = [{boot}], replication = {}, rebootstrap = \"{}\", query_timeout = \"{}\", idle_timeout = \"{}\" }}",
         p.listen,
         p.seed.unwrap_or(0),
         p.replication,
         p.rebootstrap,
-        p.query_timeout
+        p.query_timeout,
+        p.idle_timeout
     )
 }
 
 impl Ring for ActorRing {
-    async fn put(&self, node: usize, key: String, value: Vec<u8>) -> bool {
+    async fn put(&self, node: usize, key: String, value: Vec<u8>) -> Result<(), String> {
         let put = Put::new(&key, value);
-        matches!(self.nodes[node].1.send(put).await, Ok(Ok(_)))
+        match self.nodes[node].1.send(put).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(e) => Err(e.to_string()),
+        }
     }
     async fn get(&self, node: usize, key: String) -> bool {
         matches!(self.nodes[node].1.send(Get::new(&key)).await, Ok(Ok(_)))
@@ -340,7 +349,7 @@ impl Ring for ActorRing {
 // ---- the same swarms, driven directly --------------------------------------
 
 enum Raw {
-    Put(Record, oneshot::Sender<bool>),
+    Put(Record, oneshot::Sender<Result<(), String>>),
     Get(kad::RecordKey, oneshot::Sender<bool>),
     Peers(oneshot::Sender<usize>),
 }
@@ -348,13 +357,14 @@ enum Raw {
 /// The plain loop around one swarm: commands in, query results out by id.
 async fn drive(mut swarm: Swarm<Behaviour>, mut commands: mpsc::Receiver<Raw>) {
     let mut waiting: HashMap<QueryId, oneshot::Sender<bool>> = HashMap::new();
+    let mut putting: HashMap<QueryId, oneshot::Sender<Result<(), String>>> = HashMap::new();
     loop {
         tokio::select! {
             command = commands.recv() => match command {
                 Some(Raw::Put(record, tx)) => {
                     match swarm.behaviour_mut().kad.put_record(record, Quorum::One) {
-                        Ok(id) => { waiting.insert(id, tx); }
-                        Err(_) => { let _ = tx.send(false); }
+                        Ok(id) => { putting.insert(id, tx); }
+                        Err(e) => { let _ = tx.send(Err(format!("{e:?}"))); }
                     }
                 }
                 Some(Raw::Get(key, tx)) => {
@@ -390,7 +400,7 @@ async fn drive(mut swarm: Swarm<Behaviour>, mut commands: mpsc::Receiver<Raw>) {
                             if let Some(tx) = waiting.remove(&id) { let _ = tx.send(false); }
                         }
                         QueryResult::PutRecord(r) => {
-                            if let Some(tx) = waiting.remove(&id) { let _ = tx.send(r.is_ok()); }
+                            if let Some(tx) = putting.remove(&id) { let _ = tx.send(r.map(|_| ()).map_err(|e| format!("{e:?}"))); }
                         }
                         _ => {}
                     }
@@ -448,11 +458,11 @@ impl DirectRing {
 }
 
 impl Ring for DirectRing {
-    async fn put(&self, node: usize, key: String, value: Vec<u8>) -> bool {
+    async fn put(&self, node: usize, key: String, value: Vec<u8>) -> Result<(), String> {
         let record = Record::new(key.into_bytes(), value);
         self.ask(node, |tx| Raw::Put(record, tx))
             .await
-            .unwrap_or(false)
+            .unwrap_or_else(|| Err("the swarm's task is gone".into()))
     }
     async fn get(&self, node: usize, key: String) -> bool {
         let key = kad::RecordKey::new(&key);

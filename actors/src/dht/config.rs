@@ -166,6 +166,11 @@ pub struct Params {
     /// Timeout of one Kademlia query (default `"30s"`).
     #[serde(default = "default_query_timeout")]
     pub query_timeout: String,
+    /// How long a connection with no open stream is kept (default `"300s"`).
+    /// Each one is a file descriptor at both ends: many nodes in one process
+    /// that keep every peer connected run out of them (see docs/dht.md).
+    #[serde(default = "default_idle_timeout")]
+    pub idle_timeout: String,
     /// Capacity of the command queue between the actor and its swarm (default 1024).
     #[serde(default = "default_commands")]
     pub command_capacity: usize,
@@ -212,6 +217,9 @@ fn default_bootstrap_timeout() -> String {
 fn default_query_timeout() -> String {
     "30s".into()
 }
+fn default_idle_timeout() -> String {
+    "300s".into()
+}
 fn default_commands() -> usize {
     1024
 }
@@ -239,6 +247,7 @@ impl Default for Params {
             rebootstrap: default_rebootstrap(),
             bootstrap_timeout: default_bootstrap_timeout(),
             query_timeout: default_query_timeout(),
+            idle_timeout: default_idle_timeout(),
             command_capacity: default_commands(),
             mode: default_mode(),
             join: true,
@@ -319,6 +328,7 @@ pub struct Config {
     pub(crate) rebootstrap: Option<Duration>,
     pub(crate) bootstrap_timeout: Duration,
     pub(crate) query_timeout: Duration,
+    pub(crate) idle_timeout: Duration,
     pub(crate) command_capacity: usize,
     pub(crate) server: bool,
     pub(crate) join: bool,
@@ -482,6 +492,7 @@ impl Params {
             rebootstrap: duration("rebootstrap", &self.rebootstrap)?,
             bootstrap_timeout: must("bootstrap_timeout", &self.bootstrap_timeout)?,
             query_timeout: must("query_timeout", &self.query_timeout)?,
+            idle_timeout: must("idle_timeout", &self.idle_timeout)?,
             command_capacity,
             server,
             join: self.join,

@@ -6,8 +6,6 @@
 //! server mode (or client mode for short-lived tools), so any libp2p node of
 //! another implementation can join the ring.
 
-use std::time::Duration;
-
 use libp2p::identity::Keypair;
 use libp2p::kad::store::{MemoryStore, MemoryStoreConfig};
 use libp2p::kad::{self, Mode};
@@ -139,13 +137,56 @@ pub fn build(keypair: Keypair, config: &Config) -> Result<Swarm<Behaviour>, Swar
         .map_err(|e| transport(&e))?
         .with_behaviour(|key| behaviour(key, config))
         .map_err(|e| transport(&e))?
-        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(300)))
+        .with_swarm_config(|c| c.with_idle_connection_timeout(config.idle_timeout))
         .build();
     swarm
         .listen_on(config.listen.clone())
         .map_err(|e| SwarmError::Listen {
             addr: config.listen.to_string(),
-            reason: e.to_string(),
+            reason: error_chain(&e),
         })?;
     Ok(swarm)
+}
+
+/// An error and its sources, `: `-separated (libp2p's transport errors say
+/// nothing themselves: the reason, e.g. "Too many open files", is a source).
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut source = e.source();
+    while let Some(s) = source {
+        parts.push(s.to_string());
+        source = s.source();
+    }
+    parts.retain(|p| !p.is_empty());
+    if parts.is_empty() {
+        format!("{e:?}")
+    } else {
+        parts.join(": ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dht::Params;
+
+    #[actix_rt::test]
+    async fn a_listen_address_in_use_is_named_with_the_reason() {
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = taken.local_addr().expect("addr").port();
+        let params = Params {
+            listen: format!("/ip4/127.0.0.1/tcp/{port}"),
+            seed: Some(3),
+            ..Params::default()
+        };
+        let config = params.validate().expect("valid");
+        let keypair = config.identity().keypair().expect("keypair");
+        let err = build(keypair, &config).err().expect("the port is taken");
+        let text = err.to_string();
+        assert!(
+            text.contains(&format!("/ip4/127.0.0.1/tcp/{port}"))
+                && text.to_lowercase().contains("address already in use"),
+            "{text}"
+        );
+    }
 }
