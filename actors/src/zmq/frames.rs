@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 /// One frame of a ZeroMQ message: immutable bytes, shared when cloned.
 ///
 /// A frame decoded from a hop keeps the buffer it came in alive (a batch of
-/// messages, at most the hop's batch bound); [`Frame::to_vec`] or
+/// messages, at most the hop's batch bound); [`Frame::into_vec`] or
 /// [`Frame::detached`] copy it out for keeping.
 #[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Frame(Bytes);
