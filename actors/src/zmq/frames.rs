@@ -259,6 +259,12 @@ impl Frames {
         }
     }
 
+    /// The message with its own copy of every frame: for keeping a message
+    /// that came over a hop without keeping its batch's buffer alive.
+    pub fn detached(&self) -> Self {
+        self.iter().map(Frame::detached).collect()
+    }
+
     /// Each frame as a vector (see [`Frame::into_vec`]).
     pub fn into_vecs(self) -> Vec<Vec<u8>> {
         self.into_frames()

@@ -68,6 +68,12 @@ fn frames_decoded_from_a_shared_buffer_are_views_of_it() {
             "{frame:?} was copied"
         );
     }
+    // Detached, the message no longer points into the buffer.
+    let kept = decoded.detached();
+    assert_eq!(kept, f);
+    assert!(kept
+        .iter()
+        .all(|frame| !range.contains(&(frame.as_ptr() as usize))));
     // Without a shared source the same bytes are copied.
     let copied: Frames = Codec::<Frames>::decode(&Binary, &source).expect("decode");
     assert!(!range.contains(&(copied[1].as_ptr() as usize)));
