@@ -108,7 +108,15 @@ impl Sink for InfluxV1 {
                 .send()
                 .await
                 .map_err(|e| transport(&target, &e))?;
-            check(&target, response).await
+            let written = check(&target, response).await;
+            if let Err(WriteError::Status { status: 404, .. }) = &written {
+                // The database went away (a server that came back without
+                // its data): made again before the retry writes.
+                if create_database {
+                    ready.store(false, Ordering::Release);
+                }
+            }
+            written
         }
         .boxed()
     }

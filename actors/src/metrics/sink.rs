@@ -42,11 +42,35 @@ pub enum WriteError {
 
 impl WriteError {
     /// Whether trying again may help: transport and I/O errors, 5xx and 429
-    /// are retried; any other status means the server refused the data.
+    /// are retried, and so are the answers of an InfluxDB 1.x that is
+    /// starting or stopping ([`WriteError::server_not_ready`]); any other
+    /// status means the server refused the data.
     pub fn failure(&self) -> Failure {
         match self {
+            _ if self.server_not_ready() => Failure::Retry,
             WriteError::Status { status, .. } if *status < 500 && *status != 429 => Failure::Reject,
             _ => Failure::Retry,
+        }
+    }
+
+    /// InfluxDB 1.x answers a write that meets its shards opening or closing
+    /// with 400 `partial write: ... engine is closed` (or `store is closed`),
+    /// and a write before its databases are loaded — or after the database
+    /// went away — with 404 `database not found`. Neither says anything
+    /// about the data: the batch is written again (points already written
+    /// are overwritten with themselves).
+    pub fn server_not_ready(&self) -> bool {
+        match self {
+            WriteError::Status {
+                status: 400, body, ..
+            } => {
+                body.contains("partial write")
+                    && (body.contains("engine is closed") || body.contains("store is closed"))
+            }
+            WriteError::Status {
+                status: 404, body, ..
+            } => body.contains("database not found"),
+            _ => false,
         }
     }
 }
@@ -179,4 +203,50 @@ pub(crate) fn ping(
         Ok(())
     }
     .boxed()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(status: u16, body: &str) -> WriteError {
+        WriteError::Status {
+            target: "influxdb 1.x".into(),
+            status,
+            body: body.into(),
+        }
+    }
+
+    #[test]
+    fn a_server_starting_or_stopping_is_retried_and_bad_data_is_refused() {
+        for retried in [
+            status(
+                400,
+                r#"{"error":"partial write: engine is closed dropped=17"}"#,
+            ),
+            status(
+                400,
+                r#"{"error":"partial write: store is closed dropped=3"}"#,
+            ),
+            status(404, r#"{"error":"database not found: \"rc\""}"#),
+            status(500, "timeout"),
+            status(429, "slow down"),
+        ] {
+            assert_eq!(retried.failure(), Failure::Retry, "{retried}");
+        }
+        for refused in [
+            status(
+                400,
+                r#"{"error":"unable to parse 'x y=': missing field value"}"#,
+            ),
+            status(
+                400,
+                r#"{"error":"partial write: field type conflict dropped=1"}"#,
+            ),
+            status(401, "authorization failed"),
+            status(404, "page not found"),
+        ] {
+            assert_eq!(refused.failure(), Failure::Reject, "{refused}");
+        }
+    }
 }
