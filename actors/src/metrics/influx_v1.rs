@@ -109,10 +109,10 @@ impl Sink for InfluxV1 {
                 .await
                 .map_err(|e| transport(&target, &e))?;
             let written = check(&target, response).await;
-            if let Err(WriteError::Status { status: 404, .. }) = &written {
-                // The database went away (a server that came back without
-                // its data): made again before the retry writes.
-                if create_database {
+            if let Err(e @ WriteError::Status { status: 404, .. }) = &written {
+                // `database not found`: the database went away (a server that
+                // came back without its data); made again before the retry.
+                if create_database && e.server_not_ready() {
                     ready.store(false, Ordering::Release);
                 }
             }

@@ -336,6 +336,44 @@ async fn influxdb_stopped_for_seconds_mid_run_loses_nothing_within_the_bound() {
 }
 
 #[actix_rt::test]
+async fn a_database_dropped_mid_run_is_created_again_and_later_points_arrive() {
+    let base = server("ROLECALL_INFLUXDB_V1");
+    let _turn = INFLUXDB.lock().await;
+    let db = unique("rc_dropped");
+    let sent = points(&db, 800, start_ns());
+    let feed = sent.clone();
+    let (stats, _) = run_reporter(
+        &format!(
+            r#"output = "influx-v1", url = "{base}", db = "{db}", batch_size = 100,
+               flush_interval_ms = 50, retry_initial_ms = 100, retry_max_ms = 1000, timeout_ms = 2000"#
+        ),
+        |i| feed.get(i).cloned(),
+        Duration::from_millis(2),
+        |i| {
+            if i == 300 {
+                // As a server that came back without its data: InfluxDB
+                // answers 404 `database not found` to the next writes.
+                let (base, db) = (base.clone(), db.clone());
+                actix_rt::spawn(async move { drop_database(&base, &db).await });
+            }
+        },
+    )
+    .await;
+    // Nothing refused: the 404s were retried after making the database again.
+    assert_eq!((stats.written, stats.dropped, stats.rejected), (800, 0, 0));
+    // Points sent 200 ms after the drop (and later) are all there; earlier
+    // ones went with the dropped database or arrived after it was made again.
+    let back = read_back_v1(&base, &db).await;
+    for p in &sent[500..] {
+        assert!(
+            back.contains(p),
+            "{p:?} missing after the database came back"
+        );
+    }
+    drop_database(&base, &db).await;
+}
+
+#[actix_rt::test]
 async fn with_a_small_bound_the_drop_count_equals_the_points_missing() {
     let base = server("ROLECALL_INFLUXDB_V1");
     let _turn = INFLUXDB.lock().await;
