@@ -294,3 +294,46 @@ fn a_ring_on_two_emulated_hosts_uses_the_same_port_on_both() {
     assert!(got.status.success(), "get on a: {}", stderr(&got));
     assert_eq!(stdout(&got).trim(), "b wrote this");
 }
+
+/// Processes whose environment holds `needle` (the bench's child ring).
+fn processes_with_env(needle: &str) -> Vec<String> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.filter_map(Result::ok)
+        .filter_map(|e| {
+            let env = std::fs::read(e.path().join("environ")).ok()?;
+            let text = String::from_utf8_lossy(&env);
+            text.split('\0')
+                .any(|v| v == needle)
+                .then(|| e.file_name().to_string_lossy().into_owned())
+        })
+        .collect()
+}
+
+#[test]
+fn bench_dht_compares_a_settled_actor_ring_with_the_direct_ring_in_its_own_process() {
+    let out = run(rolecall()
+        .env("ROLECALL_BENCH_DHT_NODES", "5")
+        .args(["bench", "dht", "--json"]));
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}\n{}", stderr(&out));
+    let last = text.lines().last().unwrap_or_default();
+    let v: serde_json::Value = serde_json::from_str(last).unwrap_or_else(|e| panic!("{e}: {last}"));
+    assert!(v["ratio"].as_f64().is_some_and(|r| r > 0.0), "{last}");
+    let rings = v["rings"].as_array().expect("rings");
+    assert_eq!(rings.len(), 1, "{last}");
+    assert_eq!(rings[0]["nodes"], 5, "{last}");
+    for side in ["actor", "direct"] {
+        let s = &rings[0][side];
+        // Every record stored and found on a quiet ring of five.
+        assert_eq!(s["put_success"], 1.0, "{side}: {s}");
+        assert_eq!(s["get_success"], 1.0, "{side}: {s}");
+        assert!(s["settled_after_s"].as_f64().is_some(), "{side}: {s}");
+        let (p50, p99) = (s["put_p50_ms"].as_f64(), s["put_p99_ms"].as_f64());
+        assert!(p50.is_some_and(|p| p > 0.0) && p99 >= p50, "{side}: {s}");
+    }
+    // The direct ring's process ended with the run.
+    let left = processes_with_env("ROLECALL_BENCH_DHT_DIRECT_RING=5,24501,10000");
+    assert!(left.is_empty(), "the child ring is still running: {left:?}");
+}

@@ -247,6 +247,7 @@ impl Driver {
                         .collect(),
                     routing_peers: self.routing_peers(),
                     records: self.kad().store_mut().records().count(),
+                    queries: self.kad().iter_queries().count(),
                     events_dropped: self.events_dropped,
                 };
                 let _ = reply.send(info);

@@ -141,6 +141,11 @@ pub struct Info {
     pub routing_peers: usize,
     /// Records in its store.
     pub records: usize,
+    /// Kademlia queries in flight: the node's own gets, puts and lookups,
+    /// and its bootstrap and refresh lookups (0 once a ring has settled
+    /// and nobody asks).
+    #[serde(default)]
+    pub queries: usize,
     /// Events not reported because the actor was behind.
     pub events_dropped: u64,
 }
