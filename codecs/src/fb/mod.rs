@@ -41,6 +41,8 @@ pub use topic_generated::my_pub_sub as schema;
 
 mod view;
 mod view_serde;
+#[cfg(test)]
+mod view_tests;
 
 pub use view::{DataIter, DataView, TopicView, TopicViewFlatBuffers};
 
