@@ -62,6 +62,9 @@ impl Span {
 /// buffer (a reference count). Two views are equal when their fields are
 /// (as two [`Topic`]s are), whatever their bytes.
 ///
+/// A view decoded on a hop keeps the whole received batch alive (at most
+/// the hop's batch bound); [`TopicView::detached`] copies it out for keeping.
+///
 /// ```
 /// use rolecall_codecs::{Topic, TopicView};
 ///
@@ -163,6 +166,15 @@ impl TopicView {
     /// The whole FlatBuffers buffer.
     pub fn as_bytes(&self) -> &Bytes {
         &self.bytes
+    }
+
+    /// A view with its own copy of the buffer (it keeps no received batch
+    /// alive).
+    pub fn detached(&self) -> Self {
+        TopicView {
+            bytes: Bytes::copy_from_slice(&self.bytes),
+            ..*self
+        }
     }
 
     /// The whole FlatBuffers buffer, taken out of the view.

@@ -197,6 +197,10 @@ fn inside_decode_in_a_view_shares_the_source_and_outside_it_copies() {
     let view = decode_in(&batch, || TopicView::from_slice(body)).expect("verified");
     assert_eq!(view.as_bytes().as_ptr(), body.as_ptr());
     assert_eq!(view, sample());
+    let detached = view.detached();
+    assert!(!batch.as_ptr_range().contains(&detached.as_bytes().as_ptr()));
+    assert_eq!(detached.as_bytes(), view.as_bytes());
+    assert_eq!(detached, view);
 
     let copied = TopicView::from_slice(&source).expect("verified");
     assert_ne!(copied.as_bytes().as_ptr(), source.as_ptr(), "a copy");
