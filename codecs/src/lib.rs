@@ -15,6 +15,8 @@
 //! [`Topic`] is the course's `MyPubSub.Topic` message; [`TopicFlatBuffers`]
 //! encodes it exactly as other languages' code generated from
 //! `codecs/schemas/topic.fbs` does (absent fields decode as their defaults).
+//! [`TopicView`] is that message read in place, from the same bytes, with
+//! its codec [`TopicViewFlatBuffers`]: a verified buffer and no copy.
 //! `rolecall bench actor` measures that codec against the raw flatbuffers API.
 
 // Library code reports through a role's console (`Io::console`), never to
@@ -34,7 +36,7 @@ mod topic;
 pub use binary::Binary;
 pub use codec::Codec;
 pub use error::{DecodeError, EncodeError};
-pub use fb::TopicFlatBuffers;
+pub use fb::{TopicFlatBuffers, TopicView, TopicViewFlatBuffers};
 pub use json::Json;
 pub use pb::Protobuf;
 pub use registry::{serde_codec, CodecRegistry, SERDE_FORMATS};

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::binary::Binary;
 use crate::codec::Codec;
-use crate::fb::TopicFlatBuffers;
+use crate::fb::{TopicFlatBuffers, TopicView, TopicViewFlatBuffers};
 use crate::json::Json;
 use crate::topic::Topic;
 
@@ -54,11 +54,13 @@ impl CodecRegistry {
         CodecRegistry::default()
     }
 
-    /// A registry with the built-in codecs: [`TopicFlatBuffers`] for [`Topic`]
-    /// under `flatbuffers`.
+    /// A registry with the built-in codecs, under `flatbuffers`:
+    /// [`TopicFlatBuffers`] for [`Topic`] and [`TopicViewFlatBuffers`] for
+    /// [`TopicView`].
     pub fn with_builtin() -> Self {
         let mut r = CodecRegistry::new();
         r.register::<Topic>(Arc::new(TopicFlatBuffers));
+        r.register::<TopicView>(Arc::new(TopicViewFlatBuffers));
         r
     }
 

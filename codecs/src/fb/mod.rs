@@ -13,6 +13,10 @@
 //!
 //! Encoding reuses one [`FlatBufferBuilder`] per thread, so a steady stream of
 //! messages allocates nothing but the output bytes.
+//!
+//! [`TopicView`] is the same message read in place: the verified buffer
+//! kept as shared bytes, decoded by [`TopicViewFlatBuffers`] from the same
+//! bytes as [`TopicFlatBuffers`] without copying `name` or `data`.
 
 use std::cell::RefCell;
 
@@ -34,6 +38,13 @@ use crate::topic::Topic;
 pub mod topic_generated;
 
 pub use topic_generated::my_pub_sub as schema;
+
+mod view;
+mod view_serde;
+#[cfg(test)]
+mod view_tests;
+
+pub use view::{DataIter, DataView, TopicView, TopicViewFlatBuffers};
 
 /// The per-thread builder's starting capacity, bytes.
 const BUILDER_CAPACITY: usize = 1024;
