@@ -86,6 +86,8 @@ pub(crate) struct Driver {
     listen: Vec<Multiaddr>,
     events: mpsc::Sender<Event>,
     events_dropped: u64,
+    /// Dials and accepts that failed for want of a file descriptor.
+    out_of_fds: u64,
     refresh: Refresh,
 }
 
@@ -108,6 +110,14 @@ fn check_quorum(asked: Option<usize>, config: &Config) -> Result<usize, (usize, 
     }
 }
 
+/// Whether a connection error (its `Debug` text: libp2p wraps the OS error
+/// in layers whose `Display` says nothing) is EMFILE or ENFILE.
+fn out_of_fds(error: &str) -> bool {
+    ["Too many open files", "code: 24,", "code: 23,"]
+        .iter()
+        .any(|sign| error.contains(sign))
+}
+
 fn nonzero(n: usize) -> NonZeroUsize {
     NonZeroUsize::new(n).unwrap_or(NonZeroUsize::MIN)
 }
@@ -127,6 +137,7 @@ impl Driver {
             listen: Vec::new(),
             events,
             events_dropped: 0,
+            out_of_fds: 0,
         }
     }
 
@@ -428,11 +439,14 @@ impl Driver {
                 self.listen.retain(|a| *a != address);
             }
             SwarmEvent::ConnectionEstablished { peer_id, .. } => self.connected(peer_id),
-            SwarmEvent::OutgoingConnectionError {
-                peer_id: Some(peer),
-                error,
-                ..
-            } => self.dial_failed(peer, &error),
+            SwarmEvent::OutgoingConnectionError { peer_id, error, .. } => {
+                self.note_fd_shortage(&error);
+                if let Some(peer) = peer_id {
+                    self.dial_failed(peer, &error);
+                }
+            }
+            SwarmEvent::IncomingConnectionError { error, .. } => self.note_fd_shortage(&error),
+            SwarmEvent::ListenerError { error, .. } => self.note_fd_shortage(&error),
             SwarmEvent::Behaviour(BehaviourEvent::Identify(identify::Event::Received {
                 peer_id,
                 info,
@@ -451,6 +465,25 @@ impl Driver {
             self.connecting.failures.clear();
             self.connecting.deadline = None;
             self.start_bootstrap_query(replies);
+        }
+    }
+
+    /// A connection that failed because the process is out of file
+    /// descriptors is counted and reported (at 1, 2, 4, 8, ... failures):
+    /// libp2p gives it to no query, and a lookup that meets such a peer
+    /// waits out its timeout without a word.
+    fn note_fd_shortage(&mut self, error: &dyn std::fmt::Debug) {
+        if !out_of_fds(&format!("{error:?}")) {
+            return;
+        }
+        self.out_of_fds += 1;
+        if self.out_of_fds.is_power_of_two() {
+            tracing::warn!(
+                peer = %self.swarm.local_peer_id(),
+                failures = self.out_of_fds,
+                "dht connections fail: the process is out of file descriptors \
+                 (raise `ulimit -n`, run fewer nodes per process or lower `idle_timeout`)"
+            );
         }
     }
 
@@ -625,5 +658,24 @@ impl Driver {
                 quorum,
             }));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::out_of_fds;
+
+    #[test]
+    fn an_os_error_for_want_of_descriptors_is_recognised_and_others_are_not() {
+        let emfile = std::io::Error::from_raw_os_error(24);
+        let wrapped = std::io::Error::other(format!("{emfile:?}"));
+        assert!(out_of_fds(&format!("{:?}", Some(wrapped))));
+        assert!(out_of_fds(&format!(
+            "{:?}",
+            std::io::Error::from_raw_os_error(23)
+        )));
+        let refused = std::io::Error::from_raw_os_error(111);
+        assert!(!out_of_fds(&format!("{refused:?}")));
+        assert!(!out_of_fds("Timeout"));
     }
 }
