@@ -24,6 +24,12 @@ const BATCH: usize = 256;
 /// How long a stopping receiver whose stream ended waits for the sender's
 /// `BYE` (see [`RecvLoop::farewell`]).
 const FAREWELL_WAIT: Duration = Duration::from_secs(1);
+/// How long a receiver that stopped for good keeps answering `GONE` to
+/// whoever speaks, until the sender says `BYE`: longer than the sender's
+/// [`SILENCE`](super::sender::SILENCE), so that a sender which reconnected
+/// before the first `GONE` reached it (the first is then lost with the old
+/// connection) hears it again on the new one.
+const GONE_WAIT: Duration = Duration::from_millis(2000);
 /// How often it repeats the last acknowledgement meanwhile.
 const FINAL_ACK_REPEAT: Duration = Duration::from_millis(50);
 
@@ -150,9 +156,7 @@ impl<T: Send + 'static> RecvLoop<T> {
         // waiting for acknowledgements that will not come.
         if let Some((identity, gone)) = self.receiver.gone().filter(|_| !self.shared.stop.silent())
         {
-            let _ = self
-                .socket
-                .send_multipart([&identity[..], &gone[..]], zmq::DONTWAIT);
+            self.say_gone(&identity, &gone);
         }
         self.receiver.close();
         for note in self.receiver.take_notes() {
@@ -191,6 +195,30 @@ impl<T: Send + 'static> RecvLoop<T> {
             let mut items = [self.socket.as_poll_item(zmq::POLLIN)];
             let _ = zmq::poll(&mut items, 10);
             self.read(Instant::now());
+        }
+    }
+
+    /// Tells the sender this receiver stopped for good, and keeps telling
+    /// anyone who speaks (a sender that reconnected meanwhile says hello on
+    /// a new connection) until one says `BYE` or [`GONE_WAIT`] passes. Seen
+    /// under load: the sender's silence timer reconnected while the first
+    /// `GONE` was in flight, the old connection took it away, and the
+    /// sender waited for the receiver forever.
+    fn say_gone(&mut self, identity: &[u8], gone: &[u8]) {
+        let _ = self.socket.send_multipart([identity, gone], zmq::DONTWAIT);
+        let until = Instant::now() + GONE_WAIT;
+        while Instant::now() < until {
+            let mut items = [self.socket.as_poll_item(zmq::POLLIN)];
+            let _ = zmq::poll(&mut items, 10);
+            while let Ok(parts) = self.socket.recv_multipart(zmq::DONTWAIT) {
+                let [from, payload, ..] = &parts[..] else {
+                    continue;
+                };
+                if payload.first() == Some(&frame::BYE) {
+                    return;
+                }
+                let _ = self.socket.send_multipart([&from[..], gone], zmq::DONTWAIT);
+            }
         }
     }
 

@@ -181,6 +181,8 @@ impl<T: Send + 'static> SendLoop<T> {
                     }
                 }
                 Heard::Gone { dropped } => {
+                    // The receiver repeats GONE until it hears this.
+                    let _ = self.socket.send(frame::bye(), zmq::DONTWAIT);
                     self.shared
                         .stats
                         .dropped
