@@ -216,6 +216,56 @@ fn a_receiver_stopped_for_good_ends_its_sender_with_the_rest_dropped_and_counted
     assert_eq!(tx.finish(Instant::now() + Duration::from_secs(5)), Ok(()));
 }
 
+/// The hello a sender of `identity(1)`'s wire says.
+fn fake_hello() -> Vec<u8> {
+    super::hop::hello(&super::hop::Hello {
+        topology: "hop test".into(),
+        wiring: 1,
+        wire: "a.out -> b.in".into(),
+        node: "a".into(),
+        incarnation: 7,
+        first_unacked: 0,
+    })
+}
+
+/// A fake sender's connection: a DEALER that said hello for the wire of
+/// `identity(1)` and was welcomed.
+fn welcomed_dealer(context: &zmq::Context, address: &str, routing_id: &[u8]) -> zmq::Socket {
+    let s = context.socket(zmq::DEALER).expect("socket");
+    s.set_identity(routing_id).expect("routing id");
+    s.set_rcvtimeo(5000).expect("timeout");
+    s.set_linger(0).expect("linger");
+    s.connect(address).expect("connect");
+    s.send(fake_hello(), 0).expect("hello");
+    let answer = s.recv_bytes(0).expect("an answer to the hello");
+    assert_eq!(answer.first(), Some(&super::hop::WELCOME), "{answer:?}");
+    s
+}
+
+#[test]
+fn a_sender_that_reconnected_while_gone_was_in_flight_hears_gone_on_its_new_connection() {
+    let context = zmq::Context::new();
+    let address = "tcp://127.0.0.1:16057";
+    let inbound = Queue::<String>::new(16, Policy::Block);
+    let rx = receiver(&context, address, &inbound);
+    let old = welcomed_dealer(&context, address, b"old connection");
+    let stopping = std::thread::spawn(move || rx.stop());
+    // The receiver said GONE on the sender's connection...
+    assert_eq!(old.recv_bytes(0).expect("GONE"), [super::hop::GONE]);
+    // ... which the sender lost (its silence timer reconnected): on its new
+    // connection it says hello again, and hears GONE again.
+    let new = context.socket(zmq::DEALER).expect("socket");
+    new.set_identity(b"new connection").expect("routing id");
+    new.set_rcvtimeo(5000).expect("timeout");
+    new.set_linger(0).expect("linger");
+    new.connect(address).expect("connect");
+    new.send(fake_hello(), 0).expect("hello");
+    assert_eq!(new.recv_bytes(0).expect("GONE again"), [super::hop::GONE]);
+    // Its BYE ends the receiver's wait.
+    new.send(vec![super::hop::BYE], 0).expect("bye");
+    stopping.join().expect("the receiver stops");
+}
+
 #[test]
 fn strangers_and_oversize_frames_are_refused_while_the_stream_flows_on() {
     let context = zmq::Context::new();

@@ -28,6 +28,8 @@
 
 mod curve;
 mod frame;
+#[cfg(test)]
+pub(crate) use frame::{hello, Hello, BYE, GONE, WELCOME};
 mod receiver;
 mod recv_loop;
 mod send_loop;
