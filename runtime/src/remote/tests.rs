@@ -228,15 +228,21 @@ fn fake_hello() -> Vec<u8> {
     })
 }
 
-/// A fake sender's connection: a DEALER that said hello for the wire of
-/// `identity(1)` and was welcomed.
-fn welcomed_dealer(context: &zmq::Context, address: &str, routing_id: &[u8]) -> zmq::Socket {
+/// A fake sender's connection that has said hello (answers wait up to 5 s).
+fn dealer_saying_hello(context: &zmq::Context, address: &str, routing_id: &[u8]) -> zmq::Socket {
     let s = context.socket(zmq::DEALER).expect("socket");
     s.set_identity(routing_id).expect("routing id");
     s.set_rcvtimeo(5000).expect("timeout");
     s.set_linger(0).expect("linger");
     s.connect(address).expect("connect");
     s.send(fake_hello(), 0).expect("hello");
+    s
+}
+
+/// A fake sender's connection: a DEALER that said hello for the wire of
+/// `identity(1)` and was welcomed.
+fn welcomed_dealer(context: &zmq::Context, address: &str, routing_id: &[u8]) -> zmq::Socket {
+    let s = dealer_saying_hello(context, address, routing_id);
     let answer = s.recv_bytes(0).expect("an answer to the hello");
     assert_eq!(answer.first(), Some(&super::hop::WELCOME), "{answer:?}");
     s
@@ -254,12 +260,7 @@ fn a_sender_that_reconnected_while_gone_was_in_flight_hears_gone_on_its_new_conn
     assert_eq!(old.recv_bytes(0).expect("GONE"), [super::hop::GONE]);
     // ... which the sender lost (its silence timer reconnected): on its new
     // connection it says hello again, and hears GONE again.
-    let new = context.socket(zmq::DEALER).expect("socket");
-    new.set_identity(b"new connection").expect("routing id");
-    new.set_rcvtimeo(5000).expect("timeout");
-    new.set_linger(0).expect("linger");
-    new.connect(address).expect("connect");
-    new.send(fake_hello(), 0).expect("hello");
+    let new = dealer_saying_hello(&context, address, b"new connection");
     assert_eq!(new.recv_bytes(0).expect("GONE again"), [super::hop::GONE]);
     // Its BYE ends the receiver's wait.
     new.send(vec![super::hop::BYE], 0).expect("bye");
