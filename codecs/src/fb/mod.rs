@@ -97,10 +97,7 @@ pub fn read_topic(view: &schema::Topic<'_>) -> Topic {
 /// Decodes a verified vector's bytes (FlatBuffers is always little-endian).
 /// Faster than element-wise `Vector::iter`, which re-reads through offsets.
 fn read_u32s(bytes: &[u8]) -> Vec<u32> {
-    bytes
-        .chunks_exact(4)
-        .map(|c| u32::from_le_bytes(<[u8; 4]>::try_from(c).unwrap_or_default()))
-        .collect()
+    bytes.chunks_exact(4).map(view::le_u32).collect()
 }
 
 /// The FlatBuffers codec of [`Topic`] (format name `flatbuffers`),

@@ -301,6 +301,13 @@ impl<'a> IntoIterator for DataView<'a> {
     }
 }
 
+/// A 4-byte chunk of a verified vector as its `u32` (FlatBuffers is always
+/// little-endian).
+#[inline]
+pub(super) fn le_u32(chunk: &[u8]) -> u32 {
+    u32::from_le_bytes(<[u8; 4]>::try_from(chunk).unwrap_or_default())
+}
+
 /// An iterator over a [`DataView`]'s elements.
 #[derive(Debug, Clone)]
 pub struct DataIter<'a> {
@@ -312,9 +319,7 @@ impl Iterator for DataIter<'_> {
 
     #[inline]
     fn next(&mut self) -> Option<u32> {
-        self.chunks
-            .next()
-            .map(|c| u32::from_le_bytes(<[u8; 4]>::try_from(c).unwrap_or_default()))
+        self.chunks.next().map(le_u32)
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -326,9 +331,7 @@ impl ExactSizeIterator for DataIter<'_> {}
 
 impl DoubleEndedIterator for DataIter<'_> {
     fn next_back(&mut self) -> Option<u32> {
-        self.chunks
-            .next_back()
-            .map(|c| u32::from_le_bytes(<[u8; 4]>::try_from(c).unwrap_or_default()))
+        self.chunks.next_back().map(le_u32)
     }
 }
 

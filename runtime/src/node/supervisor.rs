@@ -470,6 +470,10 @@ impl Supervisor {
             return;
         }
         self.phase = Phase::Done;
+        // Receivers stop at once; asked together, their goodbyes overlap.
+        for link in self.links.iter().filter(|l| !l.is_sender()) {
+            link.request_stop();
+        }
         for link in self.links.drain(..) {
             let label = link.label().to_owned();
             let stats = link.stats();

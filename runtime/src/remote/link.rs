@@ -170,6 +170,13 @@ impl RemoteLink {
         self.sender
     }
 
+    /// Asks the thread to finish without waiting for it: a node closing
+    /// several hops asks each first, so that receivers saying `GONE` (each
+    /// may wait up to 2 s for its sender's `BYE`) wait at the same time.
+    pub fn request_stop(&self) {
+        self.stop.request();
+    }
+
     /// Asks the thread to finish and waits for it.
     pub fn stop(mut self) {
         self.halt();

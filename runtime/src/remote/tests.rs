@@ -37,11 +37,21 @@ fn json() -> std::sync::Arc<dyn rolecall_codecs::Codec<String>> {
 /// A receiver hop; a port its predecessor in this process just closed may
 /// take libzmq a moment to free.
 fn receiver(context: &zmq::Context, address: &str, queue: &Queue<String>) -> RemoteLink {
+    receiver_with(context, address, queue, json())
+}
+
+/// [`receiver`] of messages `T` in `codec`.
+fn receiver_with<T: Send + 'static>(
+    context: &zmq::Context,
+    address: &str,
+    queue: &Queue<T>,
+    codec: std::sync::Arc<dyn rolecall_codecs::Codec<T>>,
+) -> RemoteLink {
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
         match spawn_receiver(
             queue.clone(),
-            json(),
+            codec.clone(),
             endpoint(context, address),
             identity(1),
         ) {
@@ -265,6 +275,72 @@ fn a_sender_that_reconnected_while_gone_was_in_flight_hears_gone_on_its_new_conn
     // Its BYE ends the receiver's wait.
     new.send(vec![super::hop::BYE], 0).expect("bye");
     stopping.join().expect("the receiver stops");
+}
+
+#[test]
+fn a_topic_sent_in_flatbuffers_arrives_as_views_of_the_received_batch() {
+    use rolecall_codecs::{Topic, TopicFlatBuffers, TopicView, TopicViewFlatBuffers};
+    let context = zmq::Context::new();
+    let address = "tcp://127.0.0.1:16058";
+    let inbound = Queue::<TopicView>::new(64, Policy::Block);
+    let rx = receiver_with(
+        &context,
+        address,
+        &inbound,
+        std::sync::Arc::new(TopicViewFlatBuffers),
+    );
+    // The sending node writes owned Topics; all are queued before its hop
+    // starts, so they leave in one batch.
+    let sent: Vec<Topic> = (0..50u32)
+        .map(|i| Topic {
+            seq_no: i,
+            ts: f64::from(i) / 2.0,
+            name: format!("topic {i}"),
+            data: (0..i).collect(),
+        })
+        .collect();
+    let outbound = Queue::<Topic>::new(64, Policy::Block);
+    outbound.add_sender();
+    for t in &sent {
+        assert!(outbound.try_push(t.clone()).is_ok());
+    }
+    outbound.remove_sender();
+    let tx = spawn_sender(
+        outbound,
+        std::sync::Arc::new(TopicFlatBuffers),
+        endpoint(&context, address),
+        identity(1),
+    )
+    .expect("sender");
+    let mut got = Vec::new();
+    let mut buf = VecDeque::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        match inbound.pop_blocking(&mut buf, 64, Duration::from_millis(20)) {
+            Popped::Items(n) => {
+                got.extend(buf.drain(..));
+                inbound.settle(n, &mut VecDeque::new());
+            }
+            Popped::Ended => break,
+            Popped::Empty => {}
+        }
+    }
+    assert_eq!(got.len(), sent.len());
+    assert!(got.iter().zip(&sent).all(|(view, topic)| view == topic));
+    // Each view lies in the received batch right after the one before (its
+    // 4-byte length between them): no copy was made.
+    for pair in got.windows(2) {
+        let (a, b) = (pair[0].as_bytes(), pair[1].as_bytes());
+        assert_eq!(
+            b.as_ptr() as usize,
+            a.as_ptr() as usize + a.len() + 4,
+            "seq {} and {} are not neighbours in one buffer",
+            pair[0].seq_no(),
+            pair[1].seq_no()
+        );
+    }
+    assert_eq!(tx.finish(Instant::now() + Duration::from_secs(5)), Ok(()));
+    rx.stop();
 }
 
 #[test]

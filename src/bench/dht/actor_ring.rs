@@ -6,7 +6,7 @@ use std::time::Duration;
 use rolecall_actors::dht::{self, Get, GetInfo, Params, Put};
 use rolecall_runtime::{Node, Ref, Running};
 
-use super::{params, Ring};
+use super::{params, NodeState, Ring};
 
 pub(super) struct ActorRing {
     nodes: Vec<(Running, Ref<dht::Node>)>,
@@ -82,16 +82,13 @@ impl Ring for ActorRing {
     async fn get(&self, node: usize, key: String) -> bool {
         matches!(self.nodes[node].1.send(Get::new(&key)).await, Ok(Ok(_)))
     }
-    async fn peers(&self, node: usize) -> usize {
+    async fn state(&self, node: usize) -> NodeState {
         match self.nodes[node].1.send(GetInfo).await {
-            Ok(Ok(info)) => info.routing_peers,
-            _ => 0,
-        }
-    }
-    async fn queries(&self, node: usize) -> usize {
-        match self.nodes[node].1.send(GetInfo).await {
-            Ok(Ok(info)) => info.queries,
-            _ => 0,
+            Ok(Ok(info)) => NodeState {
+                peers: info.routing_peers,
+                queries: info.queries,
+            },
+            _ => NodeState::default(),
         }
     }
     fn len(&self) -> usize {

@@ -15,13 +15,12 @@ use rolecall_actors::dht::libp2p::{identify, Swarm};
 use rolecall_actors::dht::swarm::{Behaviour, BehaviourEvent};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{params, Ring};
+use super::{params, NodeState, Ring};
 
 enum Raw {
     Put(Record, oneshot::Sender<Result<(), String>>),
     Get(kad::RecordKey, oneshot::Sender<bool>),
-    Peers(oneshot::Sender<usize>),
-    Queries(oneshot::Sender<usize>),
+    State(oneshot::Sender<NodeState>),
 }
 
 /// The plain loop around one swarm: commands in, query results out by id.
@@ -41,12 +40,10 @@ async fn drive(mut swarm: Swarm<Behaviour>, mut commands: mpsc::Receiver<Raw>) {
                     let id = swarm.behaviour_mut().kad.get_record(key);
                     waiting.insert(id, tx);
                 }
-                Some(Raw::Queries(tx)) => {
-                    let _ = tx.send(swarm.behaviour_mut().kad.iter_queries().count());
-                }
-                Some(Raw::Peers(tx)) => {
-                    let n = swarm.behaviour_mut().kad.kbuckets().map(|b| b.num_entries()).sum();
-                    let _ = tx.send(n);
+                Some(Raw::State(tx)) => {
+                    let kad = &mut swarm.behaviour_mut().kad;
+                    let peers = kad.kbuckets().map(|b| b.num_entries()).sum();
+                    let _ = tx.send(NodeState { peers, queries: kad.iter_queries().count() });
                 }
                 None => break,
             },
@@ -143,11 +140,8 @@ impl Ring for DirectRing {
             .await
             .unwrap_or(false)
     }
-    async fn peers(&self, node: usize) -> usize {
-        self.ask(node, Raw::Peers).await.unwrap_or(0)
-    }
-    async fn queries(&self, node: usize) -> usize {
-        self.ask(node, Raw::Queries).await.unwrap_or(0)
+    async fn state(&self, node: usize) -> NodeState {
+        self.ask(node, Raw::State).await.unwrap_or_default()
     }
     fn len(&self) -> usize {
         self.nodes.len()

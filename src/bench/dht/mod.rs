@@ -112,14 +112,21 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[i.min(sorted.len() - 1)]
 }
 
-/// A ring both sides can be asked: put, get, routing-table size.
+/// What a node says of itself (all zero when it does not answer).
+#[derive(Debug, Clone, Copy, Default)]
+struct NodeState {
+    /// Peers in its routing table.
+    peers: usize,
+    /// Kademlia queries in flight.
+    queries: usize,
+}
+
+/// A ring both sides can be asked: put, get, a node's state.
 trait Ring {
     /// Ok, or why the put failed.
     async fn put(&self, node: usize, key: String, value: Vec<u8>) -> Result<(), String>;
     async fn get(&self, node: usize, key: String) -> bool;
-    async fn peers(&self, node: usize) -> usize;
-    /// Kademlia queries in flight at `node`.
-    async fn queries(&self, node: usize) -> usize;
+    async fn state(&self, node: usize) -> NodeState;
     fn len(&self) -> usize;
 }
 
@@ -128,7 +135,7 @@ async fn joined<R: Ring>(ring: &R) -> Result<(), String> {
     let n = ring.len();
     let deadline = Instant::now() + Duration::from_secs(60);
     for i in 0..n {
-        while ring.peers(i).await < 3.min(n - 1) {
+        while ring.state(i).await.peers < 3.min(n - 1) {
             if Instant::now() > deadline {
                 return Err(format!("node {i} of {n} never joined the ring"));
             }
@@ -157,8 +164,9 @@ async fn settled<R: Ring>(ring: &R) -> Result<f64, String> {
         let mut now = Vec::with_capacity(ring.len());
         let mut queries = 0;
         for i in 0..ring.len() {
-            now.push(ring.peers(i).await);
-            queries += ring.queries(i).await;
+            let state = ring.state(i).await;
+            now.push(state.peers);
+            queries += state.queries;
         }
         if now != last || queries > 0 {
             last = now;
@@ -168,7 +176,7 @@ async fn settled<R: Ring>(ring: &R) -> Result<f64, String> {
         }
         if start.elapsed() > SETTLE_LIMIT {
             return Err(format!(
-                "the ring of {} never settled: routing tables still changing after {} s",
+                "the ring of {} never settled: routing tables changing or queries in flight after {} s",
                 ring.len(),
                 SETTLE_LIMIT.as_secs()
             ));
