@@ -337,3 +337,74 @@ fn bench_dht_compares_a_settled_actor_ring_with_the_direct_ring_in_its_own_proce
     let left = processes_with_env("ROLECALL_BENCH_DHT_DIRECT_RING=5,24501,10000");
     assert!(left.is_empty(), "the child ring is still running: {left:?}");
 }
+
+/// Waits up to `limit` for `check` to hold.
+fn eventually(limit: Duration, mut check: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if check() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    check()
+}
+
+#[test]
+fn bench_dht_names_a_killed_child_ring_and_its_child_ends_with_a_killed_bench() {
+    // Ports of their own (the other bench dht test uses the default ones).
+    let needle = "ROLECALL_BENCH_DHT_DIRECT_RING=5,24651,10000";
+    let bench = || {
+        rolecall()
+            .env("ROLECALL_BENCH_DHT_NODES", "5")
+            .env("ROLECALL_BENCH_DHT_PORT", "24650")
+            .args(["bench", "dht", "--json"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("rolecall starts")
+    };
+
+    // kill -9 of the child while the bench runs: the bench fails, saying so.
+    let mut parent = bench();
+    let mut child = Vec::new();
+    assert!(
+        eventually(Duration::from_secs(30), || {
+            child = processes_with_env(needle);
+            !child.is_empty()
+        }),
+        "the child ring never started"
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    for pid in &child {
+        let killed = std::process::Command::new("kill")
+            .args(["-9", pid])
+            .status();
+        assert!(killed.is_ok_and(|s| s.success()), "kill -9 {pid}");
+    }
+    let status = wait_with_timeout(&mut parent, Duration::from_secs(60));
+    let (out, err) = read_all(&mut parent);
+    let status = status.expect("the bench ends after its child was killed");
+    assert!(!status.success(), "{out}\n{err}");
+    assert!(
+        err.contains("the direct ring's process ended (signal: 9"),
+        "the error names the killed child: {err}"
+    );
+
+    // kill -9 of the bench: its child sees its input close and ends.
+    let mut parent = bench();
+    assert!(
+        eventually(Duration::from_secs(30), || !processes_with_env(needle)
+            .is_empty()),
+        "the child ring never started"
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    parent.kill().expect("kill -9 the bench");
+    let _ = parent.wait();
+    assert!(
+        eventually(Duration::from_secs(20), || processes_with_env(needle)
+            .is_empty()),
+        "the child ring outlived the bench: {:?}",
+        processes_with_env(needle)
+    );
+}

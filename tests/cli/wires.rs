@@ -325,3 +325,37 @@ to = "report.in"
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_node_whose_sending_node_was_killed_shuts_down_its_receiving_hops_together() {
+    const THREE: &str = "tests/cli/fixtures/three_hops.toml";
+    let mut sink = spawn(&["node", THREE, "--node", "sink"]);
+    let mut src = spawn(&["node", THREE, "--node", "src"]);
+    std::thread::sleep(Duration::from_secs(2));
+    src.kill().expect("kill -9 src");
+    let _ = src.wait();
+    std::thread::sleep(Duration::from_millis(300));
+    let asked = std::time::Instant::now();
+    let term = std::process::Command::new("kill")
+        .args(["-TERM", &sink.id().to_string()])
+        .status();
+    assert!(term.is_ok_and(|s| s.success()), "kill -TERM sink");
+    let status = wait_with_timeout(&mut sink, Duration::from_secs(30));
+    let took = asked.elapsed();
+    let (out, err) = read_all(&mut sink);
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "{status:?}\n{out}\n{err}"
+    );
+    // Each of the three receiving hops tells its (dead) sender GONE and waits
+    // up to 2 s for a BYE that does not come: asked together they take about
+    // 2 s, one after another 6 s (6.2 s measured that way, 2.1 s together).
+    assert!(
+        took >= Duration::from_millis(1500),
+        "the hops did not wait for their sender's goodbye ({took:?}): not the case under test\n{err}"
+    );
+    assert!(
+        took < Duration::from_millis(4500),
+        "the receiving hops said goodbye one after another: {took:?}\n{err}"
+    );
+}

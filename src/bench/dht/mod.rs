@@ -44,7 +44,8 @@ const CONCURRENCY: usize = 32;
 /// Gets per ring and side one at a time, for the latency of a get on a ring
 /// that is not busy with others (in `BATCHES` batches too).
 const UNLOADED_GETS: usize = 200;
-/// First port of the rings' first nodes.
+/// First port of the rings' first nodes, unless `ROLECALL_BENCH_DHT_PORT`
+/// says otherwise.
 const BASE_PORT: u16 = 24500;
 
 /// One side's figures on one ring.
@@ -400,6 +401,23 @@ fn sizes() -> Result<Vec<usize>, String> {
     }
 }
 
+/// The actor ring's first node's port: `ROLECALL_BENCH_DHT_PORT` or
+/// [`BASE_PORT`]; the direct ring's first node takes the next one, every
+/// other node a port the system picks.
+fn base_port() -> Result<u16, String> {
+    match std::env::var("ROLECALL_BENCH_DHT_PORT") {
+        Err(_) => Ok(BASE_PORT),
+        Ok(text) => text
+            .trim()
+            .parse::<u16>()
+            .ok()
+            .filter(|p| (1024..=65_000).contains(p))
+            .ok_or_else(|| {
+                format!("ROLECALL_BENCH_DHT_PORT: `{text}` is not a port in 1024..=65000")
+            }),
+    }
+}
+
 /// Runs the suite.
 pub(super) fn run() -> Result<Report, String> {
     if let Ok(spec) = std::env::var(remote::RING_ENV) {
@@ -407,13 +425,14 @@ pub(super) fn run() -> Result<Report, String> {
         std::process::exit(remote::serve(&spec));
     }
     let sizes = sizes()?;
+    let port = base_port()?;
     let system = actix::System::new();
     system.block_on(async move {
         let mut rings = Vec::new();
         for (round, &n) in sizes.iter().enumerate() {
             let seed = 10_000 + 1_000 * round as u64;
-            let actor_ring = ActorRing::start(n, BASE_PORT, seed).await?;
-            let direct_ring = RemoteRing::start(n, BASE_PORT + 1, seed).await?;
+            let actor_ring = ActorRing::start(n, port, seed).await?;
+            let direct_ring = RemoteRing::start(n, port + 1, seed).await?;
             let result = compare(&actor_ring, &direct_ring).await;
             actor_ring.stop().await;
             direct_ring.stop().await;

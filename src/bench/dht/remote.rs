@@ -12,7 +12,7 @@
 use std::io::{BufRead, BufReader, Write};
 use std::ops::Range;
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::Mutex;
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -133,7 +133,7 @@ fn answer(answer: &Answer) -> bool {
 
 /// The direct ring in its child process.
 pub(super) struct RemoteRing {
-    child: Child,
+    child: Mutex<Child>,
     stdin: Mutex<Option<ChildStdin>>,
     /// Held across a request and its answer: one exchange at a time.
     answers: tokio::sync::Mutex<mpsc::Receiver<String>>,
@@ -155,7 +155,7 @@ impl RemoteRing {
             return Err("the direct ring's process has no pipes".into());
         };
         let ring = RemoteRing {
-            child,
+            child: Mutex::new(child),
             stdin: Mutex::new(Some(stdin)),
             answers: tokio::sync::Mutex::new(lines(stdout)),
         };
@@ -172,8 +172,10 @@ impl RemoteRing {
     async fn next_answer(&self, answers: &mut mpsc::Receiver<String>) -> Result<Answer, String> {
         let line = tokio::time::timeout(ANSWER_LIMIT, answers.recv())
             .await
-            .map_err(|_| format!("the direct ring's process did not answer in {ANSWER_LIMIT:?}"))?
-            .ok_or("the direct ring's process ended")?;
+            .map_err(|_| format!("the direct ring's process did not answer in {ANSWER_LIMIT:?}"))?;
+        let Some(line) = line else {
+            return Err(self.ended("its output ended").await);
+        };
         serde_json::from_str(&line)
             .map_err(|e| format!("the direct ring's process said `{line}`: {e}"))
     }
@@ -181,14 +183,28 @@ impl RemoteRing {
     async fn ask(&self, request: Request) -> Result<Answer, String> {
         let mut answers = self.answers.lock().await;
         let line = serde_json::to_string(&request).map_err(|e| e.to_string())?;
-        {
+        let written = {
             let mut stdin = self.stdin.lock().map_err(|e| e.to_string())?;
             let pipe = stdin.as_mut().ok_or("the direct ring was stopped")?;
-            writeln!(pipe, "{line}")
-                .and_then(|()| pipe.flush())
-                .map_err(|e| format!("the direct ring's process: {e}"))?;
+            writeln!(pipe, "{line}").and_then(|()| pipe.flush())
+        };
+        if let Err(e) = written {
+            return Err(self.ended(&format!("writing to it: {e}")).await);
         }
         self.next_answer(&mut answers).await
+    }
+
+    /// Why the child stopped answering (`what` went wrong): how it exited,
+    /// waiting up to a second for that to be known.
+    async fn ended(&self, what: &str) -> String {
+        for _ in 0..20 {
+            let status = self.child.lock().map(|mut c| c.try_wait());
+            if let Ok(Ok(Some(status))) = status {
+                return format!("the direct ring's process ended ({status}): {what}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        format!("the direct ring's process stopped answering: {what}")
     }
 
     /// Closes the child's input (it stops its ring and exits) and waits up
@@ -197,22 +213,24 @@ impl RemoteRing {
         if let Ok(mut stdin) = self.stdin.lock() {
             stdin.take();
         }
+        let child = self.child.get_mut().unwrap_or_else(PoisonError::into_inner);
         for _ in 0..100 {
-            if matches!(self.child.try_wait(), Ok(Some(_))) {
+            if matches!(child.try_wait(), Ok(Some(_))) {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let _ = child.kill();
+        let _ = child.wait();
     }
 }
 
 impl Drop for RemoteRing {
     fn drop(&mut self) {
-        if matches!(self.child.try_wait(), Ok(None)) {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
+        let child = self.child.get_mut().unwrap_or_else(PoisonError::into_inner);
+        if matches!(child.try_wait(), Ok(None)) {
+            let _ = child.kill();
+            let _ = child.wait();
         }
     }
 }
