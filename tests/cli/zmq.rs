@@ -191,6 +191,18 @@ fn bench_zmq_reports_paired_rounds_with_every_message_delivered() {
             (Some(2000), Some(2000)),
             "{last}"
         );
+        // Processor time per message: too little to count in so short a
+        // run (null), or a figure for each side and their ratio.
+        match (
+            c["raw_cpu_ns_per_msg"].as_f64(),
+            c["rolecall_cpu_ns_per_msg"].as_f64(),
+        ) {
+            (Some(raw), Some(ours)) => {
+                let ratio = c["cpu_ratio"].as_f64().expect("cpu_ratio");
+                assert!((ratio - ours / raw).abs() < 1e-9, "{last}");
+            }
+            _ => assert!(c["cpu_ratio"].is_null(), "{last}"),
+        }
     }
     assert_eq!(v["ratio"], v["throughput"][0]["ratio"]);
     assert_eq!(v["throughput_64b_ratio"], v["throughput"][0]["ratio"]);
