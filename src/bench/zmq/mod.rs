@@ -3,7 +3,9 @@
 //!
 //! (a) PUB→SUB over tcp loopback, 64 B and 1 KiB messages: raw (a thread per
 //! socket) vs the rolecall path (producer actor → `zmq.pub` endpoint →
-//! `zmq.sub` endpoint → consumer actor). Both sides use the same high-water
+//! `zmq.sub` endpoint → consumer actor; since 2026-12-06 the publishing and
+//! the subscribing actors are two nodes, each on a thread of its own, as
+//! two processes would run them). Both sides use the same high-water
 //! marks (none: nothing is dropped); the rate is messages received per second
 //! between the first and the last, and the received counts are reported. (b) REQ/REP round trips: raw vs
 //! `text.requester`-style actor → `zmq.req` ↔ `zmq.rep` → responder actor,
@@ -27,7 +29,7 @@ use rolecall_actors::zmq::{io::context, Frames};
 
 mod reqrep;
 
-use super::{load, median, paired_ratio, run_topology};
+use super::{load, median, paired_ratio};
 use reqrep::{raw_reqrep, rolecall_reqrep};
 use rolecall_runtime::kind::{CreateError, Io, Ports, Role};
 use rolecall_runtime::wire::Output;
@@ -491,24 +493,36 @@ fn registry() -> Result<rolecall_runtime::Registry, String> {
     Ok(r)
 }
 
+/// The publisher's node (producer actor and `zmq.pub`) and the subscriber's
+/// node (`zmq.sub` and consumer actor) of one topology, each on a thread
+/// and actix system of its own as two processes would run them (raw has a
+/// thread per socket too), joined by ZeroMQ alone: no wire crosses nodes.
 async fn rolecall_pubsub(port: u16, size: usize, messages: u64) -> Result<(f64, u64), String> {
     RECEIVED.store(0, Ordering::SeqCst);
     let text = format!(
         r#"
         [topology]
-        finish_when = ["counter"]
+        finish_when = ["blaster", "counter"]
         drain_timeout = "1s"
+        [nodes.publisher]
+        address = "127.0.0.1"
+        [nodes.subscriber]
+        address = "127.0.0.1"
         [actors.blaster]
         kind = "bench.blaster"
+        node = "publisher"
         params = {{ size = {size}, count = {messages} }}
         [actors.pub]
         kind = "zmq.pub"
+        node = "publisher"
         params = {{ bind = ["tcp://127.0.0.1:{port}"], sndhwm = {HWM} }}
         [actors.sub]
         kind = "zmq.sub"
+        node = "subscriber"
         params = {{ connect = ["tcp://127.0.0.1:{port}"], rcvhwm = {HWM}, subscribe = [""] }}
         [actors.counter]
         kind = "bench.counter"
+        node = "subscriber"
         params = {{ count = {messages} }}
         [[wires]]
         from = "blaster.out"
@@ -518,13 +532,67 @@ async fn rolecall_pubsub(port: u16, size: usize, messages: u64) -> Result<(f64, 
         to = "counter.in"
         "#
     );
-    run_topology(&text, registry()?).await?;
+    run_two_nodes(&text, ("publisher", "subscriber")).await?;
     let n = RECEIVED.load(Ordering::SeqCst);
     let span = SPAN.lock().map_err(|_| "poisoned")?.take();
     let secs = span
         .map(|(a, b)| b.duration_since(a).as_secs_f64())
         .unwrap_or(0.0);
     Ok((if secs > 0.0 { n as f64 / secs } else { 0.0 }, n))
+}
+
+/// Runs the nodes `producer_node` and `consumer_node` of `text` until both
+/// end. The consumer's node runs on a thread and actix system of its own,
+/// as another process would run it (one thread for both nodes would measure
+/// the two nodes' actors sharing a thread, which no deployment does). It
+/// starts first: the producer's drain then never waits for a consumer that
+/// is still starting.
+async fn run_two_nodes(
+    text: &str,
+    (producer_node, consumer_node): (&str, &str),
+) -> Result<(), String> {
+    fn start(text: &str, node: &str) -> Result<rolecall_runtime::Node, String> {
+        let registry = registry()?;
+        let topology = load(text, &registry)?;
+        rolecall_runtime::Node::new(topology, registry, node).map_err(|e| e.to_string())
+    }
+    let consumer_text = text.to_owned();
+    let consumer_node = consumer_node.to_owned();
+    let (started_tx, started_rx) = tokio::sync::oneshot::channel();
+    let consumer = std::thread::Builder::new()
+        .name("bench-node-b".into())
+        .spawn(move || {
+            System::new().block_on(async move {
+                let running = start(&consumer_text, &consumer_node)?
+                    .start()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let _ = started_tx.send(());
+                Ok::<_, String>(running.wait().await)
+            })
+        })
+        .map_err(|e| e.to_string())?;
+    if started_rx.await.is_err() {
+        // The consumer failed to start: its thread says why.
+        return match consumer.join() {
+            Ok(Err(e)) => Err(e),
+            _ => Err("the consumer node did not start".to_owned()),
+        };
+    }
+    let producer = start(text, producer_node)?
+        .start()
+        .await
+        .map_err(|e| e.to_string())?;
+    let a = producer.wait().await;
+    let b = consumer
+        .join()
+        .map_err(|_| "the consumer node's thread panicked".to_owned())??;
+    for exit in [a, b] {
+        if let rolecall_runtime::NodeExit::Failed(reason) = exit {
+            return Err(reason);
+        }
+    }
+    Ok(())
 }
 
 /// Producer and consumer on two nodes of one topology, hosted here as
@@ -558,51 +626,7 @@ async fn rolecall_hop(port: u16, size: usize, messages: u64) -> Result<(f64, u64
         codec = "binary"
         "#
     );
-    fn start(text: &str, node: &str) -> Result<rolecall_runtime::Node, String> {
-        let registry = registry()?;
-        let topology = load(text, &registry)?;
-        rolecall_runtime::Node::new(topology, registry, node).map_err(|e| e.to_string())
-    }
-    // The consumer's node on a thread and actix system of its own, as another
-    // process would run it (one thread for both nodes would measure the two
-    // nodes' actors sharing a thread, which no deployment does).
-    // It starts first, as it always did here: the producer's drain then
-    // never waits for a consumer that is still starting.
-    let consumer_text = text.clone();
-    let (started_tx, started_rx) = tokio::sync::oneshot::channel();
-    let consumer = std::thread::Builder::new()
-        .name("bench-node-b".into())
-        .spawn(move || {
-            System::new().block_on(async move {
-                let running = start(&consumer_text, "b")?
-                    .start()
-                    .await
-                    .map_err(|e| e.to_string())?;
-                let _ = started_tx.send(());
-                Ok::<_, String>(running.wait().await)
-            })
-        })
-        .map_err(|e| e.to_string())?;
-    if started_rx.await.is_err() {
-        // The consumer failed to start: its thread says why.
-        return match consumer.join() {
-            Ok(Err(e)) => Err(e),
-            _ => Err("the consumer node did not start".to_owned()),
-        };
-    }
-    let producer = start(&text, "a")?
-        .start()
-        .await
-        .map_err(|e| e.to_string())?;
-    let a = producer.wait().await;
-    let b = consumer
-        .join()
-        .map_err(|_| "the consumer node's thread panicked".to_owned())??;
-    for exit in [a, b] {
-        if let rolecall_runtime::NodeExit::Failed(reason) = exit {
-            return Err(reason);
-        }
-    }
+    run_two_nodes(&text, ("a", "b")).await?;
     let n = RECEIVED.load(Ordering::SeqCst);
     let span = SPAN.lock().map_err(|_| "poisoned")?.take();
     let secs = span
