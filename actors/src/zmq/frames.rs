@@ -319,11 +319,45 @@ impl<F: Into<Frame>> From<Vec<F>> for Frames {
 
 impl IntoIterator for Frames {
     type Item = Frame;
-    type IntoIter = std::vec::IntoIter<Frame>;
-    fn into_iter(self) -> Self::IntoIter {
-        self.into_frames().into_iter()
+    type IntoIter = IntoFrames;
+    fn into_iter(self) -> IntoFrames {
+        IntoFrames(match self.0 {
+            Parts::None => Inline::Few(None.into_iter().chain(None)),
+            Parts::One(f) => Inline::Few(Some(f).into_iter().chain(None)),
+            Parts::Two([a, b]) => Inline::Few(Some(a).into_iter().chain(Some(b))),
+            Parts::Many(v) => Inline::Many(v.into_iter()),
+        })
     }
 }
+
+/// The frames of a [`Frames`], moved out in order. A message of one or two
+/// frames is taken apart without a list (a socket thread sends millions).
+#[derive(Debug)]
+pub struct IntoFrames(Inline);
+
+#[derive(Debug)]
+enum Inline {
+    Few(std::iter::Chain<std::option::IntoIter<Frame>, std::option::IntoIter<Frame>>),
+    Many(std::vec::IntoIter<Frame>),
+}
+
+impl Iterator for IntoFrames {
+    type Item = Frame;
+    fn next(&mut self) -> Option<Frame> {
+        match &mut self.0 {
+            Inline::Few(it) => it.next(),
+            Inline::Many(it) => it.next(),
+        }
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        match &self.0 {
+            Inline::Few(it) => it.size_hint(),
+            Inline::Many(it) => it.size_hint(),
+        }
+    }
+}
+
+impl ExactSizeIterator for IntoFrames {}
 
 impl<'a> IntoIterator for &'a Frames {
     type Item = &'a Frame;

@@ -106,6 +106,22 @@ fn frames_hold_one_or_two_inline_and_more_in_a_list() {
 }
 
 #[test]
+fn frames_moved_out_come_in_order_whether_inline_or_listed() {
+    let parts = [&b"a"[..], b"bb", b"ccc", b"dddd"];
+    for n in 0..=parts.len() {
+        let f: Frames = parts[..n].iter().map(|p| Frame::from(*p)).collect();
+        let it = f.clone().into_iter();
+        assert_eq!(it.size_hint(), (n, Some(n)), "{n} frames");
+        let out: Vec<Frame> = it.collect();
+        assert_eq!(out, f.frames(), "{n} frames");
+        // The bytes move, not copied: the first frame is the same buffer.
+        if let (Some(a), Some(b)) = (out.first(), f.first()) {
+            assert_eq!(a.bytes().as_ptr(), b.bytes().as_ptr());
+        }
+    }
+}
+
+#[test]
 fn a_cloned_frame_shares_its_bytes() {
     let a = Frame::from(vec![1u8; 64]);
     let b = a.clone();

@@ -23,7 +23,7 @@ mod params;
 pub mod proxy;
 
 pub use endpoint::Endpoint;
-pub use frames::{Frame, Frames};
+pub use frames::{Frame, Frames, IntoFrames};
 pub use kinds::{Dealer, Pair, Pub, Pull, Push, Rep, Req, Router, SocketKind, Sub, XPub, XSub};
 pub use message::{EventKind, SocketEvent, Subscription};
 pub use params::Params;
