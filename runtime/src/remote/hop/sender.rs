@@ -29,10 +29,8 @@ pub(crate) const BATCH_MESSAGES: usize = 1024;
 /// Most bytes of one BATCH frame (lowered to the wire's `max_message_size`).
 pub(crate) const BATCH_BYTES: usize = 64 * 1024;
 /// The window may hold more than the wire's capacity while its frames take
-/// less than this many bytes, counted in frames the size of the largest seen
-/// so far (a stream that turns from small messages to large ones may pass it
-/// by what the sending thread takes off the wire at once, at most 256
-/// messages; after that the large size counts): with 64 B messages and the default
+/// less than this many bytes (counted with the largest frame seen, so a
+/// large message never overshoots it): with 64 B messages and the default
 /// capacity of 1,024, acknowledgements on their way back stalled the
 /// sender (a hop at 0.68–0.84 of raw PUSH→PULL; 0.95–1.0 with 4,096).
 pub(crate) const WINDOW_BYTES: usize = 1024 * 1024;
