@@ -30,8 +30,6 @@ mod curve;
 mod frame;
 #[cfg(test)]
 pub(crate) use frame::{hello, Hello, BYE, GONE, WELCOME};
-#[cfg(test)]
-pub(crate) use sender::WINDOW_MESSAGES;
 mod receiver;
 mod recv_loop;
 mod send_loop;

@@ -4,11 +4,8 @@
 //!
 //! Sequence numbers start at 1 per sender incarnation. Every DATA frame (and
 //! the END frame) stays in the window until the receiver acknowledges it as
-//! handled; the window holds at most the wire's capacity — or, of small
-//! messages, up to [`WINDOW_BYTES`] (at most [`WINDOW_MESSAGES`]), so that
-//! acknowledgements in flight do not stall a fast stream — and a receiver
-//! that does not keep up stops the sender and, through the wire, the
-//! producer.
+//! handled; the window holds at most the wire's capacity, so a receiver that
+//! does not keep up stops the sender and, through the wire, the producer.
 //! Nothing is sent before the receiver has welcomed the sender's hello, so a
 //! receiver that starts later loses nothing.
 
@@ -28,14 +25,6 @@ pub(crate) const SILENCE: Duration = Duration::from_millis(1500);
 pub(crate) const BATCH_MESSAGES: usize = 1024;
 /// Most bytes of one BATCH frame (lowered to the wire's `max_message_size`).
 pub(crate) const BATCH_BYTES: usize = 64 * 1024;
-/// The window may hold more than the wire's capacity while its frames take
-/// less than this many bytes (counted with the largest frame seen, so a
-/// large message never overshoots it): with 64 B messages and the default
-/// capacity of 1,024, acknowledgements on their way back stalled the
-/// sender (a hop at 0.68–0.84 of raw PUSH→PULL; 0.95–1.0 with 4,096).
-pub(crate) const WINDOW_BYTES: usize = 1024 * 1024;
-/// ...and at most this many messages.
-pub(crate) const WINDOW_MESSAGES: usize = 8192;
 
 /// What to put on the socket next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,13 +112,6 @@ pub(crate) struct Sender {
     /// Unacknowledged frames in sequence order (at-most-once: unsent only,
     /// and the END frame until it is acknowledged).
     window: VecDeque<(u64, Vec<u8>)>,
-    /// The bytes of the window's frames.
-    window_bytes: usize,
-    /// The largest frame put in the window so far.
-    largest: usize,
-    /// Beyond `capacity`, the window takes messages while under these
-    /// bytes and messages ([`WINDOW_BYTES`], [`WINDOW_MESSAGES`]).
-    allowance: (usize, usize),
     next_seq: u64,
     /// Next sequence number to put on the socket.
     cursor: u64,
@@ -170,9 +152,6 @@ impl Sender {
             delivery,
             capacity: capacity.max(1),
             window: VecDeque::new(),
-            window_bytes: 0,
-            largest: 0,
-            allowance: (WINDOW_BYTES, WINDOW_MESSAGES),
             next_seq: 1,
             cursor: 1,
             acked: 0,
@@ -200,41 +179,12 @@ impl Sender {
         self
     }
 
-    /// Sets how far beyond the wire's capacity small messages may fill the
-    /// window (bytes, messages); `(0, 0)`: never beyond the capacity.
-    #[cfg(test)]
-    pub(crate) fn window_allowance(mut self, bytes: usize, messages: usize) -> Self {
-        self.allowance = (bytes, messages);
-        self
-    }
-
-    /// How many more messages the window takes now: up to the wire's
-    /// capacity, or as many more frames the size of the largest seen as
-    /// keep it under the allowance's bytes and messages.
+    /// How many more messages the window takes now.
     pub(crate) fn room(&self) -> usize {
         if self.end.is_some() || self.gone {
             return 0;
         }
-        let held = self.window.len();
-        let by_count = self.capacity.saturating_sub(held);
-        let (bytes, messages) = self.allowance;
-        let by_bytes = (bytes.saturating_sub(self.window_bytes) / self.largest.max(1))
-            .min(messages.saturating_sub(held));
-        by_count.max(by_bytes)
-    }
-
-    /// Puts a frame at the window's end.
-    fn hold(&mut self, seq: u64, frame: Vec<u8>) {
-        self.window_bytes += frame.len();
-        self.largest = self.largest.max(frame.len());
-        self.window.push_back((seq, frame));
-    }
-
-    /// Takes the window's first frame.
-    fn release_first(&mut self) -> Option<Vec<u8>> {
-        let (_, frame) = self.window.pop_front()?;
-        self.window_bytes -= frame.len();
-        Some(frame)
+        self.capacity.saturating_sub(self.window.len())
     }
 
     /// The sequence number the next [`Sender::push`] gets.
@@ -250,7 +200,7 @@ impl Sender {
     /// Adds an encoded DATA frame (made with [`frame::data_header`] and
     /// [`Sender::next_seq`]).
     pub(crate) fn push(&mut self, frame: Vec<u8>) {
-        self.hold(self.next_seq, frame);
+        self.window.push_back((self.next_seq, frame));
         self.next_seq += 1;
     }
 
@@ -258,7 +208,7 @@ impl Sender {
     pub(crate) fn finish(&mut self) {
         if self.end.is_none() {
             let seq = self.next_seq;
-            self.hold(seq, frame::end(seq));
+            self.window.push_back((seq, frame::end(seq)));
             self.next_seq += 1;
             self.end = Some(seq);
         }
@@ -379,7 +329,7 @@ impl Sender {
                         .front()
                         .is_some_and(|(s, _)| *s <= last && Some(*s) != self.end)
                     {
-                        if let Some(buf) = self.release_first() {
+                        if let Some((_, buf)) = self.window.pop_front() {
                             self.recycle(buf);
                         }
                     }
@@ -467,7 +417,6 @@ impl Sender {
                     .filter(|(s, _)| Some(*s) != self.end)
                     .count() as u64;
                 self.window.clear();
-                self.window_bytes = 0;
                 self.gone = true;
                 Heard::Gone { dropped }
             }
@@ -485,7 +434,7 @@ impl Sender {
         }
         self.acked = handled;
         while self.window.front().is_some_and(|(s, _)| *s <= handled) {
-            if let Some(buf) = self.release_first() {
+            if let Some((_, buf)) = self.window.pop_front() {
                 self.recycle(buf);
             }
         }

@@ -58,7 +58,7 @@ fn nothing_but_hello_goes_out_before_the_welcome() {
 #[test]
 fn the_window_is_bounded_and_freed_by_acknowledgements() {
     let t = Instant::now();
-    let mut s = Sender::new(hello(), Delivery::AtLeastOnce, 3, t).window_allowance(0, 0);
+    let mut s = Sender::new(hello(), Delivery::AtLeastOnce, 3, t);
     s.on_frame(&welcome(1, 0, 0), t);
     for _ in 0..3 {
         data(&mut s, b"m");
@@ -138,7 +138,7 @@ fn a_receiver_gone_for_good_ends_the_sender_with_what_it_held_dropped() {
 #[test]
 fn at_most_once_keeps_nothing_it_has_sent_but_end() {
     let t = Instant::now();
-    let mut s = Sender::new(hello(), Delivery::AtMostOnce, 2, t).window_allowance(0, 0);
+    let mut s = Sender::new(hello(), Delivery::AtMostOnce, 2, t);
     s.on_frame(&welcome(1, 0, 0), t);
     data(&mut s, b"m");
     data(&mut s, b"m");
@@ -276,7 +276,7 @@ fn a_resend_after_a_gap_batches_from_the_gap_on() {
 #[test]
 fn at_most_once_batches_and_keeps_nothing_it_sent() {
     let t = Instant::now();
-    let mut s = Sender::new(hello(), Delivery::AtMostOnce, 4, t).window_allowance(0, 0);
+    let mut s = Sender::new(hello(), Delivery::AtMostOnce, 4, t);
     s.on_frame(&welcome(1, 0, 0), t);
     for _ in 0..4 {
         data(&mut s, b"m");
@@ -310,43 +310,4 @@ fn hellos_answered_only_with_who_are_reported_as_not_understood() {
     s.on_frame(&who(), t);
     assert_eq!(flush(&mut s, t), vec![Out::Hello]);
     assert_eq!(s.on_frame(&who(), t), Heard::Nothing);
-}
-
-#[test]
-fn small_messages_may_fill_the_window_beyond_the_capacity_up_to_its_bytes() {
-    let t = Instant::now();
-    // Capacity 2; beyond it, frames the size of the largest seen while the
-    // window stays under 100 bytes, and at most 6 messages.
-    let mut s = Sender::new(hello(), Delivery::AtLeastOnce, 2, t).window_allowance(100, 6);
-    s.on_frame(&welcome(1, 0, 0), t);
-    let small = |s: &mut Sender| data(s, b"m"); // a 10-byte DATA frame
-    small(&mut s);
-    assert_eq!(
-        s.room(),
-        5,
-        "(100 - 10) / 10 = 9 frames, but 6 messages in all"
-    );
-    for _ in 0..5 {
-        small(&mut s);
-    }
-    assert_eq!(s.room(), 0, "6 messages held");
-    assert_eq!(flush(&mut s, t), vec![Out::Batch { first: 1, count: 6 }]);
-    s.on_frame(&ack(6, 6, false), t);
-    assert_eq!(s.room(), 6, "empty: 10 frames of 10 bytes, but 6 messages");
-    // One large frame: the byte allowance is counted with it from now on.
-    data(&mut s, &[7u8; 50]);
-    assert_eq!(
-        s.room(),
-        1,
-        "the capacity's one more (59 of 100 bytes held)"
-    );
-    small(&mut s);
-    assert_eq!(s.room(), 0, "(100 - 69) / 59 = 0: only the capacity counts");
-    flush(&mut s, t);
-    s.on_frame(&ack(8, 8, false), t);
-    assert_eq!(
-        s.room(),
-        2,
-        "empty: 100 / 59 = 1 frame, or the capacity's 2"
-    );
 }
