@@ -424,7 +424,7 @@ async fn run_two_nodes(
     let consumer_node = consumer_node.to_owned();
     let (started_tx, started_rx) = tokio::sync::oneshot::channel();
     let consumer = std::thread::Builder::new()
-        .name("bench-node-b".into())
+        .name("bench-consumer-node".into())
         .spawn(move || {
             System::new().block_on(async move {
                 let running = start(&consumer_text, &consumer_node)?

@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use super::PAIRS;
+use crate::bench::all::peak_rss_mib;
 use crate::bench::{median, paired_ratio};
 
 /// Raw vs rolecall throughput over [`PAIRS`] pairs of rounds.
@@ -92,7 +93,7 @@ pub(super) fn paired(
         let mut ours_round = |port: u16| -> Result<(f64, u64), String> {
             reset_peak_rss();
             let r = timed_cpu(&mut ours_cpu, &mut ours_total, || rolecall(port))?;
-            peak = peak.max(peak_rss_mib());
+            peak = peak.max(peak_rss_mib().unwrap_or(0.0));
             Ok(r)
         };
         let mut raw_round = |port: u16| timed_cpu(&mut raw_cpu, &mut raw_total, || raw(port));
@@ -132,18 +133,6 @@ pub(super) fn paired(
         rolecall_received,
         rolecall_peak_rss_mib: peak,
     })
-}
-
-fn peak_rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map(|kib| kib / 1024.0)
-        .unwrap_or(0.0)
 }
 
 fn reset_peak_rss() {
