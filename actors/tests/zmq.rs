@@ -97,6 +97,53 @@ async fn push_pull_over_tcp_ipc_and_inproc() {
     }
 }
 
+/// Frames of every size class come out of a socket as they went in: empty,
+/// small ones (copied out of their ZeroMQ message) and large ones (sharing
+/// it), in one multipart message and alone, and a large one stays intact
+/// after the socket has received many more messages into its slots.
+#[actix_rt::test]
+async fn received_frames_of_every_size_arrive_intact() {
+    let mut n = node(
+        r#"
+        [actors.push]
+        kind = "zmq.push"
+        params = { bind = ["tcp://127.0.0.1:16043"] }
+        [actors.pull]
+        kind = "zmq.pull"
+        after = ["push"]
+        params = { connect = ["tcp://127.0.0.1:16043"] }
+        "#,
+    );
+    let input = n
+        .inject::<Frames>("push.in", WireConfig::default())
+        .expect("inject");
+    let mut out = n
+        .tap::<Frames>("pull.out", WireConfig::default())
+        .expect("tap");
+    let running = n.start().await.expect("start");
+    let body = |size: usize, seed: usize| -> Vec<u8> {
+        (0..size).map(|i| ((i * 31 + seed) % 251) as u8).collect()
+    };
+    let sizes = [0usize, 1, 255, 256, 257, 1024, 65_536, 1 << 20];
+    let all: Vec<Vec<u8>> = sizes.iter().map(|&s| body(s, s)).collect();
+    input.output().send_async(Frames::from(all.clone())).await;
+    for (i, &s) in sizes.iter().enumerate() {
+        input.output().send_async(Frames::one(body(s, i))).await;
+    }
+    let first = recv(&mut out).await;
+    assert_eq!(first.clone().into_vecs(), all);
+    for (i, &s) in sizes.iter().enumerate() {
+        let m = recv(&mut out).await;
+        assert_eq!(m.len(), 1);
+        assert_eq!(m[0], body(s, i), "a single frame of {s} bytes");
+    }
+    // The large frames of the first message were not overwritten by the
+    // messages received after it.
+    assert_eq!(first.into_vecs(), all);
+    running.shutdown();
+    assert_eq!(running.wait().await, NodeExit::Completed);
+}
+
 #[actix_rt::test]
 async fn router_dealer_keeps_the_envelope_so_replies_find_their_sender() {
     let mut n = node(

@@ -5,8 +5,10 @@
 //! again, a fan-out) counts a reference instead of copying, and a frame
 //! decoded from a cross-node hop's batch is a view of the received buffer
 //! ([`rolecall_codecs::shared`]), so moving a message across nodes makes no
-//! allocation per message. A message of one or two frames (the usual body,
-//! or a ROUTER's identity and body) keeps them inline, without a list.
+//! allocation per message. A large frame received from a socket shares the
+//! ZeroMQ message it arrived in ([`Frame::received`]). A message of one or
+//! two frames (the usual body, or a ROUTER's identity and body) keeps them
+//! inline, without a list.
 
 use std::fmt;
 use std::ops::{Deref, DerefMut};
@@ -14,6 +16,20 @@ use std::ops::{Deref, DerefMut};
 use actix::Message;
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
+
+/// Received frames up to this size are copied out of their ZeroMQ message
+/// (an allocation and a short copy); larger ones share it (one small
+/// allocation, no copy: `rolecall bench zmq`, 1 KiB messages).
+const COPIED_WHEN_RECEIVED: usize = 256;
+
+/// Owns a received ZeroMQ message for [`Bytes::from_owner`].
+struct ReceivedBuffer(zmq::Message);
+
+impl AsRef<[u8]> for ReceivedBuffer {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
 
 /// One frame of a ZeroMQ message: immutable bytes, shared when cloned.
 ///
@@ -27,6 +43,18 @@ impl Frame {
     /// A frame holding `bytes` (no copy).
     pub fn new(bytes: impl Into<Bytes>) -> Self {
         Frame(bytes.into())
+    }
+
+    /// A frame of a message received from a socket. A large one is shared
+    /// bytes over the ZeroMQ message it arrived in (no copy; its buffer is
+    /// freed where the last clone is dropped); a small one is copied, which
+    /// costs less than sharing it.
+    pub fn received(message: zmq::Message) -> Self {
+        if message.len() <= COPIED_WHEN_RECEIVED {
+            Frame(Bytes::copy_from_slice(&message))
+        } else {
+            Frame(Bytes::from_owner(ReceivedBuffer(message)))
+        }
     }
 
     /// The frame's bytes as shared [`Bytes`].
@@ -294,12 +322,23 @@ impl fmt::Debug for Frames {
 }
 
 impl<F: Into<Frame>> FromIterator<F> for Frames {
+    /// Builds the message in place: each frame is moved once (a socket
+    /// thread collects millions).
     fn from_iter<I: IntoIterator<Item = F>>(iter: I) -> Self {
-        let mut frames = Frames::new();
-        for f in iter {
-            frames.push(f);
-        }
-        frames
+        let mut it = iter.into_iter();
+        let Some(a) = it.next() else {
+            return Frames::new();
+        };
+        let Some(b) = it.next() else {
+            return Frames(Parts::One(a.into()));
+        };
+        let Some(c) = it.next() else {
+            return Frames(Parts::Two([a.into(), b.into()]));
+        };
+        let mut v = Vec::with_capacity(3 + it.size_hint().0);
+        v.extend([a.into(), b.into(), c.into()]);
+        v.extend(it.map(Into::into));
+        Frames(Parts::Many(v))
     }
 }
 

@@ -135,3 +135,20 @@ fn a_cloned_frame_shares_its_bytes() {
     let back = Frame::from(v).into_vec();
     assert_eq!(back.as_ptr(), at);
 }
+
+#[test]
+fn a_large_received_frame_shares_its_zmq_message_and_a_small_one_is_copied() {
+    let large = zmq::Message::from(&vec![9u8; 4096][..]);
+    let at = large.as_ptr();
+    let f = Frame::received(large);
+    assert_eq!(f.as_ptr(), at, "no copy of a large frame");
+    assert_eq!(f.clone().as_ptr(), at, "its clones share it too");
+    assert_eq!(f, vec![9u8; 4096]);
+    assert_eq!(f.detached(), f);
+    assert_ne!(f.detached().as_ptr(), at);
+    for n in [0, 1, 33, 256] {
+        let small = zmq::Message::from(&vec![n as u8; n][..]);
+        let f = Frame::received(small);
+        assert_eq!(f, vec![n as u8; n], "{n} bytes");
+    }
+}

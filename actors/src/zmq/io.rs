@@ -87,8 +87,14 @@ impl Framing<Frames> for Raw {
         frames.extend(msg.into_iter().map(Frame::into_bytes));
         Ok(())
     }
-    fn decode(&self, parts: &[zmq::Message]) -> Decoded<Frames> {
-        Decoded::Message(parts.iter().map(|p| p.to_vec()).collect())
+    fn decode(&self, parts: &mut [zmq::Message]) -> Decoded<Frames> {
+        // Each part moves into its frame: no copy, no allocation.
+        Decoded::Message(
+            parts
+                .iter_mut()
+                .map(|p| Frame::received(std::mem::replace(p, zmq::Message::new())))
+                .collect(),
+        )
     }
 }
 

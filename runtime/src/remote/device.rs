@@ -185,7 +185,7 @@ mod tests {
             *frames = vec![msg.into()];
             Ok(())
         }
-        fn decode(&self, parts: &[zmq::Message]) -> Decoded<Vec<u8>> {
+        fn decode(&self, parts: &mut [zmq::Message]) -> Decoded<Vec<u8>> {
             Decoded::Message(parts[0].to_vec())
         }
     }

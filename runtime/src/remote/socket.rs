@@ -76,8 +76,10 @@ pub trait Framing<T>: Send + Sync + 'static {
     /// a copy; each is copied once, into the ZeroMQ message. An error drops
     /// the message (counted as a bad frame, logged with the codec's reason).
     fn encode(&self, msg: T, frames: &mut Vec<Bytes>) -> Result<(), rolecall_codecs::EncodeError>;
-    /// One received multipart message.
-    fn decode(&self, parts: &[zmq::Message]) -> Decoded<T>;
+    /// One received multipart message. A decoder may take the parts it
+    /// keeps (replacing each with `zmq::Message::new()`: the thread receives
+    /// into it next), so a message's buffers move on without a copy.
+    fn decode(&self, parts: &mut [zmq::Message]) -> Decoded<T>;
     /// Frames sent once every input wire has ended; the thread then finishes.
     fn end_of_stream(&self) -> Option<Vec<Bytes>> {
         None

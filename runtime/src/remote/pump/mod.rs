@@ -490,7 +490,7 @@ impl<T: Clone + Send + 'static> Loop<T> {
             match self.recv_one() {
                 Ok(n) => {
                     self.lockstep = self.lockstep.after_receive();
-                    match self.framing.decode(&self.parts[..n]) {
+                    match self.framing.decode(&mut self.parts[..n]) {
                         Decoded::Message(m) => received.push_back(m),
                         Decoded::End => {
                             tracing::debug!(socket = %self.label, "end of stream received");

@@ -17,7 +17,7 @@ impl Framing<String> for Garbage {
         *frames = vec![msg.into_bytes().into()];
         Ok(())
     }
-    fn decode(&self, _parts: &[zmq::Message]) -> Decoded<String> {
+    fn decode(&self, _parts: &mut [zmq::Message]) -> Decoded<String> {
         Decoded::Bad("garbage".into())
     }
 }
