@@ -182,13 +182,20 @@ fn bench_zmq_reports_paired_rounds_with_every_message_delivered() {
     let last = text.lines().last().unwrap_or_default();
     let v: serde_json::Value = serde_json::from_str(last).unwrap_or_else(|e| panic!("{e}: {last}"));
     assert_eq!(v["suite"], "zmq");
-    let comparisons = [&v["throughput"][0], &v["throughput"][1], &v["cross_node"]];
-    for c in comparisons {
+    // 64 B and the hop move --messages per round; 1 KiB a quarter as many.
+    assert_eq!(v["throughput"][0]["messages"], 2000, "{last}");
+    assert_eq!(v["throughput"][1]["messages"], 500, "{last}");
+    let comparisons = [
+        (&v["throughput"][0], 2000),
+        (&v["throughput"][1], 500),
+        (&v["cross_node"], 2000),
+    ];
+    for (c, messages) in comparisons {
         assert_paired_ratios(c, 3, last);
         // Nothing is dropped on either side, in any round.
         assert_eq!(
             (c["raw_received"].as_u64(), c["rolecall_received"].as_u64()),
-            (Some(2000), Some(2000)),
+            (Some(messages), Some(messages)),
             "{last}"
         );
         // Processor time per message: too little to count in so short a
