@@ -45,15 +45,17 @@ impl Frame {
         Frame(bytes.into())
     }
 
-    /// A frame of a message received from a socket. A large one is shared
-    /// bytes over the ZeroMQ message it arrived in (no copy; its buffer is
-    /// freed where the last clone is dropped); a small one is copied, which
-    /// costs less than sharing it.
-    pub fn received(message: zmq::Message) -> Self {
+    /// A frame of a message received from a socket. A large one takes the
+    /// ZeroMQ message it arrived in, leaving an empty one in its place, and
+    /// is shared bytes over it (no copy; its buffer is freed where the last
+    /// clone is dropped); a small one is copied, which costs less than
+    /// sharing it, and the message stays to be received into again.
+    pub fn received(message: &mut zmq::Message) -> Self {
         if message.len() <= COPIED_WHEN_RECEIVED {
-            Frame(Bytes::copy_from_slice(&message))
+            Frame(Bytes::copy_from_slice(message))
         } else {
-            Frame(Bytes::from_owner(ReceivedBuffer(message)))
+            let taken = std::mem::replace(message, zmq::Message::new());
+            Frame(Bytes::from_owner(ReceivedBuffer(taken)))
         }
     }
 
