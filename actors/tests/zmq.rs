@@ -124,7 +124,7 @@ async fn received_frames_of_every_size_arrive_intact() {
     let body = |size: usize, seed: usize| -> Vec<u8> {
         (0..size).map(|i| ((i * 31 + seed) % 251) as u8).collect()
     };
-    let sizes = [0usize, 1, 255, 256, 257, 1024, 65_536, 1 << 20];
+    let sizes = [0usize, 1, 255, 256, 1024, 8192, 8193, 65_536, 1 << 20];
     let all: Vec<Vec<u8>> = sizes.iter().map(|&s| body(s, s)).collect();
     input.output().send_async(Frames::from(all.clone())).await;
     for (i, &s) in sizes.iter().enumerate() {

@@ -17,10 +17,13 @@ use actix::Message;
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
-/// Received frames up to this size are copied out of their ZeroMQ message
-/// (an allocation and a short copy); larger ones share it (one small
-/// allocation, no copy: `rolecall bench zmq`, 1 KiB messages).
-const COPIED_WHEN_RECEIVED: usize = 256;
+/// Received frames up to this size are copied out of their ZeroMQ message;
+/// larger ones share it. libzmq (4.3, by default) decodes the messages of
+/// one 8 KiB read as views of that read's buffer: sharing such a message
+/// would keep the whole buffer alive as long as the frame is kept. A larger
+/// message has a buffer of its own. (Sharing from 256 bytes up measured no
+/// gain over copying at 1 KiB or 64 KiB: docs/performance.md, "2026-12-07".)
+const COPIED_WHEN_RECEIVED: usize = 8192;
 
 /// Owns a received ZeroMQ message for [`Bytes::from_owner`].
 struct ReceivedBuffer(zmq::Message);
@@ -45,11 +48,11 @@ impl Frame {
         Frame(bytes.into())
     }
 
-    /// A frame of a message received from a socket. A large one takes the
-    /// ZeroMQ message it arrived in, leaving an empty one in its place, and
-    /// is shared bytes over it (no copy; its buffer is freed where the last
-    /// clone is dropped); a small one is copied, which costs less than
-    /// sharing it, and the message stays to be received into again.
+    /// A frame of a message received from a socket. A large one (over
+    /// 8 KiB) takes the ZeroMQ message it arrived in, leaving an empty one in
+    /// its place, and is shared bytes over it (no copy; its buffer is freed
+    /// where the last clone is dropped); a smaller one is copied, and the
+    /// message stays to be received into again.
     pub fn received(message: &mut zmq::Message) -> Self {
         if message.len() <= COPIED_WHEN_RECEIVED {
             Frame(Bytes::copy_from_slice(message))
