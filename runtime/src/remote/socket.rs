@@ -78,7 +78,9 @@ pub trait Framing<T>: Send + Sync + 'static {
     fn encode(&self, msg: T, frames: &mut Vec<Bytes>) -> Result<(), rolecall_codecs::EncodeError>;
     /// One received multipart message. A decoder may take the parts it
     /// keeps (replacing each with `zmq::Message::new()`: the thread receives
-    /// into it next), so a message's buffers move on without a copy.
+    /// into it next), so a message's buffers move on without a copy; a
+    /// message it calls `Bad` should keep its first part, from which the
+    /// warning names the peer.
     fn decode(&self, parts: &mut [zmq::Message]) -> Decoded<T>;
     /// Frames sent once every input wire has ended; the thread then finishes.
     fn end_of_stream(&self) -> Option<Vec<Bytes>> {

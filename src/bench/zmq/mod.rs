@@ -509,7 +509,7 @@ pub(super) fn run(messages: u64) -> Result<Report, String> {
     let mut port = 16140;
     for size in [64usize, 1024] {
         // Without high-water marks a round's queues may hold most of its
-        // messages: 1 KiB rounds carry a quarter as many (peak ~250 MiB).
+        // messages: 1 KiB rounds carry a quarter as many (peak 300–400 MiB).
         let messages = if size > 64 {
             (messages / 4).max(1)
         } else {
