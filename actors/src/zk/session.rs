@@ -461,7 +461,7 @@ impl Handler<Call> for Session {
 }
 
 /// Asks the session for its id and password (to reattach to it from another
-/// client, as tests do to make it expire).
+/// client); `None` between sessions.
 #[derive(Debug, Clone, Copy, Message)]
 #[rtype(result = "Option<zkc::SessionInfo>")]
 pub struct Info;

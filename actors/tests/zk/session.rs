@@ -8,6 +8,7 @@ use rolecall_actors::zk::{
 };
 use rolecall_runtime::wire::WireConfig;
 
+use crate::proxy::Proxy;
 use crate::support::{bare, next, node, servers, unique};
 
 fn session_toml(servers: &str, extra: &str) -> String {
@@ -319,7 +320,20 @@ async fn oneshot_and_persistent_watches() {
 #[actix_rt::test]
 async fn expiry_opens_a_new_session_and_recreates_ephemerals() {
     let root = unique("expiry");
-    let mut n = node(&session_toml(&servers(), ""));
+    // The session goes through a proxy; cutting it for longer than the
+    // session's timeout makes the server expire the session. (Attaching a
+    // second client to the session and closing it raced the first client's
+    // reconnection: each could close the other's connection before its
+    // handshake finished, until the attach timed out.)
+    let proxy = Proxy::to(&servers());
+    let mut n = node(&format!(
+        r#"
+        [actors.zk]
+        kind = "zk.session"
+        params = {{ servers = "{}", session_timeout_ms = 4000 }}
+        "#,
+        proxy.addr()
+    ));
     let mut state = n
         .tap::<ConnectionState>("zk.state", WireConfig::default())
         .unwrap();
@@ -328,6 +342,8 @@ async fn expiry_opens_a_new_session_and_recreates_ephemerals() {
         panic!("connected first")
     };
     let zk = running.actor::<Session>("zk").unwrap();
+    let id = async || zk.send(Info).await.unwrap().map(|info| info.id().0);
+    assert_eq!(id().await, Some(first));
     zk.send(Call(Op::create(&root, b"", Mode::Persistent)))
         .await
         .unwrap()
@@ -337,56 +353,39 @@ async fn expiry_opens_a_new_session_and_recreates_ephemerals() {
         .await
         .unwrap()
         .unwrap();
-    // Expire the session: attach a second client to it, then close that one.
-    // (If the first client wins the session back before the close arrives,
-    // the close is refused as "session moved": try again.)
-    let mut saw_expired = false;
-    let mut second = None;
-    for _attempt in 0..5 {
-        let Some(info) = zk.send(Info).await.unwrap() else {
-            break; // between sessions: the expiry is under way
-        };
-        // Attaching can fail when the session is already on its way out (an
-        // earlier attempt's close expired it); the wait below sees that.
-        match client::Client::connector()
-            .with_session(info)
-            .connect(&servers())
-            .await
-        {
-            Ok(other) => drop(other),
-            Err(e) => eprintln!("attaching to the session failed ({e}); waiting for its expiry"),
-        }
-        let deadline = std::time::Instant::now() + Duration::from_secs(5);
-        while std::time::Instant::now() < deadline && second.is_none() {
-            match actix_rt::time::timeout(Duration::from_millis(200), state.recv()).await {
-                Ok(Some(ConnectionState::Expired)) => saw_expired = true,
-                Ok(Some(ConnectionState::Connected {
-                    session,
-                    fresh: true,
-                })) => second = Some(session),
-                _ => {}
-            }
-        }
-        if saw_expired {
+    // Cut until the server has expired the session (its ephemeral node is
+    // gone), then let the client back in: it learns of the expiry, by the
+    // server's answer or its own clock, and opens a new session.
+    let c = bare(&servers()).await;
+    proxy.cut();
+    let mut gone = false;
+    for _ in 0..300 {
+        if c.get_data(&eph).await.is_err() {
+            gone = true;
             break;
         }
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let second = match second {
-        Some(s) => s,
-        None => loop {
-            if let ConnectionState::Connected {
+    assert!(
+        gone,
+        "the server expires the session within 15 s of the cut"
+    );
+    proxy.mend();
+    let mut saw_expired = false;
+    let second = loop {
+        match next(&mut state, 15).await {
+            ConnectionState::Expired => saw_expired = true,
+            ConnectionState::Connected {
                 session,
                 fresh: true,
-            } = next(&mut state, 15).await
-            {
-                break session;
-            }
-        },
+            } => break session,
+            _ => {}
+        }
     };
     assert!(saw_expired, "an Expired state before the new session");
     assert_ne!(first, second, "a new session id");
+    assert_eq!(id().await, Some(second));
     // The ephemeral node is back, owned by the new session, with its data.
-    let c = bare(&servers()).await;
     let mut found = None;
     for _ in 0..50 {
         if let Ok((data, stat)) = c.get_data(&eph).await {
