@@ -20,6 +20,7 @@ mod config;
 mod contender;
 pub mod contention;
 pub mod election;
+mod ephemeral;
 mod error;
 pub mod lock;
 pub mod membership;

@@ -6,7 +6,9 @@
 //! never waits for the server. Watches fire as [`WatchEvent`]s on `events`;
 //! connection changes go out as [`ConnectionState`] on `state`. When the
 //! session expires the actor opens a new one, creates again the ephemeral
-//! nodes it had created (non-sequential ones: their path is known), and sets
+//! nodes it had created (non-sequential ones: their path is known; a node the
+//! expired session still holds is replaced, one another session holds is
+//! waited out: see `ephemeral.rs`), and sets
 //! its persistent watches again. Opening a session keeps trying for
 //! `connect_timeout_ms`; if no server answered by then the node fails with
 //! one line naming the servers and how to point the kind elsewhere (see
@@ -21,6 +23,7 @@ use zookeeper_client as zkc;
 
 use super::config::{params_with_session, Connect};
 use super::contender::OnError;
+use super::ephemeral::{create_again, Again};
 use super::error::{validate_path, Error, Result};
 use super::request::{
     Access, Call, ConnectionState, EventKind, Mode, Op, Outcome, Reply, Request, WatchEvent,
@@ -50,6 +53,9 @@ pub struct Session {
     client: Option<zkc::Client>,
     /// Incremented at every new session: futures of older ones are ignored.
     epoch: u64,
+    /// The id of the session that expired last, whose ephemeral nodes this
+    /// actor may replace.
+    expired: Option<i64>,
     /// Ephemeral nodes this actor created (path → data, access), made again
     /// after an expiry.
     ephemerals: BTreeMap<String, (Vec<u8>, Access)>,
@@ -205,19 +211,20 @@ impl Session {
         self.follow_state(client.state_watcher(), epoch, ctx);
         // Ephemeral nodes and persistent watches of a previous session.
         for (path, (data, access)) in self.ephemerals.clone() {
-            let c = client.clone();
+            let (c, expired) = (client.clone(), self.expired);
             ctx.spawn(
-                async move {
-                    let options = Mode::Ephemeral.client().with_acls(access.acls());
-                    (c.create(&path, &data, &options).await, path)
-                }
-                .into_actor(self)
-                .map(|(res, path), _, _| match res {
-                    Ok(_) | Err(zkc::Error::NodeExists) => {
-                        tracing::info!(%path, "ephemeral node created again");
-                    }
-                    Err(e) => tracing::warn!(%path, "cannot create ephemeral node again: {e}"),
-                }),
+                async move { (create_again(&c, &path, &data, access, expired).await, path) }
+                    .into_actor(self)
+                    .map(|(res, path), _, _| match res {
+                        Ok(again @ (Again::Created | Again::Replaced | Again::Waited)) => {
+                            tracing::info!(%path, "ephemeral node created again ({again:?})");
+                        }
+                        Ok(Again::HeldByPersistentNode) => tracing::warn!(
+                            %path,
+                            "cannot create ephemeral node again: a persistent node holds its path"
+                        ),
+                        Err(e) => tracing::warn!(%path, "cannot create ephemeral node again: {e}"),
+                    }),
             );
         }
         for (path, recursive) in self.watches.clone() {
@@ -275,7 +282,7 @@ impl Session {
                 self.state.send(ConnectionState::Disconnected, ctx);
             }
             S::Expired => {
-                self.client = None;
+                self.expired = self.client.take().map(|c| c.session_id().0);
                 self.state.send(ConnectionState::Expired, ctx);
                 self.open(ctx);
             }
@@ -502,6 +509,7 @@ impl Role for Session {
             in_flight: 0,
             client: None,
             epoch: 0,
+            expired: None,
             ephemerals: BTreeMap::new(),
             watches: BTreeMap::new(),
             replies: io.output("replies")?,

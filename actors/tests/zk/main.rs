@@ -2,6 +2,7 @@
 //! runs (`ROLECALL_ZK`, `ROLECALL_ZK_ENSEMBLE`).
 
 mod ensemble;
+mod expiry;
 mod proxy;
 mod recipes;
 mod session;

@@ -1,14 +1,14 @@
-//! `zk.session`: typed requests and errors, watches, expiry, digest ACLs.
+//! `zk.session`: typed requests and errors, watches, digest ACLs (expiry:
+//! `expiry.rs`).
 
 use std::time::Duration;
 
 use rolecall_actors::zk::{
-    client, Access, Call, ConnectionState, Error, EventKind, Info, Mode, Op, Outcome, Reply,
-    Request, Session, WatchEvent,
+    client, Access, Call, ConnectionState, Error, EventKind, Mode, Op, Outcome, Reply, Request,
+    Session, WatchEvent,
 };
 use rolecall_runtime::wire::WireConfig;
 
-use crate::proxy::Proxy;
 use crate::support::{bare, next, node, servers, unique};
 
 fn session_toml(servers: &str, extra: &str) -> String {
@@ -315,89 +315,6 @@ async fn oneshot_and_persistent_watches() {
     c.delete(&root, None).await.unwrap();
     running.shutdown();
     running.wait().await;
-}
-
-#[actix_rt::test]
-async fn expiry_opens_a_new_session_and_recreates_ephemerals() {
-    let root = unique("expiry");
-    // The session goes through a proxy; cutting it for longer than the
-    // session's timeout makes the server expire the session. (Attaching a
-    // second client to the session and closing it raced the first client's
-    // reconnection: each could close the other's connection before its
-    // handshake finished, until the attach timed out.)
-    let proxy = Proxy::to(&servers());
-    let mut n = node(&format!(
-        r#"
-        [actors.zk]
-        kind = "zk.session"
-        params = {{ servers = "{}", session_timeout_ms = 4000 }}
-        "#,
-        proxy.addr()
-    ));
-    let mut state = n
-        .tap::<ConnectionState>("zk.state", WireConfig::default())
-        .unwrap();
-    let running = n.start().await.expect("start");
-    let ConnectionState::Connected { session: first, .. } = next(&mut state, 10).await else {
-        panic!("connected first")
-    };
-    let zk = running.actor::<Session>("zk").unwrap();
-    let id = async || zk.send(Info).await.unwrap().map(|info| info.id().0);
-    assert_eq!(id().await, Some(first));
-    zk.send(Call(Op::create(&root, b"", Mode::Persistent)))
-        .await
-        .unwrap()
-        .unwrap();
-    let eph = format!("{root}/me");
-    zk.send(Call(Op::create(&eph, b"10.0.0.1:5000", Mode::Ephemeral)))
-        .await
-        .unwrap()
-        .unwrap();
-    // Cut until the server has expired the session (its ephemeral node is
-    // gone), then let the client back in: it learns of the expiry, by the
-    // server's answer or its own clock, and opens a new session.
-    let c = bare(&servers()).await;
-    proxy.cut();
-    let mut gone = false;
-    for _ in 0..300 {
-        if c.get_data(&eph).await.is_err() {
-            gone = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(
-        gone,
-        "the server expires the session within 15 s of the cut"
-    );
-    proxy.mend();
-    let mut saw_expired = false;
-    let second = loop {
-        match next(&mut state, 15).await {
-            ConnectionState::Expired => saw_expired = true,
-            ConnectionState::Connected {
-                session,
-                fresh: true,
-            } => break session,
-            _ => {}
-        }
-    };
-    assert!(saw_expired, "an Expired state before the new session");
-    assert_ne!(first, second, "a new session id");
-    assert_eq!(id().await, Some(second));
-    // The ephemeral node is back, owned by the new session, with its data.
-    let mut found = None;
-    for _ in 0..50 {
-        if let Ok((data, stat)) = c.get_data(&eph).await {
-            found = Some((data, stat.ephemeral_owner));
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert_eq!(found, Some((b"10.0.0.1:5000".to_vec(), second)));
-    running.shutdown();
-    running.wait().await;
-    c.delete(&root, None).await.ok();
 }
 
 #[actix_rt::test]

@@ -1,0 +1,213 @@
+//! `zk.session` after its session expires: a new session, its ephemeral
+//! nodes made again, whether the server or only the client saw the expiry.
+//!
+//! The session goes through a [`Proxy`]. (Expiring it by attaching a second
+//! client and closing that one raced the first client's reconnection: each
+//! could close the other's connection before its handshake finished, until
+//! the attach timed out.)
+
+use std::time::Duration;
+
+use rolecall_actors::zk::{client, Call, ConnectionState, Info, Mode, Op, Session};
+use rolecall_runtime::wire::WireConfig;
+use rolecall_runtime::{Ref, Running, Tap};
+
+use crate::proxy::Proxy;
+use crate::support::{bare, next, node, servers, unique};
+
+const DATA: &[u8] = b"10.0.0.1:5000";
+
+/// A running `zk.session` (4 s timeout) through `proxy`, connected, that has
+/// created the persistent `root` and the ephemeral `eph` (`{root}/me`).
+struct Setup {
+    running: Running,
+    zk: Ref<Session>,
+    state: Tap<ConnectionState>,
+    first: i64,
+    root: String,
+    eph: String,
+    bare: client::Client,
+}
+
+async fn setup(name: &str, proxy: &Proxy) -> Setup {
+    let root = unique(name);
+    let mut n = node(&format!(
+        r#"
+        [actors.zk]
+        kind = "zk.session"
+        params = {{ servers = "{}", session_timeout_ms = 4000 }}
+        "#,
+        proxy.addr()
+    ));
+    let mut state = n
+        .tap::<ConnectionState>("zk.state", WireConfig::default())
+        .unwrap();
+    let running = n.start().await.expect("start");
+    let ConnectionState::Connected { session: first, .. } = next(&mut state, 10).await else {
+        panic!("connected first")
+    };
+    let zk = running.actor::<Session>("zk").unwrap();
+    assert_eq!(session_id(&zk).await, Some(first));
+    zk.send(Call(Op::create(&root, b"", Mode::Persistent)))
+        .await
+        .unwrap()
+        .unwrap();
+    let eph = format!("{root}/me");
+    zk.send(Call(Op::create(&eph, DATA, Mode::Ephemeral)))
+        .await
+        .unwrap()
+        .unwrap();
+    let bare = bare(&servers()).await;
+    Setup {
+        running,
+        zk,
+        state,
+        first,
+        root,
+        eph,
+        bare,
+    }
+}
+
+async fn session_id(zk: &Ref<Session>) -> Option<i64> {
+    zk.send(Info).await.unwrap().map(|info| info.id().0)
+}
+
+/// Waits for the new session after an `Expired` state (calling `expired`
+/// then); its id.
+async fn new_session(state: &mut Tap<ConnectionState>, expired: impl FnOnce()) -> i64 {
+    let mut expired = Some(expired);
+    let mut saw_expired = false;
+    loop {
+        match next(state, 20).await {
+            ConnectionState::Expired => {
+                saw_expired = true;
+                if let Some(f) = expired.take() {
+                    f();
+                }
+            }
+            ConnectionState::Connected {
+                session,
+                fresh: true,
+            } => {
+                assert!(saw_expired, "an Expired state before the new session");
+                return session;
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Waits (at most 10 s) until no child of `root` starts with `prefix`.
+async fn until_gone(c: &client::Client, root: &str, prefix: &str) {
+    for _ in 0..100 {
+        let children = c.list_children(root).await.unwrap();
+        if !children.iter().any(|c| c.starts_with(prefix)) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("children of {root} starting with {prefix} gone within 10 s");
+}
+
+/// Waits (at most `secs`) until `path` holds `DATA`, owned by `session`.
+async fn until_owned(c: &client::Client, path: &str, session: i64, secs: u64) {
+    let mut last = None;
+    for _ in 0..secs * 10 {
+        last = c.get_data(path).await.ok();
+        if let Some((data, stat)) = &last {
+            if stat.ephemeral_owner == session {
+                assert_eq!(data, DATA);
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{path} owned by session {session:#x} within {secs} s; last seen {last:?}");
+}
+
+#[actix_rt::test]
+async fn expiry_opens_a_new_session_and_recreates_ephemerals() {
+    let proxy = Proxy::to(&servers());
+    let mut s = setup("expiry", &proxy).await;
+    // Cut until the server has expired the session (its ephemeral node is
+    // gone), then let the client back in: it learns of the expiry, by the
+    // server's answer or its own clock, and opens a new session.
+    proxy.cut();
+    let mut gone = false;
+    for _ in 0..300 {
+        if s.bare.get_data(&s.eph).await.is_err() {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        gone,
+        "the server expires the session within 15 s of the cut"
+    );
+    proxy.mend();
+    let second = new_session(&mut s.state, || {}).await;
+    assert_ne!(s.first, second, "a new session id");
+    assert_eq!(session_id(&s.zk).await, Some(second));
+    until_owned(&s.bare, &s.eph, second, 5).await;
+    s.running.shutdown();
+    s.running.wait().await;
+    s.bare.delete(&s.root, None).await.ok();
+}
+
+#[actix_rt::test]
+async fn a_node_the_expired_session_still_holds_is_replaced_at_once() {
+    let proxy = Proxy::to(&servers());
+    let mut s = setup("expiry-client", &proxy).await;
+    // A sequential ephemeral node (never made again) shows whether the old
+    // session still lives on the server.
+    let marker = format!("{}/old-", s.root);
+    s.zk.send(Call(Op::create(&marker, b"", Mode::EphemeralSequential)))
+        .await
+        .unwrap()
+        .unwrap();
+    // The client hears nothing while the server hears its pings and
+    // reconnections: the client expires the session by its own clock, the
+    // server keeps it (and its nodes) until its timeout after the last of them.
+    proxy.drop_answers();
+    let second = new_session(&mut s.state, || proxy.mend()).await;
+    assert_ne!(s.first, second, "a new session id");
+    until_owned(&s.bare, &s.eph, second, 15).await;
+    let children = s.bare.list_children(&s.root).await.unwrap();
+    assert!(
+        children.iter().any(|c| c.starts_with("old-")),
+        "the node was replaced while the old session still lived: {children:?}"
+    );
+    s.running.shutdown();
+    s.running.wait().await;
+    until_gone(&s.bare, &s.root, "old-").await;
+    s.bare.delete(&s.root, None).await.ok();
+}
+
+#[actix_rt::test]
+async fn a_node_another_session_took_is_waited_out_then_made_again() {
+    let proxy = Proxy::to(&servers());
+    let mut s = setup("expiry-other", &proxy).await;
+    // Another client takes the path, then the actor's session expires.
+    let other = bare(&servers()).await;
+    s.bare.delete(&s.eph, None).await.unwrap();
+    let eph = client::CreateMode::Ephemeral.with_acls(client::Acls::anyone_all());
+    other.create(&s.eph, b"other", &eph).await.unwrap();
+    let other_id = other.session_id().0;
+    proxy.cut();
+    let second = new_session(&mut s.state, || proxy.mend()).await;
+    // The new session leaves the other client's node alone...
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (data, stat) = s.bare.get_data(&s.eph).await.unwrap();
+    assert_eq!(
+        (data.as_slice(), stat.ephemeral_owner),
+        (&b"other"[..], other_id)
+    );
+    // ...and creates its own as soon as that one goes.
+    drop(other);
+    until_owned(&s.bare, &s.eph, second, 10).await;
+    s.running.shutdown();
+    s.running.wait().await;
+    s.bare.delete(&s.root, None).await.ok();
+}
