@@ -26,6 +26,30 @@ pub(crate) enum Again {
     HeldByPersistentNode,
 }
 
+/// Whose is a node found at the path to create.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Existing {
+    /// A persistent node (no owner).
+    Persistent,
+    /// This session's own (created by an earlier attempt).
+    Ours,
+    /// The expired session's: replace it.
+    Expired,
+    /// Another live session's: wait until it goes.
+    Another,
+}
+
+/// Classifies a node owned by `owner` (`0`: persistent) for session `ours`,
+/// whose predecessor `expired` (if any) expired.
+fn existing(owner: i64, ours: i64, expired: Option<i64>) -> Existing {
+    match owner {
+        0 => Existing::Persistent,
+        o if o == ours => Existing::Ours,
+        o if Some(o) == expired => Existing::Expired,
+        _ => Existing::Another,
+    }
+}
+
 /// Creates `path` as an ephemeral node of `client`'s session: replacing a
 /// node of the `expired` session, waiting out one another session owns.
 /// Fails with the client's error (such as the session expiring again
@@ -49,25 +73,40 @@ pub(crate) async fn create_again(
         let Some(stat) = stat else {
             continue; // deleted between the two requests: create it now
         };
-        match stat.ephemeral_owner {
-            0 => return Ok(Again::HeldByPersistentNode),
-            owner if owner == client.session_id().0 => return Ok(how),
-            owner if Some(owner) == expired => {
+        match existing(stat.ephemeral_owner, client.session_id().0, expired) {
+            Existing::Persistent => return Ok(Again::HeldByPersistentNode),
+            Existing::Ours => return Ok(how),
+            Existing::Expired => {
                 match client.delete(path, Some(stat.version)).await {
                     Ok(()) | Err(zkc::Error::NoNode) | Err(zkc::Error::BadVersion) => {}
                     Err(e) => return Err(e),
                 }
                 how = Again::Replaced;
             }
-            owner => {
+            Existing::Another => {
                 tracing::info!(
                     path,
-                    owner = format!("{owner:#x}"),
+                    owner = format!("{:#x}", stat.ephemeral_owner),
                     "ephemeral node held by another session: waiting for it to go"
                 );
                 how = Again::Waited;
                 watcher.changed().await;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{existing, Existing};
+
+    #[test]
+    fn a_found_node_is_classified_by_its_owner() {
+        assert_eq!(existing(0, 7, Some(5)), Existing::Persistent);
+        assert_eq!(existing(7, 7, Some(5)), Existing::Ours);
+        assert_eq!(existing(5, 7, Some(5)), Existing::Expired);
+        assert_eq!(existing(9, 7, Some(5)), Existing::Another);
+        // Without an expired session every other owner is waited out.
+        assert_eq!(existing(5, 7, None), Existing::Another);
     }
 }
