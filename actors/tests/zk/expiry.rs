@@ -1,5 +1,6 @@
 //! `zk.session` after its session expires: a new session, its ephemeral
-//! nodes made again, whether the server or only the client saw the expiry.
+//! nodes made again, whether the server or only the client saw the expiry;
+//! and a cut too short to expire it.
 //!
 //! The session goes through a [`Proxy`]. (Expiring it by attaching a second
 //! client and closing that one raced the first client's reconnection: each
@@ -8,7 +9,7 @@
 
 use std::time::Duration;
 
-use rolecall_actors::zk::{client, Call, ConnectionState, Info, Mode, Op, Session};
+use rolecall_actors::zk::{client, Call, ConnectionState, Info, Mode, Op, Outcome, Session};
 use rolecall_runtime::wire::WireConfig;
 use rolecall_runtime::{Ref, Running, Tap};
 
@@ -207,6 +208,47 @@ async fn a_node_another_session_took_is_waited_out_then_made_again() {
     // ...and creates its own as soon as that one goes.
     drop(other);
     until_owned(&s.bare, &s.eph, second, 10).await;
+    s.running.shutdown();
+    s.running.wait().await;
+    s.bare.delete(&s.root, None).await.ok();
+}
+
+#[actix_rt::test]
+async fn a_cut_shorter_than_the_timeout_keeps_the_session_and_its_nodes() {
+    let proxy = Proxy::to(&servers());
+    let mut s = setup("expiry-short", &proxy).await;
+    proxy.cut();
+    assert_eq!(next(&mut s.state, 10).await, ConnectionState::Disconnected);
+    // A request made while cut (after the client saw the disconnection) waits
+    // for the link and is answered by the same session.
+    let zk = s.zk.clone();
+    let eph = s.eph.clone();
+    let during = actix_rt::spawn(async move {
+        zk.send(Call(Op::Get {
+            path: eph,
+            watch: false,
+        }))
+        .await
+        .unwrap()
+    });
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    proxy.mend();
+    match actix_rt::time::timeout(Duration::from_secs(10), during).await {
+        Ok(Ok(Ok(Outcome::Data { data, .. }))) => assert_eq!(data, DATA),
+        other => panic!("a request made while cut: {other:?}"),
+    }
+    // The same session, no expiry; the node still its own.
+    loop {
+        match next(&mut s.state, 10).await {
+            ConnectionState::Connected { session, fresh } => {
+                assert_eq!((session, fresh), (s.first, false));
+                break;
+            }
+            ConnectionState::Disconnected => {}
+            other => panic!("only reconnection after a short cut, not {other:?}"),
+        }
+    }
+    until_owned(&s.bare, &s.eph, s.first, 5).await;
     s.running.shutdown();
     s.running.wait().await;
     s.bare.delete(&s.root, None).await.ok();
