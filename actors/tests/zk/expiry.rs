@@ -14,13 +14,15 @@ use rolecall_runtime::wire::WireConfig;
 use rolecall_runtime::{Ref, Running, Tap};
 
 use crate::proxy::Proxy;
-use crate::support::{bare, next, node, servers, unique};
+use crate::support::{bare, next, node, servers, unique, until_empty};
 
 const DATA: &[u8] = b"10.0.0.1:5000";
 
-/// A running `zk.session` (4 s timeout) through `proxy`, connected, that has
-/// created the persistent `root` and the ephemeral `eph` (`{root}/me`).
+/// A running `zk.session` (4 s timeout) through its own `proxy`, connected,
+/// that has created the persistent `root` and the ephemeral `eph`
+/// (`{root}/me`).
 struct Setup {
+    proxy: Proxy,
     running: Running,
     zk: Ref<Session>,
     state: Tap<ConnectionState>,
@@ -30,7 +32,8 @@ struct Setup {
     bare: client::Client,
 }
 
-async fn setup(name: &str, proxy: &Proxy) -> Setup {
+async fn setup(name: &str) -> Setup {
+    let proxy = Proxy::to(&servers());
     let root = unique(name);
     let mut n = node(&format!(
         r#"
@@ -60,6 +63,7 @@ async fn setup(name: &str, proxy: &Proxy) -> Setup {
         .unwrap();
     let bare = bare(&servers()).await;
     Setup {
+        proxy,
         running,
         zk,
         state,
@@ -67,6 +71,16 @@ async fn setup(name: &str, proxy: &Proxy) -> Setup {
         root,
         eph,
         bare,
+    }
+}
+
+impl Setup {
+    /// Stops the node and removes `root` once the session's nodes are gone.
+    async fn end(self) {
+        self.running.shutdown();
+        self.running.wait().await;
+        until_empty(&self.bare, &self.root).await;
+        self.bare.delete(&self.root, None).await.unwrap();
     }
 }
 
@@ -99,18 +113,6 @@ async fn new_session(state: &mut Tap<ConnectionState>, expired: impl FnOnce()) -
     }
 }
 
-/// Waits (at most 10 s) until no child of `root` starts with `prefix`.
-async fn until_gone(c: &client::Client, root: &str, prefix: &str) {
-    for _ in 0..100 {
-        let children = c.list_children(root).await.unwrap();
-        if !children.iter().any(|c| c.starts_with(prefix)) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("children of {root} starting with {prefix} gone within 10 s");
-}
-
 /// Waits (at most `secs`) until `path` holds `DATA`, owned by `session`.
 async fn until_owned(c: &client::Client, path: &str, session: i64, secs: u64) {
     let mut last = None;
@@ -129,12 +131,11 @@ async fn until_owned(c: &client::Client, path: &str, session: i64, secs: u64) {
 
 #[actix_rt::test]
 async fn expiry_opens_a_new_session_and_recreates_ephemerals() {
-    let proxy = Proxy::to(&servers());
-    let mut s = setup("expiry", &proxy).await;
+    let mut s = setup("expiry").await;
     // Cut until the server has expired the session (its ephemeral node is
     // gone), then let the client back in: it learns of the expiry, by the
     // server's answer or its own clock, and opens a new session.
-    proxy.cut();
+    s.proxy.cut();
     let mut gone = false;
     for _ in 0..300 {
         if s.bare.get_data(&s.eph).await.is_err() {
@@ -147,20 +148,17 @@ async fn expiry_opens_a_new_session_and_recreates_ephemerals() {
         gone,
         "the server expires the session within 15 s of the cut"
     );
-    proxy.mend();
+    s.proxy.mend();
     let second = new_session(&mut s.state, || {}).await;
     assert_ne!(s.first, second, "a new session id");
     assert_eq!(session_id(&s.zk).await, Some(second));
     until_owned(&s.bare, &s.eph, second, 5).await;
-    s.running.shutdown();
-    s.running.wait().await;
-    s.bare.delete(&s.root, None).await.ok();
+    s.end().await;
 }
 
 #[actix_rt::test]
 async fn a_node_the_expired_session_still_holds_is_replaced_at_once() {
-    let proxy = Proxy::to(&servers());
-    let mut s = setup("expiry-client", &proxy).await;
+    let mut s = setup("expiry-client").await;
     // A sequential ephemeral node (never made again) shows whether the old
     // session still lives on the server.
     let marker = format!("{}/old-", s.root);
@@ -171,8 +169,8 @@ async fn a_node_the_expired_session_still_holds_is_replaced_at_once() {
     // The client hears nothing while the server hears its pings and
     // reconnections: the client expires the session by its own clock, the
     // server keeps it (and its nodes) until its timeout after the last of them.
-    proxy.drop_answers();
-    let second = new_session(&mut s.state, || proxy.mend()).await;
+    s.proxy.drop_answers();
+    let second = new_session(&mut s.state, || s.proxy.mend()).await;
     assert_ne!(s.first, second, "a new session id");
     until_owned(&s.bare, &s.eph, second, 15).await;
     let children = s.bare.list_children(&s.root).await.unwrap();
@@ -180,24 +178,20 @@ async fn a_node_the_expired_session_still_holds_is_replaced_at_once() {
         children.iter().any(|c| c.starts_with("old-")),
         "the node was replaced while the old session still lived: {children:?}"
     );
-    s.running.shutdown();
-    s.running.wait().await;
-    until_gone(&s.bare, &s.root, "old-").await;
-    s.bare.delete(&s.root, None).await.ok();
+    s.end().await;
 }
 
 #[actix_rt::test]
 async fn a_node_another_session_took_is_waited_out_then_made_again() {
-    let proxy = Proxy::to(&servers());
-    let mut s = setup("expiry-other", &proxy).await;
+    let mut s = setup("expiry-other").await;
     // Another client takes the path, then the actor's session expires.
     let other = bare(&servers()).await;
     s.bare.delete(&s.eph, None).await.unwrap();
     let eph = client::CreateMode::Ephemeral.with_acls(client::Acls::anyone_all());
     other.create(&s.eph, b"other", &eph).await.unwrap();
     let other_id = other.session_id().0;
-    proxy.cut();
-    let second = new_session(&mut s.state, || proxy.mend()).await;
+    s.proxy.cut();
+    let second = new_session(&mut s.state, || s.proxy.mend()).await;
     // The new session leaves the other client's node alone...
     tokio::time::sleep(Duration::from_millis(500)).await;
     let (data, stat) = s.bare.get_data(&s.eph).await.unwrap();
@@ -208,16 +202,13 @@ async fn a_node_another_session_took_is_waited_out_then_made_again() {
     // ...and creates its own as soon as that one goes.
     drop(other);
     until_owned(&s.bare, &s.eph, second, 10).await;
-    s.running.shutdown();
-    s.running.wait().await;
-    s.bare.delete(&s.root, None).await.ok();
+    s.end().await;
 }
 
 #[actix_rt::test]
 async fn a_cut_shorter_than_the_timeout_keeps_the_session_and_its_nodes() {
-    let proxy = Proxy::to(&servers());
-    let mut s = setup("expiry-short", &proxy).await;
-    proxy.cut();
+    let mut s = setup("expiry-short").await;
+    s.proxy.cut();
     assert_eq!(next(&mut s.state, 10).await, ConnectionState::Disconnected);
     // A request made while cut (after the client saw the disconnection) waits
     // for the link and is answered by the same session.
@@ -232,7 +223,7 @@ async fn a_cut_shorter_than_the_timeout_keeps_the_session_and_its_nodes() {
         .unwrap()
     });
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    proxy.mend();
+    s.proxy.mend();
     match actix_rt::time::timeout(Duration::from_secs(10), during).await {
         Ok(Ok(Ok(Outcome::Data { data, .. }))) => assert_eq!(data, DATA),
         other => panic!("a request made while cut: {other:?}"),
@@ -249,7 +240,5 @@ async fn a_cut_shorter_than_the_timeout_keeps_the_session_and_its_nodes() {
         }
     }
     until_owned(&s.bare, &s.eph, s.first, 5).await;
-    s.running.shutdown();
-    s.running.wait().await;
-    s.bare.delete(&s.root, None).await.ok();
+    s.end().await;
 }
