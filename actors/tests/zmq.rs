@@ -6,7 +6,7 @@ use std::time::Duration;
 use rolecall_actors::zmq::{EventKind, Frames, SocketEvent, Subscription};
 use rolecall_runtime::topology::{load_str, Overrides};
 use rolecall_runtime::wire::WireConfig;
-use rolecall_runtime::{Node, NodeExit, Registry, Tap};
+use rolecall_runtime::{Injector, Node, NodeExit, Registry, Running, Tap};
 
 #[path = "zmq/backpressure.rs"]
 mod backpressure;
@@ -44,6 +44,29 @@ fn text(f: &Frames) -> Vec<String> {
         .collect()
 }
 
+/// A started node with `push` bound at `bind` and `pull` connected to
+/// `connect`: what goes into `push.in` comes out of `pull.out`.
+async fn push_pull(bind: &str, connect: &str) -> (Running, Injector<Frames>, Tap<Frames>) {
+    let mut n = node(&format!(
+        r#"
+        [actors.push]
+        kind = "zmq.push"
+        params = {{ bind = ["{bind}"] }}
+        [actors.pull]
+        kind = "zmq.pull"
+        after = ["push"]
+        params = {{ connect = ["{connect}"] }}
+        "#
+    ));
+    let input = n
+        .inject::<Frames>("push.in", WireConfig::default())
+        .expect("inject");
+    let out = n
+        .tap::<Frames>("pull.out", WireConfig::default())
+        .expect("tap");
+    (n.start().await.expect("start"), input, out)
+}
+
 #[actix_rt::test]
 async fn push_pull_over_tcp_ipc_and_inproc() {
     let ipc = format!("ipc:///tmp/rolecall-test-{}.sock", std::process::id());
@@ -58,24 +81,7 @@ async fn push_pull_over_tcp_ipc_and_inproc() {
             "inproc://rolecall-test-pipe".to_owned(),
         ),
     ] {
-        let mut n = node(&format!(
-            r#"
-            [actors.push]
-            kind = "zmq.push"
-            params = {{ bind = ["{bind}"] }}
-            [actors.pull]
-            kind = "zmq.pull"
-            after = ["push"]
-            params = {{ connect = ["{connect}"] }}
-            "#
-        ));
-        let input = n
-            .inject::<Frames>("push.in", WireConfig::default())
-            .expect("inject");
-        let mut out = n
-            .tap::<Frames>("pull.out", WireConfig::default())
-            .expect("tap");
-        let running = n.start().await.expect("start");
+        let (running, input, mut out) = push_pull(&bind, &connect).await;
         for i in 0..100 {
             input
                 .output()
@@ -103,24 +109,8 @@ async fn push_pull_over_tcp_ipc_and_inproc() {
 /// after the socket has received many more messages into its slots.
 #[actix_rt::test]
 async fn received_frames_of_every_size_arrive_intact() {
-    let mut n = node(
-        r#"
-        [actors.push]
-        kind = "zmq.push"
-        params = { bind = ["tcp://127.0.0.1:16043"] }
-        [actors.pull]
-        kind = "zmq.pull"
-        after = ["push"]
-        params = { connect = ["tcp://127.0.0.1:16043"] }
-        "#,
-    );
-    let input = n
-        .inject::<Frames>("push.in", WireConfig::default())
-        .expect("inject");
-    let mut out = n
-        .tap::<Frames>("pull.out", WireConfig::default())
-        .expect("tap");
-    let running = n.start().await.expect("start");
+    let address = "tcp://127.0.0.1:16043";
+    let (running, input, mut out) = push_pull(address, address).await;
     let body = |size: usize, seed: usize| -> Vec<u8> {
         (0..size).map(|i| ((i * 31 + seed) % 251) as u8).collect()
     };
