@@ -33,5 +33,5 @@ echo "kill -9 the primary broker of group 0 (b1)"; kill9 b1
 wait_log b2 "broker PRIMARY"
 wait "$pid_sub1" "$pid_sub2" || true
 sleep 4
-cd "$logs" && grep "discovery PRIMARY\|again with the new primary\|broker PRIMARY\|COMPLETED\|lost [1-9]" ./*.log |
+cd "$logs" && grep "discovery PRIMARY\|again with the new primary\|broker PRIMARY\|broker REPLAY\|COMPLETED\|lost [1-9]" ./*.log |
   sed -e 's|^\./\([^.]*\)\.log:[^ ]* *INFO |\1: |' -e 's| actor=[a-z]*$||'

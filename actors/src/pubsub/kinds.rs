@@ -25,6 +25,7 @@ use super::client::Kind;
 use super::coordination::{Change, Coordinator, Directions};
 use super::directory::{Directory, Dissemination, Expect};
 use super::driver::{self, Event, Running};
+use super::promotion::Pace;
 use super::publication::Format;
 use super::topics;
 use crate::metrics::Point;
@@ -218,10 +219,15 @@ pub struct ClientParams {
     /// primary (default 10000).
     #[serde(default = "default_replay")]
     pub replay: usize,
-    /// A broker replica: milliseconds between being elected and replaying,
-    /// so that subscribers can connect (default 500).
+    /// A broker replica: the most milliseconds between being elected and
+    /// replaying, so that subscribers can connect (default 500).
     #[serde(default = "default_promote_settle")]
     pub promote_settle_ms: u64,
+    /// A broker replica: it replays this many milliseconds after the last
+    /// subscription that arrived since it was elected (default 100; equal to
+    /// `promote_settle_ms`: always the whole settle). See [`promotion`](super::promotion).
+    #[serde(default = "default_promote_quiet")]
+    pub promote_quiet_ms: u64,
     /// History QoS, Direct only (`--history`; 0, default: none): see [`history`](super::history).
     #[serde(default, deserialize_with = "super::history::depth")]
     pub history: usize,
@@ -238,6 +244,9 @@ fn default_replay() -> usize {
 }
 fn default_promote_settle() -> u64 {
     driver::PROMOTE_SETTLE.as_millis() as u64
+}
+fn default_promote_quiet() -> u64 {
+    driver::PROMOTE_QUIET.as_millis() as u64
 }
 
 fn default_addr() -> String {
@@ -377,7 +386,10 @@ impl ClientParams {
             groups: self.groups.map(|g| g.max(1)),
             group: self.group,
             replay: self.replay,
-            promote_settle: Duration::from_millis(self.promote_settle_ms),
+            promote: Pace {
+                settle: Duration::from_millis(self.promote_settle_ms),
+                quiet: Duration::from_millis(self.promote_quiet_ms),
+            },
             history: self.history,
             dissemination: self.dissemination,
             zmq: None,

@@ -19,6 +19,7 @@ pub mod history;
 pub mod history_io;
 pub mod kademlia;
 pub mod kinds;
+pub mod promotion;
 pub mod publication;
 pub mod ring_node;
 pub mod streams;

@@ -233,6 +233,13 @@ fn a_primary_broker_killed_its_backup_replays_and_subscribers_lose_nothing() {
         "{}",
         b2.text()
     );
+    // It replayed once the subscriber had subscribed, not after the whole settle.
+    assert!(
+        b2.text()
+            .contains("subscriptions, then 100 ms without one)"),
+        "{}",
+        b2.text()
+    );
 }
 
 #[test]

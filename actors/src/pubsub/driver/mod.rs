@@ -29,11 +29,12 @@ use super::client::{Action, Client, ClientError, Kind};
 use super::coordination::Directions;
 use super::directory::Dissemination;
 use super::history_io;
+pub use super::promotion::Pace;
 use super::publication::Format;
 use crate::zmq::io::process_context;
 use rolecall_runtime::remote::ZmqContext;
 
-pub use receive::PROMOTE_SETTLE;
+pub use receive::{PROMOTE_QUIET, PROMOTE_SETTLE};
 
 /// The thread's end of the directions channel.
 pub type DirectionsRx = watch::Receiver<Directions>;
@@ -116,8 +117,8 @@ pub struct Config {
     pub group: Option<usize>,
     /// A broker replica: publications kept for replay when it becomes primary.
     pub replay: usize,
-    /// A broker replica: wait between being elected and replaying.
-    pub promote_settle: Duration,
+    /// A broker replica: when it replays after being elected.
+    pub promote: Pace,
     /// History QoS: a publisher keeps its last `history` publications per
     /// topic (`N`), a subscriber asks for them (`H`); 0: none.
     pub history: usize,
@@ -133,6 +134,14 @@ impl Config {
     /// The context the driver's sockets open in.
     pub(crate) fn context(&self) -> ZmqContext {
         self.zmq.clone().unwrap_or_else(process_context)
+    }
+
+    /// A broker replica of the ZooKeeper strategy: its (group, groups).
+    pub(crate) fn replica(&self) -> Option<(usize, usize)> {
+        match (self.kind, self.zk, self.group, self.groups) {
+            (Kind::Broker, true, Some(group), Some(groups)) => Some((group, groups)),
+            _ => None,
+        }
     }
 }
 
@@ -194,7 +203,16 @@ pub fn run(
 ) -> Result<String, DriverError> {
     let publisher = match &cfg.bind {
         Some(ep) => {
-            let s = socket(cfg, zmq::PUB)?;
+            // A broker replica sees its subscribers' subscriptions (every
+            // one: verbose), to replay once they arrived after its election.
+            let s = match cfg.replica() {
+                Some(_) => {
+                    let s = socket(cfg, zmq::XPUB)?;
+                    let _ = s.set_xpub_verbose(true);
+                    s
+                }
+                None => socket(cfg, zmq::PUB)?,
+            };
             let _ = s.set_sndhwm(cfg.sndhwm);
             let _ = s.set_linger(2000);
             s.bind(ep).map_err(|error| DriverError::Socket {

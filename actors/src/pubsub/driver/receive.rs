@@ -14,6 +14,7 @@ use super::{connect, emit, socket, Config, DirectionsRx, DriverError, Event, Eve
 use crate::metrics::now_ns;
 use crate::pubsub::coordination::{group_of, Directions};
 use crate::pubsub::history_io;
+use crate::pubsub::promotion::{Due, Promotion};
 use crate::pubsub::publication::Publication;
 use crate::pubsub::streams::{Seen, Streams};
 use crate::pubsub::topics;
@@ -94,9 +95,15 @@ enum Next {
     Idle,
 }
 
-/// Waits up to 50 ms for the next message on `sub`.
-fn next(sub: &zmq::Socket, cfg: &Config, last: Option<Instant>, received: u64) -> Next {
-    if sub.poll(zmq::POLLIN, 50).unwrap_or(0) == 0 {
+/// Waits up to `wait_ms` for the next message on `sub`.
+fn next(
+    sub: &zmq::Socket,
+    cfg: &Config,
+    wait_ms: i64,
+    last: Option<Instant>,
+    received: u64,
+) -> Next {
+    if sub.poll(zmq::POLLIN, wait_ms).unwrap_or(0) == 0 {
         return if idle_over(cfg, last, received) {
             Next::Idle
         } else {
@@ -158,7 +165,7 @@ pub(super) fn subscribe(
             }
             emit(events, ev);
         }
-        let frames = match next(&sub, cfg, last, received) {
+        let frames = match next(&sub, cfg, 50, last, received) {
             Next::Frames(f) => f,
             Next::Nothing => continue,
             Next::Idle => break,
@@ -223,9 +230,9 @@ pub(super) fn subscribe(
 /// A broker: forwards what its publishers publish. A replica of a topic
 /// group (ZooKeeper strategy) receives only its group's topics and forwards
 /// only while it is the group's primary; meanwhile it keeps the last
-/// `replay` publications, and replays them `promote_settle` after it becomes
-/// the primary (time for the subscribers, which learn of it at the same
-/// moment, to connect), then goes live.
+/// `replay` publications, and replays them when it has become the primary
+/// and its subscribers, which learn of it at the same moment, have
+/// subscribed ([`Promotion`]), then goes live.
 pub(super) fn forward(
     cfg: &Config,
     publishers: &[String],
@@ -237,10 +244,7 @@ pub(super) fn forward(
 ) -> Result<String, DriverError> {
     let sub = socket(cfg, zmq::SUB)?;
     let _ = sub.set_rcvhwm(cfg.sndhwm);
-    let replica = match (cfg.zk, cfg.group, cfg.groups) {
-        (true, Some(group), Some(groups)) => Some((group, groups)),
-        _ => None,
-    };
+    let replica = cfg.replica();
     match replica {
         Some((group, groups)) => {
             for t in topics::TOPICS
@@ -258,7 +262,7 @@ pub(super) fn forward(
         connect(&sub, ep)?;
     }
     let mut leading = replica.is_none() || dirs.borrow_and_update().leading;
-    let mut promoted_at: Option<Instant> = None;
+    let mut promotion = Promotion::new();
     let mut buffer: VecDeque<Vec<Vec<u8>>> = VecDeque::new();
     let (mut received, mut forwarded, mut evicted) = (0u64, 0u64, 0u64);
     let mut last = None::<Instant>;
@@ -271,15 +275,15 @@ pub(super) fn forward(
         if replica.is_some() && dirs.has_changed().unwrap_or(false) {
             let now = dirs.borrow_and_update().leading;
             if now && !leading {
-                promoted_at = Some(Instant::now());
+                promotion.promoted(Instant::now(), cfg.promote);
                 emit(
                     events,
                     Event::Phase(
                         "PRIMARY",
                         format!(
-                            "elected: replaying {} buffered publications in {} ms, then live",
+                            "elected: replaying {} buffered publications once its subscribers subscribed (within {} ms), then live",
                             buffer.len(),
-                            cfg.promote_settle.as_millis()
+                            cfg.promote.settle.as_millis()
                         ),
                     ),
                 );
@@ -293,16 +297,36 @@ pub(super) fn forward(
             }
             leading = now;
         }
-        if let Some(at) = promoted_at {
-            if at.elapsed() >= cfg.promote_settle {
-                promoted_at = None;
-                for frames in buffer.iter() {
-                    send(frames.clone(), &mut forwarded);
-                }
+        if replica.is_some() {
+            let subscribed = subscriptions(out);
+            if subscribed > 0 {
+                promotion.subscribed(Instant::now(), subscribed, cfg.promote);
+            }
+        }
+        let now = Instant::now();
+        if let Some(due) = promotion.due(now, cfg.promote) {
+            let why = match due {
+                Due::Subscribed => format!(
+                    "{} subscriptions, then {} ms without one",
+                    promotion.subscriptions(),
+                    cfg.promote.quiet.as_millis()
+                ),
+                Due::Settled => format!("{} subscriptions", promotion.subscriptions()),
+            };
+            let detail = format!(
+                "{} buffered publications {} ms after the election ({why})",
+                buffer.len(),
+                promotion.waited(now).as_millis()
+            );
+            emit(events, Event::Phase("REPLAY", detail));
+            promotion.replayed();
+            for frames in buffer.iter() {
+                send(frames.clone(), &mut forwarded);
             }
         }
         discovery.follow(dirs, stop, events)?;
-        let frames = match next(&sub, cfg, last, received) {
+        let wait_ms = if promotion.pending() { 10 } else { 50 };
+        let frames = match next(&sub, cfg, wait_ms, last, received) {
             Next::Frames(f) => f,
             Next::Nothing => continue,
             Next::Idle => break,
@@ -316,7 +340,7 @@ pub(super) fn forward(
             }
             buffer.push_back(frames.clone());
         }
-        if leading && promoted_at.is_none() {
+        if leading && !promotion.pending() {
             send(frames, &mut forwarded);
         }
         if received % 1000 == 0 {
@@ -333,5 +357,27 @@ pub(super) fn forward(
     })
 }
 
-/// Default time a promoted broker waits before replaying.
+/// Default longest time a promoted broker waits before replaying.
 pub const PROMOTE_SETTLE: Duration = Duration::from_millis(500);
+
+/// Default time without a new subscription after which a promoted broker
+/// replays (once one arrived).
+pub const PROMOTE_QUIET: Duration = Duration::from_millis(100);
+
+/// Most subscription messages taken from a broker replica's XPUB socket per turn.
+const SUBSCRIPTIONS_PER_TURN: usize = 1024;
+
+/// Takes the subscription messages a broker replica's XPUB socket received
+/// (at most [`SUBSCRIPTIONS_PER_TURN`]); how many subscribed (the others
+/// unsubscribed).
+fn subscriptions(out: &zmq::Socket) -> u64 {
+    let mut subscribed = 0;
+    for _ in 0..SUBSCRIPTIONS_PER_TURN {
+        match out.recv_bytes(zmq::DONTWAIT) {
+            Ok(m) if m.first() == Some(&1) => subscribed += 1,
+            Ok(_) => {}
+            Err(_) => break,
+        }
+    }
+    subscribed
+}
