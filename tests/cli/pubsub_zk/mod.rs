@@ -121,7 +121,7 @@ fn a_primary_broker_killed_its_backup_replays_and_subscribers_lose_nothing() {
     let _d = sys.start(
         "d",
         "discovery",
-        &["-p", "34511", "-P", "1", "-S", "1", "-B", "3"],
+        &["-p", "34511", "-P", "1", "-S", "2", "-B", "3"],
     );
     let idle = ["--idle-timeout-ms", "4000"];
     let mut b1 = sys.start(
@@ -179,6 +179,21 @@ fn a_primary_broker_killed_its_backup_replays_and_subscribers_lose_nothing() {
             lp.to_str().unwrap(),
         ],
     );
+    // A second subscriber of group 0 only: the replay waits for both.
+    let mut sub2 = sys.start(
+        "sub2",
+        "subscriber",
+        &[
+            "-n",
+            "sub2",
+            "--topics",
+            "weather",
+            "--stop-after",
+            "300",
+            "--idle-timeout-ms",
+            "10000",
+        ],
+    );
     publisher.wait_for("publisher DISSEMINATE", Duration::from_secs(60));
     std::thread::sleep(Duration::from_secs(3));
     let killed_ns = wall_ns();
@@ -233,13 +248,22 @@ fn a_primary_broker_killed_its_backup_replays_and_subscribers_lose_nothing() {
         "{}",
         b2.text()
     );
-    // It replayed once the subscriber had subscribed, not after the whole settle.
+    // It replayed once both subscribers had subscribed (sub1 to its two
+    // topics, sub2 to one), not after the whole settle; neither lost any.
     assert!(
         b2.text()
-            .contains("subscriptions, then 100 ms without one)"),
+            .contains("(3 subscriptions, then 100 ms without one)"),
         "{}",
         b2.text()
     );
+    assert_eq!(
+        sub2.finish(Duration::from_secs(60)),
+        Some(0),
+        "{}",
+        sub2.text()
+    );
+    assert_eq!(accounts(&sub2.text()).0, 300, "{}", sub2.text());
+    assert_eq!(accounts(&sub2.text()).1, 0, "{}", sub2.text());
 }
 
 #[test]
