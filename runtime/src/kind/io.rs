@@ -16,6 +16,7 @@ use crate::wire::{Output, Queue};
 #[derive(Debug)]
 pub struct Io {
     actor: String,
+    incarnation: u64,
     outputs: HashMap<&'static str, Arc<dyn Any + Send + Sync>>,
     direct: Vec<(&'static str, Arc<dyn AnyWire>)>,
     node: NodeHandle,
@@ -49,6 +50,7 @@ pub enum PortError {
 impl Io {
     pub(crate) fn new(
         actor: String,
+        incarnation: u64,
         outputs: HashMap<&'static str, Arc<dyn Any + Send + Sync>>,
         direct: Vec<(&'static str, Arc<dyn AnyWire>)>,
         node: NodeHandle,
@@ -57,12 +59,21 @@ impl Io {
     ) -> Self {
         Io {
             actor,
+            incarnation,
             outputs,
             direct,
             node,
             zmq,
             crash,
         }
+    }
+
+    /// Which start of the actor this is: 1 the first, then one more each
+    /// time its supervisor restarts it (a restarted incarnation can tell
+    /// that an earlier one ran: e.g. a ZooKeeper kind whose server was
+    /// reachable before keeps trying to reach it again).
+    pub fn incarnation(&self) -> u64 {
+        self.incarnation
     }
 
     /// A handle that ends this incarnation as failed from asynchronous code

@@ -51,6 +51,8 @@ impl StopSignal {
 /// What one spawn needs.
 pub(crate) struct SpawnArgs {
     pub(crate) actor: String,
+    /// Which start of the actor this is: 1 first, then one more per restart.
+    pub(crate) incarnation: u64,
     pub(crate) inputs: Vec<(&'static str, Arc<dyn AnyWire>)>,
     pub(crate) outputs: Outputs,
     pub(crate) node: NodeHandle,
@@ -134,6 +136,7 @@ impl<A: Role> ActorFactory for TypedFactory<A> {
         let crash = super::Crash::new(Rc::clone(&group));
         let mut io = Io::new(
             args.actor.clone(),
+            args.incarnation,
             args.outputs,
             direct,
             args.node,

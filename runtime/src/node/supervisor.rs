@@ -315,6 +315,7 @@ impl Supervisor {
         self.tree.started(child.member);
         let abort = child.factory.spawn(SpawnArgs {
             actor: child.name.clone(),
+            incarnation,
             inputs: child.inputs.clone(),
             outputs: child.outputs.clone(),
             node,
