@@ -271,57 +271,55 @@ impl Actor for Barrier {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
-        let connect = self.params.connect();
+        let opening = self.on_error.open(self.params.connect(), false);
         let (parent, name, driver) = (
             self.params.path.clone(),
             self.name.clone(),
             self.params.driver,
         );
         let size = self.params.size;
-        ctx.wait(async move { connect.connect().await }.into_actor(self).map(
-            move |res, act, ctx| {
-                let client = match res {
-                    Ok(c) => c,
-                    Err(e) => return act.on_error.fail(ctx, &e),
-                };
-                act.client = Some(client.clone());
-                ctx.spawn(
-                    terminated(client.state_watcher())
-                        .into_actor(act)
-                        .map(|s, act, ctx| {
-                            if !act.leaving {
-                                act.on_error.crash(
-                                    ctx,
-                                    &Error::Other {
-                                        path: act.params.path.clone(),
-                                        message: format!("session ended ({s:?})"),
-                                    },
-                                )
-                            }
-                        }),
-                );
-                let c = client.clone();
-                let p = parent.clone();
-                ctx.spawn(
-                    async move { enter(&c, &p, &name, driver).await }
-                        .into_actor(act)
-                        .map(move |res, act, ctx| {
-                            if let Err(e) = res {
-                                return act.on_error.crash(ctx, &e);
-                            }
-                            act.out.send(BarrierEvent::Entered, ctx);
-                            ctx.spawn(
-                                async move { wait_full(&client, &parent, size).await }
-                                    .into_actor(act)
-                                    .map(|res, act, ctx| match res {
-                                        Ok(members) => act.released(members, ctx),
-                                        Err(e) => act.on_error.crash(ctx, &e),
-                                    }),
-                            );
-                        }),
-                );
-            },
-        ));
+        ctx.wait(opening.into_actor(self).map(move |res, act, ctx| {
+            let client = match res {
+                Ok(c) => c,
+                Err(e) => return act.on_error.fail(ctx, &e),
+            };
+            act.client = Some(client.clone());
+            ctx.spawn(
+                terminated(client.state_watcher())
+                    .into_actor(act)
+                    .map(|s, act, ctx| {
+                        if !act.leaving {
+                            act.on_error.crash(
+                                ctx,
+                                &Error::Other {
+                                    path: act.params.path.clone(),
+                                    message: format!("session ended ({s:?})"),
+                                },
+                            )
+                        }
+                    }),
+            );
+            let c = client.clone();
+            let p = parent.clone();
+            ctx.spawn(
+                async move { enter(&c, &p, &name, driver).await }
+                    .into_actor(act)
+                    .map(move |res, act, ctx| {
+                        if let Err(e) = res {
+                            return act.on_error.crash(ctx, &e);
+                        }
+                        act.out.send(BarrierEvent::Entered, ctx);
+                        ctx.spawn(
+                            async move { wait_full(&client, &parent, size).await }
+                                .into_actor(act)
+                                .map(|res, act, ctx| match res {
+                                    Ok(members) => act.released(members, ctx),
+                                    Err(e) => act.on_error.crash(ctx, &e),
+                                }),
+                        );
+                    }),
+            );
+        }));
     }
 }
 

@@ -13,7 +13,7 @@ pub const SERVERS_ENV: &str = "ROLECALL_ZK";
 /// The connect string used when neither `servers` nor `ROLECALL_ZK` is set.
 const DEFAULT_SERVERS: &str = "127.0.0.1:2181";
 
-/// Session parameters: the same four fields in `zk.session`'s and every
+/// Session parameters: the same five fields in `zk.session`'s and every
 /// recipe's `params`.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -34,7 +34,18 @@ pub struct Connect {
     /// fails its node with one line naming the servers.
     #[serde(default)]
     pub connect_timeout_ms: Option<u64>,
+    /// How long opening a session *again* keeps trying — after a session
+    /// expired, or in a restarted incarnation (a server was reachable
+    /// before) — in milliseconds; then the node fails as above. Default:
+    /// as long as it takes, with a WARN every 30 s (a ZooKeeper outage
+    /// longer than the session timeout is waited out, as kazoo and Curator
+    /// do).
+    #[serde(default)]
+    pub reconnect_timeout_ms: Option<u64>,
 }
+
+/// How often a reconnection that keeps failing says so again.
+const STILL_TRYING_EVERY: Duration = Duration::from_secs(30);
 
 /// First delay between two attempts to open a session; doubles up to
 /// [`RETRY_MAX`].
@@ -94,7 +105,18 @@ impl Connect {
         if self.connect_timeout() < Duration::from_millis(100) {
             return Err("`connect_timeout_ms` is below 100".into());
         }
+        if self
+            .reconnect_timeout()
+            .is_some_and(|t| t < Duration::from_millis(100))
+        {
+            return Err("`reconnect_timeout_ms` is below 100".into());
+        }
         Ok(())
+    }
+
+    /// How long [`reconnect`](Self::reconnect) keeps trying (`None`: until it succeeds).
+    pub fn reconnect_timeout(&self) -> Option<Duration> {
+        self.reconnect_timeout_ms.map(Duration::from_millis)
     }
 
     /// Opens a session. While no server of the connect string answers it
@@ -102,20 +124,44 @@ impl Connect {
     /// the first failure) until [`connect_timeout`](Self::connect_timeout)
     /// has passed, then fails with [`Error::Unreachable`].
     pub async fn connect(&self) -> Result<zkc::Client> {
+        self.open_within(Some(self.connect_timeout())).await
+    }
+
+    /// Opens a session again, when one was open before: as
+    /// [`connect`](Self::connect), but for
+    /// [`reconnect_timeout`](Self::reconnect_timeout), by default until a
+    /// server answers (a WARN at the first failure, then every 30 s).
+    pub async fn reconnect(&self) -> Result<zkc::Client> {
+        self.open_within(self.reconnect_timeout()).await
+    }
+
+    /// Opens a session, trying for `patience` (`None`: until it succeeds).
+    async fn open_within(&self, patience: Option<Duration>) -> Result<zkc::Client> {
         let (servers, origin) = self.servers_and_origin();
         let started = Instant::now();
-        let deadline = started + self.connect_timeout();
+        let deadline = patience.map(|p| started + p);
         let mut delay = RETRY_FIRST;
-        let mut warned = false;
+        let mut warned: Option<Instant> = None;
         loop {
-            let left = deadline.saturating_duration_since(Instant::now());
+            // Without a deadline each attempt gets what a session needs to open.
+            let left = deadline.map_or(self.session_timeout() + Duration::from_secs(1), |d| {
+                d.saturating_duration_since(Instant::now())
+            });
             let reason = match self.connect_once(&servers, left).await {
-                Ok(client) => return Ok(client),
+                Ok(client) => {
+                    if warned.is_some() {
+                        tracing::info!(
+                            "reached ZooKeeper at {servers} again after {:.1?}",
+                            started.elapsed()
+                        );
+                    }
+                    return Ok(client);
+                }
                 Err(Some(e)) => return Err(e),
                 Err(None) => why_unreachable(&servers).await,
             };
             let now = Instant::now();
-            if now >= deadline {
+            if deadline.is_some_and(|d| now >= d) {
                 return Err(Error::Unreachable {
                     servers,
                     origin: origin.to_owned(),
@@ -123,16 +169,28 @@ impl Connect {
                     reason,
                 });
             }
-            if !warned {
-                warned = true;
-                tracing::warn!(
+            match (warned, patience) {
+                (None, Some(p)) => tracing::warn!(
                     "cannot reach ZooKeeper at {servers} (from {origin}): {reason}; \
-                     trying again for up to {:?}",
-                    self.connect_timeout()
-                );
+                     trying again for up to {p:?}"
+                ),
+                (None, None) => tracing::warn!(
+                    "cannot reach ZooKeeper at {servers} (from {origin}): {reason}; \
+                     trying again until it answers (a WARN every {STILL_TRYING_EVERY:?})"
+                ),
+                (Some(last), _) if now - last >= STILL_TRYING_EVERY => tracing::warn!(
+                    "still cannot reach ZooKeeper at {servers} (from {origin}) after {:.0?}: \
+                     {reason}; trying again",
+                    started.elapsed()
+                ),
+                _ => {}
             }
-            // The last attempt is made when the connect timeout ends.
-            tokio::time::sleep(delay.min(deadline - now)).await;
+            if warned.is_none_or(|last| now - last >= STILL_TRYING_EVERY) {
+                warned = Some(now);
+            }
+            // The last attempt is made when the deadline comes.
+            let pause = deadline.map_or(delay, |d| delay.min(d - now));
+            tokio::time::sleep(pause).await;
             delay = (delay * 2).min(RETRY_MAX);
         }
     }
@@ -198,8 +256,9 @@ fn io_reason(e: &std::io::Error) -> String {
 }
 
 /// Declares a kind's `Params` struct (`Debug`, `Clone`, serde, unknown
-/// fields refused) with [`Connect`]'s four session fields (`servers`,
-/// `session_timeout_ms`, `auth`, `connect_timeout_ms`) appended, and its
+/// fields refused) with [`Connect`]'s five session fields (`servers`,
+/// `session_timeout_ms`, `auth`, `connect_timeout_ms`,
+/// `reconnect_timeout_ms`) appended, and its
 /// `connect()`.
 ///
 /// serde's `flatten` would say this with one `#[serde(flatten)] session:
@@ -237,6 +296,11 @@ macro_rules! params_with_session {
             /// (default 5000); then the node fails.
             #[serde(default)]
             pub connect_timeout_ms: Option<u64>,
+            /// How long opening a session again (after an expiry, or in a
+            /// restarted incarnation) keeps trying, in milliseconds
+            /// (default: until a server answers).
+            #[serde(default)]
+            pub reconnect_timeout_ms: Option<u64>,
         }
 
         impl $name {
@@ -247,9 +311,58 @@ macro_rules! params_with_session {
                     session_timeout_ms: self.session_timeout_ms,
                     auth: self.auth.clone(),
                     connect_timeout_ms: self.connect_timeout_ms,
+                    reconnect_timeout_ms: self.reconnect_timeout_ms,
                 }
             }
         }
     };
 }
 pub(crate) use params_with_session;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeouts_below_100_ms_are_refused_by_name() {
+        let mut c = Connect::to("127.0.0.1:2181");
+        assert_eq!(c.validate(), Ok(()));
+        assert_eq!(c.reconnect_timeout(), None, "by default: until it answers");
+        c.reconnect_timeout_ms = Some(99);
+        assert_eq!(
+            c.validate(),
+            Err("`reconnect_timeout_ms` is below 100".into())
+        );
+        c.reconnect_timeout_ms = Some(100);
+        assert_eq!(c.reconnect_timeout(), Some(Duration::from_millis(100)));
+        c.connect_timeout_ms = Some(50);
+        assert_eq!(
+            c.validate(),
+            Err("`connect_timeout_ms` is below 100".into())
+        );
+    }
+
+    #[allow(unreachable_pub)]
+    mod kind {
+        params_with_session! {
+            /// A kind's parameters, for the test.
+            pub struct P {}
+        }
+    }
+
+    #[test]
+    fn a_kinds_params_carry_the_reconnect_timeout() {
+        use kind::P;
+        let p: P = toml::from_str("servers = \"h:1\"\nreconnect_timeout_ms = 60000").unwrap();
+        assert_eq!(
+            p.connect().reconnect_timeout(),
+            Some(Duration::from_secs(60))
+        );
+        let bad = toml::from_str::<P>("reconnect_timeout = 5").unwrap_err();
+        assert!(
+            bad.to_string()
+                .contains("unknown field `reconnect_timeout`"),
+            "{bad}"
+        );
+    }
+}

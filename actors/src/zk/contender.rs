@@ -4,10 +4,12 @@
 
 use actix::{Actor, Context};
 use futures::future::{select, Either};
+use futures::Future;
 use rolecall_runtime::kind::{Crash, Io};
 use rolecall_runtime::NodeHandle;
 use zookeeper_client as zkc;
 
+use super::config::Connect;
 use super::contention::{position, Position};
 use super::error::{Error, Result};
 
@@ -151,6 +153,7 @@ pub(crate) fn transient(e: &Error) -> bool {
 pub(crate) struct OnError {
     kind: &'static str,
     actor: String,
+    incarnation: u64,
     node: NodeHandle,
     crash: Crash,
 }
@@ -161,8 +164,29 @@ impl OnError {
         OnError {
             kind,
             actor: io.actor_name().to_owned(),
+            incarnation: io.incarnation(),
             node: io.node().clone(),
             crash: io.crash(),
+        }
+    }
+
+    /// Opens the incarnation's session: within `connect_timeout_ms` for the
+    /// first incarnation, for `reconnect_timeout_ms` (by default until a
+    /// server answers) for a restarted one, whose predecessor reached a
+    /// server, or when a session of this incarnation `expired` (the first
+    /// attempt of all fails the node when no server answers).
+    pub(crate) fn open(
+        &self,
+        connect: Connect,
+        expired: bool,
+    ) -> impl Future<Output = Result<zkc::Client>> {
+        let again = expired || self.incarnation > 1;
+        async move {
+            if again {
+                connect.reconnect().await
+            } else {
+                connect.connect().await
+            }
         }
     }
 

@@ -148,12 +148,12 @@ impl Actor for Election {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
-        let connect = self.params.connect();
+        let opening = self.on_error.open(self.params.connect(), false);
         let parent = self.params.path.clone();
         let data = self.identifier.clone().into_bytes();
         ctx.wait(
             async move {
-                let client = connect.connect().await?;
+                let client = opening.await?;
                 let node = enter(&client, &parent, &node_prefix(), &data).await?;
                 Ok::<_, Error>((client, node))
             }

@@ -130,30 +130,26 @@ impl Actor for Lock {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
-        let connect = self.params.connect();
-        ctx.wait(
-            async move { connect.connect().await }.into_actor(self).map(
-                |res, act, ctx| match res {
-                    Err(e) => act.on_error.fail(ctx, &e),
-                    Ok(client) => {
-                        let watcher = client.state_watcher();
-                        act.client = Some(client);
-                        if act.params.hold_ms.is_some() {
-                            ctx.notify(LockCommand::Acquire);
-                        }
-                        ctx.spawn(terminated(watcher).into_actor(act).map(|s, act, ctx| {
-                            act.on_error.crash(
-                                ctx,
-                                &Error::Other {
-                                    path: String::new(),
-                                    message: format!("session ended ({s:?})"),
-                                },
-                            )
-                        }));
-                    }
-                },
-            ),
-        );
+        let opening = self.on_error.open(self.params.connect(), false);
+        ctx.wait(opening.into_actor(self).map(|res, act, ctx| match res {
+            Err(e) => act.on_error.fail(ctx, &e),
+            Ok(client) => {
+                let watcher = client.state_watcher();
+                act.client = Some(client);
+                if act.params.hold_ms.is_some() {
+                    ctx.notify(LockCommand::Acquire);
+                }
+                ctx.spawn(terminated(watcher).into_actor(act).map(|s, act, ctx| {
+                    act.on_error.crash(
+                        ctx,
+                        &Error::Other {
+                            path: String::new(),
+                            message: format!("session ended ({s:?})"),
+                        },
+                    )
+                }));
+            }
+        }));
     }
 }
 

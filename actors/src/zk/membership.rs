@@ -151,11 +151,11 @@ impl Actor for Membership {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
-        let connect = self.params.connect();
+        let opening = self.on_error.open(self.params.connect(), false);
         let params = self.params.clone();
         ctx.wait(
             async move {
-                let client = connect.connect().await?;
+                let client = opening.await?;
                 let open = zkc::CreateMode::Persistent.with_acls(zkc::Acls::anyone_all());
                 client
                     .mkdir(&params.path, &open)

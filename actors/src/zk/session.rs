@@ -9,10 +9,12 @@
 //! nodes it had created (non-sequential ones: their path is known; a node the
 //! expired session still holds is replaced, one another session holds is
 //! waited out: see `ephemeral.rs`), and sets
-//! its persistent watches again. Opening a session keeps trying for
+//! its persistent watches again. Opening the first session keeps trying for
 //! `connect_timeout_ms`; if no server answered by then the node fails with
 //! one line naming the servers and how to point the kind elsewhere (see
-//! [`Connect::connect`]).
+//! [`Connect::connect`]). Opening one after an expiry keeps trying for
+//! `reconnect_timeout_ms`, by default until a server answers
+//! ([`Connect::reconnect`]).
 
 use std::collections::BTreeMap;
 
@@ -189,17 +191,15 @@ fn watch_mode(recursive: bool) -> zkc::AddWatchMode {
 }
 
 impl Session {
-    /// Opens a session; the actor handles nothing else until it is open.
-    fn open(&mut self, ctx: &mut Context<Self>) {
-        let connect = self.connect.clone();
-        ctx.wait(
-            async move { connect.connect().await }.into_actor(self).map(
-                |res, act, ctx| match res {
-                    Ok(client) => act.opened(client, ctx),
-                    Err(e) => act.on_error.fail(ctx, &e),
-                },
-            ),
-        );
+    /// Opens a session (again, after an expiry, or in a restarted
+    /// incarnation: see [`Connect::reconnect`]); the actor handles nothing
+    /// else until it is open.
+    fn open(&mut self, expired: bool, ctx: &mut Context<Self>) {
+        let opening = self.on_error.open(self.connect.clone(), expired);
+        ctx.wait(opening.into_actor(self).map(|res, act, ctx| match res {
+            Ok(client) => act.opened(client, ctx),
+            Err(e) => act.on_error.fail(ctx, &e),
+        }));
     }
 
     fn opened(&mut self, client: zkc::Client, ctx: &mut Context<Self>) {
@@ -284,7 +284,7 @@ impl Session {
             S::Expired => {
                 self.expired = self.client.take().map(|c| c.session_id().0);
                 self.state.send(ConnectionState::Expired, ctx);
-                self.open(ctx);
+                self.open(true, ctx);
             }
             S::AuthFailed => {
                 self.client = None;
@@ -430,7 +430,7 @@ impl Actor for Session {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
-        self.open(ctx);
+        self.open(false, ctx);
     }
 }
 

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use rolecall_actors::zk::{client, Call, ConnectionState, Info, Mode, Op, Outcome, Session};
 use rolecall_runtime::wire::WireConfig;
-use rolecall_runtime::{Ref, Running, Tap};
+use rolecall_runtime::{NodeExit, Ref, Running, Tap};
 
 use crate::proxy::Proxy;
 use crate::support::{bare, next, node, servers, unique, until_empty};
@@ -33,13 +33,18 @@ struct Setup {
 }
 
 async fn setup(name: &str) -> Setup {
+    setup_with(name, "").await
+}
+
+/// As [`setup`], with `more` parameters (`, key = value` each).
+async fn setup_with(name: &str, more: &str) -> Setup {
     let proxy = Proxy::to(&servers());
     let root = unique(name);
     let mut n = node(&format!(
         r#"
         [actors.zk]
         kind = "zk.session"
-        params = {{ servers = "{}", session_timeout_ms = 4000 }}
+        params = {{ servers = "{}", session_timeout_ms = 4000{more} }}
         "#,
         proxy.addr()
     ));
@@ -75,10 +80,11 @@ async fn setup(name: &str) -> Setup {
 }
 
 impl Setup {
-    /// Stops the node and removes `root` once the session's nodes are gone.
+    /// Stops the node (which must not have failed) and removes `root` once
+    /// the session's nodes are gone.
     async fn end(self) {
         self.running.shutdown();
-        self.running.wait().await;
+        assert_eq!(self.running.wait().await, NodeExit::Completed);
         until_empty(&self.bare, &self.root).await;
         self.bare.delete(&self.root, None).await.unwrap();
     }
@@ -241,4 +247,60 @@ async fn a_cut_shorter_than_the_timeout_keeps_the_session_and_its_nodes() {
     }
     until_owned(&s.bare, &s.eph, s.first, 5).await;
     s.end().await;
+}
+
+#[actix_rt::test]
+async fn an_outage_longer_than_the_connect_timeout_is_waited_out() {
+    // connect_timeout_ms bounds only the first session: once the session
+    // expired, opening a new one keeps trying (reconnect_timeout_ms unset).
+    let mut s = setup_with("expiry-outage", ", connect_timeout_ms = 1000").await;
+    s.proxy.cut();
+    loop {
+        match next(&mut s.state, 20).await {
+            ConnectionState::Expired => break,
+            ConnectionState::Disconnected => {}
+            other => panic!("only Disconnected, then Expired, while cut: {other:?}"),
+        }
+    }
+    // Three connect timeouts of refused reopening attempts.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    s.proxy.mend();
+    let second = match next(&mut s.state, 20).await {
+        ConnectionState::Connected {
+            session,
+            fresh: true,
+        } => session,
+        other => panic!("a new session once the link is back, not {other:?}"),
+    };
+    assert_ne!(s.first, second, "a new session id");
+    assert_eq!(session_id(&s.zk).await, Some(second));
+    until_owned(&s.bare, &s.eph, second, 10).await;
+    s.end().await;
+}
+
+#[actix_rt::test]
+async fn a_reconnect_timeout_fails_the_node_when_the_outage_outlasts_it() {
+    let mut s = setup_with(
+        "expiry-outage-bounded",
+        ", connect_timeout_ms = 1000, reconnect_timeout_ms = 1000",
+    )
+    .await;
+    s.proxy.cut();
+    loop {
+        if next(&mut s.state, 20).await == ConnectionState::Expired {
+            break;
+        }
+    }
+    let exit = actix_rt::time::timeout(Duration::from_secs(15), s.running.wait())
+        .await
+        .expect("the node ends within 15 s of the expiry");
+    match exit {
+        NodeExit::Failed(why) => assert!(
+            why.contains("zk.session `zk`") && why.contains("cannot reach ZooKeeper"),
+            "{why}"
+        ),
+        other => panic!("the node fails, not {other:?}"),
+    }
+    until_empty(&s.bare, &s.root).await;
+    s.bare.delete(&s.root, None).await.unwrap();
 }

@@ -77,3 +77,52 @@ async fn three_candidates_one_leader_and_takeover_when_its_session_closes() {
     crate::support::until_empty(&c, &path).await;
     c.delete(&path, None).await.unwrap();
 }
+
+#[actix_rt::test]
+async fn a_candidate_waits_out_an_outage_longer_than_its_connect_timeout() {
+    // The candidate's session goes through a proxy that is cut until the
+    // server has expired the session and then for three connect timeouts
+    // more: the incarnation whose session expired crashes, the restarted one
+    // keeps trying (it is not the first to reach the server), and the
+    // candidate is elected again once the link is back.
+    let proxy = crate::proxy::Proxy::to(&servers());
+    let path = unique("election-outage");
+    let mut n = node(&format!(
+        r#"
+        [actors.c0]
+        kind = "zk.election"
+        params = {{ servers = "{}", path = "{path}", identifier = "c0", session_timeout_ms = 2000, connect_timeout_ms = 1000 }}
+        "#,
+        proxy.addr()
+    ));
+    let mut t0 = n
+        .tap::<Leadership>("c0.leadership", WireConfig::default())
+        .unwrap();
+    let r0 = n.start().await.expect("start");
+    let elected = Leadership::Elected {
+        identifier: "c0".into(),
+    };
+    assert_eq!(next(&mut t0, 10).await, elected);
+    let c = bare(&servers()).await;
+    proxy.cut();
+    let mut gone = false;
+    for _ in 0..200 {
+        if c.list_children(&path).await.unwrap().is_empty() {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(
+        gone,
+        "the server expires the session within 10 s of the cut"
+    );
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    proxy.mend();
+    assert_eq!(next(&mut t0, 20).await, elected);
+    assert_eq!(c.list_children(&path).await.unwrap().len(), 1);
+    r0.shutdown();
+    assert_eq!(r0.wait().await, rolecall_runtime::NodeExit::Completed);
+    crate::support::until_empty(&c, &path).await;
+    c.delete(&path, None).await.unwrap();
+}
