@@ -507,6 +507,9 @@ fn dht_json_generator_and_lookups_on_its_ring() {
 
 #[test]
 fn bench_pubsub_reports_paired_lookup_rounds_and_latency_direct_and_broker() {
+    // Its failover figure uses the standalone ZooKeeper server, which other
+    // tests stop for a while.
+    let _serial = crate::zk::serial();
     let out = run(rolecall().args(["bench", "pubsub", "--json", "--messages", "300"]));
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);

@@ -1,6 +1,6 @@
 //! What the ZooKeeper pub/sub tests share: processes with timestamped log
 //! lines, a system (config.ini, ZooKeeper root, shared flags, kazoo's view),
-//! the subscribers' accounts and delivery times, an ensemble server stopped
+//! the subscribers' accounts and delivery times, a ZooKeeper server stopped
 //! for a while.
 
 use std::io::{BufRead, BufReader};
@@ -269,17 +269,18 @@ pub(crate) fn wall_ns() -> i64 {
         .as_nanos() as i64
 }
 
-/// Stops a server of the ensemble; starts it again when dropped.
-pub(crate) struct RestartEnsembleServer(&'static str);
+/// A ZooKeeper server of `scripts/servers.sh` (`zookeeper`, the standalone
+/// one, or `zk-ens1..3`) killed; started again, and waited for, when dropped.
+pub(crate) struct StoppedZkServer(&'static str);
 
-impl RestartEnsembleServer {
+impl StoppedZkServer {
     pub(crate) fn stop(name: &'static str) -> Self {
         crate::zk::server_ctl("zk-kill", name);
-        RestartEnsembleServer(name)
+        StoppedZkServer(name)
     }
 }
 
-impl Drop for RestartEnsembleServer {
+impl Drop for StoppedZkServer {
     fn drop(&mut self) {
         crate::zk::server_ctl("zk-start", self.0);
     }

@@ -6,6 +6,7 @@
 
 mod examples;
 mod harness;
+mod outage;
 
 use std::time::{Duration, Instant};
 
@@ -323,7 +324,7 @@ fn the_strongest_publisher_owns_its_topic_and_the_next_takes_over_on_the_ensembl
     // p1's node was there: only later changes count).
     std::thread::sleep(Duration::from_secs(2));
     let stopped = Instant::now();
-    let _restart = RestartEnsembleServer::stop("zk-ens1");
+    let _restart = StoppedZkServer::stop("zk-ens1");
     std::thread::sleep(Duration::from_secs(4));
     let changed = sub
         .lines
