@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use zookeeper_client as zkc;
 
 use super::config::params_with_session;
-use super::contender::{terminated, OnError};
+use super::contender::{session_ended, terminated, OnError};
 use super::error::{validate_path, Error, Result};
 
 /// The marker child created once the barrier is full.
@@ -289,13 +289,8 @@ impl Actor for Barrier {
                     .into_actor(act)
                     .map(|s, act, ctx| {
                         if !act.leaving {
-                            act.on_error.crash(
-                                ctx,
-                                &Error::Other {
-                                    path: act.params.path.clone(),
-                                    message: format!("session ended ({s:?})"),
-                                },
-                            )
+                            let ended = session_ended(act.params.path.clone(), s);
+                            act.on_error.crash(ctx, &ended)
                         }
                     }),
             );

@@ -2,7 +2,7 @@
 //! I/O-free [`contention`](super::contention) functions: enter, look where it
 //! stands, wait for its turn.
 
-use actix::{Actor, Context};
+use actix::{Actor, ActorFutureExt, AsyncContext, Context};
 use futures::future::{select, Either};
 use futures::Future;
 use rolecall_runtime::kind::{Crash, Io};
@@ -135,6 +135,14 @@ pub(crate) async fn terminated(mut watcher: zkc::StateWatcher) -> zkc::SessionSt
     }
 }
 
+/// The error a recipe's incarnation ends with when its session ended.
+pub(crate) fn session_ended(path: String, s: zkc::SessionState) -> Error {
+    Error::Other {
+        path,
+        message: format!("session ended ({s:?})"),
+    }
+}
+
 /// How long a recipe waits before trying a step again after a transient error.
 pub(crate) const RETRY: std::time::Duration = std::time::Duration::from_millis(300);
 
@@ -188,6 +196,25 @@ impl OnError {
                 connect.connect().await
             }
         }
+    }
+
+    /// Crashes the incarnation when its session ends (expired, closed, auth
+    /// failed); the restarted incarnation opens a new one. `path`: the
+    /// recipe's node, for the message.
+    pub(crate) fn crash_when_session_ends<A>(
+        &self,
+        watcher: zkc::StateWatcher,
+        path: &str,
+        ctx: &mut Context<A>,
+    ) where
+        A: Actor<Context = Context<A>>,
+    {
+        let (me, path) = (self.clone(), path.to_owned());
+        ctx.spawn(
+            actix::fut::wrap_future::<_, A>(terminated(watcher)).map(move |s, _, ctx| {
+                me.crash(ctx, &session_ended(path, s));
+            }),
+        );
     }
 
     /// Fails the node (unreachable servers) or crashes the incarnation.

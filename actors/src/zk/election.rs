@@ -18,9 +18,7 @@ use serde::{Deserialize, Serialize};
 use zookeeper_client as zkc;
 
 use super::config::params_with_session;
-use super::contender::{
-    enter, standing, terminated, transient, wait_turn, OnError, Standing, RETRY,
-};
+use super::contender::{enter, standing, transient, wait_turn, OnError, Standing, RETRY};
 use super::contention::node_prefix;
 use super::error::{validate_path, Error};
 
@@ -164,15 +162,7 @@ impl Actor for Election {
                     let watcher = client.state_watcher();
                     act.client = Some(client);
                     act.node = Some(node);
-                    ctx.spawn(terminated(watcher).into_actor(act).map(|s, act, ctx| {
-                        act.on_error.crash(
-                            ctx,
-                            &Error::Other {
-                                path: String::new(),
-                                message: format!("session ended ({s:?})"),
-                            },
-                        )
-                    }));
+                    act.on_error.crash_when_session_ends(watcher, "", ctx);
                     act.round(ctx);
                 }
             }),

@@ -17,9 +17,7 @@ use serde::{Deserialize, Serialize};
 use zookeeper_client as zkc;
 
 use super::config::params_with_session;
-use super::contender::{
-    enter, standing, terminated, transient, wait_turn, OnError, Standing, RETRY,
-};
+use super::contender::{enter, standing, transient, wait_turn, OnError, Standing, RETRY};
 use super::contention::node_prefix;
 use super::error::{validate_path, Error};
 
@@ -139,15 +137,7 @@ impl Actor for Lock {
                 if act.params.hold_ms.is_some() {
                     ctx.notify(LockCommand::Acquire);
                 }
-                ctx.spawn(terminated(watcher).into_actor(act).map(|s, act, ctx| {
-                    act.on_error.crash(
-                        ctx,
-                        &Error::Other {
-                            path: String::new(),
-                            message: format!("session ended ({s:?})"),
-                        },
-                    )
-                }));
+                act.on_error.crash_when_session_ends(watcher, "", ctx);
             }
         }));
     }

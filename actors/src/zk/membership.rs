@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use zookeeper_client as zkc;
 
 use super::config::params_with_session;
-use super::contender::{terminated, transient, OnError, RETRY};
+use super::contender::{transient, OnError, RETRY};
 use super::error::{validate_path, Error, Result};
 
 params_with_session! {
@@ -174,15 +174,8 @@ impl Actor for Membership {
                 Ok(client) => {
                     let w = client.state_watcher();
                     act.client = Some(client);
-                    ctx.spawn(terminated(w).into_actor(act).map(|s, act, ctx| {
-                        act.on_error.crash(
-                            ctx,
-                            &Error::Other {
-                                path: act.params.path.clone(),
-                                message: format!("session ended ({s:?})"),
-                            },
-                        )
-                    }));
+                    let path = act.params.path.clone();
+                    act.on_error.crash_when_session_ends(w, &path, ctx);
                     act.follow(ctx);
                 }
             }),

@@ -177,6 +177,45 @@ impl System {
         Proc::start(name, &self.args(role, extra))
     }
 
+    /// Publisher `name` on `port`: `iters` publications of each of `topics`
+    /// (comma-separated) at `freq` per second.
+    pub(crate) fn publisher(
+        &self,
+        name: &str,
+        port: &str,
+        topics: &str,
+        freq: &str,
+        iters: &str,
+    ) -> Proc {
+        let args = [
+            "-n", name, "-p", port, "--topics", topics, "-f", freq, "-i", iters,
+        ];
+        self.start(name, "publisher", &args)
+    }
+
+    /// Subscriber `name` of `topics`, done after `stop_after` publications
+    /// or `idle_ms` without one; `more` flags after those.
+    pub(crate) fn subscriber(
+        &self,
+        name: &str,
+        topics: &str,
+        stop_after: &str,
+        idle_ms: &str,
+        more: &[&str],
+    ) -> Proc {
+        let args = [
+            "-n",
+            name,
+            "--topics",
+            topics,
+            "--stop-after",
+            stop_after,
+            "--idle-timeout-ms",
+            idle_ms,
+        ];
+        self.start(name, "subscriber", &[&args[..], more].concat())
+    }
+
     /// Runs a kazoo script with the servers and `ROOT/path` as arguments;
     /// its output's one line, split at commas.
     pub(crate) fn kazoo(&self, script: &str, path: &str) -> Vec<String> {

@@ -32,27 +32,8 @@ fn the_primary_discovery_killed_a_backup_takes_over_and_clients_register_again()
         sys.kazoo_contenders("discovery"),
         vec!["tcp://localhost:34501", "tcp://localhost:34502"]
     );
-    let mut publisher = sys.start(
-        "pub1",
-        "publisher",
-        &[
-            "-n", "pub1", "-p", "34503", "--topics", "weather", "-f", "20", "-i", "240",
-        ],
-    );
-    let mut sub = sys.start(
-        "sub1",
-        "subscriber",
-        &[
-            "-n",
-            "sub1",
-            "--topics",
-            "weather",
-            "--stop-after",
-            "240",
-            "--idle-timeout-ms",
-            "8000",
-        ],
-    );
+    let mut publisher = sys.publisher("pub1", "34503", "weather", "20", "240");
+    let mut sub = sys.subscriber("sub1", "weather", "240", "8000", &[]);
     publisher.wait_for("publisher DISSEMINATE", Duration::from_secs(60));
     std::thread::sleep(Duration::from_secs(2));
     let killed = d1.kill9();
@@ -78,20 +59,7 @@ fn the_primary_discovery_killed_a_backup_takes_over_and_clients_register_again()
         vec!["tcp://localhost:34502"]
     );
     // A subscriber that joins after the failover finds the publisher through the new primary.
-    let mut late = sys.start(
-        "sub2",
-        "subscriber",
-        &[
-            "-n",
-            "sub2",
-            "--topics",
-            "weather",
-            "--stop-after",
-            "20",
-            "--idle-timeout-ms",
-            "8000",
-        ],
-    );
+    let mut late = sys.subscriber("sub2", "weather", "20", "8000", &[]);
     assert_eq!(
         late.finish(Duration::from_secs(60)),
         Some(0),
@@ -147,54 +115,17 @@ fn a_primary_broker_killed_its_backup_replays_and_subscribers_lose_nothing() {
     );
     let results = tempfile::tempdir().unwrap();
     let lp = results.path().join("sub.lp");
-    let mut publisher = sys.start(
-        "pub1",
-        "publisher",
-        // weather is group 0, humidity group 1 (of 2).
-        &[
-            "-n",
-            "pub1",
-            "-p",
-            "34515",
-            "--topics",
-            "weather,humidity",
-            "-f",
-            "25",
-            "-i",
-            "300",
-        ],
-    );
-    let mut sub = sys.start(
+    // weather is group 0, humidity group 1 (of 2).
+    let mut publisher = sys.publisher("pub1", "34515", "weather,humidity", "25", "300");
+    let mut sub = sys.subscriber(
         "sub1",
-        "subscriber",
-        &[
-            "-n",
-            "sub1",
-            "--topics",
-            "weather,humidity",
-            "--stop-after",
-            "600",
-            "--idle-timeout-ms",
-            "10000",
-            "--results",
-            lp.to_str().unwrap(),
-        ],
+        "weather,humidity",
+        "600",
+        "10000",
+        &["--results", lp.to_str().unwrap()],
     );
     // A second subscriber of group 0 only: the replay waits for both.
-    let mut sub2 = sys.start(
-        "sub2",
-        "subscriber",
-        &[
-            "-n",
-            "sub2",
-            "--topics",
-            "weather",
-            "--stop-after",
-            "300",
-            "--idle-timeout-ms",
-            "10000",
-        ],
-    );
+    let mut sub2 = sys.subscriber("sub2", "weather", "300", "10000", &[]);
     publisher.wait_for("publisher DISSEMINATE", Duration::from_secs(60));
     std::thread::sleep(Duration::from_secs(3));
     let killed_ns = wall_ns();
@@ -296,21 +227,12 @@ fn the_strongest_publisher_owns_its_topic_and_the_next_takes_over_on_the_ensembl
     };
     let mut strong = pubs("p1", "34522", "10");
     let _weak = pubs("p2", "34523", "5");
-    let mut sub = sys.start(
+    let mut sub = sys.subscriber(
         "sub1",
-        "subscriber",
-        &[
-            "-n",
-            "sub1",
-            "--topics",
-            "weather",
-            "--stop-after",
-            "260",
-            "--idle-timeout-ms",
-            "10000",
-            "--results",
-            lp.to_str().unwrap(),
-        ],
+        "weather",
+        "260",
+        "10000",
+        &["--results", lp.to_str().unwrap()],
     );
     sub.wait_for(
         "owner of weather: p1 (strength 10)",
@@ -388,27 +310,8 @@ fn clients_started_before_the_broker_and_discovery_wait_for_their_election() {
     let _serial = crate::zk::serial();
     let sys = System::new("order", &env("ROLECALL_ZK"), "Broker", 1);
     // The reverse of the usual order: subscriber, publisher, broker, discovery last.
-    let mut sub = sys.start(
-        "sub1",
-        "subscriber",
-        &[
-            "-n",
-            "sub1",
-            "--topics",
-            "weather",
-            "--stop-after",
-            "40",
-            "--idle-timeout-ms",
-            "8000",
-        ],
-    );
-    let mut publisher = sys.start(
-        "pub1",
-        "publisher",
-        &[
-            "-n", "pub1", "-p", "34531", "--topics", "weather", "-f", "20", "-i", "60",
-        ],
-    );
+    let mut sub = sys.subscriber("sub1", "weather", "40", "8000", &[]);
+    let mut publisher = sys.publisher("pub1", "34531", "weather", "20", "60");
     std::thread::sleep(Duration::from_secs(2));
     let mut broker = sys.start(
         "b1",

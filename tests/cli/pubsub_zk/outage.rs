@@ -15,27 +15,8 @@ fn a_zookeeper_outage_longer_than_the_session_timeout_is_waited_out() {
         "discovery PRIMARY: elected, serving at tcp://localhost:34541",
         Duration::from_secs(20),
     );
-    let mut publisher = sys.start(
-        "pub1",
-        "publisher",
-        &[
-            "-n", "pub1", "-p", "34542", "--topics", "weather", "-f", "20", "-i", "500",
-        ],
-    );
-    let mut sub = sys.start(
-        "sub1",
-        "subscriber",
-        &[
-            "-n",
-            "sub1",
-            "--topics",
-            "weather",
-            "--stop-after",
-            "500",
-            "--idle-timeout-ms",
-            "30000",
-        ],
-    );
+    let mut publisher = sys.publisher("pub1", "34542", "weather", "20", "500");
+    let mut sub = sys.subscriber("sub1", "weather", "500", "30000", &[]);
     publisher.wait_for("publisher DISSEMINATE", Duration::from_secs(60));
     std::thread::sleep(Duration::from_secs(2));
     // The standalone server down for 12 s: every session expires (4 s) and
