@@ -75,6 +75,11 @@ impl Promotion {
         self.at = None;
     }
 
+    /// No longer the primary: the pending replay is not made.
+    pub fn cancel(&mut self) {
+        self.at = None;
+    }
+
     /// Subscriptions that count for the pending replay.
     pub fn subscriptions(&self) -> u64 {
         self.subscriptions
@@ -206,6 +211,17 @@ mod tests {
         assert_eq!(p.subscriptions(), 0);
         assert_eq!(p.due(t0 + ms(3499), PACE), None);
         assert_eq!(p.due(t0 + ms(3500), PACE), Some(Due::Settled));
+    }
+
+    #[test]
+    fn a_cancelled_promotion_never_comes_due() {
+        let t0 = Instant::now();
+        let mut p = promoted_at(t0);
+        p.subscribed(t0 + ms(10), 1, PACE);
+        p.cancel();
+        assert!(!p.pending());
+        assert_eq!(p.due(t0 + ms(110), PACE), None);
+        assert_eq!(p.due(t0 + ms(600), PACE), None);
     }
 
     #[test]

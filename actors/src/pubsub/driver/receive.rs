@@ -288,6 +288,8 @@ pub(super) fn forward(
                     ),
                 );
             } else if !now && leading {
+                // Demoted before its replay: the new primary replays instead.
+                promotion.cancel();
                 emit(
                     events,
                     Event::Notice(
