@@ -19,6 +19,7 @@ mod pubsub;
 mod pubsub_dht;
 mod pubsub_history; // issue 15 (PA4)
 mod pubsub_interop;
+mod pubsub_strangers;
 mod pubsub_zk; // issue 15
 mod run_trace; // issue 19
 mod servers_absent; // issue 12, item 7
