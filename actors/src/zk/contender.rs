@@ -5,7 +5,7 @@
 use actix::{Actor, ActorFutureExt, AsyncContext, Context};
 use futures::future::{select, Either};
 use futures::Future;
-use rolecall_runtime::kind::{Crash, Io};
+use rolecall_runtime::kind::{Crash, Io, Stopping};
 use rolecall_runtime::NodeHandle;
 use zookeeper_client as zkc;
 
@@ -162,6 +162,7 @@ pub(crate) struct OnError {
     kind: &'static str,
     actor: String,
     incarnation: u64,
+    stopping: Stopping,
     node: NodeHandle,
     crash: Crash,
 }
@@ -173,6 +174,7 @@ impl OnError {
             kind,
             actor: io.actor_name().to_owned(),
             incarnation: io.incarnation(),
+            stopping: io.stopping(),
             node: io.node().clone(),
             crash: io.crash(),
         }
@@ -189,11 +191,20 @@ impl OnError {
         expired: bool,
     ) -> impl Future<Output = Result<zkc::Client>> {
         let again = expired || self.incarnation > 1;
-        async move {
+        let stopping = self.stopping.clone();
+        let opening = async move {
             if again {
                 connect.reconnect().await
             } else {
                 connect.connect().await
+            }
+        };
+        // A stop asked for meanwhile ends the wait (the actor handles
+        // nothing else while it opens a session, its stop included).
+        async move {
+            match select(Box::pin(opening), stopping).await {
+                Either::Left((opened, _)) => opened,
+                Either::Right(_) => Err(Error::Stopping),
             }
         }
     }
@@ -217,12 +228,15 @@ impl OnError {
         );
     }
 
-    /// Fails the node (unreachable servers) or crashes the incarnation.
+    /// Fails the node (unreachable servers) or crashes the incarnation;
+    /// nothing for [`Error::Stopping`] (the stop ends the incarnation).
     pub(crate) fn fail<A>(&self, ctx: &mut Context<A>, error: &Error)
     where
         A: Actor<Context = Context<A>>,
     {
         match error {
+            // The stop ends the incarnation once its wait is over.
+            Error::Stopping => {}
             Error::Unreachable { .. } => {
                 let (kind, actor) = (self.kind, &self.actor);
                 self.node.fail(format!("{kind} `{actor}`: {error}"));

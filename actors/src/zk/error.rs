@@ -79,6 +79,9 @@ pub enum Error {
     /// The session is not connected yet (or is between sessions).
     #[error("not connected")]
     NotConnected,
+    /// The actor was asked to stop while it opened a session.
+    #[error("stopped while opening a session")]
+    Stopping,
     /// Any other error the server or client reported.
     #[error("{path}: {message}")]
     Other {

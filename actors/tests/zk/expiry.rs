@@ -304,3 +304,29 @@ async fn a_reconnect_timeout_fails_the_node_when_the_outage_outlasts_it() {
     until_empty(&s.bare, &s.root).await;
     s.bare.delete(&s.root, None).await.unwrap();
 }
+
+#[actix_rt::test]
+async fn a_shutdown_while_the_server_is_away_ends_the_wait_at_once() {
+    // The actor waits for a server in `ctx.wait`, which holds up everything
+    // else, its stop included: the wait races the stop instead of being
+    // aborted after the supervisor's 2 s grace.
+    let mut s = setup_with("expiry-stop", ", connect_timeout_ms = 1000").await;
+    s.proxy.cut();
+    loop {
+        if next(&mut s.state, 20).await == ConnectionState::Expired {
+            break;
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let asked = std::time::Instant::now();
+    s.running.shutdown();
+    assert_eq!(s.running.wait().await, NodeExit::Completed);
+    let took = asked.elapsed();
+    assert!(
+        took < Duration::from_millis(1900),
+        "stopped in {took:?}, not aborted after the 2 s grace"
+    );
+    s.proxy.mend();
+    until_empty(&s.bare, &s.root).await;
+    s.bare.delete(&s.root, None).await.unwrap();
+}

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use super::console::Console;
 use super::crash::Crash;
 use super::handle::NodeHandle;
+use super::spawn::Stopping;
 use crate::remote::ZmqContext;
 use crate::wire::erased::AnyWire;
 use crate::wire::{Output, Queue};
@@ -16,12 +17,20 @@ use crate::wire::{Output, Queue};
 #[derive(Debug)]
 pub struct Io {
     actor: String,
-    incarnation: u64,
+    incarnation: Incarnation,
     outputs: HashMap<&'static str, Arc<dyn Any + Send + Sync>>,
     direct: Vec<(&'static str, Arc<dyn AnyWire>)>,
     node: NodeHandle,
     zmq: ZmqContext,
-    crash: Crash,
+}
+
+/// What belongs to one incarnation: which one it is, its stop, its crash.
+#[derive(Debug)]
+pub(crate) struct Incarnation {
+    /// 1 the first, then one more per restart.
+    pub(crate) number: u64,
+    pub(crate) stopping: Stopping,
+    pub(crate) crash: Crash,
 }
 
 /// Asking for an output port that is not declared, or with the wrong type.
@@ -50,12 +59,11 @@ pub enum PortError {
 impl Io {
     pub(crate) fn new(
         actor: String,
-        incarnation: u64,
+        incarnation: Incarnation,
         outputs: HashMap<&'static str, Arc<dyn Any + Send + Sync>>,
         direct: Vec<(&'static str, Arc<dyn AnyWire>)>,
         node: NodeHandle,
         zmq: ZmqContext,
-        crash: Crash,
     ) -> Self {
         Io {
             actor,
@@ -64,7 +72,6 @@ impl Io {
             direct,
             node,
             zmq,
-            crash,
         }
     }
 
@@ -73,13 +80,20 @@ impl Io {
     /// that an earlier one ran: e.g. a ZooKeeper kind whose server was
     /// reachable before keeps trying to reach it again).
     pub fn incarnation(&self) -> u64 {
-        self.incarnation
+        self.incarnation.number
+    }
+
+    /// Resolves when this incarnation is asked to stop. An actor waiting in
+    /// `ctx.wait` handles nothing else, its stop included, so such a wait
+    /// that may last (a server that is not there) races this to end at once.
+    pub fn stopping(&self) -> Stopping {
+        self.incarnation.stopping.clone()
     }
 
     /// A handle that ends this incarnation as failed from asynchronous code
     /// (see [`Crash`]).
     pub fn crash(&self) -> Crash {
-        self.crash.clone()
+        self.incarnation.crash.clone()
     }
 
     /// The wires into a port declared with

@@ -25,6 +25,7 @@ pub use io::{Io, PortError};
 pub use message_type::Payload;
 pub use ports::{Direction, Ports};
 pub use registry::{KindInfo, PortInfo, RegisterError, Registry};
+pub use spawn::Stopping;
 
 pub use role::{CreateError, Role};
 pub use stats::{ActorStats, HopSample};

@@ -14,14 +14,15 @@ use std::pin::Pin;
 use std::rc::Rc;
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::task::{Context as TaskContext, Poll};
+use std::sync::{Arc, Mutex};
+use std::task::{Context as TaskContext, Poll, Waker};
 
 use actix::{ActorContext, ActorFuture, AsyncContext};
 use futures::future::{AbortHandle, Abortable};
 use futures::task::AtomicWaker;
 
 use super::handle::{NodeHandle, Ref};
+use super::io::Incarnation;
 use super::{Io, Ports, Role};
 use crate::remote::ZmqContext;
 use crate::supervision::Exit;
@@ -36,15 +37,66 @@ pub(crate) type Outputs = HashMap<&'static str, Arc<dyn Any + Send + Sync>>;
 pub(crate) struct StopSignal {
     flag: AtomicBool,
     waker: AtomicWaker,
+    /// Tasks of the incarnation waiting on [`Stopping`] (each waker once).
+    waiters: Mutex<Vec<Waker>>,
 }
 
 impl StopSignal {
     pub(crate) fn raise(&self) {
         self.flag.store(true, Ordering::Release);
         self.waker.wake();
+        let waiters = std::mem::take(&mut *self.waiters.lock().unwrap_or_else(|p| p.into_inner()));
+        for w in waiters {
+            w.wake();
+        }
     }
     pub(crate) fn raised(&self) -> bool {
         self.flag.load(Ordering::Acquire)
+    }
+}
+
+/// Resolves when the incarnation is asked to stop (the node shuts down, or
+/// its supervisor stops it): for work that would otherwise hold up the stop,
+/// such as waiting for a server that is not there (see [`Io::stopping`]).
+#[derive(Debug, Clone)]
+pub struct Stopping {
+    signal: Arc<StopSignal>,
+}
+
+impl Stopping {
+    pub(crate) fn new(signal: Arc<StopSignal>) -> Self {
+        Stopping { signal }
+    }
+
+    /// Whether the stop was asked for.
+    pub fn asked(&self) -> bool {
+        self.signal.raised()
+    }
+}
+
+impl Future for Stopping {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, task: &mut TaskContext<'_>) -> Poll<()> {
+        if self.signal.raised() {
+            return Poll::Ready(());
+        }
+        {
+            let mut waiters = self
+                .signal
+                .waiters
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            if !waiters.iter().any(|w| w.will_wake(task.waker())) {
+                waiters.push(task.waker().clone());
+            }
+        }
+        // Raised between the first look and the registration: seen now.
+        if self.signal.raised() {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
     }
 }
 
@@ -130,18 +182,22 @@ impl<A: Role> ActorFactory for TypedFactory<A> {
             }
         }
         ctx.spawn(Control {
-            stop: args.stop,
+            stop: Arc::clone(&args.stop),
             on_ready: Some(args.on_ready),
         });
         let crash = super::Crash::new(Rc::clone(&group));
+        let incarnation = Incarnation {
+            number: args.incarnation,
+            stopping: Stopping::new(Arc::clone(&args.stop)),
+            crash,
+        };
         let mut io = Io::new(
             args.actor.clone(),
-            args.incarnation,
+            incarnation,
             args.outputs,
             direct,
             args.node,
             args.zmq,
-            crash,
         );
         let params = Arc::clone(&self.params);
         let created = catch_unwind(AssertUnwindSafe(|| <A as Role>::build(&params, &mut io)));
@@ -274,5 +330,39 @@ where
             return Poll::Ready(());
         }
         Poll::Pending
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures::FutureExt;
+
+    #[test]
+    fn stopping_resolves_for_every_waiter_once_the_stop_is_raised() {
+        let signal = Arc::new(StopSignal::default());
+        let (mut a, mut b) = (
+            Stopping::new(Arc::clone(&signal)),
+            Stopping::new(Arc::clone(&signal)),
+        );
+        assert_eq!((&mut a).now_or_never(), None);
+        assert_eq!((&mut b).now_or_never(), None);
+        assert!(!a.asked());
+        signal.raise();
+        assert!(a.asked());
+        assert_eq!(a.now_or_never(), Some(()));
+        assert_eq!(b.now_or_never(), Some(()));
+        // Raised before anyone waited: ready at the first look.
+        assert_eq!(Stopping::new(signal).now_or_never(), Some(()));
+    }
+
+    #[test]
+    fn a_waiter_polled_again_is_registered_once() {
+        let signal = Arc::new(StopSignal::default());
+        let mut s = Stopping::new(Arc::clone(&signal));
+        for _ in 0..100 {
+            assert_eq!((&mut s).now_or_never(), None);
+        }
+        assert_eq!(signal.waiters.lock().unwrap().len(), 1);
     }
 }
