@@ -176,3 +176,23 @@ pub(crate) fn python() -> PathBuf {
     );
     p
 }
+
+/// Runs `script` with a started kazoo client `zk` on `servers` and the node
+/// path `p` (as the test peers' Python runs it); its stdout.
+pub(crate) fn kazoo(servers: &str, p: &str, script: &str) -> String {
+    let script = format!(
+        "import sys\nfrom kazoo.client import KazooClient\n\
+         zk = KazooClient(hosts=sys.argv[1], timeout=4.0)\nzk.start(timeout=10)\n\
+         p = sys.argv[2]\n{script}\nzk.stop()\n"
+    );
+    let out = Command::new(python())
+        .args(["-c", &script, servers, p])
+        .output()
+        .expect("python runs");
+    assert!(
+        out.status.success(),
+        "kazoo: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}

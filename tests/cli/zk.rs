@@ -137,18 +137,10 @@ impl Drop for Restart {
 
 /// Deletes `path` and what is below it, if it is there (kazoo).
 fn remove_tree(path: &str) {
-    let script = "import sys\nfrom kazoo.client import KazooClient\n\
-                  zk = KazooClient(hosts=sys.argv[1], timeout=4.0)\nzk.start(timeout=10)\n\
-                  zk.delete(sys.argv[2], recursive=True) if zk.exists(sys.argv[2]) else None\n\
-                  zk.stop()\n";
-    let out = Command::new(python())
-        .args(["-c", script, &env("ROLECALL_ZK"), path])
-        .output()
-        .expect("python runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    kazoo(
+        &env("ROLECALL_ZK"),
+        path,
+        "zk.delete(p, recursive=True) if zk.exists(p) else None",
     );
 }
 

@@ -5,7 +5,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -219,26 +219,7 @@ impl System {
     /// Runs a kazoo script with the servers and `ROOT/path` as arguments;
     /// its output's one line, split at commas.
     pub(crate) fn kazoo(&self, script: &str, path: &str) -> Vec<String> {
-        let script = format!(
-            "import sys\nfrom kazoo.client import KazooClient\n\
-             zk = KazooClient(hosts=sys.argv[1], timeout=4.0)\nzk.start(timeout=10)\n\
-             p = sys.argv[2]\n{script}\nzk.stop()\n"
-        );
-        let out = Command::new(python())
-            .args([
-                "-c",
-                &script,
-                &self.servers,
-                &format!("{}/{path}", self.root),
-            ])
-            .output()
-            .expect("python runs");
-        assert!(
-            out.status.success(),
-            "kazoo: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout)
+        kazoo(&self.servers, &format!("{}/{path}", self.root), script)
             .trim()
             .split(',')
             .filter(|s| !s.is_empty())

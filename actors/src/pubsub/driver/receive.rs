@@ -263,6 +263,7 @@ pub(super) fn forward(
     }
     let mut leading = replica.is_none() || dirs.borrow_and_update().leading;
     let mut promotion = Promotion::new();
+    let mut drained = Instant::now();
     let mut buffer: VecDeque<Vec<Vec<u8>>> = VecDeque::new();
     let (mut received, mut forwarded, mut evicted) = (0u64, 0u64, 0u64);
     let mut last = None::<Instant>;
@@ -300,30 +301,23 @@ pub(super) fn forward(
             leading = now;
         }
         if replica.is_some() {
-            let subscribed = subscriptions(out);
-            if subscribed > 0 {
-                promotion.subscribed(Instant::now(), subscribed, cfg.promote);
+            let now = Instant::now();
+            // Subscriptions are read every turn while a replay waits for
+            // them, else every DRAIN_EVERY (they are timed that finely).
+            if promotion.pending() || now.saturating_duration_since(drained) >= DRAIN_EVERY {
+                drained = now;
+                let subscribed = subscriptions(out);
+                if subscribed > 0 {
+                    promotion.subscribed(now, subscribed, cfg.promote);
+                }
             }
-        }
-        let now = Instant::now();
-        if let Some(due) = promotion.due(now, cfg.promote) {
-            let why = match due {
-                Due::Subscribed => format!(
-                    "{} subscriptions, then {} ms without one",
-                    promotion.subscriptions(),
-                    cfg.promote.quiet.as_millis()
-                ),
-                Due::Settled => format!("{} subscriptions", promotion.subscriptions()),
-            };
-            let detail = format!(
-                "{} buffered publications {} ms after the election ({why})",
-                buffer.len(),
-                promotion.waited(now).as_millis()
-            );
-            emit(events, Event::Phase("REPLAY", detail));
-            promotion.replayed();
-            for frames in buffer.iter() {
-                send(frames.clone(), &mut forwarded);
+            if let Some(due) = promotion.due(now, cfg.promote) {
+                let detail = replay_line(&promotion, due, now, cfg, buffer.len());
+                emit(events, Event::Phase("REPLAY", detail));
+                promotion.replayed();
+                for frames in buffer.iter() {
+                    send(frames.clone(), &mut forwarded);
+                }
             }
         }
         discovery.follow(dirs, stop, events)?;
@@ -365,6 +359,32 @@ pub const PROMOTE_SETTLE: Duration = Duration::from_millis(500);
 /// Default time without a new subscription after which a promoted broker
 /// replays (once one arrived).
 pub const PROMOTE_QUIET: Duration = Duration::from_millis(100);
+
+/// How often a broker replica reads its XPUB's subscriptions when no replay
+/// waits for them.
+const DRAIN_EVERY: Duration = Duration::from_millis(10);
+
+/// The `REPLAY` log line's detail.
+fn replay_line(
+    promotion: &Promotion,
+    due: Due,
+    now: Instant,
+    cfg: &Config,
+    buffered: usize,
+) -> String {
+    let why = match due {
+        Due::Subscribed => format!(
+            "{} subscriptions, then {} ms without one",
+            promotion.subscriptions(),
+            cfg.promote.quiet.as_millis()
+        ),
+        Due::Settled => format!("{} subscriptions", promotion.subscriptions()),
+    };
+    format!(
+        "{buffered} buffered publications {} ms after the election ({why})",
+        promotion.waited(now).as_millis()
+    )
+}
 
 /// Most subscription messages taken from a broker replica's XPUB socket per turn.
 const SUBSCRIPTIONS_PER_TURN: usize = 1024;
