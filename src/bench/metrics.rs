@@ -60,6 +60,14 @@ pub(super) struct Report {
     reporter_points_per_s: f64,
     /// Nanoseconds a sender spends per point handed to the reporter's wire.
     sender_ns_per_point: f64,
+    /// Nanoseconds per point spent encoding the direct side's bodies (once,
+    /// before timing; the reporter does the same encoding inside its timed
+    /// span, on its own thread).
+    encode_ns_per_point: f64,
+    /// Time per point through the reporter beyond the direct side's, from
+    /// the median rates (1/reporter − 1/direct, in nanoseconds): what the
+    /// ratio's gap costs, to set beside `encode_ns_per_point`.
+    reporter_extra_ns_per_point: f64,
     /// The same points through the reporter into a local results file: its
     /// own ceiling (encoding, batching, no server).
     reporter_to_file_points_per_s: f64,
@@ -217,6 +225,7 @@ pub(super) fn run(n: u64) -> Result<Report, String> {
             .to_owned()
     })?;
     let pts = points(n);
+    let encoding = Instant::now();
     let mut bodies = Vec::new();
     for chunk in pts.chunks(BATCH) {
         let mut body = String::new();
@@ -225,6 +234,7 @@ pub(super) fn run(n: u64) -> Result<Report, String> {
         }
         bodies.push(body);
     }
+    let encode_ns_per_point = encoding.elapsed().as_nanos() as f64 / n.max(1) as f64;
     let system = System::new();
     system.block_on(async move {
         // The reporter's client settings (request and connect timeouts).
@@ -295,6 +305,12 @@ pub(super) fn run(n: u64) -> Result<Report, String> {
             direct_points_per_s: d,
             reporter_points_per_s: r,
             sender_ns_per_point: median(&mut costs),
+            encode_ns_per_point,
+            reporter_extra_ns_per_point: if r > 0.0 && d > 0.0 {
+                1e9 / r - 1e9 / d
+            } else {
+                0.0
+            },
             reporter_to_file_points_per_s: file_rate,
             direct_rounds,
             reporter_rounds,

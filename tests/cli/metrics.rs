@@ -365,4 +365,19 @@ fn bench_metrics_prints_one_json_line_with_the_ratio_of_paired_rounds() {
     assert!(v["reporter_to_file_points_per_s"]
         .as_f64()
         .is_some_and(|r| r > 0.0));
+    // The encoding the direct side does before timing, and what the gap
+    // costs per point, to set beside it.
+    assert!(
+        v["encode_ns_per_point"].as_f64().is_some_and(|ns| ns > 0.0),
+        "{last}"
+    );
+    let direct = v["direct_points_per_s"].as_f64().unwrap_or(0.0);
+    let reporter = v["reporter_points_per_s"].as_f64().unwrap_or(0.0);
+    let extra = v["reporter_extra_ns_per_point"]
+        .as_f64()
+        .unwrap_or(f64::NAN);
+    assert!(
+        (extra - (1e9 / reporter - 1e9 / direct)).abs() < 1e-6 * extra.abs().max(1.0),
+        "{last}"
+    );
 }

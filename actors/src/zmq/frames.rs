@@ -62,6 +62,12 @@ impl Frame {
         }
     }
 
+    /// A frame of constant bytes: no allocation, and its clones share no
+    /// reference count (a payload sent over and over, a fixed topic).
+    pub fn from_static(bytes: &'static [u8]) -> Self {
+        Frame(Bytes::from_static(bytes))
+    }
+
     /// The frame's bytes as shared [`Bytes`].
     pub fn bytes(&self) -> &Bytes {
         &self.0

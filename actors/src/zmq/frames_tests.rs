@@ -158,3 +158,14 @@ fn a_large_received_frame_shares_its_zmq_message_and_a_small_one_is_copied() {
         );
     }
 }
+
+#[test]
+fn a_static_frame_points_at_its_bytes_and_so_do_its_clones() {
+    static PAYLOAD: [u8; 5] = *b"hello";
+    let frame = Frame::from_static(&PAYLOAD);
+    let copy = frame.clone();
+    assert_eq!(frame, &b"hello"[..]);
+    assert_eq!(frame.as_ptr(), PAYLOAD.as_ptr(), "not copied");
+    assert_eq!(copy.as_ptr(), PAYLOAD.as_ptr(), "a clone shares the bytes");
+    assert_eq!(Frames::one(copy).body(), &b"hello"[..]);
+}

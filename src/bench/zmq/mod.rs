@@ -1,8 +1,8 @@
 //! `rolecall bench zmq`: ZeroMQ endpoint actors against raw libzmq sockets, in
 //! one process and one run.
 //!
-//! (a) PUB→SUB over tcp loopback, 64 B and 1 KiB messages: raw (a thread per
-//! socket) vs the rolecall path (producer actor → `zmq.pub` endpoint →
+//! (a) PUB→SUB over tcp loopback, 64 B and 1 KiB messages: raw (a thread and,
+//! since 2026-12-07, a ZeroMQ context per socket, as two programs have) vs the rolecall path (producer actor → `zmq.pub` endpoint →
 //! `zmq.sub` endpoint → consumer actor; since 2026-12-06 the publishing and
 //! the subscribing actors are two nodes, each on a thread of its own, as
 //! two processes would run them). Both sides use the same high-water
@@ -10,8 +10,9 @@
 //! between the first and the last, and the received counts are reported. (b) REQ/REP round trips: raw vs
 //! `text.requester`-style actor → `zmq.req` ↔ `zmq.rep` → responder actor,
 //! p50/p99. (c) A cross-node wire (two nodes in one process, producer actor
-//! → hop over tcp with the `binary` codec → consumer actor) vs raw PUSH→PULL,
-//! 64 B. Peak resident memory of each rolecall run is reported too.
+//! → hop over tcp with the `binary` codec → consumer actor) vs raw PUSH→PULL
+//! (a context per socket likewise), 64 B. The producing actor sends one
+//! static payload over and over, as the raw side sends one slice. Peak resident memory of each rolecall run is reported too.
 //!
 //! Each throughput comparison, (a) and (c), runs [`PAIRS`] pairs of rounds:
 //! in a pair the raw side goes first once and second once; a pair's ratio is
@@ -30,7 +31,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
-use rolecall_actors::zmq::{io::context, Frames};
+use rolecall_actors::zmq::{io::context, Frame, Frames};
 
 mod paired;
 mod reqrep;
@@ -120,7 +121,11 @@ fn raw_pubsub(port: u16, size: usize, messages: u64) -> Result<(f64, u64), Strin
     publisher
         .bind(&format!("tcp://127.0.0.1:{port}"))
         .map_err(|e| e.to_string())?;
-    let sub_ctx = ctx.clone();
+    // Each end in a context of its own, as the publishing and the subscribing
+    // program have (and as the rolecall side's two nodes have): one shared
+    // context's single I/O thread, carrying both ends, was this baseline
+    // until 2026-12-07 and capped it (docs/performance.md).
+    let sub_ctx = zmq::Context::new();
     let receiver = std::thread::spawn(move || -> Result<(f64, u64), String> {
         let sub = sub_ctx.socket(zmq::SUB).map_err(|e| e.to_string())?;
         sub.set_rcvhwm(HWM).map_err(|e| e.to_string())?;
@@ -192,7 +197,9 @@ fn raw_push_pull(port: u16, size: usize, messages: u64) -> Result<(f64, u64), St
             .unwrap_or(0.0);
         (if secs > 0.0 { n as f64 / secs } else { 0.0 }, n)
     });
-    let push = ctx.socket(zmq::PUSH).map_err(|e| e.to_string())?;
+    // The pushing end in a context of its own, as above.
+    let push_ctx = zmq::Context::new();
+    let push = push_ctx.socket(zmq::PUSH).map_err(|e| e.to_string())?;
     push.set_sndhwm(HWM).map_err(|e| e.to_string())?;
     push.connect(&format!("tcp://127.0.0.1:{port}"))
         .map_err(|e| e.to_string())?;
@@ -238,7 +245,14 @@ impl Actor for Blaster {
 impl Handler<Go> for Blaster {
     type Result = ();
     fn handle(&mut self, _: Go, ctx: &mut Context<Self>) {
-        let body = Frames::one(vec![b'm'; self.size]);
+        let body = match BODY.get(..self.size) {
+            // The same bytes every time, as raw's one slice: cloning a
+            // static frame touches no reference count, where a shared
+            // buffer's count is raised here and dropped by the socket's
+            // thread for every message (a cache line between the cores).
+            Some(bytes) => Frames::one(Frame::from_static(bytes)),
+            None => Frames::one(vec![b'm'; self.size]),
+        };
         for _ in 0..256 {
             if self.sent >= self.count {
                 ctx.stop();
@@ -268,6 +282,9 @@ impl Role for Blaster {
         })
     }
 }
+
+/// The measured messages' payload (the largest size measured).
+static BODY: [u8; 1024] = [b'm'; 1024];
 
 static RECEIVED: AtomicU64 = AtomicU64::new(0);
 static SPAN: Mutex<Option<(Instant, Instant)>> = Mutex::new(None);
