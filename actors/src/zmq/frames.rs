@@ -6,7 +6,8 @@
 //! decoded from a cross-node hop's batch is a view of the received buffer
 //! ([`rolecall_codecs::shared`]), so moving a message across nodes makes no
 //! allocation per message. A large frame received from a socket shares the
-//! ZeroMQ message it arrived in ([`Frame::received`]). A message of one or
+//! ZeroMQ message it arrived in, and small ones share a buffer with the
+//! frames received around them ([`Frame::received`]). A message of one or
 //! two frames (the usual body, or a ROUTER's identity and body) keeps them
 //! inline, without a list.
 
@@ -24,6 +25,38 @@ use serde::{Deserialize, Serialize};
 /// message has a buffer of its own. (Sharing from 256 bytes up measured no
 /// gain over copying at 1 KiB or 64 KiB: docs/performance.md, "2026-12-07".)
 const COPIED_WHEN_RECEIVED: usize = 8192;
+
+/// Received frames up to this size are copied into a buffer shared with the
+/// frames received before and after them on the same thread ([`Slab`]);
+/// larger ones (up to [`COPIED_WHEN_RECEIVED`]) into one of their own.
+const SLAB_FRAME: usize = 512;
+/// The size of one such shared buffer.
+const SLAB: usize = 4 * 1024;
+
+/// Where a socket thread copies the small frames it receives: one buffer for
+/// many frames, each frame a view of its part. A small frame copied into
+/// an allocation of its own is allocated by the socket's thread and freed
+/// by the consumer's, which for 64 B messages cost more than everything
+/// else on both threads (glibc's arena lock and bins, every message:
+/// docs/performance.md, "small received frames"); a shared buffer is one
+/// allocation per [`SLAB`] bytes, and a frame costs a reference count.
+struct Slab(bytes::BytesMut);
+
+impl Slab {
+    /// `data` copied into the current buffer (a new one when it is full).
+    fn copy(&mut self, data: &[u8]) -> Bytes {
+        if self.0.capacity() - self.0.len() < data.len() {
+            self.0 = bytes::BytesMut::with_capacity(SLAB);
+        }
+        self.0.extend_from_slice(data);
+        self.0.split().freeze()
+    }
+}
+
+thread_local! {
+    static SLAB_OF_THIS_THREAD: std::cell::RefCell<Slab> =
+        std::cell::RefCell::new(Slab(bytes::BytesMut::new()));
+}
 
 /// Owns a received ZeroMQ message for [`Bytes::from_owner`].
 struct ReceivedBuffer(zmq::Message);
@@ -52,9 +85,14 @@ impl Frame {
     /// 8 KiB) takes the ZeroMQ message it arrived in, leaving an empty one in
     /// its place, and is shared bytes over it (no copy; its buffer is freed
     /// where the last clone is dropped); a smaller one is copied, and the
-    /// message stays to be received into again.
+    /// message stays to be received into again. A small one (up to 512
+    /// bytes) is copied into a 4 KiB buffer that the frames received
+    /// around it on this thread share, freed when the last of them is
+    /// dropped: keep such a frame for long with [`Frame::detached`].
     pub fn received(message: &mut zmq::Message) -> Self {
-        if message.len() <= COPIED_WHEN_RECEIVED {
+        if message.len() <= SLAB_FRAME {
+            Frame(SLAB_OF_THIS_THREAD.with(|slab| slab.borrow_mut().copy(message)))
+        } else if message.len() <= COPIED_WHEN_RECEIVED {
             Frame(Bytes::copy_from_slice(message))
         } else {
             let taken = std::mem::replace(message, zmq::Message::new());

@@ -169,3 +169,64 @@ fn a_static_frame_points_at_its_bytes_and_so_do_its_clones() {
     assert_eq!(copy.as_ptr(), PAYLOAD.as_ptr(), "a clone shares the bytes");
     assert_eq!(Frames::one(copy).body(), &b"hello"[..]);
 }
+
+#[test]
+fn small_received_frames_share_a_buffer_and_each_reads_its_own_bytes() {
+    // Sizes from empty to the largest that shares, so that buffers fill
+    // part-way and new ones start.
+    let sizes: Vec<usize> = (0..2000).map(|i| (i * 37) % 513).collect();
+    let frames: Vec<(usize, Frame)> = sizes
+        .iter()
+        .enumerate()
+        .map(|(i, &n)| {
+            let mut m = zmq::Message::from(&vec![(i % 251) as u8; n][..]);
+            (i, Frame::received(&mut m))
+        })
+        .collect();
+    for ((i, f), &n) in frames.iter().zip(&sizes) {
+        assert_eq!(f.len(), n, "frame {i}");
+        assert!(f.iter().all(|&b| b == (i % 251) as u8), "frame {i}");
+    }
+    // Neighbours lie side by side in a buffer, but where one filled up.
+    let side_by_side = frames
+        .windows(2)
+        .filter(|w| w[0].1.as_ptr() as usize + w[0].1.len() == w[1].1.as_ptr() as usize)
+        .count();
+    let buffers = sizes.iter().sum::<usize>() / 4096 + 1;
+    assert!(
+        side_by_side >= frames.len() - 1 - 2 * buffers,
+        "{side_by_side}"
+    );
+    // Kept alone, a frame is copied out of the shared buffer.
+    let kept = frames[1].1.detached();
+    assert_eq!(kept, frames[1].1);
+    assert_ne!(kept.as_ptr(), frames[1].1.as_ptr());
+    // Frames outlive the buffer's other frames and the thread's next buffers.
+    let survivor = frames[1999].1.clone();
+    drop(frames);
+    for _ in 0..100 {
+        let _ = Frame::received(&mut zmq::Message::from(&[0u8; 500][..]));
+    }
+    assert_eq!(survivor.len(), sizes[1999]);
+    assert!(survivor.iter().all(|&b| b == (1999 % 251) as u8));
+}
+
+#[test]
+fn received_frames_are_whole_when_another_thread_drops_them() {
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Frame>(64);
+    let consumer = std::thread::spawn(move || {
+        let mut n = 0u64;
+        for f in rx {
+            assert_eq!(f.len(), 64);
+            assert!(f.iter().all(|&b| b == f[0]), "frame {n}");
+            n += 1;
+        }
+        n
+    });
+    for i in 0..20_000u32 {
+        let mut m = zmq::Message::from(&[(i % 256) as u8; 64][..]);
+        tx.send(Frame::received(&mut m)).expect("consumer alive");
+    }
+    drop(tx);
+    assert_eq!(consumer.join().expect("consumer"), 20_000);
+}
