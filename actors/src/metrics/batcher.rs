@@ -10,6 +10,12 @@
 //!   failure that may pass, with exponential backoff from `retry_initial` up
 //!   to `retry_max`; a batch the server refuses for good (a 4xx) is dropped
 //!   and counted as `rejected`.
+//! * While one is in flight, the next full batch (any, while flushing) may be
+//!   *staged* ([`Poll::Stage`]): handed to the writer to start the moment the
+//!   one in flight is written, and never if it fails, so that no turn through
+//!   the caller's thread separates two writes. Still one batch at the server
+//!   at a time, in order; a staged batch the writer did not start is staged
+//!   or written again later under a new id.
 //! * Buffered plus in-flight lines never exceed `capacity`: a line pushed
 //!   beyond it is dropped (drop-newest) and counted in `dropped`, exactly.
 
@@ -132,6 +138,11 @@ pub enum Poll {
     Write(Batch),
     /// Nothing to do before this instant (poll again then, or on a push).
     WaitUntil(Instant),
+    /// Hand this batch to the writer to start right after the batch in
+    /// flight, only if that one is written; report its outcome as for
+    /// [`Poll::Write`], or [`Batcher::not_started`] if the writer did not
+    /// start it.
+    Stage(Batch),
     /// A batch is in flight: wait for its outcome.
     InFlight,
     /// Nothing buffered.
@@ -161,7 +172,7 @@ pub struct Stats {
     pub rejected: u64,
     /// Points waiting in the buffer.
     pub buffered: u64,
-    /// Points in the batch being written.
+    /// Points in the batch being written (and the one staged after it).
     pub in_flight: u64,
     /// Failed write attempts (each followed by a retry).
     pub retries: u64,
@@ -185,6 +196,11 @@ pub struct Batcher {
     buffer: VecDeque<Chunk>,
     buffered: usize,
     in_flight: Option<Batch>,
+    /// The batch after the one in flight ([`Poll::Stage`]).
+    staged: Option<Batch>,
+    /// Whether the writer holds `staged` to start after the batch in
+    /// flight (false once that one failed: the writer will not start it).
+    staged_live: bool,
     /// The in-flight batch failed; retry it at this instant.
     retry_at: Option<Instant>,
     attempt: u32,
@@ -205,6 +221,8 @@ impl Batcher {
             buffer: VecDeque::new(),
             buffered: 0,
             in_flight: None,
+            staged: None,
+            staged_live: false,
             retry_at: None,
             attempt: 0,
             next_id: 0,
@@ -234,7 +252,7 @@ impl Batcher {
         now: Instant,
         encode: impl FnOnce(&mut String) -> Result<(), E>,
     ) -> Result<bool, E> {
-        let held = self.buffered + self.in_flight.as_ref().map_or(0, |b| b.lines);
+        let held = self.buffered + self.sent_lines();
         if held >= self.config.capacity {
             self.stats.dropped += 1;
             return Ok(false);
@@ -285,7 +303,17 @@ impl Batcher {
 
     /// True when nothing is buffered or in flight.
     pub fn is_empty(&self) -> bool {
-        self.buffer.is_empty() && self.in_flight.is_none()
+        self.buffer.is_empty() && self.in_flight.is_none() && self.staged.is_none()
+    }
+
+    /// Lines in flight or staged.
+    fn sent_lines(&self) -> usize {
+        self.in_flight.as_ref().map_or(0, |b| b.lines) + self.staged.as_ref().map_or(0, |b| b.lines)
+    }
+
+    fn new_id(&mut self) -> BatchId {
+        self.next_id += 1;
+        BatchId(self.next_id)
     }
 
     /// What to do at `now`.
@@ -297,8 +325,15 @@ impl Batcher {
                     Poll::Write(batch.clone())
                 }
                 Some(at) => Poll::WaitUntil(at),
-                None => Poll::InFlight,
+                None => self.stage().map_or(Poll::InFlight, Poll::Stage),
             };
+        }
+        if let Some(mut next) = self.staged.take() {
+            // The batch before it was refused: it is written next.
+            next.id = self.new_id();
+            self.staged_live = false;
+            self.in_flight = Some(next.clone());
+            return Poll::Write(next);
         }
         let Some(front) = self.buffer.front() else {
             // A flush ends once everything it covered is written.
@@ -313,9 +348,8 @@ impl Batcher {
             return Poll::Idle;
         };
         self.buffered -= chunk.lines;
-        self.next_id += 1;
         let batch = Batch {
-            id: BatchId(self.next_id),
+            id: self.new_id(),
             body: Bytes::from(chunk.body),
             lines: chunk.lines,
         };
@@ -323,20 +357,90 @@ impl Batcher {
         Poll::Write(batch)
     }
 
+    /// The batch to stage after the one in flight, if there is one to stage
+    /// (the staged one again, under a new id, if the writer dropped it).
+    fn stage(&mut self) -> Option<Batch> {
+        if self.staged.is_some() {
+            if self.staged_live {
+                return None;
+            }
+            let id = self.new_id();
+            let staged = self.staged.as_mut()?;
+            staged.id = id;
+            self.staged_live = true;
+            return Some(staged.clone());
+        }
+        let front = self.buffer.front()?;
+        if front.lines < self.config.batch_size && !self.flushing {
+            return None;
+        }
+        let chunk = self.buffer.pop_front()?;
+        self.buffered -= chunk.lines;
+        let batch = Batch {
+            id: self.new_id(),
+            body: Bytes::from(chunk.body),
+            lines: chunk.lines,
+        };
+        self.staged = Some(batch.clone());
+        self.staged_live = true;
+        Some(batch)
+    }
+
+    /// The staged batch's outcome came before the outcome of the batch in
+    /// flight: the writer starts a staged batch only after the one before it
+    /// was written, so that one was, and the staged one is now in flight.
+    fn answered_out_of_order(&mut self, id: BatchId) {
+        if !self.staged_live || self.staged.as_ref().map(|b| b.id) != Some(id) {
+            return;
+        }
+        if let Some(before) = self.in_flight.take() {
+            self.stats.written += before.lines as u64;
+        }
+        self.promote_staged();
+    }
+
+    /// The writer has started the staged batch: it is the one in flight.
+    fn promote_staged(&mut self) {
+        self.retry_at = None;
+        self.attempt = 0;
+        self.in_flight = self.staged.take();
+        self.staged_live = false;
+    }
+
     /// The batch `id` was written.
     pub fn written(&mut self, id: BatchId) {
+        self.answered_out_of_order(id);
         if let Some(b) = self.take_in_flight(id) {
             self.stats.written += b.lines as u64;
             self.attempt = 0;
+            if self.staged_live {
+                self.promote_staged();
+            }
+        }
+    }
+
+    /// The writer did not start the batch `id` (it was staged, and the
+    /// batch before it failed, or the writer could not take it): it stays
+    /// next, to be staged or written again.
+    pub fn not_started(&mut self, id: BatchId) {
+        if self.staged_live && self.staged.as_ref().map(|b| b.id) == Some(id) {
+            self.staged_live = false;
+        } else if self.in_flight.as_ref().map(|b| b.id) == Some(id) && self.retry_at.is_none() {
+            // Taken as started when the batch before it was written.
+            self.staged = self.in_flight.take();
+            self.staged_live = false;
         }
     }
 
     /// Writing batch `id` failed at `now`; returns the delay before the retry
     /// (None if the batch was rejected for good, or `id` is not in flight).
     pub fn failed(&mut self, id: BatchId, failure: Failure, now: Instant) -> Option<Duration> {
+        self.answered_out_of_order(id);
         if self.in_flight.as_ref().map(|b| b.id) != Some(id) {
             return None;
         }
+        // The writer does not start the staged batch after a failure.
+        self.staged_live = false;
         match failure {
             Failure::Reject => {
                 if let Some(b) = self.take_in_flight(id) {
@@ -367,7 +471,7 @@ impl Batcher {
     pub fn stats(&self) -> Stats {
         Stats {
             buffered: self.buffered as u64,
-            in_flight: self.in_flight.as_ref().map_or(0, |b| b.lines as u64),
+            in_flight: self.sent_lines() as u64,
             ..self.stats
         }
     }

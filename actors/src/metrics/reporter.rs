@@ -46,7 +46,7 @@ use super::influx_v1::InfluxV1;
 use super::influx_v2::InfluxV2;
 use super::point::Point;
 use super::sink::{Sink, WriteError};
-use super::writer::Writer;
+use super::writer::{Staged, Writer};
 
 /// Where the points go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
@@ -387,6 +387,21 @@ impl Reporter {
                 ctx.spawn(write.into_actor(self).map(move |result, act, ctx| {
                     act.outcome(id, result, ctx);
                 }));
+            }
+            Poll::Stage(batch) => {
+                let id = batch.id;
+                let write = self.writer.submit_after(self.sink.write(batch.body));
+                ctx.spawn(
+                    write
+                        .into_actor(self)
+                        .map(move |staged, act, ctx| match staged {
+                            Staged::Ran(result) => act.outcome(id, result, ctx),
+                            Staged::NotStarted => {
+                                act.batcher.not_started(id);
+                                act.pump(ctx);
+                            }
+                        }),
+                );
             }
             Poll::WaitUntil(at) => {
                 if self.timer.is_some_and(|(t, _)| t <= at) {

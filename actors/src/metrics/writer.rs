@@ -9,7 +9,11 @@
 //! channel and answers each on a oneshot.
 //!
 //! The reporter keeps at most one batch in flight ([`Batcher`](super::Batcher)),
-//! so the channel holds one job. A write that panics answers with a
+//! and may stage the next one behind it ([`Writer::submit_after`]): a job the
+//! thread starts only if the job before it succeeded, the moment it did, so
+//! that two writes are not separated by a turn through the reporter's thread
+//! (measured: 0.5–1 ms between writes that way, against 0.3 ms for a program
+//! posting its batches itself). So the channel holds at most two jobs. A write that panics answers with a
 //! [`WriteError::Transport`] (retried like any other failure) and the thread
 //! goes on. Dropping the [`Writer`] closes the channel; the thread finishes
 //! the job it has and ends.
@@ -22,10 +26,22 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::sink::WriteError;
 
-/// One write and where its result goes.
+/// One write and where its result goes (`None`: not started).
 struct Job {
     write: BoxFuture<'static, Result<(), WriteError>>,
-    done: oneshot::Sender<Result<(), WriteError>>,
+    done: oneshot::Sender<Option<Result<(), WriteError>>>,
+    /// Start only if the job before it succeeded.
+    after_success: bool,
+}
+
+/// What became of a job given to [`Writer::submit_after`].
+#[derive(Debug)]
+pub(crate) enum Staged {
+    /// It ran: its result.
+    Ran(Result<(), WriteError>),
+    /// It did not run: the job before it failed, or the thread could not
+    /// take it.
+    NotStarted,
 }
 
 /// Jobs waiting for the thread, besides the one it is writing.
@@ -73,7 +89,12 @@ impl Writer {
             target: self.target.clone(),
             message: format!("metrics I/O thread {why}"),
         };
-        if let Err(e) = self.jobs.try_send(Job { write, done }) {
+        let job = Job {
+            write,
+            done,
+            after_success: false,
+        };
+        if let Err(e) = self.jobs.try_send(job) {
             let error = match e {
                 mpsc::error::TrySendError::Full(_) => refused("busy"),
                 mpsc::error::TrySendError::Closed(_) => refused("stopped"),
@@ -81,13 +102,48 @@ impl Writer {
             return futures::future::ready(Err(error)).boxed();
         }
         let lost = refused("dropped the write");
-        async move { answer.await.unwrap_or(Err(lost)) }.boxed()
+        async move { answer.await.ok().flatten().unwrap_or(Err(lost)) }.boxed()
+    }
+
+    /// Hands `write` to the thread to start right after the job before it,
+    /// only if that one succeeds ([`Staged::NotStarted`] otherwise, and
+    /// when the thread is gone or busy).
+    pub(crate) fn submit_after(
+        &self,
+        write: BoxFuture<'static, Result<(), WriteError>>,
+    ) -> BoxFuture<'static, Staged> {
+        let (done, answer) = oneshot::channel();
+        let job = Job {
+            write,
+            done,
+            after_success: true,
+        };
+        if self.jobs.try_send(job).is_err() {
+            return futures::future::ready(Staged::NotStarted).boxed();
+        }
+        async move {
+            match answer.await {
+                Ok(Some(result)) => Staged::Ran(result),
+                Ok(None) | Err(_) => Staged::NotStarted,
+            }
+        }
+        .boxed()
     }
 }
 
 /// The thread's loop: one job at a time, in order, until the channel closes.
 async fn serve(mut jobs: mpsc::Receiver<Job>, target: String) {
-    while let Some(Job { write, done }) = jobs.recv().await {
+    let mut last_succeeded = true;
+    while let Some(Job {
+        write,
+        done,
+        after_success,
+    }) = jobs.recv().await
+    {
+        if after_success && !last_succeeded {
+            let _ = done.send(None);
+            continue;
+        }
         let result = match AssertUnwindSafe(write).catch_unwind().await {
             Ok(result) => result,
             Err(panic) => Err(WriteError::Transport {
@@ -95,7 +151,8 @@ async fn serve(mut jobs: mpsc::Receiver<Job>, target: String) {
                 message: format!("write panicked: {}", panic_text(&panic)),
             }),
         };
-        let _ = done.send(result);
+        last_succeeded = result.is_ok();
+        let _ = done.send(Some(result));
     }
 }
 
@@ -196,6 +253,34 @@ mod tests {
             other => panic!("expected a transport error, got {other:?}"),
         }
         assert!(block_on(writer.submit(async { Ok(()) }.boxed())).is_ok());
+    }
+
+    #[test]
+    fn a_staged_job_runs_only_after_the_job_before_it_succeeded() {
+        let writer = Writer::start("test", "nowhere".into()).expect("thread");
+        let failure = || WriteError::Transport {
+            target: "nowhere".into(),
+            message: "down".into(),
+        };
+        let ran = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = |ran: &std::sync::Arc<std::sync::atomic::AtomicUsize>| {
+            let ran = ran.clone();
+            async move {
+                ran.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                Ok(())
+            }
+            .boxed()
+        };
+        let failed = writer.submit(futures::future::ready(Err(failure())).boxed());
+        let skipped = writer.submit_after(counted(&ran));
+        assert!(block_on(failed).is_err());
+        assert!(matches!(block_on(skipped), Staged::NotStarted));
+        assert_eq!(ran.load(std::sync::atomic::Ordering::SeqCst), 0, "not run");
+        let ok = writer.submit(async { Ok(()) }.boxed());
+        let followed = writer.submit_after(counted(&ran));
+        assert!(block_on(ok).is_ok());
+        assert!(matches!(block_on(followed), Staged::Ran(Ok(()))));
+        assert_eq!(ran.load(std::sync::atomic::Ordering::SeqCst), 1);
     }
 
     #[test]

@@ -205,3 +205,177 @@ fn push_with_encodes_in_place_and_skips_encoding_when_there_is_no_room() {
         format!("{}{}{}", line(0), line(1), line(2)).as_bytes()
     );
 }
+
+fn staging() -> Config {
+    config().capacity(9)
+}
+
+/// Pushes lines `from..to` at `t`.
+fn push_lines(b: &mut Batcher, from: usize, to: usize, t: Instant) {
+    for i in from..to {
+        assert!(b.push(&line(i), t), "line {i} taken");
+    }
+}
+
+fn body(from: usize, to: usize) -> Vec<u8> {
+    (from..to).map(line).collect::<String>().into_bytes()
+}
+
+#[test]
+fn the_next_full_batch_is_staged_behind_the_one_in_flight_and_follows_it() {
+    let t0 = Instant::now();
+    let mut b = Batcher::new(staging());
+    push_lines(&mut b, 0, 3, t0);
+    let Poll::Write(first) = b.poll(t0) else {
+        panic!("a full batch is due");
+    };
+    push_lines(&mut b, 3, 5, t0);
+    assert_eq!(b.poll(t0), Poll::InFlight, "a partial batch is not staged");
+    push_lines(&mut b, 5, 6, t0);
+    let Poll::Stage(second) = b.poll(t0) else {
+        panic!("a full batch is staged");
+    };
+    assert_eq!(second.body, body(3, 6));
+    assert_eq!(b.poll(t0), Poll::InFlight, "one staged at a time");
+    assert_eq!(b.stats().in_flight, 6);
+    b.written(first.id);
+    let s = b.stats();
+    assert_eq!(
+        (s.written, s.in_flight),
+        (3, 3),
+        "the staged batch is in flight"
+    );
+    b.written(second.id);
+    let s = b.stats();
+    assert_eq!(
+        (s.accepted, s.written, s.in_flight, s.buffered),
+        (6, 6, 0, 0)
+    );
+    assert!(b.is_empty());
+}
+
+#[test]
+fn after_a_failure_the_retry_goes_first_and_the_staged_batch_is_staged_again() {
+    let t0 = Instant::now();
+    let mut b = Batcher::new(staging());
+    push_lines(&mut b, 0, 6, t0);
+    let Poll::Write(first) = b.poll(t0) else {
+        panic!("due");
+    };
+    let Poll::Stage(second) = b.poll(t0) else {
+        panic!("staged");
+    };
+    let delay = b.failed(first.id, Failure::Retry, t0).expect("retried");
+    // The writer's answer for the staged batch: not started.
+    b.not_started(second.id);
+    assert_eq!(b.poll(t0), Poll::WaitUntil(t0 + delay));
+    let Poll::Write(again) = b.poll(t0 + delay) else {
+        panic!("the retry is due");
+    };
+    assert_eq!(again, first, "the same batch first");
+    let Poll::Stage(restaged) = b.poll(t0 + delay) else {
+        panic!("staged again behind the retry");
+    };
+    assert_eq!(restaged.body, second.body);
+    assert_ne!(
+        restaged.id, second.id,
+        "a new id: a late answer for the old one is stale"
+    );
+    b.written(second.id);
+    assert_eq!(b.stats().written, 0, "a stale id changes nothing");
+    b.written(first.id);
+    b.written(restaged.id);
+    let s = b.stats();
+    assert_eq!((s.written, s.retries, s.in_flight), (6, 1, 0));
+    assert!(b.is_empty());
+}
+
+#[test]
+fn after_a_refused_batch_the_staged_one_is_written_next() {
+    let t0 = Instant::now();
+    let mut b = Batcher::new(staging());
+    push_lines(&mut b, 0, 9, t0);
+    let Poll::Write(first) = b.poll(t0) else {
+        panic!("due");
+    };
+    let Poll::Stage(second) = b.poll(t0) else {
+        panic!("staged");
+    };
+    assert_eq!(b.failed(first.id, Failure::Reject, t0), None);
+    b.not_started(second.id);
+    let Poll::Write(next) = b.poll(t0) else {
+        panic!("the staged batch goes next");
+    };
+    assert_eq!(next.body, body(3, 6), "before the lines buffered after it");
+    let Poll::Stage(third) = b.poll(t0) else {
+        panic!("the batch after it is staged");
+    };
+    assert_eq!(third.body, body(6, 9));
+    b.written(next.id);
+    b.written(third.id);
+    let s = b.stats();
+    assert_eq!((s.rejected, s.written, s.in_flight), (3, 6, 0));
+    assert!(b.is_empty());
+}
+
+#[test]
+fn a_staged_batch_answered_first_means_the_one_before_it_was_written() {
+    let t0 = Instant::now();
+    let mut b = Batcher::new(staging());
+    push_lines(&mut b, 0, 6, t0);
+    let Poll::Write(first) = b.poll(t0) else {
+        panic!("due");
+    };
+    let Poll::Stage(second) = b.poll(t0) else {
+        panic!("staged");
+    };
+    b.written(second.id);
+    assert_eq!(b.stats().written, 6);
+    b.written(first.id);
+    assert_eq!(b.stats().written, 6, "the late answer counts nothing twice");
+    assert!(b.is_empty());
+}
+
+#[test]
+fn a_staged_batch_the_writer_could_not_take_is_staged_or_written_again() {
+    let t0 = Instant::now();
+    let mut b = Batcher::new(staging());
+    push_lines(&mut b, 0, 6, t0);
+    let Poll::Write(first) = b.poll(t0) else {
+        panic!("due");
+    };
+    let Poll::Stage(second) = b.poll(t0) else {
+        panic!("staged");
+    };
+    b.not_started(second.id);
+    let Poll::Stage(again) = b.poll(t0) else {
+        panic!("staged again");
+    };
+    assert_eq!(again.body, second.body);
+    // Taken as started once the batch before it was written, then refused.
+    b.written(first.id);
+    b.not_started(again.id);
+    let Poll::Write(last) = b.poll(t0) else {
+        panic!("written itself");
+    };
+    assert_eq!(last.body, second.body);
+    b.written(last.id);
+    assert_eq!(b.stats().written, 6);
+    assert!(b.is_empty());
+}
+
+#[test]
+fn the_bound_counts_the_staged_batch() {
+    let t0 = Instant::now();
+    let mut b = Batcher::new(config().capacity(6));
+    push_lines(&mut b, 0, 6, t0);
+    let Poll::Write(_) = b.poll(t0) else {
+        panic!("due");
+    };
+    let Poll::Stage(_) = b.poll(t0) else {
+        panic!("staged");
+    };
+    assert!(!b.push(&line(6), t0), "3 in flight + 3 staged = capacity 6");
+    let s = b.stats();
+    assert_eq!((s.in_flight, s.buffered, s.dropped), (6, 0, 1));
+}
