@@ -29,6 +29,7 @@ pub mod line_protocol;
 pub mod plot;
 pub mod point;
 pub mod reporter;
+mod reporter_params;
 pub mod runtime;
 pub mod sink;
 pub mod summary;
