@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use rolecall_actors::metrics::batcher::{Batcher, Config, ConfigError, Failure, Poll};
+use rolecall_actors::metrics::batcher::{Batch, Batcher, Config, ConfigError, Failure, Poll};
 
 fn config() -> Config {
     Config::default()
@@ -217,6 +217,19 @@ fn push_lines(b: &mut Batcher, from: usize, to: usize, t: Instant) {
     }
 }
 
+/// Pushes `lines` lines (at least two batches' worth) and takes the first
+/// batch to write and the second to stage.
+fn written_and_staged(b: &mut Batcher, lines: usize, t: Instant) -> (Batch, Batch) {
+    push_lines(b, 0, lines, t);
+    let Poll::Write(first) = b.poll(t) else {
+        panic!("a full batch is due");
+    };
+    let Poll::Stage(second) = b.poll(t) else {
+        panic!("the next full batch is staged");
+    };
+    (first, second)
+}
+
 fn body(from: usize, to: usize) -> Vec<u8> {
     (from..to).map(line).collect::<String>().into_bytes()
 }
@@ -258,13 +271,7 @@ fn the_next_full_batch_is_staged_behind_the_one_in_flight_and_follows_it() {
 fn after_a_failure_the_retry_goes_first_and_the_staged_batch_is_staged_again() {
     let t0 = Instant::now();
     let mut b = Batcher::new(staging());
-    push_lines(&mut b, 0, 6, t0);
-    let Poll::Write(first) = b.poll(t0) else {
-        panic!("due");
-    };
-    let Poll::Stage(second) = b.poll(t0) else {
-        panic!("staged");
-    };
+    let (first, second) = written_and_staged(&mut b, 6, t0);
     let delay = b.failed(first.id, Failure::Retry, t0).expect("retried");
     // The writer's answer for the staged batch: not started.
     b.not_started(second.id);
@@ -294,13 +301,7 @@ fn after_a_failure_the_retry_goes_first_and_the_staged_batch_is_staged_again() {
 fn after_a_refused_batch_the_staged_one_is_written_next() {
     let t0 = Instant::now();
     let mut b = Batcher::new(staging());
-    push_lines(&mut b, 0, 9, t0);
-    let Poll::Write(first) = b.poll(t0) else {
-        panic!("due");
-    };
-    let Poll::Stage(second) = b.poll(t0) else {
-        panic!("staged");
-    };
+    let (first, second) = written_and_staged(&mut b, 9, t0);
     assert_eq!(b.failed(first.id, Failure::Reject, t0), None);
     b.not_started(second.id);
     let Poll::Write(next) = b.poll(t0) else {
@@ -322,13 +323,7 @@ fn after_a_refused_batch_the_staged_one_is_written_next() {
 fn a_staged_batch_answered_first_means_the_one_before_it_was_written() {
     let t0 = Instant::now();
     let mut b = Batcher::new(staging());
-    push_lines(&mut b, 0, 6, t0);
-    let Poll::Write(first) = b.poll(t0) else {
-        panic!("due");
-    };
-    let Poll::Stage(second) = b.poll(t0) else {
-        panic!("staged");
-    };
+    let (first, second) = written_and_staged(&mut b, 6, t0);
     b.written(second.id);
     assert_eq!(b.stats().written, 6);
     b.written(first.id);
@@ -340,13 +335,7 @@ fn a_staged_batch_answered_first_means_the_one_before_it_was_written() {
 fn a_staged_batch_the_writer_could_not_take_is_staged_or_written_again() {
     let t0 = Instant::now();
     let mut b = Batcher::new(staging());
-    push_lines(&mut b, 0, 6, t0);
-    let Poll::Write(first) = b.poll(t0) else {
-        panic!("due");
-    };
-    let Poll::Stage(second) = b.poll(t0) else {
-        panic!("staged");
-    };
+    let (first, second) = written_and_staged(&mut b, 6, t0);
     b.not_started(second.id);
     let Poll::Stage(again) = b.poll(t0) else {
         panic!("staged again");
@@ -368,13 +357,7 @@ fn a_staged_batch_the_writer_could_not_take_is_staged_or_written_again() {
 fn the_bound_counts_the_staged_batch() {
     let t0 = Instant::now();
     let mut b = Batcher::new(config().capacity(6));
-    push_lines(&mut b, 0, 6, t0);
-    let Poll::Write(_) = b.poll(t0) else {
-        panic!("due");
-    };
-    let Poll::Stage(_) = b.poll(t0) else {
-        panic!("staged");
-    };
+    written_and_staged(&mut b, 6, t0);
     assert!(!b.push(&line(6), t0), "3 in flight + 3 staged = capacity 6");
     let s = b.stats();
     assert_eq!((s.in_flight, s.buffered, s.dropped), (6, 0, 1));
