@@ -201,6 +201,9 @@ pub struct Batcher {
     /// Whether the writer holds `staged` to start after the batch in
     /// flight (false once that one failed: the writer will not start it).
     staged_live: bool,
+    /// The writer could not take the staged batch: it is not staged again
+    /// until the batch in flight has an outcome.
+    staged_refused: bool,
     /// The in-flight batch failed; retry it at this instant.
     retry_at: Option<Instant>,
     attempt: u32,
@@ -223,6 +226,7 @@ impl Batcher {
             in_flight: None,
             staged: None,
             staged_live: false,
+            staged_refused: false,
             retry_at: None,
             attempt: 0,
             next_id: 0,
@@ -361,7 +365,7 @@ impl Batcher {
     /// (the staged one again, under a new id, if the writer dropped it).
     fn stage(&mut self) -> Option<Batch> {
         if self.staged.is_some() {
-            if self.staged_live {
+            if self.staged_live || self.staged_refused {
                 return None;
             }
             let id = self.new_id();
@@ -421,15 +425,22 @@ impl Batcher {
 
     /// The writer did not start the batch `id` (it was staged, and the
     /// batch before it failed, or the writer could not take it): it stays
-    /// next, to be staged or written again.
-    pub fn not_started(&mut self, id: BatchId) {
+    /// next, staged or written again once the batch in flight has its
+    /// outcome (not before: a writer that cannot take it would be asked
+    /// again at every point). Returns true when nothing is in flight, so
+    /// that the caller polls now to write it.
+    pub fn not_started(&mut self, id: BatchId) -> bool {
         if self.staged_live && self.staged.as_ref().map(|b| b.id) == Some(id) {
+            // The batch before it has not failed (that would have ended
+            // `staged_live`): the writer could not take it.
             self.staged_live = false;
+            self.staged_refused = true;
         } else if self.in_flight.as_ref().map(|b| b.id) == Some(id) && self.retry_at.is_none() {
             // Taken as started when the batch before it was written.
             self.staged = self.in_flight.take();
             self.staged_live = false;
         }
+        self.in_flight.is_none() && self.staged.is_some()
     }
 
     /// Writing batch `id` failed at `now`; returns the delay before the retry
@@ -439,8 +450,10 @@ impl Batcher {
         if self.in_flight.as_ref().map(|b| b.id) != Some(id) {
             return None;
         }
-        // The writer does not start the staged batch after a failure.
+        // The writer does not start the staged batch after a failure; it is
+        // staged again behind the retry.
         self.staged_live = false;
+        self.staged_refused = false;
         match failure {
             Failure::Reject => {
                 if let Some(b) = self.take_in_flight(id) {
@@ -479,6 +492,7 @@ impl Batcher {
     fn take_in_flight(&mut self, id: BatchId) -> Option<Batch> {
         if self.in_flight.as_ref().map(|b| b.id) == Some(id) {
             self.retry_at = None;
+            self.staged_refused = false;
             self.in_flight.take()
         } else {
             None

@@ -178,8 +178,9 @@ impl Reporter {
                 .map(move |staged, act, ctx| match staged {
                     Staged::Ran(result) => act.outcome(id, result, ctx),
                     Staged::NotStarted => {
-                        act.batcher.not_started(id);
-                        act.pump(ctx);
+                        if act.batcher.not_started(id) {
+                            act.pump(ctx);
+                        }
                     }
                 }),
         );

@@ -336,20 +336,42 @@ fn a_staged_batch_the_writer_could_not_take_is_staged_or_written_again() {
     let t0 = Instant::now();
     let mut b = Batcher::new(staging());
     let (first, second) = written_and_staged(&mut b, 6, t0);
+    // Refused while the batch before it is in flight: not offered again at
+    // every poll (a writer that cannot take it would be asked endlessly).
+    assert!(
+        !b.not_started(second.id),
+        "the batch before it is in flight"
+    );
+    assert_eq!(b.poll(t0), Poll::InFlight);
+    b.written(first.id);
+    let Poll::Write(next) = b.poll(t0) else {
+        panic!("written once the batch before it is");
+    };
+    assert_eq!(next.body, second.body);
+    b.written(next.id);
+    assert_eq!(b.stats().written, 6);
+    assert!(b.is_empty());
+
+    // Refused again behind a retry: staged again behind the next attempt.
+    let (first, second) = written_and_staged(&mut b, 6, t0);
     b.not_started(second.id);
-    let Poll::Stage(again) = b.poll(t0) else {
-        panic!("staged again");
+    let delay = b.failed(first.id, Failure::Retry, t0).expect("retried");
+    let Poll::Write(_) = b.poll(t0 + delay) else {
+        panic!("the retry is due");
+    };
+    let Poll::Stage(again) = b.poll(t0 + delay) else {
+        panic!("staged again behind the retry");
     };
     assert_eq!(again.body, second.body);
     // Taken as started once the batch before it was written, then refused.
     b.written(first.id);
-    b.not_started(again.id);
+    assert!(b.not_started(again.id), "nothing in flight: write it now");
     let Poll::Write(last) = b.poll(t0) else {
         panic!("written itself");
     };
     assert_eq!(last.body, second.body);
     b.written(last.id);
-    assert_eq!(b.stats().written, 6);
+    assert_eq!(b.stats().written, 12);
     assert!(b.is_empty());
 }
 
