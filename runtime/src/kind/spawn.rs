@@ -19,7 +19,6 @@ use std::task::{Context as TaskContext, Poll, Waker};
 
 use actix::{ActorContext, ActorFuture, AsyncContext};
 use futures::future::{AbortHandle, Abortable};
-use futures::task::AtomicWaker;
 
 use super::handle::{NodeHandle, Ref};
 use super::io::Incarnation;
@@ -36,15 +35,14 @@ pub(crate) type Outputs = HashMap<&'static str, Arc<dyn Any + Send + Sync>>;
 #[derive(Debug, Default)]
 pub(crate) struct StopSignal {
     flag: AtomicBool,
-    waker: AtomicWaker,
-    /// Tasks of the incarnation waiting on [`Stopping`] (each waker once).
+    /// Tasks of the incarnation waiting on [`Stopping`] — its control future
+    /// among them — each waker once.
     waiters: Mutex<Vec<Waker>>,
 }
 
 impl StopSignal {
     pub(crate) fn raise(&self) {
         self.flag.store(true, Ordering::Release);
-        self.waker.wake();
         let waiters = std::mem::take(&mut *self.waiters.lock().unwrap_or_else(|p| p.into_inner()));
         for w in waiters {
             w.wake();
@@ -182,7 +180,7 @@ impl<A: Role> ActorFactory for TypedFactory<A> {
             }
         }
         ctx.spawn(Control {
-            stop: Arc::clone(&args.stop),
+            stopping: Stopping::new(Arc::clone(&args.stop)),
             on_ready: Some(args.on_ready),
         });
         let crash = super::Crash::new(Rc::clone(&group));
@@ -303,7 +301,7 @@ impl<F> Drop for Guarded<F> {
 /// Runs inside the actor's context: reports readiness on its first poll (after
 /// `started` and its waits) and stops the actor when the signal is raised.
 struct Control {
-    stop: Arc<StopSignal>,
+    stopping: Stopping,
     on_ready: Option<Box<dyn FnOnce()>>,
 }
 
@@ -324,8 +322,7 @@ where
         if let Some(ready) = this.on_ready.take() {
             ready();
         }
-        this.stop.waker.register(task.waker());
-        if this.stop.raised() {
+        if Pin::new(&mut this.stopping).poll(task).is_ready() {
             ctx.stop();
             return Poll::Ready(());
         }
