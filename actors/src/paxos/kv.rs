@@ -61,7 +61,18 @@ pub struct Leader {
     decided: Output<Decided>,
     alarm: Alarm,
     refused: u64,
+    /// A [`FlushProposals`] is on its way: commands proposed since are
+    /// queued in the machine, their slots not yet started.
+    flush_queued: bool,
 }
+
+/// Starts slots for the commands proposed since the last flush. Sent to
+/// itself by the first `Propose` after a flush, it runs once the wire's
+/// inlet has handled what the wire held: a burst of proposals shares slots
+/// instead of taking one each.
+#[derive(Message)]
+#[rtype(result = "()")]
+struct FlushProposals;
 
 impl Leader {
     fn act(&mut self, actions: Vec<Action>, ctx: &mut Context<Self>) {
@@ -109,11 +120,25 @@ impl Handler<Propose> for Leader {
         let mut out = Vec::new();
         if let Err(full) = self
             .machine
-            .submit(msg.commands, since(self.start), &mut out)
+            .enqueue(msg.commands, since(self.start), &mut out)
         {
             self.refused += full.0.len() as u64;
             tracing::warn!(refused = self.refused, "{full}");
         }
+        if !self.flush_queued {
+            self.flush_queued = true;
+            ctx.notify(FlushProposals);
+        }
+        self.act(out, ctx);
+    }
+}
+
+impl Handler<FlushProposals> for Leader {
+    type Result = ();
+    fn handle(&mut self, _: FlushProposals, ctx: &mut Context<Self>) {
+        self.flush_queued = false;
+        let mut out = Vec::new();
+        self.machine.flush(since(self.start), &mut out);
         self.act(out, ctx);
     }
 }
@@ -156,6 +181,7 @@ impl Role for Leader {
             decided: io.output("decided")?,
             alarm: Alarm::default(),
             refused: 0,
+            flush_queued: false,
         })
     }
 }

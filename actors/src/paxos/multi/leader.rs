@@ -171,8 +171,27 @@ impl<R: Retry> Leader<R> {
         (self.pending.len(), self.in_flight.len())
     }
 
-    /// Queues commands; if not leading, runs for election.
+    /// Queues commands; if not leading, runs for election; while leading,
+    /// starts slots for them at once ([`Leader::enqueue`], then
+    /// [`Leader::flush`]).
     pub fn submit(
+        &mut self,
+        commands: Vec<String>,
+        now: Millis,
+        out: &mut Vec<Action>,
+    ) -> Result<(), Full> {
+        self.enqueue(commands, now, out)?;
+        self.flush(now, out);
+        Ok(())
+    }
+
+    /// Queues commands without starting slots for them; if not leading,
+    /// runs for election. A caller that takes several submissions at once
+    /// (an actor handling what its wire holds) enqueues each and then
+    /// flushes once, so that they share slots: submitted one by one, a burst
+    /// takes a slot per submission until the window is full and the rest
+    /// waits for a slot to be decided.
+    pub fn enqueue(
         &mut self,
         commands: Vec<String>,
         now: Millis,
@@ -182,15 +201,21 @@ impl<R: Retry> Leader<R> {
             return Err(Full(commands));
         }
         self.pending.extend(commands);
-        match self.phase {
-            Phase::Idle => match self.lease_end(now) {
+        if matches!(self.phase, Phase::Idle) {
+            match self.lease_end(now) {
                 Some(until) => self.phase = Phase::Waiting { until },
                 None => self.campaign(now, out),
-            },
-            Phase::Leading => self.fill(now, out),
-            _ => {}
+            }
         }
         Ok(())
+    }
+
+    /// Starts slots for queued commands while the window has room (only
+    /// while leading; otherwise they wait for the election).
+    pub fn flush(&mut self, now: Millis, out: &mut Vec<Action>) {
+        if self.is_leading() {
+            self.fill(now, out);
+        }
     }
 
     /// While another leader was seen working within two timeouts, its lease
@@ -444,6 +469,78 @@ mod tests {
             from_slot,
             accepted: Vec::new(),
         }
+    }
+
+    /// The leader of ballot `ballot()` after a quorum of empty promises.
+    fn elected(commands: &[&str]) -> (Leader, Vec<Action>) {
+        let mut leader = Leader::new(LeaderConfig::new(1, 3, 0));
+        let mut out = Vec::new();
+        let first = commands.iter().map(|c| (*c).to_owned()).collect();
+        leader.submit(first, 0, &mut out).unwrap();
+        let ballot = leader.ballot();
+        for acceptor in 1..=2 {
+            leader.on_message(promise(acceptor, ballot, 0), 1, &mut out);
+        }
+        assert!(leader.is_leading());
+        (leader, out)
+    }
+
+    fn accepts(out: &[Action]) -> Vec<Value> {
+        out.iter()
+            .filter_map(|a| match a {
+                Action::Send(ToAcceptor::Accept { value, .. }) => Some(value.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn enqueued_commands_share_the_slot_their_flush_starts() {
+        let (mut leader, _) = elected(&["warm"]);
+        let mut out = Vec::new();
+        for i in 0..40 {
+            leader.enqueue(vec![format!("c{i}")], 2, &mut out).unwrap();
+        }
+        assert!(accepts(&out).is_empty(), "enqueue started a slot: {out:?}");
+        leader.flush(2, &mut out);
+        let slots = accepts(&out);
+        assert_eq!(slots.len(), 1, "one slot for the burst: {slots:?}");
+        assert_eq!(slots[0].len(), 40);
+        assert_eq!(slots[0][0], "c0");
+        assert_eq!(slots[0][39], "c39");
+    }
+
+    #[test]
+    fn submitted_one_by_one_a_burst_takes_a_slot_each_until_the_window_is_full() {
+        let (mut leader, _) = elected(&["warm"]);
+        let mut out = Vec::new();
+        for i in 0..40 {
+            leader.submit(vec![format!("c{i}")], 2, &mut out).unwrap();
+        }
+        // The warm-up slot is still in flight: 15 more fit the window of 16.
+        let slots = accepts(&out);
+        assert_eq!(slots.len(), 15);
+        assert!(slots.iter().all(|v| v.len() == 1));
+        assert_eq!(leader.backlog(), (25, 16));
+    }
+
+    #[test]
+    fn enqueued_commands_wait_for_the_election_and_a_flush_before_it_sends_nothing() {
+        let mut leader = Leader::new(LeaderConfig::new(1, 3, 0));
+        let mut out = Vec::new();
+        leader.enqueue(vec!["a".into()], 0, &mut out).unwrap();
+        assert!(
+            matches!(out.as_slice(), [Action::Send(ToAcceptor::Prepare { .. })]),
+            "an idle leader runs for election: {out:?}"
+        );
+        out.clear();
+        leader.flush(0, &mut out);
+        assert!(out.is_empty(), "a candidate sends no slot: {out:?}");
+        let ballot = leader.ballot();
+        for acceptor in 1..=2 {
+            leader.on_message(promise(acceptor, ballot, 0), 1, &mut out);
+        }
+        assert_eq!(accepts(&out), vec![vec!["a".to_owned()]]);
     }
 
     #[test]
