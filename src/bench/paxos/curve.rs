@@ -15,8 +15,12 @@ pub(super) struct Capacity {
     /// Decisions/s while it was offering: the curve's 100 %.
     decided_per_s: f64,
     commands: u64,
-    /// Commit latency at that overload (queueing).
+    /// Commit latency at that overload (queueing), in the probe whose
+    /// rate is the median.
     p50_latency_ms: f64,
+    /// Each probe's decided rate while offering; `decided_per_s` is their
+    /// median.
+    probes_decided_per_s: Vec<f64>,
 }
 
 /// Commit latency at a fraction of the measured maximum rate.
@@ -62,13 +66,16 @@ pub(super) fn rate_while_offering(pairs: &[(u64, u64)]) -> Option<f64> {
 
 /// How long each paced run of the latency curve offers commands.
 const PACED_SECONDS: f64 = 2.0;
+/// Probes of the maximum rate; their median is the curve's 100 % (one
+/// probe on a noisy machine can read 30 % high, and its 90 % is then an
+/// overload).
+const PROBES: usize = 3;
 
-/// Every role group in its own process: first the client paced at
-/// the saturated run's first-to-last-decision rate (more than the roles
-/// sustain with the client beside them; kept within 2–4 times its
-/// whole-run rate), whose rate
-/// while offering is the maximum ([`Capacity`]); then paced at 10 %, 50 %
-/// and 90 % of that maximum. Each run offers for [`PACED_SECONDS`] (at most
+/// Every role group in its own process: first [`PROBES`] times the client
+/// paced at the saturated run's first-to-last-decision rate (more than the
+/// roles sustain with the client beside them; kept within 2–4 times its
+/// whole-run rate), whose median rate while offering is the maximum
+/// ([`Capacity`]); then paced at 10 %, 50 % and 90 % of that maximum. Each run offers for [`PACED_SECONDS`] (at most
 /// `commands` commands, at least 200).
 pub(super) async fn curve(
     saturated: &Run,
@@ -83,22 +90,32 @@ pub(super) async fn curve(
         .steady_decided_per_s
         .clamp(2.0 * whole, 4.0 * whole) as u64)
         .max(1);
-    let probe = paxos_run(
-        3,
-        paced(offered),
-        None,
-        Layout::Processes,
-        offered,
-        registry()?,
-    )
-    .await?;
-    // Never above what was offered (an under-loaded probe measures the offer).
-    let max = probe.offering_per_s.min(offered as f64);
+    let mut probes = Vec::with_capacity(PROBES);
+    for _ in 0..PROBES {
+        let probe = paxos_run(
+            3,
+            paced(offered),
+            None,
+            Layout::Processes,
+            offered,
+            registry()?,
+        )
+        .await?;
+        // Never above what was offered (an under-loaded probe measures the offer).
+        probes.push((
+            probe.offering_per_s.min(offered as f64),
+            probe.run.p50_latency_ms,
+        ));
+    }
+    let mut sorted = probes.clone();
+    sorted.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let (max, p50) = sorted[sorted.len() / 2];
     let capacity = Capacity {
         offered_per_s: offered as f64,
         decided_per_s: max,
         commands: paced(offered),
-        p50_latency_ms: probe.run.p50_latency_ms,
+        p50_latency_ms: p50,
+        probes_decided_per_s: probes.iter().map(|p| p.0).collect(),
     };
     let mut points = Vec::new();
     for load in [0.1, 0.5, 0.9] {
