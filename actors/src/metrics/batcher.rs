@@ -188,6 +188,28 @@ struct Chunk {
     oldest: Instant,
 }
 
+/// The batch after the one in flight ([`Poll::Stage`]) and where it stands.
+#[derive(Debug)]
+struct StagedBatch {
+    batch: Batch,
+    with: Holder,
+}
+
+/// Who holds a staged batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Holder {
+    /// Only the batcher: the writer will not start it (the batch before it
+    /// failed, or the writer did not take it); it is staged again or
+    /// written next.
+    Batcher,
+    /// The writer, to start after the batch in flight if that one is
+    /// written.
+    Writer,
+    /// The writer could not take it: it is not staged again until the
+    /// batch in flight has an outcome.
+    Refused,
+}
+
 /// Buffering, batching and retry state.
 #[derive(Debug)]
 pub struct Batcher {
@@ -197,13 +219,7 @@ pub struct Batcher {
     buffered: usize,
     in_flight: Option<Batch>,
     /// The batch after the one in flight ([`Poll::Stage`]).
-    staged: Option<Batch>,
-    /// Whether the writer holds `staged` to start after the batch in
-    /// flight (false once that one failed: the writer will not start it).
-    staged_live: bool,
-    /// The writer could not take the staged batch: it is not staged again
-    /// until the batch in flight has an outcome.
-    staged_refused: bool,
+    staged: Option<StagedBatch>,
     /// The in-flight batch failed; retry it at this instant.
     retry_at: Option<Instant>,
     attempt: u32,
@@ -225,8 +241,6 @@ impl Batcher {
             buffered: 0,
             in_flight: None,
             staged: None,
-            staged_live: false,
-            staged_refused: false,
             retry_at: None,
             attempt: 0,
             next_id: 0,
@@ -312,7 +326,25 @@ impl Batcher {
 
     /// Lines in flight or staged.
     fn sent_lines(&self) -> usize {
-        self.in_flight.as_ref().map_or(0, |b| b.lines) + self.staged.as_ref().map_or(0, |b| b.lines)
+        self.in_flight.as_ref().map_or(0, |b| b.lines)
+            + self.staged.as_ref().map_or(0, |s| s.batch.lines)
+    }
+
+    /// Whether the writer holds the staged batch `id`.
+    fn with_writer(&self, id: BatchId) -> bool {
+        self.staged
+            .as_ref()
+            .is_some_and(|s| s.with == Holder::Writer && s.batch.id == id)
+    }
+
+    /// The staged batch, if the writer will not start it, stays with the
+    /// batcher (`from` → [`Holder::Batcher`]).
+    fn staged_back(&mut self, from: &[Holder]) {
+        if let Some(s) = &mut self.staged {
+            if from.contains(&s.with) {
+                s.with = Holder::Batcher;
+            }
+        }
     }
 
     fn new_id(&mut self) -> BatchId {
@@ -332,10 +364,12 @@ impl Batcher {
                 None => self.stage().map_or(Poll::InFlight, Poll::Stage),
             };
         }
-        if let Some(mut next) = self.staged.take() {
+        if let Some(StagedBatch {
+            batch: mut next, ..
+        }) = self.staged.take()
+        {
             // The batch before it was refused: it is written next.
             next.id = self.new_id();
-            self.staged_live = false;
             self.in_flight = Some(next.clone());
             return Poll::Write(next);
         }
@@ -364,15 +398,15 @@ impl Batcher {
     /// The batch to stage after the one in flight, if there is one to stage
     /// (the staged one again, under a new id, if the writer dropped it).
     fn stage(&mut self) -> Option<Batch> {
-        if self.staged.is_some() {
-            if self.staged_live || self.staged_refused {
+        if let Some(with) = self.staged.as_ref().map(|s| s.with) {
+            if with != Holder::Batcher {
                 return None;
             }
             let id = self.new_id();
             let staged = self.staged.as_mut()?;
-            staged.id = id;
-            self.staged_live = true;
-            return Some(staged.clone());
+            staged.batch.id = id;
+            staged.with = Holder::Writer;
+            return Some(staged.batch.clone());
         }
         let front = self.buffer.front()?;
         if front.lines < self.config.batch_size && !self.flushing {
@@ -385,8 +419,10 @@ impl Batcher {
             body: Bytes::from(chunk.body),
             lines: chunk.lines,
         };
-        self.staged = Some(batch.clone());
-        self.staged_live = true;
+        self.staged = Some(StagedBatch {
+            batch: batch.clone(),
+            with: Holder::Writer,
+        });
         Some(batch)
     }
 
@@ -394,7 +430,7 @@ impl Batcher {
     /// flight: the writer starts a staged batch only after the one before it
     /// was written, so that one was, and the staged one is now in flight.
     fn answered_out_of_order(&mut self, id: BatchId) {
-        if !self.staged_live || self.staged.as_ref().map(|b| b.id) != Some(id) {
+        if !self.with_writer(id) {
             return;
         }
         if let Some(before) = self.in_flight.take() {
@@ -407,8 +443,7 @@ impl Batcher {
     fn promote_staged(&mut self) {
         self.retry_at = None;
         self.attempt = 0;
-        self.in_flight = self.staged.take();
-        self.staged_live = false;
+        self.in_flight = self.staged.take().map(|s| s.batch);
     }
 
     /// The batch `id` was written.
@@ -417,7 +452,11 @@ impl Batcher {
         if let Some(b) = self.take_in_flight(id) {
             self.stats.written += b.lines as u64;
             self.attempt = 0;
-            if self.staged_live {
+            if self
+                .staged
+                .as_ref()
+                .is_some_and(|s| s.with == Holder::Writer)
+            {
                 self.promote_staged();
             }
         }
@@ -430,15 +469,18 @@ impl Batcher {
     /// again at every point). Returns true when nothing is in flight, so
     /// that the caller polls now to write it.
     pub fn not_started(&mut self, id: BatchId) -> bool {
-        if self.staged_live && self.staged.as_ref().map(|b| b.id) == Some(id) {
-            // The batch before it has not failed (that would have ended
-            // `staged_live`): the writer could not take it.
-            self.staged_live = false;
-            self.staged_refused = true;
+        if self.with_writer(id) {
+            // The batch before it has not failed (that would have taken it
+            // back from the writer): the writer could not take it.
+            if let Some(s) = &mut self.staged {
+                s.with = Holder::Refused;
+            }
         } else if self.in_flight.as_ref().map(|b| b.id) == Some(id) && self.retry_at.is_none() {
             // Taken as started when the batch before it was written.
-            self.staged = self.in_flight.take();
-            self.staged_live = false;
+            self.staged = self.in_flight.take().map(|batch| StagedBatch {
+                batch,
+                with: Holder::Batcher,
+            });
         }
         self.in_flight.is_none() && self.staged.is_some()
     }
@@ -452,8 +494,7 @@ impl Batcher {
         }
         // The writer does not start the staged batch after a failure; it is
         // staged again behind the retry.
-        self.staged_live = false;
-        self.staged_refused = false;
+        self.staged_back(&[Holder::Writer, Holder::Refused]);
         match failure {
             Failure::Reject => {
                 if let Some(b) = self.take_in_flight(id) {
@@ -492,7 +533,7 @@ impl Batcher {
     fn take_in_flight(&mut self, id: BatchId) -> Option<Batch> {
         if self.in_flight.as_ref().map(|b| b.id) == Some(id) {
             self.retry_at = None;
-            self.staged_refused = false;
+            self.staged_back(&[Holder::Refused]);
             self.in_flight.take()
         } else {
             None

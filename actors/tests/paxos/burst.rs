@@ -11,7 +11,7 @@ use rolecall_actors::paxos::{Decided, Propose};
 use rolecall_runtime::kind::{CreateError, Io, Ports, Role};
 use rolecall_runtime::topology::{load_str, Overrides};
 use rolecall_runtime::wire::Output;
-use rolecall_runtime::{Node, NodeExit, Registry};
+use rolecall_runtime::{Node, NodeExit};
 use serde::Deserialize;
 
 /// Single-command proposals in the burst.
@@ -129,8 +129,7 @@ to = "client.decided"
 
 #[actix_rt::test]
 async fn a_burst_of_proposals_to_an_elected_leader_is_decided_in_one_slot() {
-    let mut registry = Registry::new();
-    rolecall_actors::register_all(&mut registry).expect("kinds register");
+    let mut registry = crate::registry();
     registry
         .register::<BurstClient>("test.burst-client")
         .expect("the client registers");

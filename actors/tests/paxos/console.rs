@@ -4,7 +4,7 @@
 
 use rolecall_runtime::kind::{Capture, Console};
 use rolecall_runtime::topology::{load_str, Overrides};
-use rolecall_runtime::{Node, NodeExit, Registry};
+use rolecall_runtime::{Node, NodeExit};
 
 const TOPOLOGY: &str = r#"
 [topology]
@@ -53,16 +53,15 @@ from = "learner.out"
 to = "kv.in"
 "#;
 
-fn registry() -> Registry {
-    let mut r = Registry::new();
-    rolecall_actors::register_all(&mut r).expect("kinds register");
-    r
-}
-
 async fn run(console: Console) -> NodeExit {
-    let topology = load_str(TOPOLOGY, "console.toml", &registry(), &Overrides::new())
-        .unwrap_or_else(|e| panic!("{e}"));
-    let running = Node::all(topology, registry())
+    let topology = load_str(
+        TOPOLOGY,
+        "console.toml",
+        &crate::registry(),
+        &Overrides::new(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let running = Node::all(topology, crate::registry())
         .with_seed(5)
         .with_console(console)
         .start()

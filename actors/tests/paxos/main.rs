@@ -6,3 +6,10 @@ mod console;
 mod durable;
 mod multi;
 mod safety;
+
+/// Every kind of the crate, registered.
+fn registry() -> rolecall_runtime::Registry {
+    let mut r = rolecall_runtime::Registry::new();
+    rolecall_actors::register_all(&mut r).expect("kinds register");
+    r
+}
