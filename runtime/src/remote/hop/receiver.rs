@@ -23,8 +23,15 @@ use super::Delivery;
 
 /// An unknown connection that says no hello within this is a stranger.
 pub(crate) const STRANGER_AFTER: Duration = Duration::from_secs(1);
-/// An acknowledgement goes out at most this long after progress...
-pub(crate) const ACK_DELAY: Duration = Duration::from_millis(1);
+/// Below `ack_every` handled messages, an acknowledgement goes out at most
+/// this long after the last one (when something was handled since). Every
+/// acknowledgement is a frame that wakes the sending node's I/O and hop
+/// threads; at 1 ms a stream of one small batch a millisecond (Paxos's
+/// slots) was acknowledged batch by batch, and those wake-ups competed
+/// with the messages' own on two cores (docs/performance.md,
+/// "acknowledgements at most every 5 ms"). The window is not held back by
+/// it: `ack_every` acknowledges a fast stream by count...
+pub(crate) const ACK_DELAY: Duration = Duration::from_millis(5);
 /// ...and at least this often while a session is open (a keepalive, so that
 /// a slow receiver is not taken for a lost connection).
 pub(crate) const KEEPALIVE: Duration = Duration::from_millis(250);

@@ -129,6 +129,48 @@ fn messages_are_delivered_once_in_order_and_acknowledged_when_handled() {
     );
 }
 
+/// A trickle (one message a millisecond, each handled at once, far below
+/// `ack_every`) is acknowledged once per [`ACK_DELAY`], not once per
+/// message: every acknowledgement is a frame that wakes the sending
+/// node's threads, which a latency-bound stream pays for
+/// (docs/performance.md, "acknowledgements at most every 5 ms").
+#[test]
+fn a_trickle_is_acknowledged_once_per_ack_delay() {
+    let t = Instant::now();
+    let mut r = Receiver::new(expect(), 1, Delivery::AtLeastOnce, 1024);
+    r.on_frame(b"s", &hello_of(5, 1), t, peer);
+    let ms = Duration::from_millis(1);
+    let mut acks = Vec::new();
+    for seq in 1..=40u64 {
+        let now = t + ms * seq as u32;
+        assert_eq!(feed(&mut r, b"s", &data(seq), now), Some(seq));
+        r.record(seq, seq);
+        if let Some((_, a)) = r.poll_ack(seq, now) {
+            acks.push((seq, a));
+        }
+    }
+    let per = (ACK_DELAY.as_millis() as u64).max(1);
+    assert!(
+        acks.len() as u64 <= 40 / per + 1,
+        "{} acknowledgements for 40 messages: {acks:?}",
+        acks.len()
+    );
+    // The first comes ACK_DELAY after the welcome, each later one no
+    // sooner than ACK_DELAY after the one before, and each covers
+    // everything handled by then.
+    assert_eq!(acks[0], (per, ack(per, per, false)));
+    for pair in acks.windows(2) {
+        assert!(pair[1].0 - pair[0].0 >= per, "{pair:?}");
+        assert_eq!(pair[1].1, ack(pair[1].0, pair[1].0, false));
+    }
+    // Nothing handled is left unacknowledged beyond ACK_DELAY.
+    let last = acks.last().expect("acknowledged").0;
+    let end = t + ms * 40 + ACK_DELAY;
+    if last < 40 {
+        assert_eq!(r.poll_ack(40, end).map(|x| x.1), Some(ack(40, 40, false)));
+    }
+}
+
 #[test]
 fn a_gap_is_not_delivered_but_asked_for_once() {
     let t = Instant::now();
