@@ -509,8 +509,12 @@ impl Receiver {
         let Some(s) = &self.session else {
             return Duration::from_millis(100);
         };
-        if s.ack_due || s.handled > s.acked {
-            return ACK_DELAY;
+        if s.ack_due {
+            return Duration::ZERO;
+        }
+        if s.handled > s.acked {
+            // Due ACK_DELAY after the last one, not ACK_DELAY from now.
+            return ACK_DELAY.saturating_sub(now.duration_since(s.last_ack));
         }
         KEEPALIVE
             .saturating_sub(now.duration_since(s.last_ack))

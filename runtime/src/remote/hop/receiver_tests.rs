@@ -171,6 +171,24 @@ fn a_trickle_is_acknowledged_once_per_ack_delay() {
     }
 }
 
+/// Handled messages not yet acknowledged: the thread sleeps until the
+/// acknowledgement is due (ACK_DELAY after the last one), not ACK_DELAY
+/// from whenever it happens to sleep.
+#[test]
+fn the_thread_sleeps_until_the_next_acknowledgement_is_due() {
+    let t = Instant::now();
+    let mut r = Receiver::new(expect(), 1, Delivery::AtLeastOnce, 1024);
+    r.on_frame(b"s", &hello_of(5, 1), t, peer);
+    let ms = Duration::from_millis(1);
+    assert_eq!(feed(&mut r, b"s", &data(1), t + ms), Some(1));
+    r.record(1, 1);
+    // Handled one millisecond before ACK_DELAY has passed since the welcome.
+    let now = t + ACK_DELAY - ms;
+    assert_eq!(r.poll_ack(1, now), None);
+    assert_eq!(r.sleep_for(now), ms);
+    assert_eq!(r.poll_ack(1, now + ms).map(|x| x.1), Some(ack(1, 1, false)));
+}
+
 #[test]
 fn a_gap_is_not_delivered_but_asked_for_once() {
     let t = Instant::now();
