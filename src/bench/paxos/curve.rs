@@ -75,8 +75,9 @@ const PROBES: usize = 3;
 /// paced at the saturated run's first-to-last-decision rate (more than the
 /// roles sustain with the client beside them; kept within 2–4 times its
 /// whole-run rate), whose median rate while offering is the maximum
-/// ([`Capacity`]); then paced at 10 %, 50 % and 90 % of that maximum. Each run offers for [`PACED_SECONDS`] (at most
-/// `commands` commands, at least 200).
+/// ([`Capacity`]); then paced at 10 %, 50 % and 90 % of that maximum. Each
+/// run offers for [`PACED_SECONDS`] (at most `commands` commands, at least
+/// 200).
 pub(super) async fn curve(
     saturated: &Run,
     commands: u64,

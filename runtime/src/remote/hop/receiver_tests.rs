@@ -129,6 +129,13 @@ fn messages_are_delivered_once_in_order_and_acknowledged_when_handled() {
     );
 }
 
+/// An at-least-once receiver of `capacity` that welcomed a sender at `t`.
+fn welcomed(capacity: usize, t: Instant) -> Receiver {
+    let mut r = Receiver::new(expect(), 1, Delivery::AtLeastOnce, capacity);
+    r.on_frame(b"s", &hello_of(5, 1), t, peer);
+    r
+}
+
 /// A trickle (one message a millisecond, each handled at once, far below
 /// `ack_every`) is acknowledged once per [`ACK_DELAY`], not once per
 /// message: every acknowledgement is a frame that wakes the sending
@@ -137,37 +144,45 @@ fn messages_are_delivered_once_in_order_and_acknowledged_when_handled() {
 #[test]
 fn a_trickle_is_acknowledged_once_per_ack_delay() {
     let t = Instant::now();
-    let mut r = Receiver::new(expect(), 1, Delivery::AtLeastOnce, 1024);
-    r.on_frame(b"s", &hello_of(5, 1), t, peer);
+    let mut r = welcomed(1024, t);
     let ms = Duration::from_millis(1);
+    let per = (ACK_DELAY.as_millis() as u64).max(1);
+    // (ms after the welcome, messages covered) of each acknowledgement.
     let mut acks = Vec::new();
     for seq in 1..=40u64 {
         let now = t + ms * seq as u32;
         assert_eq!(feed(&mut r, b"s", &data(seq), now), Some(seq));
         r.record(seq, seq);
         if let Some((_, a)) = r.poll_ack(seq, now) {
-            acks.push((seq, a));
+            // Cumulative: everything handled by then.
+            assert_eq!(a, ack(seq, seq, false), "at {seq} ms");
+            acks.push((seq, seq));
         }
     }
-    let per = (ACK_DELAY.as_millis() as u64).max(1);
+    // ACK_DELAY after the last message, whatever is still unacknowledged.
+    if let Some((_, a)) = r.poll_ack(40, t + ms * 40 + ACK_DELAY) {
+        assert_eq!(a, ack(40, 40, false));
+        acks.push((40 + per, 40));
+    }
     assert!(
         acks.len() as u64 <= 40 / per + 1,
         "{} acknowledgements for 40 messages: {acks:?}",
         acks.len()
     );
     // The first comes ACK_DELAY after the welcome, each later one no
-    // sooner than ACK_DELAY after the one before, and each covers
-    // everything handled by then.
-    assert_eq!(acks[0], (per, ack(per, per, false)));
+    // sooner than ACK_DELAY after the one before, the last covers all 40,
+    // and every message is covered at most ACK_DELAY after it was handled.
+    assert_eq!(acks[0], (per, per));
     for pair in acks.windows(2) {
         assert!(pair[1].0 - pair[0].0 >= per, "{pair:?}");
-        assert_eq!(pair[1].1, ack(pair[1].0, pair[1].0, false));
     }
-    // Nothing handled is left unacknowledged beyond ACK_DELAY.
-    let last = acks.last().expect("acknowledged").0;
-    let end = t + ms * 40 + ACK_DELAY;
-    if last < 40 {
-        assert_eq!(r.poll_ack(40, end).map(|x| x.1), Some(ack(40, 40, false)));
+    assert_eq!(acks.last().map(|a| a.1), Some(40), "{acks:?}");
+    for seq in 1..=40u64 {
+        let (at, _) = acks
+            .iter()
+            .find(|(_, covered)| *covered >= seq)
+            .expect("covered");
+        assert!(*at <= seq + per, "message {seq} acknowledged at {at} ms");
     }
 }
 
@@ -177,8 +192,7 @@ fn a_trickle_is_acknowledged_once_per_ack_delay() {
 #[test]
 fn the_thread_sleeps_until_the_next_acknowledgement_is_due() {
     let t = Instant::now();
-    let mut r = Receiver::new(expect(), 1, Delivery::AtLeastOnce, 1024);
-    r.on_frame(b"s", &hello_of(5, 1), t, peer);
+    let mut r = welcomed(1024, t);
     let ms = Duration::from_millis(1);
     assert_eq!(feed(&mut r, b"s", &data(1), t + ms), Some(1));
     r.record(1, 1);
