@@ -39,6 +39,7 @@ mod sim_tests;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use crate::remote::link::{RemoteError, RemoteLink, RemoteStats};
 use crate::remote::wake::WakeSignal;
@@ -164,6 +165,24 @@ pub(crate) fn start_thread(
     Ok(RemoteLink::new(sender, label.to_owned(), stats, hop, stop, thread).with_delivery(delivery))
 }
 
+/// How long a hop's thread that just had work polls its sockets before it
+/// sleeps: the next frame or message of a burst (a protocol stage fanning
+/// out or in) then comes without a wake-up.
+pub(crate) const HOP_SPIN: Duration = Duration::from_micros(50);
+
+/// Polls `items` without sleeping until `until`, yielding the core between
+/// polls: true as soon as one is ready or the thread is woken (the wake is
+/// consumed).
+pub(crate) fn poll_until(items: &mut [zmq::PollItem], wake: &WakeSignal, until: Instant) -> bool {
+    while Instant::now() < until {
+        if wake.notified.swap(false, Ordering::SeqCst) || zmq::poll(items, 0).is_ok_and(|n| n > 0) {
+            return true;
+        }
+        std::thread::yield_now();
+    }
+    false
+}
+
 /// Logs the first few occurrences of something in full, then one line per
 /// thousand (the count is always kept in the stats).
 pub(crate) fn worth_logging(count: u64) -> bool {
@@ -179,6 +198,42 @@ mod tests {
         assert_eq!(stable_hash(&["a", "b"]), stable_hash(&["a", "b"]));
         assert_ne!(stable_hash(&["ab", ""]), stable_hash(&["a", "b"]));
         assert_eq!(stable_hash(&[]), 0xcbf2_9ce4_8422_2325);
+    }
+
+    #[test]
+    fn polling_before_sleep_ends_at_a_wake_a_ready_socket_or_the_deadline() {
+        let context = zmq::Context::new();
+        let ep = crate::remote::RemoteEndpoint {
+            context: context.clone(),
+            address: "inproc://unused".into(),
+            hwm: 10,
+            label: "spin test".into(),
+        };
+        let (wake_rx, wake) = send_loop::wake_pair(&ep).expect("wake pair");
+        let poll = |until| {
+            let mut items = [wake_rx.as_poll_item(zmq::POLLIN)];
+            poll_until(&mut items, &wake, until)
+        };
+        // Nothing happens: polls until the deadline, then gives up.
+        let start = Instant::now();
+        assert!(!poll(start + HOP_SPIN));
+        assert!(start.elapsed() >= HOP_SPIN);
+        // A deadline already past: no poll at all.
+        assert!(!poll(Instant::now()));
+        // Woken through the wire's waker (no byte sent while awake).
+        std::task::Waker::from(Arc::clone(&wake)).wake_by_ref();
+        assert!(poll(Instant::now() + Duration::from_secs(5)));
+        assert!(
+            !wake.notified.load(Ordering::SeqCst),
+            "the wake is consumed"
+        );
+        // The socket is ready (a byte on the wake socket).
+        if let Some(tx) = &*wake.socket.lock() {
+            tx.send(&[0u8][..], 0).expect("byte");
+        }
+        let start = Instant::now();
+        assert!(poll(start + Duration::from_secs(5)));
+        assert!(start.elapsed() < Duration::from_secs(5));
     }
 
     #[test]

@@ -12,7 +12,7 @@ use rolecall_codecs::{shared, Codec};
 
 use super::frame;
 use super::receiver::{Action, Expect, Note, Receiver};
-use super::{start_thread, worth_logging, HopIdentity, HopStats, Shared};
+use super::{poll_until, start_thread, worth_logging, HopIdentity, HopStats, Shared, HOP_SPIN};
 use crate::remote::link::{open_socket, RemoteEndpoint, RemoteError, RemoteLink};
 use crate::remote::wake::{WakeSignal, AWAKE, POLLING};
 use crate::trace::Stamp;
@@ -63,6 +63,8 @@ struct RecvLoop<T> {
     identity: zmq::Message,
     payload: zmq::Message,
     id_buf: Vec<u8>,
+    /// When a turn last did something (see [`HOP_SPIN`]).
+    last_busy: Instant,
 }
 
 /// A received ZeroMQ message as the owner of shared bytes.
@@ -119,6 +121,7 @@ pub(crate) fn spawn_receiver<T: Send + 'static>(
         identity: zmq::Message::new(),
         payload: zmq::Message::new(),
         id_buf: Vec::new(),
+        last_busy: Instant::now(),
     };
     let zap = id.curve.as_ref().and_then(|c| c.zap.clone());
     let wake = Arc::clone(&run.wake);
@@ -141,6 +144,7 @@ impl<T: Send + 'static> RecvLoop<T> {
             self.receiver.on_tick(now);
             self.report();
             if read || pushed {
+                self.last_busy = now;
                 continue;
             }
             if !self.inbox_seqs.is_empty() {
@@ -236,6 +240,11 @@ impl<T: Send + 'static> RecvLoop<T> {
             self.wake_rx.as_poll_item(zmq::POLLIN),
             self.socket.as_poll_item(zmq::POLLIN),
         ];
+        let spin = (self.last_busy + HOP_SPIN).min(Instant::now() + timeout);
+        if poll_until(&mut items, &self.wake, spin) {
+            while self.wake_rx.recv_bytes(zmq::DONTWAIT).is_ok() {}
+            return;
+        }
         self.wake.state.store(POLLING, Ordering::SeqCst);
         if !self.wake.notified.swap(false, Ordering::SeqCst) {
             let ms = timeout.as_millis().clamp(1, 100) as i64;

@@ -12,7 +12,7 @@ use rolecall_codecs::Codec;
 
 use super::frame::{self, Hello};
 use super::sender::{Heard, Sender, BATCH_MESSAGES};
-use super::{start_thread, worth_logging, HopIdentity, HopStats, Shared};
+use super::{poll_until, start_thread, worth_logging, HopIdentity, HopStats, Shared, HOP_SPIN};
 use crate::remote::link::{open_socket, RemoteEndpoint, RemoteError, RemoteLink};
 use crate::remote::wake::{WakeSignal, AWAKE, POLLING};
 use crate::wire::{Popped, Queue};
@@ -34,6 +34,8 @@ struct SendLoop<T> {
     batch: VecDeque<T>,
     inputs_ended: bool,
     refusals: u64,
+    /// When a turn last did something (see [`HOP_SPIN`]).
+    last_busy: Instant,
 }
 
 /// Starts the thread that drains `queue` over a DEALER connected to the
@@ -74,6 +76,7 @@ pub(crate) fn spawn_sender<T: Send + 'static>(
         batch: VecDeque::with_capacity(BATCH),
         inputs_ended: false,
         refusals: 0,
+        last_busy: Instant::now(),
     };
     let wake = Arc::clone(&run.wake);
     start_thread(true, &ep.label, id.delivery, &shared, &wake, move || {
@@ -142,6 +145,7 @@ impl<T: Send + 'static> SendLoop<T> {
                 break;
             }
             if heard || took || sent {
+                self.last_busy = now;
                 continue;
             }
             self.sleep(blocked, self.sender.sleep_for(Instant::now()));
@@ -316,6 +320,11 @@ impl<T: Send + 'static> SendLoop<T> {
             self.wake_rx.as_poll_item(zmq::POLLIN),
             self.socket.as_poll_item(events),
         ];
+        let spin = (self.last_busy + HOP_SPIN).min(Instant::now() + timeout);
+        if poll_until(&mut items, &self.wake, spin) {
+            while self.wake_rx.recv_bytes(zmq::DONTWAIT).is_ok() {}
+            return;
+        }
         self.wake.state.store(POLLING, Ordering::SeqCst);
         if !self.wake.notified.swap(false, Ordering::SeqCst) {
             let ms = timeout.as_millis().clamp(1, 100) as i64;
