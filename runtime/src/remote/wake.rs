@@ -3,6 +3,7 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 
@@ -49,4 +50,41 @@ impl std::task::Wake for WakeSignal {
             _ => {}
         }
     }
+}
+
+/// Polls `items` without sleeping until `until`, yielding the core between
+/// polls: true as soon as one is ready or the thread is woken (the wake is
+/// consumed). Meanwhile the thread counts as awake, so a waker only sets
+/// the flag and writes nothing to the wake socket.
+pub(super) fn poll_until(items: &mut [zmq::PollItem], wake: &WakeSignal, until: Instant) -> bool {
+    while Instant::now() < until {
+        if wake.notified.swap(false, Ordering::SeqCst) || zmq::poll(items, 0).is_ok_and(|n| n > 0) {
+            return true;
+        }
+        std::thread::yield_now();
+    }
+    false
+}
+
+/// How a hop's thread waits: it polls `items` (its wake socket among them)
+/// without sleeping until `spin_until` (not beyond `timeout`), then sleeps
+/// in `zmq_poll` until one is ready, it is woken, or `timeout` (1–100 ms)
+/// passes. The caller then drains its wake socket. (Endpoints' socket
+/// threads spin their own way, polling the wake socket: this
+/// wait cost REQ/REP round trips ~100 µs, docs/performance.md.)
+pub(super) fn sleep_polling(
+    items: &mut [zmq::PollItem],
+    wake: &WakeSignal,
+    spin_until: Instant,
+    timeout: Duration,
+) {
+    if poll_until(items, wake, spin_until.min(Instant::now() + timeout)) {
+        return;
+    }
+    wake.state.store(POLLING, Ordering::SeqCst);
+    if !wake.notified.swap(false, Ordering::SeqCst) {
+        let ms = timeout.as_millis().clamp(1, 100) as i64;
+        let _ = zmq::poll(items, ms);
+    }
+    wake.state.store(AWAKE, Ordering::SeqCst);
 }

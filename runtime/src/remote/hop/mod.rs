@@ -39,7 +39,7 @@ mod sim_tests;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::remote::link::{RemoteError, RemoteLink, RemoteStats};
 use crate::remote::wake::WakeSignal;
@@ -170,19 +170,6 @@ pub(crate) fn start_thread(
 /// out or in) then comes without a wake-up.
 pub(crate) const HOP_SPIN: Duration = Duration::from_micros(50);
 
-/// Polls `items` without sleeping until `until`, yielding the core between
-/// polls: true as soon as one is ready or the thread is woken (the wake is
-/// consumed).
-pub(crate) fn poll_until(items: &mut [zmq::PollItem], wake: &WakeSignal, until: Instant) -> bool {
-    while Instant::now() < until {
-        if wake.notified.swap(false, Ordering::SeqCst) || zmq::poll(items, 0).is_ok_and(|n| n > 0) {
-            return true;
-        }
-        std::thread::yield_now();
-    }
-    false
-}
-
 /// Logs the first few occurrences of something in full, then one line per
 /// thousand (the count is always kept in the stats).
 pub(crate) fn worth_logging(count: u64) -> bool {
@@ -192,6 +179,8 @@ pub(crate) fn worth_logging(count: u64) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::remote::wake::poll_until;
+    use std::time::Instant;
 
     #[test]
     fn the_wiring_hash_is_stable_and_tells_parts_apart() {

@@ -12,9 +12,9 @@ use rolecall_codecs::{shared, Codec};
 
 use super::frame;
 use super::receiver::{Action, Expect, Note, Receiver};
-use super::{poll_until, start_thread, worth_logging, HopIdentity, HopStats, Shared, HOP_SPIN};
+use super::{start_thread, worth_logging, HopIdentity, HopStats, Shared, HOP_SPIN};
 use crate::remote::link::{open_socket, RemoteEndpoint, RemoteError, RemoteLink};
-use crate::remote::wake::{WakeSignal, AWAKE, POLLING};
+use crate::remote::wake::{sleep_polling, WakeSignal};
 use crate::trace::Stamp;
 use crate::wire::{Queue, Sender};
 
@@ -240,17 +240,7 @@ impl<T: Send + 'static> RecvLoop<T> {
             self.wake_rx.as_poll_item(zmq::POLLIN),
             self.socket.as_poll_item(zmq::POLLIN),
         ];
-        let spin = (self.last_busy + HOP_SPIN).min(Instant::now() + timeout);
-        if poll_until(&mut items, &self.wake, spin) {
-            while self.wake_rx.recv_bytes(zmq::DONTWAIT).is_ok() {}
-            return;
-        }
-        self.wake.state.store(POLLING, Ordering::SeqCst);
-        if !self.wake.notified.swap(false, Ordering::SeqCst) {
-            let ms = timeout.as_millis().clamp(1, 100) as i64;
-            let _ = zmq::poll(&mut items, ms);
-        }
-        self.wake.state.store(AWAKE, Ordering::SeqCst);
+        sleep_polling(&mut items, &self.wake, self.last_busy + HOP_SPIN, timeout);
         while self.wake_rx.recv_bytes(zmq::DONTWAIT).is_ok() {}
     }
 
