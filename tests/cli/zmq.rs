@@ -214,6 +214,45 @@ fn bench_zmq_reports_paired_rounds_with_every_message_delivered() {
     assert_eq!(v["ratio"], v["throughput"][0]["ratio"]);
     assert_eq!(v["throughput_64b_ratio"], v["throughput"][0]["ratio"]);
     assert_eq!(v["cross_node_64b_ratio"], v["cross_node"]["ratio"]);
+    // The trickles: a thousandth of --messages a round, at least 50, one a
+    // millisecond; every stamped message arrives on both sides.
+    assert_eq!(v["trickle"]["messages"], 50, "{last}");
+    assert_eq!(v["trickle"]["interval_us"], 1000, "{last}");
+    for (name, figure) in [
+        ("pubsub", "trickle_pubsub_p50_ratio"),
+        ("hop", "trickle_hop_p50_ratio"),
+    ] {
+        let t = &v["trickle"][name];
+        assert_eq!(t["rounds"], 3, "{last}");
+        assert_eq!(
+            (t["raw_samples"].as_u64(), t["rolecall_samples"].as_u64()),
+            (Some(50), Some(50)),
+            "{name}: {last}"
+        );
+        for side in ["raw", "rolecall"] {
+            let (p50, p99) = (
+                t[format!("{side}_p50_us")].as_f64(),
+                t[format!("{side}_p99_us")].as_f64(),
+            );
+            assert!(
+                matches!((p50, p99), (Some(a), Some(b)) if 0.0 < a && a <= b),
+                "{name} {side}: {last}"
+            );
+        }
+        let mut rounds: Vec<f64> = t["round_p50_ratios"]
+            .as_array()
+            .expect("round ratios")
+            .iter()
+            .filter_map(|r| r.as_f64())
+            .collect();
+        rounds.sort_by(f64::total_cmp);
+        assert_eq!(
+            t["p50_ratio"].as_f64(),
+            Some(rounds[1]),
+            "the median round: {last}"
+        );
+        assert_eq!(v[figure], t["p50_ratio"]);
+    }
 }
 
 /// The ```toml blocks of a document, in order.

@@ -13,6 +13,9 @@
 //! → hop over tcp with the `binary` codec → consumer actor) vs raw PUSH→PULL
 //! (a context per socket likewise), 64 B. The producing actor sends one
 //! static payload over and over, as the raw side sends one slice. Peak resident memory of each rolecall run is reported too.
+//! (d) A trickle (`trickle`): one stamped 64 B message a millisecond
+//! through (a)'s PUB→SUB and (c)'s hop against their raw baselines, p50/p99
+//! of how long each message took.
 //!
 //! Each throughput comparison, (a) and (c), runs [`PAIRS`] pairs of rounds:
 //! in a pair the raw side goes first once and second once; a pair's ratio is
@@ -33,10 +36,13 @@ use std::time::{Duration, Instant};
 use actix::prelude::*;
 use rolecall_actors::zmq::{io::context, Frame, Frames};
 
+mod latency;
 mod paired;
 mod reqrep;
+mod trickle;
 
 use super::load;
+use latency::Latencies;
 use paired::{paired, Paired};
 use reqrep::{raw_reqrep, rolecall_reqrep};
 use rolecall_runtime::kind::{CreateError, Io, Ports, Role};
@@ -64,21 +70,6 @@ pub(super) struct Throughput {
     paired: Paired,
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub(super) struct RoundTrip {
-    /// Rounds of `ROUND_TRIPS` request/reply trips each, raw then rolecall.
-    rounds: usize,
-    /// Over every trip of every round.
-    raw_p50_us: f64,
-    raw_p99_us: f64,
-    rolecall_p50_us: f64,
-    rolecall_p99_us: f64,
-    /// Each round's rolecall p50 ÷ raw p50.
-    round_p50_ratios: Vec<f64>,
-    /// The median of `round_p50_ratios`.
-    p50_ratio: f64,
-}
-
 /// The cross-node hop (`rolecall_*` fields) vs raw PUSH→PULL (`raw_*`).
 #[derive(Debug, Clone, Serialize)]
 pub(super) struct Hop {
@@ -98,18 +89,16 @@ pub(super) struct Report {
     round_trip_p50_ratio: f64,
     /// Cross-node wire / raw PUSH→PULL 64 B throughput.
     cross_node_64b_ratio: f64,
+    /// rolecall / raw p50 latency of a 64 B PUB→SUB trickle (lower is better).
+    trickle_pubsub_p50_ratio: f64,
+    /// Cross-node hop / raw PUSH→PULL p50 latency of a 64 B trickle.
+    trickle_hop_p50_ratio: f64,
     throughput: Vec<Throughput>,
-    round_trip: RoundTrip,
+    /// REQ/REP round trips: rounds of `ROUND_TRIPS`, raw then rolecall.
+    round_trip: Latencies,
     cross_node: Hop,
+    trickle: trickle::Trickle,
     libzmq: String,
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let i = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[i.clamp(1, sorted.len()) - 1]
 }
 
 // ---- raw ----------------------------------------------------------------
@@ -383,6 +372,7 @@ fn registry() -> Result<rolecall_runtime::Registry, String> {
     r.register::<Blaster>("bench.blaster")
         .and_then(|r| r.register::<Counter>("bench.counter"))
         .map_err(|e| e.to_string())?;
+    trickle::register(&mut r)?;
     Ok(r)
 }
 
@@ -545,29 +535,12 @@ pub(super) fn run(messages: u64) -> Result<Report, String> {
     }
     // Several rounds, raw and rolecall alternating, so that one noisy
     // stretch of the machine does not decide the figure.
-    let (mut raw, mut ours, mut round_p50_ratios) = (Vec::new(), Vec::new(), Vec::new());
+    let mut rounds = Vec::new();
     for round in 0..ROUND_TRIP_ROUNDS as u16 {
-        let mut r = raw_reqrep(16120 + 2 * round)?;
-        let mut o = system.block_on(rolecall_reqrep(16121 + 2 * round))?;
-        r.sort_by(f64::total_cmp);
-        o.sort_by(f64::total_cmp);
-        round_p50_ratios.push(percentile(&o, 50.0) / percentile(&r, 50.0).max(1e-9));
-        raw.extend(r);
-        ours.extend(o);
+        let raw = raw_reqrep(16120 + 2 * round)?;
+        rounds.push((raw, system.block_on(rolecall_reqrep(16121 + 2 * round))?));
     }
-    raw.sort_by(f64::total_cmp);
-    ours.sort_by(f64::total_cmp);
-    let mut sorted = round_p50_ratios.clone();
-    sorted.sort_by(f64::total_cmp);
-    let round_trip = RoundTrip {
-        rounds: ROUND_TRIP_ROUNDS,
-        raw_p50_us: percentile(&raw, 50.0),
-        raw_p99_us: percentile(&raw, 99.0),
-        rolecall_p50_us: percentile(&ours, 50.0),
-        rolecall_p99_us: percentile(&ours, 99.0),
-        p50_ratio: sorted[sorted.len() / 2],
-        round_p50_ratios,
-    };
+    let round_trip = Latencies::of(rounds);
     let cross_node = Hop {
         size: 64,
         paired: paired(
@@ -576,6 +549,9 @@ pub(super) fn run(messages: u64) -> Result<Report, String> {
             |port| system.block_on(rolecall_hop(port, 64, messages)),
         )?,
     };
+    // A trickle's messages per round: a thousandth of a throughput round's
+    // (1,000 by default, a second a round), at least 50.
+    let trickle = trickle::run(&system, 16200, (messages / 1000).clamp(50, 1000) as usize)?;
     let (a, b, c) = zmq::version();
     Ok(Report {
         suite: "zmq",
@@ -584,9 +560,12 @@ pub(super) fn run(messages: u64) -> Result<Report, String> {
         throughput_1k_ratio: throughput[1].paired.ratio,
         round_trip_p50_ratio: round_trip.p50_ratio,
         cross_node_64b_ratio: cross_node.paired.ratio,
+        trickle_pubsub_p50_ratio: trickle.pubsub.p50_ratio,
+        trickle_hop_p50_ratio: trickle.hop.p50_ratio,
         throughput,
         round_trip,
         cross_node,
+        trickle,
         libzmq: format!("{a}.{b}.{c}"),
     })
 }
