@@ -382,19 +382,39 @@ fn registry() -> Result<rolecall_runtime::Registry, String> {
 /// thread per socket too), joined by ZeroMQ alone: no wire crosses nodes.
 async fn rolecall_pubsub(port: u16, size: usize, messages: u64) -> Result<(f64, u64), String> {
     RECEIVED.store(0, Ordering::SeqCst);
-    let text = format!(
+    let text = pubsub_topology(
+        port,
+        (
+            "bench.blaster",
+            &format!("size = {size}, count = {messages}"),
+        ),
+        ("bench.counter", &format!("count = {messages}")),
+    );
+    run_two_nodes(&text, ("publisher", "subscriber")).await?;
+    counted()
+}
+
+/// A benchmark topology's producing or consuming actor: its kind and its
+/// params (the inside of a TOML inline table).
+type End<'a> = (&'a str, &'a str);
+
+/// `producer` → `zmq.pub` on node `publisher`, `zmq.sub` → `consumer` on
+/// node `subscriber`, over tcp on `port`, no high-water marks; it finishes
+/// when both actors have.
+fn pubsub_topology(port: u16, (producer, p_params): End, (consumer, c_params): End) -> String {
+    format!(
         r#"
         [topology]
-        finish_when = ["blaster", "counter"]
+        finish_when = ["producer", "consumer"]
         drain_timeout = "1s"
         [nodes.publisher]
         address = "127.0.0.1"
         [nodes.subscriber]
         address = "127.0.0.1"
-        [actors.blaster]
-        kind = "bench.blaster"
+        [actors.producer]
+        kind = "{producer}"
         node = "publisher"
-        params = {{ size = {size}, count = {messages} }}
+        params = {{ {p_params} }}
         [actors.pub]
         kind = "zmq.pub"
         node = "publisher"
@@ -403,20 +423,47 @@ async fn rolecall_pubsub(port: u16, size: usize, messages: u64) -> Result<(f64, 
         kind = "zmq.sub"
         node = "subscriber"
         params = {{ connect = ["tcp://127.0.0.1:{port}"], rcvhwm = {HWM}, subscribe = [""] }}
-        [actors.counter]
-        kind = "bench.counter"
+        [actors.consumer]
+        kind = "{consumer}"
         node = "subscriber"
-        params = {{ count = {messages} }}
+        params = {{ {c_params} }}
         [[wires]]
-        from = "blaster.out"
+        from = "producer.out"
         to = "pub.in"
         [[wires]]
         from = "sub.out"
-        to = "counter.in"
+        to = "consumer.in"
         "#
-    );
-    run_two_nodes(&text, ("publisher", "subscriber")).await?;
-    counted()
+    )
+}
+
+/// `producer` on node `a`, `consumer` on node `b` (receiving on `port`):
+/// the wire between them a cross-node hop with the `binary` codec. The
+/// producing node waits up to 30 s for its end of stream to be acknowledged.
+fn hop_topology(port: u16, (producer, p_params): End, (consumer, c_params): End) -> String {
+    format!(
+        r#"
+        [topology]
+        drain_timeout = "30s"
+        [nodes.a]
+        address = "127.0.0.1"
+        [nodes.b]
+        address = "127.0.0.1"
+        base_port = {port}
+        [actors.producer]
+        kind = "{producer}"
+        node = "a"
+        params = {{ {p_params} }}
+        [actors.consumer]
+        kind = "{consumer}"
+        node = "b"
+        params = {{ {c_params} }}
+        [[wires]]
+        from = "producer.out"
+        to = "consumer.in"
+        codec = "binary"
+        "#
+    )
 }
 
 /// Runs the nodes `producer_node` and `consumer_node` of `text` until both
@@ -481,28 +528,16 @@ async fn run_two_nodes(
 /// measured by the consumer, so the wait costs nothing when all is well).
 async fn rolecall_hop(port: u16, size: usize, messages: u64) -> Result<(f64, u64), String> {
     RECEIVED.store(0, Ordering::SeqCst);
-    let text = format!(
-        r#"
-        [topology]
-        drain_timeout = "30s"
-        [nodes.a]
-        address = "127.0.0.1"
-        [nodes.b]
-        address = "127.0.0.1"
-        base_port = {port}
-        [actors.blaster]
-        kind = "bench.blaster"
-        node = "a"
-        params = {{ size = {size}, count = {messages} }}
-        [actors.counter]
-        kind = "bench.counter"
-        node = "b"
-        params = {{ count = {messages}, until_end = true }}
-        [[wires]]
-        from = "blaster.out"
-        to = "counter.in"
-        codec = "binary"
-        "#
+    let text = hop_topology(
+        port,
+        (
+            "bench.blaster",
+            &format!("size = {size}, count = {messages}"),
+        ),
+        (
+            "bench.counter",
+            &format!("count = {messages}, until_end = true"),
+        ),
     );
     run_two_nodes(&text, ("a", "b")).await?;
     counted()

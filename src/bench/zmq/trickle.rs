@@ -17,7 +17,7 @@ use rolecall_runtime::wire::Output;
 use serde::{Deserialize, Serialize};
 
 use super::latency::Latencies;
-use super::{run_two_nodes, HWM};
+use super::{hop_topology, pubsub_topology, run_two_nodes, HWM};
 
 /// Time between two messages of a trickle.
 pub(super) const INTERVAL: Duration = Duration::from_millis(1);
@@ -335,67 +335,24 @@ pub(super) fn register(
 /// `bench.stamp_sender` → `zmq.pub` on one node, `zmq.sub` →
 /// `bench.stamp_reader` on another, as the throughput round has them.
 async fn rolecall_pubsub(port: u16, messages: usize) -> Result<(), String> {
-    let text = format!(
-        r#"
-        [topology]
-        finish_when = ["sender", "reader"]
-        drain_timeout = "1s"
-        [nodes.publisher]
-        address = "127.0.0.1"
-        [nodes.subscriber]
-        address = "127.0.0.1"
-        [actors.sender]
-        kind = "bench.stamp_sender"
-        node = "publisher"
-        params = {{ count = {messages} }}
-        [actors.pub]
-        kind = "zmq.pub"
-        node = "publisher"
-        params = {{ bind = ["tcp://127.0.0.1:{port}"], sndhwm = {HWM} }}
-        [actors.sub]
-        kind = "zmq.sub"
-        node = "subscriber"
-        params = {{ connect = ["tcp://127.0.0.1:{port}"], rcvhwm = {HWM}, subscribe = [""] }}
-        [actors.reader]
-        kind = "bench.stamp_reader"
-        node = "subscriber"
-        params = {{ count = {messages} }}
-        [[wires]]
-        from = "sender.out"
-        to = "pub.in"
-        [[wires]]
-        from = "sub.out"
-        to = "reader.in"
-        "#
+    let text = pubsub_topology(
+        port,
+        ("bench.stamp_sender", &format!("count = {messages}")),
+        ("bench.stamp_reader", &format!("count = {messages}")),
     );
     run_two_nodes(&text, ("publisher", "subscriber")).await
 }
 
 /// `bench.stamp_sender` on one node, `bench.stamp_reader` on another: the
-/// wire between them a cross-node hop with the `binary` codec.
+/// wire between them a cross-node hop, as the throughput round has it.
 async fn rolecall_hop(port: u16, messages: usize) -> Result<(), String> {
-    let text = format!(
-        r#"
-        [topology]
-        drain_timeout = "30s"
-        [nodes.a]
-        address = "127.0.0.1"
-        [nodes.b]
-        address = "127.0.0.1"
-        base_port = {port}
-        [actors.sender]
-        kind = "bench.stamp_sender"
-        node = "a"
-        params = {{ count = {messages} }}
-        [actors.reader]
-        kind = "bench.stamp_reader"
-        node = "b"
-        params = {{ count = {messages}, until_end = true }}
-        [[wires]]
-        from = "sender.out"
-        to = "reader.in"
-        codec = "binary"
-        "#
+    let text = hop_topology(
+        port,
+        ("bench.stamp_sender", &format!("count = {messages}")),
+        (
+            "bench.stamp_reader",
+            &format!("count = {messages}, until_end = true"),
+        ),
     );
     run_two_nodes(&text, ("a", "b")).await
 }
