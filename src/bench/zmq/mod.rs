@@ -38,6 +38,7 @@ use rolecall_actors::zmq::{io::context, Frame, Frames};
 
 mod latency;
 mod paired;
+mod raw;
 mod reqrep;
 mod trickle;
 
@@ -104,100 +105,33 @@ pub(super) struct Report {
 // ---- raw ----------------------------------------------------------------
 
 fn raw_pubsub(port: u16, size: usize, messages: u64) -> Result<(f64, u64), String> {
-    let ctx = zmq::Context::new();
-    let publisher = ctx.socket(zmq::PUB).map_err(|e| e.to_string())?;
-    publisher.set_sndhwm(HWM).map_err(|e| e.to_string())?;
-    publisher
-        .bind(&format!("tcp://127.0.0.1:{port}"))
-        .map_err(|e| e.to_string())?;
-    // Each end in a context of its own, as the publishing and the subscribing
-    // program have (and as the rolecall side's two nodes have): one shared
-    // context's single I/O thread, carrying both ends, was this baseline
-    // until 2026-12-07 and capped it (docs/performance.md).
-    let sub_ctx = zmq::Context::new();
-    let receiver = std::thread::spawn(move || -> Result<(f64, u64), String> {
-        let sub = sub_ctx.socket(zmq::SUB).map_err(|e| e.to_string())?;
-        sub.set_rcvhwm(HWM).map_err(|e| e.to_string())?;
-        sub.set_subscribe(b"").map_err(|e| e.to_string())?;
-        sub.set_rcvtimeo(500).map_err(|e| e.to_string())?;
-        sub.connect(&format!("tcp://127.0.0.1:{port}"))
-            .map_err(|e| e.to_string())?;
-        let mut first = None;
-        let mut last = Instant::now();
-        let mut n = 0u64;
-        while let Ok(m) = sub.recv_bytes(0) {
-            if m.first() == Some(&b'w') {
-                continue; // warm-up
-            }
-            first.get_or_insert_with(Instant::now);
-            last = Instant::now();
-            n += 1;
-            if n == messages {
-                break;
-            }
-        }
-        let secs = first
-            .map(|f| last.duration_since(f).as_secs_f64())
-            .unwrap_or(0.0);
-        Ok((if secs > 0.0 { n as f64 / secs } else { 0.0 }, n))
-    });
-    // Let the subscription arrive (slow joiner), then publish.
-    let warm = vec![b'w'; size];
-    for _ in 0..50 {
-        publisher
-            .send(warm.as_slice(), 0)
-            .map_err(|e| e.to_string())?;
-        std::thread::sleep(Duration::from_millis(5));
-    }
     // Sent as a slice: one copy into libzmq's message, the cheapest way the
     // crate offers (a `&Vec` is cloned, then handed to libzmq to free).
     let body = vec![b'm'; size];
-    for _ in 0..messages {
-        publisher
-            .send(body.as_slice(), 0)
-            .map_err(|e| e.to_string())?;
-    }
-    receiver
-        .join()
-        .map_err(|_| "receiver panicked".to_owned())?
+    raw::pubsub(
+        port,
+        size,
+        |publisher| {
+            (0..messages).try_for_each(|_| {
+                publisher
+                    .send(body.as_slice(), 0)
+                    .map_err(|e| e.to_string())
+            })
+        },
+        move |sub| raw::rate(messages, sub),
+    )
 }
 
 fn raw_push_pull(port: u16, size: usize, messages: u64) -> Result<(f64, u64), String> {
-    let ctx = zmq::Context::new();
-    let pull = ctx.socket(zmq::PULL).map_err(|e| e.to_string())?;
-    pull.set_rcvhwm(HWM).map_err(|e| e.to_string())?;
-    pull.set_rcvtimeo(500).map_err(|e| e.to_string())?;
-    pull.bind(&format!("tcp://127.0.0.1:{port}"))
-        .map_err(|e| e.to_string())?;
-    let receiver = std::thread::spawn(move || {
-        let mut first = None;
-        let mut last = Instant::now();
-        let mut n = 0u64;
-        while let Ok(_m) = pull.recv_bytes(0) {
-            first.get_or_insert_with(Instant::now);
-            last = Instant::now();
-            n += 1;
-            if n == messages {
-                break;
-            }
-        }
-        let secs = first
-            .map(|f| last.duration_since(f).as_secs_f64())
-            .unwrap_or(0.0);
-        (if secs > 0.0 { n as f64 / secs } else { 0.0 }, n)
-    });
-    // The pushing end in a context of its own, as above.
-    let push_ctx = zmq::Context::new();
-    let push = push_ctx.socket(zmq::PUSH).map_err(|e| e.to_string())?;
-    push.set_sndhwm(HWM).map_err(|e| e.to_string())?;
-    push.connect(&format!("tcp://127.0.0.1:{port}"))
-        .map_err(|e| e.to_string())?;
     // As a slice, as above.
     let body = vec![b'm'; size];
-    for _ in 0..messages {
-        push.send(body.as_slice(), 0).map_err(|e| e.to_string())?;
-    }
-    receiver.join().map_err(|_| "receiver panicked".to_owned())
+    raw::push_pull(
+        port,
+        |push| {
+            (0..messages).try_for_each(|_| push.send(body.as_slice(), 0).map_err(|e| e.to_string()))
+        },
+        move |pull| raw::rate(messages, pull),
+    )
 }
 
 /// Emits `count` messages of `size` bytes after a warm-up phase.

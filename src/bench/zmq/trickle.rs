@@ -17,7 +17,8 @@ use rolecall_runtime::wire::Output;
 use serde::{Deserialize, Serialize};
 
 use super::latency::Latencies;
-use super::{hop_topology, pubsub_topology, run_two_nodes, HWM};
+use super::raw::{self, WARM_UP, WARM_UP_FOR};
+use super::{hop_topology, pubsub_topology, run_two_nodes};
 
 /// Time between two messages of a trickle.
 pub(super) const INTERVAL: Duration = Duration::from_millis(1);
@@ -27,11 +28,6 @@ const ROUNDS: usize = 3;
 const SIZE: usize = 64;
 /// First byte of a stamped message; 8 bytes of send time follow.
 const STAMPED: u8 = b't';
-/// First byte of a warm-up message (not measured).
-const WARM_UP: u8 = b'w';
-/// How long warm-up messages go out before the trickle (the subscription
-/// reaching the publisher, connections made).
-const WARM_UP_FOR: Duration = Duration::from_millis(250);
 
 /// Both trickles' figures.
 #[derive(Debug, Clone, Serialize)]
@@ -152,53 +148,30 @@ fn ages(messages: usize, socket: &zmq::Socket) -> Vec<f64> {
 // ---- raw ----------------------------------------------------------------
 
 fn raw_pubsub(port: u16, messages: usize) -> Result<Vec<f64>, String> {
-    let ctx = zmq::Context::new();
-    let publisher = ctx.socket(zmq::PUB).map_err(|e| e.to_string())?;
-    publisher.set_sndhwm(HWM).map_err(|e| e.to_string())?;
-    publisher
-        .bind(&format!("tcp://127.0.0.1:{port}"))
-        .map_err(|e| e.to_string())?;
-    let sub_ctx = zmq::Context::new();
-    let receiver = std::thread::spawn(move || -> Result<Vec<f64>, String> {
-        let sub = sub_ctx.socket(zmq::SUB).map_err(|e| e.to_string())?;
-        sub.set_rcvhwm(HWM).map_err(|e| e.to_string())?;
-        sub.set_subscribe(b"").map_err(|e| e.to_string())?;
-        sub.set_rcvtimeo(500).map_err(|e| e.to_string())?;
-        sub.connect(&format!("tcp://127.0.0.1:{port}"))
-            .map_err(|e| e.to_string())?;
-        Ok(ages(messages, &sub))
-    });
-    let warm = vec![WARM_UP; SIZE];
-    let until = Instant::now() + WARM_UP_FOR;
-    while Instant::now() < until {
-        publisher.send(&warm, 0).map_err(|e| e.to_string())?;
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    trickle(messages, |body| {
-        publisher.send(body, 0).map_err(|e| e.to_string())
-    })?;
-    receiver
-        .join()
-        .map_err(|_| "receiver panicked".to_owned())?
+    raw::pubsub(
+        port,
+        SIZE,
+        |publisher| {
+            trickle(messages, |body| {
+                publisher.send(body, 0).map_err(|e| e.to_string())
+            })
+        },
+        move |sub| ages(messages, sub),
+    )
 }
 
 fn raw_push_pull(port: u16, messages: usize) -> Result<Vec<f64>, String> {
-    let ctx = zmq::Context::new();
-    let pull = ctx.socket(zmq::PULL).map_err(|e| e.to_string())?;
-    pull.set_rcvtimeo(500).map_err(|e| e.to_string())?;
-    pull.bind(&format!("tcp://127.0.0.1:{port}"))
-        .map_err(|e| e.to_string())?;
-    let receiver = std::thread::spawn(move || ages(messages, &pull));
-    let push_ctx = zmq::Context::new();
-    let push = push_ctx.socket(zmq::PUSH).map_err(|e| e.to_string())?;
-    push.connect(&format!("tcp://127.0.0.1:{port}"))
-        .map_err(|e| e.to_string())?;
-    // The connection made before the trickle, as the hop's is.
-    std::thread::sleep(WARM_UP_FOR);
-    trickle(messages, |body| {
-        push.send(body, 0).map_err(|e| e.to_string())
-    })?;
-    receiver.join().map_err(|_| "receiver panicked".to_owned())
+    raw::push_pull(
+        port,
+        |push| {
+            // The connection made before the trickle, as the hop's is.
+            std::thread::sleep(WARM_UP_FOR);
+            trickle(messages, |body| {
+                push.send(body, 0).map_err(|e| e.to_string())
+            })
+        },
+        move |pull| ages(messages, pull),
+    )
 }
 
 // ---- rolecall -------------------------------------------------------------
