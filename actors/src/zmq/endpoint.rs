@@ -1,30 +1,56 @@
 //! [`Endpoint`]: the actor around one ZeroMQ socket, generic over its kind.
 
 use std::marker::PhantomData;
+use std::pin::Pin;
+use std::task::{Context as TaskContext, Poll};
 use std::time::Duration;
 
 use actix::prelude::*;
 use rolecall_runtime::kind::{CreateError, Io, ParamCheck, Ports, Role};
 use rolecall_runtime::wire::Output;
 
+use super::driven::{Driven, Step};
 use super::frames::Frames;
 use super::io::{SocketIo, Wiring};
 use super::kinds::SocketKind;
 use super::message::{SocketEvent, Subscription};
 use super::params::Params;
 
+/// Messages received per poll of a driven socket before yielding to the
+/// node's other actors.
+const RECEIVE_BUDGET: usize = 256;
+
 /// A ZeroMQ socket as an actor.
 ///
-/// Ports (by socket type): `in` (messages to send, drained by the socket
-/// thread straight from the wires), `out` (messages
+/// Ports (by socket type): `in` (messages to send), `out` (messages
 /// received), `subscriptions` (SUB/XSUB filter changes) and `monitor`
 /// (socket events, when `monitor = true`). The socket is opened in
 /// [`Role::build`], so a failing bind or connect is a crash the supervisor
 /// retries with backoff; a restart opens a fresh socket.
+///
+/// PUB, SUB and PULL drive their socket from the node's own thread (the
+/// actor sends in its handler and reads when libzmq signals; see
+/// [`super::driven`]); the other kinds, and any monitored endpoint, hand it
+/// to an I/O thread that drains `in` straight from the wires.
 pub struct Endpoint<K: SocketKind> {
-    io: SocketIo,
-    outbound: Output<Frames>,
+    socket: Socket,
     _kind: PhantomData<K>,
+}
+
+/// Who works the socket.
+enum Socket {
+    /// Its I/O thread; the actor's own sends go through `outbound`.
+    Thread {
+        io: SocketIo,
+        outbound: Output<Frames>,
+        /// `in` is an inlet (a monitored driven kind) and has ended.
+        ended: bool,
+    },
+    /// The actor, on the node's thread (`None` once closed).
+    Node {
+        driven: Option<Driven>,
+        out: Option<Output<Frames>>,
+    },
 }
 
 impl<K: SocketKind> std::fmt::Debug for Endpoint<K> {
@@ -33,26 +59,96 @@ impl<K: SocketKind> std::fmt::Debug for Endpoint<K> {
     }
 }
 
+impl<K: SocketKind> Endpoint<K> {
+    /// Closes a driven socket (its context is gone).
+    fn close_driven(&mut self, why: &str) {
+        if let Socket::Node { driven, .. } = &mut self.socket {
+            if driven.take().is_some() {
+                tracing::warn!(kind = K::NAME, "{why}: socket closed");
+            }
+        }
+    }
+}
+
 impl<K: SocketKind> Actor for Endpoint<K> {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
-        // The socket thread drains `in` itself; when those wires end, it
-        // hands what is queued to the socket (waiting up to `linger_ms` for
-        // a peer that binds late) and closes it; then the endpoint stops.
-        ctx.run_interval(Duration::from_millis(20), |act, ctx| {
-            if act.io.producers_gone() {
-                act.io.finish();
-                if act.io.is_finished() {
-                    ctx.stop();
-                }
+        match &self.socket {
+            Socket::Thread { .. } => {
+                // The socket thread drains `in` itself; when those wires end,
+                // it hands what is queued to the socket (waiting up to
+                // `linger_ms` for a peer that binds late) and closes it; then
+                // the endpoint stops.
+                ctx.run_interval(Duration::from_millis(20), |act, ctx| {
+                    if let Socket::Thread { io, ended, .. } = &act.socket {
+                        if *ended || io.producers_gone() {
+                            io.finish();
+                            if io.is_finished() {
+                                ctx.stop();
+                            }
+                        }
+                    }
+                });
             }
-        });
+            Socket::Node { out: Some(_), .. } => {
+                ctx.spawn(Receiving::<K>(PhantomData));
+            }
+            Socket::Node { out: None, .. } => {}
+        }
     }
 
     fn stopped(&mut self, _ctx: &mut Context<Self>) {
-        let (messages, dropped) = self.io.counts();
+        let (messages, dropped) = match &self.socket {
+            Socket::Thread { io, .. } => io.counts(),
+            Socket::Node { driven, .. } => {
+                driven.as_ref().map_or((0, 0), |d| (d.messages, d.dropped))
+            }
+        };
         tracing::info!(kind = K::NAME, messages, dropped, "endpoint closed");
+    }
+}
+
+/// Reads a driven socket into `out` on the node's thread, for as long as the
+/// actor runs: up to [`RECEIVE_BUDGET`] messages a poll, none while the
+/// actor waits for room on a full `block` wire (so libzmq's receive
+/// high-water mark fills and the peers are pushed back on).
+struct Receiving<K>(PhantomData<K>);
+
+impl<K: SocketKind> ActorFuture<Endpoint<K>> for Receiving<K> {
+    type Output = ();
+
+    fn poll(
+        self: Pin<&mut Self>,
+        act: &mut Endpoint<K>,
+        ctx: &mut Context<Endpoint<K>>,
+        task: &mut TaskContext<'_>,
+    ) -> Poll<()> {
+        for _ in 0..RECEIVE_BUDGET {
+            if ctx.waiting() {
+                // Polled again once the wait is over.
+                return Poll::Pending;
+            }
+            let Socket::Node {
+                driven: Some(driven),
+                out: Some(out),
+            } = &mut act.socket
+            else {
+                return Poll::Ready(());
+            };
+            match driven.poll_next(task) {
+                Step::Message(msg) => {
+                    out.send(msg, ctx);
+                }
+                Step::Idle => return Poll::Pending,
+                Step::Gone => {
+                    act.close_driven("the ZeroMQ context was terminated");
+                    return Poll::Ready(());
+                }
+            }
+        }
+        task.waker().wake_by_ref();
+        Poll::Pending
     }
 }
 
@@ -60,7 +156,19 @@ impl<K: SocketKind> Handler<Frames> for Endpoint<K> {
     type Result = ();
 
     fn handle(&mut self, msg: Frames, ctx: &mut Context<Self>) {
-        self.outbound.send(msg, ctx);
+        match &mut self.socket {
+            Socket::Thread { outbound, .. } => {
+                outbound.send(msg, ctx);
+            }
+            Socket::Node { driven, .. } => match driven {
+                Some(d) => {
+                    if !d.send(msg) {
+                        self.close_driven("the ZeroMQ context was terminated");
+                    }
+                }
+                None => tracing::warn!(kind = K::NAME, "socket closed: message dropped"),
+            },
+        }
     }
 }
 
@@ -68,7 +176,17 @@ impl<K: SocketKind> Handler<Subscription> for Endpoint<K> {
     type Result = ();
 
     fn handle(&mut self, msg: Subscription, _ctx: &mut Context<Self>) {
-        self.io.subscription(msg);
+        match &mut self.socket {
+            Socket::Thread { io, .. } => io.subscription(msg),
+            Socket::Node { driven, .. } => {
+                if let Some(d) = driven {
+                    match msg {
+                        Subscription::Subscribe(p) => d.set_subscription(&p, true),
+                        Subscription::Unsubscribe(p) => d.set_subscription(&p, false),
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -78,8 +196,13 @@ impl<K: SocketKind> Role for Endpoint<K> {
 
     fn ports(ports: &mut Ports<Self>) {
         if K::SENDS {
-            // The socket thread sends straight from the wires.
-            ports.direct_input::<Frames>("in");
+            if K::DRIVEN {
+                // The endpoint's handler sends (or hands to the thread).
+                ports.input::<Frames>("in");
+            } else {
+                // The socket thread sends straight from the wires.
+                ports.direct_input::<Frames>("in");
+            }
         }
         if K::RECEIVES {
             ports.output::<Frames>("out");
@@ -102,6 +225,16 @@ impl<K: SocketKind> Role for Endpoint<K> {
         } else {
             None
         };
+        if K::DRIVEN && !params.monitor {
+            let driven = Driven::open(io.zmq(), K::TYPE, params, io.actor_name())?;
+            return Ok(Endpoint {
+                socket: Socket::Node {
+                    driven: Some(driven),
+                    out,
+                },
+                _kind: PhantomData,
+            });
+        }
         let monitor = if params.monitor {
             Some(io.output::<SocketEvent>("monitor")?)
         } else {
@@ -121,14 +254,28 @@ impl<K: SocketKind> Role for Endpoint<K> {
         )?;
         let outbound = Output::new("socket", vec![socket.outbound().clone()]);
         Ok(Endpoint {
-            io: socket,
-            outbound,
+            socket: Socket::Thread {
+                io: socket,
+                outbound,
+                ended: false,
+            },
             _kind: PhantomData,
         })
     }
 
-    fn end_of_input(&mut self, _ctx: &mut Context<Self>) {
-        // Only `subscriptions` has an inlet: its end changes nothing. The end
-        // of `in` is seen by the socket thread (see `started`).
+    fn end_of_input(&mut self, ctx: &mut Context<Self>) {
+        if !(K::DRIVEN && K::SENDS) {
+            // Only `subscriptions` has an inlet: its end changes nothing. The
+            // end of `in` is seen by the socket thread (see `started`).
+            return;
+        }
+        match &mut self.socket {
+            // `in` has ended: libzmq delivers what the socket holds within
+            // its linger once it closes.
+            Socket::Node { .. } => ctx.stop(),
+            // Monitored: everything is in the thread's queue; it flushes
+            // and closes, then the endpoint stops (see `started`).
+            Socket::Thread { ended, .. } => *ended = true,
+        }
     }
 }

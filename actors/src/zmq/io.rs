@@ -133,6 +133,10 @@ pub enum EndpointError {
     /// The node's ZeroMQ context was terminated.
     #[error(transparent)]
     Context(#[from] Terminated),
+    /// The socket could not be registered with the node's reactor (an
+    /// endpoint driven from its node's thread).
+    #[error(transparent)]
+    Ready(#[from] rolecall_runtime::remote::ReadyError),
 }
 
 fn failed(action: &'static str, what: &str, source: zmq::Error) -> EndpointError {

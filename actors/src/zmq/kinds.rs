@@ -12,12 +12,17 @@ pub trait SocketKind: Unpin + 'static {
     const RECEIVES: bool;
     /// Whether it takes subscription filters (has a `subscriptions` port).
     const FILTERS: bool = false;
+    /// Whether the endpoint drives its socket from its node's own thread
+    /// (unless monitored; see [`super::driven`]): kinds whose messages go one
+    /// way and never wait on the socket. Their `in` is an ordinary input
+    /// (the endpoint's handler sends), not a port drained by a socket thread.
+    const DRIVEN: bool = false;
     /// What the kind does, in `rolecall kinds`: the socket's pattern and ports.
     const ABOUT: &'static str;
 }
 
 macro_rules! socket_kind {
-    ($(#[$doc:meta])* $name:ident, $kind:literal, $ty:ident, sends: $s:literal, receives: $r:literal $(, filters: $f:literal)?, about: $about:literal) => {
+    ($(#[$doc:meta])* $name:ident, $kind:literal, $ty:ident, sends: $s:literal, receives: $r:literal $(, filters: $f:literal)? $(, driven: $d:literal)?, about: $about:literal) => {
         $(#[$doc])*
         #[derive(Debug)]
         pub struct $name;
@@ -27,6 +32,7 @@ macro_rules! socket_kind {
             const SENDS: bool = $s;
             const RECEIVES: bool = $r;
             $(const FILTERS: bool = $f;)?
+            $(const DRIVEN: bool = $d;)?
             const ABOUT: &'static str = $about;
         }
     };
@@ -41,9 +47,9 @@ socket_kind!(/// DEALER: asynchronous REQ, round-robin to peers.
 socket_kind!(/// ROUTER: asynchronous REP, addressing peers by identity frame.
     Router, "zmq.router", ROUTER, sends: true, receives: true, about: "ZeroMQ ROUTER: what arrives goes to `out` with the peer's identity frame first; `in` is routed by its first frame; a peer sending over `max_message_size` bytes (default 64 MiB) is disconnected; at end of input what is queued is still delivered for `linger_ms` (default 2000, -1 forever)");
 socket_kind!(/// PUB: publishes to every matching subscriber.
-    Pub, "zmq.pub", PUB, sends: true, receives: false, about: "ZeroMQ PUB: `in` is published to every matching subscriber (no `out`); at end of input what is queued is still delivered for `linger_ms` (default 2000, -1 forever)");
+    Pub, "zmq.pub", PUB, sends: true, receives: false, driven: true, about: "ZeroMQ PUB: `in` is published to every matching subscriber (no `out`); at end of input what is queued is still delivered for `linger_ms` (default 2000, -1 forever)");
 socket_kind!(/// SUB: receives what matches its subscriptions.
-    Sub, "zmq.sub", SUB, sends: false, receives: true, filters: true, about: "ZeroMQ SUB: what matches its subscriptions goes to `out`; `subscriptions` changes them; a peer sending over `max_message_size` bytes (default 64 MiB) is disconnected");
+    Sub, "zmq.sub", SUB, sends: false, receives: true, filters: true, driven: true, about: "ZeroMQ SUB: what matches its subscriptions goes to `out`; `subscriptions` changes them; a peer sending over `max_message_size` bytes (default 64 MiB) is disconnected");
 socket_kind!(/// XPUB: PUB that also receives subscription messages.
     XPub, "zmq.xpub", XPUB, sends: true, receives: true, about: "ZeroMQ XPUB: `in` is published; subscription messages from subscribers go to `out`; a peer sending over `max_message_size` bytes (default 64 MiB) is disconnected; at end of input what is queued is still delivered for `linger_ms` (default 2000, -1 forever)");
 socket_kind!(/// XSUB: SUB that sends subscriptions as messages.
@@ -51,6 +57,6 @@ socket_kind!(/// XSUB: SUB that sends subscriptions as messages.
 socket_kind!(/// PUSH: sends round-robin to pullers.
     Push, "zmq.push", PUSH, sends: true, receives: false, about: "ZeroMQ PUSH: `in` is sent round-robin to pullers (no `out`); at end of input what is queued is still delivered for `linger_ms` (default 2000, -1 forever)");
 socket_kind!(/// PULL: fair-queues from pushers.
-    Pull, "zmq.pull", PULL, sends: false, receives: true, about: "ZeroMQ PULL: what arrives from pushers (fair-queued) goes to `out`; a peer sending over `max_message_size` bytes (default 64 MiB) is disconnected");
+    Pull, "zmq.pull", PULL, sends: false, receives: true, driven: true, about: "ZeroMQ PULL: what arrives from pushers (fair-queued) goes to `out`; a peer sending over `max_message_size` bytes (default 64 MiB) is disconnected");
 socket_kind!(/// PAIR: exclusive two-way connection.
     Pair, "zmq.pair", PAIR, sends: true, receives: true, about: "ZeroMQ PAIR: exclusive two-way connection: `in` is sent, what arrives goes to `out`; a peer sending over `max_message_size` bytes (default 64 MiB) is disconnected; at end of input what is queued is still delivered for `linger_ms` (default 2000, -1 forever)");

@@ -4,7 +4,8 @@
 //!
 //! Each endpoint owns its socket, opened in its node's ZeroMQ context
 //! ([`Io::zmq`](rolecall_runtime::kind::Io::zmq)), through one I/O thread
-//! ([`io`]): actors send [`Frames`] into the endpoint's `in` port, received
+//! ([`io`]), or — PUB, SUB and PULL, unmonitored — from the node's own
+//! thread ([`driven`]): actors send [`Frames`] into the endpoint's `in` port, received
 //! messages leave on `out` straight into the wired actors' queues. Subscriptions change at run time
 //! through [`Subscription`] messages; socket-monitor events arrive as
 //! [`SocketEvent`]s on `monitor`. [`curve`] adds CURVE encryption and a ZAP
@@ -14,6 +15,7 @@
 //! port and an optional inspection detour.
 
 pub mod curve;
+mod driven;
 mod endpoint;
 mod frames;
 pub mod io;

@@ -3,6 +3,7 @@
 //! deadlocking (the thread keeps sending while `out` is full).
 
 use super::*;
+use rolecall_runtime::wire::Policy;
 
 #[actix_rt::test]
 async fn a_router_with_a_responder_on_tiny_wires_answers_a_burst() {
@@ -57,6 +58,51 @@ async fn a_router_with_a_responder_on_tiny_wires_answers_a_burst() {
         }
     }
     assert_eq!(got, 3000, "every request answered");
+    drop(sender.await.expect("sender"));
+    running.shutdown();
+    assert_eq!(running.wait().await, NodeExit::Completed);
+}
+
+/// A PULL read on its node's thread stops reading while its consumer's wire
+/// is full: a slow consumer on a wire of 2 gets a burst of 3,000 whole and
+/// in order (libzmq's queues fill and push back on the pusher), and the
+/// endpoint stays responsive meanwhile.
+#[actix_rt::test]
+async fn a_driven_pull_with_a_slow_consumer_loses_nothing() {
+    let mut n = node(
+        r#"
+        [actors.push]
+        kind = "zmq.push"
+        params = { bind = ["tcp://127.0.0.1:16059"], sndhwm = 10 }
+        [actors.pull]
+        kind = "zmq.pull"
+        after = ["push"]
+        params = { connect = ["tcp://127.0.0.1:16059"], rcvhwm = 10 }
+        "#,
+    );
+    let input = n
+        .inject::<Frames>("push.in", WireConfig::default())
+        .expect("inject");
+    let mut out = n
+        .tap::<Frames>("pull.out", WireConfig::new(2, Policy::Block))
+        .expect("tap");
+    let running = n.start().await.expect("start");
+    let sender = actix_rt::spawn(async move {
+        for i in 0..3000 {
+            input
+                .output()
+                .send_async(Frames::one(format!("{i}").into_bytes()))
+                .await;
+        }
+        input
+    });
+    for i in 0..3000 {
+        if i % 500 == 0 {
+            // The consumer falls behind: everything upstream fills.
+            actix_rt::time::sleep(Duration::from_millis(200)).await;
+        }
+        assert_eq!(text(&recv(&mut out).await), vec![format!("{i}")]);
+    }
     drop(sender.await.expect("sender"));
     running.shutdown();
     assert_eq!(running.wait().await, NodeExit::Completed);
