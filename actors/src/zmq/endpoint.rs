@@ -1,5 +1,6 @@
 //! [`Endpoint`]: the actor around one ZeroMQ socket, generic over its kind.
 
+use std::collections::VecDeque;
 use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll};
@@ -19,6 +20,8 @@ use super::params::Params;
 /// Messages received per poll of a driven socket before yielding to the
 /// node's other actors.
 const RECEIVE_BUDGET: usize = 256;
+/// Messages received before they are handed to `out` together (one lock).
+const RECEIVE_BATCH: usize = 64;
 
 /// A ZeroMQ socket as an actor.
 ///
@@ -50,6 +53,8 @@ enum Socket {
     Node {
         driven: Option<Driven>,
         out: Option<Output<Frames>>,
+        /// Received, on their way to `out` (kept for its capacity).
+        batch: VecDeque<Frames>,
     },
 }
 
@@ -124,7 +129,8 @@ impl<K: SocketKind> ActorFuture<Endpoint<K>> for Receiving<K> {
         ctx: &mut Context<Endpoint<K>>,
         task: &mut TaskContext<'_>,
     ) -> Poll<()> {
-        for _ in 0..RECEIVE_BUDGET {
+        let mut received = 0;
+        loop {
             if ctx.waiting() {
                 // Polled again once the wait is over.
                 return Poll::Pending;
@@ -132,23 +138,37 @@ impl<K: SocketKind> ActorFuture<Endpoint<K>> for Receiving<K> {
             let Socket::Node {
                 driven: Some(driven),
                 out: Some(out),
+                batch,
             } = &mut act.socket
             else {
                 return Poll::Ready(());
             };
-            match driven.poll_next(task) {
-                Step::Message(msg) => {
-                    out.send(msg, ctx);
+            // How the batch ended: `None` when it filled up.
+            let mut stopped = None;
+            while batch.len() < RECEIVE_BATCH {
+                match driven.poll_next(task) {
+                    Step::Message(msg) => batch.push_back(msg),
+                    other => {
+                        stopped = Some(other);
+                        break;
+                    }
                 }
-                Step::Idle => return Poll::Pending,
-                Step::Gone => {
+            }
+            received += batch.len();
+            out.send_batch(batch, ctx);
+            match stopped {
+                Some(Step::Gone) => {
                     act.close_driven("the ZeroMQ context was terminated");
                     return Poll::Ready(());
                 }
+                Some(_) => return Poll::Pending,
+                None if received >= RECEIVE_BUDGET => {
+                    task.waker().wake_by_ref();
+                    return Poll::Pending;
+                }
+                None => {}
             }
         }
-        task.waker().wake_by_ref();
-        Poll::Pending
     }
 }
 
@@ -231,6 +251,7 @@ impl<K: SocketKind> Role for Endpoint<K> {
                 socket: Socket::Node {
                     driven: Some(driven),
                     out,
+                    batch: VecDeque::with_capacity(RECEIVE_BATCH),
                 },
                 _kind: PhantomData,
             });

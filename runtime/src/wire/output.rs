@@ -159,6 +159,35 @@ impl<T: Clone + Send + 'static> Output<T> {
         sent
     }
 
+    /// Sends `msgs` in order from inside an actor, as [`Output::send`] would
+    /// one by one, but into a port with one wire and no fault plan as many
+    /// as fit go in under one lock; the rest wait in the backlog (so it can
+    /// hold one batch) and make the actor wait. `msgs` is left empty.
+    pub fn send_batch<A>(&self, msgs: &mut VecDeque<T>, ctx: &mut actix::Context<A>)
+    where
+        A: Actor<Context = actix::Context<A>>,
+    {
+        let wire = match self.wires.as_ref() {
+            [wire] if wire.gate().is_none() => wire,
+            _ => {
+                while let Some(m) = msgs.pop_front() {
+                    self.send(m, ctx);
+                }
+                return;
+            }
+        };
+        let mut backlog = self.backlog.lock();
+        if backlog.is_empty() {
+            wire.push_available(msgs);
+        }
+        if msgs.is_empty() {
+            return;
+        }
+        backlog.items.extend(msgs.drain(..).map(|m| (0, m)));
+        drop(backlog);
+        self.wait_for_room(ctx);
+    }
+
     /// The backlog is not empty: makes sure a [`Keeper`] moves it into the
     /// wires, and makes the actor wait (once) until it has.
     fn wait_for_room<A>(&self, ctx: &mut actix::Context<A>)
