@@ -158,6 +158,25 @@ impl Driven {
         }
     }
 
+    /// For a socket that is only written: true once the context is gone (the
+    /// socket must close, or terminating the context waits for it);
+    /// otherwise registers the task to be woken when the socket stirs.
+    pub(crate) fn poll_gone(&mut self, task: &mut TaskContext<'_>) -> bool {
+        loop {
+            if let Err(zmq::Error::ETERM) = self.socket.events() {
+                return true;
+            }
+            match self.socket.poll_changed(task) {
+                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Err(e)) => {
+                    tracing::warn!(socket = %self.label, error = %e, "waiting on the socket failed");
+                    return true;
+                }
+                Poll::Pending => return false,
+            }
+        }
+    }
+
     /// Receives one multipart message into `parts` (reusing its messages);
     /// returns how many parts it has.
     fn recv_one(&mut self) -> Result<usize, zmq::Error> {

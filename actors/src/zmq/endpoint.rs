@@ -55,6 +55,9 @@ enum Socket {
         out: Option<Output<Frames>>,
         /// Received, on their way to `out` (kept for its capacity).
         batch: VecDeque<Frames>,
+        /// Messages sent or received and dropped by a socket since closed,
+        /// and messages for `in` dropped after it closed.
+        closed: (u64, u64),
     },
 }
 
@@ -65,10 +68,11 @@ impl<K: SocketKind> std::fmt::Debug for Endpoint<K> {
 }
 
 impl<K: SocketKind> Endpoint<K> {
-    /// Closes a driven socket (its context is gone).
+    /// Closes a driven socket (its context is gone), keeping its counts.
     fn close_driven(&mut self, why: &str) {
-        if let Socket::Node { driven, .. } = &mut self.socket {
-            if driven.take().is_some() {
+        if let Socket::Node { driven, closed, .. } = &mut self.socket {
+            if let Some(d) = driven.take() {
+                *closed = (closed.0 + d.messages, closed.1 + d.dropped);
                 tracing::warn!(kind = K::NAME, "{why}: socket closed");
             }
         }
@@ -99,16 +103,18 @@ impl<K: SocketKind> Actor for Endpoint<K> {
             Socket::Node { out: Some(_), .. } => {
                 ctx.spawn(Receiving::<K>(PhantomData));
             }
-            Socket::Node { out: None, .. } => {}
+            Socket::Node { out: None, .. } => {
+                ctx.spawn(Watching::<K>(PhantomData));
+            }
         }
     }
 
     fn stopped(&mut self, _ctx: &mut Context<Self>) {
         let (messages, dropped) = match &self.socket {
             Socket::Thread { io, .. } => io.counts(),
-            Socket::Node { driven, .. } => {
-                driven.as_ref().map_or((0, 0), |d| (d.messages, d.dropped))
-            }
+            Socket::Node { driven, closed, .. } => driven
+                .as_ref()
+                .map_or(*closed, |d| (closed.0 + d.messages, closed.1 + d.dropped)),
         };
         tracing::info!(kind = K::NAME, messages, dropped, "endpoint closed");
     }
@@ -139,6 +145,7 @@ impl<K: SocketKind> ActorFuture<Endpoint<K>> for Receiving<K> {
                 driven: Some(driven),
                 out: Some(out),
                 batch,
+                ..
             } = &mut act.socket
             else {
                 return Poll::Ready(());
@@ -172,6 +179,35 @@ impl<K: SocketKind> ActorFuture<Endpoint<K>> for Receiving<K> {
     }
 }
 
+/// Watches a driven socket that is only written (a PUB) for the end of its
+/// context, which a send would otherwise be the first to notice: the
+/// context's termination waits for the socket to close.
+struct Watching<K>(PhantomData<K>);
+
+impl<K: SocketKind> ActorFuture<Endpoint<K>> for Watching<K> {
+    type Output = ();
+
+    fn poll(
+        self: Pin<&mut Self>,
+        act: &mut Endpoint<K>,
+        _ctx: &mut Context<Endpoint<K>>,
+        task: &mut TaskContext<'_>,
+    ) -> Poll<()> {
+        let Socket::Node {
+            driven: Some(driven),
+            ..
+        } = &mut act.socket
+        else {
+            return Poll::Ready(());
+        };
+        if driven.poll_gone(task) {
+            act.close_driven("the ZeroMQ context was terminated");
+            return Poll::Ready(());
+        }
+        Poll::Pending
+    }
+}
+
 impl<K: SocketKind> Handler<Frames> for Endpoint<K> {
     type Result = ();
 
@@ -180,13 +216,22 @@ impl<K: SocketKind> Handler<Frames> for Endpoint<K> {
             Socket::Thread { outbound, .. } => {
                 outbound.send(msg, ctx);
             }
-            Socket::Node { driven, .. } => match driven {
+            Socket::Node { driven, closed, .. } => match driven {
                 Some(d) => {
                     if !d.send(msg) {
                         self.close_driven("the ZeroMQ context was terminated");
                     }
                 }
-                None => tracing::warn!(kind = K::NAME, "socket closed: message dropped"),
+                None => {
+                    // Counted, and logged with the rest when the endpoint stops.
+                    closed.1 += 1;
+                    if closed.1 == 1 {
+                        tracing::warn!(
+                            kind = K::NAME,
+                            "socket closed: messages for it are dropped (counted)"
+                        );
+                    }
+                }
             },
         }
     }
@@ -252,6 +297,7 @@ impl<K: SocketKind> Role for Endpoint<K> {
                     driven: Some(driven),
                     out,
                     batch: VecDeque::with_capacity(RECEIVE_BATCH),
+                    closed: (0, 0),
                 },
                 _kind: PhantomData,
             });

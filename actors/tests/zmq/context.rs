@@ -321,3 +321,57 @@ async fn nodes_that_share_a_context_meet_over_inproc() {
         assert_eq!(running.wait().await, NodeExit::Completed);
     }
 }
+
+/// A node's context terminated while its driven PUB and SUB are open (a
+/// program ending it early, say): both notice at once and close their
+/// sockets, so the termination does not wait out the PUB's linger and the
+/// grace after it, and the node still stops cleanly.
+#[actix_rt::test]
+async fn terminating_the_context_closes_driven_sockets_at_once() {
+    let mut n = node(
+        r#"
+        [actors.pub]
+        kind = "zmq.pub"
+        params = { bind = ["inproc://rolecall-terminated"], linger_ms = 5000 }
+        [actors.sub]
+        kind = "zmq.sub"
+        after = ["pub"]
+        params = { connect = ["inproc://rolecall-terminated"], subscribe = [""] }
+        "#,
+    );
+    let zmq = n.zmq().clone();
+    let input = n
+        .inject::<Frames>("pub.in", WireConfig::default())
+        .expect("inject");
+    let mut out = n
+        .tap::<Frames>("sub.out", WireConfig::default())
+        .expect("tap");
+    let running = n.start().await.expect("start");
+    // Published until the subscription is in place (the slow joiner).
+    let mut joined = false;
+    for _ in 0..100 {
+        input.output().send_async(Frames::text("hello")).await;
+        if actix_rt::time::timeout(Duration::from_millis(20), out.recv())
+            .await
+            .is_ok()
+        {
+            joined = true;
+            break;
+        }
+    }
+    assert!(joined, "the subscriber receives");
+    // Terminated off the node's thread (which keeps running the endpoints).
+    let started = std::time::Instant::now();
+    let terminated = actix_rt::task::spawn_blocking(move || zmq.terminate())
+        .await
+        .expect("joins");
+    assert!(terminated.is_ok(), "terminated: {terminated:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "terminating took {:?}: a socket stayed open",
+        started.elapsed()
+    );
+    drop(input);
+    running.shutdown();
+    assert_eq!(running.wait().await, NodeExit::Completed);
+}
