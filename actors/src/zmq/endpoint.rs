@@ -33,7 +33,7 @@ const RECEIVE_BATCH: usize = 64;
 ///
 /// PUB, SUB and PULL drive their socket from the node's own thread (the
 /// actor sends in its handler and reads when libzmq signals; see
-/// [`super::driven`]); the other kinds, and any monitored endpoint, hand it
+/// `zmq/driven.rs`); the other kinds, and any monitored endpoint, hand it
 /// to an I/O thread that drains `in` straight from the wires.
 pub struct Endpoint<K: SocketKind> {
     socket: Socket,

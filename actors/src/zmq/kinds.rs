@@ -13,7 +13,7 @@ pub trait SocketKind: Unpin + 'static {
     /// Whether it takes subscription filters (has a `subscriptions` port).
     const FILTERS: bool = false;
     /// Whether the endpoint drives its socket from its node's own thread
-    /// (unless monitored; see [`super::driven`]): kinds whose messages go one
+    /// (unless monitored; see `zmq/driven.rs`): kinds whose messages go one
     /// way and never wait on the socket. Their `in` is an ordinary input
     /// (the endpoint's handler sends), not a port drained by a socket thread.
     const DRIVEN: bool = false;

@@ -5,7 +5,7 @@
 //! Each endpoint owns its socket, opened in its node's ZeroMQ context
 //! ([`Io::zmq`](rolecall_runtime::kind::Io::zmq)), through one I/O thread
 //! ([`io`]), or — PUB, SUB and PULL, unmonitored — from the node's own
-//! thread ([`driven`]): actors send [`Frames`] into the endpoint's `in` port, received
+//! thread (`driven.rs`): actors send [`Frames`] into the endpoint's `in` port, received
 //! messages leave on `out` straight into the wired actors' queues. Subscriptions change at run time
 //! through [`Subscription`] messages; socket-monitor events arrive as
 //! [`SocketEvent`]s on `monitor`. [`curve`] adds CURVE encryption and a ZAP
