@@ -16,6 +16,8 @@ mod bad_input;
 mod context;
 #[path = "zmq/proxy.rs"]
 mod proxy;
+#[path = "zmq/restart.rs"]
+mod restart;
 #[path = "zmq/xsub.rs"]
 mod xsub;
 

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 use std::time::Instant;
 
-use rolecall_runtime::remote::{Decoded, Framing, ReadySocket, Zap, ZmqContext};
+use rolecall_runtime::remote::{recv_parts, LogLimiter, ReadySocket, Verdict, Zap, ZmqContext};
 
 use super::frames::Frames;
 use super::io::{attach, open, EndpointError, Opened, Raw};
@@ -45,8 +45,8 @@ pub(crate) struct Driven {
     pub(crate) messages: u64,
     /// Messages the socket refused (counted and logged, never silent).
     pub(crate) dropped: u64,
-    /// When the last refusal was logged (at most one WARN a second).
-    last_warned: Option<Instant>,
+    /// Refusals: the first few logged in full, then counted.
+    refusals: LogLimiter,
     /// A CURVE server keeps its context's ZAP handler while the socket lives.
     _zap: Option<Arc<Zap>>,
     /// The socket's context lives at least as long as the socket.
@@ -79,7 +79,7 @@ impl Driven {
             label: actor.to_owned(),
             messages: 0,
             dropped: 0,
-            last_warned: None,
+            refusals: LogLimiter::default(),
             _zap: zap,
             _context: ctx.clone(),
         })
@@ -125,14 +125,10 @@ impl Driven {
     /// task to be woken when the socket may have one.
     pub(crate) fn poll_next(&mut self, task: &mut TaskContext<'_>) -> Step {
         loop {
-            match self.recv_one() {
+            match recv_parts(self.socket.socket(), &mut self.parts) {
                 Ok(n) => {
                     self.messages += 1;
-                    match Raw.decode(&mut self.parts[..n]) {
-                        Decoded::Message(m) => return Step::Message(m),
-                        // Raw framing takes every message as it is.
-                        Decoded::End | Decoded::Bad(_) => continue,
-                    }
+                    return Step::Message(Raw::frames(&mut self.parts[..n]));
                 }
                 Err(zmq::Error::EAGAIN) => match self.socket.events() {
                     Ok(events) if events.contains(zmq::POLLIN) => continue,
@@ -146,14 +142,8 @@ impl Driven {
                 // Not retried at once: the next try is when the socket stirs.
                 Err(e) => tracing::warn!(socket = %self.label, error = %e, "receive failed"),
             }
-            match self.socket.poll_changed(task) {
-                // ZMQ_EVENTS may have changed: look again.
-                Poll::Ready(Ok(())) => {}
-                Poll::Ready(Err(e)) => {
-                    tracing::warn!(socket = %self.label, error = %e, "waiting on the socket failed");
-                    return Step::Gone;
-                }
-                Poll::Pending => return Step::Idle,
+            if let Some(step) = self.sleep(task) {
+                return step;
             }
         }
     }
@@ -166,54 +156,54 @@ impl Driven {
             if let Err(zmq::Error::ETERM) = self.socket.events() {
                 return true;
             }
-            match self.socket.poll_changed(task) {
-                Poll::Ready(Ok(())) => {}
-                Poll::Ready(Err(e)) => {
-                    tracing::warn!(socket = %self.label, error = %e, "waiting on the socket failed");
-                    return true;
-                }
-                Poll::Pending => return false,
+            match self.sleep(task) {
+                None => {}
+                Some(Step::Idle) => return false,
+                Some(_) => return true,
             }
         }
     }
 
-    /// Receives one multipart message into `parts` (reusing its messages);
-    /// returns how many parts it has.
-    fn recv_one(&mut self) -> Result<usize, zmq::Error> {
-        if self.parts.is_empty() {
-            self.parts.push(zmq::Message::new());
-        }
-        let socket = self.socket.socket();
-        socket.recv(&mut self.parts[0], zmq::DONTWAIT)?;
-        let mut n = 1;
-        while self.parts[n - 1].get_more() {
-            if self.parts.len() == n {
-                self.parts.push(zmq::Message::new());
+    /// Waits for the socket to stir: `None` when it may have already (look
+    /// again), `Idle` with the task registered, `Gone` if waiting failed.
+    fn sleep(&self, task: &mut TaskContext<'_>) -> Option<Step> {
+        match self.socket.poll_changed(task) {
+            Poll::Ready(Ok(())) => None,
+            Poll::Ready(Err(e)) => {
+                tracing::warn!(socket = %self.label, error = %e, "waiting on the socket failed");
+                Some(Step::Gone)
             }
-            // The rest of a multipart message is already there.
-            socket.recv(&mut self.parts[n], 0)?;
-            n += 1;
+            Poll::Pending => Some(Step::Idle),
         }
-        Ok(n)
     }
 
-    /// Counts `n` messages refused by the socket, with a WARN at most once
-    /// a second saying why and how many so far.
+    /// Counts `n` messages refused by the socket: the first few logged in
+    /// full, then a summary of how many more now and then.
     fn refused(&mut self, n: u64, why: &str) {
         self.dropped += n;
         let now = Instant::now();
-        if self
-            .last_warned
-            .is_none_or(|t| now.duration_since(t).as_secs() >= 1)
-        {
-            self.last_warned = Some(now);
+        if self.refusals.event(now) == Verdict::Log {
             tracing::warn!(socket = %self.label, dropped = self.dropped, reason = why, "the socket refused a message; dropped");
+        }
+        self.report_quiet(Some(now));
+    }
+
+    /// Logs how many refusals went unlogged, once their interval has passed
+    /// (`None`: whatever is left, at close).
+    fn report_quiet(&mut self, now: Option<Instant>) {
+        let more = match now {
+            Some(now) => self.refusals.due(now),
+            None => self.refusals.take(),
+        };
+        if let Some(more) = more {
+            tracing::warn!(socket = %self.label, more, dropped = self.dropped, "refused messages dropped (not logged one by one)");
         }
     }
 }
 
 impl Drop for Driven {
     fn drop(&mut self) {
+        self.report_quiet(None);
         // A SUB or PULL holds nothing of the user's to deliver: no linger, so
         // that terminating the context does not wait for a publisher that is
         // gone. A PUB keeps its linger: libzmq still delivers what it holds.

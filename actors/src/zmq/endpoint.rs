@@ -162,7 +162,9 @@ impl<K: SocketKind> ActorFuture<Endpoint<K>> for Receiving<K> {
                 }
             }
             received += batch.len();
-            out.send_batch(batch, ctx);
+            if !batch.is_empty() {
+                out.send_batch(batch, ctx);
+            }
             match stopped {
                 Some(Step::Gone) => {
                     act.close_driven("the ZeroMQ context was terminated");

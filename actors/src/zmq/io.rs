@@ -77,6 +77,14 @@ pub(crate) struct Wiring {
 /// Frames go to the socket as they are, and come back as they arrived.
 pub(crate) struct Raw;
 
+impl Raw {
+    /// A received message's parts as frames: a large part moves into its
+    /// frame without a copy (see `Frame::received`).
+    pub(crate) fn frames(parts: &mut [zmq::Message]) -> Frames {
+        parts.iter_mut().map(Frame::received).collect()
+    }
+}
+
 impl Framing<Frames> for Raw {
     fn encode(
         &self,
@@ -88,9 +96,7 @@ impl Framing<Frames> for Raw {
         Ok(())
     }
     fn decode(&self, parts: &mut [zmq::Message]) -> Decoded<Frames> {
-        // A large part moves into its frame without a copy (see
-        // `Frame::received`).
-        Decoded::Message(parts.iter_mut().map(Frame::received).collect())
+        Decoded::Message(Raw::frames(parts))
     }
 }
 

@@ -15,7 +15,7 @@ pub(crate) const INTERVAL: Duration = Duration::from_secs(10);
 
 /// What to do with one event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Verdict {
+pub enum Verdict {
     /// Log it in full.
     Log,
     /// Count it only.
@@ -24,7 +24,7 @@ pub(crate) enum Verdict {
 
 /// Rate limits one kind of log line: the first few in full, then a count per interval.
 #[derive(Debug, Clone)]
-pub(crate) struct LogLimiter {
+pub struct LogLimiter {
     full: u64,
     interval: Duration,
     /// Events seen in all.
@@ -43,7 +43,7 @@ impl Default for LogLimiter {
 
 impl LogLimiter {
     /// Logs `full` events in full, then one summary per `interval`.
-    pub(crate) fn new(full: u64, interval: Duration) -> Self {
+    pub fn new(full: u64, interval: Duration) -> Self {
         LogLimiter {
             full,
             interval,
@@ -54,12 +54,12 @@ impl LogLimiter {
     }
 
     /// Events seen in all.
-    pub(crate) fn seen(&self) -> u64 {
+    pub fn seen(&self) -> u64 {
         self.seen
     }
 
     /// One event at `now`: log it, or count it quietly.
-    pub(crate) fn event(&mut self, now: Instant) -> Verdict {
+    pub fn event(&mut self, now: Instant) -> Verdict {
         self.seen += 1;
         if self.seen <= self.full {
             return Verdict::Log;
@@ -71,7 +71,7 @@ impl LogLimiter {
 
     /// The number of quiet events to report in a summary line, once an
     /// interval has passed since the first of them (call it regularly).
-    pub(crate) fn due(&mut self, now: Instant) -> Option<u64> {
+    pub fn due(&mut self, now: Instant) -> Option<u64> {
         let since = self.since?;
         if now.saturating_duration_since(since) < self.interval {
             return None;
@@ -80,7 +80,7 @@ impl LogLimiter {
     }
 
     /// The quiet events not yet reported, whatever the time (at close).
-    pub(crate) fn take(&mut self) -> Option<u64> {
+    pub fn take(&mut self) -> Option<u64> {
         self.since = None;
         match std::mem::take(&mut self.quiet) {
             0 => None,

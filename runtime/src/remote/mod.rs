@@ -22,11 +22,12 @@ mod zap;
 pub use context::{TerminateError, Terminated, ZmqContext};
 pub use device::{Device, DeviceThread, Side};
 pub use hop::{stable_hash, Delivery, HopCurve, HopIdentity, HopStats};
+pub use limit::{LogLimiter, Verdict};
 pub(crate) use link::HOP_LINGER_MS;
 pub use link::{RemoteEndpoint, RemoteError, RemoteLink, RemoteStats};
 pub use monitor::{close_monitored, MONITOR_CLOSE};
 pub use ready::{ReadyError, ReadySocket};
-pub use socket::{Builder, Decoded, Framing, MonitorSink, SocketThread};
+pub use socket::{recv_parts, Builder, Decoded, Framing, MonitorSink, SocketThread};
 pub(crate) use start::{start_receiver, start_sender};
 pub use zap::Zap;
 

@@ -57,6 +57,29 @@ fn unique() -> u64 {
     NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
+/// Receives one multipart message into `parts` without waiting for its
+/// first part (`EAGAIN` when there is none), reusing the messages `parts`
+/// holds; returns how many parts it has. The rest of a multipart message is
+/// always there once its first part is.
+pub fn recv_parts(
+    socket: &zmq::Socket,
+    parts: &mut Vec<zmq::Message>,
+) -> Result<usize, zmq::Error> {
+    if parts.is_empty() {
+        parts.push(zmq::Message::new());
+    }
+    socket.recv(&mut parts[0], zmq::DONTWAIT)?;
+    let mut n = 1;
+    while parts[n - 1].get_more() {
+        if parts.len() == n {
+            parts.push(zmq::Message::new());
+        }
+        socket.recv(&mut parts[n], 0)?;
+        n += 1;
+    }
+    Ok(n)
+}
+
 /// What a receiving thread made of one multipart message.
 #[derive(Debug)]
 pub enum Decoded<T> {

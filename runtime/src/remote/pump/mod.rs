@@ -457,24 +457,6 @@ impl<T: Clone + Send + 'static> Loop<T> {
         false
     }
 
-    /// Receives one multipart message into `parts` (reusing its messages);
-    /// returns how many parts it has.
-    fn recv_one(&mut self) -> Result<usize, zmq::Error> {
-        if self.parts.is_empty() {
-            self.parts.push(zmq::Message::new());
-        }
-        self.socket.recv(&mut self.parts[0], zmq::DONTWAIT)?;
-        let mut n = 1;
-        while self.parts[n - 1].get_more() {
-            if self.parts.len() == n {
-                self.parts.push(zmq::Message::new());
-            }
-            self.socket.recv(&mut self.parts[n], 0)?;
-            n += 1;
-        }
-        Ok(n)
-    }
-
     /// Receives what is available (as much as [`Loop::room`] allows) and
     /// hands it on.
     fn receive_some(&mut self, meanwhile: &mut dyn FnMut()) -> Received {
@@ -487,7 +469,7 @@ impl<T: Clone + Send + 'static> Loop<T> {
             if !self.lockstep.may_receive() {
                 break;
             }
-            match self.recv_one() {
+            match super::socket::recv_parts(&self.socket, &mut self.parts) {
                 Ok(n) => {
                     self.lockstep = self.lockstep.after_receive();
                     match self.framing.decode(&mut self.parts[..n]) {
